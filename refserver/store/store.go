@@ -1,0 +1,205 @@
+// Package store is the reference server's persistence layer: one interface
+// with two implementations, an in-memory store for tests (NewMemory) and an
+// embedded SQLite database (OpenSQLite) that survives restarts.
+//
+// Every read and write happens inside a transaction (Store.View or
+// Store.Update), so the server can check a session's state, change it and
+// record the idempotency key that protects the change atomically. Every
+// lookup is scoped by tenant: a record of another tenant is ErrNotFound,
+// never visible.
+//
+// Records returned by a Tx are copies; changing them changes nothing until
+// they are written back with an Update* method inside Store.Update.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// Errors every implementation returns (possibly wrapped).
+var (
+	// ErrNotFound: no such record for this tenant.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists: a record with the same key already exists.
+	ErrExists = errors.New("store: already exists")
+	// ErrReadOnly: a write was attempted inside Store.View.
+	ErrReadOnly = errors.New("store: write in a read-only transaction")
+)
+
+// Store opens transactions. Implementations are safe for concurrent use.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. When fn returns an error
+	// nothing it wrote is kept; otherwise everything is committed at once.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store. It is safe to call more than once.
+	Close() error
+}
+
+// Tx is one transaction. It must not be used after the function it was
+// passed to returns.
+type Tx interface {
+	// CreateSession inserts s and sets s.Ord. ErrExists when the id is taken.
+	CreateSession(s *Session) error
+	GetSession(tenant, id string) (*Session, error)
+	// UpdateSession replaces the stored session with the same tenant and id.
+	UpdateSession(s *Session) error
+	// ListSessions returns up to q.Limit sessions with Ord > q.AfterOrd in
+	// Ord order, and the Ord to pass as AfterOrd for the next page (0 when
+	// there are no more).
+	ListSessions(tenant string, q SessionQuery) ([]*Session, int64, error)
+	// CountSessions counts the sessions q matches, ignoring paging.
+	CountSessions(tenant string, q SessionQuery) (int, error)
+
+	// CreateTurn inserts t. ErrExists when the session has that index.
+	CreateTurn(t *Turn) error
+	GetTurn(tenant, sessionID string, index int) (*Turn, error)
+	UpdateTurn(t *Turn) error
+	// ListTurns pages a session's turns by index (AfterOrd is a turn index).
+	ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error)
+	// UnfinishedTurns returns every queued or running turn of every tenant,
+	// by session then index; the server ends them on start-up.
+	UnfinishedTurns() ([]*Turn, error)
+
+	// AppendEvent stores ev for the session. ev.Seq is chosen by the caller;
+	// ErrExists when the session already has that seq.
+	AppendEvent(tenant, sessionID string, ev gen.Event) error
+	// ListEvents pages a session's events by seq (next is a seq).
+	ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event, int64, error)
+
+	// AddLogEntry stores e (e.SessionId names the session) and returns its Ord.
+	AddLogEntry(tenant string, e gen.LogEntry) (int64, error)
+	ListLogEntries(tenant, sessionID string, q LogQuery) ([]gen.LogEntry, int64, error)
+
+	// AddArtifact stores a (a.SessionId names the session) and returns its Ord.
+	AddArtifact(tenant string, a gen.Artifact) (int64, error)
+	ListArtifacts(tenant, sessionID string, q ArtifactQuery) ([]gen.Artifact, int64, error)
+
+	// CreateFile stores a file's metadata and bytes. ErrExists when the token is taken.
+	CreateFile(tenant string, f gen.File, data []byte) error
+	GetFile(tenant, token string) (*gen.File, error)
+	FileData(tenant, token string) ([]byte, error)
+
+	// GetIdempotency finds the record of (tenant, operation, key).
+	GetIdempotency(tenant, operation, key string) (*Idempotency, error)
+	// PutIdempotency inserts or replaces the record of (tenant, operation, key).
+	PutIdempotency(r *Idempotency) error
+}
+
+// Session is a stored session. Zero times and empty strings mean "unset".
+type Session struct {
+	Tenant        string
+	ID            string
+	Agent         string
+	Status        gen.SessionStatus
+	Meta          map[string]any
+	PlanSlug      string
+	ContinuedFrom string
+	ParentID      string
+	Depth         int
+	Context       map[string]any
+	Handoff       *gen.Handoff
+	FinalSummary  string
+	TurnCount     int
+	ActionCount   int
+	ArtifactCount int
+	LastEventSeq  int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	LastTurnAt    time.Time
+	EndedAt       time.Time
+	// Ord is the insertion order, set by CreateSession; lists page by it.
+	Ord int64
+}
+
+// Ended reports whether the session is completed or failed.
+func (s *Session) Ended() bool {
+	return s.Status == gen.SessionStatusCompleted || s.Status == gen.SessionStatusFailed
+}
+
+// Turn is a stored turn. Zero values mean "unset".
+type Turn struct {
+	Tenant      string
+	SessionID   string
+	Index       int
+	Prompt      string
+	Files       []string
+	BusyPolicy  gen.BusyPolicy
+	TimeoutMs   int
+	Status      gen.TurnStatus
+	StopReason  gen.StopReason
+	CancelledBy gen.CancelledBy
+	Usage       *gen.Usage
+	EventCount  int
+	FirstSeq    int64
+	LastSeq     int64
+	CreatedAt   time.Time
+	StartedAt   time.Time
+	EndedAt     time.Time
+}
+
+// Idempotency remembers the outcome of a request made with an Idempotency-Key.
+type Idempotency struct {
+	Tenant    string
+	Operation string // the operationId
+	Key       string
+	// RequestHash is a digest of everything that makes two requests "the
+	// same" (path parameters and body).
+	RequestHash string
+	// StatusCode and Body are the response to replay. A StatusCode of 0
+	// means the first request is still being processed.
+	StatusCode int
+	Body       []byte
+	// SessionID and TurnIndex point at the turn a sendTurn key created;
+	// its result is rebuilt from the turn rather than stored in Body.
+	SessionID string
+	TurnIndex int
+	CreatedAt time.Time
+}
+
+// Page selects one page of an Ord-ordered list.
+type Page struct {
+	AfterOrd int64
+	// Limit is the page size; 0 means no limit.
+	Limit int
+}
+
+// SessionQuery filters and pages sessions. Empty fields match anything.
+type SessionQuery struct {
+	Page
+	// Statuses matches any of them.
+	Statuses []gen.SessionStatus
+	Agent    string
+	PlanSlug string
+	// ParentID keeps the children of one session.
+	ParentID string
+}
+
+// EventQuery filters and pages a session's events.
+type EventQuery struct {
+	// AfterSeq keeps events with Seq > AfterSeq.
+	AfterSeq int64
+	// TurnIndex, when > 0, keeps one turn's events.
+	TurnIndex int
+	// Limit is the page size; 0 means no limit.
+	Limit int
+}
+
+// LogQuery filters and pages a session's work log.
+type LogQuery struct {
+	Page
+	Type gen.LogEntryType
+	// NewestFirst reverses the order; AfterOrd then means "before".
+	NewestFirst bool
+}
+
+// ArtifactQuery filters and pages a session's artifacts.
+type ArtifactQuery struct {
+	Page
+	Action gen.ArtifactAction
+}
