@@ -9,7 +9,24 @@
 // never visible.
 //
 // Records returned by a Tx are copies; changing them changes nothing until
-// they are written back with an Update* method inside Store.Update.
+// they are written back with an Update* method inside Store.Update. Records
+// passed in are copied too, and normalized the same way by both stores, so a
+// record reads back identically from either: times in UTC without a
+// monotonic reading (years 0..9999), free-form values (Meta, Context,
+// Event.Args/Data/Result, ...) as encoding/json decodes them into an `any`
+// (an int 3 reads back as float64 3; values JSON cannot hold are refused), a
+// pointer to a nil map as nil, an empty Idempotency.Body as nil. nil and
+// empty maps and slices otherwise stay distinct.
+//
+// Records that belong to a session (turns, events, log entries, artifacts)
+// can only be written, and listed, while that session exists for the tenant:
+// otherwise the call fails with ErrNotFound.
+//
+// Paging: a list returns up to Limit items (0 or less means no limit) and
+// the position to pass as AfterOrd (AfterSeq for events) for the next page:
+// the Ord, index or seq of the last item returned when at least one more
+// item matches, else 0. Ords are positive and grow with insertion order
+// (per record type, across tenants); they never change.
 package store
 
 import (
@@ -28,16 +45,24 @@ var (
 	ErrExists = errors.New("store: already exists")
 	// ErrReadOnly: a write was attempted inside Store.View.
 	ErrReadOnly = errors.New("store: write in a read-only transaction")
+	// ErrTxDone: a Tx was used after the function it was passed to returned.
+	ErrTxDone = errors.New("store: transaction already ended")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
 )
 
 // Store opens transactions. Implementations are safe for concurrent use.
 type Store interface {
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction; writes fail with ErrReadOnly.
+	// A cancelled ctx fails it with an error wrapping ctx.Err().
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction. When fn returns an error
-	// nothing it wrote is kept; otherwise everything is committed at once.
+	// (or panics) nothing it wrote is kept and its error is returned as is;
+	// otherwise everything is committed at once. A ctx cancelled before the
+	// commit fails it with an error wrapping ctx.Err(), and nothing is kept.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// Close releases the store. It is safe to call more than once.
+	// Close releases the store; View and Update then fail with ErrClosed. It
+	// is safe to call more than once.
 	Close() error
 }
 
@@ -47,7 +72,8 @@ type Tx interface {
 	// CreateSession inserts s and sets s.Ord. ErrExists when the id is taken.
 	CreateSession(s *Session) error
 	GetSession(tenant, id string) (*Session, error)
-	// UpdateSession replaces the stored session with the same tenant and id.
+	// UpdateSession replaces the stored session with the same tenant and id
+	// (ErrNotFound when there is none). s.Ord is ignored: Ord never changes.
 	UpdateSession(s *Session) error
 	// ListSessions returns up to q.Limit sessions with Ord > q.AfterOrd in
 	// Ord order, and the Ord to pass as AfterOrd for the next page (0 when
@@ -59,30 +85,42 @@ type Tx interface {
 	// CreateTurn inserts t. ErrExists when the session has that index.
 	CreateTurn(t *Turn) error
 	GetTurn(tenant, sessionID string, index int) (*Turn, error)
+	// UpdateTurn replaces the stored turn with the same tenant, session and
+	// index (ErrNotFound when there is none).
 	UpdateTurn(t *Turn) error
-	// ListTurns pages a session's turns by index (AfterOrd is a turn index).
+	// ListTurns pages a session's turns by index (AfterOrd is a turn index,
+	// next is the last index returned).
 	ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error)
 	// UnfinishedTurns returns every queued or running turn of every tenant,
-	// by session then index; the server ends them on start-up.
+	// ordered by session (in session Ord order) then index; the server ends
+	// them on start-up.
 	UnfinishedTurns() ([]*Turn, error)
 
 	// AppendEvent stores ev for the session. ev.Seq is chosen by the caller;
 	// ErrExists when the session already has that seq.
 	AppendEvent(tenant, sessionID string, ev gen.Event) error
-	// ListEvents pages a session's events by seq (next is a seq).
+	// ListEvents pages a session's events by seq (next is the last seq
+	// returned), oldest first.
 	ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event, int64, error)
 
-	// AddLogEntry stores e (e.SessionId names the session) and returns its Ord.
+	// AddLogEntry stores e (e.SessionId names the session) and returns its
+	// Ord. e.Id is stored as given; it is not a key.
 	AddLogEntry(tenant string, e gen.LogEntry) (int64, error)
+	// ListLogEntries pages a session's work log by Ord, oldest first unless
+	// q.NewestFirst.
 	ListLogEntries(tenant, sessionID string, q LogQuery) ([]gen.LogEntry, int64, error)
 
 	// AddArtifact stores a (a.SessionId names the session) and returns its Ord.
 	AddArtifact(tenant string, a gen.Artifact) (int64, error)
+	// ListArtifacts pages a session's artifacts by Ord, oldest first.
 	ListArtifacts(tenant, sessionID string, q ArtifactQuery) ([]gen.Artifact, int64, error)
 
-	// CreateFile stores a file's metadata and bytes. ErrExists when the token is taken.
+	// CreateFile stores a file's metadata and bytes under (tenant,
+	// f.FileToken). ErrExists when the token is taken. The metadata is kept
+	// as given (the store does not check SizeBytes or Sha256 against data).
 	CreateFile(tenant string, f gen.File, data []byte) error
 	GetFile(tenant, token string) (*gen.File, error)
+	// FileData returns a copy of the file's bytes (never nil when found).
 	FileData(tenant, token string) ([]byte, error)
 
 	// GetIdempotency finds the record of (tenant, operation, key).
@@ -194,7 +232,8 @@ type EventQuery struct {
 type LogQuery struct {
 	Page
 	Type gen.LogEntryType
-	// NewestFirst reverses the order; AfterOrd then means "before".
+	// NewestFirst reverses the order; AfterOrd then means "before" (Ord <
+	// AfterOrd, and 0 starts at the newest entry).
 	NewestFirst bool
 }
 

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// This file holds the one place where records are copied and normalized.
+// Both stores normalize on write exactly the way a JSON round trip through
+// SQLite would, so a record reads back the same from either store:
+//   - times become UTC without a monotonic clock reading;
+//   - free-form values (maps, Event.Result) become what encoding/json
+//     decodes into an `any` (map[string]any, []any, string, float64, bool,
+//     nil): an int 3 reads back as float64 3;
+//   - a pointer to a nil map becomes a nil pointer;
+//   - nil and empty maps and slices stay distinct.
+
+// normTime returns t in UTC without a monotonic reading. Years outside
+// 0..9999 have no RFC 3339 form and are refused.
+func normTime(t time.Time) (time.Time, error) {
+	if t.IsZero() {
+		return time.Time{}, nil
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("store: time %v: year outside 0..9999", t)
+	}
+	return t.UTC(), nil
+}
+
+// normTimes normalizes every *t in place and stops at the first error.
+func normTimes(ts ...*time.Time) error {
+	for _, t := range ts {
+		n, err := normTime(*t)
+		if err != nil {
+			return err
+		}
+		*t = n
+	}
+	return nil
+}
+
+// cloneValue deep-copies a JSON value. Values of other Go types go through
+// encoding/json, which both normalizes them and rejects what JSON cannot hold.
+func cloneValue(v any) (any, error) {
+	switch v := v.(type) {
+	case nil, string, bool:
+		return v, nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("store: %v is not a JSON number", v)
+		}
+		return v, nil
+	case map[string]any:
+		return cloneMap(v)
+	case []any:
+		if v == nil {
+			return nil, nil
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			c, err := cloneValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("store: value of type %T: %w", v, err)
+		}
+		var out any
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, fmt.Errorf("store: value of type %T: %w", v, err)
+		}
+		return out, nil
+	}
+}
+
+// cloneMap deep-copies a JSON object; nil stays nil.
+func cloneMap(m map[string]any) (map[string]any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		c, err := cloneValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("member %q: %w", k, err)
+		}
+		out[k] = c
+	}
+	return out, nil
+}
+
+// cloneMapPtr deep-copies *p; a nil pointer or a pointer to a nil map
+// becomes nil, as JSON `null` would.
+func cloneMapPtr(p *map[string]any) (*map[string]any, error) {
+	if p == nil || *p == nil {
+		return nil, nil
+	}
+	m, err := cloneMap(*p)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append(make([]string, 0, len(s)), s...)
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func cloneHandoff(h *gen.Handoff) (*gen.Handoff, error) {
+	if h == nil {
+		return nil, nil
+	}
+	ctx, err := cloneMap(h.ContextForNext)
+	if err != nil {
+		return nil, fmt.Errorf("handoff context_for_next: %w", err)
+	}
+	out := &gen.Handoff{
+		Blockers:       cloneStrings(h.Blockers),
+		ContextForNext: ctx,
+		CreatedAt:      h.CreatedAt,
+		NextSteps:      cloneStrings(h.NextSteps),
+		Summary:        h.Summary,
+	}
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return nil, fmt.Errorf("handoff: %w", err)
+	}
+	return out, nil
+}
+
+func cloneUsage(u *gen.Usage) *gen.Usage {
+	if u == nil {
+		return nil
+	}
+	return &gen.Usage{InputTokens: clonePtr(u.InputTokens), OutputTokens: clonePtr(u.OutputTokens)}
+}
+
+// cloneSession returns a normalized deep copy of s.
+func cloneSession(s *Session) (*Session, error) {
+	out := *s
+	var err error
+	if out.Meta, err = cloneMap(s.Meta); err != nil {
+		return nil, fmt.Errorf("session %s meta: %w", s.ID, err)
+	}
+	if out.Context, err = cloneMap(s.Context); err != nil {
+		return nil, fmt.Errorf("session %s context: %w", s.ID, err)
+	}
+	if out.Handoff, err = cloneHandoff(s.Handoff); err != nil {
+		return nil, fmt.Errorf("session %s: %w", s.ID, err)
+	}
+	if err := normTimes(&out.CreatedAt, &out.UpdatedAt, &out.LastTurnAt, &out.EndedAt); err != nil {
+		return nil, fmt.Errorf("session %s: %w", s.ID, err)
+	}
+	return &out, nil
+}
+
+// cloneTurn returns a normalized deep copy of t.
+func cloneTurn(t *Turn) (*Turn, error) {
+	out := *t
+	out.Files = cloneStrings(t.Files)
+	out.Usage = cloneUsage(t.Usage)
+	if err := normTimes(&out.CreatedAt, &out.StartedAt, &out.EndedAt); err != nil {
+		return nil, fmt.Errorf("turn %s/%d: %w", t.SessionID, t.Index, err)
+	}
+	return &out, nil
+}
+
+// cloneEvent returns a normalized deep copy of ev.
+func cloneEvent(ev gen.Event) (gen.Event, error) {
+	out := ev
+	var err error
+	if out.Args, err = cloneMapPtr(ev.Args); err != nil {
+		return gen.Event{}, fmt.Errorf("event %d args: %w", ev.Seq, err)
+	}
+	if out.Data, err = cloneMapPtr(ev.Data); err != nil {
+		return gen.Event{}, fmt.Errorf("event %d data: %w", ev.Seq, err)
+	}
+	if out.Result, err = cloneValue(ev.Result); err != nil {
+		return gen.Event{}, fmt.Errorf("event %d result: %w", ev.Seq, err)
+	}
+	out.Content = clonePtr(ev.Content)
+	out.Name = clonePtr(ev.Name)
+	out.Status = clonePtr(ev.Status)
+	out.ToolCallId = clonePtr(ev.ToolCallId)
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return gen.Event{}, fmt.Errorf("event %d: %w", ev.Seq, err)
+	}
+	return out, nil
+}
+
+func cloneLogEntry(e gen.LogEntry) (gen.LogEntry, error) {
+	out := e
+	var err error
+	if out.Data, err = cloneMap(e.Data); err != nil {
+		return gen.LogEntry{}, fmt.Errorf("log entry %s data: %w", e.Id, err)
+	}
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return gen.LogEntry{}, fmt.Errorf("log entry %s: %w", e.Id, err)
+	}
+	return out, nil
+}
+
+func cloneArtifact(a gen.Artifact) (gen.Artifact, error) {
+	out := a
+	var err error
+	if out.Metadata, err = cloneMap(a.Metadata); err != nil {
+		return gen.Artifact{}, fmt.Errorf("artifact %s metadata: %w", a.Id, err)
+	}
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return gen.Artifact{}, fmt.Errorf("artifact %s: %w", a.Id, err)
+	}
+	return out, nil
+}
+
+func cloneFile(f gen.File) (gen.File, error) {
+	out := f
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return gen.File{}, fmt.Errorf("file: %w", err)
+	}
+	return out, nil
+}
+
+// cloneIdempotency copies r; an empty Body becomes nil.
+func cloneIdempotency(r *Idempotency) (*Idempotency, error) {
+	out := *r
+	out.Body = nil
+	if len(r.Body) > 0 {
+		out.Body = cloneBytes(r.Body)
+	}
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return nil, fmt.Errorf("idempotency record %s: %w", r.Operation, err)
+	}
+	return &out, nil
+}
