@@ -1,0 +1,284 @@
+package agentsession
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// NewIdempotencyKey returns a fresh random key (128 bits from crypto/rand).
+// The SDK makes one per state-changing call by itself; use this to make a
+// key you store and reuse across process restarts.
+func NewIdempotencyKey() string { return rand.Text() }
+
+// CallOption adjusts one call.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	idempotencyKey    string
+	requestID         string
+	header            http.Header
+	onAttempt         []func(Attempt)
+	attemptTimeout    time.Duration
+	attemptTimeoutSet bool
+	stream            bool
+}
+
+// IdempotencyKey makes a state-changing call use key instead of a fresh
+// random one, so that repeating the call (even from another process) never
+// does the work twice. Ignored by reads.
+func IdempotencyKey(key string) CallOption {
+	return func(o *callOptions) { o.idempotencyKey = key }
+}
+
+// RequestID sends id as X-Request-Id; the server echoes it in its logs and
+// errors (up to 128 characters of A-Z a-z 0-9 . _ -).
+func RequestID(id string) CallOption {
+	return func(o *callOptions) { o.requestID = id }
+}
+
+// Header sets an extra request header.
+func Header(key, value string) CallOption {
+	return func(o *callOptions) {
+		if o.header == nil {
+			o.header = make(http.Header)
+		}
+		o.header.Set(key, value)
+	}
+}
+
+// AttemptTimeout overrides the client's per-attempt timeout for this call
+// (0: none).
+func AttemptTimeout(d time.Duration) CallOption {
+	return func(o *callOptions) { o.attemptTimeout, o.attemptTimeoutSet = d, true }
+}
+
+// OnAttempt calls fn after every HTTP attempt of the call, retried or not,
+// in order.
+func OnAttempt(fn func(Attempt)) CallOption {
+	return func(o *callOptions) {
+		if fn != nil {
+			o.onAttempt = append(o.onAttempt, fn)
+		}
+	}
+}
+
+// Response describes the answer to a successful call.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	// RequestID is the answer's X-Request-Id.
+	RequestID string
+	// IdempotencyKey is the key the request carried, "" when none.
+	IdempotencyKey string
+	// Replayed is true when the server answered from its idempotency
+	// record (Idempotent-Replayed: true) instead of doing the work again.
+	Replayed bool
+	// Attempts is how many HTTP attempts the call took.
+	Attempts int
+}
+
+// callState travels in the request's context down the HTTP stack.
+type callState struct {
+	opts     callOptions
+	attempts atomic.Int32
+}
+
+type callKey struct{}
+
+func callFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callKey{}).(*callState)
+	return st
+}
+
+func (st *callState) attempt(a Attempt) {
+	st.attempts.Add(1)
+	for _, fn := range st.opts.onAttempt {
+		fn(a)
+	}
+}
+
+// Do sends req (typically built with a gen.New*Request builder from
+// BaseURL) through the SDK's request path and decodes a 2xx JSON answer into
+// out (nil: discard it). A non-2xx answer is an *APIError; no answer is a
+// *TransportError. Every service package calls Do; use it for anything they
+// do not wrap.
+func (c *Client) Do(ctx context.Context, req *http.Request, out any, opts ...CallOption) (*Response, error) {
+	resp, meta, err := c.send(ctx, req, false, opts)
+	if err != nil {
+		return meta, err
+	}
+	defer closeBody(resp.Body)
+	if out == nil {
+		return meta, nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return meta, c.decodeFailure(ctx, req, meta, err)
+	}
+	return meta, nil
+}
+
+// Open is Do for streamed answers: on a 2xx it returns the response with
+// its body unread (the caller closes it). The per-attempt timeout covers
+// only the wait for the response headers.
+func (c *Client) Open(ctx context.Context, req *http.Request, opts ...CallOption) (*http.Response, *Response, error) {
+	return c.send(ctx, req, true, opts)
+}
+
+// CheckResponse returns nil for a 2xx response and the SDK's typed error
+// otherwise (reading and closing the body), for responses obtained through
+// Gen or HTTPClient.
+func (c *Client) CheckResponse(resp *http.Response) error {
+	if resp.StatusCode < 300 {
+		return nil
+	}
+	return c.apiError(resp, resp.Request, 0, "")
+}
+
+func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts []CallOption) (*http.Response, *Response, error) {
+	st := &callState{}
+	for _, o := range opts {
+		if o != nil {
+			o(&st.opts)
+		}
+	}
+	st.opts.stream = stream
+	for k, v := range st.opts.header {
+		req.Header[k] = v
+	}
+	if st.opts.requestID != "" {
+		req.Header.Set("X-Request-Id", st.opts.requestID)
+	}
+	key := c.setHeaders(req, st.opts.idempotencyKey)
+	if !stateChanging(req.Method) && st.opts.idempotencyKey == "" {
+		key = ""
+	}
+
+	ctx = withAttemptHook(context.WithValue(ctx, callKey{}, st), st.attempt)
+	req = req.WithContext(ctx)
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	meta := &Response{IdempotencyKey: key}
+	if err != nil {
+		meta.Attempts = max(int(st.attempts.Load()), 1)
+		err = c.transportFailure(ctx, req, meta, err)
+		c.log(ctx, req, 0, meta, start, err)
+		return nil, meta, err
+	}
+	meta.Attempts = max(int(st.attempts.Load()), 1)
+	meta.StatusCode, meta.Header = resp.StatusCode, resp.Header
+	meta.RequestID = resp.Header.Get("X-Request-Id")
+	meta.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
+	if resp.StatusCode >= 300 {
+		err := c.apiError(resp, req, meta.Attempts, key)
+		c.log(ctx, req, resp.StatusCode, meta, start, err)
+		return nil, meta, err
+	}
+	c.log(ctx, req, resp.StatusCode, meta, start, nil)
+	return resp, meta, nil
+}
+
+// apiError reads (a bounded part of) resp's body, closes it and builds the
+// typed error.
+func (c *Client) apiError(resp *http.Response, req *http.Request, attempts int, key string) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	closeBody(resp.Body)
+	e := newAPIError(resp.StatusCode, resp.Header, body, c.redact)
+	e.Attempts, e.IdempotencyKey = attempts, key
+	if req != nil {
+		e.Method, e.URL = req.Method, redactURL(req.URL)
+	}
+	return e
+}
+
+// transportFailure turns an error of the HTTP stack into the SDK's typed
+// error: the last answer when retries were interrupted, else a
+// *TransportError.
+func (c *Client) transportFailure(ctx context.Context, req *http.Request, meta *Response, err error) error {
+	method, u := req.Method, redactURL(req.URL)
+	if ie, ok := interrupted(err); ok {
+		if ie.Attempts > 0 {
+			meta.Attempts = ie.Attempts
+		}
+		if ie.LastStatus > 0 {
+			e := newAPIError(ie.LastStatus, ie.LastHeader, ie.LastBody, c.redact)
+			e.Method, e.URL, e.Attempts, e.IdempotencyKey, e.Err = method, u, meta.Attempts, meta.IdempotencyKey, ie.Err
+			return e
+		}
+		return &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: unwrapURLError(ie.LastErr), ContextErr: ie.Err}
+	}
+	te := &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: unwrapURLError(err)}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		te.ContextErr = ctxErr
+	}
+	return te
+}
+
+// decodeFailure reports a 2xx body that could not be read or decoded.
+func (c *Client) decodeFailure(ctx context.Context, req *http.Request, meta *Response, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil || errors.Is(err, ErrAttemptTimeout) {
+		return &TransportError{Method: req.Method, URL: redactURL(req.URL), Attempts: meta.Attempts, Err: err, ContextErr: ctxErr}
+	}
+	return fmt.Errorf("%w: %s %s: %d answer: %v", ErrUnexpectedResponse, req.Method, redactURL(req.URL), meta.StatusCode, err)
+}
+
+func (c *Client) log(ctx context.Context, req *http.Request, status int, meta *Response, start time.Time, err error) {
+	if c.logger == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if !c.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.Path),
+		slog.Int("status", status),
+		slog.Int("attempts", meta.Attempts),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if meta.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", meta.RequestID))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, level, "agentsession call", attrs...)
+}
+
+// redactURL returns u without userinfo, query and fragment.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	v := *u
+	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
+	return v.String()
+}
+
+// unwrapURLError drops the *url.Error layer, whose text repeats the URL with
+// its query string.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err
+}
+
+// closeBody drains a little of the body so the connection can be reused.
+func closeBody(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, 4<<10)
+	_ = rc.Close()
+}

@@ -1,0 +1,179 @@
+package agentsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/record"
+)
+
+// Version is the SDK's version, sent in the User-Agent header
+// ("agentsession-go/<Version>").
+const Version = "0.1.0"
+
+// Client talks to an Agent Session API server. It is safe for concurrent use
+// and meant to be shared: the service packages (sessions, lifecycle) are thin
+// views over it, and every call they make goes through Client.Do or
+// Client.Open, the SDK's single request path (auth, User-Agent, idempotency
+// keys, retries, request ids, typed errors, decoding).
+type Client struct {
+	base           string // absolute, ends with "/"
+	token          string
+	userAgent      string
+	logger         *slog.Logger
+	attemptTimeout time.Duration
+	hc             *http.Client
+	gen            *gen.ClientWithResponses
+	recorder       *record.Recorder
+}
+
+// NewClient returns a client configured by opts. The base URL and the token
+// fall back to AGENTSESSION_BASE_URL and AGENTSESSION_TOKEN unless
+// WithoutEnvironment is given. An invalid option is an error.
+func NewClient(opts ...Option) (*Client, error) {
+	var cfg config
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("agentsession: nil Option")
+		}
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("agentsession: %w", err)
+		}
+	}
+	cfg.resolve()
+
+	base, err := normalizeBaseURL(cfg.baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(cfg.token, "\r\n\x00") || strings.TrimSpace(cfg.token) != cfg.token {
+		return nil, errors.New("agentsession: the token contains whitespace or a control character")
+	}
+
+	c := &Client{
+		base:           base,
+		token:          cfg.token,
+		userAgent:      "agentsession-go/" + Version,
+		logger:         cfg.logger,
+		attemptTimeout: cfg.attemptTimeout,
+	}
+	if cfg.uaSuffix != "" {
+		c.userAgent += " " + cfg.uaSuffix
+	}
+	if cfg.recordDir != "" {
+		if c.recorder, err = record.New(cfg.recordDir); err != nil {
+			return nil, fmt.Errorf("agentsession: WithTurnRecord: %w", err)
+		}
+	}
+
+	var base0 http.RoundTripper
+	if cfg.doer != nil {
+		base0 = doerTransport{cfg.doer}
+	} else {
+		base0 = defaultTransport()
+	}
+	rt, err := newRetryTransport(cfg.retry, cfg.logger, &attemptTransport{c: c, next: base0})
+	if err != nil {
+		return nil, fmt.Errorf("agentsession: %w", err)
+	}
+	c.hc = &http.Client{Transport: &headerTransport{c: c, next: rt}}
+	if c.gen, err = gen.NewClientWithResponses(c.base, gen.WithHTTPClient(c.hc)); err != nil {
+		return nil, fmt.Errorf("agentsession: %w", err)
+	}
+	return c, nil
+}
+
+// normalizeBaseURL checks that raw is an absolute http(s) URL without
+// credentials, query or fragment, and returns it with a trailing slash.
+func normalizeBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", fmt.Errorf("agentsession: no base URL: use WithBaseURL or set %s", EnvBaseURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("agentsession: invalid base URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("agentsession: invalid base URL %q: the scheme must be http or https", u.Redacted())
+	case u.Host == "":
+		return "", fmt.Errorf("agentsession: invalid base URL %q: no host", u.Redacted())
+	case u.User != nil:
+		return "", errors.New("agentsession: invalid base URL: it holds credentials; pass the token with WithToken")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("agentsession: invalid base URL %q: no query or fragment allowed", u.Redacted())
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u.String(), nil
+}
+
+// BaseURL returns the server's base URL, ending with "/". Pass it to the
+// gen.New*Request builders to build a request for Client.Do.
+func (c *Client) BaseURL() string { return c.base }
+
+// HTTPClient returns the client's configured HTTP client: it adds the auth
+// and User-Agent headers and an Idempotency-Key to POST and PATCH requests
+// that lack one, and retries per the retry policy.
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Gen returns the generated client (package gen), configured with the same
+// HTTP client, for operations the SDK does not wrap. Its *WithResponse
+// methods read whole bodies; stream with Client.Open instead. Turn a non-2xx
+// answer into the SDK's typed error with CheckResponse.
+func (c *Client) Gen() *gen.ClientWithResponses { return c.gen }
+
+// Recorder returns the turn recorder configured by WithTurnRecord, or nil.
+func (c *Client) Recorder() *record.Recorder { return c.recorder }
+
+// AttemptTimeout returns the per-attempt timeout (WithAttemptTimeout).
+func (c *Client) AttemptTimeout() time.Duration { return c.attemptTimeout }
+
+// Logger returns the logger configured by WithLogger, or nil.
+func (c *Client) Logger() *slog.Logger { return c.logger }
+
+// Health checks that the server is up (no authentication needed).
+func (c *Client) Health(ctx context.Context, opts ...CallOption) (*Health, error) {
+	req, err := gen.NewGetHealthRequest(c.base)
+	if err != nil {
+		return nil, err
+	}
+	var h Health
+	if _, err := c.Do(ctx, req, &h, opts...); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Capabilities returns the server's agents, optional features and limits.
+func (c *Client) Capabilities(ctx context.Context, opts ...CallOption) (*Capabilities, error) {
+	req, err := gen.NewGetCapabilitiesRequest(c.base)
+	if err != nil {
+		return nil, err
+	}
+	var caps Capabilities
+	if _, err := c.Do(ctx, req, &caps, opts...); err != nil {
+		return nil, err
+	}
+	return &caps, nil
+}
+
+// redact removes the token from text the server sent back, so that no error
+// string can carry it even when a server or proxy echoes request headers.
+func (c *Client) redact(s string) string {
+	if len(c.token) < 6 || !strings.Contains(s, c.token) {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token, "[REDACTED]")
+}

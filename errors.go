@@ -1,0 +1,334 @@
+package agentsession
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// Sentinel errors. Every *APIError matches the ones that fit its status and
+// problem code with errors.Is, so callers never compare codes by hand:
+//
+//	if errors.Is(err, agentsession.ErrNotFound) { ... }
+var (
+	// ErrAuth: 401 or 403, the token is missing, unknown or not allowed.
+	ErrAuth = errors.New("agentsession: not authorized")
+	// ErrNotFound: 404, no such resource for this tenant.
+	ErrNotFound = errors.New("agentsession: not found")
+	// ErrConflict: any 409, the request conflicts with the resource's state.
+	ErrConflict = errors.New("agentsession: conflict")
+	// ErrInvalidTransition: 409 invalid_transition, the lifecycle forbids the change.
+	ErrInvalidTransition = errors.New("agentsession: invalid lifecycle transition")
+	// ErrBusy: 409 turn_in_progress or turn_queue_full, the session is working
+	// on another turn (busy policy reject) or its queue is full (enqueue).
+	ErrBusy = errors.New("agentsession: session busy")
+	// ErrSessionPaused: 409 session_paused, resume the session first.
+	ErrSessionPaused = errors.New("agentsession: session paused")
+	// ErrSessionEnded: 409 session_ended, the session accepts no more work.
+	ErrSessionEnded = errors.New("agentsession: session ended")
+	// ErrSpawnLimit: 409 spawn_limit_exceeded, a child-session cap was hit.
+	ErrSpawnLimit = errors.New("agentsession: spawn limit exceeded")
+	// ErrValidation: 400 or 422, the server rejected the request's content
+	// (invalid_request, invalid_cursor, unknown_agent, unknown_file,
+	// idempotency_key_reused, ...). APIError.FieldErrors lists the fields.
+	ErrValidation = errors.New("agentsession: invalid request")
+	// ErrRateLimited: 429; APIError.RetryAfter holds the server's delay.
+	ErrRateLimited = errors.New("agentsession: rate limited")
+	// ErrServer: any 5xx.
+	ErrServer = errors.New("agentsession: server error")
+	// ErrUnexpectedResponse: a 2xx answer the SDK could not decode.
+	ErrUnexpectedResponse = errors.New("agentsession: unexpected response")
+)
+
+// Problem codes of the API (openapi.yaml, "Errors"). Codes the SDK does not
+// know are kept in APIError.Code and matched by their HTTP status.
+const (
+	CodeInvalidRequest        = "invalid_request"
+	CodeInvalidCursor         = "invalid_cursor"
+	CodeUnauthorized          = "unauthorized"
+	CodeNotFound              = "not_found"
+	CodeMethodNotAllowed      = "method_not_allowed"
+	CodeInvalidTransition     = "invalid_transition"
+	CodeTurnInProgress        = "turn_in_progress"
+	CodeTurnQueueFull         = "turn_queue_full"
+	CodeSessionPaused         = "session_paused"
+	CodeSessionEnded          = "session_ended"
+	CodeSpawnLimitExceeded    = "spawn_limit_exceeded"
+	CodeIdempotencyInProgress = "idempotency_in_progress"
+	CodePayloadTooLarge       = "payload_too_large"
+	CodeUnsupportedMediaType  = "unsupported_media_type"
+	CodeUnknownAgent          = "unknown_agent"
+	CodeUnknownFile           = "unknown_file"
+	CodeIdempotencyKeyReused  = "idempotency_key_reused"
+	CodeRateLimited           = "rate_limited"
+	CodeInternal              = "internal"
+)
+
+// maxErrorBody bounds how much of an error response is kept in APIError.Body.
+const maxErrorBody = 64 << 10
+
+// maxSnippet bounds the part of a non-problem body quoted in Error().
+const maxSnippet = 200
+
+// APIError is a non-2xx answer from the server. It carries the RFC 9457
+// problem document when the server sent one, and a bounded copy of the raw
+// body in any case (also when it was empty or not JSON).
+//
+// When the call's context ended while retries were waiting, Err holds the
+// context's error, so errors.Is(err, context.DeadlineExceeded) holds and
+// errors.As still finds the last answer.
+type APIError struct {
+	StatusCode int    // the HTTP status of the last answer
+	Code       string // the problem's machine-readable code, "" when the body had none
+	Title      string
+	Detail     string
+	Type       string
+	Instance   string
+	// FieldErrors lists the offending fields of a validation failure.
+	FieldErrors []gen.FieldError
+	// RequestID is the X-Request-Id header (or the problem's request_id):
+	// quote it when reporting a problem.
+	RequestID string
+	// IdempotencyKey is the key the request carried, "" when none.
+	IdempotencyKey string
+	// Attempts is how many HTTP attempts the call made (1 without retries).
+	Attempts int
+	// RetryAfter is the delay the server asked for (Retry-After or
+	// Retry-After-Ms), 0 when it asked for none.
+	RetryAfter time.Duration
+	// Method and URL identify the request; URL has no query and no userinfo.
+	Method string
+	URL    string
+	// Header is the last answer's header.
+	Header http.Header
+	// Body is the start of the raw body (at most 64 KiB).
+	Body []byte
+	// Err is the context's error when the call was interrupted while
+	// retrying, nil otherwise.
+	Err error
+}
+
+// Error describes the failure in one line; it never contains the token.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("agentsession: ")
+	if e.Method != "" {
+		b.WriteString(e.Method + " " + e.URL + ": ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	} else if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
+	switch {
+	case e.Detail != "":
+		b.WriteString(": " + e.Detail)
+	case e.Title != "":
+		b.WriteString(": " + e.Title)
+	case e.Code == "":
+		b.WriteString(": " + snippet(e.Body))
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request " + e.RequestID + ")")
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.Err != nil {
+		b.WriteString("; gave up: " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the context error of an interrupted call, or nil.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is reports whether the error is in the class of the sentinel target.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrAuth:
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrInvalidTransition:
+		return e.StatusCode == http.StatusConflict && e.Code == CodeInvalidTransition
+	case ErrBusy:
+		return e.StatusCode == http.StatusConflict && (e.Code == CodeTurnInProgress || e.Code == CodeTurnQueueFull)
+	case ErrSessionPaused:
+		return e.StatusCode == http.StatusConflict && e.Code == CodeSessionPaused
+	case ErrSessionEnded:
+		return e.StatusCode == http.StatusConflict && e.Code == CodeSessionEnded
+	case ErrSpawnLimit:
+		return e.StatusCode == http.StatusConflict && e.Code == CodeSpawnLimitExceeded
+	case ErrValidation:
+		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServer:
+		return e.StatusCode >= 500
+	}
+	return false
+}
+
+// Temporary reports whether the same request may succeed later (the statuses
+// the retry policy retries).
+func (e *APIError) Temporary() bool {
+	switch e.StatusCode {
+	case 408, 429, 500, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+// RetryAfter returns the delay the server asked for when err is (or wraps)
+// an *APIError that carries one.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		return ae.RetryAfter, true
+	}
+	return 0, false
+}
+
+// TransportError means no answer arrived: the connection failed, timed out or
+// the call's context ended before a response. Err is the underlying network
+// or context error, so errors.Is(err, context.Canceled) works.
+type TransportError struct {
+	Method string
+	URL    string // no query, no userinfo
+	// Attempts is how many HTTP attempts the call made.
+	Attempts int
+	// Err is the last network error (unwrapped from *url.Error, whose text
+	// would repeat the URL with its query).
+	Err error
+	// ContextErr is the call context's error when it ended, nil otherwise.
+	ContextErr error
+}
+
+// Error describes the failure in one line; it never contains the token.
+func (e *TransportError) Error() string {
+	var b strings.Builder
+	b.WriteString("agentsession: " + e.Method + " " + e.URL + ": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else if e.ContextErr != nil {
+		b.WriteString(e.ContextErr.Error())
+	} else {
+		b.WriteString("no response")
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.ContextErr != nil && e.Err != nil && !errors.Is(e.Err, e.ContextErr) {
+		b.WriteString("; gave up: " + e.ContextErr.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the network error and, when the context ended, its error.
+func (e *TransportError) Unwrap() []error {
+	errs := make([]error, 0, 2)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	if e.ContextErr != nil {
+		errs = append(errs, e.ContextErr)
+	}
+	return errs
+}
+
+// Timeout reports whether the failure was a timeout.
+func (e *TransportError) Timeout() bool {
+	var te interface{ Timeout() bool }
+	return errors.As(e.Err, &te) && te.Timeout()
+}
+
+// newAPIError builds an *APIError from a status, header and (bounded) body.
+// redact removes the client's token from any text the server echoed.
+func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
+	e := &APIError{StatusCode: status, Header: header, Body: body}
+	if header != nil {
+		e.RequestID = header.Get("X-Request-Id")
+		e.RetryAfter = parseRetryAfter(header, time.Now())
+	}
+	if len(body) > 0 {
+		var p gen.Problem
+		if json.Unmarshal(body, &p) == nil {
+			e.Code, e.Title, e.Type = p.Code, p.Title, p.Type
+			if p.Detail != nil {
+				e.Detail = *p.Detail
+			}
+			if p.Instance != nil {
+				e.Instance = *p.Instance
+			}
+			if p.Errors != nil {
+				e.FieldErrors = *p.Errors
+			}
+			if e.RequestID == "" {
+				e.RequestID = p.RequestId
+			}
+		}
+	}
+	if redact != nil {
+		e.Title, e.Detail = redact(e.Title), redact(e.Detail)
+		e.Body = []byte(redact(string(e.Body)))
+		for i := range e.FieldErrors {
+			e.FieldErrors[i].Message = redact(e.FieldErrors[i].Message)
+		}
+	}
+	return e
+}
+
+// parseRetryAfter reads Retry-After-Ms, then Retry-After (seconds or an HTTP
+// date), and returns 0 when neither holds a usable delay.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if s > 0 {
+			return time.Duration(s) * time.Second
+		}
+		return 0
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// snippet quotes the start of a body for an error message.
+func snippet(body []byte) string {
+	if len(body) == 0 {
+		return "empty body"
+	}
+	s := body
+	cut := false
+	if len(s) > maxSnippet {
+		s, cut = s[:maxSnippet], true
+		for len(s) > 0 && !utf8.Valid(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	q := strconv.Quote(string(s))
+	if cut {
+		q += "..."
+	}
+	return "body " + q
+}

@@ -1,0 +1,65 @@
+// Package paging turns the API's cursor-paginated lists into iterators.
+package paging
+
+import (
+	"context"
+	"errors"
+	"iter"
+)
+
+// ErrCursorLoop is returned when the server hands out the cursor it was just
+// given, which would make the walk endless.
+var ErrCursorLoop = errors.New("agentsession: the server returned the same page cursor again")
+
+// Fetch gets the page that starts at cursor ("" for the first page) and
+// returns its items and the next page's cursor ("" after the last page).
+type Fetch[T any] func(ctx context.Context, cursor string) (items []T, next string, err error)
+
+// Seq yields every item of every page, fetching a page only when the
+// previous one has been consumed. An error is yielded once, with the zero T,
+// and ends the sequence; so does the caller breaking out of the loop.
+func Seq[T any](ctx context.Context, fetch Fetch[T]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		cursor := ""
+		for {
+			items, next, err := fetch(ctx, cursor)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			if next == cursor {
+				yield(zero, ErrCursorLoop)
+				return
+			}
+			cursor = next
+		}
+	}
+}
+
+// Str returns *p, or "" for nil (the generated models use pointers for
+// optional strings such as next_cursor).
+func Str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Ptr returns a pointer to v, or nil for the zero value (an absent optional
+// parameter).
+func Ptr[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
