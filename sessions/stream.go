@@ -1,0 +1,393 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/sse"
+)
+
+var (
+	// ErrIdleTimeout: no event arrived within WithIdleTimeout.
+	ErrIdleTimeout = errors.New("sessions: no event within the idle timeout")
+	// ErrStreamLost: the stream dropped and could not be resumed
+	// (WithMaxResumes attempts in a row brought nothing new).
+	ErrStreamLost = errors.New("sessions: turn stream lost")
+	// ErrStreamIncomplete: Result was asked of a stream whose loop stopped
+	// before the turn ended.
+	ErrStreamIncomplete = errors.New("sessions: the stream was not read to its end")
+	// ErrStreamReused: a Stream's events can be read only once.
+	ErrStreamReused = errors.New("sessions: a Stream can be read only once")
+)
+
+// errStopped marks a loop the caller left early.
+var errStopped = errors.New("stopped by the caller")
+
+// Stream is a turn whose events arrive while the agent works. Nothing is
+// sent until its events are read (Events or Result), and they can be read
+// once. A Stream is used by one goroutine.
+type Stream struct {
+	s      *Session
+	ctx    context.Context
+	prompt string
+	cfg    *turnConfig
+
+	started   atomic.Bool
+	turnIndex atomic.Int32
+	lastSeq   int64
+	events    []Event
+	resumes   int
+	meta      *agentsession.Response
+	result    *TurnResult
+	err       error
+}
+
+// TurnStream sends prompt to the session's agent as a streamed turn. Range
+// over Events to see each event as it arrives, then call Result for the
+// finished turn:
+//
+//	st := s.TurnStream(ctx, "hello")
+//	for ev, err := range st.Events() {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Print(ev.Text())
+//	}
+//	res, err := st.Result()
+//
+// When the connection drops, the stream resumes where it stopped (with
+// Last-Event-ID), so every event is seen exactly once. The session's turn
+// lock is held while the events are read.
+func (s *Session) TurnStream(ctx context.Context, prompt string, opts ...TurnOption) *Stream {
+	return &Stream{s: s, ctx: ctx, prompt: prompt, cfg: newTurnConfig(opts)}
+}
+
+// Events yields the turn's events as they arrive. An error is yielded once
+// and ends the sequence. Leaving the loop early stops listening; the turn
+// keeps running on the server (Cancel it if needed).
+func (st *Stream) Events() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		if !st.started.CompareAndSwap(false, true) {
+			yield(Event{}, ErrStreamReused)
+			return
+		}
+		err := st.run(yield)
+		switch {
+		case errors.Is(err, errStopped):
+			st.err = ErrStreamIncomplete
+		case err != nil:
+			st.err = err
+			yield(Event{}, err)
+		}
+	}
+}
+
+// Result returns the finished turn. Called before the events were read, it
+// reads them all first. It returns ErrStreamIncomplete when the loop over
+// Events stopped early, and the stream's error when it failed.
+func (st *Stream) Result() (*TurnResult, error) {
+	if !st.started.Load() {
+		for _, err := range st.Events() {
+			if err != nil {
+				break
+			}
+		}
+	}
+	if st.result != nil {
+		return st.result, nil
+	}
+	if st.err != nil {
+		return nil, st.err
+	}
+	return nil, ErrStreamIncomplete
+}
+
+// TurnIndex returns the turn's number once the server accepted it, else 0.
+func (st *Stream) TurnIndex() int32 { return st.turnIndex.Load() }
+
+// Resumes returns how many times the stream was resumed after a drop.
+func (st *Stream) Resumes() int { return st.resumes }
+
+func (st *Stream) run(yield func(Event, error) bool) (err error) {
+	cfg, ctx, svc := st.cfg, st.ctx, st.s.svc
+	if cfg.err != nil {
+		return cfg.err
+	}
+	unlock, err := svc.turns.Lock(ctx, st.s.id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	key := cfg.key
+	if key == "" {
+		key = agentsession.NewIdempotencyKey()
+	}
+	rec := svc.startRecord(st.s.id, st.prompt, cfg, true)
+	defer func() { st.record(rec, err) }()
+
+	resp, err := st.open(key, rec, true)
+	if err != nil {
+		return err
+	}
+	failures := 0
+	for {
+		done, progressed, rerr := st.read(resp, yield)
+		switch {
+		case done:
+			return nil
+		case errors.Is(rerr, errStopped):
+			return rerr
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(rerr, ErrIdleTimeout), errors.Is(rerr, agentsession.ErrUnexpectedResponse):
+			return rerr
+		}
+		// The connection dropped: resume after the last event seen.
+		if progressed {
+			failures = 0
+		}
+		for {
+			failures++
+			if failures > cfg.maxResumes {
+				return fmt.Errorf("%w: turn %d after event %d, %d resumes: %w",
+					ErrStreamLost, st.turnIndex.Load(), st.lastSeq, st.resumes, rerr)
+			}
+			if err := sleep(ctx, resumeDelay(failures)); err != nil {
+				return err
+			}
+			st.resumes++
+			if resp, err = st.open(key, rec, false); err == nil {
+				break
+			}
+			var te *agentsession.TransportError
+			if !errors.As(err, &te) || ctx.Err() != nil {
+				return err
+			}
+			rerr = err
+		}
+	}
+}
+
+// resumeDelay: the first resume goes at once, later ones back off.
+func resumeDelay(failures int) time.Duration {
+	if failures <= 1 {
+		return 0
+	}
+	return min(100*time.Millisecond<<(failures-2), 2*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// conn is one open event stream.
+type conn struct {
+	resp   *http.Response
+	cancel context.CancelFunc
+}
+
+func (c *conn) close() {
+	c.cancel()
+	_ = c.resp.Body.Close()
+}
+
+// open starts the turn (first) or resumes it: with streamTurn once the turn
+// index is known, else by sending the turn again with the same idempotency
+// key, which replays the stream instead of starting a second turn.
+func (st *Stream) open(key string, rec *turnRecord, first bool) (*conn, error) {
+	base, id := st.s.svc.c.BaseURL(), st.s.id
+	var (
+		req *http.Request
+		err error
+	)
+	idx := st.turnIndex.Load()
+	switch {
+	case first:
+		req, err = st.s.sendTurnRequest(st.prompt, st.cfg, -1)
+	case idx > 0:
+		last := strconv.FormatInt(st.lastSeq, 10)
+		req, err = gen.NewStreamTurnRequest(base, id, idx, &gen.StreamTurnParams{LastEventID: &last})
+		key = ""
+	default:
+		req, err = st.s.sendTurnRequest(st.prompt, st.cfg, st.lastSeq)
+	}
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	ctx, cancel := context.WithCancel(st.ctx)
+	resp, meta, err := st.s.svc.c.Open(ctx, req, st.cfg.callOptions(key, agentsession.OnAttempt(rec.attempt))...)
+	if first {
+		st.meta = meta
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &conn{resp: resp, cancel: cancel}, nil
+}
+
+// read consumes one connection until the turn completes or the connection
+// ends. progressed reports whether a new event arrived.
+func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed bool, err error) {
+	defer c.close()
+	if mt, _, _ := mime.ParseMediaType(c.resp.Header.Get("Content-Type")); mt == "application/json" {
+		// A server that does not stream answers with the whole turn.
+		var res TurnResult
+		if err := json.NewDecoder(c.resp.Body).Decode(&res); err != nil {
+			return false, false, err // read as a dropped connection
+		}
+		for _, ev := range res.Events {
+			if ok, stop := st.accept(ev, yield); stop {
+				return false, progressed, errStopped
+			} else if ok {
+				progressed = true
+			}
+		}
+		return st.complete(res.TurnSummary, yield), progressed, nil
+	}
+
+	var idleFired atomic.Bool
+	var idle *time.Timer
+	if st.cfg.idle > 0 {
+		idle = time.AfterFunc(st.cfg.idle, func() { idleFired.Store(true); c.cancel() })
+		defer idle.Stop()
+	}
+	r := sse.NewReader(c.resp.Body)
+	for {
+		f, err := r.Next()
+		if err != nil {
+			if idleFired.Load() {
+				return false, progressed, fmt.Errorf("%w (%v, turn %d after event %d)", ErrIdleTimeout, st.cfg.idle, st.turnIndex.Load(), st.lastSeq)
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF // the stream ended without turn.completed
+			}
+			return false, progressed, err
+		}
+		switch f.Event {
+		case "turn.accepted":
+			var a gen.TurnAccepted
+			if err := json.Unmarshal([]byte(f.Data), &a); err != nil {
+				return false, progressed, protocolError(f, err)
+			}
+			st.turnIndex.Store(a.TurnIndex)
+		case "", "message":
+			if f.Data == "" {
+				continue
+			}
+			var ev Event
+			if err := json.Unmarshal([]byte(f.Data), &ev); err != nil {
+				return false, progressed, protocolError(f, err)
+			}
+			if ev.Seq == 0 && f.HasID {
+				ev.Seq, _ = strconv.ParseInt(f.ID, 10, 64)
+			}
+			if idle != nil {
+				idle.Reset(st.cfg.idle)
+			}
+			ok, stop := st.accept(ev, yield)
+			if stop {
+				return false, progressed, errStopped
+			}
+			progressed = progressed || ok
+		case "turn.completed":
+			var sum gen.TurnSummary
+			if err := json.Unmarshal([]byte(f.Data), &sum); err != nil {
+				return false, progressed, protocolError(f, err)
+			}
+			if !st.complete(sum, yield) {
+				return false, progressed, errStopped
+			}
+			return true, progressed, nil
+		default:
+			// A frame type this SDK does not know: skip it.
+		}
+	}
+}
+
+// accept yields ev unless it was already seen. ok reports a new event; stop
+// that the caller left the loop.
+func (st *Stream) accept(ev Event, yield func(Event, error) bool) (ok, stop bool) {
+	if ev.Seq != 0 && ev.Seq <= st.lastSeq {
+		return false, false // replayed after a resume: already yielded
+	}
+	if ev.Seq != 0 {
+		st.lastSeq = ev.Seq
+	}
+	if st.turnIndex.Load() == 0 && ev.TurnIndex > 0 {
+		st.turnIndex.Store(ev.TurnIndex)
+	}
+	st.events = append(st.events, ev)
+	return true, !yield(ev, nil)
+}
+
+// complete ends the turn. If the summary says events are missing (a server
+// that skipped some while resuming), they are read from the event log first.
+// It returns false when the caller left the loop.
+func (st *Stream) complete(sum gen.TurnSummary, yield func(Event, error) bool) bool {
+	if sum.TurnIndex > 0 {
+		st.turnIndex.Store(sum.TurnIndex)
+	}
+	if sum.LastSeq != nil && *sum.LastSeq > st.lastSeq && sum.TurnIndex > 0 {
+		for ev, err := range st.s.TurnEvents(st.ctx, sum.TurnIndex, st.lastSeq) {
+			if err != nil {
+				break // the summary still ends the turn; the gap stays visible in seq
+			}
+			if _, stop := st.accept(ev, yield); stop {
+				return false
+			}
+		}
+	}
+	st.result = &TurnResult{TurnSummary: sum, Events: st.events, Response: st.meta}
+	return true
+}
+
+func protocolError(f sse.Frame, err error) error {
+	name := f.Event
+	if name == "" {
+		name = "event"
+	}
+	return fmt.Errorf("%w: bad %s frame: %v", agentsession.ErrUnexpectedResponse, name, err)
+}
+
+// record writes the stream's turn record.
+func (st *Stream) record(rec *turnRecord, err error) {
+	if rec == nil {
+		return
+	}
+	res := st.result
+	if res == nil {
+		res = &TurnResult{Events: st.events}
+		res.TurnIndex = st.turnIndex.Load()
+	}
+	rec.mu.Lock()
+	rec.t.Resumes = st.resumes
+	rec.mu.Unlock()
+	if errors.Is(err, errStopped) {
+		err = ErrStreamIncomplete
+	}
+	rec.finish(st.meta, res, err)
+}

@@ -1,0 +1,247 @@
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/record"
+)
+
+// TurnOption adjusts one turn.
+type TurnOption func(*turnConfig)
+
+type turnConfig struct {
+	files      []string
+	timeout    time.Duration
+	busy       BusyPolicy
+	key        string
+	idle       time.Duration
+	maxResumes int
+	call       []agentsession.CallOption
+	err        error
+}
+
+// DefaultMaxResumes is how many times in a row a stream is resumed without
+// receiving anything before TurnStream gives up.
+const DefaultMaxResumes = 5
+
+// WithFiles attaches uploaded files (their FileToken) to the turn.
+func WithFiles(tokens ...string) TurnOption {
+	return func(c *turnConfig) { c.files = append(c.files, tokens...) }
+}
+
+// WithTimeout asks the server to end the turn after d (stop reason
+// cancelled, cancelled by timeout); the server's default and maximum is its
+// limits.max_turn_timeout_ms. Bound the client's wait with the context.
+func WithTimeout(d time.Duration) TurnOption {
+	return func(c *turnConfig) {
+		if d <= 0 || d/time.Millisecond > math.MaxInt32 {
+			c.err = fmt.Errorf("sessions: WithTimeout: %v is not between 1ms and %v", d, time.Duration(math.MaxInt32)*time.Millisecond)
+			return
+		}
+		c.timeout = d
+	}
+}
+
+// WithBusyPolicy says what the server does while another turn runs:
+// BusyReject (the default, ErrBusy), BusyEnqueue or BusyInterrupt.
+func WithBusyPolicy(p BusyPolicy) TurnOption {
+	return func(c *turnConfig) { c.busy = p }
+}
+
+// WithIdempotencyKey sends the turn with key instead of a fresh random key:
+// sending the same turn again with the same key never starts a second turn,
+// it answers with the first one's result.
+func WithIdempotencyKey(key string) TurnOption {
+	return func(c *turnConfig) { c.key = key }
+}
+
+// WithIdleTimeout makes TurnStream fail with ErrIdleTimeout when no event
+// arrives for d (the server's keep-alive comments do not count). The turn
+// keeps running on the server; Cancel it if needed.
+func WithIdleTimeout(d time.Duration) TurnOption {
+	return func(c *turnConfig) {
+		if d < 0 {
+			c.err = fmt.Errorf("sessions: WithIdleTimeout: negative duration %v", d)
+			return
+		}
+		c.idle = d
+	}
+}
+
+// WithMaxResumes sets how many times in a row TurnStream resumes a dropped
+// stream without receiving anything new before it gives up
+// (DefaultMaxResumes; 0 never resumes).
+func WithMaxResumes(n int) TurnOption {
+	return func(c *turnConfig) {
+		if n < 0 {
+			c.err = fmt.Errorf("sessions: WithMaxResumes: negative count %d", n)
+			return
+		}
+		c.maxResumes = n
+	}
+}
+
+// WithCallOptions passes call options (request id, headers...) to the turn's
+// HTTP calls.
+func WithCallOptions(opts ...agentsession.CallOption) TurnOption {
+	return func(c *turnConfig) { c.call = append(c.call, opts...) }
+}
+
+func newTurnConfig(opts []TurnOption) *turnConfig {
+	c := &turnConfig{maxResumes: DefaultMaxResumes}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	return c
+}
+
+func (c *turnConfig) body(prompt string) gen.TurnRequest {
+	r := gen.TurnRequest{Prompt: prompt}
+	if len(c.files) > 0 {
+		r.Files = &c.files
+	}
+	if c.timeout > 0 {
+		ms := int32((c.timeout + time.Millisecond - 1) / time.Millisecond)
+		r.TimeoutMs = &ms
+	}
+	if c.busy != "" {
+		r.BusyPolicy = &c.busy
+	}
+	return r
+}
+
+// callOptions returns the options of one of the turn's HTTP calls.
+func (c *turnConfig) callOptions(key string, extra ...agentsession.CallOption) []agentsession.CallOption {
+	opts := make([]agentsession.CallOption, 0, len(c.call)+len(extra)+1)
+	opts = append(opts, c.call...)
+	if key != "" {
+		opts = append(opts, agentsession.IdempotencyKey(key))
+	}
+	return append(opts, extra...)
+}
+
+// Turn sends prompt to the session's agent and returns the finished turn.
+// It waits for the session's turn lock first (see Session). The server holds
+// the answer until the turn ends, so the client's per-attempt timeout does
+// not apply unless WithTimeout bounds the turn.
+func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (*TurnResult, error) {
+	cfg := newTurnConfig(opts)
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	unlock, err := s.svc.turns.Lock(ctx, s.id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	rec := s.svc.startRecord(s.id, prompt, cfg, false)
+	req, err := s.sendTurnRequest(prompt, cfg, -1)
+	if err != nil {
+		return nil, err
+	}
+	attemptTimeout := time.Duration(0)
+	if at := s.svc.c.AttemptTimeout(); at > 0 && cfg.timeout > 0 {
+		attemptTimeout = cfg.timeout + at
+	}
+	res := &TurnResult{}
+	meta, err := s.svc.c.Do(ctx, req, res, cfg.callOptions(cfg.key,
+		agentsession.AttemptTimeout(attemptTimeout), agentsession.OnAttempt(rec.attempt))...)
+	res.Response = meta
+	rec.finish(meta, res, err)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// sendTurnRequest builds the sendTurn request; lastSeq >= 0 asks the server
+// to replay a stream after that event.
+func (s *Session) sendTurnRequest(prompt string, cfg *turnConfig, lastSeq int64) (*http.Request, error) {
+	var params *gen.SendTurnParams
+	if lastSeq >= 0 {
+		id := strconv.FormatInt(lastSeq, 10)
+		params = &gen.SendTurnParams{LastEventID: &id}
+	}
+	return gen.NewSendTurnRequest(s.svc.c.BaseURL(), s.id, params, cfg.body(prompt))
+}
+
+// turnRecord collects one turn for the turn record; a nil *turnRecord (no
+// recorder configured) ignores every call.
+type turnRecord struct {
+	svc   *Service
+	start time.Time
+	mu    sync.Mutex
+	t     record.Turn
+}
+
+func (s *Service) startRecord(id, prompt string, cfg *turnConfig, stream bool) *turnRecord {
+	if s.c.Recorder() == nil {
+		return nil
+	}
+	now := time.Now()
+	return &turnRecord{svc: s, start: now, t: record.Turn{
+		SessionID: id, Prompt: prompt, Files: cfg.files, Stream: stream, StartedAt: now.UTC(),
+	}}
+}
+
+func (r *turnRecord) attempt(a agentsession.Attempt) {
+	if r == nil {
+		return
+	}
+	ra := record.Attempt{
+		Number: a.Number, Method: a.Method, URL: a.URL, Status: a.StatusCode,
+		DurationMs: record.Ms(a.Duration), WaitMs: record.Ms(a.Wait),
+	}
+	if a.Err != nil {
+		ra.Error = a.Err.Error()
+	}
+	r.mu.Lock()
+	r.t.Attempts = append(r.t.Attempts, ra)
+	r.mu.Unlock()
+}
+
+// finish writes the record line. A failure to write it is logged, not
+// returned: the turn itself happened.
+func (r *turnRecord) finish(meta *agentsession.Response, res *TurnResult, err error) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := &r.t
+	t.DurationMs = record.Ms(time.Since(r.start))
+	if meta != nil {
+		t.RequestID, t.IdempotencyKey = meta.RequestID, meta.IdempotencyKey
+	}
+	if res != nil {
+		if res.TurnIndex != 0 {
+			t.TurnIndex = res.TurnIndex
+		}
+		t.StopReason = string(res.StopReason)
+		for _, e := range res.Events {
+			t.Events = append(t.Events, e.Raw)
+		}
+	}
+	if err != nil {
+		t.Error = err.Error()
+	}
+	if werr := r.svc.c.Recorder().Append(t); werr != nil {
+		l := r.svc.c.Logger()
+		if l == nil {
+			l = slog.Default()
+		}
+		l.Warn("agentsession: writing the turn record failed", slog.String("session_id", t.SessionID), slog.String("error", werr.Error()))
+	}
+}
