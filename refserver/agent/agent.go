@@ -1,0 +1,142 @@
+// Package agent holds the agents behind the reference server's turns and the
+// registry that finds them by name.
+//
+// An Agent answers one turn: it reads the prompt, emits events through the
+// emit callback while it works, and returns how the turn ended. The server
+// assigns every event its seq, turn_index and created_at, stores it and
+// streams it; the agent only says what happened.
+//
+// Two kinds ship with the server:
+//
+//   - Echo (kind echo): one text event holding the prompt, stop_reason
+//     end_turn. Deterministic, for quick round trips and benchmarks.
+//   - Scripted (kind scripted): the prompt is an AgentScript (JSON) whose
+//     steps, delays, stop reason and usage the agent plays back, so tests can
+//     produce any event sequence, slow turns, cancels and busy sessions.
+//     NewScript plays one fixed script whatever the prompt; LoadDir registers
+//     one such agent per <name>.json file of a directory.
+//
+// A real model bridge would be a third implementation of Agent.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// Input is what an agent gets for one turn.
+type Input struct {
+	SessionID string
+	TurnIndex int
+	Prompt    string
+	// Files are the metadata of the files attached to the turn.
+	Files []gen.File
+}
+
+// Outcome is how a turn ended, as the agent reports it.
+type Outcome struct {
+	// StopReason defaults to end_turn when empty.
+	StopReason gen.StopReason
+	Usage      *gen.Usage
+}
+
+// Emit records one event of the turn. It returns an error once the turn is
+// over (cancelled, interrupted, timed out, or the server is stopping); the
+// agent should then return promptly.
+type Emit func(gen.ScriptEvent) error
+
+// Agent answers turns. Run must honour ctx: when it is done, Run returns
+// promptly (its outcome is then ignored and the turn ends cancelled or with
+// an error, as the server decides). An error return ends the turn with
+// stop_reason error and an error event holding the message.
+type Agent interface {
+	Info() gen.AgentInfo
+	Run(ctx context.Context, in Input, emit Emit) (Outcome, error)
+}
+
+// ErrDuplicate is returned when a registry already has an agent of that name.
+var ErrDuplicate = errors.New("agent: duplicate name")
+
+// Registry finds agents by name. It is safe for concurrent use.
+type Registry struct {
+	mu     sync.RWMutex
+	agents map[string]Agent
+	order  []string
+}
+
+// NewRegistry returns a registry holding agents, in that order.
+func NewRegistry(agents ...Agent) (*Registry, error) {
+	r := &Registry{agents: map[string]Agent{}}
+	for _, a := range agents {
+		if err := r.Register(a); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Default returns a registry with the echo and scripted agents.
+func Default() *Registry {
+	r, _ := NewRegistry(Echo(), Scripted())
+	return r
+}
+
+// Register adds a. The name must be new and non-empty.
+func (r *Registry) Register(a Agent) error {
+	name := a.Info().Name
+	if name == "" {
+		return errors.New("agent: empty name")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.agents[name]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicate, name)
+	}
+	r.agents[name] = a
+	r.order = append(r.order, name)
+	return nil
+}
+
+// Get returns the agent called name.
+func (r *Registry) Get(name string) (Agent, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a, ok := r.agents[name]
+	return a, ok
+}
+
+// List describes every agent, in registration order.
+func (r *Registry) List() []gen.AgentInfo {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]gen.AgentInfo, 0, len(r.order))
+	for _, name := range r.order {
+		out = append(out, r.agents[name].Info())
+	}
+	return out
+}
+
+// All returns every agent, in registration order.
+func (r *Registry) All() []Agent {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Agent, 0, len(r.order))
+	for _, name := range r.order {
+		out = append(out, r.agents[name])
+	}
+	return out
+}
+
+// Names lists the agents' names, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := slices.Clone(r.order)
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,202 @@
+package refserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver/store"
+)
+
+// sessionJSON renders a stored session with its live activity.
+func (s *Server) sessionJSON(st *store.Session) gen.Session {
+	out := gen.Session{
+		SessionId:       st.ID,
+		Agent:           st.Agent,
+		Status:          st.Status,
+		Activity:        s.activity(sessKey{st.Tenant, st.ID}),
+		Meta:            orEmpty(st.Meta),
+		PlanSlug:        optString(st.PlanSlug),
+		ContinuedFrom:   optString(st.ContinuedFrom),
+		ParentSessionId: optString(st.ParentID),
+		Depth:           int32(st.Depth),
+		ContextSummary:  orEmpty(st.Context),
+		Handoff:         st.Handoff,
+		FinalSummary:    optString(st.FinalSummary),
+		TurnCount:       int32(st.TurnCount),
+		ActionCount:     int32(st.ActionCount),
+		ArtifactCount:   int32(st.ArtifactCount),
+		LastEventSeq:    st.LastEventSeq,
+		CreatedAt:       st.CreatedAt,
+		UpdatedAt:       st.UpdatedAt,
+		LastTurnAt:      optTime(st.LastTurnAt),
+		EndedAt:         optTime(st.EndedAt),
+	}
+	return out
+}
+
+// turnJSON renders a stored turn (without events).
+func turnJSON(t *store.Turn) gen.Turn {
+	out := gen.Turn{
+		SessionId:  t.SessionID,
+		TurnIndex:  int32(t.Index),
+		Prompt:     t.Prompt,
+		Status:     t.Status,
+		BusyPolicy: t.BusyPolicy,
+		Usage:      t.Usage,
+		EventCount: int32(t.EventCount),
+		FirstSeq:   optInt64(t.FirstSeq),
+		LastSeq:    optInt64(t.LastSeq),
+		CreatedAt:  t.CreatedAt,
+		StartedAt:  optTime(t.StartedAt),
+		EndedAt:    optTime(t.EndedAt),
+	}
+	if len(t.Files) > 0 {
+		files := append([]string(nil), t.Files...)
+		out.Files = &files
+	}
+	if t.Status == gen.TurnStatusCompleted {
+		if t.StopReason != "" {
+			sr := t.StopReason
+			out.StopReason = &sr
+		}
+		if t.CancelledBy != "" {
+			cb := t.CancelledBy
+			out.CancelledBy = &cb
+		}
+		d := durationMs(t)
+		out.DurationMs = &d
+	}
+	return out
+}
+
+// summaryJSON renders how an ended turn ended.
+func summaryJSON(t *store.Turn) gen.TurnSummary {
+	out := gen.TurnSummary{
+		SessionId:  t.SessionID,
+		TurnIndex:  int32(t.Index),
+		StopReason: t.StopReason,
+		DurationMs: durationMs(t),
+		Usage:      t.Usage,
+		EventCount: int32(t.EventCount),
+		FirstSeq:   optInt64(t.FirstSeq),
+		LastSeq:    optInt64(t.LastSeq),
+		StartedAt:  t.StartedAt,
+		EndedAt:    t.EndedAt,
+	}
+	if t.CancelledBy != "" {
+		cb := t.CancelledBy
+		out.CancelledBy = &cb
+	}
+	return out
+}
+
+func resultJSON(t *store.Turn, events []gen.Event) gen.TurnResult {
+	sum := summaryJSON(t)
+	if events == nil {
+		events = []gen.Event{}
+	}
+	return gen.TurnResult{
+		SessionId:   sum.SessionId,
+		TurnIndex:   sum.TurnIndex,
+		StopReason:  sum.StopReason,
+		CancelledBy: sum.CancelledBy,
+		DurationMs:  sum.DurationMs,
+		Usage:       sum.Usage,
+		EventCount:  sum.EventCount,
+		FirstSeq:    sum.FirstSeq,
+		LastSeq:     sum.LastSeq,
+		StartedAt:   sum.StartedAt,
+		EndedAt:     sum.EndedAt,
+		Events:      events,
+	}
+}
+
+func durationMs(t *store.Turn) int64 {
+	if t.StartedAt.IsZero() || t.EndedAt.IsZero() || t.EndedAt.Before(t.StartedAt) {
+		return 0
+	}
+	return t.EndedAt.Sub(t.StartedAt).Milliseconds()
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func optInt64(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// encodeJSON encodes v the way the generated responses do (json.Encoder,
+// trailing newline), so stored and replayed bodies look the same.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// cloneJSON deep-copies a JSON-shaped value through encoding/json.
+func cloneJSON(v map[string]any) map[string]any {
+	if v == nil {
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return out
+}
+
+// mergePatch applies an RFC 7396 JSON Merge Patch to target (which it may
+// modify) and returns the result: members replace, objects merge
+// recursively, null removes.
+func mergePatch(target map[string]any, patch map[string]any) map[string]any {
+	if target == nil {
+		target = map[string]any{}
+	}
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(target, k)
+		case map[string]any:
+			sub, _ := target[k].(map[string]any)
+			target[k] = mergePatch(sub, pv)
+		default:
+			target[k] = v
+		}
+	}
+	return target
+}

@@ -1,0 +1,70 @@
+package refserver
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver/store"
+)
+
+func (a api) SpawnChild(ctx context.Context, req gen.SpawnChildRequestObject) (gen.SpawnChildResponseObject, error) {
+	parentKey := sessKey{info(ctx).tenant, req.SessionId}
+	k := idemFor(ctx, "spawnChild", req.Params.IdempotencyKey, req.SessionId)
+	b := req.Body
+	// Holding the parent's runner keeps a concurrent close from missing
+	// this child: a closing parent refuses new children.
+	rn := a.turns.lock(parentKey)
+	defer a.turns.release(rn)
+	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
+		parent, err := getSessionTx(tx, parentKey)
+		if err != nil {
+			return 0, nil, err
+		}
+		switch {
+		case parent.Ended() || rn.closing:
+			return 0, nil, errSessionEnded(parent)
+		case parent.Status == gen.SessionStatusPaused:
+			return 0, nil, conflict(codeSessionPaused, "Session %s is paused; resume it before spawning children.", parent.ID)
+		}
+		if err := a.checkAgent(b.Agent); err != nil {
+			return 0, nil, err
+		}
+		if parent.Depth+1 > a.cfg.MaxDepth {
+			return 0, nil, conflict(codeSpawnLimitExceeded,
+				"A child of session %s would have depth %d; this server allows at most %d.", parent.ID, parent.Depth+1, a.cfg.MaxDepth)
+		}
+		n, err := tx.CountSessions(parentKey.tenant, store.SessionQuery{
+			ParentID: parent.ID, Statuses: []gen.SessionStatus{gen.SessionStatusActive, gen.SessionStatusPaused}})
+		if err != nil {
+			return 0, nil, err
+		}
+		if n >= a.cfg.MaxChildren {
+			return 0, nil, conflict(codeSpawnLimitExceeded,
+				"Session %s already has %d active children; this server allows at most %d.", parent.ID, n, a.cfg.MaxChildren)
+		}
+		child, err := a.createSessionTx(tx, &store.Session{
+			Tenant: parentKey.tenant, Agent: b.Agent, Meta: deref(b.Meta), PlanSlug: deref(b.PlanSlug),
+			Context: deref(b.Context), ParentID: parent.ID, Depth: parent.Depth + 1,
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, a.sessionJSON(child), nil
+	})
+}
+
+func (a api) ListChildren(ctx context.Context, req gen.ListChildrenRequestObject) (gen.ListChildrenResponseObject, error) {
+	tenant := info(ctx).tenant
+	p := req.Params
+	q := store.SessionQuery{ParentID: req.SessionId}
+	if p.Status != nil {
+		q.Statuses = []gen.SessionStatus{*p.Status}
+	}
+	list, err := a.listSessions(ctx, tenant, "children", q, p.Limit, p.Cursor,
+		listScope(tenant, req.SessionId, string(deref(p.Status))))
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListChildren200JSONResponse{Body: list}, nil
+}

@@ -1,0 +1,421 @@
+package refserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver/store"
+)
+
+// wantsEventStream reports whether an Accept header prefers
+// text/event-stream over application/json (JSON wins ties and */*).
+func wantsEventStream(accept string) bool {
+	sseQ, jsonQ := -1.0, -1.0
+	for _, r := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(r))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		switch mt {
+		case "text/event-stream":
+			if sseQ < 0 {
+				sseQ = q
+			}
+		case "application/json":
+			if jsonQ < 0 {
+				jsonQ = q
+			}
+		}
+	}
+	return sseQ > 0 && sseQ > jsonQ
+}
+
+// resumeAfter is the seq a stream resumes after: Last-Event-ID wins over
+// ?after=.
+func resumeAfter(lastEventID *string, after *int64) (int64, error) {
+	if lastEventID != nil {
+		n, err := strconv.ParseInt(*lastEventID, 10, 64)
+		if err != nil || n < 0 {
+			return 0, invalidField("header.Last-Event-ID", "want the seq of the last event received, a non-negative integer")
+		}
+		return n, nil
+	}
+	return deref(after), nil
+}
+
+func errTurnNotFound(sessionID string, index int) *apiError {
+	return newError(http.StatusNotFound, codeNotFound, "No turn %d in session %s.", index, sessionID)
+}
+
+func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.SendTurnResponseObject, error) {
+	ri := info(ctx)
+	key := sessKey{ri.tenant, req.SessionId}
+	b := req.Body
+	policy := gen.BusyPolicyReject
+	if b.BusyPolicy != nil {
+		policy = *b.BusyPolicy
+	}
+	timeout := a.cfg.MaxTurnTimeout
+	if b.TimeoutMs != nil {
+		d := time.Duration(*b.TimeoutMs) * time.Millisecond
+		if d > a.cfg.MaxTurnTimeout {
+			return nil, invalidField("body.timeout_ms", fmt.Sprintf("at most %d (limits.max_turn_timeout_ms)", a.cfg.MaxTurnTimeout.Milliseconds()))
+		}
+		timeout = d
+	}
+	after, err := resumeAfter(req.Params.LastEventID, nil)
+	if err != nil {
+		return nil, err
+	}
+	stream := wantsEventStream(ri.accept)
+	files := deref(b.Files)
+	k := idemFor(ctx, "sendTurn", req.Params.IdempotencyKey, req.SessionId)
+
+	rn := a.turns.lock(key)
+	var (
+		ex     *turnExec
+		replay *store.Idempotency
+		busy   bool
+	)
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		rec, err := k.lookup(tx)
+		if err != nil || rec != nil {
+			replay = rec
+			return err
+		}
+		sess, err := getSessionTx(tx, key)
+		if err != nil {
+			return err
+		}
+		switch {
+		case sess.Ended() || rn.closing:
+			return errSessionEnded(sess)
+		case sess.Status == gen.SessionStatusPaused:
+			return conflict(codeSessionPaused, "Session %s is paused; resume it before sending turns.", sess.ID)
+		}
+		if err := a.checkAgent(sess.Agent); err != nil {
+			return err
+		}
+		metas := make([]gen.File, 0, len(files))
+		for i, tok := range files {
+			f, err := tx.GetFile(key.tenant, tok)
+			if errors.Is(err, store.ErrNotFound) {
+				e := newError(http.StatusUnprocessableEntity, codeUnknownFile, "No file %s; upload it with uploadFile first.", tok)
+				e.fields = []gen.FieldError{{Location: fmt.Sprintf("body.files.%d", i), Message: "unknown file token"}}
+				return e
+			}
+			if err != nil {
+				return err
+			}
+			metas = append(metas, *f)
+		}
+		busy = rn.running.Load() != nil
+		if busy {
+			switch policy {
+			case gen.BusyPolicyReject:
+				return conflict(codeTurnInProgress, "Session %s is running turn %d; retry later, or send with busy_policy enqueue or interrupt.",
+					sess.ID, rn.running.Load().index)
+			case gen.BusyPolicyEnqueue:
+				if len(rn.queue) >= a.cfg.MaxQueuedTurns {
+					return conflict(codeTurnQueueFull, "Session %s already has %d turns queued, the most this server allows.", sess.ID, len(rn.queue))
+				}
+			}
+		}
+		now := a.now()
+		t := &store.Turn{
+			Tenant: key.tenant, SessionID: key.id, Index: sess.TurnCount + 1, Prompt: b.Prompt, Files: files,
+			BusyPolicy: policy, TimeoutMs: int(timeout.Milliseconds()), Status: gen.TurnStatusQueued, CreatedAt: now,
+		}
+		if !busy {
+			t.Status, t.StartedAt = gen.TurnStatusRunning, now
+		}
+		if err := tx.CreateTurn(t); err != nil {
+			return err
+		}
+		sess.TurnCount++
+		sess.LastTurnAt, sess.UpdatedAt = now, now
+		if err := tx.UpdateSession(sess); err != nil {
+			return err
+		}
+		if k != nil {
+			rec := k.record(http.StatusOK, nil, now)
+			rec.SessionID, rec.TurnIndex = key.id, t.Index
+			if err := tx.PutIdempotency(rec); err != nil {
+				return err
+			}
+		}
+		ex = newTurnExec(key, t, sess.Agent, metas, timeout)
+		return nil
+	})
+	if err != nil {
+		a.turns.release(rn)
+		return nil, err
+	}
+	if replay != nil {
+		ex = rn.find(replay.TurnIndex)
+		a.turns.release(rn)
+		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true)
+	}
+	switch {
+	case !busy:
+		a.startRunner(rn, ex)
+	case policy == gen.BusyPolicyInterrupt:
+		rn.queue = append([]*turnExec{ex}, rn.queue...)
+		rn.running.Load().cancelWith(causeInterrupt)
+	default:
+		rn.queue = append(rn.queue, ex)
+	}
+	a.turns.release(rn)
+	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false)
+}
+
+// turnAnswer answers sendTurn for turn index: a stream, or the TurnResult
+// once the turn has ended. ex is the live turn, nil when it has ended.
+func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool) (gen.SendTurnResponseObject, error) {
+	if stream {
+		st, err := s.streamOf(ctx, key, index, ex, after)
+		if err != nil {
+			return nil, err
+		}
+		status := gen.TurnStatusCompleted
+		if ex != nil {
+			if _, final, _ := ex.since(0); final == nil {
+				status = ex.turnStatus()
+			}
+		}
+		st.accepted = &gen.TurnAccepted{SessionId: key.id, TurnIndex: int32(index), Status: status}
+		st.replayed = replayed
+		return st, nil
+	}
+	if ex != nil {
+		select {
+		case <-ex.done:
+		case <-ctx.Done():
+			return nil, ctx.Err() // the turn goes on without the client
+		}
+	}
+	var t *store.Turn
+	var events []gen.Event
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if t, err = tx.GetTurn(key.tenant, key.id, index); err != nil {
+			return err
+		}
+		events, _, err = tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := jsonAnswer(http.StatusOK, resultJSON(t, events))
+	resp.replayed = replayed
+	return resp, err
+}
+
+// turnStatus is the live status of a turn the runner holds.
+func (ex *turnExec) turnStatus() gen.TurnStatus {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.final != nil {
+		return gen.TurnStatusCompleted
+	}
+	if ex.createdRunning || ex.cancelFn != nil {
+		return gen.TurnStatusRunning
+	}
+	return gen.TurnStatusQueued
+}
+
+// streamOf prepares the event stream of a turn after seq after: live from
+// ex, or from the store once the turn has ended.
+func (s *Server) streamOf(ctx context.Context, key sessKey, index int, ex *turnExec, after int64) (sseStream, error) {
+	st := sseStream{ctx: ctx, keepAlive: s.cfg.KeepAlive, after: after, ex: ex}
+	if ex != nil {
+		return st, nil
+	}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		t, err := tx.GetTurn(key.tenant, key.id, index)
+		if err != nil {
+			return err
+		}
+		st.final = t
+		st.events, _, err = tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index, AfterSeq: after})
+		return err
+	})
+	if err != nil {
+		return sseStream{}, err
+	}
+	if st.final.Status != gen.TurnStatusCompleted {
+		// Only a turn that ended before a restart and was never recovered
+		// could be here; it cannot progress, so say so.
+		return sseStream{}, internalError(fmt.Errorf("turn %d of %s is %s but not running", index, key.id, st.final.Status))
+	}
+	return st, nil
+}
+
+func (a api) StreamTurn(ctx context.Context, req gen.StreamTurnRequestObject) (gen.StreamTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionId}
+	index := int(req.TurnIndex)
+	after, err := resumeAfter(req.Params.LastEventID, req.Params.After)
+	if err != nil {
+		return nil, err
+	}
+	// The runner's lock orders this lookup with turn creation and ending:
+	// a turn is either held by the runner or ended in the store.
+	rn := a.turns.lock(key)
+	ex := rn.find(index)
+	var st sseStream
+	if ex == nil {
+		err = a.store.View(ctx, func(tx store.Tx) error {
+			if _, err := getSessionTx(tx, key); err != nil {
+				return err
+			}
+			if _, err := tx.GetTurn(key.tenant, key.id, index); errors.Is(err, store.ErrNotFound) {
+				return errTurnNotFound(key.id, index)
+			} else if err != nil {
+				return err
+			}
+			return nil
+		})
+		if err == nil {
+			st, err = a.streamOf(ctx, key, index, nil, after)
+		}
+	} else {
+		st, err = a.streamOf(ctx, key, index, ex, after)
+	}
+	a.turns.release(rn)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (gen.CancelTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionId}
+	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionId)
+	rn := a.turns.lock(key)
+	var replay rawResponse
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		rec, err := k.lookup(tx)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			replay = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
+			return nil
+		}
+		_, err = getSessionTx(tx, key)
+		return err
+	})
+	if err != nil || replay.status != 0 {
+		a.turns.release(rn)
+		return replay, err
+	}
+	result := gen.CancelTurnResult{SessionId: key.id}
+	running := rn.running.Load()
+	if running != nil && running.cancelWith(causeCancelRequest) {
+		result.Cancelled = true
+		idx := int32(running.index)
+		result.TurnIndex = &idx
+	}
+	a.turns.release(rn)
+	if result.Cancelled {
+		// Answer once the turn has ended, so that reads after this call see it.
+		select {
+		case <-running.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return a.idempotent(ctx, k, func(store.Tx) (int, any, error) { return http.StatusOK, result, nil })
+}
+
+func (a api) ListTurns(ctx context.Context, req gen.ListTurnsRequestObject) (gen.ListTurnsResponseObject, error) {
+	tenant := info(ctx).tenant
+	p := req.Params
+	scope := listScope(tenant, req.SessionId)
+	after, err := decodeCursor(p.Cursor, "turns", scope)
+	if err != nil {
+		return nil, err
+	}
+	var items []*store.Turn
+	var next int64
+	err = a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		items, next, err = tx.ListTurns(tenant, req.SessionId, store.Page{AfterOrd: after, Limit: pageSize(p.Limit)})
+		return sessionScoped(err, req.SessionId)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := gen.TurnList{Items: make([]gen.Turn, 0, len(items)), NextCursor: encodeCursor("turns", scope, next)}
+	for _, t := range items {
+		out.Items = append(out.Items, turnJSON(t))
+	}
+	return gen.ListTurns200JSONResponse{Body: out}, nil
+}
+
+func (a api) GetTurn(ctx context.Context, req gen.GetTurnRequestObject) (gen.GetTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionId}
+	index := int(req.TurnIndex)
+	var out gen.Turn
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := getSessionTx(tx, key); err != nil {
+			return err
+		}
+		t, err := tx.GetTurn(key.tenant, key.id, index)
+		if errors.Is(err, store.ErrNotFound) {
+			return errTurnNotFound(key.id, index)
+		}
+		if err != nil {
+			return err
+		}
+		events, _, err := tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index})
+		if err != nil {
+			return err
+		}
+		out = turnJSON(t)
+		events = nonNil(events)
+		out.Events = &events
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetTurn200JSONResponse{Body: out}, nil
+}
+
+func (a api) ListEvents(ctx context.Context, req gen.ListEventsRequestObject) (gen.ListEventsResponseObject, error) {
+	tenant := info(ctx).tenant
+	p := req.Params
+	scope := listScope(tenant, req.SessionId, strconv.Itoa(int(deref(p.TurnIndex))))
+	cur, err := decodeCursor(p.Cursor, "events", scope)
+	if err != nil {
+		return nil, err
+	}
+	after := max(cur, deref(p.After))
+	var items []gen.Event
+	var next int64
+	err = a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		items, next, err = tx.ListEvents(tenant, req.SessionId, store.EventQuery{
+			AfterSeq: after, TurnIndex: int(deref(p.TurnIndex)), Limit: pageSize(p.Limit)})
+		return sessionScoped(err, req.SessionId)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListEvents200JSONResponse{Body: gen.EventList{Items: nonNil(items), NextCursor: encodeCursor("events", scope, next)}}, nil
+}

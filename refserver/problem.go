@@ -1,0 +1,236 @@
+package refserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver/store"
+)
+
+// Error codes of openapi.yaml's "Errors" table.
+const (
+	codeInvalidRequest        = "invalid_request"
+	codeInvalidCursor         = "invalid_cursor"
+	codeUnauthorized          = "unauthorized"
+	codeNotFound              = "not_found"
+	codeMethodNotAllowed      = "method_not_allowed"
+	codeInvalidTransition     = "invalid_transition"
+	codeTurnInProgress        = "turn_in_progress"
+	codeTurnQueueFull         = "turn_queue_full"
+	codeSessionPaused         = "session_paused"
+	codeSessionEnded          = "session_ended"
+	codeSpawnLimitExceeded    = "spawn_limit_exceeded"
+	codeIdempotencyInProgress = "idempotency_in_progress"
+	codePayloadTooLarge       = "payload_too_large"
+	codeUnsupportedMediaType  = "unsupported_media_type"
+	codeUnknownAgent          = "unknown_agent"
+	codeUnknownFile           = "unknown_file"
+	codeIdempotencyKeyReused  = "idempotency_key_reused"
+	codeRateLimited           = "rate_limited"
+	codeInternal              = "internal"
+)
+
+// problemTypeBase prefixes every problem's type URI.
+const problemTypeBase = "https://agentsession.dev/problems/"
+
+var problemTitles = map[string]string{
+	codeInvalidRequest:        "Invalid request",
+	codeInvalidCursor:         "Invalid cursor",
+	codeUnauthorized:          "Unauthorized",
+	codeNotFound:              "Not found",
+	codeMethodNotAllowed:      "Method not allowed",
+	codeInvalidTransition:     "Invalid transition",
+	codeTurnInProgress:        "Turn in progress",
+	codeTurnQueueFull:         "Turn queue full",
+	codeSessionPaused:         "Session paused",
+	codeSessionEnded:          "Session ended",
+	codeSpawnLimitExceeded:    "Spawn limit exceeded",
+	codeIdempotencyInProgress: "Idempotency key in progress",
+	codePayloadTooLarge:       "Payload too large",
+	codeUnsupportedMediaType:  "Unsupported media type",
+	codeUnknownAgent:          "Unknown agent",
+	codeUnknownFile:           "Unknown file",
+	codeIdempotencyKeyReused:  "Idempotency key reused",
+	codeRateLimited:           "Too many requests",
+	codeInternal:              "Internal server error",
+}
+
+// apiError is the one error type handlers and middleware return for an
+// answer other than success; writeProblem turns it into a problem document.
+type apiError struct {
+	status int
+	code   string
+	detail string
+	fields []gen.FieldError
+	// retryAfter, when > 0, is sent as Retry-After (seconds).
+	retryAfter int
+	// allow, for 405, is sent as Allow.
+	allow string
+	// cause is logged for 500s, never sent.
+	cause error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.code, e.detail, e.cause)
+	}
+	return e.code + ": " + e.detail
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, detail: fmt.Sprintf(format, args...)}
+}
+
+// invalidField is a 400 invalid_request about one field.
+func invalidField(location, message string) *apiError {
+	return &apiError{
+		status: http.StatusBadRequest,
+		code:   codeInvalidRequest,
+		detail: location + ": " + message,
+		fields: []gen.FieldError{{Location: location, Message: message}},
+	}
+}
+
+func conflict(code, format string, args ...any) *apiError {
+	return newError(http.StatusConflict, code, format, args...)
+}
+
+func errSessionNotFound(id string) *apiError {
+	return newError(http.StatusNotFound, codeNotFound, "No session %s.", id)
+}
+
+func internalError(cause error) *apiError {
+	return &apiError{status: http.StatusInternalServerError, code: codeInternal,
+		detail: "The server failed to process the request; retrying with the same Idempotency-Key is safe.", cause: cause}
+}
+
+// asAPIError maps any error a handler returns to the answer it deserves.
+// It returns nil when the client went away (nothing to answer).
+func asAPIError(ctx context.Context, err error) *apiError {
+	var ae *apiError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, store.ErrNotFound):
+		return newError(http.StatusNotFound, codeNotFound, "No such resource.")
+	case errors.As(err, &mbe):
+		return newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			"The request body is over the limit of %d bytes.", mbe.Limit)
+	case (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && ctx.Err() != nil:
+		return nil
+	default:
+		return internalError(err)
+	}
+}
+
+// writeProblem writes e as an application/problem+json document. When the
+// response has already started (a stream that failed midway) it can only
+// log.
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
+	ri := info(r.Context())
+	if e.status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", ri.id), slog.String("route", ri.pattern), slog.String("error", e.Error()))
+	}
+	if ri.wroteHeader(w) {
+		return
+	}
+	title := problemTitles[e.code]
+	if title == "" {
+		title = http.StatusText(e.status)
+	}
+	p := gen.Problem{
+		Type:      problemTypeBase + e.code,
+		Title:     title,
+		Status:    int32(e.status),
+		Code:      e.code,
+		RequestId: ri.id,
+	}
+	if e.detail != "" {
+		p.Detail = &e.detail
+	}
+	if r.URL != nil && r.URL.Path != "" {
+		instance := r.URL.EscapedPath()
+		p.Instance = &instance
+	}
+	if len(e.fields) > 0 {
+		p.Errors = &e.fields
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	if err := enc.Encode(p); err != nil { // cannot fail for these types
+		panic(err)
+	}
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if e.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.allow != "" {
+		h.Set("Allow", e.allow)
+	}
+	w.WriteHeader(e.status)
+	_, _ = buf.WriteTo(w)
+}
+
+// handleError is the error handler of the strict server and of the
+// generated parameter binding: one place maps errors to problems.
+func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	if e := asAPIError(r.Context(), err); e != nil {
+		s.writeProblem(w, r, e)
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "client went away",
+		slog.String("request_id", info(r.Context()).id), slog.String("error", err.Error()))
+}
+
+// handleRequestError maps a request the strict server could not decode (a
+// body that passed validation but not Go's decoder, such as an int32
+// overflow) to 400 invalid_request.
+func (s *Server) handleRequestError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeProblem(w, r, &apiError{status: http.StatusBadRequest, code: codeInvalidRequest,
+		detail: err.Error(), fields: []gen.FieldError{{Location: "body", Message: err.Error()}}})
+}
+
+// handleParamError maps the generated wrapper's parameter binding errors
+// to 400 invalid_request naming the parameter.
+func (s *Server) handleParamError(w http.ResponseWriter, r *http.Request, err error) {
+	name := ""
+	var ipf *gen.InvalidParamFormatError
+	var req *gen.RequiredParamError
+	var rh *gen.RequiredHeaderError
+	var tm *gen.TooManyValuesForParamError
+	var um *gen.UnmarshalingParamError
+	switch {
+	case errors.As(err, &ipf):
+		name = ipf.ParamName
+	case errors.As(err, &req):
+		name = req.ParamName
+	case errors.As(err, &rh):
+		name = rh.ParamName
+	case errors.As(err, &tm):
+		name = tm.ParamName
+	case errors.As(err, &um):
+		name = um.ParamName
+	}
+	loc := "request"
+	if name != "" {
+		loc = s.paramLocation(info(r.Context()).route, name)
+	}
+	s.writeProblem(w, r, invalidField(loc, err.Error()))
+}
