@@ -1349,10 +1349,10 @@ type Usage struct {
 	OutputTokens *int64 `json:"output_tokens,omitempty"`
 }
 
-// After defines model for After.
+// After Example: 40
 type After = int64
 
-// Cursor defines model for Cursor.
+// Cursor Example: eyJhZnRlciI6NDB9
 type Cursor = string
 
 // IdempotencyKey Example: 9f0c2a4e-5d1b-4c7a-8e3f-2b6d9a1c0e57
@@ -1361,13 +1361,13 @@ type IdempotencyKey = string
 // LastEventId Example: 41
 type LastEventId = string
 
-// Limit defines model for Limit.
+// Limit Example: 50
 type Limit = int32
 
 // SessionId Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
 type SessionId = string
 
-// TurnIndex defines model for TurnIndex.
+// TurnIndex Example: 1
 type TurnIndex = int32
 
 // BadRequest An RFC 9457 problem document with this API's `code` and `request_id`.
