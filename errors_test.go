@@ -1,0 +1,207 @@
+package agentsession_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/internal/sdktest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+var sentinels = map[string]error{
+	"ErrAuth": agentsession.ErrAuth, "ErrNotFound": agentsession.ErrNotFound,
+	"ErrConflict": agentsession.ErrConflict, "ErrInvalidTransition": agentsession.ErrInvalidTransition,
+	"ErrBusy": agentsession.ErrBusy, "ErrSessionPaused": agentsession.ErrSessionPaused,
+	"ErrSessionEnded": agentsession.ErrSessionEnded, "ErrSpawnLimit": agentsession.ErrSpawnLimit,
+	"ErrValidation": agentsession.ErrValidation, "ErrRateLimited": agentsession.ErrRateLimited,
+	"ErrServer": agentsession.ErrServer,
+}
+
+// matching lists the sentinels err matches.
+func matching(err error) []string {
+	var out []string
+	for name, s := range sentinels {
+		if errors.Is(err, s) {
+			out = append(out, name)
+		}
+	}
+	return sortStrings(out)
+}
+
+func sortStrings(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func TestStatusToTypedError(t *testing.T) {
+	type answer struct {
+		status      int
+		code        string // "" = no problem body
+		body        string // raw body when code == ""
+		retryAfter  string
+		contentType string
+	}
+	tests := []struct {
+		name         string
+		answer       answer
+		want         []string // sentinels, sorted
+		wantAttempts int
+		wantText     string // substring of Error()
+		check        func(t *testing.T, e *agentsession.APIError)
+	}{
+		{name: "400 invalid_request", answer: answer{status: 400, code: "invalid_request"}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "400 invalid_cursor", answer: answer{status: 400, code: "invalid_cursor"}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "401", answer: answer{status: 401, code: "unauthorized"}, want: []string{"ErrAuth"}, wantAttempts: 1},
+		{name: "403 without problem", answer: answer{status: 403, body: "forbidden by proxy", contentType: "text/plain"}, want: []string{"ErrAuth"}, wantAttempts: 1, wantText: `403 Forbidden: body "forbidden by proxy"`},
+		{name: "404", answer: answer{status: 404, code: "not_found"}, want: []string{"ErrNotFound"}, wantAttempts: 1},
+		{name: "409 invalid_transition", answer: answer{status: 409, code: "invalid_transition"}, want: []string{"ErrConflict", "ErrInvalidTransition"}, wantAttempts: 1},
+		{name: "409 turn_in_progress", answer: answer{status: 409, code: "turn_in_progress"}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
+		{name: "409 turn_queue_full", answer: answer{status: 409, code: "turn_queue_full"}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
+		{name: "409 session_paused", answer: answer{status: 409, code: "session_paused"}, want: []string{"ErrConflict", "ErrSessionPaused"}, wantAttempts: 1},
+		{name: "409 session_ended", answer: answer{status: 409, code: "session_ended"}, want: []string{"ErrConflict", "ErrSessionEnded"}, wantAttempts: 1},
+		{name: "409 spawn_limit_exceeded", answer: answer{status: 409, code: "spawn_limit_exceeded"}, want: []string{"ErrConflict", "ErrSpawnLimit"}, wantAttempts: 1},
+		{name: "409 unknown code by status", answer: answer{status: 409, code: "brand_new_code"}, want: []string{"ErrConflict"}, wantAttempts: 1},
+		{name: "422 unknown_agent", answer: answer{status: 422, code: "unknown_agent"}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "422 idempotency_key_reused", answer: answer{status: 422, code: "idempotency_key_reused"}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "429 with Retry-After", answer: answer{status: 429, code: "rate_limited", retryAfter: "7"}, want: []string{"ErrRateLimited"}, wantAttempts: 4,
+			check: func(t *testing.T, e *agentsession.APIError) {
+				if e.RetryAfter != 7*time.Second {
+					t.Errorf("RetryAfter = %v, want 7s", e.RetryAfter)
+				}
+				if d, ok := agentsession.RetryAfter(e); !ok || d != 7*time.Second {
+					t.Errorf("agentsession.RetryAfter = %v, %v", d, ok)
+				}
+			}},
+		{name: "500 retried then kept", answer: answer{status: 500, code: "internal"}, want: []string{"ErrServer"}, wantAttempts: 4},
+		{name: "501 not retried", answer: answer{status: 501, body: "", contentType: "text/plain"}, want: []string{"ErrServer"}, wantAttempts: 1, wantText: "501 Not Implemented: empty body"},
+		{name: "502 html body", answer: answer{status: 502, body: "<html>" + strings.Repeat("bad gateway ", 100) + "</html>", contentType: "text/html"},
+			want: []string{"ErrServer"}, wantAttempts: 4, wantText: `502 Bad Gateway: body "<html>bad gateway`,
+			check: func(t *testing.T, e *agentsession.APIError) {
+				if !strings.HasPrefix(string(e.Body), "<html>") || len(e.Body) != 6+1200+7 {
+					t.Errorf("Body = %d bytes, want the whole raw body", len(e.Body))
+				}
+				if len(e.Error()) > 400 {
+					t.Errorf("Error() is %d characters; the snippet must be bounded", len(e.Error()))
+				}
+			}},
+		{name: "418 empty", answer: answer{status: 418}, want: nil, wantAttempts: 1, wantText: "418 I'm a teapot: empty body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux := sdktest.Setup(t)
+			mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
+				if tt.answer.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.answer.retryAfter)
+				}
+				if tt.answer.code != "" {
+					sdktest.Problem(w, tt.answer.status, tt.answer.code, "detail of "+tt.answer.code)
+					return
+				}
+				w.Header().Set("Content-Type", tt.answer.contentType)
+				w.WriteHeader(tt.answer.status)
+				_, _ = w.Write([]byte(tt.answer.body))
+			})
+			_, err := c.Capabilities(context.Background())
+			var ae *agentsession.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v (%T) is not an *APIError", err, err)
+			}
+			if diff := cmp.Diff(tt.want, matching(err)); diff != "" {
+				t.Errorf("sentinels (-want +got):\n%s", diff)
+			}
+			if ae.StatusCode != tt.answer.status || ae.Code != tt.answer.code {
+				t.Errorf("StatusCode, Code = %d, %q", ae.StatusCode, ae.Code)
+			}
+			if tt.answer.code != "" && (ae.Detail != "detail of "+tt.answer.code || ae.RequestID != "req_test" || ae.Title == "") {
+				t.Errorf("problem fields not decoded: %+v", ae)
+			}
+			if ae.Attempts != tt.wantAttempts {
+				t.Errorf("Attempts = %d, want %d", ae.Attempts, tt.wantAttempts)
+			}
+			if ae.Method != "GET" || !strings.HasSuffix(ae.URL, sdktest.BasePath+"/v1/capabilities") {
+				t.Errorf("Method, URL = %q, %q", ae.Method, ae.URL)
+			}
+			if tt.wantText != "" && !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("Error() = %q, want it to contain %q", err.Error(), tt.wantText)
+			}
+			if strings.Contains(err.Error(), sdktest.Token) {
+				t.Errorf("Error() contains the token: %q", err.Error())
+			}
+			if tt.check != nil {
+				tt.check(t, ae)
+			}
+		})
+	}
+}
+
+func TestFieldErrorsAndIdempotencyKeyInAPIError(t *testing.T) {
+	c, mux := sdktest.Setup(t)
+	mux.HandleFunc("POST /v1/sessions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"type":"t","title":"Invalid request","status":400,"code":"invalid_request","request_id":"req_9",
+			"detail":"body.agent: required","errors":[{"location":"body.agent","message":"required"}]}`))
+	})
+	req, _ := http.NewRequest("POST", c.BaseURL()+"v1/sessions?secret=1", strings.NewReader(`{}`))
+	_, err := c.Do(context.Background(), req, nil, agentsession.IdempotencyKey("k-1"))
+	var ae *agentsession.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []struct{ Location, Message string }{{"body.agent", "required"}}
+	var got []struct{ Location, Message string }
+	for _, fe := range ae.FieldErrors {
+		got = append(got, struct{ Location, Message string }{fe.Location, fe.Message})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FieldErrors (-want +got):\n%s", diff)
+	}
+	if ae.IdempotencyKey != "k-1" || ae.RequestID != "req_9" {
+		t.Errorf("IdempotencyKey, RequestID = %q, %q", ae.IdempotencyKey, ae.RequestID)
+	}
+	if strings.Contains(ae.URL, "secret") || strings.Contains(err.Error(), "secret=1") {
+		t.Errorf("the query string leaked into the error: %q", err.Error())
+	}
+}
+
+// A server (or proxy) that echoes the Authorization header must not make
+// the token appear in the error.
+func TestTokenRedactedFromEchoedBodies(t *testing.T) {
+	c, mux := sdktest.Setup(t)
+	mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
+		sdktest.Problem(w, 401, "unauthorized", "bad header: "+r.Header.Get("Authorization"))
+	})
+	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte("you sent " + r.Header.Get("Authorization")))
+	})
+	for _, call := range []func() error{
+		func() error { _, err := c.Capabilities(context.Background()); return err },
+		func() error { _, err := c.Health(context.Background()); return err },
+	} {
+		err := call()
+		var ae *agentsession.APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("err = %v", err)
+		}
+		if strings.Contains(err.Error(), sdktest.Token) || strings.Contains(string(ae.Body), sdktest.Token) || strings.Contains(ae.Detail, sdktest.Token) {
+			t.Errorf("token not redacted: %q / %q", err.Error(), ae.Body)
+		}
+		if !strings.Contains(err.Error(), "[REDACTED]") {
+			t.Errorf("Error() = %q, want the echoed token replaced", err.Error())
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package keyedlock
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestOneHolderPerKey(t *testing.T) {
+	var l Locks
+	var inside, maxInside atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := l.Lock(context.Background(), "a")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			for {
+				m := maxInside.Load()
+				if n <= m || maxInside.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(100 * time.Microsecond)
+			inside.Add(-1)
+			unlock()
+			unlock() // a second call is a no-op
+		}()
+	}
+	wg.Wait()
+	if maxInside.Load() != 1 {
+		t.Errorf("%d holders at once, want 1", maxInside.Load())
+	}
+	if l.Len() != 0 {
+		t.Errorf("%d keys left after every unlock, want 0", l.Len())
+	}
+}
+
+func TestKeysAreIndependentAndWaitsEndWithContext(t *testing.T) {
+	var l Locks
+	unlockA, _ := l.Lock(context.Background(), "a")
+	// Another key is free while "a" is held.
+	unlockB, err := l.Lock(context.Background(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockB()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := l.Lock(ctx, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock of a held key = %v, want the context's error", err)
+	}
+	unlockA()
+	if l.Len() != 0 {
+		t.Errorf("%d keys left, want 0", l.Len())
+	}
+}
