@@ -365,9 +365,9 @@ func (tx *memTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, er
 		rest = rest[:p.Limit]
 		next = int64(rest[len(rest)-1].Index)
 	}
-	out := make([]*Turn, len(rest))
-	for i, t := range rest {
-		out[i] = must(cloneTurn(t))
+	var out []*Turn
+	for _, t := range rest {
+		out = append(out, must(cloneTurn(t)))
 	}
 	return out, next, nil
 }

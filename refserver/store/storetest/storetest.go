@@ -196,9 +196,6 @@ func idem(tenant, op, key string) *store.Idempotency {
 	return &store.Idempotency{Tenant: tenant, Operation: op, Key: key, RequestHash: "h-" + key, StatusCode: 201, Body: []byte(`{"ok":true}`), SessionID: "s1", TurnIndex: 2, CreatedAt: at(60)}
 }
 
-// utc is what a store gives back for a time: the same instant in UTC.
-func utc(t time.Time) time.Time { return t.UTC() }
-
 // --- CRUD ---
 
 func testSessions(t *testing.T, s store.Store) {
@@ -608,14 +605,14 @@ func testNormalization(t *testing.T, s store.Store) {
 			return tx.CreateTurn(tr)
 		}},
 	}
-	before := snapshot(t, s)
+	before := Snapshot(t, s)
 	for _, tc := range bad {
 		err := s.Update(context.Background(), tc.write)
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("refused writes changed the store (-before +after):\n%s", diff)
 	}
 }
@@ -645,7 +642,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		}
 		return tx.PutIdempotency(idem("t1", "createSession", "k1"))
 	})
-	before := snapshot(t, s)
+	before := Snapshot(t, s)
 
 	reads := []struct {
 		name string
@@ -695,7 +692,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("t2's attempts changed t1's records (-before +after):\n%s", diff)
 	}
 
@@ -1080,8 +1077,9 @@ func testPagingArtifacts(t *testing.T, s store.Store) {
 
 // --- transactions ---
 
-// state is everything the suite's fixtures can write, as read back.
-type state struct {
+// State is everything the suite's fixtures can write, as read back by
+// Snapshot; compare two with cmp.Diff.
+type State struct {
 	Sessions  []*store.Session
 	Turns     map[string][]*store.Turn
 	Events    map[string][]gen.Event
@@ -1092,11 +1090,11 @@ type state struct {
 	Idem      map[string]*store.Idempotency
 }
 
-// snapshot reads the state of tenants t1 and t2, including the file tokens
-// and idempotency keys the suite uses.
-func snapshot(t *testing.T, s store.Store) state {
+// Snapshot reads the state of tenants t1 and t2, including the file tokens
+// and idempotency keys the suite uses (Seed writes some of each).
+func Snapshot(t *testing.T, s store.Store) State {
 	t.Helper()
-	st := state{
+	st := State{
 		Turns: map[string][]*store.Turn{}, Events: map[string][]gen.Event{}, Logs: map[string][]gen.LogEntry{},
 		Artifacts: map[string][]gen.Artifact{}, Files: map[string]*gen.File{}, FileData: map[string][]byte{},
 		Idem: map[string]*store.Idempotency{},
@@ -1150,10 +1148,21 @@ func snapshot(t *testing.T, s store.Store) state {
 	return st
 }
 
-// seed writes one of everything for t1.
-func seed(t *testing.T, s store.Store) {
+// Seed writes one record of every type for tenant t1, and a few for t2.
+func Seed(t *testing.T, s store.Store) {
 	t.Helper()
 	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSession(newSession("t2", "s1")); err != nil {
+			return err
+		}
+		if err := tx.CreateFile("t2", file("empty", nil), nil); err != nil {
+			return err
+		}
+		r := idem("t2", "sendTurn", "k2")
+		r.StatusCode, r.Body = 0, nil
+		if err := tx.PutIdempotency(r); err != nil {
+			return err
+		}
 		if err := tx.CreateSession(fullSession("t1", "s1")); err != nil {
 			return err
 		}
@@ -1249,8 +1258,8 @@ var writes = []struct {
 }
 
 func testRollback(t *testing.T, s store.Store) {
-	seed(t, s)
-	before := snapshot(t, s)
+	Seed(t, s)
+	before := Snapshot(t, s)
 	for _, w := range writes {
 		// Each write alone, then all of them in one transaction.
 		err := s.Update(context.Background(), func(tx store.Tx) error {
@@ -1265,7 +1274,7 @@ func testRollback(t *testing.T, s store.Store) {
 		if err != errBoom {
 			t.Errorf("%s: Update returned %v, want fn's error as is", w.name, err)
 		}
-		if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+		if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 			t.Errorf("%s survived a failed Update (-before +after):\n%s", w.name, diff)
 		}
 	}
@@ -1280,7 +1289,7 @@ func testRollback(t *testing.T, s store.Store) {
 	if err != errBoom {
 		t.Errorf("Update returned %v, want fn's error as is", err)
 	}
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("writes survived a failed Update (-before +after):\n%s", diff)
 	}
 	// A failed write inside a transaction that goes on does not undo the
@@ -1312,8 +1321,8 @@ func testRollback(t *testing.T, s store.Store) {
 }
 
 func testRollbackOnPanic(t *testing.T, s store.Store) {
-	seed(t, s)
-	before := snapshot(t, s)
+	Seed(t, s)
+	before := Snapshot(t, s)
 	func() {
 		defer func() {
 			if r := recover(); r != errBoom {
@@ -1330,26 +1339,26 @@ func testRollbackOnPanic(t *testing.T, s store.Store) {
 		})
 	}()
 	// The store is still usable (no lock held) and nothing was kept.
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("writes survived a panicking Update (-before +after):\n%s", diff)
 	}
 	update(t, s, func(tx store.Tx) error { return tx.CreateSession(newSession("t1", "after")) })
 }
 
 func testReadOnly(t *testing.T, s store.Store) {
-	seed(t, s)
-	before := snapshot(t, s)
+	Seed(t, s)
+	before := Snapshot(t, s)
 	for _, w := range writes {
 		err := s.View(context.Background(), w.write)
 		wantErr(t, w.name+" in View", err, store.ErrReadOnly)
 	}
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("writes in View changed the store (-before +after):\n%s", diff)
 	}
 }
 
 func testTxDone(t *testing.T, s store.Store) {
-	seed(t, s)
+	Seed(t, s)
 	var leaked store.Tx
 	update(t, s, func(tx store.Tx) error { leaked = tx; return nil })
 	_, err := leaked.GetSession("t1", "s1")
@@ -1368,8 +1377,8 @@ func testTxDone(t *testing.T, s store.Store) {
 // --- copies ---
 
 func testCopiesOut(t *testing.T, s store.Store) {
-	seed(t, s)
-	before := snapshot(t, s)
+	Seed(t, s)
+	before := Snapshot(t, s)
 	// Mutate everything a read hands out, deep inside too.
 	view(t, s, func(tx store.Tx) error {
 		ss, err := tx.GetSession("t1", "s1")
@@ -1441,7 +1450,7 @@ func testCopiesOut(t *testing.T, s store.Store) {
 		r.Body[0] = 'X'
 		return nil
 	})
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("mutating returned records changed the store (-before +after):\n%s", diff)
 	}
 }
@@ -1475,7 +1484,7 @@ func testCopiesIn(t *testing.T, s store.Store) {
 		}
 		return tx.PutIdempotency(r)
 	})
-	before := snapshot(t, s)
+	before := Snapshot(t, s)
 	// Mutate everything that was passed in.
 	ss.Meta["team"] = "x"
 	ss.Meta["nested"].(map[string]any)["x"] = false
@@ -1490,7 +1499,7 @@ func testCopiesIn(t *testing.T, s store.Store) {
 	ar.Metadata["id"] = "x"
 	data[0] = 'X'
 	r.Body[0] = 'X'
-	if diff := cmp.Diff(before, snapshot(t, s)); diff != "" {
+	if diff := cmp.Diff(before, Snapshot(t, s)); diff != "" {
 		t.Errorf("mutating written records changed the store (-before +after):\n%s", diff)
 	}
 }
@@ -1614,7 +1623,7 @@ func testConcurrency(t *testing.T, s store.Store) {
 					if err != nil {
 						return err
 					}
-					// A reader sees a committed state: the counter and the events agree.
+					// A reader sees a committed State: the counter and the events agree.
 					if int64(len(evs)) != ss.LastEventSeq {
 						return fmt.Errorf("reader saw %d events and LastEventSeq %d", len(evs), ss.LastEventSeq)
 					}
@@ -1702,7 +1711,7 @@ func testContextCancelled(t *testing.T, s store.Store) {
 }
 
 func testClosed(t *testing.T, s store.Store) {
-	seed(t, s)
+	Seed(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -1,0 +1,1194 @@
+package store
+
+// The SQLite store keeps everything in one database file, through the pure-Go
+// driver modernc.org/sqlite (no cgo).
+//
+// Schema (see migrations; PRAGMA user_version is the number of migrations
+// applied, and OpenSQLite applies the missing ones, each in its own
+// transaction):
+//
+//	sessions     ord INTEGER PRIMARY KEY AUTOINCREMENT, UNIQUE (tenant, id);
+//	             one column per Session field; Meta, Context, Handoff as JSON
+//	turns        PRIMARY KEY (tenant, session_id, idx); Files, Usage as JSON;
+//	             a partial index finds queued and running turns
+//	events       PRIMARY KEY (tenant, session_id, seq), an index on
+//	             (tenant, session_id, turn_index, seq); the event as JSON
+//	log_entries  ord INTEGER PRIMARY KEY AUTOINCREMENT; Data as JSON
+//	artifacts    ord INTEGER PRIMARY KEY AUTOINCREMENT; Metadata as JSON
+//	files        UNIQUE (tenant, token); the bytes as a BLOB
+//	idempotency  PRIMARY KEY (tenant, operation, key); the body as a BLOB
+//
+// Turns, events, log entries and artifacts reference their session with a
+// foreign key (tenant, session_id), so a record can never name another
+// tenant's session. Every query is scoped by tenant. Times are RFC 3339 text
+// in UTC with nanoseconds ("" for the zero time), which round-trips exactly.
+// Idempotency records live in the same database as the data they protect and
+// are written in the same transaction.
+//
+// Concurrency: one writer connection (Update is BEGIN IMMEDIATE ... COMMIT,
+// so writers queue for it rather than fail on a lock upgrade) and a separate
+// pool of read-only connections for View. In WAL mode readers see the last
+// committed state and never wait for the writer.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// migrations is the schema history: migrations[i] takes user_version i to
+// i+1. Append new steps; never edit a step that has shipped.
+var migrations = []string{
+	// 1: the initial schema.
+	`
+CREATE TABLE sessions (
+	ord            INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant         TEXT NOT NULL,
+	id             TEXT NOT NULL,
+	agent          TEXT NOT NULL,
+	status         TEXT NOT NULL,
+	meta           TEXT NOT NULL,
+	plan_slug      TEXT NOT NULL,
+	continued_from TEXT NOT NULL,
+	parent_id      TEXT NOT NULL,
+	depth          INTEGER NOT NULL,
+	context        TEXT NOT NULL,
+	handoff        TEXT NOT NULL,
+	final_summary  TEXT NOT NULL,
+	turn_count     INTEGER NOT NULL,
+	action_count   INTEGER NOT NULL,
+	artifact_count INTEGER NOT NULL,
+	last_event_seq INTEGER NOT NULL,
+	created_at     TEXT NOT NULL,
+	updated_at     TEXT NOT NULL,
+	last_turn_at   TEXT NOT NULL,
+	ended_at       TEXT NOT NULL,
+	UNIQUE (tenant, id)
+);
+CREATE INDEX sessions_by_tenant ON sessions (tenant, ord);
+CREATE INDEX sessions_by_parent ON sessions (tenant, parent_id, ord);
+
+CREATE TABLE turns (
+	tenant       TEXT NOT NULL,
+	session_id   TEXT NOT NULL,
+	idx          INTEGER NOT NULL,
+	prompt       TEXT NOT NULL,
+	files        TEXT NOT NULL,
+	busy_policy  TEXT NOT NULL,
+	timeout_ms   INTEGER NOT NULL,
+	status       TEXT NOT NULL,
+	stop_reason  TEXT NOT NULL,
+	cancelled_by TEXT NOT NULL,
+	usage        TEXT NOT NULL,
+	event_count  INTEGER NOT NULL,
+	first_seq    INTEGER NOT NULL,
+	last_seq     INTEGER NOT NULL,
+	created_at   TEXT NOT NULL,
+	started_at   TEXT NOT NULL,
+	ended_at     TEXT NOT NULL,
+	PRIMARY KEY (tenant, session_id, idx),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX turns_unfinished ON turns (status) WHERE status IN ('queued', 'running');
+
+CREATE TABLE events (
+	tenant     TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	seq        INTEGER NOT NULL,
+	turn_index INTEGER NOT NULL,
+	event      TEXT NOT NULL,
+	PRIMARY KEY (tenant, session_id, seq),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX events_by_turn ON events (tenant, session_id, turn_index, seq);
+
+CREATE TABLE log_entries (
+	ord        INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant     TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	message    TEXT NOT NULL,
+	data       TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+);
+CREATE INDEX log_entries_by_session ON log_entries (tenant, session_id, ord);
+
+CREATE TABLE artifacts (
+	ord        INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant     TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	path       TEXT NOT NULL,
+	action     TEXT NOT NULL,
+	metadata   TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+);
+CREATE INDEX artifacts_by_session ON artifacts (tenant, session_id, ord);
+
+CREATE TABLE files (
+	tenant       TEXT NOT NULL,
+	token        TEXT NOT NULL,
+	filename     TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	size_bytes   INTEGER NOT NULL,
+	sha256       TEXT NOT NULL,
+	created_at   TEXT NOT NULL,
+	data         BLOB NOT NULL,
+	UNIQUE (tenant, token)
+);
+
+CREATE TABLE idempotency (
+	tenant       TEXT NOT NULL,
+	operation    TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	status_code  INTEGER NOT NULL,
+	body         BLOB,
+	session_id   TEXT NOT NULL,
+	turn_index   INTEGER NOT NULL,
+	created_at   TEXT NOT NULL,
+	PRIMARY KEY (tenant, operation, key)
+) WITHOUT ROWID;
+`,
+}
+
+// SQLiteOption tunes OpenSQLite.
+type SQLiteOption func(*sqliteConfig)
+
+type sqliteConfig struct {
+	busyTimeout time.Duration
+	readConns   int
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by another
+// process before it fails (default 5s). Within one store, writers queue in
+// Go and never wait on SQLite's lock.
+func WithBusyTimeout(d time.Duration) SQLiteOption {
+	return func(c *sqliteConfig) { c.busyTimeout = d }
+}
+
+// WithReadConns sets the size of the read pool View uses (default 4).
+func WithReadConns(n int) SQLiteOption {
+	return func(c *sqliteConfig) {
+		if n > 0 {
+			c.readConns = n
+		}
+	}
+}
+
+type sqliteStore struct {
+	writer *sql.DB // one connection: Update
+	reader *sql.DB // read-only pool: View
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenSQLite opens (creating it if needed) the database file at path and
+// brings its schema up to date. The directory must exist.
+//
+// Durability: the database runs in WAL mode with synchronous=NORMAL. A
+// committed Update survives the process crashing or being killed, and the
+// file is never corrupted; a power loss or an OS crash may lose the last
+// transactions committed before it (SQLite syncs the WAL at checkpoints, not
+// at every commit). That is the right trade for a reference server: FULL
+// would add an fsync to every turn.
+func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
+	cfg := sqliteConfig{busyTimeout: 5 * time.Second, readConns: 4}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite store: %q is not a file path (use NewMemory for an in-memory store)", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open sqlite store %s: directory %s does not exist: %w", path, dir, err)
+		}
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("open sqlite store %s: %s is not a directory", path, dir)
+	}
+
+	// A file: URI, so that any character in the path is escaped; the driver
+	// runs the _pragma values on every new connection.
+	dsn := func(pragmas ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
+		for _, p := range pragmas {
+			q.Add("_pragma", p)
+		}
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}).String()
+	}
+	s := &sqliteStore{}
+	s.writer, err = sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	s.writer.SetConnMaxIdleTime(0)
+	s.writer.SetConnMaxLifetime(0)
+	if err := migrate(s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	s.reader, err = sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	s.reader.SetMaxOpenConns(cfg.readConns)
+	s.reader.SetMaxIdleConns(cfg.readConns)
+	s.reader.SetConnMaxIdleTime(0)
+	s.reader.SetConnMaxLifetime(0)
+	if err := s.reader.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// migrate applies the migrations the database has not seen yet.
+func migrate(db *sql.DB) error {
+	ctx := context.Background()
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(migrations))
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		// user_version is part of the transaction: a step is applied wholly or not at all.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: view: %w", err)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.beginErr("view", ctx, err)
+	}
+	stx := &sqliteTx{tx: tx, ctx: ctx, readOnly: true}
+	defer func() {
+		stx.done.Store(true)
+		tx.Rollback() // nothing to keep
+	}()
+	return fn(stx)
+}
+
+func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: update: %w", err)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.beginErr("update", ctx, err)
+	}
+	stx := &sqliteTx{tx: tx, ctx: ctx}
+	committed := false
+	defer func() {
+		stx.done.Store(true)
+		if !committed { // fn failed or panicked
+			tx.Rollback()
+		}
+	}()
+	if err := fn(stx); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: update: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: update: %w", ctx.Err())
+		}
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// beginErr explains why a transaction could not start.
+func (s *sqliteStore) beginErr(op string, ctx context.Context, err error) error {
+	switch {
+	case s.closed.Load():
+		return ErrClosed
+	case ctx.Err() != nil:
+		return fmt.Errorf("store: %s: %w", op, ctx.Err())
+	}
+	return fmt.Errorf("store: %s: begin: %w", op, err)
+}
+
+func (s *sqliteStore) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		// Readers first: the last connection to close checkpoints the WAL.
+		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+	})
+	return s.closeErr
+}
+
+// sqliteTx is one transaction on a sqliteStore.
+type sqliteTx struct {
+	tx       *sql.Tx
+	ctx      context.Context
+	readOnly bool
+	done     atomic.Bool
+}
+
+func (t *sqliteTx) check(op string, write bool) error {
+	if t.done.Load() {
+		return fmt.Errorf("%s: %w", op, ErrTxDone)
+	}
+	if write && t.readOnly {
+		return fmt.Errorf("%s: %w", op, ErrReadOnly)
+	}
+	return nil
+}
+
+func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// sqliteCode returns the extended result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// insertErr maps a failed INSERT: a taken key is ErrExists and a missing
+// session (foreign key) is ErrNotFound.
+func insertErr(what string, err error) error {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%s: session: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// sessionExists reports whether the tenant has the session; lists use it to
+// tell an empty list from a missing session.
+func (t *sqliteTx) sessionExists(tenant, id string) (bool, error) {
+	var one int
+	err := t.queryRow(`SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`, tenant, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// emptyListErr is the error of a list that found nothing: ErrNotFound when
+// the session does not exist.
+func (t *sqliteTx) emptyListErr(what, tenant, sessionID string) error {
+	ok, err := t.sessionExists(tenant, sessionID)
+	if err != nil {
+		return fmt.Errorf("%s of %s: %w", what, sessionID, err)
+	}
+	if !ok {
+		return fmt.Errorf("%s of %s: %w", what, sessionID, ErrNotFound)
+	}
+	return nil
+}
+
+// sqlLimit is the LIMIT for a page: one more than asked, to learn whether
+// there is a next page; -1 (no limit) for 0.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit + 1
+}
+
+// --- encoding ---
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// parseTimes parses pairs of (text, destination).
+func parseTimes(pairs ...any) error {
+	for i := 0; i < len(pairs); i += 2 {
+		t, err := parseTime(pairs[i].(string))
+		if err != nil {
+			return err
+		}
+		*pairs[i+1].(*time.Time) = t
+	}
+	return nil
+}
+
+func encJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func decJSON(s string, v any) error {
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return fmt.Errorf("stored JSON: %w", err)
+	}
+	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// --- sessions ---
+
+const sessionCols = `tenant, id, agent, status, meta, plan_slug, continued_from, parent_id, depth,
+	context, handoff, final_summary, turn_count, action_count, artifact_count, last_event_seq,
+	created_at, updated_at, last_turn_at, ended_at`
+
+// sessionArgs returns c's column values in sessionCols order after tenant
+// and id.
+func sessionArgs(c *Session) ([]any, error) {
+	meta, err := encJSON(c.Meta)
+	if err != nil {
+		return nil, err
+	}
+	ctxt, err := encJSON(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	handoff, err := encJSON(c.Handoff)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.Agent, string(c.Status), meta, c.PlanSlug, c.ContinuedFrom, c.ParentID, c.Depth,
+		ctxt, handoff, c.FinalSummary, c.TurnCount, c.ActionCount, c.ArtifactCount, c.LastEventSeq,
+		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.LastTurnAt), fmtTime(c.EndedAt)}, nil
+}
+
+func scanSession(sc scanner) (*Session, error) {
+	var s Session
+	var status, meta, ctxt, handoff, created, updated, lastTurn, ended string
+	if err := sc.Scan(&s.Ord, &s.Tenant, &s.ID, &s.Agent, &status, &meta, &s.PlanSlug, &s.ContinuedFrom,
+		&s.ParentID, &s.Depth, &ctxt, &handoff, &s.FinalSummary, &s.TurnCount, &s.ActionCount,
+		&s.ArtifactCount, &s.LastEventSeq, &created, &updated, &lastTurn, &ended); err != nil {
+		return nil, err
+	}
+	s.Status = gen.SessionStatus(status)
+	if err := decJSON(meta, &s.Meta); err != nil {
+		return nil, err
+	}
+	if err := decJSON(ctxt, &s.Context); err != nil {
+		return nil, err
+	}
+	if err := decJSON(handoff, &s.Handoff); err != nil {
+		return nil, err
+	}
+	if err := parseTimes(created, &s.CreatedAt, updated, &s.UpdatedAt, lastTurn, &s.LastTurnAt, ended, &s.EndedAt); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *sqliteTx) CreateSession(s *Session) error {
+	if err := t.check("create session", true); err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("create session: nil session")
+	}
+	c, err := cloneSession(s)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	args, err := sessionArgs(c)
+	if err != nil {
+		return fmt.Errorf("create session %s: %w", s.ID, err)
+	}
+	res, err := t.exec(`INSERT INTO sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		append([]any{c.Tenant, c.ID}, args...)...)
+	if err != nil {
+		return insertErr("create session "+s.ID, err)
+	}
+	ord, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("create session %s: %w", s.ID, err)
+	}
+	s.Ord = ord
+	return nil
+}
+
+func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
+	if err := t.check("get session", false); err != nil {
+		return nil, err
+	}
+	s, err := scanSession(t.queryRow(`SELECT ord, `+sessionCols+` FROM sessions WHERE tenant = ? AND id = ?`, tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get session %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session %s: %w", id, err)
+	}
+	return s, nil
+}
+
+func (t *sqliteTx) UpdateSession(s *Session) error {
+	if err := t.check("update session", true); err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("update session: nil session")
+	}
+	c, err := cloneSession(s)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	args, err := sessionArgs(c)
+	if err != nil {
+		return fmt.Errorf("update session %s: %w", s.ID, err)
+	}
+	res, err := t.exec(`UPDATE sessions SET agent = ?, status = ?, meta = ?, plan_slug = ?, continued_from = ?,
+		parent_id = ?, depth = ?, context = ?, handoff = ?, final_summary = ?, turn_count = ?, action_count = ?,
+		artifact_count = ?, last_event_seq = ?, created_at = ?, updated_at = ?, last_turn_at = ?, ended_at = ?
+		WHERE tenant = ? AND id = ?`, append(args, c.Tenant, c.ID)...)
+	if err != nil {
+		return fmt.Errorf("update session %s: %w", s.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update session %s: %w", s.ID, err)
+	} else if n == 0 {
+		return fmt.Errorf("update session %s: %w", s.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// sessionFilter returns the WHERE clause and arguments of q's filters.
+func sessionFilter(tenant string, q SessionQuery) (string, []any) {
+	var b strings.Builder
+	b.WriteString("tenant = ?")
+	args := []any{tenant}
+	if len(q.Statuses) > 0 {
+		b.WriteString(" AND status IN (?")
+		b.WriteString(strings.Repeat(",?", len(q.Statuses)-1))
+		b.WriteString(")")
+		for _, st := range q.Statuses {
+			args = append(args, string(st))
+		}
+	}
+	for _, f := range []struct{ col, val string }{{"agent", q.Agent}, {"plan_slug", q.PlanSlug}, {"parent_id", q.ParentID}} {
+		if f.val != "" {
+			b.WriteString(" AND " + f.col + " = ?")
+			args = append(args, f.val)
+		}
+	}
+	return b.String(), args
+}
+
+func (t *sqliteTx) ListSessions(tenant string, q SessionQuery) ([]*Session, int64, error) {
+	if err := t.check("list sessions", false); err != nil {
+		return nil, 0, err
+	}
+	where, args := sessionFilter(tenant, q)
+	rows, err := t.query(`SELECT ord, `+sessionCols+` FROM sessions WHERE `+where+` AND ord > ? ORDER BY ord LIMIT ?`,
+		append(args, q.AfterOrd, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].Ord, nil
+	}
+	return out, 0, nil
+}
+
+func (t *sqliteTx) CountSessions(tenant string, q SessionQuery) (int, error) {
+	if err := t.check("count sessions", false); err != nil {
+		return 0, err
+	}
+	where, args := sessionFilter(tenant, q)
+	var n int
+	if err := t.queryRow(`SELECT count(*) FROM sessions WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// --- turns ---
+
+const turnCols = `tenant, session_id, idx, prompt, files, busy_policy, timeout_ms, status, stop_reason,
+	cancelled_by, usage, event_count, first_seq, last_seq, created_at, started_at, ended_at`
+
+// turnArgs returns c's column values in turnCols order after the key.
+func turnArgs(c *Turn) ([]any, error) {
+	files, err := encJSON(c.Files)
+	if err != nil {
+		return nil, err
+	}
+	usage, err := encJSON(c.Usage)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.Prompt, files, string(c.BusyPolicy), c.TimeoutMs, string(c.Status), string(c.StopReason),
+		string(c.CancelledBy), usage, c.EventCount, c.FirstSeq, c.LastSeq,
+		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt)}, nil
+}
+
+func scanTurn(sc scanner) (*Turn, error) {
+	var tr Turn
+	var files, busy, status, stop, cancelledBy, usage, created, started, ended string
+	if err := sc.Scan(&tr.Tenant, &tr.SessionID, &tr.Index, &tr.Prompt, &files, &busy, &tr.TimeoutMs, &status,
+		&stop, &cancelledBy, &usage, &tr.EventCount, &tr.FirstSeq, &tr.LastSeq, &created, &started, &ended); err != nil {
+		return nil, err
+	}
+	tr.BusyPolicy, tr.Status = gen.BusyPolicy(busy), gen.TurnStatus(status)
+	tr.StopReason, tr.CancelledBy = gen.StopReason(stop), gen.CancelledBy(cancelledBy)
+	if err := decJSON(files, &tr.Files); err != nil {
+		return nil, err
+	}
+	if err := decJSON(usage, &tr.Usage); err != nil {
+		return nil, err
+	}
+	if err := parseTimes(created, &tr.CreatedAt, started, &tr.StartedAt, ended, &tr.EndedAt); err != nil {
+		return nil, err
+	}
+	return &tr, nil
+}
+
+func scanTurns(rows *sql.Rows) ([]*Turn, error) {
+	defer rows.Close()
+	var out []*Turn
+	for rows.Next() {
+		tr, err := scanTurn(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
+
+func (t *sqliteTx) CreateTurn(tr *Turn) error {
+	if err := t.check("create turn", true); err != nil {
+		return err
+	}
+	if tr == nil {
+		return fmt.Errorf("create turn: nil turn")
+	}
+	what := fmt.Sprintf("create turn %s/%d", tr.SessionID, tr.Index)
+	c, err := cloneTurn(tr)
+	if err != nil {
+		return fmt.Errorf("create turn: %w", err)
+	}
+	args, err := turnArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := t.exec(`INSERT INTO turns (`+turnCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
+		return insertErr(what, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
+	if err := t.check("get turn", false); err != nil {
+		return nil, err
+	}
+	tr, err := scanTurn(t.queryRow(`SELECT `+turnCols+` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`,
+		tenant, sessionID, index))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, err)
+	}
+	return tr, nil
+}
+
+func (t *sqliteTx) UpdateTurn(tr *Turn) error {
+	if err := t.check("update turn", true); err != nil {
+		return err
+	}
+	if tr == nil {
+		return fmt.Errorf("update turn: nil turn")
+	}
+	what := fmt.Sprintf("update turn %s/%d", tr.SessionID, tr.Index)
+	c, err := cloneTurn(tr)
+	if err != nil {
+		return fmt.Errorf("update turn: %w", err)
+	}
+	args, err := turnArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(`UPDATE turns SET prompt = ?, files = ?, busy_policy = ?, timeout_ms = ?, status = ?,
+		stop_reason = ?, cancelled_by = ?, usage = ?, event_count = ?, first_seq = ?, last_seq = ?,
+		created_at = ?, started_at = ?, ended_at = ? WHERE tenant = ? AND session_id = ? AND idx = ?`,
+		append(args, c.Tenant, c.SessionID, c.Index)...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error) {
+	if err := t.check("list turns", false); err != nil {
+		return nil, 0, err
+	}
+	rows, err := t.query(`SELECT `+turnCols+` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ?
+		ORDER BY idx LIMIT ?`, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
+	}
+	out, err := scanTurns(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list turns", tenant, sessionID)
+	}
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+		return out, int64(out[len(out)-1].Index), nil
+	}
+	return out, 0, nil
+}
+
+func (t *sqliteTx) UnfinishedTurns() ([]*Turn, error) {
+	if err := t.check("unfinished turns", false); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(`SELECT ` + prefixCols("t.", turnCols) + ` FROM turns t
+		JOIN sessions s ON s.tenant = t.tenant AND s.id = t.session_id
+		WHERE t.status IN ('queued', 'running') ORDER BY s.ord, t.idx`)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished turns: %w", err)
+	}
+	out, err := scanTurns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished turns: %w", err)
+	}
+	return out, nil
+}
+
+// prefixCols qualifies every column of a column list with prefix.
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// --- events ---
+
+func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
+	if err := t.check("append event", true); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("append event %s/%d", sessionID, ev.Seq)
+	c, err := cloneEvent(ev)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	data, err := encJSON(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := t.exec(`INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`,
+		tenant, sessionID, c.Seq, c.TurnIndex, data); err != nil {
+		return insertErr(what, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event, int64, error) {
+	if err := t.check("list events", false); err != nil {
+		return nil, 0, err
+	}
+	query := `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ?`
+	args := []any{tenant, sessionID, q.AfterSeq}
+	if q.TurnIndex > 0 {
+		query += ` AND turn_index = ?`
+		args = append(args, q.TurnIndex)
+	}
+	rows, err := t.query(query+` ORDER BY seq LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list events of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []gen.Event
+	var data string
+	for rows.Next() {
+		if err := rows.Scan(&data); err != nil {
+			return nil, 0, fmt.Errorf("list events of %s: %w", sessionID, err)
+		}
+		var ev gen.Event
+		if err := decJSON(data, &ev); err != nil {
+			return nil, 0, fmt.Errorf("list events of %s: %w", sessionID, err)
+		}
+		ev.CreatedAt = ev.CreatedAt.UTC()
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list events of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list events", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].Seq, nil
+	}
+	return out, 0, nil
+}
+
+// --- work log and artifacts ---
+
+func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
+	if err := t.check("add log entry", true); err != nil {
+		return 0, err
+	}
+	c, err := cloneLogEntry(e)
+	if err != nil {
+		return 0, fmt.Errorf("add log entry: %w", err)
+	}
+	data, err := encJSON(c.Data)
+	if err != nil {
+		return 0, fmt.Errorf("add log entry %s: %w", e.Id, err)
+	}
+	res, err := t.exec(`INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
+		VALUES (?,?,?,?,?,?,?)`, tenant, c.SessionId, c.Id, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
+	if err != nil {
+		return 0, insertErr("add log entry to "+e.SessionId, err)
+	}
+	return res.LastInsertId()
+}
+
+func (t *sqliteTx) ListLogEntries(tenant, sessionID string, q LogQuery) ([]gen.LogEntry, int64, error) {
+	if err := t.check("list log entries", false); err != nil {
+		return nil, 0, err
+	}
+	query := `SELECT ord, session_id, id, type, message, data, created_at FROM log_entries
+		WHERE tenant = ? AND session_id = ?`
+	args := []any{tenant, sessionID}
+	order := "ASC"
+	switch {
+	case q.NewestFirst && q.AfterOrd > 0:
+		query += ` AND ord < ?`
+		args = append(args, q.AfterOrd)
+	case !q.NewestFirst:
+		query += ` AND ord > ?`
+		args = append(args, q.AfterOrd)
+	}
+	if q.NewestFirst {
+		order = "DESC"
+	}
+	if q.Type != "" {
+		query += ` AND type = ?`
+		args = append(args, string(q.Type))
+	}
+	rows, err := t.query(query+` ORDER BY ord `+order+` LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []gen.LogEntry
+	var ords []int64
+	for rows.Next() {
+		var e gen.LogEntry
+		var ord int64
+		var typ, data, created string
+		if err := rows.Scan(&ord, &e.SessionId, &e.Id, &typ, &e.Message, &data, &created); err != nil {
+			return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
+		}
+		e.Type = gen.LogEntryType(typ)
+		if err := decJSON(data, &e.Data); err != nil {
+			return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
+		}
+		if err := parseTimes(created, &e.CreatedAt); err != nil {
+			return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
+		}
+		out, ords = append(out, e), append(ords, ord)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list log entries", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		return out[:q.Limit], ords[q.Limit-1], nil
+	}
+	return out, 0, nil
+}
+
+func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
+	if err := t.check("add artifact", true); err != nil {
+		return 0, err
+	}
+	c, err := cloneArtifact(a)
+	if err != nil {
+		return 0, fmt.Errorf("add artifact: %w", err)
+	}
+	meta, err := encJSON(c.Metadata)
+	if err != nil {
+		return 0, fmt.Errorf("add artifact %s: %w", a.Id, err)
+	}
+	res, err := t.exec(`INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
+		VALUES (?,?,?,?,?,?,?)`, tenant, c.SessionId, c.Id, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
+	if err != nil {
+		return 0, insertErr("add artifact to "+a.SessionId, err)
+	}
+	return res.LastInsertId()
+}
+
+func (t *sqliteTx) ListArtifacts(tenant, sessionID string, q ArtifactQuery) ([]gen.Artifact, int64, error) {
+	if err := t.check("list artifacts", false); err != nil {
+		return nil, 0, err
+	}
+	query := `SELECT ord, session_id, id, path, action, metadata, created_at FROM artifacts
+		WHERE tenant = ? AND session_id = ? AND ord > ?`
+	args := []any{tenant, sessionID, q.AfterOrd}
+	if q.Action != "" {
+		query += ` AND action = ?`
+		args = append(args, string(q.Action))
+	}
+	rows, err := t.query(query+` ORDER BY ord LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []gen.Artifact
+	var ords []int64
+	for rows.Next() {
+		var a gen.Artifact
+		var ord int64
+		var action, meta, created string
+		if err := rows.Scan(&ord, &a.SessionId, &a.Id, &a.Path, &action, &meta, &created); err != nil {
+			return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
+		}
+		a.Action = gen.ArtifactAction(action)
+		if err := decJSON(meta, &a.Metadata); err != nil {
+			return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
+		}
+		if err := parseTimes(created, &a.CreatedAt); err != nil {
+			return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
+		}
+		out, ords = append(out, a), append(ords, ord)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list artifacts", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		return out[:q.Limit], ords[q.Limit-1], nil
+	}
+	return out, 0, nil
+}
+
+// --- files ---
+
+func (t *sqliteTx) CreateFile(tenant string, f gen.File, data []byte) error {
+	if err := t.check("create file", true); err != nil {
+		return err
+	}
+	c, err := cloneFile(f)
+	if err != nil {
+		return fmt.Errorf("create file: %w", err)
+	}
+	if data == nil {
+		data = []byte{} // the column is NOT NULL
+	}
+	if _, err := t.exec(`INSERT INTO files (tenant, token, filename, content_type, size_bytes, sha256, created_at, data)
+		VALUES (?,?,?,?,?,?,?,?)`, tenant, c.FileToken, c.Filename, c.ContentType, c.SizeBytes, c.Sha256,
+		fmtTime(c.CreatedAt), data); err != nil {
+		return insertErr("create file", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) GetFile(tenant, token string) (*gen.File, error) {
+	if err := t.check("get file", false); err != nil {
+		return nil, err
+	}
+	var f gen.File
+	var created string
+	err := t.queryRow(`SELECT token, filename, content_type, size_bytes, sha256, created_at FROM files
+		WHERE tenant = ? AND token = ?`, tenant, token).Scan(&f.FileToken, &f.Filename, &f.ContentType, &f.SizeBytes, &f.Sha256, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get file: %w", ErrNotFound)
+	}
+	if err == nil {
+		err = parseTimes(created, &f.CreatedAt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get file: %w", err)
+	}
+	return &f, nil
+}
+
+func (t *sqliteTx) FileData(tenant, token string) ([]byte, error) {
+	if err := t.check("file data", false); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err := t.queryRow(`SELECT data FROM files WHERE tenant = ? AND token = ?`, tenant, token).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file data: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file data: %w", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// --- idempotency ---
+
+func (t *sqliteTx) GetIdempotency(tenant, operation, key string) (*Idempotency, error) {
+	if err := t.check("get idempotency record", false); err != nil {
+		return nil, err
+	}
+	r := Idempotency{Tenant: tenant, Operation: operation, Key: key}
+	var created string
+	err := t.queryRow(`SELECT request_hash, status_code, body, session_id, turn_index, created_at FROM idempotency
+		WHERE tenant = ? AND operation = ? AND key = ?`, tenant, operation, key).
+		Scan(&r.RequestHash, &r.StatusCode, &r.Body, &r.SessionID, &r.TurnIndex, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get idempotency record of %s: %w", operation, ErrNotFound)
+	}
+	if err == nil {
+		err = parseTimes(created, &r.CreatedAt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get idempotency record of %s: %w", operation, err)
+	}
+	if len(r.Body) == 0 {
+		r.Body = nil
+	}
+	return &r, nil
+}
+
+func (t *sqliteTx) PutIdempotency(r *Idempotency) error {
+	if err := t.check("put idempotency record", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("put idempotency record: nil record")
+	}
+	c, err := cloneIdempotency(r)
+	if err != nil {
+		return fmt.Errorf("put idempotency record: %w", err)
+	}
+	var body any // NULL for no body
+	if c.Body != nil {
+		body = c.Body
+	}
+	if _, err := t.exec(`INSERT OR REPLACE INTO idempotency
+		(tenant, operation, key, request_hash, status_code, body, session_id, turn_index, created_at)
+		VALUES (?,?,?,?,?,?,?,?,?)`, c.Tenant, c.Operation, c.Key, c.RequestHash, c.StatusCode, body,
+		c.SessionID, c.TurnIndex, fmtTime(c.CreatedAt)); err != nil {
+		return fmt.Errorf("put idempotency record of %s: %w", r.Operation, err)
+	}
+	return nil
+}
