@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -130,6 +131,11 @@ func (s *Server) validated(rt *route, next http.Handler) http.Handler {
 		ri := info(r.Context())
 		ri.route, ri.pattern = rt, rt.pattern
 		ri.accept = r.Header.Get("Accept")
+		// url.Values silently drops what it cannot parse: say so instead.
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			s.writeProblem(w, r, invalidField("query", "malformed query string: "+err.Error()))
+			return
+		}
 		if rt.body != nil {
 			if e := s.readBody(w, r, rt, ri); e != nil {
 				s.writeProblem(w, r, e)
