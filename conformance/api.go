@@ -1,0 +1,330 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// The helpers below are the vocabulary the checks are written in. They
+// expect the documented success status and decode the body, so a check
+// reads as the scenario it tests.
+
+// plan is a plan_slug unique to this check and run ("cf-1a2b3c4d-sess-004").
+func (t *T) plan(suffix ...string) string {
+	s := t.env.prefix + "-" + strings.ToLower(t.chk.ID)
+	for _, x := range suffix {
+		s += "-" + x
+	}
+	return s
+}
+
+// meta marks a session as made by this run and check.
+func (t *T) meta() map[string]any {
+	return map[string]any{"conformance_run": t.env.prefix, "conformance_check": t.chk.ID}
+}
+
+// sessionBody is a createSession body for agent with the run's marks.
+func (t *T) sessionBody(agent string) map[string]any {
+	return map[string]any{"agent": agent, "meta": t.meta(), "plan_slug": t.plan()}
+}
+
+func (t *T) get(ctx context.Context, p string, q url.Values) (*Response, error) {
+	return t.Do(ctx, Request{Method: http.MethodGet, Path: p, Query: q})
+}
+
+func (t *T) post(ctx context.Context, p string, body any) (*Response, error) {
+	return t.Do(ctx, Request{Method: http.MethodPost, Path: p, JSON: body})
+}
+
+// create sends createSession and expects 201.
+func (t *T) create(ctx context.Context, body map[string]any, as Tenant) (gen.Session, error) {
+	resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, As: as})
+	if err != nil {
+		return gen.Session{}, err
+	}
+	return expectJSON[gen.Session](resp, http.StatusCreated)
+}
+
+// echoSession creates a session with the echo agent.
+func (t *T) echoSession(ctx context.Context) (gen.Session, error) {
+	return t.create(ctx, t.sessionBody(t.env.echo), AsPrimary)
+}
+
+// scriptedSession creates a session with the scripted agent.
+func (t *T) scriptedSession(ctx context.Context) (gen.Session, error) {
+	return t.create(ctx, t.sessionBody(t.env.scripted), AsPrimary)
+}
+
+func (t *T) session(ctx context.Context, id string) (gen.Session, error) {
+	resp, err := t.get(ctx, path("/v1/sessions/%s", id), nil)
+	if err != nil {
+		return gen.Session{}, err
+	}
+	return expectJSON[gen.Session](resp, http.StatusOK)
+}
+
+// expectStatus fails unless the session is in status want.
+func (t *T) expectStatus(ctx context.Context, id string, want gen.SessionStatus) (gen.Session, error) {
+	s, err := t.session(ctx, id)
+	if err != nil {
+		return s, err
+	}
+	if s.Status != want {
+		return s, Failf("getSession: status %q, want %q", s.Status, want)
+	}
+	return s, nil
+}
+
+// sendTurn sends a JSON turn; body is a TurnRequest.
+func (t *T) sendTurn(ctx context.Context, id string, body map[string]any, header map[string]string) (*Response, error) {
+	return t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
+}
+
+// turn sends a prompt and expects a 200 TurnResult.
+func (t *T) turn(ctx context.Context, id, prompt string) (gen.TurnResult, error) {
+	resp, err := t.sendTurn(ctx, id, map[string]any{"prompt": prompt}, nil)
+	if err != nil {
+		return gen.TurnResult{}, err
+	}
+	return expectJSON[gen.TurnResult](resp, http.StatusOK)
+}
+
+// getTurn reads one turn.
+func (t *T) getTurn(ctx context.Context, id string, index int32) (gen.Turn, error) {
+	resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", id, index), nil)
+	if err != nil {
+		return gen.Turn{}, err
+	}
+	return expectJSON[gen.Turn](resp, http.StatusOK)
+}
+
+// waitTurn polls getTurn until the turn is running with at least one event
+// (running=true) or has completed, within a few seconds.
+func (t *T) waitTurn(ctx context.Context, id string, index int32, running bool) (gen.Turn, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", id, index), nil)
+		if err != nil {
+			return gen.Turn{}, err
+		}
+		if resp.Status == http.StatusNotFound && time.Now().Before(deadline) {
+			// The turn's request has not reached the server yet.
+			if err := sleep(ctx, 20*time.Millisecond); err != nil {
+				return gen.Turn{}, err
+			}
+			continue
+		}
+		tr, err := expectJSON[gen.Turn](resp, http.StatusOK)
+		if err != nil {
+			return tr, err
+		}
+		if running && tr.Status == gen.TurnStatusRunning && tr.EventCount > 0 {
+			return tr, nil
+		}
+		if tr.Status == gen.TurnStatusCompleted {
+			if running {
+				return tr, Failf("turn %d completed (stop_reason %q) while the check expected it to be still running", index, deref(tr.StopReason))
+			}
+			return tr, nil
+		}
+		if time.Now().After(deadline) {
+			return tr, Failf("turn %d is still %q after 10s", index, tr.Status)
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return tr, err
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// turnAsync sends a turn in the background; the channel yields its answer.
+func (t *T) turnAsync(ctx context.Context, id string, body map[string]any) <-chan asyncResult {
+	ch := make(chan asyncResult, 1)
+	go func() {
+		resp, err := t.sendTurn(ctx, id, body, nil)
+		ch <- asyncResult{resp, err}
+	}()
+	return ch
+}
+
+type asyncResult struct {
+	resp *Response
+	err  error
+}
+
+// await waits for a background turn and expects a 200 TurnResult.
+func await(ctx context.Context, ch <-chan asyncResult) (gen.TurnResult, error) {
+	select {
+	case <-ctx.Done():
+		return gen.TurnResult{}, Failf("a turn did not answer: %v", ctx.Err())
+	case r := <-ch:
+		if r.err != nil {
+			return gen.TurnResult{}, r.err
+		}
+		return expectJSON[gen.TurnResult](r.resp, http.StatusOK)
+	}
+}
+
+// step is one step of an AgentScript.
+type step struct {
+	delayMS int
+	typ     string
+	content string
+}
+
+// script renders an AgentScript (the scripted agent's prompt).
+func script(stopReason string, steps ...step) string {
+	var s gen.AgentScript
+	for _, st := range steps {
+		d := int32(st.delayMS)
+		ev := &gen.ScriptEvent{Type: gen.EventType(st.typ)}
+		if st.content != "" {
+			c := st.content
+			ev.Content = &c
+		}
+		s.Steps = append(s.Steps, gen.ScriptStep{DelayMs: &d, Event: ev})
+	}
+	if stopReason != "" {
+		r := gen.StopReason(stopReason)
+		s.StopReason = &r
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// longScript starts at once (one text event) and then waits long enough
+// that the check always ends it first (cancel, interrupt, close).
+func longScript() string {
+	return script("", step{0, "text", "started"}, step{30000, "text", "never sent"})
+}
+
+// textOf concatenates the content of the text events, as TurnResult.Text does.
+func textOf(events []gen.Event) string {
+	var b strings.Builder
+	for _, e := range events {
+		if e.Type == gen.EventTypeText {
+			b.WriteString(deref(e.Content))
+		}
+	}
+	return b.String()
+}
+
+// checkSeqs fails unless the events' seq run from first without gaps and all
+// belong to turn index.
+func checkSeqs(what string, events []gen.Event, first int64, index int32) error {
+	for i, e := range events {
+		if e.Seq != first+int64(i) {
+			return Failf("%s: event %d has seq %d, want %d (seq counts up by one per event)", what, i, e.Seq, first+int64(i))
+		}
+		if index > 0 && e.TurnIndex != index {
+			return Failf("%s: event seq %d has turn_index %d, want %d", what, e.Seq, e.TurnIndex, index)
+		}
+	}
+	return nil
+}
+
+// listAll walks a list with the given page size and returns every raw item.
+func listAll[V any](ctx context.Context, t *T, p string, q url.Values, limit int, maxPages int) ([]V, int, error) {
+	q = cloneValues(q)
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var all []V
+	pages := 0
+	for {
+		resp, err := t.get(ctx, p, q)
+		if err != nil {
+			return nil, pages, err
+		}
+		var page struct {
+			Items      []V     `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := resp.Expect(http.StatusOK); err != nil {
+			return nil, pages, err
+		}
+		if err := resp.Decode(&page); err != nil {
+			return nil, pages, err
+		}
+		pages++
+		if limit > 0 && len(page.Items) > limit {
+			return nil, pages, resp.Failf("a page holds %d items, more than limit=%d", len(page.Items), limit)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return all, pages, nil
+		}
+		if pages >= maxPages {
+			return nil, pages, resp.Failf("still a next_cursor after %d pages", pages)
+		}
+		q.Set("cursor", *page.NextCursor)
+	}
+}
+
+func cloneValues(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// toStatus drives a fresh session from active to status with the lifecycle
+// operations (pause; endSession completed/failed).
+func (t *T) toStatus(ctx context.Context, id string, status gen.SessionStatus) error {
+	var resp *Response
+	var err error
+	switch status {
+	case gen.SessionStatusActive:
+		return nil
+	case gen.SessionStatusPaused:
+		resp, err = t.post(ctx, path("/v1/sessions/%s/pause", id), nil)
+	case gen.SessionStatusCompleted, gen.SessionStatusFailed:
+		resp, err = t.post(ctx, path("/v1/sessions/%s/end", id), map[string]any{"status": string(status)})
+	default:
+		return fmt.Errorf("toStatus: unknown status %q", status)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := expectJSON[gen.Session](resp, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	if s.Status != status {
+		return resp.Failf("status %q after the change, want %q", s.Status, status)
+	}
+	return nil
+}
+
+// diff describes how got differs from want as JSON, or "" when they match.
+func jsonDiff(got, want any) string {
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	var gv, wv any
+	_ = json.Unmarshal(g, &gv)
+	_ = json.Unmarshal(w, &wv)
+	gn, _ := json.Marshal(gv)
+	wn, _ := json.Marshal(wv)
+	if string(gn) == string(wn) {
+		return ""
+	}
+	return fmt.Sprintf("got %s, want %s", excerpt(gn, 400), excerpt(wn, 400))
+}

@@ -1,0 +1,123 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// A session id no server issued; any tenant gets 404 (or 401 without a token).
+const unknownSessionID = "sess_conformance_does_not_exist"
+
+// protectedRequests are operations that need a token, one per kind.
+func protectedRequests(sessionID string) []Request {
+	return []Request{
+		{Method: http.MethodGet, Path: "/v1/capabilities"},
+		{Method: http.MethodGet, Path: "/v1/sessions"},
+		{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": "echo"}},
+		{Method: http.MethodGet, Path: path("/v1/sessions/%s", sessionID)},
+		{Method: http.MethodDelete, Path: path("/v1/sessions/%s", sessionID)},
+		{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", sessionID), JSON: map[string]any{"prompt": "hello"}},
+		{Method: http.MethodGet, Path: path("/v1/sessions/%s/events", sessionID)},
+	}
+}
+
+// expect401 sends each request with the given authorization and expects a
+// 401 unauthorized problem.
+func expect401(ctx context.Context, t *T, reqs []Request, as Tenant, authorization string) error {
+	for _, r := range reqs {
+		r.As, r.Authorization = as, authorization
+		resp, err := t.Do(ctx, r)
+		if err != nil {
+			return err
+		}
+		if err := resp.ExpectProblem(http.StatusUnauthorized, "unauthorized"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func authChecks() []*check {
+	return []*check{
+		def("AUTH-001", Must, "getHealth",
+			"getHealth answers 200 with a Health document without a token",
+			func(ctx context.Context, t *T) error {
+				resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/health", As: AsAnonymous})
+				if err != nil {
+					return err
+				}
+				h, err := expectJSON[gen.Health](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if h.Status != gen.HealthStatusOk {
+					return resp.Failf("status %q, want ok", h.Status)
+				}
+				return nil
+			}),
+		def("AUTH-002", Must, "getCapabilities listSessions createSession getSession closeSession sendTurn listEvents",
+			"a request without a token answers 401 with an unauthorized problem",
+			func(ctx context.Context, t *T) error {
+				return expect401(ctx, t, protectedRequests(unknownSessionID), AsAnonymous, "")
+			}),
+		def("AUTH-003", Must, "getCapabilities listSessions createSession getSession closeSession sendTurn listEvents",
+			"a request with an unknown bearer token answers 401 with an unauthorized problem",
+			func(ctx context.Context, t *T) error {
+				return expect401(ctx, t, protectedRequests(unknownSessionID), AsRaw, "Bearer conformance-unknown-token-0000")
+			}),
+		def("AUTH-004", Must, "getCapabilities listSessions",
+			"a malformed Authorization header (another scheme, an empty bearer, the token with junk) answers 401",
+			func(ctx context.Context, t *T) error {
+				reqs := protectedRequests(unknownSessionID)[:2]
+				for _, auth := range []string{
+					"Basic Y29uZm9ybWFuY2U6c2VjcmV0",
+					"Bearer",
+					"Bearer ",
+					"Token " + t.c.cfg.Token,
+					"Bearer " + t.c.cfg.Token + "x",
+				} {
+					if err := expect401(ctx, t, reqs, AsRaw, auth); err != nil {
+						return err
+					}
+				}
+				return nil
+			}),
+		def("AUTH-005", Should, "getCapabilities",
+			"a 401 answer carries WWW-Authenticate: Bearer",
+			func(ctx context.Context, t *T) error {
+				resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/capabilities", As: AsAnonymous})
+				if err != nil {
+					return err
+				}
+				if err := resp.Expect(http.StatusUnauthorized); err != nil {
+					return err
+				}
+				if h := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "bearer") {
+					return resp.Failf("WWW-Authenticate is %q, want Bearer", h)
+				}
+				return nil
+			}),
+		def("AUTH-006", Must, "getSession listTurns closeSession",
+			"without a token an existing session answers 401, never its data, and is not closed",
+			func(ctx context.Context, t *T) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				for _, r := range []Request{
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)},
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", s.SessionId)},
+					{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)},
+				} {
+					if err := expect401(ctx, t, []Request{r}, AsAnonymous, ""); err != nil {
+						return err
+					}
+				}
+				_, err = t.expectStatus(ctx, s.SessionId, gen.SessionStatusActive)
+				return err
+			}),
+	}
+}

@@ -1,0 +1,339 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// runningTurn starts the long script as turn 1 of a fresh scripted session
+// and waits until it runs.
+func (t *T) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResult, error) {
+	s, err := t.scriptedSession(ctx)
+	if err != nil {
+		return s, nil, err
+	}
+	ch := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": longScript()})
+	if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+		return s, ch, err
+	}
+	return s, ch, nil
+}
+
+// cancel sends cancelTurn and decodes its 200 answer.
+func (t *T) cancel(ctx context.Context, id string) (gen.CancelTurnResult, *Response, error) {
+	resp, err := t.post(ctx, path("/v1/sessions/%s/cancel", id), nil)
+	if err != nil {
+		return gen.CancelTurnResult{}, nil, err
+	}
+	r, err := expectJSON[gen.CancelTurnResult](resp, http.StatusOK)
+	return r, resp, err
+}
+
+// expectCancelled fails unless a turn ended cancelled by who.
+func expectCancelled(what string, r gen.TurnResult, who gen.CancelledBy) error {
+	if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != who {
+		return Failf("%s: stop_reason %q, cancelled_by %q; want cancelled, %s", what, r.StopReason, deref(r.CancelledBy), who)
+	}
+	if r.DurationMs >= 20000 {
+		return Failf("%s: the turn ran %d ms: it was not ended when cancelled", what, r.DurationMs)
+	}
+	return nil
+}
+
+func busyChecks() []*check {
+	return []*check{
+		def("BUSY-001", Must, "sendTurn",
+			"while a turn runs, another turn with busy_policy reject (or none: reject is the default) answers 409 turn_in_progress and is not counted",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				for _, body := range []map[string]any{
+					{"prompt": script("", step{0, "text", "x"})},
+					{"prompt": script("", step{0, "text", "x"}), "busy_policy": "reject"},
+				} {
+					resp, err := t.sendTurn(ctx, s.SessionId, body, nil)
+					if err != nil {
+						return err
+					}
+					if err := resp.ExpectProblem(http.StatusConflict, "turn_in_progress"); err != nil {
+						return err
+					}
+				}
+				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+					return err
+				}
+				if _, err := await(ctx, first); err != nil {
+					return err
+				}
+				got, err := t.session(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if got.TurnCount != 1 {
+					return Failf("getSession: turn_count %d, want 1 (rejected turns are not accepted)", got.TurnCount)
+				}
+				return nil
+			}, NeedScripted),
+		def("BUSY-002", Must, "sendTurn",
+			"a turn with busy_policy enqueue waits and runs after the running turn: both complete, in order",
+			func(ctx context.Context, t *T) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				first := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "first"}, step{500, "text", "first, later"})})
+				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+					return err
+				}
+				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "second"}), "busy_policy": "enqueue"})
+				r1, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				r2, err := await(ctx, second)
+				if err != nil {
+					return err
+				}
+				switch {
+				case r1.StopReason != gen.StopReasonEndTurn || r2.StopReason != gen.StopReasonEndTurn:
+					return Failf("stop reasons %q and %q, want end_turn for both", r1.StopReason, r2.StopReason)
+				case r1.TurnIndex != 1 || r2.TurnIndex != 2:
+					return Failf("turn indexes %d and %d, want 1 and 2", r1.TurnIndex, r2.TurnIndex)
+				case textOf(r2.Events) != "second":
+					return Failf("the queued turn's text is %q, want %q", textOf(r2.Events), "second")
+				case deref(r2.FirstSeq) <= deref(r1.LastSeq):
+					return Failf("the queued turn's first seq %d is not after the running turn's last seq %d", deref(r2.FirstSeq), deref(r1.LastSeq))
+				case r2.StartedAt.Before(r1.EndedAt.Add(-time.Millisecond)):
+					return Failf("the queued turn started at %s, before the running turn ended at %s", r2.StartedAt, r1.EndedAt)
+				}
+				return nil
+			}, NeedScripted, NeedEnqueue),
+		def("BUSY-003", Must, "sendTurn",
+			"a turn with busy_policy interrupt ends the running turn (stop_reason cancelled, cancelled_by interrupt) and runs next",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "interrupter"}), "busy_policy": "interrupt"}, nil)
+				if err != nil {
+					return err
+				}
+				r2, err := expectJSON[gen.TurnResult](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				r1, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				if err := expectCancelled("the interrupted turn", r1, gen.CancelledByInterrupt); err != nil {
+					return err
+				}
+				if r2.StopReason != gen.StopReasonEndTurn || textOf(r2.Events) != "interrupter" {
+					return resp.Failf("the interrupting turn: stop_reason %q, text %q; want end_turn, %q", r2.StopReason, textOf(r2.Events), "interrupter")
+				}
+				return nil
+			}, NeedScripted, NeedInterrupt),
+		def("BUSY-004", Must, "cancelTurn",
+			"cancelTurn ends the running turn: 200 with cancelled true and its turn_index; the turn ends cancelled by cancel_request",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				c, resp, err := t.cancel(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if !c.Cancelled || deref(c.TurnIndex) != 1 {
+					return resp.Failf("cancelled %v, turn_index %d; want true, 1", c.Cancelled, deref(c.TurnIndex))
+				}
+				r, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				return expectCancelled("the cancelled turn", r, gen.CancelledByCancelRequest)
+			}, NeedScripted),
+		def("BUSY-005", Must, "cancelTurn",
+			"cancelTurn is idempotent: with no turn running it answers 200 with cancelled false, every time",
+			func(ctx context.Context, t *T) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				for i := 0; i < 2; i++ {
+					c, resp, err := t.cancel(ctx, s.SessionId)
+					if err != nil {
+						return err
+					}
+					if c.Cancelled || c.SessionId != s.SessionId {
+						return resp.Failf("cancelled %v, session_id %q; want false, %q", c.Cancelled, c.SessionId, s.SessionId)
+					}
+				}
+				if _, err := t.turn(ctx, s.SessionId, "after the cancels"); err != nil {
+					return err
+				}
+				c, resp, err := t.cancel(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if c.Cancelled {
+					return resp.Failf("cancelled true after the turn had ended")
+				}
+				return nil
+			}),
+		def("BUSY-006", Must, "closeSession",
+			"closeSession cancels the running turn (cancelled_by session_closed) and completes the session",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				if err != nil {
+					return err
+				}
+				res, err := expectJSON[gen.CloseSessionResult](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if res.Session.Status != gen.SessionStatusCompleted {
+					return resp.Failf("session.status %q, want completed", res.Session.Status)
+				}
+				r, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				return expectCancelled("the running turn", r, gen.CancelledBySessionClosed)
+			}, NeedScripted),
+		def("BUSY-007", Must, "getSession",
+			"a session's activity is running while a turn runs and idle once it ended",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				got, err := t.session(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if got.Activity != gen.ActivityRunning {
+					return Failf("getSession: activity %q while a turn runs, want running", got.Activity)
+				}
+				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+					return err
+				}
+				if _, err := await(ctx, first); err != nil {
+					return err
+				}
+				got, err = t.session(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if got.Activity != gen.ActivityIdle {
+					return Failf("getSession: activity %q after the turn ended, want idle", got.Activity)
+				}
+				return nil
+			}, NeedScripted),
+		def("BUSY-008", Should, "sendTurn",
+			"with limits.max_queued_turns turns waiting, one more enqueued turn answers 409 turn_queue_full",
+			func(ctx context.Context, t *T) error {
+				limit := int(t.env.caps.Limits.MaxQueuedTurns)
+				if limit < 1 || limit > 32 {
+					return Skipf("max_queued_turns is %d: the check fills queues of 1 to 32 turns", limit)
+				}
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				var wg sync.WaitGroup
+				queued := make([]<-chan asyncResult, limit)
+				for i := range queued {
+					queued[i] = t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+				}
+				// Wait until the server counts every queued turn.
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					got, err := t.session(ctx, s.SessionId)
+					if err != nil {
+						return err
+					}
+					if int(got.TurnCount) >= limit+1 {
+						break
+					}
+					if time.Now().After(deadline) {
+						return Failf("turn_count %d after enqueueing %d turns, want %d", got.TurnCount, limit, limit+1)
+					}
+					if err := sleep(ctx, 20*time.Millisecond); err != nil {
+						return err
+					}
+				}
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"}, nil)
+				if err != nil {
+					return err
+				}
+				failure := resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
+				// Closing cancels the running and the queued turns.
+				if _, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}); err != nil {
+					return err
+				}
+				for _, ch := range append(queued, first) {
+					wg.Add(1)
+					go func() { defer wg.Done(); <-ch }()
+				}
+				wg.Wait()
+				return failure
+			}, NeedScripted, NeedEnqueue),
+		def("BUSY-009", Must, "cancelTurn sendTurn",
+			"cancelTurn leaves queued turns alone: the running turn ends cancelled, the queued one then runs to end_turn",
+			func(ctx context.Context, t *T) error {
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+				// The queued turn must be accepted before the cancel.
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					got, err := t.session(ctx, s.SessionId)
+					if err != nil {
+						return err
+					}
+					if got.TurnCount >= 2 {
+						break
+					}
+					if time.Now().After(deadline) {
+						return Failf("turn_count %d after enqueueing a turn, want 2", got.TurnCount)
+					}
+					if err := sleep(ctx, 20*time.Millisecond); err != nil {
+						return err
+					}
+				}
+				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+					return err
+				}
+				r1, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				if err := expectCancelled("the running turn", r1, gen.CancelledByCancelRequest); err != nil {
+					return err
+				}
+				r2, err := await(ctx, second)
+				if err != nil {
+					return err
+				}
+				if r2.StopReason != gen.StopReasonEndTurn {
+					return Failf("the queued turn: stop_reason %q, want end_turn", r2.StopReason)
+				}
+				return nil
+			}, NeedScripted, NeedEnqueue),
+	}
+}

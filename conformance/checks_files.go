@@ -1,0 +1,143 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// testFile is a small upload.
+func testFile(name string) *FilePart {
+	return &FilePart{Field: "file", Filename: name, ContentType: "text/plain", Data: []byte("conformance test file " + name + "\n")}
+}
+
+// upload sends uploadFile and expects 201.
+func (t *T) upload(ctx context.Context, f *FilePart, as Tenant) (gen.File, *Response, error) {
+	resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f, As: as})
+	if err != nil {
+		return gen.File{}, nil, err
+	}
+	file, err := expectJSON[gen.File](resp, http.StatusCreated)
+	return file, resp, err
+}
+
+func fileChecks() []*check {
+	return []*check{
+		def("FILE-001", Must, "uploadFile",
+			"uploadFile answers 201 with a file_token and the part's filename, content type, size and SHA-256",
+			func(ctx context.Context, t *T) error {
+				f := testFile("notes.txt")
+				got, resp, err := t.upload(ctx, f, AsPrimary)
+				if err != nil {
+					return err
+				}
+				sum := sha256.Sum256(f.Data)
+				want := gen.File{FileToken: got.FileToken, Filename: f.Filename, ContentType: f.ContentType, SizeBytes: int64(len(f.Data)), Sha256: hex.EncodeToString(sum[:]), CreatedAt: got.CreatedAt}
+				if got.FileToken == "" {
+					return resp.Failf("empty file_token")
+				}
+				if d := jsonDiff(got, want); d != "" {
+					return resp.Failf("file metadata: %s", d)
+				}
+				return nil
+			}, NeedFiles),
+		def("FILE-002", Must, "getFile",
+			"getFile returns the uploaded file's metadata",
+			func(ctx context.Context, t *T) error {
+				up, _, err := t.upload(ctx, testFile("read-me.txt"), AsPrimary)
+				if err != nil {
+					return err
+				}
+				resp, err := t.get(ctx, path("/v1/files/%s", up.FileToken), nil)
+				if err != nil {
+					return err
+				}
+				got, err := expectJSON[gen.File](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(got, up); d != "" {
+					return resp.Failf("getFile differs from the upload's answer: %s", d)
+				}
+				return nil
+			}, NeedFiles),
+		def("FILE-003", Must, "sendTurn getTurn",
+			"a turn accepts an uploaded file's token in files, and the turn lists it",
+			func(ctx context.Context, t *T) error {
+				up, _, err := t.upload(ctx, testFile("input.txt"), AsPrimary)
+				if err != nil {
+					return err
+				}
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "read the file", "files": []string{up.FileToken}}, nil)
+				if err != nil {
+					return err
+				}
+				if _, err := expectJSON[gen.TurnResult](resp, http.StatusOK); err != nil {
+					return err
+				}
+				tr, err := t.getTurn(ctx, s.SessionId, 1)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(deref(tr.Files), []string{up.FileToken}); d != "" {
+					return Failf("getTurn files: %s", d)
+				}
+				return nil
+			}, NeedFiles),
+		def("FILE-004", Must, "sendTurn",
+			"a turn naming a file token the tenant never uploaded answers 422 unknown_file",
+			func(ctx context.Context, t *T) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "read", "files": []string{"file_conformance_unknown"}}, nil)
+				if err != nil {
+					return err
+				}
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, "unknown_file")
+			}, NeedFiles),
+		def("FILE-005", Must, "getFile",
+			"getFile for a token that does not exist answers 404 not_found",
+			func(ctx context.Context, t *T) error {
+				resp, err := t.get(ctx, path("/v1/files/%s", "file_conformance_unknown"), nil)
+				if err != nil {
+					return err
+				}
+				return resp.ExpectProblem(http.StatusNotFound, "not_found")
+			}, NeedFiles),
+		def("FILE-006", Must, "uploadFile",
+			"an upload without a part named file answers 400 invalid_request",
+			func(ctx context.Context, t *T) error {
+				f := testFile("wrong-field.txt")
+				f.Field = "attachment"
+				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f})
+				if err != nil {
+					return err
+				}
+				return resp.ExpectProblem(http.StatusBadRequest, "invalid_request")
+			}, NeedFiles),
+		def("FILE-007", Should, "uploadFile",
+			"an upload over limits.max_file_bytes answers 413 payload_too_large",
+			func(ctx context.Context, t *T) error {
+				limit := t.env.caps.Limits.MaxFileBytes
+				if limit < 1 || limit > 32<<20 {
+					return Skipf("max_file_bytes is %d: the check sends at most 32 MiB", limit)
+				}
+				f := &FilePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte{'x'}, int(limit)+1)}
+				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f})
+				if err != nil {
+					return err
+				}
+				return resp.ExpectProblem(http.StatusRequestEntityTooLarge, "payload_too_large")
+			}, NeedFiles),
+	}
+}

@@ -1,0 +1,61 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+func serviceChecks() []*check {
+	return []*check{
+		def("SVC-001", Must, "getCapabilities",
+			"getCapabilities answers 200 with the agents (an echo agent among them), the features and consistent limits",
+			func(ctx context.Context, t *T) error {
+				resp, err := t.get(ctx, "/v1/capabilities", nil)
+				if err != nil {
+					return err
+				}
+				caps, err := expectJSON[gen.Capabilities](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, a := range caps.Agents {
+					found = found || (a.Name == t.env.echo && a.Kind == gen.AgentKindEcho)
+				}
+				if !found {
+					return resp.Failf("no agent %q of kind echo in agents", t.env.echo)
+				}
+				l := caps.Limits
+				switch {
+				case l.DefaultPageSize < 1 || l.DefaultPageSize > l.MaxPageSize:
+					return resp.Failf("limits: default_page_size %d must be between 1 and max_page_size %d", l.DefaultPageSize, l.MaxPageSize)
+				case l.MaxPageSize > 100:
+					return resp.Failf("limits: max_page_size %d is over the contract's limit maximum of 100", l.MaxPageSize)
+				case l.MaxBodyBytes < 1024:
+					return resp.Failf("limits: max_body_bytes %d is too small to hold a request", l.MaxBodyBytes)
+				case l.MaxTurnTimeoutMs < 1:
+					return resp.Failf("limits: max_turn_timeout_ms %d must be positive", l.MaxTurnTimeoutMs)
+				}
+				return nil
+			}),
+		def("SVC-002", Should, "getCapabilities",
+			"features.busy_policies lists reject, the default busy policy",
+			func(ctx context.Context, t *T) error {
+				resp, err := t.get(ctx, "/v1/capabilities", nil)
+				if err != nil {
+					return err
+				}
+				caps, err := expectJSON[gen.Capabilities](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(caps.Features.BusyPolicies, gen.BusyPolicyReject) {
+					return resp.Failf("busy_policies %v does not list reject", caps.Features.BusyPolicies)
+				}
+				return nil
+			}),
+	}
+}

@@ -1,0 +1,453 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// streamed is an event stream read to its end.
+type streamed struct {
+	accepted  *gen.TurnAccepted
+	events    []gen.Event
+	ids       []string // the SSE id of each event frame
+	names     []string // the event name of each event frame ("" for events)
+	completed *gen.TurnSummary
+	afterEnd  int       // frames after turn.completed
+	order     []string  // "accepted", "event", "completed" in arrival order
+	firstAt   time.Time // when the first event frame arrived
+	endAt     time.Time // when turn.completed arrived
+}
+
+// readStream reads s to its end (or until stop says so after a frame),
+// decoding each frame's data.
+func readStream(s *Stream, stop func(streamed) bool) (streamed, error) {
+	var out streamed
+	defer s.Close()
+	for {
+		f, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, s.Failf("reading the event stream: %v", err)
+		}
+		if out.completed != nil {
+			out.afterEnd++
+		}
+		switch f.Event {
+		case "turn.accepted":
+			var a gen.TurnAccepted
+			if err := json.Unmarshal([]byte(f.Data), &a); err != nil {
+				return out, s.Failf("turn.accepted data does not decode: %v", err)
+			}
+			out.accepted = &a
+			out.order = append(out.order, "accepted")
+		case "turn.completed":
+			var c gen.TurnSummary
+			if err := json.Unmarshal([]byte(f.Data), &c); err != nil {
+				return out, s.Failf("turn.completed data does not decode: %v", err)
+			}
+			out.completed = &c
+			out.endAt = time.Now()
+			out.order = append(out.order, "completed")
+		default:
+			var e gen.Event
+			if err := json.Unmarshal([]byte(f.Data), &e); err != nil {
+				return out, s.Failf("event frame (id %q) data does not decode as an Event: %v", f.ID, err)
+			}
+			if len(out.events) == 0 {
+				out.firstAt = time.Now()
+			}
+			out.events = append(out.events, e)
+			out.ids = append(out.ids, f.ID)
+			out.names = append(out.names, f.Event)
+			out.order = append(out.order, "event")
+		}
+		if stop != nil && stop(out) {
+			return out, nil
+		}
+	}
+}
+
+// streamTurn sends a turn with Accept: text/event-stream and reads it to the end.
+func (t *T) streamTurnBody(ctx context.Context, id string, body map[string]any, header map[string]string) (streamed, *Stream, error) {
+	s, err := t.Stream(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
+	if err != nil {
+		return streamed{}, nil, err
+	}
+	if err := s.ExpectLive(); err != nil {
+		return streamed{}, s, err
+	}
+	st, err := readStream(s, nil)
+	return st, s, err
+}
+
+// resume calls streamTurn with Last-Event-ID and/or ?after= and reads to the end.
+func (t *T) resume(ctx context.Context, id string, index int32, lastEventID string, after string) (streamed, *Stream, error) {
+	r := Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", id, index)}
+	if lastEventID != "" {
+		r.Header = map[string]string{"Last-Event-ID": lastEventID}
+	}
+	if after != "" {
+		r.Query = url.Values{"after": {after}}
+	}
+	s, err := t.Stream(ctx, r)
+	if err != nil {
+		return streamed{}, nil, err
+	}
+	if err := s.ExpectLive(); err != nil {
+		return streamed{}, s, err
+	}
+	st, err := readStream(s, nil)
+	return st, s, err
+}
+
+// streamingSession makes the session and prompt the streaming checks use: the
+// scripted agent with several events when there is one, else the echo agent.
+func (t *T) streamingSession(ctx context.Context) (gen.Session, string, error) {
+	if t.env.scripted != "" {
+		s, err := t.scriptedSession(ctx)
+		return s, script("", step{0, "thinking", "hmm"}, step{5, "text", "one "}, step{5, "text", "two "}, step{5, "text", "three"}), err
+	}
+	s, err := t.echoSession(ctx)
+	return s, "stream me", err
+}
+
+// seqsOf lists the events' seq.
+func seqsOf(events []gen.Event) []int64 {
+	out := make([]int64, len(events))
+	for i, e := range events {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// turnEvents reads one turn's events from the event log.
+func (t *T) turnEvents(ctx context.Context, id string, index int32) ([]gen.Event, error) {
+	events, _, err := listAll[gen.Event](ctx, t, path("/v1/sessions/%s/events", id), url.Values{"turn_index": {strconv.Itoa(int(index))}}, 0, 20)
+	return events, err
+}
+
+// expectResumed fails unless a resumed stream holds exactly the events after
+// `after` and then turn.completed.
+func expectResumed(what string, st streamed, all []gen.Event, after int64) error {
+	want := []int64{}
+	for _, e := range all {
+		if e.Seq > after {
+			want = append(want, e.Seq)
+		}
+	}
+	if d := jsonDiff(seqsOf(st.events), want); d != "" {
+		return Failf("%s after %d: event seqs %s (every missed event exactly once)", what, after, d)
+	}
+	if st.completed == nil {
+		return Failf("%s after %d: the stream ended without turn.completed", what, after)
+	}
+	return nil
+}
+
+func streamingChecks() []*check {
+	return []*check{
+		def("STRM-001", Must, "sendTurn",
+			"sendTurn with Accept: text/event-stream answers 200 with Content-Type text/event-stream",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				_, _, err = t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				return err
+			}, NeedStreaming),
+		def("STRM-002", Must, "sendTurn",
+			"the stream opens with a turn.accepted frame naming the session and the new turn_index",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				if _, err := t.turn(ctx, s.SessionId, prompt); err != nil {
+					return err
+				}
+				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				if err != nil {
+					return err
+				}
+				switch {
+				case len(st.order) == 0 || st.order[0] != "accepted":
+					return Failf("the first frame is %v, want turn.accepted", st.order[:min(len(st.order), 1)])
+				case st.accepted.SessionId != s.SessionId || st.accepted.TurnIndex != 2:
+					return Failf("turn.accepted names session %q turn %d, want %q turn 2", st.accepted.SessionId, st.accepted.TurnIndex, s.SessionId)
+				}
+				return nil
+			}, NeedStreaming),
+		def("STRM-003", Must, "sendTurn",
+			"each event is an unnamed frame whose id is the event's seq; ids increase by one with no gaps",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				var prev int64
+				for i := 0; i < 2; i++ {
+					st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+					if err != nil {
+						return err
+					}
+					if len(st.events) == 0 {
+						return Failf("turn %d streamed no event frames", i+1)
+					}
+					for j, e := range st.events {
+						if st.names[j] != "" {
+							return Failf("event seq %d came in a frame named %q, want an unnamed frame", e.Seq, st.names[j])
+						}
+						if st.ids[j] != strconv.FormatInt(e.Seq, 10) {
+							return Failf("the frame of event seq %d has id %q, want %q", e.Seq, st.ids[j], strconv.FormatInt(e.Seq, 10))
+						}
+						if e.Seq != prev+1 {
+							return Failf("event ids go %d then %d, want strictly increasing by one", prev, e.Seq)
+						}
+						prev = e.Seq
+					}
+				}
+				return nil
+			}, NeedStreaming),
+		def("STRM-004", Must, "sendTurn",
+			"the stream ends with one turn.completed frame whose TurnSummary matches the streamed events, and then closes",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				if err != nil {
+					return err
+				}
+				if st.completed == nil {
+					return Failf("the stream ended without a turn.completed frame (frames: %v)", st.order)
+				}
+				if st.afterEnd > 0 {
+					return Failf("%d frames came after turn.completed", st.afterEnd)
+				}
+				c := st.completed
+				if err := checkResult("turn.completed", gen.TurnResult{
+					SessionId: c.SessionId, TurnIndex: c.TurnIndex, EventCount: c.EventCount, Events: st.events,
+					FirstSeq: c.FirstSeq, LastSeq: c.LastSeq, StartedAt: c.StartedAt, EndedAt: c.EndedAt,
+				}, s.SessionId, 1); err != nil {
+					return err
+				}
+				if c.StopReason != gen.StopReasonEndTurn {
+					return Failf("turn.completed: stop_reason %q, want end_turn", c.StopReason)
+				}
+				return nil
+			}, NeedStreaming),
+		def("STRM-005", Must, "sendTurn listEvents",
+			"the streamed events are the events the event log holds for the turn",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				if err != nil {
+					return err
+				}
+				logged, err := t.turnEvents(ctx, s.SessionId, 1)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(st.events, logged); d != "" {
+					return Failf("streamed events differ from listEvents?turn_index=1: %s", d)
+				}
+				return nil
+			}, NeedStreaming),
+		def("STRM-006", Must, "streamTurn",
+			"streamTurn with Last-Event-ID after the turn ended sends exactly the events after that seq, then turn.completed",
+			func(ctx context.Context, t *T) error {
+				return resumeAfterEnd(ctx, t, true)
+			}, NeedResume),
+		def("STRM-007", Must, "streamTurn",
+			"streamTurn with ?after= after the turn ended sends exactly the events after that seq, then turn.completed",
+			func(ctx context.Context, t *T) error {
+				return resumeAfterEnd(ctx, t, false)
+			}, NeedResume),
+		def("STRM-008", Must, "sendTurn streamTurn",
+			"a client that drops the stream mid-turn and resumes with Last-Event-ID gets every missed event exactly once, then turn.completed",
+			func(ctx context.Context, t *T) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				prompt := script("", step{0, "text", "a"}, step{0, "text", "b"}, step{300, "text", "c"}, step{100, "text", "d"})
+				stream, err := t.Stream(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": prompt}})
+				if err != nil {
+					return err
+				}
+				if err := stream.ExpectLive(); err != nil {
+					return err
+				}
+				// Read the first event, then drop the connection.
+				first, err := readStream(stream, func(st streamed) bool { return len(st.events) > 0 || st.completed != nil })
+				if err != nil {
+					return err
+				}
+				if len(first.events) == 0 {
+					return Failf("the stream ended before its first event")
+				}
+				seen := first.events[len(first.events)-1].Seq
+				rest, _, err := t.resume(ctx, s.SessionId, 1, strconv.FormatInt(seen, 10), "")
+				if err != nil {
+					return err
+				}
+				all, err := t.turnEvents(ctx, s.SessionId, 1)
+				if err != nil {
+					return err
+				}
+				if len(all) != 4 {
+					return Failf("listEvents: the turn has %d events, want the script's 4", len(all))
+				}
+				return expectResumed("streamTurn Last-Event-ID", rest, all, seen)
+			}, NeedStreaming, NeedResume, NeedScripted),
+		def("STRM-009", Should, "streamTurn",
+			"when both Last-Event-ID and ?after= are given, Last-Event-ID wins",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				r, err := t.turn(ctx, s.SessionId, prompt)
+				if err != nil {
+					return err
+				}
+				first := deref(r.FirstSeq)
+				st, _, err := t.resume(ctx, s.SessionId, r.TurnIndex, strconv.FormatInt(first, 10), strconv.FormatInt(first-1, 10))
+				if err != nil {
+					return err
+				}
+				return expectResumed("streamTurn with Last-Event-ID and after", st, r.Events, first)
+			}, NeedResume),
+		def("STRM-010", Should, "sendTurn",
+			"events are sent as they happen: an event reaches the client well before the turn ends",
+			func(ctx context.Context, t *T) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "early"}, step{600, "text", "late"})}, nil)
+				if err != nil {
+					return err
+				}
+				if len(st.events) == 0 || st.completed == nil {
+					return Failf("the stream did not carry the events and turn.completed")
+				}
+				if gap := st.endAt.Sub(st.firstAt); gap < 300*time.Millisecond {
+					return Failf("the first event arrived only %s before turn.completed although the agent waited 600 ms: the stream is buffered", gap.Round(time.Millisecond))
+				}
+				return nil
+			}, NeedStreaming, NeedScripted),
+		def("STRM-011", Must, "sendTurn",
+			"re-sending a streamed sendTurn with the same Idempotency-Key and Last-Event-ID resumes the first turn's stream and starts no new turn",
+			func(ctx context.Context, t *T) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				key := t.plan("key")
+				body := map[string]any{"prompt": prompt}
+				first, _, err := t.streamTurnBody(ctx, s.SessionId, body, map[string]string{"Idempotency-Key": key})
+				if err != nil {
+					return err
+				}
+				if len(first.events) == 0 {
+					return Failf("the first stream carried no events")
+				}
+				after := first.events[0].Seq
+				again, _, err := t.streamTurnBody(ctx, s.SessionId, body, map[string]string{"Idempotency-Key": key, "Last-Event-ID": strconv.FormatInt(after, 10)})
+				if err != nil {
+					return err
+				}
+				if err := expectResumed("the replayed sendTurn", again, first.events, after); err != nil {
+					return err
+				}
+				got, err := t.session(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if got.TurnCount != 1 {
+					return Failf("getSession: turn_count %d after a replayed sendTurn, want 1", got.TurnCount)
+				}
+				return nil
+			}, NeedStreaming, NeedIdempotency),
+		def("STRM-012", Must, "streamTurn",
+			"streamTurn for a turn that does not exist answers 404 not_found, not a stream",
+			func(ctx context.Context, t *T) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				st, err := t.Stream(ctx, Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionId, 1)})
+				if err != nil {
+					return err
+				}
+				if st.Live() {
+					st.Close()
+					return st.Failf("answered 200 with an event stream for a turn that does not exist")
+				}
+				return st.ExpectProblem(http.StatusNotFound, "not_found")
+			}, NeedResume),
+	}
+}
+
+// resumeAfterEnd runs STRM-006 (header) and STRM-007 (query): resume a
+// finished turn from before its first event, from the middle and from its
+// last event.
+func resumeAfterEnd(ctx context.Context, t *T, header bool) error {
+	s, prompt, err := t.streamingSession(ctx)
+	if err != nil {
+		return err
+	}
+	// A first turn, so that the resumed turn's seqs do not start at 1.
+	warmUp := "warm-up"
+	if t.env.scripted != "" {
+		warmUp = script("", step{0, "text", "warm-up"})
+	}
+	if _, err := t.turn(ctx, s.SessionId, warmUp); err != nil {
+		return err
+	}
+	r, err := t.turn(ctx, s.SessionId, prompt)
+	if err != nil {
+		return err
+	}
+	if len(r.Events) == 0 {
+		return Failf("the turn has no events to resume")
+	}
+	first, last := r.Events[0].Seq, r.Events[len(r.Events)-1].Seq
+	points := []int64{first - 1, first, (first + last) / 2, last}
+	for _, after := range points {
+		lei, q := "", ""
+		if header {
+			lei = strconv.FormatInt(after, 10)
+		} else {
+			q = strconv.FormatInt(after, 10)
+		}
+		st, _, err := t.resume(ctx, s.SessionId, r.TurnIndex, lei, q)
+		if err != nil {
+			return err
+		}
+		what := map[bool]string{true: "streamTurn Last-Event-ID", false: "streamTurn ?after="}[header]
+		if err := expectResumed(what, st, r.Events, after); err != nil {
+			return err
+		}
+		if st.completed.TurnIndex != r.TurnIndex || st.completed.StopReason != r.StopReason {
+			return Failf("%s: turn.completed says turn %d %q, want turn %d %q", what, st.completed.TurnIndex, st.completed.StopReason, r.TurnIndex, r.StopReason)
+		}
+	}
+	return nil
+}

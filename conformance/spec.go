@@ -1,0 +1,211 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/agentsession/agentsession/gen"
+)
+
+// validator checks responses against the contract embedded in gen (the same
+// openapi.yaml the repository ships), never against the server's own idea of it.
+type validator struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// The schemas of the SSE frames' data.
+const (
+	schemaEvent        = "Event"
+	schemaTurnAccepted = "TurnAccepted"
+	schemaTurnSummary  = "TurnSummary"
+	schemaProblem      = "Problem"
+)
+
+func newValidator(baseURL string) (*validator, error) {
+	// GetSwagger decodes a fresh document, so editing Servers touches no one else.
+	doc, err := gen.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load the embedded contract: %w", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: baseURL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("route the contract at %s: %w", baseURL, err)
+	}
+	return &validator{doc: doc, router: router}, nil
+}
+
+// SpecVersion returns the contract's info.version the suite tests against.
+func SpecVersion() string { return specVersion() }
+
+var specVersion = sync.OnceValue(func() string {
+	doc, err := gen.GetSwagger()
+	if err != nil {
+		return "unknown"
+	}
+	return doc.Info.Version
+})
+
+// route finds the operation a request addresses; ok is false for a route the
+// contract does not define (or a method it does not allow there).
+func (v *validator) route(req *http.Request) (*routers.Route, map[string]string, bool) {
+	route, params, err := v.router.FindRoute(req)
+	if err != nil {
+		return nil, nil, false
+	}
+	return route, params, true
+}
+
+// allowedMethods lists the methods the contract defines for the path of req,
+// or nil when it defines none there.
+func (v *validator) allowedMethods(req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(context.Background())
+		probe.Method = m
+		if _, _, err := v.router.FindRoute(probe); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// validateResponse checks one response's status, headers and body (the body
+// unless stream is set; stream frames are checked one by one with
+// validateFrame). It returns one message per violation.
+func (v *validator) validateResponse(ctx context.Context, req *http.Request, status int, header http.Header, body []byte, stream bool) []string {
+	route, params, ok := v.route(req)
+	if !ok {
+		// 404 for an unknown route and 405 for a wrong method have no
+		// operation; they are still problem documents.
+		if status < 400 {
+			return []string{fmt.Sprintf("the contract defines no operation %s %s, yet the server answered %d", req.Method, req.URL.EscapedPath(), status)}
+		}
+		return v.validateProblem(header, body)
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: stream}
+	opts.WithCustomSchemaErrorFunc(schemaErrorText)
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Options:                opts,
+	}
+	input.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(ctx, input); err != nil {
+		return flattenValidation(route.Operation.OperationID, status, err)
+	}
+	return nil
+}
+
+// validateProblem checks a body against the Problem schema and media type.
+func (v *validator) validateProblem(header http.Header, body []byte) []string {
+	var out []string
+	if mt, _, _ := mime.ParseMediaType(header.Get("Content-Type")); mt != "application/problem+json" {
+		out = append(out, fmt.Sprintf("error response Content-Type is %q, want application/problem+json", header.Get("Content-Type")))
+	}
+	return append(out, v.validateJSON(schemaProblem, body)...)
+}
+
+// validateJSON checks a JSON document against a named component schema.
+func (v *validator) validateJSON(schema string, data []byte) []string {
+	ref := v.doc.Components.Schemas[schema]
+	if ref == nil || ref.Value == nil {
+		return []string{"internal: no schema " + schema}
+	}
+	var value any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&value); err != nil {
+		return []string{fmt.Sprintf("body is not JSON (%s expected): %v", schema, err)}
+	}
+	value = numbersToFloat(value)
+	err := ref.Value.VisitJSON(value, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.SetSchemaErrorMessageCustomizer(schemaErrorText))
+	if err == nil {
+		return nil
+	}
+	var msgs []string
+	for _, e := range unwrapMulti(err) {
+		msgs = append(msgs, fmt.Sprintf("%s doesn't match schema %s: %s", "body", schema, schemaErrorText2(e)))
+	}
+	return msgs
+}
+
+// numbersToFloat turns json.Number into float64 (what VisitJSON expects),
+// keeping integers exact up to 2^53.
+func numbersToFloat(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbersToFloat(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbersToFloat(e)
+		}
+	}
+	return v
+}
+
+// schemaErrorText renders a schema error as "/json/pointer: reason", much
+// shorter than kin-openapi's default (which dumps the whole schema).
+func schemaErrorText(err *openapi3.SchemaError) string {
+	ptr := "/" + strings.Join(err.JSONPointer(), "/")
+	return ptr + ": " + err.Reason
+}
+
+func schemaErrorText2(err error) string {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return schemaErrorText(se)
+	}
+	return err.Error()
+}
+
+func unwrapMulti(err error) []error {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		var out []error
+		for _, e := range multi {
+			out = append(out, unwrapMulti(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// flattenValidation turns a kin-openapi response error into one line per
+// violation, prefixed with the operation and status.
+func flattenValidation(op string, status int, err error) []string {
+	prefix := fmt.Sprintf("%s %d: ", op, status)
+	var rerr *openapi3filter.ResponseError
+	if !errors.As(err, &rerr) {
+		return []string{prefix + err.Error()}
+	}
+	if rerr.Err == nil {
+		return []string{prefix + rerr.Reason}
+	}
+	var out []string
+	for _, e := range unwrapMulti(rerr.Err) {
+		out = append(out, prefix+rerr.Reason+": "+schemaErrorText2(e))
+	}
+	sort.Strings(out)
+	return out
+}
