@@ -194,8 +194,10 @@ func WithReadConns(n int) SQLiteOption {
 }
 
 type sqliteStore struct {
-	writer *sql.DB // one connection: Update
-	reader *sql.DB // read-only pool: View
+	writer     *sql.DB // one connection: Update
+	reader     *sql.DB // read-only pool: View
+	writeStmts map[string]*sql.Stmt
+	readStmts  map[string]*sql.Stmt
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -265,7 +267,10 @@ func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
 	s.reader.SetMaxIdleConns(cfg.readConns)
 	s.reader.SetConnMaxIdleTime(0)
 	s.reader.SetConnMaxLifetime(0)
-	if err := s.reader.Ping(); err != nil {
+	if s.writeStmts, err = prepare(s.writer, writeQueries); err == nil {
+		s.readStmts, err = prepare(s.reader, readQueries)
+	}
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -321,7 +326,7 @@ func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err != nil {
 		return s.beginErr("view", ctx, err)
 	}
-	stx := &sqliteTx{tx: tx, ctx: ctx, readOnly: true}
+	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.readStmts, readOnly: true}
 	defer func() {
 		stx.done.Store(true)
 		tx.Rollback() // nothing to keep
@@ -340,7 +345,7 @@ func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if err != nil {
 		return s.beginErr("update", ctx, err)
 	}
-	stx := &sqliteTx{tx: tx, ctx: ctx}
+	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.writeStmts}
 	committed := false
 	defer func() {
 		stx.done.Store(true)
@@ -379,7 +384,7 @@ func (s *sqliteStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		// Readers first: the last connection to close checkpoints the WAL.
-		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+		s.closeErr = errors.Join(closeStmts(s.readStmts), closeStmts(s.writeStmts), s.reader.Close(), s.writer.Close())
 	})
 	return s.closeErr
 }
@@ -388,6 +393,7 @@ func (s *sqliteStore) Close() error {
 type sqliteTx struct {
 	tx       *sql.Tx
 	ctx      context.Context
+	stmts    map[string]*sql.Stmt // prepared on the transaction's DB
 	readOnly bool
 	done     atomic.Bool
 }
@@ -403,14 +409,23 @@ func (t *sqliteTx) check(op string, write bool) error {
 }
 
 func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmts[query]; st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
 func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmts[query]; st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
 func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmts[query]; st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
 	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
@@ -439,7 +454,7 @@ func insertErr(what string, err error) error {
 // tell an empty list from a missing session.
 func (t *sqliteTx) sessionExists(tenant, id string) (bool, error) {
 	var one int
-	err := t.queryRow(`SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`, tenant, id).Scan(&one)
+	err := t.queryRow(qSessionExists, tenant, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -518,6 +533,74 @@ func decJSON(s string, v any) error {
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// The statements every store prepares once on open (see prepared): the ones
+// a turn runs, and the other fixed ones. Lists with optional filters are
+// built per call.
+const (
+	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
+	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
+	qUpdateSession = `UPDATE sessions SET agent = ?, status = ?, meta = ?, plan_slug = ?, continued_from = ?,
+		parent_id = ?, depth = ?, context = ?, handoff = ?, final_summary = ?, turn_count = ?, action_count = ?,
+		artifact_count = ?, last_event_seq = ?, created_at = ?, updated_at = ?, last_turn_at = ?, ended_at = ?
+		WHERE tenant = ? AND id = ?`
+	qInsertTurn = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetTurn    = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qUpdateTurn = `UPDATE turns SET prompt = ?, files = ?, busy_policy = ?, timeout_ms = ?, status = ?,
+		stop_reason = ?, cancelled_by = ?, usage = ?, event_count = ?, first_seq = ?, last_seq = ?,
+		created_at = ?, started_at = ?, ended_at = ? WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qListTurns      = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
+	qInsertEvent    = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
+	qListEvents     = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?`
+	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND turn_index = ?
+		ORDER BY seq LIMIT ?`
+	qInsertLogEntry = `INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
+		VALUES (?,?,?,?,?,?,?)`
+	qInsertArtifact = `INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
+		VALUES (?,?,?,?,?,?,?)`
+	qInsertFile = `INSERT INTO files (tenant, token, filename, content_type, size_bytes, sha256, created_at, data)
+		VALUES (?,?,?,?,?,?,?,?)`
+	qGetFile        = `SELECT token, filename, content_type, size_bytes, sha256, created_at FROM files WHERE tenant = ? AND token = ?`
+	qFileData       = `SELECT data FROM files WHERE tenant = ? AND token = ?`
+	qGetIdempotency = `SELECT request_hash, status_code, body, session_id, turn_index, created_at FROM idempotency
+		WHERE tenant = ? AND operation = ? AND key = ?`
+	qPutIdempotency = `INSERT OR REPLACE INTO idempotency
+		(tenant, operation, key, request_hash, status_code, body, session_id, turn_index, created_at)
+		VALUES (?,?,?,?,?,?,?,?,?)`
+)
+
+// readQueries and writeQueries are what the read pool and the writer prepare.
+var (
+	readQueries = []string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListEvents, qListTurnEvents,
+		qGetFile, qFileData, qGetIdempotency}
+	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
+		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency}, readQueries...)
+)
+
+// prepare prepares queries on db. A transaction then reuses the statement
+// on its connection (sql.Tx.StmtContext), which saves SQLite from parsing
+// the same SQL again on every call.
+func prepare(db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
+	m := make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.Prepare(q)
+		if err != nil {
+			closeStmts(m)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		m[q] = st
+	}
+	return m, nil
+}
+
+func closeStmts(m map[string]*sql.Stmt) error {
+	var errs []error
+	for _, st := range m {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // --- sessions ---
 
 const sessionCols = `tenant, id, agent, status, meta, plan_slug, continued_from, parent_id, depth,
@@ -583,7 +666,7 @@ func (t *sqliteTx) CreateSession(s *Session) error {
 	if err != nil {
 		return fmt.Errorf("create session %s: %w", s.ID, err)
 	}
-	res, err := t.exec(`INSERT INTO sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	res, err := t.exec(qInsertSession,
 		append([]any{c.Tenant, c.ID}, args...)...)
 	if err != nil {
 		return insertErr("create session "+s.ID, err)
@@ -600,7 +683,7 @@ func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	if err := t.check("get session", false); err != nil {
 		return nil, err
 	}
-	s, err := scanSession(t.queryRow(`SELECT ord, `+sessionCols+` FROM sessions WHERE tenant = ? AND id = ?`, tenant, id))
+	s, err := scanSession(t.queryRow(qGetSession, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get session %s: %w", id, ErrNotFound)
 	}
@@ -625,10 +708,7 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
-	res, err := t.exec(`UPDATE sessions SET agent = ?, status = ?, meta = ?, plan_slug = ?, continued_from = ?,
-		parent_id = ?, depth = ?, context = ?, handoff = ?, final_summary = ?, turn_count = ?, action_count = ?,
-		artifact_count = ?, last_event_seq = ?, created_at = ?, updated_at = ?, last_turn_at = ?, ended_at = ?
-		WHERE tenant = ? AND id = ?`, append(args, c.Tenant, c.ID)...)
+	res, err := t.exec(qUpdateSession, append(args, c.Tenant, c.ID)...)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
@@ -773,7 +853,7 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if _, err := t.exec(`INSERT INTO turns (`+turnCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	if _, err := t.exec(qInsertTurn,
 		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
 		return insertErr(what, err)
 	}
@@ -784,8 +864,7 @@ func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 	if err := t.check("get turn", false); err != nil {
 		return nil, err
 	}
-	tr, err := scanTurn(t.queryRow(`SELECT `+turnCols+` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`,
-		tenant, sessionID, index))
+	tr, err := scanTurn(t.queryRow(qGetTurn, tenant, sessionID, index))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, ErrNotFound)
 	}
@@ -811,10 +890,7 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	res, err := t.exec(`UPDATE turns SET prompt = ?, files = ?, busy_policy = ?, timeout_ms = ?, status = ?,
-		stop_reason = ?, cancelled_by = ?, usage = ?, event_count = ?, first_seq = ?, last_seq = ?,
-		created_at = ?, started_at = ?, ended_at = ? WHERE tenant = ? AND session_id = ? AND idx = ?`,
-		append(args, c.Tenant, c.SessionID, c.Index)...)
+	res, err := t.exec(qUpdateTurn, append(args, c.Tenant, c.SessionID, c.Index)...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -830,8 +906,7 @@ func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, 
 	if err := t.check("list turns", false); err != nil {
 		return nil, 0, err
 	}
-	rows, err := t.query(`SELECT `+turnCols+` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ?
-		ORDER BY idx LIMIT ?`, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
+	rows, err := t.query(qListTurns, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
@@ -890,7 +965,7 @@ func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if _, err := t.exec(`INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`,
+	if _, err := t.exec(qInsertEvent,
 		tenant, sessionID, c.Seq, c.TurnIndex, data); err != nil {
 		return insertErr(what, err)
 	}
@@ -901,13 +976,11 @@ func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Eve
 	if err := t.check("list events", false); err != nil {
 		return nil, 0, err
 	}
-	query := `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ?`
-	args := []any{tenant, sessionID, q.AfterSeq}
+	query, args := qListEvents, []any{tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit)}
 	if q.TurnIndex > 0 {
-		query += ` AND turn_index = ?`
-		args = append(args, q.TurnIndex)
+		query, args = qListTurnEvents, []any{tenant, sessionID, q.AfterSeq, q.TurnIndex, sqlLimit(q.Limit)}
 	}
-	rows, err := t.query(query+` ORDER BY seq LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events of %s: %w", sessionID, err)
 	}
@@ -952,8 +1025,7 @@ func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("add log entry %s: %w", e.Id, err)
 	}
-	res, err := t.exec(`INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
-		VALUES (?,?,?,?,?,?,?)`, tenant, c.SessionId, c.Id, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
+	res, err := t.exec(qInsertLogEntry, tenant, c.SessionId, c.Id, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
 	if err != nil {
 		return 0, insertErr("add log entry to "+e.SessionId, err)
 	}
@@ -1030,8 +1102,7 @@ func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("add artifact %s: %w", a.Id, err)
 	}
-	res, err := t.exec(`INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
-		VALUES (?,?,?,?,?,?,?)`, tenant, c.SessionId, c.Id, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
+	res, err := t.exec(qInsertArtifact, tenant, c.SessionId, c.Id, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
 	if err != nil {
 		return 0, insertErr("add artifact to "+a.SessionId, err)
 	}
@@ -1097,8 +1168,7 @@ func (t *sqliteTx) CreateFile(tenant string, f gen.File, data []byte) error {
 	if data == nil {
 		data = []byte{} // the column is NOT NULL
 	}
-	if _, err := t.exec(`INSERT INTO files (tenant, token, filename, content_type, size_bytes, sha256, created_at, data)
-		VALUES (?,?,?,?,?,?,?,?)`, tenant, c.FileToken, c.Filename, c.ContentType, c.SizeBytes, c.Sha256,
+	if _, err := t.exec(qInsertFile, tenant, c.FileToken, c.Filename, c.ContentType, c.SizeBytes, c.Sha256,
 		fmtTime(c.CreatedAt), data); err != nil {
 		return insertErr("create file", err)
 	}
@@ -1111,8 +1181,7 @@ func (t *sqliteTx) GetFile(tenant, token string) (*gen.File, error) {
 	}
 	var f gen.File
 	var created string
-	err := t.queryRow(`SELECT token, filename, content_type, size_bytes, sha256, created_at FROM files
-		WHERE tenant = ? AND token = ?`, tenant, token).Scan(&f.FileToken, &f.Filename, &f.ContentType, &f.SizeBytes, &f.Sha256, &created)
+	err := t.queryRow(qGetFile, tenant, token).Scan(&f.FileToken, &f.Filename, &f.ContentType, &f.SizeBytes, &f.Sha256, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get file: %w", ErrNotFound)
 	}
@@ -1130,7 +1199,7 @@ func (t *sqliteTx) FileData(tenant, token string) ([]byte, error) {
 		return nil, err
 	}
 	var data []byte
-	err := t.queryRow(`SELECT data FROM files WHERE tenant = ? AND token = ?`, tenant, token).Scan(&data)
+	err := t.queryRow(qFileData, tenant, token).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("file data: %w", ErrNotFound)
 	}
@@ -1151,8 +1220,7 @@ func (t *sqliteTx) GetIdempotency(tenant, operation, key string) (*Idempotency, 
 	}
 	r := Idempotency{Tenant: tenant, Operation: operation, Key: key}
 	var created string
-	err := t.queryRow(`SELECT request_hash, status_code, body, session_id, turn_index, created_at FROM idempotency
-		WHERE tenant = ? AND operation = ? AND key = ?`, tenant, operation, key).
+	err := t.queryRow(qGetIdempotency, tenant, operation, key).
 		Scan(&r.RequestHash, &r.StatusCode, &r.Body, &r.SessionID, &r.TurnIndex, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get idempotency record of %s: %w", operation, ErrNotFound)
@@ -1184,9 +1252,7 @@ func (t *sqliteTx) PutIdempotency(r *Idempotency) error {
 	if c.Body != nil {
 		body = c.Body
 	}
-	if _, err := t.exec(`INSERT OR REPLACE INTO idempotency
-		(tenant, operation, key, request_hash, status_code, body, session_id, turn_index, created_at)
-		VALUES (?,?,?,?,?,?,?,?,?)`, c.Tenant, c.Operation, c.Key, c.RequestHash, c.StatusCode, body,
+	if _, err := t.exec(qPutIdempotency, c.Tenant, c.Operation, c.Key, c.RequestHash, c.StatusCode, body,
 		c.SessionID, c.TurnIndex, fmtTime(c.CreatedAt)); err != nil {
 		return fmt.Errorf("put idempotency record of %s: %w", r.Operation, err)
 	}

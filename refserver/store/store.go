@@ -27,6 +27,9 @@
 // the Ord, index or seq of the last item returned when at least one more
 // item matches, else 0. Ords are positive and grow with insertion order
 // (per record type, across tenants); they never change.
+//
+// The storetest package holds the one test suite both implementations pass;
+// a new implementation runs it too.
 package store
 
 import (
@@ -67,7 +70,9 @@ type Store interface {
 }
 
 // Tx is one transaction. It must not be used after the function it was
-// passed to returns.
+// passed to returns (its methods then fail with ErrTxDone), nor from more
+// than one goroutine. Transactions do not nest: calling View or Update from
+// inside fn deadlocks.
 type Tx interface {
 	// CreateSession inserts s and sets s.Ord. ErrExists when the id is taken.
 	CreateSession(s *Session) error
