@@ -45,16 +45,27 @@ type client struct {
 	base  string
 	token string
 	hc    *http.Client
+	async *sync.WaitGroup
 }
 
+// asyncOf holds, per server, the requests clients still run in goroutines:
+// the test waits for them after the server has shut down (which ends every
+// turn), so none reports after the test ended.
+var asyncOf sync.Map // *refservertest.Server -> *sync.WaitGroup
+
 func newClient(t testing.TB, srv *refservertest.Server, tenant int) *client {
-	return &client{t: t, base: srv.URL, token: srv.Tokens[tenant], hc: &http.Client{Timeout: 30 * time.Second}}
+	wg, _ := asyncOf.LoadOrStore(srv, new(sync.WaitGroup))
+	return &client{t: t, base: srv.URL, token: srv.Tokens[tenant], hc: &http.Client{Timeout: 30 * time.Second}, async: wg.(*sync.WaitGroup)}
 }
 
 // start runs a server with options and returns a client of its first tenant.
 func start(t testing.TB, opts ...func(*refserver.Config)) (*refservertest.Server, *client) {
 	t.Helper()
+	wg := new(sync.WaitGroup)
+	t.Cleanup(wg.Wait) // runs after the server's own cleanup
 	srv := refservertest.Start(t, opts...)
+	asyncOf.Store(srv, wg)
+	t.Cleanup(func() { asyncOf.Delete(srv) })
 	return srv, newClient(t, srv, 0)
 }
 
@@ -246,12 +257,17 @@ func (c *client) waitTurn(id string, index int, status gen.TurnStatus) gen.Turn 
 	c.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		tr := c.getTurn(id, index)
-		if tr.Status == status {
-			return tr
+		// The turn may not exist yet: its request is still on its way.
+		r := c.do("GET", fmt.Sprintf("/v1/sessions/%s/turns/%d", id, index), nil)
+		var tr gen.Turn
+		if r.Status == http.StatusOK {
+			r.decode(c.t, &tr)
+			if tr.Status == status {
+				return tr
+			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("turn %d of %s is %s, want %s", index, id, tr.Status, status)
+			c.t.Fatalf("turn %d of %s is %q (HTTP %d), want %s", index, id, tr.Status, r.Status, status)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -359,3 +375,52 @@ func ptr[T any](v T) *T { return &v }
 func path(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 var _ = url.PathEscape
+
+// doAsync sends a request in a goroutine; the channel yields the checked
+// answer (nil when the request failed, which fails the test).
+func (c *client) doAsync(method, path string, b any, hdrs ...header) <-chan *response {
+	ch := make(chan *response, 1)
+	req := c.newRequest(context.Background(), method, path, b, hdrs...)
+	var reqBody []byte
+	if b != nil {
+		reqBody, _ = io.ReadAll(body(b))
+	}
+	c.async.Add(1)
+	go func() {
+		defer c.async.Done()
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			c.t.Errorf("%s %s: %v", method, path, err)
+			ch <- nil
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			c.t.Errorf("%s %s: read: %v", method, path, err)
+			ch <- nil
+			return
+		}
+		r := &response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+		checkContract(c.t, req, reqBody, r)
+		ch <- r
+	}()
+	return ch
+}
+
+// result waits for an async answer.
+func result(t testing.TB, ch <-chan *response) *response {
+	t.Helper()
+	select {
+	case r := <-ch:
+		if r == nil {
+			t.FailNow()
+		}
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("no answer within 20 s")
+		return nil
+	}
+}
+
+func encode(v any) ([]byte, error) { return json.Marshal(v) }
