@@ -57,7 +57,10 @@ func TestRequests(t *testing.T) {
 			_, err := s.Handoff(ctx, "s1", lifecycle.HandoffParams{Summary: "half done", NextSteps: []string{"a"}, Blockers: []string{"b"}, ContextForNext: map[string]any{"c": 1.0}})
 			return err
 		}, sdktest.Session("s1", "paused"), seen{"POST", "/v1/sessions/s1/handoff", "", map[string]any{"summary": "half done", "next_steps": []any{"a"}, "blockers": []any{"b"}, "context_for_next": map[string]any{"c": 1.0}}, true}},
-		{"HandoffContext", func(ctx context.Context, s *lifecycle.Service) error { _, err := s.HandoffContext(ctx, "s1"); return err },
+		{"HandoffContext", func(ctx context.Context, s *lifecycle.Service) error {
+			_, err := s.HandoffContext(ctx, "s1")
+			return err
+		},
 			map[string]any{"session_id": "s1", "agent": "echo", "status": "paused", "context_summary": map[string]any{}, "recent_actions": []any{}, "artifacts": []any{}, "turn_count": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"},
 			seen{"GET", "/v1/sessions/s1/handoff", "", nil, false}},
 		{"Log", func(ctx context.Context, s *lifecycle.Service) error {
@@ -84,7 +87,10 @@ func TestRequests(t *testing.T) {
 			_, err := s.UpdateContext(ctx, "s1", map[string]any{"task": "x", "old": nil})
 			return err
 		}, sdktest.Session("s1", "active"), seen{"PATCH", "/v1/sessions/s1/context", "", map[string]any{"task": "x", "old": nil}, true}},
-		{"ReplayContext", func(ctx context.Context, s *lifecycle.Service) error { _, err := s.ReplayContext(ctx, "s1"); return err },
+		{"ReplayContext", func(ctx context.Context, s *lifecycle.Service) error {
+			_, err := s.ReplayContext(ctx, "s1")
+			return err
+		},
 			map[string]any{"session_id": "s1"}, seen{"GET", "/v1/sessions/s1/replay", "", nil, false}},
 		{"Replay", func(ctx context.Context, s *lifecycle.Service) error {
 			_, err := s.Replay(ctx, "s1", lifecycle.ReplayParams{})
