@@ -243,7 +243,11 @@ func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
 		for _, p := range pragmas {
 			q.Add("_pragma", p)
 		}
-		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}).String()
+		p := filepath.ToSlash(abs)
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // file:///C:/dir/x.db on Windows
+		}
+		return (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
 	}
 	s := &sqliteStore{}
 	s.writer, err = sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")+"&_txlock=immediate")
