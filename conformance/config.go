@@ -321,7 +321,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.HTTPClient == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
-		cfg.HTTPClient = &http.Client{Transport: tr}
+		// A redirect is an answer to judge, not to follow.
+		cfg.HTTPClient = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	return cfg, nil
 }

@@ -200,11 +200,13 @@ func flattenValidation(op string, status int, err error) []string {
 		return []string{prefix + err.Error()}
 	}
 	if rerr.Err == nil {
-		return []string{prefix + rerr.Reason}
+		return []string{prefix + strings.ReplaceAll(rerr.Reason, "#/components/schemas/", "")}
 	}
+	// "#/components/schemas/Session" reads better as "Session".
+	reason := strings.ReplaceAll(rerr.Reason, "#/components/schemas/", "")
 	var out []string
 	for _, e := range unwrapMulti(rerr.Err) {
-		out = append(out, prefix+rerr.Reason+": "+schemaErrorText2(e))
+		out = append(out, prefix+reason+": "+schemaErrorText2(e))
 	}
 	sort.Strings(out)
 	return out

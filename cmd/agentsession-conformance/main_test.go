@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/agentsession/agentsession/conformance"
+	"github.com/agentsession/agentsession/refserver/refservertest"
+)
+
+// runCmd runs the command with the given environment and returns its exit
+// status and output.
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return env[k] }, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := runCmd(t, nil, "-list")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var got []conformance.CheckInfo
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(conformance.Catalogue(), got); d != "" {
+		t.Errorf("-list differs from the catalogue (-want +got):\n%s", d)
+	}
+}
+
+func TestWriteChecks(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "CHECKS.md")
+	if code, _, errOut := runCmd(t, nil, "-write-checks", p); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := conformance.WriteChecksMarkdown(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Error("-write-checks wrote something else than WriteChecksMarkdown")
+	}
+}
+
+func TestConfigurationErrorsExit2(t *testing.T) {
+	srv := refservertest.Start(t)
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no base URL", nil, nil, "no base URL"},
+		{"unknown flag", nil, []string{"-nope"}, "flag provided but not defined"},
+		{"stray argument", nil, []string{"extra"}, "unexpected arguments"},
+		{"bad profile", nil, []string{"-base-url", srv.URL, "-token", srv.Tokens[0], "-profile", "most"}, "profile"},
+		{"rejected token", map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": "not-a-token"}, []string{"-base-url", srv.URL}, "rejects the token"},
+		{"missing config file", nil, []string{"-config", filepath.Join(t.TempDir(), "none.yaml")}, "config file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, tc.env, tc.args...)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
+			}
+			if strings.Contains(errOut, "not-a-token") || strings.Contains(errOut, srv.Tokens[0]) {
+				t.Errorf("stderr shows a token: %q", errOut)
+			}
+		})
+	}
+}
+
+// ranGroups reads the groups a run's results.json holds.
+func ranGroups(t *testing.T, dir string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, conformance.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res conformance.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range res.Groups {
+		out = append(out, g.Group)
+	}
+	return out
+}
+
+func TestPrecedenceFlagsEnvFile(t *testing.T) {
+	srv := refservertest.Start(t)
+	file := filepath.Join(t.TempDir(), "conformance.yaml")
+	if err := os.WriteFile(file, []byte("base_url: "+srv.URL+"\ninclude: [auth]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0], "AGENTSESSION_CONFORMANCE_CONFIG": file}
+	withEnv := map[string]string{"AGENTSESSION_CONFORMANCE_INCLUDE": "service"}
+	for k, v := range base {
+		withEnv[k] = v
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"file", base, nil, []string{"auth"}},
+		{"environment over file", withEnv, nil, []string{"service"}},
+		{"flag over environment", withEnv, []string{"-include", "sessions"}, []string{"sessions"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errOut := runCmd(t, tc.env, append([]string{"-out", dir}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			if d := cmp.Diff(tc.want, ranGroups(t, dir)); d != "" {
+				t.Errorf("groups run (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestFullRunAgainstTheReferenceServer(t *testing.T) {
+	srv := refservertest.Start(t)
+	dir := t.TempDir()
+	env := map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0], "AGENTSESSION_CONFORMANCE_TOKEN2": srv.Tokens[1]}
+	code, out, errOut := runCmd(t, env, "-base-url", srv.URL, "-out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, f := range []string{conformance.ResultsFile, conformance.JUnitFile, conformance.HTMLFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("report %s: %v", f, err)
+		}
+	}
+	lines := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "[ ok ]") {
+			lines++
+		}
+	}
+	if lines != len(conformance.Groups()) {
+		t.Errorf("%d group lines, want %d:\n%s", lines, len(conformance.Groups()), out)
+	}
+	if !strings.Contains(out, "PASS: every MUST check passed") {
+		t.Errorf("no verdict line:\n%s", out)
+	}
+}
+
+func TestAFailedMustExits1(t *testing.T) {
+	srv := refservertest.Start(t)
+	// The same server, but its answers lose X-Request-Id.
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.Server.ServeHTTP(stripRequestID{w}, r)
+	}))
+	t.Cleanup(broken.Close)
+	code, out, _ := runCmd(t, map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0]},
+		"-base-url", broken.URL, "-include", "PROTO-001", "-out", "")
+	if code != 1 || !strings.Contains(out, "FAIL PROTO-001") {
+		t.Errorf("exit %d, want 1 with PROTO-001 failing:\n%s", code, out)
+	}
+}
+
+type stripRequestID struct{ http.ResponseWriter }
+
+func (s stripRequestID) WriteHeader(code int) {
+	s.Header().Del("X-Request-Id")
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s stripRequestID) Write(b []byte) (int, error) {
+	s.Header().Del("X-Request-Id")
+	return s.ResponseWriter.Write(b)
+}
