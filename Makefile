@@ -4,6 +4,7 @@ GO    ?= go
 NPM_STAMP := node_modules/.package-lock.json
 
 .PHONY: help generate check-generated lint-spec build test run tools
+.PHONY: docs check-docs docs-test test-spec-tools check-breaking
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -23,10 +24,37 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-tools: $(NPM_STAMP) ## install the pinned npm tools (Redocly, Spectral)
+tools: $(NPM_STAMP) ## install the pinned npm tools (Redocly, Spectral, Playwright core)
 
-lint-spec: $(NPM_STAMP) ## lint openapi.yaml (Redocly recommended rules)
-	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint openapi.yaml
+# --- spec quality, API docs, breaking-change gate (README.md: "API docs" and "Spec gates")
+REDOCLY  := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly
+SPECTRAL := npx --no-install spectral
+DOCS_OUT ?= docs/index.html
+
+lint-spec: $(NPM_STAMP) ## lint openapi.yaml: Redocly (recommended-strict) and Spectral (.spectral.yaml); any warning fails
+	$(REDOCLY) lint openapi.yaml
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=warn openapi.yaml
+
+docs: $(NPM_STAMP) ## build docs/index.html, the self-contained API reference, from openapi.yaml
+	$(REDOCLY) build-docs openapi.yaml --inlineBundle --output $(DOCS_OUT)
+	node docs/make-offline.mjs $(DOCS_OUT)
+
+check-docs: $(NPM_STAMP) ## fail when docs/index.html is stale (rebuilds into a temp file and compares)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(MAKE) --no-print-directory docs DOCS_OUT=$$tmp/index.html || exit 1; \
+	if ! cmp -s docs/index.html $$tmp/index.html; then \
+	  echo "docs/index.html is stale: run 'make docs' and commit the result"; exit 1; \
+	fi; echo "docs/index.html is up to date"
+
+docs-test: $(NPM_STAMP) ## open docs/index.html offline in headless Chromium: every tag and operation renders, no console errors
+	scripts/install-chromium.sh
+	node --test docs/browser.test.mjs
+
+test-spec-tools: $(NPM_STAMP) ## prove each Spectral project rule fires and the breaking-change gate fails when it should
+	node --test spectral/rules.test.mjs scripts/check-breaking.test.mjs
+
+check-breaking: ## fail on breaking changes to openapi.yaml since BASE (default: the last v* tag, else the file's first commit)
+	BASE="$(BASE)" scripts/check-breaking.sh
 
 build: ## build every binary into bin/
 	$(GO) build -o bin/ ./cmd/...
