@@ -65,5 +65,8 @@ test: ## vet, check formatting, and run every Go test with the race detector
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -race -count=1 ./...
 
-run: ## run the reference server on its embedded SQLite default
-	$(GO) run ./cmd/agentsession-server
+# The reference server needs a token; `make run AGENTSESSION_TOKENS=a,b` overrides it.
+AGENTSESSION_TOKENS ?= dev-token
+
+run: ## run the reference server on its embedded SQLite default (agentsession.db, token dev-token)
+	AGENTSESSION_TOKENS='$(AGENTSESSION_TOKENS)' $(GO) run ./cmd/agentsession-server
