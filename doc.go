@@ -1,0 +1,81 @@
+// Package agentsession is the Go SDK of the Agent Session API: create
+// sessions with an AI agent, send turns and stream their events, and track
+// the work through its lifecycle.
+//
+// This package holds the Client, its options, the typed errors and the one
+// request path every call takes. The services live in sub-packages that
+// are thin views over a Client:
+//
+//   - sessions: NewSession, Get, List, Turn, TurnStream, Cancel, Close,
+//     History, Events, child sessions and file uploads;
+//   - lifecycle: pause, resume, end, continue, handoff, the work log,
+//     artifacts, the context summary and replay;
+//   - retry: the retry policy (usable on its own);
+//   - record: the local JSONL record of every turn;
+//   - gen: the bindings generated from openapi.yaml, for anything else.
+//
+// # Client
+//
+//	c, err := agentsession.NewClient(
+//		agentsession.WithBaseURL("https://agents.example.com"),
+//		agentsession.WithToken(token),
+//	)
+//
+// Without WithBaseURL and WithToken, NewClient reads AGENTSESSION_BASE_URL
+// and AGENTSESSION_TOKEN (WithoutEnvironment turns that off). Other options
+// set the HTTP client or any Doer, the retry policy, a User-Agent suffix, a
+// *slog.Logger, a per-attempt timeout and the turn record directory. An
+// invalid option is an error, never a panic. A Client is safe for concurrent
+// use; create one and share it.
+//
+// # One request path
+//
+// Every call goes through Client.Do (Client.Open for event streams): it
+// sets the Authorization and User-Agent ("agentsession-go/<Version>")
+// headers, gives each POST and PATCH one random Idempotency-Key (crypto/rand)
+// that every retry of the call reuses, retries per the policy, records the
+// X-Request-Id, turns non-2xx answers into typed errors and decodes the
+// answer. Per-call options (IdempotencyKey, RequestID, AttemptTimeout,
+// OnAttempt, Header) adjust one call. Build any request with the gen
+// package's New*Request builders and BaseURL to use the same path; Gen
+// returns the generated client, wired to the same HTTP client.
+//
+// # Errors
+//
+// A call fails with one of:
+//
+//   - *APIError: the server answered non-2xx. It carries the status, the
+//     problem's code, title and detail, field errors, the request id, the
+//     idempotency key, the number of attempts, the server's Retry-After and
+//     a bounded copy of the body (also when it was empty or not JSON).
+//     errors.Is matches it against ErrAuth (401/403), ErrNotFound,
+//     ErrConflict, ErrInvalidTransition, ErrBusy, ErrSessionPaused,
+//     ErrSessionEnded, ErrSpawnLimit, ErrValidation (400/422),
+//     ErrRateLimited and ErrServer (5xx).
+//   - *TransportError: no answer arrived (connection failure, timeout);
+//     it wraps the network error.
+//
+// A cancelled context gives an error matching context.Canceled. When the
+// context's deadline passes while retries wait, the error matches
+// context.DeadlineExceeded and errors.As still finds the last *APIError.
+// No error string ever contains the token.
+//
+//	_, err := svc.Get(ctx, id)
+//	var ae *agentsession.APIError
+//	switch {
+//	case errors.Is(err, agentsession.ErrNotFound):
+//		// gone, or another tenant's
+//	case errors.As(err, &ae):
+//		log.Printf("status %d code %s request %s", ae.StatusCode, ae.Code, ae.RequestID)
+//	}
+//
+// # Retries and timeouts
+//
+// By default (retry.DefaultPolicy) a call makes up to 4 attempts: after a
+// connection failure or a 408, 429, 500, 502, 503 or 504, with exponential
+// backoff and full jitter, honouring Retry-After up to a cap, within a retry
+// budget shared by the client. GET and DELETE are retried; POST and PATCH
+// are retried because the SDK always sends an Idempotency-Key. The context's
+// deadline covers every attempt and wait; WithAttemptTimeout bounds each
+// attempt.
+package agentsession
