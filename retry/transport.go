@@ -158,7 +158,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c := &call{t: t, hook: attemptHook(req.Context()), url: redactURL(req.URL)}
 	client := &retryablehttp.Client{
-		HTTPClient:     t.inner,
+		HTTPClient:     t.attemptClient(),
 		Logger:         nil, // we log through slog, without secrets
 		RetryWaitMin:   t.policy.MinWait,
 		RetryWaitMax:   t.policy.MaxWait,
@@ -176,6 +176,23 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := client.Do(rreq)
 	return c.result(req.Context(), resp, err)
 }
+
+// attemptClient returns the client retryablehttp sends the attempts with:
+// t.inner as configured now (Transport, redirects, Jar, Timeout), except that
+// retryablehttp calls CloseIdleConnections whenever a request ends in an
+// error, which would empty the connection pool every other request shares.
+func (t *transport) attemptClient() *http.Client {
+	hc := *t.inner
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = keepIdle{rt}
+	return &hc
+}
+
+// keepIdle hides the CloseIdleConnections method of the transport it wraps.
+type keepIdle struct{ http.RoundTripper }
 
 // retryableRequest wraps a shallow copy of req (retryablehttp sets Body on the
 // request it is given; the caller's must stay untouched) whose body can be

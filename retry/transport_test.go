@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -668,5 +669,49 @@ func TestRequestNotModified(t *testing.T) {
 	}
 	if diff := cmp.Diff(header, req.Header); diff != "" {
 		t.Errorf("req.Header changed (-before +after):\n%s", diff)
+	}
+}
+
+// A request that ends in an error must not close the idle connections other
+// requests of the same client reuse (retryablehttp closes them on failure).
+func TestFailureKeepsIdleConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+
+	client := NewClient(Policy{MaxAttempts: 2}, nil)
+	client.Transport.(*transport).sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	get := func(url string) error {
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return err
+	}
+	if err := get(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(refused); err == nil {
+		t.Fatal("no error from a refused connection")
+	}
+	if err := get(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("server saw %d connections, want 1 (the idle one reused)", got)
 	}
 }
