@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +38,12 @@ function editSpec(edit) {
 }
 
 before(() => {
-  // Build the tool through the real gate once (a no-op when bin/ already has it).
+  // Build the tool through the real gate once (a no-op when bin/ already has it). The
+  // verdict on the working tree does not matter here (that is `make check-breaking`),
+  // only that the gate could run.
   const build = spawnSync(script, [], { cwd: root, encoding: 'utf8', env: { ...process.env, BASE: 'HEAD' } });
-  assert.equal(build.status, 0, `the gate fails on the repository itself:\n${build.stdout}${build.stderr}`);
+  assert.notEqual(build.status, 2, `the gate cannot run:\n${build.stdout}${build.stderr}`);
+  assert.ok(existsSync(oasdiff), `the gate did not build ${oasdiff}`);
 
   repo = mkdtempSync(join(tmpdir(), 'check-breaking-'));
   git('init', '-q', '-b', 'main');
