@@ -214,7 +214,7 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 		if t, err = tx.GetTurn(key.tenant, key.id, index); err != nil {
 			return err
 		}
-		events, _, err = tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index})
+		events, err = turnEvents(tx, t, 0)
 		return err
 	})
 	if err != nil {
@@ -223,6 +223,18 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 	resp, err := jsonAnswer(http.StatusOK, resultJSON(t, events))
 	resp.replayed = replayed
 	return resp, err
+}
+
+// turnEvents reads turn t's events after seq after. The turn's counters
+// bound the read: it starts at the turn's first event and stops at its
+// last, however long the session's log is.
+func turnEvents(tx store.Tx, t *store.Turn, after int64) ([]gen.Event, error) {
+	if t.EventCount == 0 || after >= t.LastSeq {
+		return nil, nil
+	}
+	events, _, err := tx.ListEvents(t.Tenant, t.SessionID, store.EventQuery{
+		AfterSeq: max(after, t.FirstSeq-1), TurnIndex: t.Index, Limit: t.EventCount})
+	return events, err
 }
 
 // turnStatus is the live status of a turn the runner holds.
@@ -251,7 +263,7 @@ func (s *Server) streamOf(ctx context.Context, key sessKey, index int, ex *turnE
 			return err
 		}
 		st.final = t
-		st.events, _, err = tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index, AfterSeq: after})
+		st.events, err = turnEvents(tx, t, after)
 		return err
 	})
 	if err != nil {
@@ -382,7 +394,7 @@ func (a api) GetTurn(ctx context.Context, req gen.GetTurnRequestObject) (gen.Get
 		if err != nil {
 			return err
 		}
-		events, _, err := tx.ListEvents(key.tenant, key.id, store.EventQuery{TurnIndex: index})
+		events, err := turnEvents(tx, t, 0)
 		if err != nil {
 			return err
 		}

@@ -236,22 +236,26 @@ func (s *Server) startRunner(rn *runner, ex *turnExec) {
 }
 
 // runLoop runs ex, then every queued turn in order, until the queue is
-// empty or the session is closing.
+// empty or the session is closing. A turn's waiters are released only once
+// the runner is free again, so a client that sends its next turn as soon
+// as it has the answer never finds the session busy with the old one.
 func (s *Server) runLoop(rn *runner, ex *turnExec) {
 	defer s.active.done()
 	for ex != nil {
-		s.execute(ex)
+		final := s.execute(ex)
 		rn.mu.Lock()
 		rn.running.Store(nil)
-		ex = nil
+		next := (*turnExec)(nil)
 		if !rn.closing && len(rn.queue) > 0 {
-			ex = rn.queue[0]
+			next = rn.queue[0]
 			rn.queue[0] = nil
 			rn.queue = rn.queue[1:]
-			ex.progress.Store(time.Now().UnixNano())
-			rn.running.Store(ex)
+			next.progress.Store(time.Now().UnixNano())
+			rn.running.Store(next)
 		}
+		ex.end(final)
 		s.turns.release(rn)
+		ex = next
 	}
 }
 
@@ -270,7 +274,9 @@ func (s *Server) kick(rn *runner) {
 // when the request or the turn was cancelled.
 var storeCtx = context.Background()
 
-func (s *Server) execute(ex *turnExec) {
+// execute runs the turn and records its end; the caller releases its
+// waiters with the returned record.
+func (s *Server) execute(ex *turnExec) store.Turn {
 	ctx, cancel := context.WithCancelCause(s.baseCtx)
 	defer cancel(nil)
 	ctx, stopTimer := context.WithTimeoutCause(ctx, ex.timeout, causeTimeout)
@@ -281,8 +287,7 @@ func (s *Server) execute(ex *turnExec) {
 	if ex.turn.Status != gen.TurnStatusRunning {
 		if err := s.markStarted(ex); err != nil {
 			s.log.Error("start turn", slog.String("session", ex.key.id), slog.Int("turn", ex.index), slog.String("error", err.Error()))
-			s.finish(ex, turnEnd{stop: gen.StopReasonError, message: "The server could not start the turn."})
-			return
+			return s.finish(ex, turnEnd{stop: gen.StopReasonError, message: "The server could not start the turn."})
 		}
 	}
 	var out agent.Outcome
@@ -298,7 +303,7 @@ func (s *Server) execute(ex *turnExec) {
 		}
 		out, err = runAgent(ctx, ag, agent.Input{SessionID: ex.key.id, TurnIndex: ex.index, Prompt: ex.prompt, Files: ex.files}, emit)
 	}
-	s.finish(ex, decideEnd(ctx, ex.beginEnd(), out, err))
+	return s.finish(ex, decideEnd(ctx, ex.beginEnd(), out, err))
 }
 
 // runAgent runs ag, turning a panic into an error.
@@ -420,8 +425,9 @@ func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now
 	return evp, tx.UpdateTurn(t)
 }
 
-// finish records the end of the running turn ex and releases its waiters.
-func (s *Server) finish(ex *turnExec, end turnEnd) {
+// finish records the end of the running turn ex, publishes its final error
+// event if any, and returns the ended record.
+func (s *Server) finish(ex *turnExec, end turnEnd) store.Turn {
 	t := ex.turn
 	var evp *gen.Event
 	err := s.store.Update(storeCtx, func(tx store.Tx) error {
@@ -449,7 +455,7 @@ func (s *Server) finish(ex *turnExec, end turnEnd) {
 	if evp != nil {
 		ex.publish(*evp)
 	}
-	ex.end(t)
+	return t
 }
 
 // drainQueue ends every queued turn of rn (locked) the way end says, in one

@@ -459,3 +459,23 @@ func TestTurnOutlivesItsClient(t *testing.T) {
 		t.Errorf("turn after the client left = %+v", tr)
 	}
 }
+
+// TestBackToBackTurnsNeverBusy: a client that sends its next turn as soon
+// as it has the answer (JSON or stream) must never find the session busy
+// with the turn that just ended.
+func TestBackToBackTurnsNeverBusy(t *testing.T) {
+	_, c := start(t)
+	id := c.newSession("echo")
+	for i := range 300 {
+		if i%2 == 0 {
+			c.sendTurn(id, gen.TurnRequest{Prompt: "next"})
+			continue
+		}
+		resp := c.stream(context.Background(), "POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": "next"})
+		frames, _ := readFrames(t, resp.Body)
+		resp.Body.Close()
+		if frames[len(frames)-1].Event != "turn.completed" {
+			t.Fatalf("turn %d: stream ended with %+v", i+1, frames[len(frames)-1])
+		}
+	}
+}
