@@ -23,6 +23,11 @@
 //     of its last retry;
 //   - the request's context is not done.
 //
+// A custom Policy.CheckRetry replaces the first two rules (method and
+// failure); the attempt limit, the budget and the context still apply.
+// Request bodies are resent through req.GetBody when it is set (as
+// http.NewRequest does for in-memory readers), else read once into memory.
+//
 // # What is not retried
 //
 //   - POST, PATCH and other non-idempotent methods without an Idempotency-Key,
@@ -39,7 +44,8 @@
 // from [0, min(MaxWait, MinWait·2ⁿ⁻¹)] (full jitter, default 250ms doubling
 // up to 8s). When the response carries Retry-After-Ms (milliseconds) or
 // Retry-After (seconds or an HTTP date), that delay is used instead, capped at
-// MaxServerDelay (default 30s).
+// MaxServerDelay (default 30s). A custom Policy.Backoff is capped the same way:
+// at MaxServerDelay when the response asked for a delay, else at MaxWait.
 //
 // # What the caller gets
 //

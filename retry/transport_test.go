@@ -715,3 +715,25 @@ func TestFailureKeepsIdleConnections(t *testing.T) {
 		t.Errorf("server saw %d connections, want 1 (the idle one reused)", got)
 	}
 }
+
+// ctx ends right after the retry decision (here: in OnRetry), before any
+// wait: whichever of retryablehttp's zero timer or our wait sees it first, the
+// caller gets an *InterruptedError with the last answer.
+func TestContextCanceledBeforeWait(t *testing.T) {
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := fastPolicy(4)
+		p.OnRetry = func(Attempt) { cancel() }
+		f := setup(t, p, step{status: 504, body: "gateway timeout"})
+		_, err := f.client.Do(newRequest(t, ctx, http.MethodGet, testURL, nil))
+		var ie *InterruptedError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &ie) || ie.LastStatus != 504 || string(ie.LastBody) != "gateway timeout" {
+			t.Fatalf("error %v, want an *InterruptedError with the 504", err)
+		}
+		if f.mock.count() != 1 {
+			t.Fatalf("%d attempts, want 1", f.mock.count())
+		}
+		httpmock.DeactivateAndReset()
+		cancel()
+	}
+}
