@@ -2,6 +2,7 @@ package retry
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -255,7 +256,7 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 	c.attempts++
 	a := Attempt{
 		Number:   c.attempts,
-		Method:   c.req.Method,
+		Method:   cmp.Or(c.req.Method, http.MethodGet),
 		URL:      c.url,
 		Err:      unwrapURLError(err),
 		Duration: timeNow().Sub(c.start),
@@ -290,7 +291,7 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	if !retry {
-		if err == nil && !IsRetryableStatus(resp.StatusCode) {
+		if err == nil && resp != nil && !IsRetryableStatus(resp.StatusCode) {
 			c.t.budget.succeeded(c.lastCost)
 		}
 		c.report(ctx, a)
@@ -365,7 +366,7 @@ func (c *call) result(ctx context.Context, resp *http.Response, err error) (*htt
 		if resp != nil {
 			resp.Body.Close()
 		}
-		a := Attempt{Number: c.attempts, Method: c.req.Method, URL: c.url}
+		a := Attempt{Number: c.attempts, Method: cmp.Or(c.req.Method, http.MethodGet), URL: c.url}
 		c.log(ctx, slog.LevelInfo, "HTTP request interrupted while retrying", a,
 			slog.String("cause", c.interrupted.Error()))
 		return nil, &InterruptedError{
