@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help generate check-generated lint-spec build test run tools
+.PHONY: help generate check-generated lint-spec build test run tools demo
 .PHONY: docs docs-test test-spec-tools check-breaking
 
 help: ## list the targets
@@ -57,6 +57,9 @@ test: ## vet, check formatting, and run every Go test with the race detector
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -race -count=1 ./...
+
+demo: ## run every example against a fresh reference server (SQLite in a temp dir) and show what happened
+	GO='$(GO)' $(GO) run ./internal/demo
 
 # The reference server needs a token; `make run AGENTSESSION_TOKENS=a,b` overrides it.
 AGENTSESSION_TOKENS ?= dev-token
