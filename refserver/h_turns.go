@@ -14,8 +14,10 @@ import (
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
-// wantsEventStream reports whether an Accept header prefers
-// text/event-stream over application/json (JSON wins ties and */*).
+// wantsEventStream reports whether an Accept header asks for
+// text/event-stream: listed with a q above 0 and not below application/json's
+// (a client names the stream only when it can read one; */* and no Accept
+// get JSON, the default).
 func wantsEventStream(accept string) bool {
 	sseQ, jsonQ := -1.0, -1.0
 	for _, r := range strings.Split(accept, ",") {
@@ -40,7 +42,7 @@ func wantsEventStream(accept string) bool {
 			}
 		}
 	}
-	return sseQ > 0 && sseQ > jsonQ
+	return sseQ > 0 && sseQ >= jsonQ
 }
 
 // resumeAfter is the seq a stream resumes after: Last-Event-ID wins over
@@ -319,7 +321,10 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionId)
 	rn := a.turns.lock(key)
 	var replay rawResponse
-	err := a.store.View(ctx, func(tx store.Tx) error {
+	// The answer depends on who cancels first, so the key is marked in
+	// progress (status 0) while this request cancels and waits: a
+	// concurrent retry gets 409 idempotency_in_progress, not its own answer.
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := k.lookup(tx)
 		if err != nil {
 			return err
@@ -328,8 +333,10 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 			replay = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
 			return nil
 		}
-		_, err = getSessionTx(tx, key)
-		return err
+		if _, err = getSessionTx(tx, key); err != nil || k == nil {
+			return err
+		}
+		return tx.PutIdempotency(k.record(0, nil, a.now()))
 	})
 	if err != nil || replay.status != 0 {
 		a.turns.release(rn)
@@ -344,14 +351,18 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 	}
 	a.turns.release(rn)
 	if result.Cancelled {
-		// Answer once the turn has ended, so that reads after this call see it.
-		select {
-		case <-running.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		// Answer once the turn has ended, so that reads after this call see
+		// it; the turn ends promptly, so the wait outlives a gone client.
+		<-running.done
 	}
-	return a.idempotent(ctx, k, func(store.Tx) (int, any, error) { return http.StatusOK, result, nil })
+	resp, err := jsonAnswer(http.StatusOK, result)
+	if err != nil || k == nil {
+		return resp, err
+	}
+	err = a.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		return tx.PutIdempotency(k.record(resp.status, resp.body, a.now()))
+	})
+	return resp, err
 }
 
 func (a api) ListTurns(ctx context.Context, req gen.ListTurnsRequestObject) (gen.ListTurnsResponseObject, error) {

@@ -13,6 +13,10 @@ import (
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
+// abandonedAfter is how old an in-progress record must be before a retry
+// may take the key over: longer than any request that writes one runs.
+const abandonedAfter = time.Minute
+
 // idem is the Idempotency-Key of one request (nil when it has none) with
 // the digest of what makes two requests the same.
 type idem struct {
@@ -80,6 +84,9 @@ func (k *idem) lookup(tx store.Tx) (*store.Idempotency, error) {
 	if rec.RequestHash != k.hash {
 		return nil, newError(http.StatusUnprocessableEntity, codeIdempotencyKeyReused,
 			"This Idempotency-Key was used for a different %s request; use a new key for a new request.", k.op)
+	}
+	if rec.StatusCode == 0 && time.Since(rec.CreatedAt) > abandonedAfter {
+		return nil, nil // its request died midway (a crash): start again
 	}
 	if rec.StatusCode == 0 {
 		e := conflict(codeIdempotencyInProgress, "A %s request with this Idempotency-Key is still being processed.", k.op)

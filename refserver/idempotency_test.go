@@ -2,6 +2,7 @@ package refserver_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver"
+	"github.com/agentsession/agentsession/refserver/agent"
 )
 
 // TestIdempotencyKeys checks every operation that takes an Idempotency-Key:
@@ -207,4 +210,58 @@ func TestSendTurnReplayWaitsForTheOriginal(t *testing.T) {
 	if n := c.getSession(id).TurnCount; n != 1 {
 		t.Errorf("turn_count %d", n)
 	}
+}
+
+// lingering is an agent that takes a while to stop once cancelled.
+type lingering struct{}
+
+func (lingering) Info() gen.AgentInfo {
+	return gen.AgentInfo{Name: "lingering", Kind: gen.AgentKindModel}
+}
+
+func (lingering) Run(ctx context.Context, _ agent.Input, emit agent.Emit) (agent.Outcome, error) {
+	<-ctx.Done()
+	time.Sleep(300 * time.Millisecond)
+	return agent.Outcome{}, ctx.Err()
+}
+
+func TestCancelKeyInProgress(t *testing.T) {
+	reg := agent.Default()
+	if err := reg.Register(lingering{}); err != nil {
+		t.Fatal(err)
+	}
+	_, c := start(t, func(cfg *refserver.Config) { cfg.Agents = reg })
+	id := c.newSession("lingering")
+	turn := c.doAsync("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": "p"})
+	c.waitTurn(id, 1, gen.TurnStatusRunning)
+	key := header{"Idempotency-Key", "cancel-once"}
+	// Two tries of one cancel at once: the agent takes 300 ms to stop, so
+	// the second arrives while the first is still in progress.
+	chs := []<-chan *response{c.doAsync("POST", "/v1/sessions/"+id+"/cancel", nil, key), c.doAsync("POST", "/v1/sessions/"+id+"/cancel", nil, key)}
+	var ok, busy *response
+	for _, ch := range chs {
+		switch r := result(t, ch); r.Status {
+		case http.StatusOK:
+			ok = r
+		case http.StatusConflict:
+			busy = r
+		}
+	}
+	if ok == nil || busy == nil {
+		t.Fatalf("want one 200 and one 409, got %v and %v", ok, busy)
+	}
+	busy.want(t, http.StatusConflict, "idempotency_in_progress")
+	if busy.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q", busy.Header.Get("Retry-After"))
+	}
+	var res gen.CancelTurnResult
+	ok.decode(t, &res)
+	if !res.Cancelled {
+		t.Errorf("the cancel that ran = %+v", res)
+	}
+	again := c.do("POST", "/v1/sessions/"+id+"/cancel", nil, key).want(t, 200)
+	if !bytes.Equal(again.Body, ok.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry after the first finished: %s", again.Body)
+	}
+	result(t, turn).want(t, 200)
 }
