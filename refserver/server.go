@@ -88,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 	for _, t := range cfg.Tokens {
 		s.tenants[TenantID(t)] = struct{}{}
 	}
+	s.cfg.Tokens = nil // only the digests are kept
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -108,7 +109,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Config returns the server's configuration with every default applied.
+// Config returns the server's configuration with every default applied
+// and the agents of ScriptsDir registered. Tokens is nil: the server keeps
+// only their digests.
 func (s *Server) Config() Config { return s.cfg }
 
 // Handler returns the server as an http.Handler.

@@ -1,11 +1,13 @@
 package refserver_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -292,5 +294,36 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("New: %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestConfigKeepsNoTokens(t *testing.T) {
+	srv, _ := start(t)
+	if toks := srv.Server.Config().Tokens; toks != nil {
+		t.Errorf("Config().Tokens = %q, want nil", toks)
+	}
+}
+
+func TestOddMethodsAndTargets(t *testing.T) {
+	srv, _ := start(t)
+	for _, raw := range []string{
+		"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nAuthorization: Bearer " + srv.Tokens[0] + "\r\n\r\n",
+		"BREW /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + srv.Tokens[0] + "\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", srv.HTTP.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil {
+			t.Fatalf("%q: %v", strings.SplitN(raw, "\r", 2)[0], err)
+		}
+		if resp.StatusCode >= 500 {
+			t.Errorf("%q: status %d", strings.SplitN(raw, "\r", 2)[0], resp.StatusCode)
+		}
 	}
 }
