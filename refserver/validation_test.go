@@ -68,6 +68,7 @@ func TestBadInputIsA4xxProblem(t *testing.T) {
 		{"no content type", "POST", "/v1/sessions", `{"agent":"echo"}`, []header{{"Content-Type", ""}}, 415, "unsupported_media_type", ""},
 		{"text body", "POST", s + "/turns", `{"prompt":"p"}`, []header{{"Content-Type", "text/plain"}}, 415, "unsupported_media_type", ""},
 		{"JSON upload", "POST", "/v1/files", `{"file":"x"}`, nil, 415, "unsupported_media_type", ""},
+		{"nested JSON", "PATCH", s + "/context", strings.Repeat(`{"a":`, 250) + `1` + strings.Repeat(`}`, 250), nil, 200, "", ""},
 		{"body over the limit", "POST", "/v1/sessions", `{"agent":"echo","meta":{"x":"` + long + `"}}`, nil, 413, "payload_too_large", ""},
 		{"unknown agent", "POST", "/v1/sessions", `{"agent":"gpt-9"}`, nil, 422, "unknown_agent", ""},
 		{"no such session", "GET", "/v1/sessions/sess_nope", nil, nil, 404, "not_found", ""},
@@ -80,6 +81,9 @@ func TestBadInputIsA4xxProblem(t *testing.T) {
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
 			}
+			if r.Status < 300 {
+				return
+			}
 			p := r.problem(t)
 			if p.Code != tt.code {
 				t.Fatalf("code %q, want %q: %s", p.Code, tt.code, r.Body)
@@ -91,7 +95,7 @@ func TestBadInputIsA4xxProblem(t *testing.T) {
 			}
 		})
 	}
-	// The session is untouched by all of that.
+	// The session is untouched by all of that (but the one valid context patch).
 	if got := c.getSession(id); got.TurnCount != 0 || got.ActionCount != 0 || got.Status != "active" {
 		t.Errorf("session changed by bad requests: %+v", got)
 	}
@@ -115,4 +119,10 @@ func TestUploadLimits(t *testing.T) {
 	c.do("POST", "/v1/files", "not multipart", header{"Content-Type", "multipart/form-data; boundary=xyz"}).want(t, http.StatusBadRequest, "invalid_request")
 	c.do("POST", "/v1/files", "--x--", header{"Content-Type", "multipart/form-data"}).want(t, http.StatusBadRequest, "invalid_request")
 	_ = srv
+}
+
+func TestJSONNestedTooDeep(t *testing.T) {
+	_, c := start(t)
+	deep := `{"agent":"echo","meta":` + strings.Repeat(`[`, 20000) + strings.Repeat(`]`, 20000) + `}`
+	c.do("POST", "/v1/sessions", deep).want(t, http.StatusBadRequest, "invalid_request")
 }
