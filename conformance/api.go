@@ -164,6 +164,20 @@ func (t *T) turnAsync(ctx context.Context, id string, body map[string]any) <-cha
 	return ch
 }
 
+// refusedTurn sends a turn the server should refuse at once (a 409 while
+// another turn runs) and gives it cancelWait to answer: a server that queues
+// it instead fails the check fast rather than after the request timeout.
+func (t *T) refusedTurn(ctx context.Context, id string, body map[string]any) (*Response, error) {
+	timer := time.NewTimer(cancelWait)
+	defer timer.Stop()
+	select {
+	case r := <-t.turnAsync(ctx, id, body):
+		return r.resp, r.err
+	case <-timer.C:
+		return nil, Failf("sendTurn %v: no answer within %s while another turn runs: the turn was queued instead of refused", body["busy_policy"], cancelWait)
+	}
+}
+
 type asyncResult struct {
 	resp *Response
 	err  error
@@ -171,9 +185,28 @@ type asyncResult struct {
 
 // await waits for a background turn and expects a 200 TurnResult.
 func await(ctx context.Context, ch <-chan asyncResult) (gen.TurnResult, error) {
+	return awaitWithin(ctx, ch, 0, "")
+}
+
+// cancelWait bounds how long a check waits for a turn that the server should
+// have ended (cancel, interrupt, close, end): much less than the scripts'
+// length, so a server that does not end it fails fast.
+const cancelWait = 5 * time.Second
+
+// awaitWithin is await with a limit: when the turn has not answered within d
+// (if d > 0), the check fails with "what did not happen".
+func awaitWithin(ctx context.Context, ch <-chan asyncResult, d time.Duration, what string) (gen.TurnResult, error) {
+	var limit <-chan time.Time
+	if d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		limit = timer.C
+	}
 	select {
 	case <-ctx.Done():
 		return gen.TurnResult{}, Failf("a turn did not answer: %v", ctx.Err())
+	case <-limit:
+		return gen.TurnResult{}, Failf("%s: the turn still runs %s later", what, d)
 	case r := <-ch:
 		if r.err != nil {
 			return gen.TurnResult{}, r.err

@@ -57,7 +57,7 @@ func busyChecks() []*check {
 					{"prompt": script("", step{0, "text", "x"})},
 					{"prompt": script("", step{0, "text", "x"}), "busy_policy": "reject"},
 				} {
-					resp, err := t.sendTurn(ctx, s.SessionId, body, nil)
+					resp, err := t.refusedTurn(ctx, s.SessionId, body)
 					if err != nil {
 						return err
 					}
@@ -68,7 +68,7 @@ func busyChecks() []*check {
 				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
 					return err
 				}
-				if _, err := await(ctx, first); err != nil {
+				if _, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered"); err != nil {
 					return err
 				}
 				got, err := t.session(ctx, s.SessionId)
@@ -121,23 +121,20 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "interrupter"}), "busy_policy": "interrupt"}, nil)
-				if err != nil {
-					return err
-				}
-				r2, err := expectJSON[gen.TurnResult](resp, http.StatusOK)
-				if err != nil {
-					return err
-				}
-				r1, err := await(ctx, first)
+				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "interrupter"}), "busy_policy": "interrupt"})
+				r1, err := awaitWithin(ctx, first, cancelWait, "a turn with busy_policy interrupt arrived")
 				if err != nil {
 					return err
 				}
 				if err := expectCancelled("the interrupted turn", r1, gen.CancelledByInterrupt); err != nil {
 					return err
 				}
+				r2, err := await(ctx, second)
+				if err != nil {
+					return err
+				}
 				if r2.StopReason != gen.StopReasonEndTurn || textOf(r2.Events) != "interrupter" {
-					return resp.Failf("the interrupting turn: stop_reason %q, text %q; want end_turn, %q", r2.StopReason, textOf(r2.Events), "interrupter")
+					return Failf("the interrupting turn: stop_reason %q, text %q; want end_turn, %q", r2.StopReason, textOf(r2.Events), "interrupter")
 				}
 				return nil
 			}, NeedScripted, NeedInterrupt),
@@ -155,7 +152,7 @@ func busyChecks() []*check {
 				if !c.Cancelled || deref(c.TurnIndex) != 1 {
 					return resp.Failf("cancelled %v, turn_index %d; want true, 1", c.Cancelled, deref(c.TurnIndex))
 				}
-				r, err := await(ctx, first)
+				r, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered")
 				if err != nil {
 					return err
 				}
@@ -207,7 +204,7 @@ func busyChecks() []*check {
 				if res.Session.Status != gen.SessionStatusCompleted {
 					return resp.Failf("session.status %q, want completed", res.Session.Status)
 				}
-				r, err := await(ctx, first)
+				r, err := awaitWithin(ctx, first, cancelWait, "closeSession answered")
 				if err != nil {
 					return err
 				}
@@ -230,7 +227,7 @@ func busyChecks() []*check {
 				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
 					return err
 				}
-				if _, err := await(ctx, first); err != nil {
+				if _, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered"); err != nil {
 					return err
 				}
 				got, err = t.session(ctx, s.SessionId)
@@ -275,11 +272,13 @@ func busyChecks() []*check {
 						return err
 					}
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"}, nil)
+				var failure error
+				resp, err := t.refusedTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"})
 				if err != nil {
-					return err
+					failure = err
+				} else {
+					failure = resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
 				}
-				failure := resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
 				// Closing cancels the running and the queued turns.
 				if _, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}); err != nil {
 					return err
@@ -319,7 +318,7 @@ func busyChecks() []*check {
 				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
 					return err
 				}
-				r1, err := await(ctx, first)
+				r1, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered")
 				if err != nil {
 					return err
 				}

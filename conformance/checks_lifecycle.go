@@ -644,7 +644,7 @@ func lifecycleDetailChecks() []*check {
 				if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				r, err := await(ctx, first)
+				r, err := awaitWithin(ctx, first, cancelWait, "endSession answered")
 				if err != nil {
 					return err
 				}
