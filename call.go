@@ -165,7 +165,9 @@ func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts 
 	ctx = withAttemptHook(context.WithValue(ctx, callKey{}, st), st.attempt)
 	req = req.WithContext(ctx)
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// Straight to the retry layer: the headers are set, and the API has no
+	// redirects to follow (a 3xx is returned as an *APIError).
+	resp, err := c.rt.RoundTrip(req)
 	meta := &Response{IdempotencyKey: key}
 	if err != nil {
 		meta.Attempts = max(int(st.attempts.Load()), 1)

@@ -29,7 +29,8 @@ type Client struct {
 	userAgent      string
 	logger         *slog.Logger
 	attemptTimeout time.Duration
-	hc             *http.Client
+	rt             http.RoundTripper // retries → per-attempt timeout → base
+	hc             *http.Client      // headerTransport over rt, for Gen and HTTPClient
 	gen            *gen.ClientWithResponses
 	recorder       *record.Recorder
 }
@@ -83,6 +84,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agentsession: %w", err)
 	}
+	c.rt = rt
 	c.hc = &http.Client{Transport: &headerTransport{c: c, next: rt}}
 	if c.gen, err = gen.NewClientWithResponses(c.base, gen.WithHTTPClient(c.hc)); err != nil {
 		return nil, fmt.Errorf("agentsession: %w", err)

@@ -11,7 +11,8 @@ import (
 
 // The client's HTTP stack, outermost first:
 //
-//	headerTransport   auth, User-Agent, Accept, Idempotency-Key (once per call)
+//	headerTransport   auth, User-Agent, Accept, Idempotency-Key (once per call);
+//	                  only for Gen and HTTPClient: Client.Do sets the headers itself
 //	retry transport   retries per the policy (package retry)
 //	attemptTransport  the per-attempt timeout
 //	base              the caller's Doer or a pooled http.Transport

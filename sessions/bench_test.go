@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/agentsession/agentsession"
@@ -127,4 +129,60 @@ func createSession(b *testing.B, hc *http.Client, srv *refservertest.Server) str
 		b.Fatal(err)
 	}
 	return s.SessionID
+}
+
+// canned answers every request with one echo TurnResult, in memory.
+type canned struct{}
+
+const echoJSON = `{"session_id":"s1","turn_index":4,"stop_reason":"end_turn","duration_ms":0,"event_count":1,"first_seq":10,"last_seq":10,"started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","usage":{"input_tokens":1,"output_tokens":1},"events":[{"seq":10,"turn_index":4,"type":"text","content":"hello","created_at":"2026-01-01T00:00:00Z"}]}`
+
+func (canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(echoJSON)), Request: r}, nil
+}
+
+// BenchmarkTurnClientCPU measures the client side alone: the same turn
+// through the SDK and through the hand-written client, over a transport that
+// answers from memory (no server, no network, no scheduling noise).
+//
+//	go test -run '^$' -bench TurnClientCPU -benchmem ./sessions
+func BenchmarkTurnClientCPU(b *testing.B) {
+	hc := &http.Client{Transport: canned{}}
+	b.Run("sdk", func(b *testing.B) {
+		c, _ := agentsession.NewClient(agentsession.WithBaseURL("http://x"), agentsession.WithToken("t"), agentsession.WithoutEnvironment(), agentsession.WithHTTPClient(hc))
+		s := sessions.New(c).Session("s1")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Turn(context.Background(), "hello"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			body, _ := json.Marshal(map[string]string{"prompt": "hello"})
+			req, _ := http.NewRequest("POST", "http://x/v1/sessions/s1/turns", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer t")
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "k")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var res struct {
+				TurnIndex  int    `json:"turn_index"`
+				StopReason string `json:"stop_reason"`
+				Events     []struct {
+					Type    string `json:"type"`
+					Content string `json:"content"`
+				} `json:"events"`
+			}
+			json.NewDecoder(resp.Body).Decode(&res)
+			resp.Body.Close()
+		}
+	})
 }
