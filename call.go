@@ -109,8 +109,9 @@ func (st *callState) attempt(a Attempt) {
 // Do sends req (typically built with a gen.New*Request builder from
 // BaseURL) through the SDK's request path and decodes a 2xx JSON answer into
 // out (nil: discard it). A non-2xx answer is an *APIError; no answer is a
-// *TransportError. Every service package calls Do; use it for anything they
-// do not wrap.
+// *TransportError. Redirects are not followed (the API has none): a 3xx is
+// an *APIError. Every service package calls Do; use it for anything they do
+// not wrap.
 func (c *Client) Do(ctx context.Context, req *http.Request, out any, opts ...CallOption) (*Response, error) {
 	resp, meta, err := c.send(ctx, req, false, opts)
 	if err != nil {
