@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
 )
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
@@ -101,18 +103,25 @@ func TestStatusToTypedError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mux := sdktest.Setup(t)
-			mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
-				if tt.answer.retryAfter != "" {
-					w.Header().Set("Retry-After", tt.answer.retryAfter)
-				}
+			// httpmock on the inner HTTP client: every attempt the retry
+			// layer makes gets this answer.
+			c := mockClient(t, sdktest.FastRetry())
+			httpmock.RegisterResponder("GET", mockBase+"/v1/capabilities", func(r *http.Request) (*http.Response, error) {
+				var resp *http.Response
 				if tt.answer.code != "" {
-					sdktest.Problem(w, tt.answer.status, tt.answer.code, "detail of "+tt.answer.code)
-					return
+					resp = httpmock.NewStringResponse(tt.answer.status, `{"type":"https://agentsession.dev/problems/`+tt.answer.code+
+						`","title":"`+http.StatusText(tt.answer.status)+`","status":`+strconv.Itoa(tt.answer.status)+
+						`,"detail":"detail of `+tt.answer.code+`","code":"`+tt.answer.code+`","request_id":"req_test"}`)
+					resp.Header.Set("Content-Type", "application/problem+json")
+				} else {
+					resp = httpmock.NewStringResponse(tt.answer.status, tt.answer.body)
+					resp.Header.Set("Content-Type", tt.answer.contentType)
 				}
-				w.Header().Set("Content-Type", tt.answer.contentType)
-				w.WriteHeader(tt.answer.status)
-				_, _ = w.Write([]byte(tt.answer.body))
+				resp.Header.Set("X-Request-Id", "req_test")
+				if tt.answer.retryAfter != "" {
+					resp.Header.Set("Retry-After", tt.answer.retryAfter)
+				}
+				return resp, nil
 			})
 			_, err := c.Capabilities(context.Background())
 			var ae *agentsession.APIError
@@ -131,7 +140,10 @@ func TestStatusToTypedError(t *testing.T) {
 			if ae.Attempts != tt.wantAttempts {
 				t.Errorf("Attempts = %d, want %d", ae.Attempts, tt.wantAttempts)
 			}
-			if ae.Method != "GET" || !strings.HasSuffix(ae.URL, sdktest.BasePath+"/v1/capabilities") {
+			if n := httpmock.GetTotalCallCount(); n != tt.wantAttempts {
+				t.Errorf("%d attempts reached the server, want %d", n, tt.wantAttempts)
+			}
+			if ae.Method != "GET" || ae.URL != mockBase+"/v1/capabilities" {
 				t.Errorf("Method, URL = %q, %q", ae.Method, ae.URL)
 			}
 			if tt.wantText != "" && !strings.Contains(err.Error(), tt.wantText) {
