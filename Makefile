@@ -61,6 +61,13 @@ test: ## vet, check formatting, and run every Go test with the race detector
 demo: ## run every example against a fresh reference server (SQLite in a temp dir) and show what happened
 	GO='$(GO)' $(GO) run ./internal/demo
 
+# The conformance suite against the reference server (conformance/README.md).
+CONFORMANCE_OUT ?= out/conformance
+
+.PHONY: conformance
+conformance: ## run the conformance suite (full profile, two tenants) against a fresh reference server on an ephemeral port; reports in out/conformance
+	GO='$(GO)' OUT='$(CONFORMANCE_OUT)' conformance/run-against-refserver.sh
+
 # The reference server needs a token; `make run AGENTSESSION_TOKENS=a,b` overrides it.
 AGENTSESSION_TOKENS ?= dev-token
 

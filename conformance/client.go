@@ -315,7 +315,10 @@ func (r *Response) Expect(want ...int) error {
 	}
 	detail := ""
 	if p, ok := r.problem(); ok {
-		detail = fmt.Sprintf(" (code %q: %s)", p.Code, deref(p.Detail))
+		detail = fmt.Sprintf(" (code %q)", p.Code)
+		if d := deref(p.Detail); d != "" {
+			detail = fmt.Sprintf(" (code %q: %s)", p.Code, d)
+		}
 	}
 	if len(want) == 1 {
 		return r.Failf("status %d, want %d%s", r.Status, want[0], detail)

@@ -201,7 +201,7 @@ const reportHTML = `<!doctype html>
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2330}
 h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #dde}
 table{border-collapse:collapse;width:100%;margin:.5rem 0} th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #eef;vertical-align:top}
-th{background:#f5f6fa} td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f5f6fa} td.id{white-space:nowrap} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{display:inline-block;padding:.2rem .7rem;border-radius:.3rem;font-weight:700;color:#fff}
 .v-pass{background:#1a7f37} .v-fail{background:#cf222e}
 .o{font-weight:600;text-transform:uppercase;font-size:.8rem;padding:.05rem .4rem;border-radius:.2rem}
@@ -257,7 +257,7 @@ The run passes when every MUST check passes; a failed SHOULD or MAY is a warning
 
 <h2>Every check</h2>
 <table><tr><th>ID</th><th>level</th><th>outcome</th><th>operations</th><th>rule</th><th>time</th></tr>
-{{range .Checks}}<tr><td>{{if or (eq .Outcome "fail") (eq .Outcome "warn") (eq .Outcome "error")}}<a href="#{{.ID}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}</td><td>{{.Level}}</td><td><span class="o o-{{lower .Outcome}}">{{.Outcome}}</span></td>
+{{range .Checks}}<tr><td class="id">{{if or (eq .Outcome "fail") (eq .Outcome "warn") (eq .Outcome "error")}}<a href="#{{.ID}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}</td><td>{{.Level}}</td><td><span class="o o-{{lower .Outcome}}">{{.Outcome}}</span></td>
 <td><code>{{join .Operations ", "}}</code></td><td>{{.Rule}}{{if eq .Outcome "skip"}}<br><span class="meta">{{.Message}}</span>{{end}}</td><td class="n">{{seconds .DurationMS}}</td></tr>
 {{end}}</table>
 

@@ -200,6 +200,9 @@ func flattenValidation(op string, status int, err error) []string {
 		return []string{prefix + err.Error()}
 	}
 	if rerr.Err == nil {
+		if rerr.Reason == "status is not supported" {
+			return []string{fmt.Sprintf("%s: the contract documents no %d answer for this operation", strings.TrimSuffix(prefix, ": "), status)}
+		}
 		return []string{prefix + strings.ReplaceAll(rerr.Reason, "#/components/schemas/", "")}
 	}
 	// "#/components/schemas/Session" reads better as "Session".
