@@ -237,8 +237,9 @@ func (c *Client) log(ctx context.Context, req *http.Request, status int, meta *R
 	if c.logger == nil {
 		return
 	}
+	// A 4xx is an answer the caller handles; a 5xx or no answer is trouble.
 	level := slog.LevelDebug
-	if err != nil {
+	if err != nil && (status == 0 || status >= 500) {
 		level = slog.LevelWarn
 	}
 	if !c.logger.Enabled(ctx, level) {

@@ -19,10 +19,7 @@ import (
 // request made by a minimal hand-written net/http + encoding/json client,
 // against the same in-process reference server (memory store). Both send
 // the same headers, Idempotency-Key included, so that the server does the
-// same work; "handwritten-nokey" shows what the key costs the server. Both
-// use busy policy enqueue: the server may answer a turn a moment before it
-// counts the session idle, and a back-to-back turn must not fail with
-// turn_in_progress because of that.
+// same work; "handwritten-nokey" shows what the key costs the server.
 //
 //	go test -run '^$' -bench EchoTurn -benchmem -count 5 ./sessions
 func BenchmarkEchoTurn(b *testing.B) {
@@ -44,7 +41,7 @@ func BenchmarkEchoTurn(b *testing.B) {
 				s = newSession(b, svc, "echo")
 				b.StartTimer()
 			}
-			res, err := s.Turn(ctx, "hello", sessions.WithBusyPolicy(sessions.BusyEnqueue))
+			res, err := s.Turn(ctx, "hello")
 			if err != nil || res.Text() != "hello" {
 				b.Fatalf("turn: %v", err)
 			}
@@ -67,7 +64,7 @@ func BenchmarkEchoTurn(b *testing.B) {
 					url = srv.URL + "/v1/sessions/" + id + "/turns"
 					b.StartTimer()
 				}
-				body, _ := json.Marshal(map[string]string{"prompt": "hello", "busy_policy": "enqueue"})
+				body, _ := json.Marshal(map[string]string{"prompt": "hello"})
 				req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+srv.Tokens[0])
 				req.Header.Set("Content-Type", "application/json")

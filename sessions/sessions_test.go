@@ -442,3 +442,54 @@ func TestStreamAPIError(t *testing.T) {
 		t.Errorf("err = %v, want ErrSessionPaused", err)
 	}
 }
+
+func TestStreamContextCancelled(t *testing.T) {
+	c, mux := sdktest.Setup(t)
+	srv := &sseServer{onPost: func(n int, w http.ResponseWriter, r *http.Request) {
+		sseStart(w)
+		frame(w, accepted+evFrame(1, "text", "a"))
+		<-r.Context().Done() // the agent works on; the client gives up
+	}}
+	srv.register(mux)
+	s := sessions.New(c).Session("s1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := s.TurnStream(ctx, "go")
+	var got int
+	var last error
+	for _, err := range st.Events() {
+		if err != nil {
+			last = err
+			break
+		}
+		got++
+		cancel()
+	}
+	if got != 1 || !errors.Is(last, context.Canceled) {
+		t.Errorf("%d events, err %v; want 1 event then context.Canceled", got, last)
+	}
+	if _, err := st.Result(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Result = %v, want context.Canceled", err)
+	}
+	// A turn waiting for the session's lock gives up with its context.
+	release := make(chan struct{})
+	mux.HandleFunc("POST /v1/sessions/s2/turns", func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, turnResultJSON)
+	})
+	svc := sessions.New(c)
+	s2 := svc.Session("s2")
+	done := make(chan error, 1)
+	go func() { _, err := s2.Turn(context.Background(), "slow"); done <- err }()
+	time.Sleep(20 * time.Millisecond) // let the first turn take the lock
+	short, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel2()
+	if _, err := svc.Session("s2").Turn(short, "queued"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("turn waiting for the lock = %v, want context.DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("first turn: %v", err)
+	}
+}
