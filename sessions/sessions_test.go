@@ -430,6 +430,14 @@ func TestStreamFallsBackToJSON(t *testing.T) {
 	if err != nil || text != "hmmHellox" || len(seqs) != 5 {
 		t.Errorf("seqs %v text %q err %v", seqs, text, err)
 	}
+	// Leaving the loop early is not a dropped connection: no resume.
+	st := sessions.New(c).Session("s1").TurnStream(context.Background(), "go")
+	for range st.Events() {
+		break
+	}
+	if _, err := st.Result(); !errors.Is(err, sessions.ErrStreamIncomplete) || st.Resumes() != 0 {
+		t.Errorf("after an early break: %v, %d resumes", err, st.Resumes())
+	}
 }
 
 func TestStreamAPIError(t *testing.T) {

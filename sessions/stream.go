@@ -266,7 +266,10 @@ func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed
 				progressed = true
 			}
 		}
-		return st.complete(res.TurnSummary, yield), progressed, nil
+		if !st.complete(res.TurnSummary, yield) {
+			return false, progressed, errStopped
+		}
+		return true, progressed, nil
 	}
 
 	var idleFired atomic.Bool
