@@ -156,9 +156,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // turnAsync sends a turn in the background; the channel yields its answer.
 func (t *T) turnAsync(ctx context.Context, id string, body map[string]any) <-chan asyncResult {
+	return t.turnAsyncWith(ctx, id, body, nil)
+}
+
+// turnAsyncWith is turnAsync with extra request headers.
+func (t *T) turnAsyncWith(ctx context.Context, id string, body map[string]any, header map[string]string) <-chan asyncResult {
 	ch := make(chan asyncResult, 1)
 	go func() {
-		resp, err := t.sendTurn(ctx, id, body, nil)
+		resp, err := t.sendTurn(ctx, id, body, header)
 		ch <- asyncResult{resp, err}
 	}()
 	return ch

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -248,5 +249,63 @@ func idempotencyChecks() []*check {
 				}
 				return nil
 			}, NeedIdempotency, NeedLifecycle),
+		def("IDEM-011", May, "createSession",
+			"a body that differs only in member order and white space counts as the same request for its Idempotency-Key",
+			func(ctx context.Context, t *T) error {
+				key := t.key("canonical")
+				plan := t.plan()
+				first := fmt.Sprintf(`{"agent":%q,"plan_slug":%q,"meta":{"a":1,"b":[1,2]}}`, t.env.echo, plan)
+				second := fmt.Sprintf("{ \"meta\": { \"b\": [1, 2], \"a\": 1 },\n  \"plan_slug\": %q, \"agent\": %q }", plan, t.env.echo)
+				var ids []string
+				for _, body := range []string{first, second} {
+					resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", Header: map[string]string{"Idempotency-Key": key}})
+					if err != nil {
+						return err
+					}
+					s, err := expectJSON[gen.Session](resp, http.StatusCreated)
+					if err != nil {
+						return err
+					}
+					ids = append(ids, s.SessionId)
+				}
+				if ids[0] != ids[1] {
+					return Failf("the reordered body created session %s besides %s", ids[1], ids[0])
+				}
+				return nil
+			}, NeedIdempotency),
+		def("IDEM-012", Must, "sendTurn",
+			"sendTurn repeated with the same Idempotency-Key while the first turn still runs waits for it and answers with its result; no second turn starts",
+			func(ctx context.Context, t *T) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				body := map[string]any{"prompt": script("", step{0, "text", "first "}, step{300, "text", "and only"})}
+				header := map[string]string{"Idempotency-Key": t.key("running")}
+				first := t.turnAsyncWith(ctx, s.SessionId, body, header)
+				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+					return err
+				}
+				again := t.turnAsyncWith(ctx, s.SessionId, body, header)
+				r1, err := await(ctx, first)
+				if err != nil {
+					return err
+				}
+				r2, err := await(ctx, again)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(r2, r1); d != "" {
+					return Failf("the retried sendTurn answered another result: %s", d)
+				}
+				got, err := t.session(ctx, s.SessionId)
+				if err != nil {
+					return err
+				}
+				if got.TurnCount != 1 {
+					return Failf("getSession: turn_count %d, want 1", got.TurnCount)
+				}
+				return nil
+			}, NeedIdempotency, NeedScripted),
 	}
 }

@@ -172,7 +172,7 @@ var defects = []defect{
 		inject: func(h http.Handler, tok []string) http.Handler {
 			return editRequest(h, func(r *http.Request) { r.Header.Del("Idempotency-Key") })
 		},
-		caughtBy: []string{"IDEM-001", "IDEM-003", "IDEM-004"},
+		caughtBy: []string{"IDEM-001", "IDEM-003", "IDEM-004", "IDEM-012"},
 	},
 	{
 		name: "SSE ids are not increasing",
