@@ -233,7 +233,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionId), JSON: map[string]any{"agent": t.env.echo}}, t.key("continue"))
+				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionId), JSON: map[string]any{"agent": t.env.echo, "meta": t.meta()}}, t.key("continue"))
 				if err != nil {
 					return err
 				}

@@ -383,7 +383,7 @@ func lifecycleDetailChecks() []*check {
 				if err := t.toStatus(ctx, orig.SessionId, gen.SessionStatusCompleted); err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionId), map[string]any{"agent": t.env.echo, "plan_slug": t.plan("next")})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionId), map[string]any{"agent": t.env.echo, "plan_slug": t.plan("next"), "meta": t.meta()})
 				if err != nil {
 					return err
 				}
@@ -608,7 +608,8 @@ func lifecycleDetailChecks() []*check {
 						return err
 					}
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/replay", orig.SessionId)})
+				// No agent: the replay defaults to the original's.
+				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionId), map[string]any{"meta": t.meta()})
 				if err != nil {
 					return err
 				}
@@ -683,7 +684,7 @@ func lifecycleDetailChecks() []*check {
 				if _, err := t.logEntry(ctx, orig.SessionId, "checkpoint", "c1"); err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionId), map[string]any{"agent": t.env.echo})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionId), map[string]any{"agent": t.env.echo, "meta": t.meta()})
 				if err != nil {
 					return err
 				}

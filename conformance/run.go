@@ -177,9 +177,10 @@ func (r *Result) Check(id string) (CheckResult, bool) {
 }
 
 // Run runs the selected checks against the server cfg names and returns the
-// verdict. The error is non-nil only when the run could not happen at all;
-// it wraps ErrConfig for a configuration problem (bad settings, unreachable
-// server, rejected token). When cfg.ReportDir is set the reports are written
+// verdict. The error is non-nil only when the run could not happen or was
+// cut short: it wraps ErrConfig for a configuration problem (bad settings,
+// unreachable server, rejected token) and ctx's error when ctx ended first
+// (the sessions created so far are still closed). When cfg.ReportDir is set the reports are written
 // there too.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg, err := cfg.withDefaults()
@@ -240,6 +241,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	sem := make(chan struct{}, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for _, i := range normal {
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -249,6 +253,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// Interrupted: no verdict (the checks cut short would read as failures).
+		return nil, fmt.Errorf("run interrupted: %w", err)
+	}
 	// The post-run checks look at every exchange of the run, so they go last.
 	for _, i := range post {
 		runOne(i)
@@ -285,9 +293,9 @@ func runCheck(ctx context.Context, c *client, e *env, chk *check) (cr CheckResul
 		kept = len(t.created)
 		t.mu.Unlock()
 	} else {
-		// Cleanup gets its own time so that a check that ran out of time
-		// still closes what it opened.
-		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.RequestTimeout)
+		// Cleanup gets its own time, even when the run is interrupted, so
+		// that a check that ran out of time still closes what it opened.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*c.cfg.RequestTimeout)
 		closed, problems = t.cleanup(cctx)
 		cancel()
 	}

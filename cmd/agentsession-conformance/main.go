@@ -7,7 +7,7 @@
 // Settings come from flags, AGENTSESSION_CONFORMANCE_* environment variables
 // and an optional YAML file (-config), in that order of precedence, then
 // defaults. Exit status: 0 when every MUST check passed, 1 when one did not,
-// 2 on a configuration error. See conformance/README.md.
+// 2 on a configuration error, 130 when interrupted. See conformance/README.md.
 package main
 
 import (
@@ -139,6 +139,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.Progress = stdout
 
 	res, err := conformance.Run(ctx, cfg)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, err)
+		return 130 // interrupted, as a shell reports SIGINT
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,4 +191,25 @@ func (s stripRequestID) WriteHeader(code int) {
 func (s stripRequestID) Write(b []byte) (int, error) {
 	s.Header().Del("X-Request-Id")
 	return s.ResponseWriter.Write(b)
+}
+
+func TestInterruptedRunExits130(t *testing.T) {
+	srv := refservertest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Interrupt the run as soon as the first check creates a session.
+	var once sync.Once
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/sessions" {
+			once.Do(cancel)
+		}
+		srv.Server.ServeHTTP(w, r)
+	}))
+	t.Cleanup(server.Close)
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0]}
+	code := run(ctx, []string{"-base-url", server.URL, "-out", ""}, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 130 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q; want 130 and the interruption", code, stderr.String())
+	}
 }
