@@ -352,7 +352,7 @@ func (t *T) toStatus(ctx context.Context, id string, status gen.SessionStatus) e
 	return nil
 }
 
-// diff describes how got differs from want as JSON, or "" when they match.
+// jsonDiff describes how got differs from want as JSON, or "" when they match.
 func jsonDiff(got, want any) string {
 	g, _ := json.Marshal(got)
 	w, _ := json.Marshal(want)

@@ -479,9 +479,6 @@ func (s *Stream) note(text string) {
 	s.c.mu.Unlock()
 }
 
-// Comments reports how many comment lines (keep-alives) the stream had so far.
-func (s *Stream) Comments() int { return s.reader.Comments() }
-
 // Close drops the connection (a client that goes away mid-stream).
 func (s *Stream) Close() {
 	s.mu.Lock()
