@@ -139,7 +139,7 @@ func busyChecks() []*check {
 				return nil
 			}, NeedScripted, NeedInterrupt),
 		def("BUSY-004", Must, "cancelTurn",
-			"cancelTurn ends the running turn: 200 with cancelled true and its turn_index; the turn ends cancelled by cancel_request",
+			"cancelTurn ends the running turn: 200 with cancelled true and its turn_index; the turn ends (and getTurn shows it) cancelled by cancel_request",
 			func(ctx context.Context, t *T) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
@@ -156,7 +156,17 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return expectCancelled("the cancelled turn", r, gen.CancelledByCancelRequest)
+				if err := expectCancelled("the cancelled turn", r, gen.CancelledByCancelRequest); err != nil {
+					return err
+				}
+				tr, err := t.getTurn(ctx, s.SessionId, 1)
+				if err != nil {
+					return err
+				}
+				if tr.Status != gen.TurnStatusCompleted || deref(tr.StopReason) != gen.StopReasonCancelled || deref(tr.CancelledBy) != gen.CancelledByCancelRequest {
+					return Failf("getTurn after the cancel: status %q, stop_reason %q, cancelled_by %q; want completed, cancelled, cancel_request", tr.Status, deref(tr.StopReason), deref(tr.CancelledBy))
+				}
+				return nil
 			}, NeedScripted),
 		def("BUSY-005", Must, "cancelTurn",
 			"cancelTurn is idempotent: with no turn running it answers 200 with cancelled false, every time",

@@ -249,6 +249,32 @@ func idempotencyChecks() []*check {
 				}
 				return nil
 			}, NeedIdempotency, NeedLifecycle),
+		def("IDEM-013", Must, "addLogEntry",
+			"the same Idempotency-Key and body on another session's addLogEntry is a different request: 422 idempotency_key_reused, never the first session's entry",
+			func(ctx context.Context, t *T) error {
+				a, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				b, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				key := t.key("path")
+				body := map[string]any{"type": "info", "message": "same body"}
+				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", a.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				if err != nil {
+					return err
+				}
+				if err := resp.Expect(http.StatusCreated); err != nil {
+					return err
+				}
+				resp, err = t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", b.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				if err != nil {
+					return err
+				}
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, "idempotency_key_reused")
+			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-011", May, "createSession",
 			"a body that differs only in member order and white space counts as the same request for its Idempotency-Key",
 			func(ctx context.Context, t *T) error {

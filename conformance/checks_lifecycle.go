@@ -674,6 +674,35 @@ func lifecycleDetailChecks() []*check {
 				}
 				return nil
 			}, NeedLifecycle, NeedScripted),
+		def("LIFE-045", Must, "addLogEntry addArtifact updateContext",
+			"a paused session still takes work-log entries, artifacts and context updates",
+			func(ctx context.Context, t *T) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusPaused); err != nil {
+					return err
+				}
+				if _, err := t.logEntry(ctx, s.SessionId, "info", "while paused"); err != nil {
+					return err
+				}
+				if _, err := t.artifact(ctx, s.SessionId, "paused.txt", "created"); err != nil {
+					return err
+				}
+				resp, err := t.Do(ctx, Request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"paused": true}})
+				if err != nil {
+					return err
+				}
+				got, err := expectJSON[gen.Session](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if got.Status != gen.SessionStatusPaused || got.ActionCount != 1 || got.ArtifactCount != 1 || got.ContextSummary["paused"] != true {
+					return resp.Failf("status %q, action_count %d, artifact_count %d, context %v; want paused, 1, 1, paused=true", got.Status, got.ActionCount, got.ArtifactCount, got.ContextSummary)
+				}
+				return nil
+			}, NeedLifecycle),
 		def("LIFE-044", Should, "replaySession",
 			"the replay member of a replayed session holds progress, last_checkpoint, decisions and errors",
 			func(ctx context.Context, t *T) error {

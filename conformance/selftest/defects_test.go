@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/agentsession/agentsession/conformance"
@@ -173,6 +174,38 @@ var defects = []defect{
 			return editRequest(h, func(r *http.Request) { r.Header.Del("Idempotency-Key") })
 		},
 		caughtBy: []string{"IDEM-001", "IDEM-003", "IDEM-004", "IDEM-012"},
+	},
+	{
+		name: "idempotency records ignore the path",
+		inject: func(h http.Handler, tok []string) http.Handler {
+			var mu sync.Mutex
+			seen := map[string]*answer{} // by key and body only
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				key := r.Header.Get("Idempotency-Key")
+				if key == "" || !is(http.MethodPost, sessionPath+`/log`)(r) {
+					h.ServeHTTP(w, r)
+					return
+				}
+				id := r.Header.Get("Authorization") + "|" + key + "|" + string(readBody(r))
+				mu.Lock()
+				a := seen[id]
+				mu.Unlock()
+				if a == nil {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, r)
+					a = &answer{status: rec.Code, header: rec.Header().Clone(), body: rec.Body.Bytes()}
+					mu.Lock()
+					seen[id] = a
+					mu.Unlock()
+				}
+				for k, v := range a.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(a.status)
+				_, _ = w.Write(a.body)
+			})
+		},
+		caughtBy: []string{"IDEM-013"},
 	},
 	{
 		name: "SSE ids are not increasing",
