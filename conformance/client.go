@@ -421,6 +421,7 @@ type Stream struct {
 	c      *client
 	seen   strings.Builder
 	closed bool
+	start  time.Time
 	mu     sync.Mutex
 }
 
@@ -483,8 +484,11 @@ func (s *Stream) note(text string) {
 func (s *Stream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
+	if !s.closed && s.body != nil {
 		s.closed = true
 		_ = s.body.Close()
+		s.c.mu.Lock()
+		s.Ex.DurationMS = time.Since(s.start).Milliseconds()
+		s.c.mu.Unlock()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/sse"
@@ -77,7 +78,7 @@ func (t *T) Stream(ctx context.Context, r Request) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{Response: resp, c: t.c}
+	s := &Stream{Response: resp, c: t.c, start: time.Now()}
 	if hr != nil {
 		s.body = hr.Body
 		s.reader = sse.NewReader(hr.Body)
