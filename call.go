@@ -99,8 +99,9 @@ func callFrom(ctx context.Context) *callState {
 	return st
 }
 
-func (st *callState) attempt(a Attempt) {
-	st.attempts.Add(1)
+// report hands an attempt to the call's OnAttempt hooks. (attemptTransport
+// counts the attempts: it sees every one.)
+func (st *callState) report(a Attempt) {
 	for _, fn := range st.opts.onAttempt {
 		fn(a)
 	}
@@ -163,7 +164,10 @@ func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts 
 		key = ""
 	}
 
-	ctx = withAttemptHook(context.WithValue(ctx, callKey{}, st), st.attempt)
+	ctx = context.WithValue(ctx, callKey{}, st)
+	if len(st.opts.onAttempt) > 0 {
+		ctx = withAttemptHook(ctx, st.report)
+	}
 	req = req.WithContext(ctx)
 	start := time.Now()
 	// Straight to the retry layer: the headers are set, and the API has no

@@ -24,15 +24,17 @@ const Version = "0.1.0"
 // Client.Open, the SDK's single request path (auth, User-Agent, idempotency
 // keys, retries, request ids, typed errors, decoding).
 type Client struct {
-	base           string // absolute, ends with "/"
-	token          string
-	userAgent      string
-	logger         *slog.Logger
-	attemptTimeout time.Duration
-	rt             http.RoundTripper // retries → per-attempt timeout → base
-	hc             *http.Client      // headerTransport over rt, for Gen and HTTPClient
-	gen            *gen.ClientWithResponses
-	recorder       *record.Recorder
+	base      string // absolute, ends with "/"
+	token     string
+	userAgent string
+	// header values shared by every request (see setHeaders)
+	hdrUserAgent, hdrAuthorization []string
+	logger                         *slog.Logger
+	attemptTimeout                 time.Duration
+	rt                             http.RoundTripper // retries → per-attempt timeout → base
+	hc                             *http.Client      // headerTransport over rt, for Gen and HTTPClient
+	gen                            *gen.ClientWithResponses
+	recorder                       *record.Recorder
 }
 
 // NewClient returns a client configured by opts. The base URL and the token
@@ -68,6 +70,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.uaSuffix != "" {
 		c.userAgent += " " + cfg.uaSuffix
 	}
+	c.hdrUserAgent = []string{c.userAgent}
+	c.hdrAuthorization = []string{"Bearer " + c.token}
 	if cfg.recordDir != "" {
 		if c.recorder, err = record.New(cfg.recordDir); err != nil {
 			return nil, fmt.Errorf("agentsession: WithTurnRecord: %w", err)

@@ -54,13 +54,15 @@ func (c *Client) setHeaders(req *http.Request, key string) string {
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
+	// The value slices are built once per client and shared by every request
+	// (header values are read, never written in place).
 	h := req.Header
-	h.Set("User-Agent", c.userAgent)
+	h["User-Agent"] = c.hdrUserAgent
 	if c.token != "" && h.Get("Authorization") == "" {
-		h.Set("Authorization", "Bearer "+c.token)
+		h["Authorization"] = c.hdrAuthorization
 	}
 	if h.Get("Accept") == "" {
-		h.Set("Accept", "application/json")
+		h["Accept"] = hdrAcceptJSON
 	}
 	if key != "" {
 		h.Set("Idempotency-Key", key)
@@ -72,6 +74,8 @@ func (c *Client) setHeaders(req *http.Request, key string) string {
 	}
 	return key
 }
+
+var hdrAcceptJSON = []string{"application/json"}
 
 // doerTransport lets any Doer (such as an *http.Client) be the base of the
 // stack.
@@ -122,6 +126,7 @@ type attemptTransport struct {
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	d, stream := t.c.attemptTimeout, false
 	if st := callFrom(req.Context()); st != nil {
+		st.attempts.Add(1)
 		if st.opts.attemptTimeoutSet {
 			d = st.opts.attemptTimeout
 		}

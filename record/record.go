@@ -119,11 +119,11 @@ func (r *Recorder) Append(t *Turn) error {
 	}
 	line = append(line, '\n')
 
-	unlock, err := r.locks.Lock(context.Background(), t.SessionID)
+	held, err := r.locks.Lock(context.Background(), t.SessionID)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer held.Unlock()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)

@@ -124,11 +124,11 @@ func (st *Stream) run(yield func(Event, error) bool) (err error) {
 	if cfg.err != nil {
 		return cfg.err
 	}
-	unlock, err := svc.turns.Lock(ctx, st.s.id)
+	held, err := svc.turns.Lock(ctx, st.s.id)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer held.Unlock()
 
 	key := cfg.key
 	if key == "" {
@@ -237,8 +237,12 @@ func (st *Stream) open(key string, rec *turnRecord, first bool) (*conn, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	var extra []agentsession.CallOption
+	if rec != nil {
+		extra = append(extra, agentsession.OnAttempt(rec.attempt))
+	}
 	ctx, cancel := context.WithCancel(st.ctx)
-	resp, meta, err := st.s.svc.c.Open(ctx, req, st.cfg.callOptions(key, agentsession.OnAttempt(rec.attempt))...)
+	resp, meta, err := st.s.svc.c.Open(ctx, req, st.cfg.callOptions(key, extra...)...)
 	if first {
 		st.meta = meta
 	}

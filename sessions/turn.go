@@ -1,11 +1,14 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -123,6 +126,9 @@ func (c *turnConfig) body(prompt string) gen.TurnRequest {
 
 // callOptions returns the options of one of the turn's HTTP calls.
 func (c *turnConfig) callOptions(key string, extra ...agentsession.CallOption) []agentsession.CallOption {
+	if len(c.call) == 0 && key == "" {
+		return extra
+	}
 	opts := make([]agentsession.CallOption, 0, len(c.call)+len(extra)+1)
 	opts = append(opts, c.call...)
 	if key != "" {
@@ -140,24 +146,31 @@ func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	unlock, err := s.svc.turns.Lock(ctx, s.id)
+	held, err := s.svc.turns.Lock(ctx, s.id)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer held.Unlock()
 
 	rec := s.svc.startRecord(s.id, prompt, cfg, false)
 	req, err := s.sendTurnRequest(prompt, cfg, -1)
 	if err != nil {
 		return nil, err
 	}
-	attemptTimeout := time.Duration(0)
-	if at := s.svc.c.AttemptTimeout(); at > 0 && cfg.timeout > 0 {
-		attemptTimeout = cfg.timeout + at
+	var extra []agentsession.CallOption
+	if at := s.svc.c.AttemptTimeout(); at > 0 {
+		// The server answers when the turn ends: only a turn with a timeout
+		// bounds the wait (its timeout plus the attempt timeout).
+		extra = append(extra, agentsession.AttemptTimeout(cfg.timeout+at))
+		if cfg.timeout == 0 {
+			extra[0] = agentsession.AttemptTimeout(0)
+		}
+	}
+	if rec != nil {
+		extra = append(extra, agentsession.OnAttempt(rec.attempt))
 	}
 	res := &TurnResult{}
-	meta, err := s.svc.c.Do(ctx, req, res, cfg.callOptions(cfg.key,
-		agentsession.AttemptTimeout(attemptTimeout), agentsession.OnAttempt(rec.attempt))...)
+	meta, err := s.svc.c.Do(ctx, req, res, cfg.callOptions(cfg.key, extra...)...)
 	res.Response = meta
 	rec.finish(meta, res, err)
 	if err != nil {
@@ -167,14 +180,24 @@ func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (
 }
 
 // sendTurnRequest builds the sendTurn request; lastSeq >= 0 asks the server
-// to replay a stream after that event.
+// to replay a stream after that event. It is the hot path, so it builds what
+// gen.NewSendTurnRequest would (TestSendTurnRequestMatchesGen keeps them
+// equal) without re-parsing the base URL and styling the path parameter.
 func (s *Session) sendTurnRequest(prompt string, cfg *turnConfig, lastSeq int64) (*http.Request, error) {
-	var params *gen.SendTurnParams
-	if lastSeq >= 0 {
-		id := strconv.FormatInt(lastSeq, 10)
-		params = &gen.SendTurnParams{LastEventID: &id}
+	body, err := json.Marshal(cfg.body(prompt))
+	if err != nil {
+		return nil, err
 	}
-	return gen.NewSendTurnRequest(s.svc.c.BaseURL(), s.id, params, cfg.body(prompt))
+	u := s.svc.c.BaseURL() + "v1/sessions/" + url.PathEscape(s.id) + "/turns"
+	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if lastSeq >= 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatInt(lastSeq, 10))
+	}
+	return req, nil
 }
 
 // turnRecord collects one turn for the turn record; a nil *turnRecord (no

@@ -19,16 +19,25 @@ type entry struct {
 	refs int           // holders and waiters
 }
 
-// Lock takes the lock of key, waiting until it is free or ctx ends. It
-// returns the function that releases the lock, or ctx's error.
-func (l *Locks) Lock(ctx context.Context, key string) (unlock func(), err error) {
+// entries are reused: an uncontended Lock/Unlock allocates nothing.
+var entries = sync.Pool{New: func() any { return &entry{ch: make(chan struct{}, 1)} }}
+
+// Held is a taken lock; Unlock releases it. Call Unlock exactly once.
+type Held struct {
+	l   *Locks
+	key string
+	e   *entry
+}
+
+// Lock takes the lock of key, waiting until it is free or ctx ends.
+func (l *Locks) Lock(ctx context.Context, key string) (Held, error) {
 	l.mu.Lock()
 	if l.m == nil {
 		l.m = make(map[string]*entry)
 	}
 	e := l.m[key]
 	if e == nil {
-		e = &entry{ch: make(chan struct{}, 1)}
+		e = entries.Get().(*entry)
 		l.m[key] = e
 	}
 	e.refs++
@@ -36,25 +45,35 @@ func (l *Locks) Lock(ctx context.Context, key string) (unlock func(), err error)
 
 	select {
 	case e.ch <- struct{}{}:
+		return Held{l: l, key: key, e: e}, nil
+	default:
+	}
+	select {
+	case e.ch <- struct{}{}:
+		return Held{l: l, key: key, e: e}, nil
 	case <-ctx.Done():
 		l.release(key, e)
-		return nil, ctx.Err()
+		return Held{}, ctx.Err()
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			<-e.ch
-			l.release(key, e)
-		})
-	}, nil
+}
+
+// Unlock releases the lock.
+func (h Held) Unlock() {
+	<-h.e.ch
+	h.l.release(h.key, h.e)
 }
 
 func (l *Locks) release(key string, e *entry) {
 	l.mu.Lock()
-	if e.refs--; e.refs == 0 {
+	e.refs--
+	free := e.refs == 0
+	if free {
 		delete(l.m, key)
 	}
 	l.mu.Unlock()
+	if free {
+		entries.Put(e) // empty channel, no holder, no waiter
+	}
 }
 
 // Len reports how many keys have a holder or a waiter (for tests).

@@ -17,7 +17,7 @@ func TestOneHolderPerKey(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			unlock, err := l.Lock(context.Background(), "a")
+			held, err := l.Lock(context.Background(), "a")
 			if err != nil {
 				t.Error(err)
 				return
@@ -31,8 +31,7 @@ func TestOneHolderPerKey(t *testing.T) {
 			}
 			time.Sleep(100 * time.Microsecond)
 			inside.Add(-1)
-			unlock()
-			unlock() // a second call is a no-op
+			held.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -46,19 +45,19 @@ func TestOneHolderPerKey(t *testing.T) {
 
 func TestKeysAreIndependentAndWaitsEndWithContext(t *testing.T) {
 	var l Locks
-	unlockA, _ := l.Lock(context.Background(), "a")
+	heldA, _ := l.Lock(context.Background(), "a")
 	// Another key is free while "a" is held.
-	unlockB, err := l.Lock(context.Background(), "b")
+	heldB, err := l.Lock(context.Background(), "b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlockB()
+	heldB.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := l.Lock(ctx, "a"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock of a held key = %v, want the context's error", err)
 	}
-	unlockA()
+	heldA.Unlock()
 	if l.Len() != 0 {
 		t.Errorf("%d keys left, want 0", l.Len())
 	}
