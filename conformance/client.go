@@ -124,6 +124,13 @@ func (c *client) redact(s string) string {
 	return s
 }
 
+func (c *client) redactAll(list []string) []string {
+	for i, s := range list {
+		list[i] = c.redact(s)
+	}
+	return list
+}
+
 // build turns a Request into an *http.Request and its exchange record.
 func (c *client) build(ctx context.Context, r Request) (*http.Request, *Exchange, error) {
 	u := c.cfg.BaseURL + r.Path
@@ -223,7 +230,7 @@ func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Respo
 		return out, nil, &failure{msg: fmt.Sprintf("%s %s: %s", r.Method, r.Path, ex.Error), ex: ex}
 	}
 	ex.Status = resp.StatusCode
-	ex.RequestID = resp.Header.Get("X-Request-Id")
+	ex.RequestID = c.redact(resp.Header.Get("X-Request-Id"))
 	ex.header = resp.Header.Clone()
 	ex.ResponseHeaders = map[string]string{}
 	for _, h := range []string{"Content-Type", "X-Request-Id", "Allow", "Location", "Retry-After", "Idempotent-Replayed", "WWW-Authenticate"} {
@@ -235,7 +242,7 @@ func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Respo
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if r.Stream && resp.StatusCode == http.StatusOK && mt == "text/event-stream" {
 		// Validate the status and headers now, the frames as they arrive.
-		ex.Violations = c.v.validateResponse(ctx, req, resp.StatusCode, resp.Header, nil, true)
+		ex.Violations = c.redactAll(c.v.validateResponse(ctx, req, resp.StatusCode, resp.Header, nil, true))
 		c.record(ex)
 		body := resp.Body
 		resp.Body = cancelOnClose{ReadCloser: body, cancel: cancel}
@@ -256,7 +263,7 @@ func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Respo
 	if resp.StatusCode >= 400 {
 		ex.problem = data[:min(len(data), maxProblemKept)]
 	}
-	ex.Violations = c.v.validateResponse(ctx, req, resp.StatusCode, resp.Header, data, false)
+	ex.Violations = c.redactAll(c.v.validateResponse(ctx, req, resp.StatusCode, resp.Header, data, false))
 	c.record(ex)
 	return out, nil, nil
 }
@@ -461,6 +468,7 @@ func (s *Stream) Next() (Frame, error) {
 		}
 	}
 	if len(violations) > 0 {
+		violations = s.c.redactAll(violations)
 		s.c.mu.Lock()
 		s.Ex.Violations = append(s.Ex.Violations, violations...)
 		s.c.mu.Unlock()

@@ -171,6 +171,7 @@ func TestStreamFramesAreValidated(t *testing.T) {
 func TestReportsNeverContainTokens(t *testing.T) {
 	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("X-Request-Id", r.Header.Get("Authorization"))
 		w.WriteHeader(400)
 		_ = json.NewEncoder(w).Encode(map[string]any{"type": "x", "title": "x", "status": 400, "code": "invalid_request",
 			"request_id": "req_fake", "detail": "you sent " + r.Header.Get("Authorization")})
