@@ -155,12 +155,14 @@ func badInputChecks() []*check {
 				tail := `"}}`
 				pad := int(limit) + 1 - len(head) - len(tail)
 				body := head + strings.Repeat("x", pad) + tail
-				curl := fmt.Sprintf(`"%s$(head -c %d /dev/zero | tr '\0' x)%s"`, strings.ReplaceAll(head, `"`, `\"`), pad, strings.ReplaceAll(tail, `"`, `\"`))
-				turnHead := `{"prompt":"`
-				turnBody := turnHead + strings.Repeat("x", int(limit)+1-len(turnHead)-2) + `"}`
+				curl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(head), pad, shellQuote(tail))
+				turnHead, turnTail := `{"prompt":"`, `"}`
+				turnPad := int(limit) + 1 - len(turnHead) - len(turnTail)
+				turnBody := turnHead + strings.Repeat("x", turnPad) + turnTail
+				turnCurl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(turnHead), turnPad, shellQuote(turnTail))
 				return expectAll(ctx, t, []Request{
-					{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", CurlBody: curl},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), Body: []byte(turnBody), ContentType: "application/json"},
+					{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", CurlStdin: curl},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), Body: []byte(turnBody), ContentType: "application/json", CurlStdin: turnCurl},
 				}, http.StatusRequestEntityTooLarge, "payload_too_large")
 			}),
 		def("BAD-006", Must, "getSession closeSession sendTurn getFile",

@@ -49,9 +49,10 @@ type Request struct {
 	Header map[string]string
 	// Stream asks for text/event-stream; use T.Stream to send it.
 	Stream bool
-	// CurlBody, when set, replaces the body in the curl rendering (for
-	// bodies too large to print); it is inserted verbatim into the command.
-	CurlBody string
+	// CurlStdin, when set, is a shell command that prints the body, for
+	// bodies too large to print: the curl rendering becomes
+	// "CurlStdin | curl ... --data-binary @-".
+	CurlStdin string
 }
 
 // FilePart is a multipart upload's file.

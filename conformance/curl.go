@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -53,12 +54,15 @@ func (c *client) curl(r Request, req *http.Request, body []byte) string {
 	}
 	switch {
 	case r.File != nil:
-		b.WriteString(" -F " + shellQuote(r.File.Field+"=@"+r.File.Filename+";type="+r.File.ContentType))
-	case r.CurlBody != "":
+		// The file's bytes come from stdin, so the command needs no file.
+		b.WriteString(" -F " + shellQuote(r.File.Field+"=@-;filename="+r.File.Filename+";type="+r.File.ContentType))
+		return bytesPrinter(r.File.Data) + " | " + b.String()
+	case r.CurlStdin != "":
 		if ct := req.Header.Get("Content-Type"); ct != "" {
 			b.WriteString(" -H " + shellQuote("Content-Type: "+ct))
 		}
-		b.WriteString(" --data-binary " + r.CurlBody)
+		b.WriteString(" --data-binary @-")
+		return r.CurlStdin + " | " + b.String()
 	case len(body) > 0:
 		if ct := req.Header.Get("Content-Type"); ct != "" {
 			b.WriteString(" -H " + shellQuote("Content-Type: "+ct))
@@ -82,4 +86,17 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// bytesPrinter is a shell command that prints data: printf for short text,
+// head and tr for a long run of one byte (the suite's oversize bodies).
+func bytesPrinter(data []byte) string {
+	if len(data) <= maxRequestShown && utf8.Valid(data) {
+		return "printf '%s' " + shellQuote(string(data))
+	}
+	if len(data) > 0 && data[0] >= '!' && data[0] <= '~' && data[0] != '\'' && data[0] != '\\' &&
+		strings.Count(string(data), string(data[:1])) == len(data) {
+		return fmt.Sprintf("head -c %d /dev/zero | tr '\\0' '%c'", len(data), data[0])
+	}
+	return fmt.Sprintf("cat body.bin # the %d-byte body is not shown", len(data))
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -413,7 +414,11 @@ func TestCurl(t *testing.T) {
 		{"raw authorization", Request{Method: "DELETE", Path: "/v1/sessions/s", As: AsRaw, Authorization: "Bearer " + fakeToken + "x", Header: map[string]string{"Idempotency-Key": "k 1"}},
 			`curl -sS -i -X DELETE http://h:1/v1/sessions/s -H 'Authorization: Bearer [REDACTED]x' -H 'Idempotency-Key: k 1'`},
 		{"upload", Request{Method: "POST", Path: "/v1/files", File: testFile("a.txt")},
-			`curl -sS -i -X POST http://h:1/v1/files -H "Authorization: Bearer $AGENTSESSION_TOKEN" -F 'file=@a.txt;type=text/plain'`},
+			`printf '%s' 'conformance test file a.txt` + "\n" + `' | curl -sS -i -X POST http://h:1/v1/files -H "Authorization: Bearer $AGENTSESSION_TOKEN" -F 'file=@-;filename=a.txt;type=text/plain'`},
+		{"big upload", Request{Method: "POST", Path: "/v1/files", File: &FilePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte("x"), 5000)}},
+			`head -c 5000 /dev/zero | tr '\0' 'x' | curl -sS -i -X POST http://h:1/v1/files -H "Authorization: Bearer $AGENTSESSION_TOKEN" -F 'file=@-;filename=big.bin;type=application/octet-stream'`},
+		{"body from stdin", Request{Method: "POST", Path: "/v1/sessions", Body: []byte("{}"), ContentType: "application/json", CurlStdin: "printf '%s' '{}'"},
+			`printf '%s' '{}' | curl -sS -i -X POST http://h:1/v1/sessions -H "Authorization: Bearer $AGENTSESSION_TOKEN" -H 'Content-Type: application/json' --data-binary @-`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
