@@ -18,7 +18,7 @@ import (
 // reads as the scenario it tests.
 
 // plan is a plan_slug unique to this check and run ("cf-1a2b3c4d-sess-004").
-func (t *T) plan(suffix ...string) string {
+func (t *tester) plan(suffix ...string) string {
 	s := t.env.prefix + "-" + strings.ToLower(t.chk.ID)
 	for _, x := range suffix {
 		s += "-" + x
@@ -27,26 +27,26 @@ func (t *T) plan(suffix ...string) string {
 }
 
 // meta marks a session as made by this run and check.
-func (t *T) meta() map[string]any {
+func (t *tester) meta() map[string]any {
 	return map[string]any{"conformance_run": t.env.prefix, "conformance_check": t.chk.ID}
 }
 
 // sessionBody is a createSession body for agent with the run's marks.
-func (t *T) sessionBody(agent string) map[string]any {
+func (t *tester) sessionBody(agent string) map[string]any {
 	return map[string]any{"agent": agent, "meta": t.meta(), "plan_slug": t.plan()}
 }
 
-func (t *T) get(ctx context.Context, p string, q url.Values) (*Response, error) {
-	return t.Do(ctx, Request{Method: http.MethodGet, Path: p, Query: q})
+func (t *tester) get(ctx context.Context, p string, q url.Values) (*response, error) {
+	return t.Do(ctx, request{Method: http.MethodGet, Path: p, Query: q})
 }
 
-func (t *T) post(ctx context.Context, p string, body any) (*Response, error) {
-	return t.Do(ctx, Request{Method: http.MethodPost, Path: p, JSON: body})
+func (t *tester) post(ctx context.Context, p string, body any) (*response, error) {
+	return t.Do(ctx, request{Method: http.MethodPost, Path: p, JSON: body})
 }
 
 // create sends createSession and expects 201.
-func (t *T) create(ctx context.Context, body map[string]any, as Tenant) (gen.Session, error) {
-	resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, As: as})
+func (t *tester) create(ctx context.Context, body map[string]any, as tenant) (gen.Session, error) {
+	resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, As: as})
 	if err != nil {
 		return gen.Session{}, err
 	}
@@ -54,16 +54,16 @@ func (t *T) create(ctx context.Context, body map[string]any, as Tenant) (gen.Ses
 }
 
 // echoSession creates a session with the echo agent.
-func (t *T) echoSession(ctx context.Context) (gen.Session, error) {
-	return t.create(ctx, t.sessionBody(t.env.echo), AsPrimary)
+func (t *tester) echoSession(ctx context.Context) (gen.Session, error) {
+	return t.create(ctx, t.sessionBody(t.env.echo), asPrimary)
 }
 
 // scriptedSession creates a session with the scripted agent.
-func (t *T) scriptedSession(ctx context.Context) (gen.Session, error) {
-	return t.create(ctx, t.sessionBody(t.env.scripted), AsPrimary)
+func (t *tester) scriptedSession(ctx context.Context) (gen.Session, error) {
+	return t.create(ctx, t.sessionBody(t.env.scripted), asPrimary)
 }
 
-func (t *T) session(ctx context.Context, id string) (gen.Session, error) {
+func (t *tester) session(ctx context.Context, id string) (gen.Session, error) {
 	resp, err := t.get(ctx, path("/v1/sessions/%s", id), nil)
 	if err != nil {
 		return gen.Session{}, err
@@ -72,7 +72,7 @@ func (t *T) session(ctx context.Context, id string) (gen.Session, error) {
 }
 
 // expectStatus fails unless the session is in status want.
-func (t *T) expectStatus(ctx context.Context, id string, want gen.SessionStatus) (gen.Session, error) {
+func (t *tester) expectStatus(ctx context.Context, id string, want gen.SessionStatus) (gen.Session, error) {
 	s, err := t.session(ctx, id)
 	if err != nil {
 		return s, err
@@ -84,12 +84,12 @@ func (t *T) expectStatus(ctx context.Context, id string, want gen.SessionStatus)
 }
 
 // sendTurn sends a JSON turn; body is a TurnRequest.
-func (t *T) sendTurn(ctx context.Context, id string, body map[string]any, header map[string]string) (*Response, error) {
-	return t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
+func (t *tester) sendTurn(ctx context.Context, id string, body map[string]any, header map[string]string) (*response, error) {
+	return t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
 }
 
 // turn sends a prompt and expects a 200 TurnResult.
-func (t *T) turn(ctx context.Context, id, prompt string) (gen.TurnResult, error) {
+func (t *tester) turn(ctx context.Context, id, prompt string) (gen.TurnResult, error) {
 	resp, err := t.sendTurn(ctx, id, map[string]any{"prompt": prompt}, nil)
 	if err != nil {
 		return gen.TurnResult{}, err
@@ -98,7 +98,7 @@ func (t *T) turn(ctx context.Context, id, prompt string) (gen.TurnResult, error)
 }
 
 // getTurn reads one turn.
-func (t *T) getTurn(ctx context.Context, id string, index int32) (gen.Turn, error) {
+func (t *tester) getTurn(ctx context.Context, id string, index int32) (gen.Turn, error) {
 	resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", id, index), nil)
 	if err != nil {
 		return gen.Turn{}, err
@@ -108,7 +108,7 @@ func (t *T) getTurn(ctx context.Context, id string, index int32) (gen.Turn, erro
 
 // waitTurn polls getTurn until the turn is running with at least one event
 // (running=true) or has completed, within a few seconds.
-func (t *T) waitTurn(ctx context.Context, id string, index int32, running bool) (gen.Turn, error) {
+func (t *tester) waitTurn(ctx context.Context, id string, index int32, running bool) (gen.Turn, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", id, index), nil)
@@ -155,12 +155,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // turnAsync sends a turn in the background; the channel yields its answer.
-func (t *T) turnAsync(ctx context.Context, id string, body map[string]any) <-chan asyncResult {
+func (t *tester) turnAsync(ctx context.Context, id string, body map[string]any) <-chan asyncResult {
 	return t.turnAsyncWith(ctx, id, body, nil)
 }
 
 // turnAsyncWith is turnAsync with extra request headers.
-func (t *T) turnAsyncWith(ctx context.Context, id string, body map[string]any, header map[string]string) <-chan asyncResult {
+func (t *tester) turnAsyncWith(ctx context.Context, id string, body map[string]any, header map[string]string) <-chan asyncResult {
 	ch := make(chan asyncResult, 1)
 	go func() {
 		resp, err := t.sendTurn(ctx, id, body, header)
@@ -172,7 +172,7 @@ func (t *T) turnAsyncWith(ctx context.Context, id string, body map[string]any, h
 // refusedTurn sends a turn the server should refuse at once (a 409 while
 // another turn runs) and gives it cancelWait to answer: a server that queues
 // it instead fails the check fast rather than after the request timeout.
-func (t *T) refusedTurn(ctx context.Context, id string, body map[string]any) (*Response, error) {
+func (t *tester) refusedTurn(ctx context.Context, id string, body map[string]any) (*response, error) {
 	timer := time.NewTimer(cancelWait)
 	defer timer.Stop()
 	select {
@@ -184,7 +184,7 @@ func (t *T) refusedTurn(ctx context.Context, id string, body map[string]any) (*R
 }
 
 type asyncResult struct {
-	resp *Response
+	resp *response
 	err  error
 }
 
@@ -279,7 +279,7 @@ func checkSeqs(what string, events []gen.Event, first int64, index int32) error 
 }
 
 // listAll walks a list with the given page size and returns every raw item.
-func listAll[V any](ctx context.Context, t *T, p string, q url.Values, limit int, maxPages int) ([]V, int, error) {
+func listAll[V any](ctx context.Context, t *tester, p string, q url.Values, limit int, maxPages int) ([]V, int, error) {
 	q = cloneValues(q)
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -326,8 +326,8 @@ func cloneValues(q url.Values) url.Values {
 
 // toStatus drives a fresh session from active to status with the lifecycle
 // operations (pause; endSession completed/failed).
-func (t *T) toStatus(ctx context.Context, id string, status gen.SessionStatus) error {
-	var resp *Response
+func (t *tester) toStatus(ctx context.Context, id string, status gen.SessionStatus) error {
+	var resp *response
 	var err error
 	switch status {
 	case gen.SessionStatusActive:

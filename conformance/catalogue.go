@@ -48,7 +48,7 @@ type CheckInfo struct {
 // check is a catalogue entry with the code that runs it.
 type check struct {
 	CheckInfo
-	run func(ctx context.Context, t *T) error
+	run func(ctx context.Context, t *tester) error
 	// post checks run after every other check, over every exchange of the run.
 	post bool
 }
@@ -81,7 +81,7 @@ func Catalogue() []CheckInfo {
 }
 
 // def builds a catalogue entry; the group files use it to stay compact.
-func def(id string, level Level, ops string, rule string, run func(ctx context.Context, t *T) error, needs ...Need) *check {
+func def(id string, level Level, ops string, rule string, run func(ctx context.Context, t *tester) error, needs ...Need) *check {
 	group := ""
 	switch prefix, _, _ := strings.Cut(id, "-"); prefix {
 	case "SVC":

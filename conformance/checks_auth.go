@@ -12,8 +12,8 @@ import (
 const unknownSessionID = "sess_conformance_does_not_exist"
 
 // protectedRequests are operations that need a token, one per kind.
-func protectedRequests(sessionID string) []Request {
-	return []Request{
+func protectedRequests(sessionID string) []request {
+	return []request{
 		{Method: http.MethodGet, Path: "/v1/capabilities"},
 		{Method: http.MethodGet, Path: "/v1/sessions"},
 		{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": "echo"}},
@@ -26,7 +26,7 @@ func protectedRequests(sessionID string) []Request {
 
 // expect401 sends each request with the given authorization and expects a
 // 401 unauthorized problem.
-func expect401(ctx context.Context, t *T, reqs []Request, as Tenant, authorization string) error {
+func expect401(ctx context.Context, t *tester, reqs []request, as tenant, authorization string) error {
 	for _, r := range reqs {
 		r.As, r.Authorization = as, authorization
 		resp, err := t.Do(ctx, r)
@@ -44,8 +44,8 @@ func authChecks() []*check {
 	return []*check{
 		def("AUTH-001", Must, "getHealth",
 			"getHealth answers 200 with a Health document without a token",
-			func(ctx context.Context, t *T) error {
-				resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/health", As: AsAnonymous})
+			func(ctx context.Context, t *tester) error {
+				resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous})
 				if err != nil {
 					return err
 				}
@@ -60,17 +60,17 @@ func authChecks() []*check {
 			}),
 		def("AUTH-002", Must, "getCapabilities listSessions createSession getSession closeSession sendTurn listEvents",
 			"a request without a token answers 401 with an unauthorized problem",
-			func(ctx context.Context, t *T) error {
-				return expect401(ctx, t, protectedRequests(unknownSessionID), AsAnonymous, "")
+			func(ctx context.Context, t *tester) error {
+				return expect401(ctx, t, protectedRequests(unknownSessionID), asAnonymous, "")
 			}),
 		def("AUTH-003", Must, "getCapabilities listSessions createSession getSession closeSession sendTurn listEvents",
 			"a request with an unknown bearer token answers 401 with an unauthorized problem",
-			func(ctx context.Context, t *T) error {
-				return expect401(ctx, t, protectedRequests(unknownSessionID), AsRaw, "Bearer conformance-unknown-token-0000")
+			func(ctx context.Context, t *tester) error {
+				return expect401(ctx, t, protectedRequests(unknownSessionID), asRaw, "Bearer conformance-unknown-token-0000")
 			}),
 		def("AUTH-004", Must, "getCapabilities listSessions",
 			"a malformed Authorization header (another scheme, an empty bearer, the token with junk) answers 401",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				reqs := protectedRequests(unknownSessionID)[:2]
 				for _, auth := range []string{
 					"Basic Y29uZm9ybWFuY2U6c2VjcmV0",
@@ -79,7 +79,7 @@ func authChecks() []*check {
 					"Token " + t.c.cfg.Token,
 					"Bearer " + t.c.cfg.Token + "x",
 				} {
-					if err := expect401(ctx, t, reqs, AsRaw, auth); err != nil {
+					if err := expect401(ctx, t, reqs, asRaw, auth); err != nil {
 						return err
 					}
 				}
@@ -87,8 +87,8 @@ func authChecks() []*check {
 			}),
 		def("AUTH-005", Should, "getCapabilities",
 			"a 401 answer carries WWW-Authenticate: Bearer",
-			func(ctx context.Context, t *T) error {
-				resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/capabilities", As: AsAnonymous})
+			func(ctx context.Context, t *tester) error {
+				resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: "/v1/capabilities", As: asAnonymous})
 				if err != nil {
 					return err
 				}
@@ -102,17 +102,17 @@ func authChecks() []*check {
 			}),
 		def("AUTH-006", Must, "getSession listTurns closeSession",
 			"without a token an existing session answers 401, never its data, and is not closed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				for _, r := range []Request{
+				for _, r := range []request{
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)},
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", s.SessionId)},
 					{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)},
 				} {
-					if err := expect401(ctx, t, []Request{r}, AsAnonymous, ""); err != nil {
+					if err := expect401(ctx, t, []request{r}, asAnonymous, ""); err != nil {
 						return err
 					}
 				}

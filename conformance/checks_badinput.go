@@ -10,7 +10,7 @@ import (
 )
 
 // expectAll sends each request and expects a problem with status and code.
-func expectAll(ctx context.Context, t *T, reqs []Request, status int, code string) error {
+func expectAll(ctx context.Context, t *tester, reqs []request, status int, code string) error {
 	for _, r := range reqs {
 		resp, err := t.Do(ctx, r)
 		if err != nil {
@@ -24,8 +24,8 @@ func expectAll(ctx context.Context, t *T, reqs []Request, status int, code strin
 }
 
 // raw is a request with a raw body and content type.
-func raw(method, p, contentType, body string) Request {
-	return Request{Method: method, Path: p, Body: []byte(body), ContentType: contentType}
+func raw(method, p, contentType, body string) request {
+	return request{Method: method, Path: p, Body: []byte(body), ContentType: contentType}
 }
 
 // oddIDs are path segments no server issues, already escaped.
@@ -47,12 +47,12 @@ func badInputChecks() []*check {
 	return []*check{
 		def("BAD-001", Must, "createSession sendTurn endSession updateContext",
 			"malformed JSON (truncated, not JSON, trailing data) answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				reqs := []Request{
+				reqs := []request{
 					raw(http.MethodPost, "/v1/sessions", "application/json", `{"agent": "echo"`),
 					raw(http.MethodPost, "/v1/sessions", "application/json", `agent=echo`),
 					raw(http.MethodPost, "/v1/sessions", "application/json", `{"agent":"echo"} {"agent":"echo"}`),
@@ -67,13 +67,13 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-002", Must, "createSession sendTurn endSession addArtifact updateContext",
 			"a body or field of the wrong JSON type answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				turns := path("/v1/sessions/%s/turns", s.SessionId)
-				reqs := []Request{
+				reqs := []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": 123}},
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": t.env.echo, "meta": "not an object"}},
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: []any{"agent", t.env.echo}},
@@ -83,20 +83,20 @@ func badInputChecks() []*check {
 				}
 				if t.env.has(NeedLifecycle) {
 					reqs = append(reqs,
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": 1}},
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "a", "action": "created", "metadata": []int{1}}},
-						Request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: []int{1, 2}})
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": 1}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "a", "action": "created", "metadata": []int{1}}},
+						request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: []int{1, 2}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
 			}),
 		def("BAD-003", Must, "createSession sendTurn endSession handoffSession addLogEntry addArtifact continueSession",
 			"a body without a required field (or with an empty prompt) answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				reqs := []Request{
+				reqs := []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{}},
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"meta": map[string]any{}}},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{}},
@@ -113,35 +113,35 @@ func badInputChecks() []*check {
 						{"artifacts", map[string]any{"path": "x"}},
 						{"continue", map[string]any{"meta": map[string]any{}}},
 					} {
-						reqs = append(reqs, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/", s.SessionId) + r.op, JSON: r.body})
+						reqs = append(reqs, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/", s.SessionId) + r.op, JSON: r.body})
 					}
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
 			}),
 		def("BAD-004", Must, "sendTurn endSession addLogEntry addArtifact listSessions",
 			"an unknown enum value in a body or query answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				reqs := []Request{
+				reqs := []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "x", "busy_policy": "sometimes"}},
 					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"status": {"sleeping"}}},
 				}
 				if t.env.has(NeedLifecycle) {
 					reqs = append(reqs,
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "done"}},
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "active"}},
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "gossip", "message": "x"}},
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "x", "action": "renamed"}},
-						Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/log", s.SessionId), Query: url.Values{"type": {"gossip"}}})
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "done"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "active"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "gossip", "message": "x"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "x", "action": "renamed"}},
+						request{Method: http.MethodGet, Path: path("/v1/sessions/%s/log", s.SessionId), Query: url.Values{"type": {"gossip"}}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
 			}),
 		def("BAD-005", Must, "createSession sendTurn",
 			"a JSON body over limits.max_body_bytes answers 413 payload_too_large",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				limit := t.env.caps.Limits.MaxBodyBytes
 				if limit < 1 || limit > 64<<20 {
 					return Skipf("max_body_bytes is %d: the check sends at most 64 MiB", limit)
@@ -160,22 +160,22 @@ func badInputChecks() []*check {
 				turnPad := int(limit) + 1 - len(turnHead) - len(turnTail)
 				turnBody := turnHead + strings.Repeat("x", turnPad) + turnTail
 				turnCurl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(turnHead), turnPad, shellQuote(turnTail))
-				return expectAll(ctx, t, []Request{
+				return expectAll(ctx, t, []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", CurlStdin: curl},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), Body: []byte(turnBody), ContentType: "application/json", CurlStdin: turnCurl},
 				}, http.StatusRequestEntityTooLarge, "payload_too_large")
 			}),
 		def("BAD-006", Must, "getSession closeSession sendTurn getFile",
 			"odd path ids (encoded slashes and dots, unicode, NUL, invalid UTF-8, 10,000 characters, SQL) answer a 4xx problem, never a 5xx",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				for _, id := range oddIDs() {
-					reqs := []Request{
+					reqs := []request{
 						{Method: http.MethodGet, Path: "/v1/sessions/" + id},
 						{Method: http.MethodDelete, Path: "/v1/sessions/" + id},
 						{Method: http.MethodPost, Path: "/v1/sessions/" + id + "/turns", JSON: map[string]any{"prompt": "x"}},
 					}
 					if t.env.has(NeedFiles) {
-						reqs = append(reqs, Request{Method: http.MethodGet, Path: "/v1/files/" + id})
+						reqs = append(reqs, request{Method: http.MethodGet, Path: "/v1/files/" + id})
 					}
 					for _, r := range reqs {
 						resp, err := t.Do(ctx, r)
@@ -191,14 +191,14 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-007", Must, "getTurn streamTurn",
 			"a turn_index that is not a positive 32-bit integer answers a 4xx problem, never a 5xx",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				for _, idx := range []string{"0", "-1", "abc", "1.5", "99999999999999999999", "%20"} {
 					for _, suffix := range []string{"", "/stream"} {
-						resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/", s.SessionId) + idx + suffix})
+						resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/", s.SessionId) + idx + suffix})
 						if err != nil {
 							return err
 						}
@@ -211,7 +211,7 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-008", Must, "createSession getSession cancelTurn updateContext getHealth uploadFile",
 			"a method the route does not have answers 405 method_not_allowed with an Allow header listing the route's methods",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -227,7 +227,7 @@ func badInputChecks() []*check {
 					{http.MethodPut, path("/v1/sessions/%s/context", s.SessionId), []string{"PATCH"}},
 					{http.MethodDelete, "/v1/files", []string{"POST"}},
 				} {
-					resp, err := t.Do(ctx, Request{Method: tc.method, Path: tc.path, As: AsPrimary})
+					resp, err := t.Do(ctx, request{Method: tc.method, Path: tc.path, As: asPrimary})
 					if err != nil {
 						return err
 					}
@@ -251,25 +251,25 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-009", Must, "",
 			"a route the API does not have answers 404 not_found",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				var reqs []Request
+				var reqs []request
 				for _, p := range []string{"/v1/nope", "/v2/sessions", path("/v1/sessions/%s/nope", s.SessionId), path("/v1/sessions/%s/turns/1/nope", s.SessionId)} {
-					reqs = append(reqs, Request{Method: http.MethodGet, Path: p})
+					reqs = append(reqs, request{Method: http.MethodGet, Path: p})
 				}
 				return expectAll(ctx, t, reqs, http.StatusNotFound, "not_found")
 			}),
 		def("BAD-010", Must, "createSession sendTurn uploadFile",
 			"a body in a media type the operation does not accept answers 415 unsupported_media_type",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				reqs := []Request{
+				reqs := []request{
 					raw(http.MethodPost, "/v1/sessions", "text/plain", `{"agent":"`+t.env.echo+`"}`),
 					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionId), "application/x-www-form-urlencoded", "prompt=hi"),
 				}
@@ -280,13 +280,13 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-011", Must, "listSessions listEvents",
 			"a query parameter of the wrong type or range answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				events := path("/v1/sessions/%s/events", s.SessionId)
-				return expectAll(ctx, t, []Request{
+				return expectAll(ctx, t, []request{
 					{Method: http.MethodGet, Path: events, Query: url.Values{"after": {"-1"}}},
 					{Method: http.MethodGet, Path: events, Query: url.Values{"after": {"soon"}}},
 					{Method: http.MethodGet, Path: events, Query: url.Values{"turn_index": {"0"}}},
@@ -295,16 +295,16 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-012", Must, "createSession",
 			"an Idempotency-Key over 255 characters or with spaces answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
-				var reqs []Request
+			func(ctx context.Context, t *tester) error {
+				var reqs []request
 				for _, key := range []string{strings.Repeat("k", 256), "has spaces in it"} {
-					reqs = append(reqs, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
+					reqs = append(reqs, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
 			}, NeedIdempotency),
 		def("BAD-013", Should, "createSession sendTurn",
 			"a validation problem lists the offending fields in errors, each with a location and a message",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resp, err := t.post(ctx, "/v1/sessions", map[string]any{"meta": map[string]any{}})
 				if err != nil {
 					return err
@@ -325,12 +325,12 @@ func badInputChecks() []*check {
 			}),
 		def("BAD-014", Must, "createSession sendTurn",
 			"a missing or empty body where one is required answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				return expectAll(ctx, t, []Request{
+				return expectAll(ctx, t, []request{
 					raw(http.MethodPost, "/v1/sessions", "application/json", ""),
 					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionId), "application/json", ""),
 					raw(http.MethodPost, "/v1/sessions", "application/json", "null"),

@@ -11,7 +11,7 @@ import (
 
 // runningTurn starts the long script as turn 1 of a fresh scripted session
 // and waits until it runs.
-func (t *T) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResult, error) {
+func (t *tester) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResult, error) {
 	s, err := t.scriptedSession(ctx)
 	if err != nil {
 		return s, nil, err
@@ -24,7 +24,7 @@ func (t *T) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResult, e
 }
 
 // cancel sends cancelTurn and decodes its 200 answer.
-func (t *T) cancel(ctx context.Context, id string) (gen.CancelTurnResult, *Response, error) {
+func (t *tester) cancel(ctx context.Context, id string) (gen.CancelTurnResult, *response, error) {
 	resp, err := t.post(ctx, path("/v1/sessions/%s/cancel", id), nil)
 	if err != nil {
 		return gen.CancelTurnResult{}, nil, err
@@ -48,7 +48,7 @@ func busyChecks() []*check {
 	return []*check{
 		def("BUSY-001", Must, "sendTurn",
 			"while a turn runs, another turn with busy_policy reject (or none: reject is the default) answers 409 turn_in_progress and is not counted",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -82,7 +82,7 @@ func busyChecks() []*check {
 			}, NeedScripted),
 		def("BUSY-002", Must, "sendTurn",
 			"a turn with busy_policy enqueue waits and runs after the running turn: both complete, in order",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
@@ -116,7 +116,7 @@ func busyChecks() []*check {
 			}, NeedScripted, NeedEnqueue),
 		def("BUSY-003", Must, "sendTurn",
 			"a turn with busy_policy interrupt ends the running turn (stop_reason cancelled, cancelled_by interrupt) and runs next",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -140,7 +140,7 @@ func busyChecks() []*check {
 			}, NeedScripted, NeedInterrupt),
 		def("BUSY-004", Must, "cancelTurn",
 			"cancelTurn ends the running turn: 200 with cancelled true and its turn_index; the turn ends (and getTurn shows it) cancelled by cancel_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -170,7 +170,7 @@ func busyChecks() []*check {
 			}, NeedScripted),
 		def("BUSY-005", Must, "cancelTurn",
 			"cancelTurn is idempotent: with no turn running it answers 200 with cancelled false, every time",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -198,12 +198,12 @@ func busyChecks() []*check {
 			}),
 		def("BUSY-006", Must, "closeSession",
 			"closeSession cancels the running turn (cancelled_by session_closed) and completes the session",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
 				if err != nil {
 					return err
 				}
@@ -222,7 +222,7 @@ func busyChecks() []*check {
 			}, NeedScripted),
 		def("BUSY-007", Must, "getSession",
 			"a session's activity is running while a turn runs and idle once it ended",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -251,7 +251,7 @@ func busyChecks() []*check {
 			}, NeedScripted),
 		def("BUSY-008", Should, "sendTurn",
 			"with limits.max_queued_turns turns waiting, one more enqueued turn answers 409 turn_queue_full",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				limit := int(t.env.caps.Limits.MaxQueuedTurns)
 				if limit < 1 || limit > 32 {
 					return Skipf("max_queued_turns is %d: the check fills queues of 1 to 32 turns", limit)
@@ -290,7 +290,7 @@ func busyChecks() []*check {
 					failure = resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
 				}
 				// Closing cancels the running and the queued turns.
-				if _, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}); err != nil {
+				if _, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}); err != nil {
 					return err
 				}
 				for _, ch := range append(queued, first) {
@@ -302,7 +302,7 @@ func busyChecks() []*check {
 			}, NeedScripted, NeedEnqueue),
 		def("BUSY-009", Must, "cancelTurn sendTurn",
 			"cancelTurn leaves queued turns alone: the running turn ends cancelled, the queued one then runs to end_turn",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err

@@ -9,12 +9,12 @@ import (
 )
 
 // spawn sends spawnChild and returns the raw answer.
-func (t *T) spawn(ctx context.Context, parent string) (*Response, error) {
+func (t *tester) spawn(ctx context.Context, parent string) (*response, error) {
 	return t.post(ctx, path("/v1/sessions/%s/children", parent), t.sessionBody(t.env.echo))
 }
 
 // child spawns a child and expects 201.
-func (t *T) child(ctx context.Context, parent string) (gen.Session, error) {
+func (t *tester) child(ctx context.Context, parent string) (gen.Session, error) {
 	resp, err := t.spawn(ctx, parent)
 	if err != nil {
 		return gen.Session{}, err
@@ -22,7 +22,7 @@ func (t *T) child(ctx context.Context, parent string) (gen.Session, error) {
 	return expectJSON[gen.Session](resp, http.StatusCreated)
 }
 
-func (t *T) children(ctx context.Context, parent string, q url.Values) ([]gen.Session, error) {
+func (t *tester) children(ctx context.Context, parent string, q url.Values) ([]gen.Session, error) {
 	items, _, err := listAll[gen.Session](ctx, t, path("/v1/sessions/%s/children", parent), q, 0, 10)
 	return items, err
 }
@@ -42,7 +42,7 @@ func childChecks() []*check {
 	return []*check{
 		def("CHLD-001", Must, "spawnChild listChildren getSession",
 			"spawnChild answers 201 with an active session whose parent_session_id is the parent and depth the parent's + 1; listChildren lists it",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -81,7 +81,7 @@ func childChecks() []*check {
 			}, NeedChildren),
 		def("CHLD-002", Must, "spawnChild",
 			"spawning more than limits.max_children active children answers 409 spawn_limit_exceeded",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				limit := int(t.env.caps.Limits.MaxChildren)
 				if limit < 1 || limit > maxChildrenTested {
 					return Skipf("max_children is %d: the check fills caps of 1 to %d", limit, maxChildrenTested)
@@ -103,7 +103,7 @@ func childChecks() []*check {
 			}, NeedChildren),
 		def("CHLD-003", Must, "spawnChild",
 			"spawning a child deeper than limits.max_depth answers 409 spawn_limit_exceeded",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				depth := int(t.env.caps.Limits.MaxDepth)
 				if depth < 0 || depth > 5 {
 					return Skipf("max_depth is %d: the check builds chains of 0 to 5", depth)
@@ -128,7 +128,7 @@ func childChecks() []*check {
 			}, NeedChildren),
 		def("CHLD-004", Must, "closeSession listChildren",
 			"closing a parent closes its active children (completed); a child that had already failed stays failed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -165,7 +165,7 @@ func childChecks() []*check {
 			}, NeedChildren),
 		def("CHLD-005", Must, "endSession",
 			"ending a parent with endSession closes its active children",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -188,7 +188,7 @@ func childChecks() []*check {
 			}, NeedChildren, NeedLifecycle),
 		def("CHLD-006", Must, "spawnChild closeSession",
 			"only active children count against max_children: after one is closed another can be spawned",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				limit := int(t.env.caps.Limits.MaxChildren)
 				if limit < 1 || limit > maxChildrenTested {
 					return Skipf("max_children is %d: the check fills caps of 1 to %d", limit, maxChildrenTested)
@@ -219,7 +219,7 @@ func childChecks() []*check {
 			}, NeedChildren),
 		def("CHLD-007", Should, "spawnChild",
 			"spawnChild under a parent that is not active answers 409",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -235,7 +235,7 @@ func childChecks() []*check {
 			}, NeedChildren, NeedLifecycle),
 		def("CHLD-008", Must, "listChildren",
 			"listChildren lists only this parent's children and filters them by status",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				if t.env.caps.Limits.MaxChildren < 2 {
 					return Skipf("max_children is %d: the check needs 2", t.env.caps.Limits.MaxChildren)
 				}

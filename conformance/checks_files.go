@@ -11,13 +11,13 @@ import (
 )
 
 // testFile is a small upload.
-func testFile(name string) *FilePart {
-	return &FilePart{Field: "file", Filename: name, ContentType: "text/plain", Data: []byte("conformance test file " + name + "\n")}
+func testFile(name string) *filePart {
+	return &filePart{Field: "file", Filename: name, ContentType: "text/plain", Data: []byte("conformance test file " + name + "\n")}
 }
 
 // upload sends uploadFile and expects 201.
-func (t *T) upload(ctx context.Context, f *FilePart, as Tenant) (gen.File, *Response, error) {
-	resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f, As: as})
+func (t *tester) upload(ctx context.Context, f *filePart, as tenant) (gen.File, *response, error) {
+	resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: f, As: as})
 	if err != nil {
 		return gen.File{}, nil, err
 	}
@@ -29,9 +29,9 @@ func fileChecks() []*check {
 	return []*check{
 		def("FILE-001", Must, "uploadFile",
 			"uploadFile answers 201 with a file_token and the part's filename, content type, size and SHA-256",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				f := testFile("notes.txt")
-				got, resp, err := t.upload(ctx, f, AsPrimary)
+				got, resp, err := t.upload(ctx, f, asPrimary)
 				if err != nil {
 					return err
 				}
@@ -47,8 +47,8 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-002", Must, "getFile",
 			"getFile returns the uploaded file's metadata",
-			func(ctx context.Context, t *T) error {
-				up, _, err := t.upload(ctx, testFile("read-me.txt"), AsPrimary)
+			func(ctx context.Context, t *tester) error {
+				up, _, err := t.upload(ctx, testFile("read-me.txt"), asPrimary)
 				if err != nil {
 					return err
 				}
@@ -67,8 +67,8 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-003", Must, "sendTurn getTurn",
 			"a turn accepts an uploaded file's token in files, and the turn lists it",
-			func(ctx context.Context, t *T) error {
-				up, _, err := t.upload(ctx, testFile("input.txt"), AsPrimary)
+			func(ctx context.Context, t *tester) error {
+				up, _, err := t.upload(ctx, testFile("input.txt"), asPrimary)
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-004", Must, "sendTurn",
 			"a turn naming a file token the tenant never uploaded answers 422 unknown_file",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -107,7 +107,7 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-005", Must, "getFile",
 			"getFile for a token that does not exist answers 404 not_found",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resp, err := t.get(ctx, path("/v1/files/%s", "file_conformance_unknown"), nil)
 				if err != nil {
 					return err
@@ -116,10 +116,10 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-006", Must, "uploadFile",
 			"an upload without a part named file answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				f := testFile("wrong-field.txt")
 				f.Field = "attachment"
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: f})
 				if err != nil {
 					return err
 				}
@@ -127,13 +127,13 @@ func fileChecks() []*check {
 			}, NeedFiles),
 		def("FILE-007", Should, "uploadFile",
 			"an upload over limits.max_file_bytes answers 413 payload_too_large",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				limit := t.env.caps.Limits.MaxFileBytes
 				if limit < 1 || limit > 32<<20 {
 					return Skipf("max_file_bytes is %d: the check sends at most 32 MiB", limit)
 				}
-				f := &FilePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte{'x'}, int(limit)+1)}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: f})
+				f := &filePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte{'x'}, int(limit)+1)}
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: f})
 				if err != nil {
 					return err
 				}

@@ -13,7 +13,7 @@ import (
 
 // twice sends the same request twice with one Idempotency-Key and checks that
 // the second answer is the first one again.
-func (t *T) twice(ctx context.Context, r Request, key string) (first, second *Response, err error) {
+func (t *tester) twice(ctx context.Context, r request, key string) (first, second *response, err error) {
 	if r.Header == nil {
 		r.Header = map[string]string{}
 	}
@@ -46,14 +46,14 @@ func jsonBodyDiff(got, want []byte) string {
 }
 
 // key makes an Idempotency-Key unique to the run and check.
-func (t *T) key(name string) string { return t.plan("key", name) }
+func (t *tester) key(name string) string { return t.plan("key", name) }
 
 func idempotencyChecks() []*check {
 	return []*check{
 		def("IDEM-001", Must, "createSession listSessions",
 			"createSession repeated with the same Idempotency-Key and body returns the first response again and creates no second session",
-			func(ctx context.Context, t *T) error {
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo)}, t.key("create"))
+			func(ctx context.Context, t *tester) error {
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo)}, t.key("create"))
 				if err != nil {
 					return err
 				}
@@ -71,10 +71,10 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency),
 		def("IDEM-002", Must, "createSession",
 			"the same Idempotency-Key with a different body answers 422 idempotency_key_reused and creates nothing",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				key := t.key("reuse")
 				body := t.sessionBody(t.env.echo)
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -82,7 +82,7 @@ func idempotencyChecks() []*check {
 					return err
 				}
 				body["meta"] = map[string]any{"conformance_run": t.env.prefix, "different": true}
-				resp, err = t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -100,12 +100,12 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency),
 		def("IDEM-003", Must, "sendTurn listTurns",
 			"sendTurn repeated with the same Idempotency-Key returns the first turn's result and runs no second turn",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "once"}}, t.key("turn"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "once"}}, t.key("turn"))
 				if err != nil {
 					return err
 				}
@@ -127,12 +127,12 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency),
 		def("IDEM-004", Must, "addLogEntry",
 			"addLogEntry repeated with the same Idempotency-Key returns the same entry and adds no second one",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "once"}}, t.key("log"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "once"}}, t.key("log"))
 				if err != nil {
 					return err
 				}
@@ -150,7 +150,7 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-005", Must, "endSession",
 			"endSession repeated with the same Idempotency-Key returns the first 200 again, not 409 invalid_transition",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -163,12 +163,12 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-006", Must, "spawnChild listChildren",
 			"spawnChild repeated with the same Idempotency-Key returns the same child and spawns no second one",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", parent.SessionId), JSON: t.sessionBody(t.env.echo)}, t.key("spawn"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", parent.SessionId), JSON: t.sessionBody(t.env.echo)}, t.key("spawn"))
 				if err != nil {
 					return err
 				}
@@ -186,8 +186,8 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedChildren),
 		def("IDEM-007", Should, "createSession",
 			"a replayed answer carries Idempotent-Replayed: true; the first answer does not",
-			func(ctx context.Context, t *T) error {
-				first, second, err := t.twice(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo)}, t.key("header"))
+			func(ctx context.Context, t *tester) error {
+				first, second, err := t.twice(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo)}, t.key("header"))
 				if err != nil {
 					return err
 				}
@@ -201,9 +201,9 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency),
 		def("IDEM-008", Should, "createSession addLogEntry",
 			"keys are scoped per operation: a key used on createSession is independent on addLogEntry",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				key := t.key("scope")
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -211,7 +211,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err = t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "scoped"}, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "scoped"}, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -219,8 +219,8 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-009", Must, "uploadFile",
 			"uploadFile repeated with the same Idempotency-Key returns the same file_token",
-			func(ctx context.Context, t *T) error {
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: "/v1/files", File: testFile("same.txt")}, t.key("upload"))
+			func(ctx context.Context, t *tester) error {
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: testFile("same.txt")}, t.key("upload"))
 				if err != nil {
 					return err
 				}
@@ -228,12 +228,12 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedFiles),
 		def("IDEM-010", Must, "continueSession",
 			"continueSession repeated with the same Idempotency-Key returns the same new session",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionId), JSON: map[string]any{"agent": t.env.echo, "meta": t.meta()}}, t.key("continue"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionId), JSON: map[string]any{"agent": t.env.echo, "meta": t.meta()}}, t.key("continue"))
 				if err != nil {
 					return err
 				}
@@ -251,7 +251,7 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-013", Must, "addLogEntry",
 			"the same Idempotency-Key and body on another session's addLogEntry is a different request: 422 idempotency_key_reused, never the first session's entry",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				a, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -262,14 +262,14 @@ func idempotencyChecks() []*check {
 				}
 				key := t.key("path")
 				body := map[string]any{"type": "info", "message": "same body"}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", a.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", a.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				resp, err = t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", b.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", b.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -277,14 +277,14 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-011", May, "createSession",
 			"a body that differs only in member order and white space counts as the same request for its Idempotency-Key",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				key := t.key("canonical")
 				plan := t.plan()
 				first := fmt.Sprintf(`{"agent":%q,"plan_slug":%q,"meta":{"a":1,"b":[1,2]}}`, t.env.echo, plan)
 				second := fmt.Sprintf("{ \"meta\": { \"b\": [1, 2], \"a\": 1 },\n  \"plan_slug\": %q, \"agent\": %q }", plan, t.env.echo)
 				var ids []string
 				for _, body := range []string{first, second} {
-					resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", Header: map[string]string{"Idempotency-Key": key}})
+					resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", Header: map[string]string{"Idempotency-Key": key}})
 					if err != nil {
 						return err
 					}
@@ -301,7 +301,7 @@ func idempotencyChecks() []*check {
 			}, NeedIdempotency),
 		def("IDEM-012", Must, "sendTurn",
 			"sendTurn repeated with the same Idempotency-Key while the first turn still runs waits for it and answers with its result; no second turn starts",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err

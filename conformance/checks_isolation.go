@@ -10,7 +10,7 @@ import (
 
 // foreignSession creates a session of the first tenant with one turn; the
 // isolation checks then touch it as the second tenant.
-func (t *T) foreignSession(ctx context.Context) (gen.Session, error) {
+func (t *tester) foreignSession(ctx context.Context) (gen.Session, error) {
 	s, err := t.echoSession(ctx)
 	if err != nil {
 		return s, err
@@ -22,9 +22,9 @@ func (t *T) foreignSession(ctx context.Context) (gen.Session, error) {
 }
 
 // as2 sends each request as the second tenant and expects 404 not_found.
-func as2(ctx context.Context, t *T, reqs []Request) error {
+func as2(ctx context.Context, t *tester, reqs []request) error {
 	for _, r := range reqs {
-		r.As = AsSecond
+		r.As = asSecond
 		resp, err := t.Do(ctx, r)
 		if err != nil {
 			return err
@@ -37,7 +37,7 @@ func as2(ctx context.Context, t *T, reqs []Request) error {
 }
 
 // unchanged fails unless the first tenant's session still looks like before.
-func (t *T) unchanged(ctx context.Context, before gen.Session) error {
+func (t *tester) unchanged(ctx context.Context, before gen.Session) error {
 	after, err := t.session(ctx, before.SessionId)
 	if err != nil {
 		return err
@@ -62,22 +62,22 @@ func isolationChecks() []*check {
 	return []*check{
 		def("ISO-001", Must, "getSession",
 			"another tenant's session answers 404 not_found on getSession, exactly like a session that does not exist",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
 				}
-				return as2(ctx, t, []Request{{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)}})
+				return as2(ctx, t, []request{{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)}})
 			}, NeedSecondToken),
 		def("ISO-002", Must, "sendTurn listTurns getTurn streamTurn listEvents cancelTurn",
 			"another tenant's session answers 404 on every turn operation and gains no turn",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
 				}
 				id := s.SessionId
-				reqs := []Request{
+				reqs := []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: map[string]any{"prompt": "intrude"}},
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", id)},
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/1", id)},
@@ -85,7 +85,7 @@ func isolationChecks() []*check {
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/cancel", id)},
 				}
 				if t.env.has(NeedResume) {
-					reqs = append(reqs, Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/1/stream", id), Stream: true})
+					reqs = append(reqs, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/1/stream", id), Stream: true})
 				}
 				if err := as2(ctx, t, reqs); err != nil {
 					return err
@@ -94,25 +94,25 @@ func isolationChecks() []*check {
 			}, NeedSecondToken),
 		def("ISO-003", Must, "closeSession",
 			"another tenant's closeSession answers 404 and the session stays active",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
 				}
-				if err := as2(ctx, t, []Request{{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}}); err != nil {
+				if err := as2(ctx, t, []request{{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}}); err != nil {
 					return err
 				}
 				return t.unchanged(ctx, s)
 			}, NeedSecondToken),
 		def("ISO-004", Must, "pauseSession resumeSession endSession continueSession handoffSession getHandoffContext addLogEntry listLogEntries addArtifact listArtifacts updateContext getReplayContext replaySession",
 			"another tenant's session answers 404 on every lifecycle operation and is not changed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
 				}
 				id := s.SessionId
-				reqs := []Request{
+				reqs := []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/pause", id)},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/resume", id)},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "failed"}},
@@ -127,8 +127,8 @@ func isolationChecks() []*check {
 				}
 				if t.env.has(NeedReplay) {
 					reqs = append(reqs,
-						Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/replay", id)},
-						Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/replay", id), JSON: map[string]any{}})
+						request{Method: http.MethodGet, Path: path("/v1/sessions/%s/replay", id)},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/replay", id), JSON: map[string]any{}})
 				}
 				if err := as2(ctx, t, reqs); err != nil {
 					return err
@@ -137,12 +137,12 @@ func isolationChecks() []*check {
 			}, NeedSecondToken, NeedLifecycle),
 		def("ISO-005", Must, "spawnChild listChildren",
 			"another tenant's session answers 404 on spawnChild and listChildren and gains no child",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
 				}
-				if err := as2(ctx, t, []Request{
+				if err := as2(ctx, t, []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", s.SessionId), JSON: map[string]any{"agent": t.env.echo}},
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s/children", s.SessionId)},
 				}); err != nil {
@@ -159,19 +159,19 @@ func isolationChecks() []*check {
 			}, NeedSecondToken, NeedChildren),
 		def("ISO-006", Must, "getFile sendTurn",
 			"another tenant's file answers 404 on getFile, and its token in a turn answers 422 unknown_file",
-			func(ctx context.Context, t *T) error {
-				f, _, err := t.upload(ctx, testFile("private.txt"), AsPrimary)
+			func(ctx context.Context, t *tester) error {
+				f, _, err := t.upload(ctx, testFile("private.txt"), asPrimary)
 				if err != nil {
 					return err
 				}
-				if err := as2(ctx, t, []Request{{Method: http.MethodGet, Path: path("/v1/files/%s", f.FileToken)}}); err != nil {
+				if err := as2(ctx, t, []request{{Method: http.MethodGet, Path: path("/v1/files/%s", f.FileToken)}}); err != nil {
 					return err
 				}
-				mine, err := t.create(ctx, t.sessionBody(t.env.echo), AsSecond)
+				mine, err := t.create(ctx, t.sessionBody(t.env.echo), asSecond)
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", mine.SessionId), As: AsSecond,
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", mine.SessionId), As: asSecond,
 					JSON: map[string]any{"prompt": "read it", "files": []string{f.FileToken}}})
 				if err != nil {
 					return err
@@ -180,7 +180,7 @@ func isolationChecks() []*check {
 			}, NeedSecondToken, NeedFiles),
 		def("ISO-007", Must, "listSessions",
 			"another tenant's sessions never appear in listSessions, filtered or not",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.foreignSession(ctx)
 				if err != nil {
 					return err
@@ -201,7 +201,7 @@ func isolationChecks() []*check {
 						if cursor != "" {
 							qq.Set("cursor", cursor)
 						}
-						resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/sessions", Query: qq, As: AsSecond})
+						resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: "/v1/sessions", Query: qq, As: asSecond})
 						if err != nil {
 							return err
 						}
@@ -224,10 +224,10 @@ func isolationChecks() []*check {
 			}, NeedSecondToken),
 		def("ISO-008", Must, "createSession",
 			"Idempotency-Keys are per tenant: the other tenant's request with the same key and body creates its own session",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				key := t.key("shared")
 				body := t.sessionBody(t.env.echo)
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -235,7 +235,7 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err = t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}, As: AsSecond})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body, Header: map[string]string{"Idempotency-Key": key}, As: asSecond})
 				if err != nil {
 					return err
 				}
@@ -246,7 +246,7 @@ func isolationChecks() []*check {
 				if a.SessionId == b.SessionId {
 					return resp.Failf("the second tenant got the first tenant's session %s back", a.SessionId)
 				}
-				resp, err = t.Do(ctx, Request{Method: http.MethodGet, Path: path("/v1/sessions/%s", b.SessionId), As: AsSecond})
+				resp, err = t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s", b.SessionId), As: asSecond})
 				if err != nil {
 					return err
 				}

@@ -13,27 +13,27 @@ import (
 type lifecycleOp struct {
 	name string // as the rule names it
 	op   string // operationId
-	req  func(id string) Request
+	req  func(id string) request
 }
 
 var (
-	opPause = lifecycleOp{"pauseSession", "pauseSession", func(id string) Request {
-		return Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/pause", id)}
+	opPause = lifecycleOp{"pauseSession", "pauseSession", func(id string) request {
+		return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/pause", id)}
 	}}
-	opResume = lifecycleOp{"resumeSession", "resumeSession", func(id string) Request {
-		return Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/resume", id)}
+	opResume = lifecycleOp{"resumeSession", "resumeSession", func(id string) request {
+		return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/resume", id)}
 	}}
-	opEndCompleted = lifecycleOp{"endSession(completed)", "endSession", func(id string) Request {
-		return Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "completed", "summary": "done"}}
+	opEndCompleted = lifecycleOp{"endSession(completed)", "endSession", func(id string) request {
+		return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "completed", "summary": "done"}}
 	}}
-	opEndFailed = lifecycleOp{"endSession(failed)", "endSession", func(id string) Request {
-		return Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "failed", "summary": "gave up"}}
+	opEndFailed = lifecycleOp{"endSession(failed)", "endSession", func(id string) request {
+		return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "failed", "summary": "gave up"}}
 	}}
-	opHandoff = lifecycleOp{"handoffSession", "handoffSession", func(id string) Request {
-		return Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: handoffBody("notes")}
+	opHandoff = lifecycleOp{"handoffSession", "handoffSession", func(id string) request {
+		return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: handoffBody("notes")}
 	}}
-	opClose = lifecycleOp{"closeSession", "closeSession", func(id string) Request {
-		return Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", id)}
+	opClose = lifecycleOp{"closeSession", "closeSession", func(id string) request {
+		return request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", id)}
 	}}
 )
 
@@ -58,7 +58,7 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 	if from == gen.SessionStatusActive && op.op == "closeSession" {
 		needs = nil // closeSession is core
 	}
-	return def(id, Must, op.op, rule, func(ctx context.Context, t *T) error {
+	return def(id, Must, op.op, rule, func(ctx context.Context, t *tester) error {
 		s, err := t.echoSession(ctx)
 		if err != nil {
 			return err
@@ -99,7 +99,7 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 }
 
 // logEntry adds a work-log entry and expects 201.
-func (t *T) logEntry(ctx context.Context, id, typ, msg string) (gen.LogEntry, error) {
+func (t *tester) logEntry(ctx context.Context, id, typ, msg string) (gen.LogEntry, error) {
 	resp, err := t.post(ctx, path("/v1/sessions/%s/log", id), map[string]any{"type": typ, "message": msg, "data": map[string]any{"msg": msg}})
 	if err != nil {
 		return gen.LogEntry{}, err
@@ -108,7 +108,7 @@ func (t *T) logEntry(ctx context.Context, id, typ, msg string) (gen.LogEntry, er
 }
 
 // artifact records an artifact and expects 201.
-func (t *T) artifact(ctx context.Context, id, p, action string) (gen.Artifact, error) {
+func (t *tester) artifact(ctx context.Context, id, p, action string) (gen.Artifact, error) {
 	resp, err := t.post(ctx, path("/v1/sessions/%s/artifacts", id), map[string]any{"path": p, "action": action, "metadata": map[string]any{"path": p}})
 	if err != nil {
 		return gen.Artifact{}, err
@@ -162,7 +162,7 @@ func lifecycleChecks() []*check {
 		transitionCheck("LIFE-022", failed, opHandoff, ""),
 		def("LIFE-023", Must, "closeSession",
 			"closeSession on a failed session answers 200 with already_closed true and the session stays failed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -191,7 +191,7 @@ func lifecycleDetailChecks() []*check {
 	return []*check{
 		def("LIFE-030", Must, "endSession getSession",
 			"endSession records the final summary and ended_at",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -214,7 +214,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-031", Must, "pauseSession sendTurn resumeSession",
 			"a paused session answers a turn with 409 session_paused; once resumed it accepts turns again",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -240,7 +240,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-032", Must, "handoffSession getSession",
 			"handoffSession stores the notes (summary, next_steps, blockers, context_for_next, created_at) and pauses; a second handoff replaces them",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -270,10 +270,10 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-033", Must, "getHandoffContext",
 			"getHandoffContext returns the context summary, the handoff notes, the newest 20 work-log entries newest first, the artifacts oldest first and turn_count",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"k": "v"}
-				s, err := t.create(ctx, body, AsPrimary)
+				s, err := t.create(ctx, body, asPrimary)
 				if err != nil {
 					return err
 				}
@@ -331,10 +331,10 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-034", Must, "continueSession",
 			"continueSession creates an active session for the agent with continued_from set, inheriting the context summary, handoff notes and plan; the original is unchanged",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"k": "v"}
-				orig, err := t.create(ctx, body, AsPrimary)
+				orig, err := t.create(ctx, body, asPrimary)
 				if err != nil {
 					return err
 				}
@@ -375,7 +375,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-035", Must, "continueSession",
 			"continueSession works from an ended session, and a given plan_slug replaces the inherited one",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				orig, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -398,7 +398,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-036", Must, "addLogEntry listLogEntries getSession",
 			"addLogEntry answers 201 with the entry; listLogEntries lists entries oldest first and filters by type; action_count counts them",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -443,7 +443,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-037", Must, "addArtifact listArtifacts getSession",
 			"addArtifact answers 201 with the record; listArtifacts lists them oldest first and filters by action; artifact_count counts them",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -484,14 +484,14 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-038", Must, "updateContext",
 			"updateContext merges with JSON Merge Patch rules: members replace, nested objects merge, null removes",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"a": 1, "nested": map[string]any{"x": 1, "y": 2}, "gone": "bye", "list": []any{1, 2}}
-				s, err := t.create(ctx, body, AsPrimary)
+				s, err := t.create(ctx, body, asPrimary)
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId),
+				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId),
 					JSON: map[string]any{"a": 2, "nested": map[string]any{"y": nil, "z": 3}, "gone": nil, "new": "hi", "list": []any{3}}})
 				if err != nil {
 					return err
@@ -515,7 +515,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-039", Must, "addLogEntry addArtifact updateContext",
 			"on an ended session addLogEntry, addArtifact and updateContext answer 409 session_ended",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -523,7 +523,7 @@ func lifecycleDetailChecks() []*check {
 				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusCompleted); err != nil {
 					return err
 				}
-				for _, r := range []Request{
+				for _, r := range []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "late"}},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "late.txt", "action": "created"}},
 					{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"late": true}},
@@ -540,10 +540,10 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-040", Must, "getReplayContext",
 			"getReplayContext sorts the work log into checkpoints, decisions and errors (oldest first), counts them in progress, and groups the artifacts by action",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"k": "v"}
-				s, err := t.create(ctx, body, AsPrimary)
+				s, err := t.create(ctx, body, asPrimary)
 				if err != nil {
 					return err
 				}
@@ -596,10 +596,10 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle, NeedReplay),
 		def("LIFE-041", Must, "replaySession",
 			"replaySession creates an active session (same agent by default) continued_from the original, whose context summary keeps the original's and adds a replay member",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"k": "v"}
-				orig, err := t.create(ctx, body, AsPrimary)
+				orig, err := t.create(ctx, body, asPrimary)
 				if err != nil {
 					return err
 				}
@@ -633,7 +633,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle, NeedReplay),
 		def("LIFE-042", Must, "endSession",
 			"endSession cancels the running turn (stop_reason cancelled, cancelled_by session_closed)",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -653,7 +653,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle, NeedScripted),
 		def("LIFE-043", Must, "pauseSession",
 			"pausing a session lets its running turn finish normally",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
@@ -676,7 +676,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle, NeedScripted),
 		def("LIFE-045", Must, "addLogEntry addArtifact updateContext",
 			"a paused session still takes work-log entries, artifacts and context updates",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -690,7 +690,7 @@ func lifecycleDetailChecks() []*check {
 				if _, err := t.artifact(ctx, s.SessionId, "paused.txt", "created"); err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"paused": true}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"paused": true}})
 				if err != nil {
 					return err
 				}
@@ -705,7 +705,7 @@ func lifecycleDetailChecks() []*check {
 			}, NeedLifecycle),
 		def("LIFE-044", Should, "replaySession",
 			"the replay member of a replayed session holds progress, last_checkpoint, decisions and errors",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				orig, err := t.echoSession(ctx)
 				if err != nil {
 					return err

@@ -16,7 +16,7 @@ type page[V any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-func getPage[V any](ctx context.Context, t *T, p string, q url.Values) (page[V], *Response, error) {
+func getPage[V any](ctx context.Context, t *tester, p string, q url.Values) (page[V], *response, error) {
 	resp, err := t.get(ctx, p, q)
 	if err != nil {
 		return page[V]{}, nil, err
@@ -28,7 +28,7 @@ func getPage[V any](ctx context.Context, t *T, p string, q url.Values) (page[V],
 // walkExpect walks a list with limit and fails unless it yields want (ids in
 // order) with full pages before the last and next_cursor exactly when more
 // items follow.
-func walkExpect[V any](ctx context.Context, t *T, what, p string, q url.Values, limit int, want []string, id func(V) string) error {
+func walkExpect[V any](ctx context.Context, t *tester, what, p string, q url.Values, limit int, want []string, id func(V) string) error {
 	q = cloneValues(q)
 	q.Set("limit", strconv.Itoa(limit))
 	var got []string
@@ -74,7 +74,7 @@ func paginationChecks() []*check {
 	return []*check{
 		def("PAGE-001", Must, "listSessions",
 			"listSessions honours limit: full pages, next_cursor while items remain, none on the last page",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				var want []string
 				for i := 0; i < 5; i++ {
 					s, err := t.echoSession(ctx)
@@ -93,7 +93,7 @@ func paginationChecks() []*check {
 			}),
 		def("PAGE-002", Must, "listSessions",
 			"a cursor walk with limit=1 sees every session exactly once, oldest first",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				var want []string
 				for i := 0; i < 4; i++ {
 					s, err := t.echoSession(ctx)
@@ -106,7 +106,7 @@ func paginationChecks() []*check {
 			}),
 		def("PAGE-003", Must, "listLogEntries",
 			"without limit a list returns limits.default_page_size items and a next_cursor when more exist",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				size := int(t.env.caps.Limits.DefaultPageSize)
 				if size < 1 || size > 50 {
 					return Skipf("default_page_size is %d: the check fills lists of up to 51 items", size)
@@ -131,7 +131,7 @@ func paginationChecks() []*check {
 			}, NeedLifecycle),
 		def("PAGE-004", Must, "listSessions listEvents",
 			"a limit below 1, above 100 or not a number answers 400 invalid_request",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -151,7 +151,7 @@ func paginationChecks() []*check {
 			}),
 		def("PAGE-005", Must, "listSessions listTurns",
 			"a cursor the server never issued answers 400 invalid_cursor",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -171,7 +171,7 @@ func paginationChecks() []*check {
 			}),
 		def("PAGE-006", Must, "listTurns listEvents",
 			"listTurns and listEvents walked with limit=1 and limit=2 see every turn and event exactly once, in order",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -201,7 +201,7 @@ func paginationChecks() []*check {
 			}),
 		def("PAGE-007", Must, "listLogEntries listArtifacts",
 			"listLogEntries and listArtifacts walked with limit=2 see every item exactly once, oldest first",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -226,7 +226,7 @@ func paginationChecks() []*check {
 			}, NeedLifecycle),
 		def("PAGE-008", Must, "listChildren",
 			"listChildren walked with limit=1 sees every child exactly once, oldest first",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				n := min(3, int(t.env.caps.Limits.MaxChildren))
 				if n < 2 {
 					return Skipf("max_children is %d: the check needs 2", n)
@@ -247,7 +247,7 @@ func paginationChecks() []*check {
 			}, NeedChildren),
 		def("PAGE-009", Should, "listSessions listEvents",
 			"a cursor issued for one list answers 400 invalid_cursor on another",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err

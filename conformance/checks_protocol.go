@@ -13,23 +13,23 @@ import (
 
 // someOfEverything sends one request of each kind of answer: 200, 201, 400,
 // 401, 404 (route and resource), 405, 409 and, when streaming, an event stream.
-func someOfEverything(ctx context.Context, t *T, header map[string]string) ([]*Response, error) {
+func someOfEverything(ctx context.Context, t *tester, header map[string]string) ([]*response, error) {
 	s, err := t.echoSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	reqs := []Request{
-		{Method: http.MethodGet, Path: "/v1/health", As: AsAnonymous},
+	reqs := []request{
+		{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous},
 		{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo)},
 		{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{}},
-		{Method: http.MethodGet, Path: "/v1/sessions", As: AsAnonymous},
+		{Method: http.MethodGet, Path: "/v1/sessions", As: asAnonymous},
 		{Method: http.MethodGet, Path: "/v1/nope"},
 		{Method: http.MethodGet, Path: path("/v1/sessions/%s", unknownSessionID)},
 		{Method: http.MethodPut, Path: "/v1/sessions"},
 		{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)},
 		{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "x"}},
 	}
-	var out []*Response
+	var out []*response
 	for _, r := range reqs {
 		r.Header = header
 		resp, err := t.Do(ctx, r)
@@ -43,14 +43,14 @@ func someOfEverything(ctx context.Context, t *T, header map[string]string) ([]*R
 		if err != nil {
 			return nil, err
 		}
-		st, err := t.Stream(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s2.SessionId), JSON: map[string]any{"prompt": "x"}, Header: header})
+		st, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s2.SessionId), JSON: map[string]any{"prompt": "x"}, Header: header})
 		if err != nil {
 			return nil, err
 		}
 		if st.Live() {
 			_, _ = readStream(st, nil)
 		}
-		out = append(out, st.Response)
+		out = append(out, st.response)
 	}
 	return out, nil
 }
@@ -75,7 +75,7 @@ func protocolChecks() []*check {
 	checks := []*check{
 		def("PROTO-001", Must, "getHealth createSession listSessions getSession closeSession sendTurn",
 			"every kind of answer (2xx, 4xx, 405, unknown route, event stream) carries an X-Request-Id header",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resps, err := someOfEverything(ctx, t, nil)
 				if err != nil {
 					return err
@@ -89,7 +89,7 @@ func protocolChecks() []*check {
 			}),
 		def("PROTO-002", Must, "getHealth createSession listSessions getSession closeSession sendTurn",
 			"a valid X-Request-Id sent by the client is echoed on the answer and is the request_id of a problem",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				id := "cf-req." + t.env.prefix + "_42"
 				resps, err := someOfEverything(ctx, t, map[string]string{"X-Request-Id": id})
 				if err != nil {
@@ -107,10 +107,10 @@ func protocolChecks() []*check {
 			}),
 		def("PROTO-003", Should, "getHealth getSession",
 			"an invalid client X-Request-Id (too long, or characters outside A-Z a-z 0-9 . _ -) is replaced by one the server makes up",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				for _, id := range []string{strings.Repeat("r", 129), "has spaces", "semi;colon", "<script>"} {
-					for _, r := range []Request{
-						{Method: http.MethodGet, Path: "/v1/health", As: AsAnonymous},
+					for _, r := range []request{
+						{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous},
 						{Method: http.MethodGet, Path: path("/v1/sessions/%s", unknownSessionID)},
 					} {
 						r.Header = map[string]string{"X-Request-Id": id}
@@ -130,7 +130,7 @@ func protocolChecks() []*check {
 	post := []*check{
 		def("PROTO-004", Must, "",
 			"every response the suite received during the run carried an X-Request-Id header",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				if _, err := someOfEverything(ctx, t, nil); err != nil {
 					return err
 				}
@@ -145,7 +145,7 @@ func protocolChecks() []*check {
 			}),
 		def("PROTO-005", Must, "",
 			"every error the suite received during the run was a problem document whose status is the HTTP status and whose request_id is the X-Request-Id",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				if _, err := someOfEverything(ctx, t, nil); err != nil {
 					return err
 				}
@@ -166,7 +166,7 @@ func protocolChecks() []*check {
 			}),
 		def("PROTO-006", Should, "",
 			"no request of the run made the server fail with a 5xx",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				all := t.c.exchanges()
 				var bad []*Exchange
 				for _, ex := range all {

@@ -12,7 +12,7 @@ func serviceChecks() []*check {
 	return []*check{
 		def("SVC-001", Must, "getCapabilities",
 			"getCapabilities answers 200 with the agents (an echo agent among them), the features and consistent limits",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resp, err := t.get(ctx, "/v1/capabilities", nil)
 				if err != nil {
 					return err
@@ -43,7 +43,7 @@ func serviceChecks() []*check {
 			}),
 		def("SVC-002", Should, "getCapabilities",
 			"features.busy_policies lists reject, the default busy policy",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resp, err := t.get(ctx, "/v1/capabilities", nil)
 				if err != nil {
 					return err

@@ -12,10 +12,10 @@ func sessionChecks() []*check {
 	return []*check{
 		def("SESS-001", Must, "createSession",
 			"createSession answers 201 with an active, idle session holding the agent, meta, plan_slug and context, depth 0 and zero counters",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				body := t.sessionBody(t.env.echo)
 				body["context"] = map[string]any{"repository": "example/repo", "nested": map[string]any{"n": 1.0}}
-				resp, err := t.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: body})
 				if err != nil {
 					return err
 				}
@@ -52,7 +52,7 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-002", Must, "getSession",
 			"getSession returns the session as created",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				created, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -78,7 +78,7 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-003", Must, "createSession",
 			"createSession with an agent the server does not have answers 422 unknown_agent",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				resp, err := t.post(ctx, "/v1/sessions", t.sessionBody("conformance-no-such-agent"))
 				if err != nil {
 					return err
@@ -87,7 +87,7 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-004", Must, "listSessions",
 			"listSessions lists the tenant's sessions and filters them by plan_slug, status and agent",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				a, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -96,7 +96,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", b.SessionId)})
+				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", b.SessionId)})
 				if err != nil {
 					return err
 				}
@@ -130,12 +130,12 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-005", Must, "closeSession",
 			"closeSession on an active session answers 200 with already_closed false and the session completed, with ended_at",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
 				if err != nil {
 					return err
 				}
@@ -156,14 +156,14 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-006", Must, "closeSession",
 			"closeSession is idempotent: closing again answers 200 with already_closed true and changes nothing",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				var first gen.CloseSessionResult
 				for i := 0; i < 3; i++ {
-					resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+					resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
 					if err != nil {
 						return err
 					}
@@ -188,12 +188,12 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-007", Must, "closeSession sendTurn",
 			"a turn on a closed session answers 409 session_ended",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
 				if err != nil {
 					return err
 				}
@@ -208,9 +208,9 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-008", Must, "getSession closeSession",
 			"a session id that does not exist answers 404 not_found on getSession and closeSession",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				for _, m := range []string{http.MethodGet, http.MethodDelete} {
-					resp, err := t.Do(ctx, Request{Method: m, Path: path("/v1/sessions/%s", unknownSessionID)})
+					resp, err := t.Do(ctx, request{Method: m, Path: path("/v1/sessions/%s", unknownSessionID)})
 					if err != nil {
 						return err
 					}
@@ -222,7 +222,7 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-009", Must, "closeSession listTurns getTurn listEvents",
 			"a closed session keeps its history: its turns and events stay readable",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -231,7 +231,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
 				if err != nil {
 					return err
 				}
@@ -263,7 +263,7 @@ func sessionChecks() []*check {
 			}),
 		def("SESS-010", Must, "createSession",
 			"two createSession calls without an Idempotency-Key create two distinct sessions",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				a, err := t.echoSession(ctx)
 				if err != nil {
 					return err

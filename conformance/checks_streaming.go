@@ -28,7 +28,7 @@ type streamed struct {
 
 // readStream reads s to its end (or until stop says so after a frame),
 // decoding each frame's data.
-func readStream(s *Stream, stop func(streamed) bool) (streamed, error) {
+func readStream(s *eventStream, stop func(streamed) bool) (streamed, error) {
 	var out streamed
 	defer s.Close()
 	for {
@@ -78,8 +78,8 @@ func readStream(s *Stream, stop func(streamed) bool) (streamed, error) {
 }
 
 // streamTurn sends a turn with Accept: text/event-stream and reads it to the end.
-func (t *T) streamTurnBody(ctx context.Context, id string, body map[string]any, header map[string]string) (streamed, *Stream, error) {
-	s, err := t.Stream(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
+func (t *tester) streamTurnBody(ctx context.Context, id string, body map[string]any, header map[string]string) (streamed, *eventStream, error) {
+	s, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: body, Header: header})
 	if err != nil {
 		return streamed{}, nil, err
 	}
@@ -91,8 +91,8 @@ func (t *T) streamTurnBody(ctx context.Context, id string, body map[string]any, 
 }
 
 // resume calls streamTurn with Last-Event-ID and/or ?after= and reads to the end.
-func (t *T) resume(ctx context.Context, id string, index int32, lastEventID string, after string) (streamed, *Stream, error) {
-	r := Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", id, index)}
+func (t *tester) resume(ctx context.Context, id string, index int32, lastEventID string, after string) (streamed, *eventStream, error) {
+	r := request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", id, index)}
 	if lastEventID != "" {
 		r.Header = map[string]string{"Last-Event-ID": lastEventID}
 	}
@@ -112,7 +112,7 @@ func (t *T) resume(ctx context.Context, id string, index int32, lastEventID stri
 
 // streamingSession makes the session and prompt the streaming checks use: the
 // scripted agent with several events when there is one, else the echo agent.
-func (t *T) streamingSession(ctx context.Context) (gen.Session, string, error) {
+func (t *tester) streamingSession(ctx context.Context) (gen.Session, string, error) {
 	if t.env.scripted != "" {
 		s, err := t.scriptedSession(ctx)
 		return s, script("", step{0, "thinking", "hmm"}, step{5, "text", "one "}, step{5, "text", "two "}, step{5, "text", "three"}), err
@@ -131,7 +131,7 @@ func seqsOf(events []gen.Event) []int64 {
 }
 
 // turnEvents reads one turn's events from the event log.
-func (t *T) turnEvents(ctx context.Context, id string, index int32) ([]gen.Event, error) {
+func (t *tester) turnEvents(ctx context.Context, id string, index int32) ([]gen.Event, error) {
 	events, _, err := listAll[gen.Event](ctx, t, path("/v1/sessions/%s/events", id), url.Values{"turn_index": {strconv.Itoa(int(index))}}, 0, 20)
 	return events, err
 }
@@ -158,7 +158,7 @@ func streamingChecks() []*check {
 	return []*check{
 		def("STRM-001", Must, "sendTurn",
 			"sendTurn with Accept: text/event-stream answers 200 with Content-Type text/event-stream",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -168,7 +168,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming),
 		def("STRM-002", Must, "sendTurn",
 			"the stream opens with a turn.accepted frame naming the session and the new turn_index",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -190,7 +190,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming),
 		def("STRM-003", Must, "sendTurn",
 			"each event is an unnamed frame whose id is the event's seq; ids increase by one with no gaps",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -221,7 +221,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming),
 		def("STRM-004", Must, "sendTurn",
 			"the stream ends with one turn.completed frame whose TurnSummary matches the streamed events, and then closes",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -250,7 +250,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming),
 		def("STRM-005", Must, "sendTurn listEvents",
 			"the streamed events are the events the event log holds for the turn",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -270,23 +270,23 @@ func streamingChecks() []*check {
 			}, NeedStreaming),
 		def("STRM-006", Must, "streamTurn",
 			"streamTurn with Last-Event-ID after the turn ended sends exactly the events after that seq, then turn.completed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				return resumeAfterEnd(ctx, t, true)
 			}, NeedResume),
 		def("STRM-007", Must, "streamTurn",
 			"streamTurn with ?after= after the turn ended sends exactly the events after that seq, then turn.completed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				return resumeAfterEnd(ctx, t, false)
 			}, NeedResume),
 		def("STRM-008", Must, "sendTurn streamTurn",
 			"a client that drops the stream mid-turn and resumes with Last-Event-ID gets every missed event exactly once, then turn.completed",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
 				}
 				prompt := script("", step{0, "text", "a"}, step{0, "text", "b"}, step{300, "text", "c"}, step{100, "text", "d"})
-				stream, err := t.Stream(ctx, Request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": prompt}})
+				stream, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": prompt}})
 				if err != nil {
 					return err
 				}
@@ -317,7 +317,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming, NeedResume, NeedScripted),
 		def("STRM-009", Should, "streamTurn",
 			"when both Last-Event-ID and ?after= are given, Last-Event-ID wins",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -335,7 +335,7 @@ func streamingChecks() []*check {
 			}, NeedResume),
 		def("STRM-010", Should, "sendTurn",
 			"events are sent as they happen: an event reaches the client well before the turn ends",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
@@ -354,7 +354,7 @@ func streamingChecks() []*check {
 			}, NeedStreaming, NeedScripted),
 		def("STRM-011", Must, "sendTurn",
 			"re-sending a streamed sendTurn with the same Idempotency-Key and Last-Event-ID resumes the first turn's stream and starts no new turn",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
 					return err
@@ -387,12 +387,12 @@ func streamingChecks() []*check {
 			}, NeedStreaming, NeedIdempotency),
 		def("STRM-012", Must, "streamTurn",
 			"streamTurn for a turn that does not exist answers 404 not_found, not a stream",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				st, err := t.Stream(ctx, Request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionId, 1)})
+				st, err := t.Stream(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionId, 1)})
 				if err != nil {
 					return err
 				}
@@ -408,7 +408,7 @@ func streamingChecks() []*check {
 // resumeAfterEnd runs STRM-006 (header) and STRM-007 (query): resume a
 // finished turn from before its first event, from the middle and from its
 // last event.
-func resumeAfterEnd(ctx context.Context, t *T, header bool) error {
+func resumeAfterEnd(ctx context.Context, t *tester, header bool) error {
 	s, prompt, err := t.streamingSession(ctx)
 	if err != nil {
 		return err

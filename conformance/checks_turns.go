@@ -35,7 +35,7 @@ func turnChecks() []*check {
 	return []*check{
 		def("TURN-001", Must, "sendTurn",
 			"sendTurn answers 200 with a TurnResult: turn_index 1, stop_reason end_turn, events numbered from seq 1, consistent counts and times",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -59,7 +59,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-002", Must, "sendTurn",
 			"the echo agent's turn text (its text events' content, in order) equals the prompt",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -77,7 +77,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-003", Must, "sendTurn getSession",
 			"turn_index counts 1, 2, 3; the session's turn_count, last_turn_at and last_event_seq follow; activity is idle between turns",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -111,7 +111,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-004", Must, "listTurns getTurn",
 			"listTurns lists the turns oldest first, completed with their prompt; getTurn returns a turn with the same events sendTurn returned",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -158,7 +158,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-005", Must, "getTurn",
 			"getTurn for a turn that does not exist answers 404 not_found",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -179,7 +179,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-006", Must, "listEvents",
 			"listEvents returns the session's events with seq 1..n without gaps across turns; after= and turn_index= filter them",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
@@ -228,7 +228,7 @@ func turnChecks() []*check {
 			}),
 		def("TURN-007", Must, "sendTurn",
 			"the scripted agent plays its AgentScript: the events in order, then the script's stop_reason",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
@@ -261,7 +261,7 @@ func turnChecks() []*check {
 			}, NeedScripted),
 		def("TURN-008", Must, "sendTurn",
 			"a turn that outlives its timeout_ms ends with stop_reason cancelled and cancelled_by timeout",
-			func(ctx context.Context, t *T) error {
+			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err

@@ -19,20 +19,20 @@ import (
 	"github.com/agentsession/agentsession/sse"
 )
 
-// Tenant selects the Authorization header a request carries.
-type Tenant int
+// tenant selects the Authorization header a request carries.
+type tenant int
 
 // The tenants a request can act as.
 const (
-	AsPrimary   Tenant = iota // Config.Token
-	AsSecond                  // Config.Token2
-	AsAnonymous               // no Authorization header
-	AsRaw                     // Request.Authorization verbatim (bad tokens)
+	asPrimary   tenant = iota // Config.Token
+	asSecond                  // Config.Token2
+	asAnonymous               // no Authorization header
+	asRaw                     // request.Authorization verbatim (bad tokens)
 )
 
-// Request is one HTTP request a check sends. Path is relative to the base URL
+// request is one HTTP request a check sends. Path is relative to the base URL
 // and already escaped (build it with path()).
-type Request struct {
+type request struct {
 	Method string
 	Path   string
 	Query  url.Values
@@ -41,9 +41,9 @@ type Request struct {
 	JSON        any
 	Body        []byte
 	ContentType string
-	File        *FilePart
-	As          Tenant
-	// Authorization is the whole header value when As is AsRaw ("" sends none).
+	File        *filePart
+	As          tenant
+	// Authorization is the whole header value when As is asRaw ("" sends none).
 	Authorization string
 	// Header holds extra request headers (Idempotency-Key, Last-Event-ID, ...).
 	Header map[string]string
@@ -55,8 +55,8 @@ type Request struct {
 	CurlStdin string
 }
 
-// FilePart is a multipart upload's file.
-type FilePart struct {
+// filePart is a multipart upload's file.
+type filePart struct {
 	Field, Filename, ContentType string
 	Data                         []byte
 }
@@ -132,8 +132,8 @@ func (c *client) redactAll(list []string) []string {
 	return list
 }
 
-// build turns a Request into an *http.Request and its exchange record.
-func (c *client) build(ctx context.Context, r Request) (*http.Request, *Exchange, error) {
+// build turns a request into an *http.Request and its exchange record.
+func (c *client) build(ctx context.Context, r request) (*http.Request, *Exchange, error) {
 	u := c.cfg.BaseURL + r.Path
 	if len(r.Query) > 0 {
 		u += "?" + r.Query.Encode()
@@ -175,11 +175,11 @@ func (c *client) build(ctx context.Context, r Request) (*http.Request, *Exchange
 		req.Header.Set("Content-Type", contentType)
 	}
 	switch r.As {
-	case AsPrimary:
+	case asPrimary:
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	case AsSecond:
+	case asSecond:
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token2)
-	case AsRaw:
+	case asRaw:
 		if r.Authorization != "" {
 			req.Header.Set("Authorization", r.Authorization)
 		}
@@ -206,7 +206,7 @@ func (c *client) build(ctx context.Context, r Request) (*http.Request, *Exchange
 // roundTrip sends a request and records the exchange. For a non-stream
 // request (or a stream answered with something other than an event stream)
 // the body is read and validated; a live stream's body is left to the caller.
-func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Response, *http.Response, error) {
+func (c *client) roundTrip(ctx context.Context, r request, check string) (*response, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	req, ex, err := c.build(ctx, r)
 	if err != nil {
@@ -227,7 +227,7 @@ func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Respo
 			ex.Error = fmt.Sprintf("no answer within %s", c.cfg.RequestTimeout)
 		}
 		c.record(ex)
-		out := &Response{Ex: ex}
+		out := &response{Ex: ex}
 		return out, nil, &failure{msg: fmt.Sprintf("%s %s: %s", r.Method, r.Path, ex.Error), ex: ex}
 	}
 	ex.Status = resp.StatusCode
@@ -239,7 +239,7 @@ func (c *client) roundTrip(ctx context.Context, r Request, check string) (*Respo
 			ex.ResponseHeaders[h] = c.redact(v)
 		}
 	}
-	out := &Response{Status: resp.StatusCode, Header: resp.Header, Ex: ex}
+	out := &response{Status: resp.StatusCode, Header: resp.Header, Ex: ex}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if r.Stream && resp.StatusCode == http.StatusOK && mt == "text/event-stream" {
 		// Validate the status and headers now, the frames as they arrive.
@@ -288,8 +288,8 @@ func excerpt(b []byte, n int) string {
 	return strings.ToValidUTF8(string(b[:n]), "\uFFFD") + fmt.Sprintf("… (%d more bytes)", len(b)-n)
 }
 
-// Response is a finished HTTP answer.
-type Response struct {
+// response is a finished HTTP answer.
+type response struct {
 	Status int
 	Header http.Header
 	Body   []byte
@@ -298,7 +298,7 @@ type Response struct {
 
 // what names the exchange in failure messages: the operationId when the
 // request matched one, else method and URL path.
-func (r *Response) what() string {
+func (r *response) what() string {
 	if r.Ex.Operation != "" {
 		return r.Ex.Operation
 	}
@@ -310,12 +310,12 @@ func (r *Response) what() string {
 }
 
 // Failf returns an ErrFail that points at this exchange.
-func (r *Response) Failf(format string, args ...any) error {
+func (r *response) Failf(format string, args ...any) error {
 	return &failure{msg: r.what() + ": " + fmt.Sprintf(format, args...), ex: r.Ex}
 }
 
 // Expect fails unless the status is one of want.
-func (r *Response) Expect(want ...int) error {
+func (r *response) Expect(want ...int) error {
 	for _, w := range want {
 		if r.Status == w {
 			return nil
@@ -335,14 +335,14 @@ func (r *Response) Expect(want ...int) error {
 }
 
 // Decode decodes the JSON body into v.
-func (r *Response) Decode(v any) error {
+func (r *response) Decode(v any) error {
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		return r.Failf("the body does not decode as %T: %v", v, err)
 	}
 	return nil
 }
 
-func (r *Response) problem() (gen.Problem, bool) {
+func (r *response) problem() (gen.Problem, bool) {
 	var p gen.Problem
 	if r.Status < 400 || json.Unmarshal(r.Body, &p) != nil {
 		return p, false
@@ -352,7 +352,7 @@ func (r *Response) problem() (gen.Problem, bool) {
 
 // ExpectProblem fails unless the answer is an application/problem+json
 // document with this status and (when code is not empty) this code.
-func (r *Response) ExpectProblem(status int, code string) error {
+func (r *response) ExpectProblem(status int, code string) error {
 	if err := r.Expect(status); err != nil {
 		return err
 	}
@@ -360,14 +360,14 @@ func (r *Response) ExpectProblem(status int, code string) error {
 }
 
 // ExpectProblemIn fails unless the answer is a problem with one of the statuses.
-func (r *Response) ExpectProblemIn(statuses ...int) error {
+func (r *response) ExpectProblemIn(statuses ...int) error {
 	if err := r.Expect(statuses...); err != nil {
 		return err
 	}
 	return r.isProblem("")
 }
 
-func (r *Response) isProblem(code string) error {
+func (r *response) isProblem(code string) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/problem+json" {
 		return r.Failf("status %d with Content-Type %q, want application/problem+json", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -385,7 +385,7 @@ func (r *Response) isProblem(code string) error {
 }
 
 // expectJSON checks the status and decodes the body.
-func expectJSON[V any](r *Response, status int) (V, error) {
+func expectJSON[V any](r *response, status int) (V, error) {
 	var v V
 	if err := r.Expect(status); err != nil {
 		return v, err
@@ -415,15 +415,10 @@ func path(format string, args ...any) string {
 	return fmt.Sprintf(format, esc...)
 }
 
-// Frame is one server-sent event as the suite saw it.
-type Frame struct {
-	sse.Frame
-}
-
-// Stream is an open text/event-stream answer. Each frame's data is validated
+// eventStream is an open text/event-stream answer. Each frame's data is validated
 // against its schema (Event, TurnAccepted or TurnSummary) as it is read.
-type Stream struct {
-	*Response
+type eventStream struct {
+	*response
 	body   io.ReadCloser
 	reader *sse.Reader
 	c      *client
@@ -434,13 +429,13 @@ type Stream struct {
 }
 
 // Next returns the next frame, io.EOF at the end of the stream.
-func (s *Stream) Next() (Frame, error) {
+func (s *eventStream) Next() (sse.Frame, error) {
 	f, err := s.reader.Next()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
 			s.note(fmt.Sprintf("\n[stream error: %v]", err))
 		}
-		return Frame{}, err
+		return sse.Frame{}, err
 	}
 	var raw strings.Builder
 	if f.Event != "" {
@@ -474,10 +469,10 @@ func (s *Stream) Next() (Frame, error) {
 		s.Ex.Violations = append(s.Ex.Violations, violations...)
 		s.c.mu.Unlock()
 	}
-	return Frame{Frame: f}, nil
+	return f, nil
 }
 
-func (s *Stream) note(text string) {
+func (s *eventStream) note(text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen.Len() < maxExcerpt {
@@ -490,7 +485,7 @@ func (s *Stream) note(text string) {
 }
 
 // Close drops the connection (a client that goes away mid-stream).
-func (s *Stream) Close() {
+func (s *eventStream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed && s.body != nil {

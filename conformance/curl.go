@@ -16,7 +16,7 @@ const (
 
 // curl renders a request as a runnable curl command with the token replaced
 // by a shell variable, so a report can be shared without leaking it.
-func (c *client) curl(r Request, req *http.Request, body []byte) string {
+func (c *client) curl(r request, req *http.Request, body []byte) string {
 	var b strings.Builder
 	b.WriteString("curl -sS -i")
 	if r.Stream {
@@ -27,11 +27,11 @@ func (c *client) curl(r Request, req *http.Request, body []byte) string {
 	}
 	b.WriteString(" " + shellQuote(c.redact(req.URL.String())))
 	switch r.As {
-	case AsPrimary:
+	case asPrimary:
 		b.WriteString(` -H "Authorization: Bearer ` + TokenVar + `"`)
-	case AsSecond:
+	case asSecond:
 		b.WriteString(` -H "Authorization: Bearer ` + Token2Var + `"`)
-	case AsRaw:
+	case asRaw:
 		if r.Authorization != "" {
 			b.WriteString(" -H " + shellQuote("Authorization: "+c.redact(r.Authorization)))
 		}

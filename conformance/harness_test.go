@@ -20,8 +20,8 @@ import (
 )
 
 // getCheck is a synthetic check that sends one GET and then returns ret.
-func getCheck(id string, level Level, p string, ret func(*Response) error) *check {
-	return def(id, level, "getSession", "synthetic", func(ctx context.Context, t *T) error {
+func getCheck(id string, level Level, p string, ret func(*response) error) *check {
+	return def(id, level, "getSession", "synthetic", func(ctx context.Context, t *tester) error {
 		resp, err := t.get(ctx, p, nil)
 		if err != nil {
 			return err
@@ -46,7 +46,7 @@ func TestOutcomes(t *testing.T) {
 			writeProblem(w, http.StatusNotFound, "not_found")
 		}
 	})
-	pass := func(*Response) error { return nil }
+	pass := func(*response) error { return nil }
 	tests := []struct {
 		name  string
 		check *check
@@ -54,16 +54,16 @@ func TestOutcomes(t *testing.T) {
 		msg   string // a part of the message
 	}{
 		{"pass", getCheck("SESS-901", Must, "/v1/sessions/good", pass), Pass, ""},
-		{"fail", getCheck("SESS-902", Must, "/v1/sessions/good", func(r *Response) error { return r.Failf("wrong") }), Fail, "getSession: wrong"},
-		{"should fails as warn", getCheck("SESS-903", Should, "/v1/sessions/good", func(r *Response) error { return r.Failf("meh") }), Warn, "meh"},
-		{"may fails as warn", getCheck("SESS-904", May, "/v1/sessions/good", func(r *Response) error { return Failf("meh") }), Warn, "meh"},
-		{"skip", getCheck("SESS-905", Must, "/v1/sessions/good", func(r *Response) error { return Skipf("not here") }), Skip, "not here"},
-		{"harness error", getCheck("SESS-906", Must, "/v1/sessions/good", func(r *Response) error { return errors.New("suite bug") }), Error, "suite bug"},
-		{"panic", getCheck("SESS-907", Must, "/v1/sessions/good", func(r *Response) error { panic("boom") }), Error, "panicked: boom"},
+		{"fail", getCheck("SESS-902", Must, "/v1/sessions/good", func(r *response) error { return r.Failf("wrong") }), Fail, "getSession: wrong"},
+		{"should fails as warn", getCheck("SESS-903", Should, "/v1/sessions/good", func(r *response) error { return r.Failf("meh") }), Warn, "meh"},
+		{"may fails as warn", getCheck("SESS-904", May, "/v1/sessions/good", func(r *response) error { return Failf("meh") }), Warn, "meh"},
+		{"skip", getCheck("SESS-905", Must, "/v1/sessions/good", func(r *response) error { return Skipf("not here") }), Skip, "not here"},
+		{"harness error", getCheck("SESS-906", Must, "/v1/sessions/good", func(r *response) error { return errors.New("suite bug") }), Error, "suite bug"},
+		{"panic", getCheck("SESS-907", Must, "/v1/sessions/good", func(r *response) error { panic("boom") }), Error, "panicked: boom"},
 		{"schema violation fails a passing check", getCheck("SESS-908", Must, "/v1/sessions/bad", pass), Fail, "schema"},
 		{"schema violation of a SHOULD check warns", getCheck("SESS-909", Should, "/v1/sessions/bad", pass), Warn, "schema"},
-		{"wrong status", getCheck("SESS-910", Must, "/v1/sessions/none", func(r *Response) error { return r.Expect(200) }), Fail, "status 404, want 200"},
-		{"needs not met", def("SESS-911", Must, "getSession", "synthetic", func(ctx context.Context, t *T) error { return nil }, NeedStreaming), Skip, "feature:streaming"},
+		{"wrong status", getCheck("SESS-910", Must, "/v1/sessions/none", func(r *response) error { return r.Expect(200) }), Fail, "status 404, want 200"},
+		{"needs not met", def("SESS-911", Must, "getSession", "synthetic", func(ctx context.Context, t *tester) error { return nil }, NeedStreaming), Skip, "feature:streaming"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,7 +91,7 @@ func TestSchemaViolationsNameTheField(t *testing.T) {
 	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"session_id": 7, "status": "open"})
 	})
-	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(*Response) error { return nil }))
+	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(*response) error { return nil }))
 	res := testRun(t, srv, nil)
 	all := strings.Join(res.Checks[0].Violations, "\n")
 	for _, want := range []string{"getSession 200", "/session_id", "/status", "agent"} {
@@ -119,7 +119,7 @@ func TestResponsesWithoutOperationAreProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := fakeServer(t, tc.handler)
-			withCatalogue(t, getCheck("BAD-901", Must, "/v1/nope", func(*Response) error { return nil }))
+			withCatalogue(t, getCheck("BAD-901", Must, "/v1/nope", func(*response) error { return nil }))
 			res := testRun(t, srv, nil)
 			if got := len(res.Checks[0].Violations) > 0; got != tc.wantBad {
 				t.Errorf("violations %q, want some: %v", res.Checks[0].Violations, tc.wantBad)
@@ -137,8 +137,8 @@ func TestStreamFramesAreValidated(t *testing.T) {
 		_ = sse.Write(w, sse.Frame{Event: "turn.surprise", Data: `{}`})
 		_ = sse.Write(w, sse.Frame{Event: "turn.completed", Data: `{"session_id":"s"}`})
 	})
-	withCatalogue(t, def("STRM-901", Must, "streamTurn", "synthetic", func(ctx context.Context, t *T) error {
-		s, err := t.Stream(ctx, Request{Method: http.MethodGet, Path: "/v1/sessions/s/turns/1/stream"})
+	withCatalogue(t, def("STRM-901", Must, "streamTurn", "synthetic", func(ctx context.Context, t *tester) error {
+		s, err := t.Stream(ctx, request{Method: http.MethodGet, Path: "/v1/sessions/s/turns/1/stream"})
 		if err != nil {
 			return err
 		}
@@ -177,9 +177,9 @@ func TestReportsNeverContainTokens(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"type": "x", "title": "x", "status": 400, "code": "invalid_request",
 			"request_id": "req_fake", "detail": "you sent " + r.Header.Get("Authorization")})
 	})
-	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(r *Response) error { return r.Expect(200) }),
-		def("ISO-901", Must, "getSession", "synthetic", func(ctx context.Context, t *T) error {
-			resp, err := t.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/sessions/y", As: AsSecond})
+	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(r *response) error { return r.Expect(200) }),
+		def("ISO-901", Must, "getSession", "synthetic", func(ctx context.Context, t *tester) error {
+			resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: "/v1/sessions/y", As: asSecond})
 			if err != nil {
 				return err
 			}
@@ -217,10 +217,10 @@ func TestReportsNeverContainTokens(t *testing.T) {
 func TestReportFormats(t *testing.T) {
 	srv := fakeServer(t, nil)
 	withCatalogue(t,
-		getCheck("SESS-901", Must, "/v1/sessions/x", func(r *Response) error { return r.Expect(200) }),
-		getCheck("SESS-902", Should, "/v1/sessions/x", func(r *Response) error { return r.Failf("soft") }),
-		getCheck("AUTH-901", Must, "/v1/sessions/x", func(r *Response) error { return r.Expect(404) }),
-		def("AUTH-902", Must, "getSession", "synthetic", func(ctx context.Context, t *T) error { return nil }, NeedSecondToken),
+		getCheck("SESS-901", Must, "/v1/sessions/x", func(r *response) error { return r.Expect(200) }),
+		getCheck("SESS-902", Should, "/v1/sessions/x", func(r *response) error { return r.Failf("soft") }),
+		getCheck("AUTH-901", Must, "/v1/sessions/x", func(r *response) error { return r.Expect(404) }),
+		def("AUTH-902", Must, "getSession", "synthetic", func(ctx context.Context, t *tester) error { return nil }, NeedSecondToken),
 	)
 	dir := t.TempDir()
 	res := testRun(t, srv, func(c *Config) { c.ReportDir = dir })
@@ -288,10 +288,10 @@ func TestReportFormats(t *testing.T) {
 func TestConsoleHasOneLinePerGroup(t *testing.T) {
 	srv := fakeServer(t, nil)
 	withCatalogue(t,
-		getCheck("AUTH-901", Must, "/v1/x", func(r *Response) error { return nil }),
-		getCheck("SESS-901", Must, "/v1/x", func(r *Response) error { return nil }),
-		getCheck("SESS-902", Must, "/v1/x", func(r *Response) error { return r.Failf("broken") }),
-		getCheck("PAGE-901", Must, "/v1/x", func(r *Response) error { return nil }),
+		getCheck("AUTH-901", Must, "/v1/x", func(r *response) error { return nil }),
+		getCheck("SESS-901", Must, "/v1/x", func(r *response) error { return nil }),
+		getCheck("SESS-902", Must, "/v1/x", func(r *response) error { return r.Failf("broken") }),
+		getCheck("PAGE-901", Must, "/v1/x", func(r *response) error { return nil }),
 	)
 	var out strings.Builder
 	testRun(t, srv, func(c *Config) { c.Progress = &out })
@@ -366,7 +366,7 @@ func TestCleanupClosesWhatChecksCreate(t *testing.T) {
 			writeProblem(w, http.StatusNotFound, "not_found")
 		}
 	})
-	create := def("SESS-901", Must, "createSession", "synthetic", func(ctx context.Context, t *T) error {
+	create := def("SESS-901", Must, "createSession", "synthetic", func(ctx context.Context, t *tester) error {
 		_, err := t.echoSession(ctx)
 		return err
 	})
@@ -402,22 +402,22 @@ func TestCurl(t *testing.T) {
 	c := &client{cfg: Config{BaseURL: "http://h:1", Token: fakeToken, Token2: fakeToken2}}
 	tests := []struct {
 		name string
-		req  Request
+		req  request
 		want string
 	}{
-		{"get", Request{Method: "GET", Path: "/v1/sessions"},
+		{"get", request{Method: "GET", Path: "/v1/sessions"},
 			`curl -sS -i http://h:1/v1/sessions -H "Authorization: Bearer $AGENTSESSION_TOKEN"`},
-		{"json body with quote", Request{Method: "POST", Path: "/v1/sessions", JSON: map[string]any{"agent": "it's"}, As: AsSecond},
+		{"json body with quote", request{Method: "POST", Path: "/v1/sessions", JSON: map[string]any{"agent": "it's"}, As: asSecond},
 			`curl -sS -i -X POST http://h:1/v1/sessions -H "Authorization: Bearer $AGENTSESSION_TOKEN2" -H 'Content-Type: application/json' --data-binary '{"agent":"it'\''s"}'`},
-		{"stream with query", Request{Method: "GET", Path: "/v1/sessions/s/turns/1/stream", Query: map[string][]string{"after": {"3"}}, Stream: true, As: AsAnonymous},
+		{"stream with query", request{Method: "GET", Path: "/v1/sessions/s/turns/1/stream", Query: map[string][]string{"after": {"3"}}, Stream: true, As: asAnonymous},
 			`curl -sS -i -N 'http://h:1/v1/sessions/s/turns/1/stream?after=3' -H 'Accept: text/event-stream'`},
-		{"raw authorization", Request{Method: "DELETE", Path: "/v1/sessions/s", As: AsRaw, Authorization: "Bearer " + fakeToken + "x", Header: map[string]string{"Idempotency-Key": "k 1"}},
+		{"raw authorization", request{Method: "DELETE", Path: "/v1/sessions/s", As: asRaw, Authorization: "Bearer " + fakeToken + "x", Header: map[string]string{"Idempotency-Key": "k 1"}},
 			`curl -sS -i -X DELETE http://h:1/v1/sessions/s -H 'Authorization: Bearer [REDACTED]x' -H 'Idempotency-Key: k 1'`},
-		{"upload", Request{Method: "POST", Path: "/v1/files", File: testFile("a.txt")},
+		{"upload", request{Method: "POST", Path: "/v1/files", File: testFile("a.txt")},
 			`printf '%s' 'conformance test file a.txt` + "\n" + `' | curl -sS -i -X POST http://h:1/v1/files -H "Authorization: Bearer $AGENTSESSION_TOKEN" -F 'file=@-;filename=a.txt;type=text/plain'`},
-		{"big upload", Request{Method: "POST", Path: "/v1/files", File: &FilePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte("x"), 5000)}},
+		{"big upload", request{Method: "POST", Path: "/v1/files", File: &filePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte("x"), 5000)}},
 			`head -c 5000 /dev/zero | tr '\0' 'x' | curl -sS -i -X POST http://h:1/v1/files -H "Authorization: Bearer $AGENTSESSION_TOKEN" -F 'file=@-;filename=big.bin;type=application/octet-stream'`},
-		{"body from stdin", Request{Method: "POST", Path: "/v1/sessions", Body: []byte("{}"), ContentType: "application/json", CurlStdin: "printf '%s' '{}'"},
+		{"body from stdin", request{Method: "POST", Path: "/v1/sessions", Body: []byte("{}"), ContentType: "application/json", CurlStdin: "printf '%s' '{}'"},
 			`printf '%s' '{}' | curl -sS -i -X POST http://h:1/v1/sessions -H "Authorization: Bearer $AGENTSESSION_TOKEN" -H 'Content-Type: application/json' --data-binary @-`},
 	}
 	for _, tc := range tests {

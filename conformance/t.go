@@ -21,10 +21,10 @@ type env struct {
 	hasSecond bool
 }
 
-// T is a check's handle on the server: it sends requests (validating every
+// tester is a check's handle on the server: it sends requests (validating every
 // answer), remembers what the check created so it can be cleaned up, and
 // collects what the report shows.
-type T struct {
+type tester struct {
 	c   *client
 	chk *check
 	env *env
@@ -37,11 +37,11 @@ type T struct {
 
 type createdSession struct {
 	id string
-	as Tenant
+	as tenant
 }
 
 // Logf adds a note to the check's report entry.
-func (t *T) Logf(format string, args ...any) {
+func (t *tester) Logf(format string, args ...any) {
 	t.mu.Lock()
 	t.notes = append(t.notes, t.c.redact(fmt.Sprintf(format, args...)))
 	t.mu.Unlock()
@@ -49,7 +49,7 @@ func (t *T) Logf(format string, args ...any) {
 
 // Do sends a request and reads the whole answer. A request that got no
 // answer (connection refused or reset, timeout) is an ErrFail.
-func (t *T) Do(ctx context.Context, r Request) (*Response, error) {
+func (t *tester) Do(ctx context.Context, r request) (*response, error) {
 	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID)
 	if resp != nil {
 		t.add(resp.Ex)
@@ -69,7 +69,7 @@ func (t *T) Do(ctx context.Context, r Request) (*Response, error) {
 // Stream sends a request with Accept: text/event-stream. When the server
 // answers 200 with an event stream the returned Stream is live and must be
 // closed; otherwise it holds the whole answer and Live reports false.
-func (t *T) Stream(ctx context.Context, r Request) (*Stream, error) {
+func (t *tester) Stream(ctx context.Context, r request) (*eventStream, error) {
 	r.Stream = true
 	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID)
 	if resp != nil {
@@ -78,7 +78,7 @@ func (t *T) Stream(ctx context.Context, r Request) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{Response: resp, c: t.c, start: time.Now()}
+	s := &eventStream{response: resp, c: t.c, start: time.Now()}
 	if hr != nil {
 		s.body = hr.Body
 		s.reader = sse.NewReader(hr.Body)
@@ -87,10 +87,10 @@ func (t *T) Stream(ctx context.Context, r Request) (*Stream, error) {
 }
 
 // Live reports whether the answer is an open event stream.
-func (s *Stream) Live() bool { return s.body != nil }
+func (s *eventStream) Live() bool { return s.body != nil }
 
 // ExpectLive fails unless the answer is a 200 text/event-stream.
-func (s *Stream) ExpectLive() error {
+func (s *eventStream) ExpectLive() error {
 	if s.Live() {
 		return nil
 	}
@@ -100,7 +100,7 @@ func (s *Stream) ExpectLive() error {
 	return s.Failf("status 200 with Content-Type %q, want text/event-stream", s.Header.Get("Content-Type"))
 }
 
-func (t *T) add(ex *Exchange) {
+func (t *tester) add(ex *Exchange) {
 	t.mu.Lock()
 	t.exchanges = append(t.exchanges, ex)
 	t.mu.Unlock()
@@ -108,7 +108,7 @@ func (t *T) add(ex *Exchange) {
 
 // track remembers sessions the server created for this check, so that
 // cleanup can close them whatever the check did.
-func (t *T) track(resp *Response, as Tenant) {
+func (t *tester) track(resp *response, as tenant) {
 	if resp.Status != http.StatusCreated {
 		return
 	}
@@ -130,13 +130,13 @@ func (t *T) track(resp *Response, as Tenant) {
 // cleanup closes every session the check created, newest first. Its
 // exchanges are validated like any other but reported apart: they are not
 // part of the check's verdict.
-func (t *T) cleanup(ctx context.Context) (closed int, problems []string) {
+func (t *tester) cleanup(ctx context.Context) (closed int, problems []string) {
 	t.mu.Lock()
 	created := append([]createdSession(nil), t.created...)
 	t.mu.Unlock()
 	for i := len(created) - 1; i >= 0; i-- {
 		s := created[i]
-		resp, _, err := t.c.roundTrip(ctx, Request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.id), As: s.as}, "cleanup")
+		resp, _, err := t.c.roundTrip(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.id), As: s.as}, "cleanup")
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: close %s: %v", t.chk.ID, s.id, err))
@@ -155,7 +155,7 @@ func (t *T) cleanup(ctx context.Context) (closed int, problems []string) {
 }
 
 // violations gathers the contract violations of every exchange of the check.
-func (t *T) violations() []string {
+func (t *tester) violations() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.c.mu.Lock()
