@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -206,7 +207,44 @@ func (c *client) build(ctx context.Context, r request) (*http.Request, *Exchange
 // roundTrip sends a request and records the exchange. For a non-stream
 // request (or a stream answered with something other than an event stream)
 // the body is read and validated; a live stream's body is left to the caller.
-func (c *client) roundTrip(ctx context.Context, r request, check string) (*response, *http.Response, error) {
+//
+// A 429 answer means the server did not process the request, so it is sent
+// again after Retry-After (at most maxRateLimitRetries times, each wait capped
+// at maxRateLimitWait). add, when not nil, receives every exchange, the
+// rate-limited ones included.
+func (c *client) roundTrip(ctx context.Context, r request, check string, add func(*Exchange)) (*response, *http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, hr, err := c.attempt(ctx, r, check)
+		if resp != nil && add != nil {
+			add(resp.Ex)
+		}
+		if err != nil || resp.Status != http.StatusTooManyRequests || attempt == maxRateLimitRetries {
+			return resp, hr, err
+		}
+		if err := sleep(ctx, retryAfter(resp.Header.Get("Retry-After"))); err != nil {
+			return resp, hr, nil
+		}
+	}
+}
+
+// How the suite treats a rate-limiting server.
+const (
+	maxRateLimitRetries = 3
+	maxRateLimitWait    = 5 * time.Second
+)
+
+// retryAfter reads a Retry-After of seconds: 1 s when absent or unreadable,
+// at most maxRateLimitWait.
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return time.Second
+	}
+	return min(time.Duration(n)*time.Second, maxRateLimitWait)
+}
+
+// attempt sends a request once.
+func (c *client) attempt(ctx context.Context, r request, check string) (*response, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	req, ex, err := c.build(ctx, r)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -430,5 +431,53 @@ func TestCurl(t *testing.T) {
 				t.Errorf("curl (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func TestRateLimitedRequestsAreRetried(t *testing.T) {
+	session := map[string]any{
+		"session_id": "s", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
+		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+		"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+	}
+	for _, tc := range []struct {
+		limited      int // answers 429 this many times first
+		wantOutcome  Outcome
+		wantRequests int
+	}{
+		{0, Pass, 1},
+		{2, Pass, 3},
+		{10, Fail, maxRateLimitRetries + 1},
+	} {
+		t.Run(fmt.Sprintf("limited %d times", tc.limited), func(t *testing.T) {
+			var mu sync.Mutex
+			left := tc.limited
+			srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				limited := left > 0
+				left--
+				mu.Unlock()
+				if limited {
+					w.Header().Set("Retry-After", "0")
+					writeProblem(w, http.StatusTooManyRequests, "rate_limited")
+					return
+				}
+				writeJSON(w, http.StatusOK, session)
+			})
+			withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/s", func(r *response) error { return r.Expect(200) }))
+			res := testRun(t, srv, nil)
+			c := res.Checks[0]
+			if c.Outcome != tc.wantOutcome || c.Requests != tc.wantRequests {
+				t.Errorf("outcome %s after %d requests, want %s after %d (%s)", c.Outcome, c.Requests, tc.wantOutcome, tc.wantRequests, c.Message)
+			}
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": time.Second, "x": time.Second, "-1": time.Second, "0": 0, "2": 2 * time.Second, "3600": maxRateLimitWait} {
+		if got := retryAfter(in); got != want {
+			t.Errorf("retryAfter(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

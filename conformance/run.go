@@ -363,14 +363,14 @@ func safeRun(ctx context.Context, t *tester, chk *check) (err error) {
 func preflight(ctx context.Context, c *client) (*env, []string, error) {
 	e := &env{prefix: c.cfg.Prefix, hasSecond: c.cfg.Token2 != ""}
 	var notes []string
-	resp, _, err := c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous}, "preflight")
+	resp, _, err := c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous}, "preflight", nil)
 	if err != nil {
 		return nil, nil, configErrorf("cannot reach the server at %s: %v", c.cfg.BaseURL, err)
 	}
 	if resp.Status == http.StatusNotFound {
 		return nil, nil, configErrorf("%s/v1/health answers 404: is the base URL right?", c.cfg.BaseURL)
 	}
-	resp, _, err = c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/capabilities"}, "preflight")
+	resp, _, err = c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/capabilities"}, "preflight", nil)
 	if err != nil {
 		return nil, nil, configErrorf("cannot reach the server at %s: %v", c.cfg.BaseURL, err)
 	}
@@ -387,7 +387,7 @@ func preflight(ctx context.Context, c *client) (*env, []string, error) {
 		e.caps.Limits = gen.Limits{MaxBodyBytes: 1 << 20, MaxFileBytes: 10 << 20, DefaultPageSize: 20, MaxPageSize: 100, MaxChildren: 5, MaxDepth: 1, MaxQueuedTurns: 16}
 	}
 	if c.cfg.Token2 != "" {
-		resp, _, err := c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/capabilities", As: asSecond}, "preflight")
+		resp, _, err := c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/capabilities", As: asSecond}, "preflight", nil)
 		if err != nil {
 			return nil, nil, configErrorf("cannot reach the server at %s: %v", c.cfg.BaseURL, err)
 		}

@@ -50,10 +50,7 @@ func (t *tester) Logf(format string, args ...any) {
 // Do sends a request and reads the whole answer. A request that got no
 // answer (connection refused or reset, timeout) is an ErrFail.
 func (t *tester) Do(ctx context.Context, r request) (*response, error) {
-	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID)
-	if resp != nil {
-		t.add(resp.Ex)
-	}
+	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID, t.add)
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +68,7 @@ func (t *tester) Do(ctx context.Context, r request) (*response, error) {
 // closed; otherwise it holds the whole answer and Live reports false.
 func (t *tester) Stream(ctx context.Context, r request) (*eventStream, error) {
 	r.Stream = true
-	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID)
-	if resp != nil {
-		t.add(resp.Ex)
-	}
+	resp, hr, err := t.c.roundTrip(ctx, r, t.chk.ID, t.add)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +130,7 @@ func (t *tester) cleanup(ctx context.Context) (closed int, problems []string) {
 	t.mu.Unlock()
 	for i := len(created) - 1; i >= 0; i-- {
 		s := created[i]
-		resp, _, err := t.c.roundTrip(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.id), As: s.as}, "cleanup")
+		resp, _, err := t.c.roundTrip(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.id), As: s.as}, "cleanup", nil)
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: close %s: %v", t.chk.ID, s.id, err))
