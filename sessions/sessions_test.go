@@ -501,3 +501,26 @@ func TestStreamContextCancelled(t *testing.T) {
 		t.Errorf("first turn: %v", err)
 	}
 }
+
+// A synchronous turn answers when the agent is done: the client's
+// per-attempt timeout does not cut it, unless the turn has its own timeout.
+func TestTurnAndTheAttemptTimeout(t *testing.T) {
+	c, mux := sdktest.Setup(t, agentsession.WithAttemptTimeout(40*time.Millisecond))
+	mux.HandleFunc("POST /v1/sessions/s1/turns", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(150 * time.Millisecond): // the agent works
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, turnResultJSON)
+	})
+	s := sessions.New(c).Session("s1")
+	if res, err := s.Turn(context.Background(), "slow agent"); err != nil || res.Text() != "Hello" {
+		t.Errorf("turn without a timeout = %v, %v; want the answer however long it takes", res, err)
+	}
+	_, err := s.Turn(context.Background(), "bounded", sessions.WithTimeout(10*time.Millisecond))
+	if !errors.Is(err, agentsession.ErrAttemptTimeout) {
+		t.Errorf("turn with a 10ms timeout = %v, want ErrAttemptTimeout (10ms + 40ms < 150ms)", err)
+	}
+}

@@ -161,10 +161,11 @@ func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (
 	if at := s.svc.c.AttemptTimeout(); at > 0 {
 		// The server answers when the turn ends: only a turn with a timeout
 		// bounds the wait (its timeout plus the attempt timeout).
-		extra = append(extra, agentsession.AttemptTimeout(cfg.timeout+at))
-		if cfg.timeout == 0 {
-			extra[0] = agentsession.AttemptTimeout(0)
+		d := time.Duration(0)
+		if cfg.timeout > 0 {
+			d = cfg.timeout + at
 		}
+		extra = append(extra, agentsession.AttemptTimeout(d))
 	}
 	if rec != nil {
 		extra = append(extra, agentsession.OnAttempt(rec.attempt))
