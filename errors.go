@@ -259,7 +259,7 @@ func newAPIError(status int, header http.Header, body []byte, redact func(string
 	e := &APIError{StatusCode: status, Header: header, Body: body}
 	if header != nil {
 		e.RequestID = header.Get("X-Request-Id")
-		e.RetryAfter = parseRetryAfter(header, time.Now())
+		e.RetryAfter = serverDelay(header)
 	}
 	if len(body) > 0 {
 		var p gen.Problem
@@ -287,30 +287,6 @@ func newAPIError(status int, header http.Header, body []byte, redact func(string
 		}
 	}
 	return e
-}
-
-// parseRetryAfter reads Retry-After-Ms, then Retry-After (seconds or an HTTP
-// date), and returns 0 when neither holds a usable delay.
-func parseRetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		if s > 0 {
-			return time.Duration(s) * time.Second
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // snippet quotes the start of a body for an error message.

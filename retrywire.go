@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/agentsession/agentsession/retry"
 )
@@ -63,4 +64,11 @@ func interrupted(err error) (*retry.InterruptedError, bool) {
 	var ie *retry.InterruptedError
 	ok := errors.As(err, &ie)
 	return ie, ok
+}
+
+// serverDelay is the delay a response header asks for (Retry-After-Ms or
+// Retry-After), 0 when none: the retry layer's parser, so both agree.
+func serverDelay(h http.Header) time.Duration {
+	d, _ := retry.ServerDelay(&http.Response{Header: h})
+	return d
 }
