@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,7 +90,9 @@ func NewTransport(p Policy, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
-	return newTransport(p, &http.Client{Transport: base, CheckRedirect: useLastResponse})
+	t := newTransport(p, &http.Client{Transport: base, CheckRedirect: useLastResponse})
+	t.direct = base
+	return t
 }
 
 // NewClient returns an *http.Client whose requests are retried per p. Each
@@ -114,6 +117,10 @@ type transport struct {
 	policy Policy // defaults applied
 	budget *Budget
 	inner  *http.Client
+	// direct, when set, is inner's Transport, and inner adds nothing to it
+	// (no redirects, cookie jar or timeout: NewTransport): first attempts go
+	// straight to it instead of through http.Client.Do.
+	direct http.RoundTripper
 	// sleep waits d or until ctx is done (test seam).
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -153,11 +160,21 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Attempts send copies of the body (see retryableRequest).
 		defer req.Body.Close()
 	}
+	c := &call{t: t, hook: attemptHook(req.Context()), url: redactURL(req.URL)}
+	if rewindable(req) {
+		// Most requests succeed at once: the first attempt skips
+		// retryablehttp's per-request set-up, which costs more than the rest
+		// of the SDK's client side together. Only a request the policy
+		// retries continues below, from its second attempt.
+		resp, err, retry := c.first(req)
+		if !retry {
+			return resp, err
+		}
+	}
 	rreq, err := retryableRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	c := &call{t: t, hook: attemptHook(req.Context()), url: redactURL(req.URL)}
 	client := &retryablehttp.Client{
 		HTTPClient:     t.attemptClient(),
 		Logger:         nil, // we log through slog, without secrets
@@ -176,6 +193,47 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := client.Do(rreq)
 	return c.result(req.Context(), resp, err)
+}
+
+// rewindable reports whether req's body can be sent again after a first
+// attempt consumed it (no body, or one GetBody recreates).
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// first sends the first attempt with the same client and the same hooks
+// retryablehttp would use. When the policy retries, it drains the answer,
+// waits, and reports retry=true: the caller goes on from the second attempt.
+// Otherwise resp and err are RoundTrip's answer.
+func (c *call) first(req *http.Request) (resp *http.Response, err error, retry bool) {
+	ctx := req.Context()
+	c.beforeAttempt(nil, req, 0)
+	if c.t.direct != nil {
+		resp, err = c.t.direct.RoundTrip(req)
+		if resp == nil && err == nil {
+			err = errors.New("retry: the base RoundTripper returned neither a response nor an error")
+		}
+	} else {
+		resp, err = c.t.attemptClient().Do(req)
+	}
+	retry, checkErr := c.afterAttempt(ctx, resp, err)
+	if checkErr != nil {
+		err = checkErr // as retryablehttp: the policy's error wins
+	}
+	if !retry || checkErr != nil {
+		resp, err = c.result(ctx, resp, err)
+		return resp, err, false
+	}
+	if resp != nil {
+		// Read a little so the connection can be reused, as retryablehttp does.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+	}
+	if err := c.wait(req); err != nil {
+		resp, err = c.result(ctx, nil, err)
+		return resp, err, false
+	}
+	return nil, nil, true
 }
 
 // attemptClient returns the client retryablehttp sends the attempts with:
