@@ -1,12 +1,15 @@
 package refserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/agentsession/agentsession/refserver/store"
 )
 
 // Cursors are opaque to clients: base64url of "v1|<list>|<scope>|<position>".
@@ -56,4 +59,27 @@ func pageSize(limit *int32) int {
 		return DefaultPageSize
 	}
 	return int(min(*limit, MaxPageSize))
+}
+
+// readPage reads one page of a cursor-paged list, the same way for every
+// list: it decodes cursor for (list, scope), calls read inside a read
+// transaction with the position to start after and the page size, and
+// returns the items (never nil) with the cursor of the next page.
+func readPage[T any](ctx context.Context, st store.Store, list, scope string, cursor *string, limit *int32,
+	read func(tx store.Tx, after int64, limit int) ([]T, int64, error)) ([]T, *string, error) {
+	after, err := decodeCursor(cursor, list, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []T
+	var next int64
+	err = st.View(ctx, func(tx store.Tx) error {
+		var err error
+		items, next, err = read(tx, after, pageSize(limit))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return nonNil(items), encodeCursor(list, scope, next), nil
 }

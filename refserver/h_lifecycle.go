@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
@@ -101,10 +102,36 @@ func (a api) UpdateContext(ctx context.Context, req gen.UpdateContextRequestObje
 }
 
 func (a api) AddLogEntry(ctx context.Context, req gen.AddLogEntryRequestObject) (gen.AddLogEntryResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "addLogEntry", req.Params.IdempotencyKey, req.SessionId)
 	b := req.Body
-	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
+	return a.addToSession(ctx, "addLogEntry", req.Params.IdempotencyKey, req.SessionId,
+		func(tx store.Tx, sess *store.Session, now time.Time) (any, error) {
+			e := gen.LogEntry{Id: newID("log_"), SessionId: sess.ID, Type: b.Type, Message: b.Message,
+				Data: orEmpty(deref(b.Data)), CreatedAt: now}
+			sess.ActionCount++
+			_, err := tx.AddLogEntry(sess.Tenant, e)
+			return e, err
+		})
+}
+
+func (a api) AddArtifact(ctx context.Context, req gen.AddArtifactRequestObject) (gen.AddArtifactResponseObject, error) {
+	b := req.Body
+	return a.addToSession(ctx, "addArtifact", req.Params.IdempotencyKey, req.SessionId,
+		func(tx store.Tx, sess *store.Session, now time.Time) (any, error) {
+			art := gen.Artifact{Id: newID("art_"), SessionId: sess.ID, Path: b.Path, Action: b.Action,
+				Metadata: orEmpty(deref(b.Metadata)), CreatedAt: now}
+			sess.ArtifactCount++
+			_, err := tx.AddArtifact(sess.Tenant, art)
+			return art, err
+		})
+}
+
+// addToSession records one item (a work-log entry, an artifact) on a session
+// that has not ended, under the request's idempotency key: add stores the
+// item and bumps the session's counter; the answer is 201 with the item.
+func (a api) addToSession(ctx context.Context, op string, idemKey *string, sessionID string,
+	add func(tx store.Tx, sess *store.Session, now time.Time) (any, error)) (rawResponse, error) {
+	key := sessKey{info(ctx).tenant, sessionID}
+	return a.idempotent(ctx, idemFor(ctx, op, idemKey, sessionID), func(tx store.Tx) (int, any, error) {
 		sess, err := getSessionTx(tx, key)
 		if err != nil {
 			return 0, nil, err
@@ -113,83 +140,41 @@ func (a api) AddLogEntry(ctx context.Context, req gen.AddLogEntryRequestObject) 
 			return 0, nil, errSessionEnded(sess)
 		}
 		now := a.now()
-		e := gen.LogEntry{Id: newID("log_"), SessionId: sess.ID, Type: b.Type, Message: b.Message,
-			Data: orEmpty(deref(b.Data)), CreatedAt: now}
-		if _, err := tx.AddLogEntry(key.tenant, e); err != nil {
+		item, err := add(tx, sess, now)
+		if err != nil {
 			return 0, nil, err
 		}
-		sess.ActionCount++
 		sess.UpdatedAt = now
-		return http.StatusCreated, e, tx.UpdateSession(sess)
+		return http.StatusCreated, item, tx.UpdateSession(sess)
 	})
 }
 
 func (a api) ListLogEntries(ctx context.Context, req gen.ListLogEntriesRequestObject) (gen.ListLogEntriesResponseObject, error) {
-	tenant := info(ctx).tenant
-	p := req.Params
-	scope := listScope(tenant, req.SessionId, string(deref(p.Type)))
-	after, err := decodeCursor(p.Cursor, "log", scope)
+	tenant, p := info(ctx).tenant, req.Params
+	items, next, err := readPage(ctx, a.store, "log", listScope(tenant, req.SessionId, string(deref(p.Type))), p.Cursor, p.Limit,
+		func(tx store.Tx, after int64, limit int) ([]gen.LogEntry, int64, error) {
+			items, next, err := tx.ListLogEntries(tenant, req.SessionId, store.LogQuery{
+				Page: store.Page{AfterOrd: after, Limit: limit}, Type: deref(p.Type)})
+			return items, next, sessionScoped(err, req.SessionId)
+		})
 	if err != nil {
 		return nil, err
 	}
-	var items []gen.LogEntry
-	var next int64
-	err = a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		items, next, err = tx.ListLogEntries(tenant, req.SessionId, store.LogQuery{
-			Page: store.Page{AfterOrd: after, Limit: pageSize(p.Limit)}, Type: deref(p.Type)})
-		return sessionScoped(err, req.SessionId)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return gen.ListLogEntries200JSONResponse{Body: gen.LogEntryList{Items: nonNil(items), NextCursor: encodeCursor("log", scope, next)}}, nil
-}
-
-func (a api) AddArtifact(ctx context.Context, req gen.AddArtifactRequestObject) (gen.AddArtifactResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "addArtifact", req.Params.IdempotencyKey, req.SessionId)
-	b := req.Body
-	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
-		sess, err := getSessionTx(tx, key)
-		if err != nil {
-			return 0, nil, err
-		}
-		if sess.Ended() {
-			return 0, nil, errSessionEnded(sess)
-		}
-		now := a.now()
-		art := gen.Artifact{Id: newID("art_"), SessionId: sess.ID, Path: b.Path, Action: b.Action,
-			Metadata: orEmpty(deref(b.Metadata)), CreatedAt: now}
-		if _, err := tx.AddArtifact(key.tenant, art); err != nil {
-			return 0, nil, err
-		}
-		sess.ArtifactCount++
-		sess.UpdatedAt = now
-		return http.StatusCreated, art, tx.UpdateSession(sess)
-	})
+	return gen.ListLogEntries200JSONResponse{Body: gen.LogEntryList{Items: items, NextCursor: next}}, nil
 }
 
 func (a api) ListArtifacts(ctx context.Context, req gen.ListArtifactsRequestObject) (gen.ListArtifactsResponseObject, error) {
-	tenant := info(ctx).tenant
-	p := req.Params
-	scope := listScope(tenant, req.SessionId, string(deref(p.Action)))
-	after, err := decodeCursor(p.Cursor, "artifacts", scope)
+	tenant, p := info(ctx).tenant, req.Params
+	items, next, err := readPage(ctx, a.store, "artifacts", listScope(tenant, req.SessionId, string(deref(p.Action))), p.Cursor, p.Limit,
+		func(tx store.Tx, after int64, limit int) ([]gen.Artifact, int64, error) {
+			items, next, err := tx.ListArtifacts(tenant, req.SessionId, store.ArtifactQuery{
+				Page: store.Page{AfterOrd: after, Limit: limit}, Action: deref(p.Action)})
+			return items, next, sessionScoped(err, req.SessionId)
+		})
 	if err != nil {
 		return nil, err
 	}
-	var items []gen.Artifact
-	var next int64
-	err = a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		items, next, err = tx.ListArtifacts(tenant, req.SessionId, store.ArtifactQuery{
-			Page: store.Page{AfterOrd: after, Limit: pageSize(p.Limit)}, Action: deref(p.Action)})
-		return sessionScoped(err, req.SessionId)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return gen.ListArtifacts200JSONResponse{Body: gen.ArtifactList{Items: nonNil(items), NextCursor: encodeCursor("artifacts", scope, next)}}, nil
+	return gen.ListArtifacts200JSONResponse{Body: gen.ArtifactList{Items: items, NextCursor: next}}, nil
 }
 
 func nonNil[T any](s []T) []T {

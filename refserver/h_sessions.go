@@ -114,27 +114,20 @@ func (a api) ListSessions(ctx context.Context, req gen.ListSessionsRequestObject
 
 // listSessions reads one page of sessions for listSessions and listChildren.
 func (s *Server) listSessions(ctx context.Context, tenant, list string, q store.SessionQuery, limit *int32, cursor *string, scope string) (gen.SessionList, error) {
-	after, err := decodeCursor(cursor, list, scope)
-	if err != nil {
-		return gen.SessionList{}, err
-	}
-	q.Page = store.Page{AfterOrd: after, Limit: pageSize(limit)}
-	var items []*store.Session
-	var next int64
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		if q.ParentID != "" {
-			if _, err := getSessionTx(tx, sessKey{tenant, q.ParentID}); err != nil {
-				return err
+	items, next, err := readPage(ctx, s.store, list, scope, cursor, limit,
+		func(tx store.Tx, after int64, limit int) ([]*store.Session, int64, error) {
+			if q.ParentID != "" {
+				if _, err := getSessionTx(tx, sessKey{tenant, q.ParentID}); err != nil {
+					return nil, 0, err
+				}
 			}
-		}
-		var err error
-		items, next, err = tx.ListSessions(tenant, q)
-		return err
-	})
+			q.Page = store.Page{AfterOrd: after, Limit: limit}
+			return tx.ListSessions(tenant, q)
+		})
 	if err != nil {
 		return gen.SessionList{}, err
 	}
-	out := gen.SessionList{Items: make([]gen.Session, 0, len(items)), NextCursor: encodeCursor(list, scope, next)}
+	out := gen.SessionList{Items: make([]gen.Session, 0, len(items)), NextCursor: next}
 	for _, it := range items {
 		out.Items = append(out.Items, s.sessionJSON(it))
 	}

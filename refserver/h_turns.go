@@ -366,24 +366,16 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 }
 
 func (a api) ListTurns(ctx context.Context, req gen.ListTurnsRequestObject) (gen.ListTurnsResponseObject, error) {
-	tenant := info(ctx).tenant
-	p := req.Params
-	scope := listScope(tenant, req.SessionId)
-	after, err := decodeCursor(p.Cursor, "turns", scope)
+	tenant, p := info(ctx).tenant, req.Params
+	items, next, err := readPage(ctx, a.store, "turns", listScope(tenant, req.SessionId), p.Cursor, p.Limit,
+		func(tx store.Tx, after int64, limit int) ([]*store.Turn, int64, error) {
+			items, next, err := tx.ListTurns(tenant, req.SessionId, store.Page{AfterOrd: after, Limit: limit})
+			return items, next, sessionScoped(err, req.SessionId)
+		})
 	if err != nil {
 		return nil, err
 	}
-	var items []*store.Turn
-	var next int64
-	err = a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		items, next, err = tx.ListTurns(tenant, req.SessionId, store.Page{AfterOrd: after, Limit: pageSize(p.Limit)})
-		return sessionScoped(err, req.SessionId)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := gen.TurnList{Items: make([]gen.Turn, 0, len(items)), NextCursor: encodeCursor("turns", scope, next)}
+	out := gen.TurnList{Items: make([]gen.Turn, 0, len(items)), NextCursor: next}
 	for _, t := range items {
 		out.Items = append(out.Items, turnJSON(t))
 	}
@@ -421,24 +413,16 @@ func (a api) GetTurn(ctx context.Context, req gen.GetTurnRequestObject) (gen.Get
 }
 
 func (a api) ListEvents(ctx context.Context, req gen.ListEventsRequestObject) (gen.ListEventsResponseObject, error) {
-	tenant := info(ctx).tenant
-	p := req.Params
+	tenant, p := info(ctx).tenant, req.Params
 	scope := listScope(tenant, req.SessionId, strconv.Itoa(int(deref(p.TurnIndex))))
-	cur, err := decodeCursor(p.Cursor, "events", scope)
+	items, next, err := readPage(ctx, a.store, "events", scope, p.Cursor, p.Limit,
+		func(tx store.Tx, cur int64, limit int) ([]gen.Event, int64, error) {
+			items, next, err := tx.ListEvents(tenant, req.SessionId, store.EventQuery{
+				AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit})
+			return items, next, sessionScoped(err, req.SessionId)
+		})
 	if err != nil {
 		return nil, err
 	}
-	after := max(cur, deref(p.After))
-	var items []gen.Event
-	var next int64
-	err = a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		items, next, err = tx.ListEvents(tenant, req.SessionId, store.EventQuery{
-			AfterSeq: after, TurnIndex: int(deref(p.TurnIndex)), Limit: pageSize(p.Limit)})
-		return sessionScoped(err, req.SessionId)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return gen.ListEvents200JSONResponse{Body: gen.EventList{Items: nonNil(items), NextCursor: encodeCursor("events", scope, next)}}, nil
+	return gen.ListEvents200JSONResponse{Body: gen.EventList{Items: items, NextCursor: next}}, nil
 }
