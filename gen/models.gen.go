@@ -1195,7 +1195,9 @@ type Turn struct {
 	Usage *Usage `json:"usage,omitempty"`
 }
 
-// TurnAccepted The data of the `turn.accepted` SSE frame.
+// TurnAccepted The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
+// started at once and `queued` when it waits behind another turn (busy policy
+// `enqueue`); it is never `completed`.
 type TurnAccepted struct {
 	// SessionId The session.
 	SessionId string `json:"session_id"`
@@ -1232,6 +1234,7 @@ type TurnRequest struct {
 
 	// TimeoutMs End the turn after this long (`stop_reason: cancelled`,
 	// `cancelled_by: timeout`); default and maximum `limits.max_turn_timeout_ms`.
+	// A larger value answers `400 invalid_request`; it is never silently capped.
 	//
 	//
 	// Example: 120000
