@@ -215,8 +215,8 @@ func retries(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  created %s; the proxy saw %d call(s) for %d attempts: one Idempotency-Key, reused on every retry,\n"+
-		"  so the server made one session\n", s.ID(), len(proxy.attempts), proxy.attempts[firstKey(proxy)])
+	fmt.Printf("  created %s: all %d attempts carried the same Idempotency-Key (%d distinct key seen),\n"+
+		"  so the server made one session\n", s.ID(), proxy.attempts[firstKey(proxy)], len(proxy.attempts))
 	res, err := s.Turn(ctx, "hello through a flaky network", sessions.WithCallOptions(show))
 	if err != nil {
 		return err
