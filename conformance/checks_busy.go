@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,6 +22,29 @@ func (t *tester) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResu
 		return s, ch, err
 	}
 	return s, ch, nil
+}
+
+// waitTurnCount polls getSession until the session counts at least n turns
+// (queued ones included), within a few seconds: a check that enqueues turns
+// goes on only once the server has accepted them. after says what the check
+// did, for the failure message.
+func (t *tester) waitTurnCount(ctx context.Context, id string, n int32, after string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := t.session(ctx, id)
+		if err != nil {
+			return err
+		}
+		if got.TurnCount >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return Failf("turn_count %d after %s, want %d", got.TurnCount, after, n)
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
 
 // cancel sends cancelTurn and decodes its 200 answer.
@@ -266,21 +290,8 @@ func busyChecks() []*check {
 					queued[i] = t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
 				}
 				// Wait until the server counts every queued turn.
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					got, err := t.session(ctx, s.SessionId)
-					if err != nil {
-						return err
-					}
-					if int(got.TurnCount) >= limit+1 {
-						break
-					}
-					if time.Now().After(deadline) {
-						return Failf("turn_count %d after enqueueing %d turns, want %d", got.TurnCount, limit, limit+1)
-					}
-					if err := sleep(ctx, 20*time.Millisecond); err != nil {
-						return err
-					}
+				if err := t.waitTurnCount(ctx, s.SessionId, int32(limit+1), "enqueueing "+strconv.Itoa(limit)+" turns"); err != nil {
+					return err
 				}
 				var failure error
 				resp, err := t.refusedTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"})
@@ -309,21 +320,8 @@ func busyChecks() []*check {
 				}
 				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
 				// The queued turn must be accepted before the cancel.
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					got, err := t.session(ctx, s.SessionId)
-					if err != nil {
-						return err
-					}
-					if got.TurnCount >= 2 {
-						break
-					}
-					if time.Now().After(deadline) {
-						return Failf("turn_count %d after enqueueing a turn, want 2", got.TurnCount)
-					}
-					if err := sleep(ctx, 20*time.Millisecond); err != nil {
-						return err
-					}
+				if err := t.waitTurnCount(ctx, s.SessionId, 2, "enqueueing a turn"); err != nil {
+					return err
 				}
 				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
 					return err

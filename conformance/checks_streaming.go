@@ -121,6 +121,39 @@ func (t *tester) streamingSession(ctx context.Context) (gen.Session, string, err
 	return s, "stream me", err
 }
 
+// streamResult is a streamed turn read to its end in the background.
+type streamResult struct {
+	st  streamed
+	s   *eventStream // nil when there was no answer
+	err error
+}
+
+// streamTurnAsync sends a streamed turn in the background and reads it to its
+// end; the channel yields what it carried.
+func (t *tester) streamTurnAsync(ctx context.Context, id string, body map[string]any) <-chan streamResult {
+	ch := make(chan streamResult, 1)
+	go func() {
+		st, s, err := t.streamTurnBody(ctx, id, body, nil)
+		ch <- streamResult{st, s, err}
+	}()
+	return ch
+}
+
+// awaitStream waits at most d for a background stream to end; when it has
+// not, the check fails with "what did not end it".
+func awaitStream(ctx context.Context, ch <-chan streamResult, d time.Duration, what string) (streamResult, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return streamResult{}, Failf("a stream did not end: %v", ctx.Err())
+	case <-timer.C:
+		return streamResult{}, Failf("%s: the turn's stream is still open %s later", what, d)
+	case r := <-ch:
+		return r, r.err
+	}
+}
+
 // seqsOf lists the events' seq.
 func seqsOf(events []gen.Event) []int64 {
 	out := make([]int64, len(events))
@@ -402,6 +435,51 @@ func streamingChecks() []*check {
 				}
 				return st.ExpectProblem(http.StatusNotFound, "not_found")
 			}, NeedResume),
+		def("STRM-013", Must, "sendTurn",
+			"turn.accepted says status running for a turn that starts at once and queued for a turn that waits behind another (busy_policy enqueue)",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				first := t.streamTurnAsync(ctx, s.SessionId, map[string]any{"prompt": longScript()})
+				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+					return err
+				}
+				second := t.streamTurnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+				// The second turn must be accepted (and so queued) before the
+				// cancel lets it run.
+				if err := t.waitTurnCount(ctx, s.SessionId, 2, "enqueueing a streamed turn"); err != nil {
+					return err
+				}
+				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+					return err
+				}
+				r1, err := awaitStream(ctx, first, cancelWait, "cancelTurn answered")
+				if err != nil {
+					return err
+				}
+				r2, err := awaitStream(ctx, second, cancelWait, "the turn ahead of it was cancelled")
+				if err != nil {
+					return err
+				}
+				for _, c := range []struct {
+					what string
+					r    streamResult
+					want gen.TurnStatus
+				}{
+					{"the turn that started at once", r1, gen.TurnStatusRunning},
+					{"the enqueued turn", r2, gen.TurnStatusQueued},
+				} {
+					switch a := c.r.st.accepted; {
+					case a == nil:
+						return c.r.s.Failf("%s: the stream has no turn.accepted frame (frames: %v)", c.what, c.r.st.order)
+					case a.Status != c.want:
+						return c.r.s.Failf("%s: turn.accepted says status %q, want %q", c.what, a.Status, c.want)
+					}
+				}
+				return nil
+			}, NeedStreaming, NeedScripted, NeedEnqueue),
 	}
 }
 

@@ -282,5 +282,36 @@ func turnChecks() []*check {
 				}
 				return nil
 			}, NeedScripted),
+		def("TURN-009", Must, "sendTurn",
+			"timeout_ms above limits.max_turn_timeout_ms answers 400 invalid_request and starts no turn (it is never silently capped); the maximum itself is accepted",
+			func(ctx context.Context, t *tester) error {
+				limit := int64(t.env.caps.Limits.MaxTurnTimeoutMs)
+				if limit < 1 {
+					return Skipf("max_turn_timeout_ms is %d: there is no largest timeout to exceed", limit)
+				}
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "over the limit", "timeout_ms": limit + 1}, nil)
+				if err != nil {
+					return err
+				}
+				if err := resp.ExpectProblem(http.StatusBadRequest, "invalid_request"); err != nil {
+					return err
+				}
+				resp, err = t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "at the limit", "timeout_ms": limit}, nil)
+				if err != nil {
+					return err
+				}
+				r, err := expectJSON[gen.TurnResult](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if r.TurnIndex != 1 {
+					return resp.Failf("turn_index %d, want 1: the refused turn must not count", r.TurnIndex)
+				}
+				return nil
+			}),
 	}
 }

@@ -320,6 +320,44 @@ var defects = []defect{
 		caughtBy: []string{"TURN-002"},
 	},
 	{
+		name: "an over-large timeout_ms is capped, not refused",
+		inject: func(h http.Handler, tok []string) http.Handler {
+			var caps gen.Capabilities
+			internal(h, http.MethodGet, "/v1/capabilities", "Bearer "+tok[0], nil, &caps)
+			limit := float64(caps.Limits.MaxTurnTimeoutMs)
+			return editRequest(h, func(r *http.Request) {
+				if is(http.MethodPost, turnsPath)(r) {
+					setBody(r, editJSON(readBody(r), func(m map[string]any) {
+						if ms, ok := m["timeout_ms"].(float64); ok && ms > limit {
+							m["timeout_ms"] = limit
+						}
+					}))
+				}
+			})
+		},
+		caughtBy: []string{"TURN-009"},
+	},
+	{
+		name: "turn.accepted says running for a queued turn",
+		inject: func(h http.Handler, tok []string) http.Handler {
+			return rewrite(h, isStream, func(r *http.Request, a *answer) {
+				editFrames(a, func(frames []sse.Frame) []sse.Frame {
+					for i, f := range frames {
+						if f.Event == "turn.accepted" {
+							frames[i].Data = string(editJSON([]byte(f.Data), func(m map[string]any) {
+								if m["status"] == "queued" {
+									m["status"] = "running"
+								}
+							}))
+						}
+					}
+					return frames
+				})
+			})
+		},
+		caughtBy: []string{"STRM-013"},
+	},
+	{
 		name: "busy policy reject is ignored (turns queue)",
 		inject: func(h http.Handler, tok []string) http.Handler {
 			return editRequest(h, func(r *http.Request) {
