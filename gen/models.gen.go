@@ -1197,7 +1197,9 @@ type Turn struct {
 
 // TurnAccepted The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
 // started at once and `queued` when it waits behind another turn (busy policy
-// `enqueue`); it is never `completed`.
+// `enqueue`). It is `completed` only when a `sendTurn` repeated with the same
+// `Idempotency-Key` finds the original turn already ended (the events and
+// `turn.completed` follow at once).
 type TurnAccepted struct {
 	// SessionId The session.
 	SessionId string `json:"session_id"`
