@@ -58,6 +58,43 @@ func (t *tester) echoSession(ctx context.Context) (gen.Session, error) {
 	return t.create(ctx, t.sessionBody(t.env.echo), asPrimary)
 }
 
+// seedContext is the context summary contextSession starts a session with.
+func seedContext() map[string]any { return map[string]any{"k": "v"} }
+
+// contextSession creates an echo session whose context summary is
+// seedContext, for the checks that follow the context into handoffs,
+// continuations and replays.
+func (t *tester) contextSession(ctx context.Context) (gen.Session, error) {
+	body := t.sessionBody(t.env.echo)
+	body["context"] = seedContext()
+	return t.create(ctx, body, asPrimary)
+}
+
+// planSessions lists every session of this run's plan, oldest first.
+func (t *tester) planSessions(ctx context.Context) ([]gen.Session, error) {
+	list, _, err := listAll[gen.Session](ctx, t, "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 0, 5)
+	return list, err
+}
+
+// childrenCap is limits.max_children, or a skip when the cap is too large
+// (or too small) for a check that fills it.
+func (t *tester) childrenCap() (int, error) {
+	limit := int(t.env.caps.Limits.MaxChildren)
+	if limit < 1 || limit > maxChildrenTested {
+		return 0, Skipf("max_children is %d: the check fills caps of 1 to %d", limit, maxChildrenTested)
+	}
+	return limit, nil
+}
+
+// closeSession closes a session (DELETE) and expects 200.
+func (t *tester) closeSession(ctx context.Context, id string) error {
+	resp, err := t.Do(ctx, opClose.req(id))
+	if err != nil {
+		return err
+	}
+	return resp.Expect(http.StatusOK)
+}
+
 // scriptedSession creates a session with the scripted agent.
 func (t *tester) scriptedSession(ctx context.Context) (gen.Session, error) {
 	return t.create(ctx, t.sessionBody(t.env.scripted), asPrimary)

@@ -227,7 +227,7 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, opClose.req(s.SessionId))
 				if err != nil {
 					return err
 				}
@@ -301,7 +301,7 @@ func busyChecks() []*check {
 					failure = resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
 				}
 				// Closing cancels the running and the queued turns.
-				if _, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}); err != nil {
+				if _, err := t.Do(ctx, opClose.req(s.SessionId)); err != nil {
 					return err
 				}
 				for _, ch := range append(queued, first) {

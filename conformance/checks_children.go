@@ -82,9 +82,9 @@ func childChecks() []*check {
 		def("CHLD-002", Must, "spawnChild",
 			"spawning more than limits.max_children active children answers 409 spawn_limit_exceeded",
 			func(ctx context.Context, t *tester) error {
-				limit := int(t.env.caps.Limits.MaxChildren)
-				if limit < 1 || limit > maxChildrenTested {
-					return Skipf("max_children is %d: the check fills caps of 1 to %d", limit, maxChildrenTested)
+				limit, err := t.childrenCap()
+				if err != nil {
+					return err
 				}
 				parent, err := t.echoSession(ctx)
 				if err != nil {
@@ -189,9 +189,9 @@ func childChecks() []*check {
 		def("CHLD-006", Must, "spawnChild closeSession",
 			"only active children count against max_children: after one is closed another can be spawned",
 			func(ctx context.Context, t *tester) error {
-				limit := int(t.env.caps.Limits.MaxChildren)
-				if limit < 1 || limit > maxChildrenTested {
-					return Skipf("max_children is %d: the check fills caps of 1 to %d", limit, maxChildrenTested)
+				limit, err := t.childrenCap()
+				if err != nil {
+					return err
 				}
 				parent, err := t.echoSession(ctx)
 				if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/agentsession/agentsession/gen"
@@ -60,7 +59,7 @@ func idempotencyChecks() []*check {
 				if err := first.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				list, _, err := listAll[gen.Session](ctx, t, "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 0, 5)
+				list, err := t.planSessions(ctx)
 				if err != nil {
 					return err
 				}
@@ -89,7 +88,7 @@ func idempotencyChecks() []*check {
 				if err := resp.ExpectProblem(http.StatusUnprocessableEntity, "idempotency_key_reused"); err != nil {
 					return err
 				}
-				list, _, err := listAll[gen.Session](ctx, t, "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 0, 5)
+				list, err := t.planSessions(ctx)
 				if err != nil {
 					return err
 				}
@@ -240,7 +239,7 @@ func idempotencyChecks() []*check {
 				if err := first.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				list, _, err := listAll[gen.Session](ctx, t, "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 0, 5)
+				list, err := t.planSessions(ctx)
 				if err != nil {
 					return err
 				}

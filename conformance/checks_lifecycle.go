@@ -271,9 +271,7 @@ func lifecycleDetailChecks() []*check {
 		def("LIFE-033", Must, "getHandoffContext",
 			"getHandoffContext returns the context summary, the handoff notes, the newest 20 work-log entries newest first, the artifacts oldest first and turn_count",
 			func(ctx context.Context, t *tester) error {
-				body := t.sessionBody(t.env.echo)
-				body["context"] = map[string]any{"k": "v"}
-				s, err := t.create(ctx, body, asPrimary)
+				s, err := t.contextSession(ctx)
 				if err != nil {
 					return err
 				}
@@ -318,7 +316,7 @@ func lifecycleDetailChecks() []*check {
 				case deref(hc.PlanSlug) != t.plan():
 					return resp.Failf("plan_slug %q, want %q", deref(hc.PlanSlug), t.plan())
 				}
-				if d := jsonDiff(hc.ContextSummary, body["context"]); d != "" {
+				if d := jsonDiff(hc.ContextSummary, seedContext()); d != "" {
 					return resp.Failf("context_summary: %s", d)
 				}
 				if d := jsonDiff(messages(hc.RecentActions), wantRecent); d != "" {
@@ -332,9 +330,7 @@ func lifecycleDetailChecks() []*check {
 		def("LIFE-034", Must, "continueSession",
 			"continueSession creates an active session for the agent with continued_from set, inheriting the context summary, handoff notes and plan; the original is unchanged",
 			func(ctx context.Context, t *tester) error {
-				body := t.sessionBody(t.env.echo)
-				body["context"] = map[string]any{"k": "v"}
-				orig, err := t.create(ctx, body, asPrimary)
+				orig, err := t.contextSession(ctx)
 				if err != nil {
 					return err
 				}
@@ -367,7 +363,7 @@ func lifecycleDetailChecks() []*check {
 				case next.TurnCount != 0:
 					return resp.Failf("turn_count %d, want 0", next.TurnCount)
 				}
-				if d := jsonDiff(next.ContextSummary, body["context"]); d != "" {
+				if d := jsonDiff(next.ContextSummary, seedContext()); d != "" {
 					return resp.Failf("context_summary not inherited: %s", d)
 				}
 				_, err = t.expectStatus(ctx, orig.SessionId, gen.SessionStatusPaused)
@@ -541,9 +537,7 @@ func lifecycleDetailChecks() []*check {
 		def("LIFE-040", Must, "getReplayContext",
 			"getReplayContext sorts the work log into checkpoints, decisions and errors (oldest first), counts them in progress, and groups the artifacts by action",
 			func(ctx context.Context, t *tester) error {
-				body := t.sessionBody(t.env.echo)
-				body["context"] = map[string]any{"k": "v"}
-				s, err := t.create(ctx, body, asPrimary)
+				s, err := t.contextSession(ctx)
 				if err != nil {
 					return err
 				}
@@ -597,9 +591,7 @@ func lifecycleDetailChecks() []*check {
 		def("LIFE-041", Must, "replaySession",
 			"replaySession creates an active session (same agent by default) continued_from the original, whose context summary keeps the original's and adds a replay member",
 			func(ctx context.Context, t *tester) error {
-				body := t.sessionBody(t.env.echo)
-				body["context"] = map[string]any{"k": "v"}
-				orig, err := t.create(ctx, body, asPrimary)
+				orig, err := t.contextSession(ctx)
 				if err != nil {
 					return err
 				}

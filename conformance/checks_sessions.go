@@ -96,11 +96,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", b.SessionId)})
-				if err != nil {
-					return err
-				}
-				if err := resp.Expect(http.StatusOK); err != nil {
+				if err := t.closeSession(ctx, b.SessionId); err != nil {
 					return err
 				}
 				for _, tc := range []struct {
@@ -135,7 +131,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+				resp, err := t.Do(ctx, opClose.req(s.SessionId))
 				if err != nil {
 					return err
 				}
@@ -163,7 +159,7 @@ func sessionChecks() []*check {
 				}
 				var first gen.CloseSessionResult
 				for i := 0; i < 3; i++ {
-					resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
+					resp, err := t.Do(ctx, opClose.req(s.SessionId))
 					if err != nil {
 						return err
 					}
@@ -193,14 +189,10 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
-				if err != nil {
+				if err := t.closeSession(ctx, s.SessionId); err != nil {
 					return err
 				}
-				if err := resp.Expect(http.StatusOK); err != nil {
-					return err
-				}
-				resp, err = t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "hello"}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "hello"}, nil)
 				if err != nil {
 					return err
 				}
@@ -231,11 +223,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)})
-				if err != nil {
-					return err
-				}
-				if err := resp.Expect(http.StatusOK); err != nil {
+				if err := t.closeSession(ctx, s.SessionId); err != nil {
 					return err
 				}
 				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionId), nil, 0, 5)
