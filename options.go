@@ -53,7 +53,8 @@ func WithBaseURL(u string) Option {
 
 // WithToken sets the bearer token. Without it, NewClient reads
 // AGENTSESSION_TOKEN. The token is sent only in the Authorization header and
-// never appears in errors or logs.
+// never appears in errors or logs. A client without any token is valid (Health
+// needs none); every other call then fails with an error matching ErrAuth.
 func WithToken(token string) Option {
 	return func(c *config) error {
 		c.token, c.tokenSet = token, true
