@@ -9,13 +9,13 @@ NPM_STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-generate: ## regenerate gen/*.gen.go from openapi.yaml
-	$(GO) generate ./gen
+generate: ## regenerate gen/ (models and client; gen/server; gen/spec) from openapi.yaml
+	$(GO) generate ./gen/...
 
 check-generated: ## fail when gen/ is stale (regenerates into a temp copy and compares)
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	cp -r gen openapi.yaml go.mod go.sum $$tmp/; \
-	(cd $$tmp/gen && $(GO) generate . ) || exit 1; \
+	(cd $$tmp/gen && $(GO) generate ./... ) || exit 1; \
 	if ! diff -r -q gen $$tmp/gen; then \
 	  echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; \
 	fi; echo "gen/ is up to date"

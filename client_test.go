@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/retry"
 	"github.com/google/go-cmp/cmp"
@@ -164,7 +165,7 @@ func TestGenClientSharesTheStack(t *testing.T) {
 	var auth, key string
 	mux.HandleFunc("POST /v1/sessions/{id}/pause", func(w http.ResponseWriter, r *http.Request) {
 		auth, key = r.Header.Get("Authorization"), r.Header.Get("Idempotency-Key")
-		sdktest.Problem(w, 409, "invalid_transition", "A completed session cannot be paused.")
+		sdktest.Problem(w, 409, gen.ProblemCodeInvalidTransition, "A completed session cannot be paused.")
 	})
 	resp, err := c.Gen().PauseSessionWithResponse(context.Background(), "sess_1", nil)
 	if err != nil {
@@ -173,7 +174,7 @@ func TestGenClientSharesTheStack(t *testing.T) {
 	if auth != "Bearer "+sdktest.Token || key == "" {
 		t.Errorf("generated client request: Authorization %q, Idempotency-Key %q", auth, key)
 	}
-	if resp.ApplicationproblemJSON409 == nil || resp.ApplicationproblemJSON409.Code != "invalid_transition" {
+	if resp.ApplicationProblemJSON409 == nil || resp.ApplicationProblemJSON409.Code != gen.ProblemCodeInvalidTransition {
 		t.Errorf("generated client did not decode the problem: %+v", resp)
 	}
 	// The raw client + CheckResponse gives the typed error.

@@ -51,7 +51,10 @@
 //     errors.Is matches it against ErrAuth (401/403), ErrNotFound,
 //     ErrConflict, ErrInvalidTransition, ErrBusy, ErrSessionPaused,
 //     ErrSessionEnded, ErrSpawnLimit, ErrValidation (400/422),
-//     ErrRateLimited and ErrServer (5xx).
+//     ErrRateLimited and ErrServer (5xx). Its Code is a ProblemCode:
+//     compare it with the Code* constants (CodeTurnQueueFull, ...), which
+//     are the contract's gen.ProblemCode values; a code newer than this SDK
+//     is kept as sent.
 //   - *TransportError: no answer arrived (connection failure, timeout);
 //     it wraps the network error.
 //
@@ -60,11 +63,13 @@
 // context.DeadlineExceeded and errors.As still finds the last *APIError.
 // No error string ever contains the token.
 //
-//	_, err := svc.Get(ctx, id)
+//	_, err := s.Turn(ctx, prompt, sessions.WithBusyPolicy(sessions.BusyEnqueue))
 //	var ae *agentsession.APIError
 //	switch {
 //	case errors.Is(err, agentsession.ErrNotFound):
 //		// gone, or another tenant's
+//	case errors.As(err, &ae) && ae.Code == agentsession.CodeTurnQueueFull:
+//		// ErrBusy, and more precisely: the session's turn queue is full
 //	case errors.As(err, &ae):
 //		log.Printf("status %d code %s request %s", ae.StatusCode, ae.Code, ae.RequestID)
 //	}

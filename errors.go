@@ -47,28 +47,30 @@ var (
 	ErrUnexpectedResponse = errors.New("agentsession: unexpected response")
 )
 
-// Problem codes of the API (openapi.yaml, "Errors"). Codes the SDK does not
-// know are kept in APIError.Code and matched by their HTTP status.
+// Problem codes of the API: the generated gen.ProblemCode constants under
+// shorter names, so callers compare APIError.Code without importing gen. A
+// code the SDK does not know is kept in APIError.Code as sent and matched by
+// its HTTP status.
 const (
-	CodeInvalidRequest        = "invalid_request"
-	CodeInvalidCursor         = "invalid_cursor"
-	CodeUnauthorized          = "unauthorized"
-	CodeNotFound              = "not_found"
-	CodeMethodNotAllowed      = "method_not_allowed"
-	CodeInvalidTransition     = "invalid_transition"
-	CodeTurnInProgress        = "turn_in_progress"
-	CodeTurnQueueFull         = "turn_queue_full"
-	CodeSessionPaused         = "session_paused"
-	CodeSessionEnded          = "session_ended"
-	CodeSpawnLimitExceeded    = "spawn_limit_exceeded"
-	CodeIdempotencyInProgress = "idempotency_in_progress"
-	CodePayloadTooLarge       = "payload_too_large"
-	CodeUnsupportedMediaType  = "unsupported_media_type"
-	CodeUnknownAgent          = "unknown_agent"
-	CodeUnknownFile           = "unknown_file"
-	CodeIdempotencyKeyReused  = "idempotency_key_reused"
-	CodeRateLimited           = "rate_limited"
-	CodeInternal              = "internal"
+	CodeInvalidRequest        = gen.ProblemCodeInvalidRequest
+	CodeInvalidCursor         = gen.ProblemCodeInvalidCursor
+	CodeUnauthorized          = gen.ProblemCodeUnauthorized
+	CodeNotFound              = gen.ProblemCodeNotFound
+	CodeMethodNotAllowed      = gen.ProblemCodeMethodNotAllowed
+	CodeInvalidTransition     = gen.ProblemCodeInvalidTransition
+	CodeTurnInProgress        = gen.ProblemCodeTurnInProgress
+	CodeTurnQueueFull         = gen.ProblemCodeTurnQueueFull
+	CodeSessionPaused         = gen.ProblemCodeSessionPaused
+	CodeSessionEnded          = gen.ProblemCodeSessionEnded
+	CodeSpawnLimitExceeded    = gen.ProblemCodeSpawnLimitExceeded
+	CodeIdempotencyInProgress = gen.ProblemCodeIdempotencyInProgress
+	CodePayloadTooLarge       = gen.ProblemCodePayloadTooLarge
+	CodeUnsupportedMediaType  = gen.ProblemCodeUnsupportedMediaType
+	CodeUnknownAgent          = gen.ProblemCodeUnknownAgent
+	CodeUnknownFile           = gen.ProblemCodeUnknownFile
+	CodeIdempotencyKeyReused  = gen.ProblemCodeIdempotencyKeyReused
+	CodeRateLimited           = gen.ProblemCodeRateLimited
+	CodeInternal              = gen.ProblemCodeInternal
 )
 
 // maxErrorBody bounds how much of an error response is kept in APIError.Body.
@@ -85,8 +87,8 @@ const maxSnippet = 200
 // context's error, so errors.Is(err, context.DeadlineExceeded) holds and
 // errors.As still finds the last answer.
 type APIError struct {
-	StatusCode int    // the HTTP status of the last answer
-	Code       string // the problem's machine-readable code, "" when the body had none
+	StatusCode int         // the HTTP status of the last answer
+	Code       ProblemCode // the problem's machine-readable code, "" when the body had none
 	Title      string
 	Detail     string
 	Type       string
@@ -124,7 +126,7 @@ func (e *APIError) Error() string {
 	}
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + string(e.Code))
 	} else if t := http.StatusText(e.StatusCode); t != "" {
 		b.WriteString(" " + t)
 	}
@@ -161,15 +163,15 @@ func (e *APIError) Is(target error) bool {
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
 	case ErrInvalidTransition:
-		return e.StatusCode == http.StatusConflict && e.Code == CodeInvalidTransition
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeInvalidTransition
 	case ErrBusy:
-		return e.StatusCode == http.StatusConflict && (e.Code == CodeTurnInProgress || e.Code == CodeTurnQueueFull)
+		return e.StatusCode == http.StatusConflict && (e.Code == gen.ProblemCodeTurnInProgress || e.Code == gen.ProblemCodeTurnQueueFull)
 	case ErrSessionPaused:
-		return e.StatusCode == http.StatusConflict && e.Code == CodeSessionPaused
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSessionPaused
 	case ErrSessionEnded:
-		return e.StatusCode == http.StatusConflict && e.Code == CodeSessionEnded
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSessionEnded
 	case ErrSpawnLimit:
-		return e.StatusCode == http.StatusConflict && e.Code == CodeSpawnLimitExceeded
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSpawnLimitExceeded
 	case ErrValidation:
 		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
 	case ErrRateLimited:
@@ -265,17 +267,9 @@ func newAPIError(status int, header http.Header, body []byte, redact func(string
 		var p gen.Problem
 		if json.Unmarshal(body, &p) == nil {
 			e.Code, e.Title, e.Type = p.Code, p.Title, p.Type
-			if p.Detail != nil {
-				e.Detail = *p.Detail
-			}
-			if p.Instance != nil {
-				e.Instance = *p.Instance
-			}
-			if p.Errors != nil {
-				e.FieldErrors = *p.Errors
-			}
+			e.Detail, e.Instance, e.FieldErrors = p.Detail, p.Instance, p.Errors
 			if e.RequestID == "" {
-				e.RequestID = p.RequestId
+				e.RequestID = p.RequestID
 			}
 		}
 	}

@@ -3,6 +3,9 @@ package agentsession_test
 import (
 	"context"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jarcoal/httpmock"
@@ -51,8 +55,8 @@ func sortStrings(s []string) []string {
 func TestStatusToTypedError(t *testing.T) {
 	type answer struct {
 		status      int
-		code        string // "" = no problem body
-		body        string // raw body when code == ""
+		code        gen.ProblemCode // "" = no problem body
+		body        string          // raw body when code == ""
 		retryAfter  string
 		contentType string
 	}
@@ -64,21 +68,21 @@ func TestStatusToTypedError(t *testing.T) {
 		wantText     string // substring of Error()
 		check        func(t *testing.T, e *agentsession.APIError)
 	}{
-		{name: "400 invalid_request", answer: answer{status: 400, code: "invalid_request"}, want: []string{"ErrValidation"}, wantAttempts: 1},
-		{name: "400 invalid_cursor", answer: answer{status: 400, code: "invalid_cursor"}, want: []string{"ErrValidation"}, wantAttempts: 1},
-		{name: "401", answer: answer{status: 401, code: "unauthorized"}, want: []string{"ErrAuth"}, wantAttempts: 1},
+		{name: "400 invalid_request", answer: answer{status: 400, code: gen.ProblemCodeInvalidRequest}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "400 invalid_cursor", answer: answer{status: 400, code: gen.ProblemCodeInvalidCursor}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "401", answer: answer{status: 401, code: gen.ProblemCodeUnauthorized}, want: []string{"ErrAuth"}, wantAttempts: 1},
 		{name: "403 without problem", answer: answer{status: 403, body: "forbidden by proxy", contentType: "text/plain"}, want: []string{"ErrAuth"}, wantAttempts: 1, wantText: `403 Forbidden: body "forbidden by proxy"`},
-		{name: "404", answer: answer{status: 404, code: "not_found"}, want: []string{"ErrNotFound"}, wantAttempts: 1},
-		{name: "409 invalid_transition", answer: answer{status: 409, code: "invalid_transition"}, want: []string{"ErrConflict", "ErrInvalidTransition"}, wantAttempts: 1},
-		{name: "409 turn_in_progress", answer: answer{status: 409, code: "turn_in_progress"}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
-		{name: "409 turn_queue_full", answer: answer{status: 409, code: "turn_queue_full"}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
-		{name: "409 session_paused", answer: answer{status: 409, code: "session_paused"}, want: []string{"ErrConflict", "ErrSessionPaused"}, wantAttempts: 1},
-		{name: "409 session_ended", answer: answer{status: 409, code: "session_ended"}, want: []string{"ErrConflict", "ErrSessionEnded"}, wantAttempts: 1},
-		{name: "409 spawn_limit_exceeded", answer: answer{status: 409, code: "spawn_limit_exceeded"}, want: []string{"ErrConflict", "ErrSpawnLimit"}, wantAttempts: 1},
-		{name: "409 unknown code by status", answer: answer{status: 409, code: "brand_new_code"}, want: []string{"ErrConflict"}, wantAttempts: 1},
-		{name: "422 unknown_agent", answer: answer{status: 422, code: "unknown_agent"}, want: []string{"ErrValidation"}, wantAttempts: 1},
-		{name: "422 idempotency_key_reused", answer: answer{status: 422, code: "idempotency_key_reused"}, want: []string{"ErrValidation"}, wantAttempts: 1},
-		{name: "429 with Retry-After", answer: answer{status: 429, code: "rate_limited", retryAfter: "7"}, want: []string{"ErrRateLimited"}, wantAttempts: 4,
+		{name: "404", answer: answer{status: 404, code: gen.ProblemCodeNotFound}, want: []string{"ErrNotFound"}, wantAttempts: 1},
+		{name: "409 invalid_transition", answer: answer{status: 409, code: gen.ProblemCodeInvalidTransition}, want: []string{"ErrConflict", "ErrInvalidTransition"}, wantAttempts: 1},
+		{name: "409 turn_in_progress", answer: answer{status: 409, code: gen.ProblemCodeTurnInProgress}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
+		{name: "409 turn_queue_full", answer: answer{status: 409, code: gen.ProblemCodeTurnQueueFull}, want: []string{"ErrBusy", "ErrConflict"}, wantAttempts: 1},
+		{name: "409 session_paused", answer: answer{status: 409, code: gen.ProblemCodeSessionPaused}, want: []string{"ErrConflict", "ErrSessionPaused"}, wantAttempts: 1},
+		{name: "409 session_ended", answer: answer{status: 409, code: gen.ProblemCodeSessionEnded}, want: []string{"ErrConflict", "ErrSessionEnded"}, wantAttempts: 1},
+		{name: "409 spawn_limit_exceeded", answer: answer{status: 409, code: gen.ProblemCodeSpawnLimitExceeded}, want: []string{"ErrConflict", "ErrSpawnLimit"}, wantAttempts: 1},
+		{name: "409 unknown code by status", answer: answer{status: 409, code: gen.ProblemCode("brand_new_code")}, want: []string{"ErrConflict"}, wantAttempts: 1},
+		{name: "422 unknown_agent", answer: answer{status: 422, code: gen.ProblemCodeUnknownAgent}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "422 idempotency_key_reused", answer: answer{status: 422, code: gen.ProblemCodeIdempotencyKeyReused}, want: []string{"ErrValidation"}, wantAttempts: 1},
+		{name: "429 with Retry-After", answer: answer{status: 429, code: gen.ProblemCodeRateLimited, retryAfter: "7"}, want: []string{"ErrRateLimited"}, wantAttempts: 4,
 			check: func(t *testing.T, e *agentsession.APIError) {
 				if e.RetryAfter != 7*time.Second {
 					t.Errorf("RetryAfter = %v, want 7s", e.RetryAfter)
@@ -87,7 +91,7 @@ func TestStatusToTypedError(t *testing.T) {
 					t.Errorf("agentsession.RetryAfter = %v, %v", d, ok)
 				}
 			}},
-		{name: "500 retried then kept", answer: answer{status: 500, code: "internal"}, want: []string{"ErrServer"}, wantAttempts: 4},
+		{name: "500 retried then kept", answer: answer{status: 500, code: gen.ProblemCodeInternal}, want: []string{"ErrServer"}, wantAttempts: 4},
 		{name: "501 not retried", answer: answer{status: 501, body: "", contentType: "text/plain"}, want: []string{"ErrServer"}, wantAttempts: 1, wantText: "501 Not Implemented: empty body"},
 		{name: "502 html body", answer: answer{status: 502, body: "<html>" + strings.Repeat("bad gateway ", 100) + "</html>", contentType: "text/html"},
 			want: []string{"ErrServer"}, wantAttempts: 4, wantText: `502 Bad Gateway: body "<html>bad gateway`,
@@ -109,9 +113,10 @@ func TestStatusToTypedError(t *testing.T) {
 			httpmock.RegisterResponder("GET", mockBase+"/v1/capabilities", func(r *http.Request) (*http.Response, error) {
 				var resp *http.Response
 				if tt.answer.code != "" {
-					resp = httpmock.NewStringResponse(tt.answer.status, `{"type":"https://agentsession.dev/problems/`+tt.answer.code+
+					code := string(tt.answer.code)
+					resp = httpmock.NewStringResponse(tt.answer.status, `{"type":"https://agentsession.dev/problems/`+code+
 						`","title":"`+http.StatusText(tt.answer.status)+`","status":`+strconv.Itoa(tt.answer.status)+
-						`,"detail":"detail of `+tt.answer.code+`","code":"`+tt.answer.code+`","request_id":"req_test"}`)
+						`,"detail":"detail of `+code+`","code":"`+code+`","request_id":"req_test"}`)
 					resp.Header.Set("Content-Type", "application/problem+json")
 				} else {
 					resp = httpmock.NewStringResponse(tt.answer.status, tt.answer.body)
@@ -134,7 +139,7 @@ func TestStatusToTypedError(t *testing.T) {
 			if ae.StatusCode != tt.answer.status || ae.Code != tt.answer.code {
 				t.Errorf("StatusCode, Code = %d, %q", ae.StatusCode, ae.Code)
 			}
-			if tt.answer.code != "" && (ae.Detail != "detail of "+tt.answer.code || ae.RequestID != "req_test" || ae.Title == "") {
+			if tt.answer.code != "" && (ae.Detail != "detail of "+string(tt.answer.code) || ae.RequestID != "req_test" || ae.Title == "") {
 				t.Errorf("problem fields not decoded: %+v", ae)
 			}
 			if ae.Attempts != tt.wantAttempts {
@@ -194,7 +199,7 @@ func TestFieldErrorsAndIdempotencyKeyInAPIError(t *testing.T) {
 func TestTokenRedactedFromEchoedBodies(t *testing.T) {
 	c, mux := sdktest.Setup(t)
 	mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
-		sdktest.Problem(w, 401, "unauthorized", "bad header: "+r.Header.Get("Authorization"))
+		sdktest.Problem(w, 401, gen.ProblemCodeUnauthorized, "bad header: "+r.Header.Get("Authorization"))
 	})
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(400)
@@ -216,4 +221,73 @@ func TestTokenRedactedFromEchoedBodies(t *testing.T) {
 			t.Errorf("Error() = %q, want the echoed token replaced", err.Error())
 		}
 	}
+}
+
+// The SDK's Code* constants re-export gen.ProblemCode*: each generated code
+// has exactly one, named Code<Name> = gen.ProblemCode<Name>, so a code added
+// to the contract cannot be forgotten here, and none is spelled by hand.
+func TestCodeConstantsReexportTheContract(t *testing.T) {
+	var generated []string
+	for _, spec := range constSpecs(t, "gen/models.gen.go") {
+		if id, ok := spec.Type.(*ast.Ident); ok && id.Name == "ProblemCode" {
+			for _, n := range spec.Names {
+				generated = append(generated, n.Name)
+			}
+		}
+	}
+	if len(generated) == 0 {
+		t.Fatal("no ProblemCode constants in gen/models.gen.go")
+	}
+	exported := map[string]string{} // Code<Name> -> the gen constant it names
+	for _, file := range []string{"errors.go", "models.go"} {
+		for _, spec := range constSpecs(t, file) {
+			for i, n := range spec.Names {
+				if !strings.HasPrefix(n.Name, "Code") {
+					continue
+				}
+				target := ""
+				if i < len(spec.Values) {
+					if sel, ok := spec.Values[i].(*ast.SelectorExpr); ok {
+						if x, ok := sel.X.(*ast.Ident); ok && x.Name == "gen" {
+							target = sel.Sel.Name
+						}
+					}
+				}
+				if target == "" {
+					t.Errorf("%s: %s is not a gen.ProblemCode constant", file, n.Name)
+					continue
+				}
+				exported[n.Name] = target
+			}
+		}
+	}
+	for _, g := range generated {
+		want := "Code" + strings.TrimPrefix(g, "ProblemCode")
+		if exported[want] != g {
+			t.Errorf("gen.%s has no re-export %s = gen.%s", g, want, g)
+		}
+		delete(exported, want)
+	}
+	for name, target := range exported {
+		t.Errorf("%s = gen.%s names no generated problem code", name, target)
+	}
+}
+
+// constSpecs returns the constant specs of a Go file (relative to the module
+// root).
+func constSpecs(t *testing.T, file string) []*ast.ValueSpec {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []*ast.ValueSpec
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
+			for _, s := range gd.Specs {
+				specs = append(specs, s.(*ast.ValueSpec))
+			}
+		}
+	}
+	return specs
 }

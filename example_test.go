@@ -69,10 +69,12 @@ func ExampleAPIError() {
 	var ae *agentsession.APIError
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, ae.Code, ae.Detail, ae.RequestID)
+		fmt.Println(ae.Code == agentsession.CodeNotFound)
 	}
 	// Output:
 	// true
 	// 404 not_found No session sess_missing. req_example
+	// true
 }
 
 func ExampleClient_Do() {

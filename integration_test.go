@@ -49,7 +49,7 @@ func TestIntegrationServiceAndGenClient(t *testing.T) {
 	if err != nil || created.JSON201 == nil {
 		t.Fatalf("generated CreateSession = %v, %v", created, err)
 	}
-	got, err := c.Gen().GetSessionWithResponse(ctx, created.JSON201.SessionId)
+	got, err := c.Gen().GetSessionWithResponse(ctx, created.JSON201.SessionID)
 	if err != nil || got.JSON200 == nil || got.JSON200.Agent != "echo" {
 		t.Errorf("generated GetSession = %+v, %v", got, err)
 	}

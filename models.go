@@ -14,6 +14,9 @@ type (
 	SessionStatus = gen.SessionStatus
 	// Activity says whether a session's turn is running.
 	Activity = gen.Activity
+	// ProblemCode is the machine-readable code of an error answer
+	// (APIError.Code); the Code* constants name the known ones.
+	ProblemCode = gen.ProblemCode
 )
 
 // Session statuses; completed and failed are final.

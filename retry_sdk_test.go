@@ -43,9 +43,9 @@ func mockClient(t *testing.T, p retry.Policy, opts ...agentsession.Option) *agen
 	return c
 }
 
-func problemResponder(status int, code string) httpmock.Responder {
+func problemResponder(status int, code gen.ProblemCode) httpmock.Responder {
 	return func(*http.Request) (*http.Response, error) {
-		resp := httpmock.NewStringResponse(status, `{"type":"t","title":"x","status":`+strconv.Itoa(status)+`,"code":"`+code+`","request_id":"req_m","detail":"d"}`)
+		resp := httpmock.NewStringResponse(status, `{"type":"t","title":"x","status":`+strconv.Itoa(status)+`,"code":"`+string(code)+`","request_id":"req_m","detail":"d"}`)
 		resp.Header.Set("Content-Type", "application/problem+json")
 		resp.Header.Set("X-Request-Id", "req_m")
 		return resp, nil
@@ -58,14 +58,14 @@ func sessionResponder(status int) httpmock.Responder {
 
 func TestMockLastAPIErrorSurvivesRetries(t *testing.T) {
 	c := mockClient(t, sdktest.FastRetry())
-	httpmock.RegisterResponder("GET", mockBase+"/v1/sessions/sess_1", problemResponder(503, "internal"))
+	httpmock.RegisterResponder("GET", mockBase+"/v1/sessions/sess_1", problemResponder(503, gen.ProblemCodeInternal))
 	req, _ := gen.NewGetSessionRequest(c.BaseURL(), "sess_1")
 	_, err := c.Do(context.Background(), req, &gen.Session{})
 	var ae *agentsession.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want *APIError", err)
 	}
-	if ae.StatusCode != 503 || ae.Code != "internal" || ae.Attempts != 4 || ae.RequestID != "req_m" {
+	if ae.StatusCode != 503 || ae.Code != gen.ProblemCodeInternal || ae.Attempts != 4 || ae.RequestID != "req_m" {
 		t.Errorf("APIError = status %d code %q attempts %d request %q", ae.StatusCode, ae.Code, ae.Attempts, ae.RequestID)
 	}
 	if n := httpmock.GetTotalCallCount(); n != 4 {
@@ -91,7 +91,7 @@ func TestMockPostRetriedWithSameKeyAndBody(t *testing.T) {
 		case 1:
 			return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET} // ambiguous: maybe processed
 		case 2:
-			return problemResponder(503, "internal")(r)
+			return problemResponder(503, gen.ProblemCodeInternal)(r)
 		}
 		return sessionResponder(201)(r)
 	})
@@ -107,8 +107,8 @@ func TestMockPostRetriedWithSameKeyAndBody(t *testing.T) {
 	if diff := cmp.Diff([]string{`{"agent":"echo"}`, `{"agent":"echo"}`, `{"agent":"echo"}`}, bodies); diff != "" {
 		t.Errorf("bodies (-want +got):\n%s", diff)
 	}
-	if meta.Attempts != 3 || meta.IdempotencyKey != keys[0] || s.SessionId != "sess_1" {
-		t.Errorf("Response = %+v, session %q", meta, s.SessionId)
+	if meta.Attempts != 3 || meta.IdempotencyKey != keys[0] || s.SessionID != "sess_1" {
+		t.Errorf("Response = %+v, session %q", meta, s.SessionID)
 	}
 }
 
@@ -142,7 +142,7 @@ func hourPolicy() retry.Policy {
 
 func TestMockDeadlineDuringRetries(t *testing.T) {
 	c := mockClient(t, hourPolicy())
-	httpmock.RegisterResponder("POST", mockBase+"/v1/sessions/sess_1/pause", problemResponder(503, "internal"))
+	httpmock.RegisterResponder("POST", mockBase+"/v1/sessions/sess_1/pause", problemResponder(503, gen.ProblemCodeInternal))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := gen.NewPauseSessionRequest(c.BaseURL(), "sess_1", nil)
@@ -155,7 +155,7 @@ func TestMockDeadlineDuringRetries(t *testing.T) {
 		t.Errorf("err = %v, want it to match context.DeadlineExceeded", err)
 	}
 	var ae *agentsession.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 503 || ae.Code != "internal" || ae.IdempotencyKey == "" {
+	if !errors.As(err, &ae) || ae.StatusCode != 503 || ae.Code != gen.ProblemCodeInternal || ae.IdempotencyKey == "" {
 		t.Fatalf("err = %v, want the last *APIError (503) too", err)
 	}
 	if !errors.Is(err, agentsession.ErrServer) || !strings.Contains(err.Error(), "deadline exceeded") {
@@ -165,7 +165,7 @@ func TestMockDeadlineDuringRetries(t *testing.T) {
 
 func TestMockCancelDuringBackoff(t *testing.T) {
 	c := mockClient(t, hourPolicy())
-	httpmock.RegisterResponder("GET", mockBase+"/v1/capabilities", problemResponder(429, "rate_limited"))
+	httpmock.RegisterResponder("GET", mockBase+"/v1/capabilities", problemResponder(429, gen.ProblemCodeRateLimited))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
@@ -268,7 +268,7 @@ func TestLogsNeverContainToken(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, mux := sdktest.Setup(t, agentsession.WithLogger(logger))
 	mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
-		sdktest.Problem(w, 503, "internal", "down; you sent "+r.Header.Get("Authorization"))
+		sdktest.Problem(w, 503, gen.ProblemCodeInternal, "down; you sent "+r.Header.Get("Authorization"))
 	})
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		sdktest.JSON(w, 200, map[string]any{"status": "ok", "version": "1", "time": "2026-01-01T00:00:00Z"})
@@ -307,7 +307,7 @@ func TestDoer(t *testing.T) {
 	n := 0
 	d := &countingDoer{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n++; n < 3 {
-			sdktest.Problem(w, 502, "internal", "proxy")
+			sdktest.Problem(w, 502, gen.ProblemCodeInternal, "proxy")
 			return
 		}
 		sdktest.JSON(w, 200, map[string]any{"status": "ok", "version": "1", "time": "2026-01-01T00:00:00Z"})
@@ -327,7 +327,7 @@ func TestDoer(t *testing.T) {
 
 func TestWithoutRetries(t *testing.T) {
 	c := mockClient(t, sdktest.FastRetry(), agentsession.WithoutRetries())
-	httpmock.RegisterResponder("GET", mockBase+"/v1/health", problemResponder(503, "internal"))
+	httpmock.RegisterResponder("GET", mockBase+"/v1/health", problemResponder(503, gen.ProblemCodeInternal))
 	_, err := c.Health(context.Background())
 	if !errors.Is(err, agentsession.ErrServer) || httpmock.GetTotalCallCount() != 1 {
 		t.Errorf("err = %v after %d attempts, want one attempt", err, httpmock.GetTotalCallCount())

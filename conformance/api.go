@@ -168,7 +168,7 @@ func (t *tester) waitTurn(ctx context.Context, id string, index int32, running b
 		}
 		if tr.Status == gen.TurnStatusCompleted {
 			if running {
-				return tr, Failf("turn %d completed (stop_reason %q) while the check expected it to be still running", index, deref(tr.StopReason))
+				return tr, Failf("turn %d completed (stop_reason %q) while the check expected it to be still running", index, tr.StopReason)
 			}
 			return tr, nil
 		}
@@ -266,19 +266,10 @@ type step struct {
 
 // script renders an AgentScript (the scripted agent's prompt).
 func script(stopReason string, steps ...step) string {
-	var s gen.AgentScript
+	s := gen.AgentScript{StopReason: gen.StopReason(stopReason)}
 	for _, st := range steps {
-		d := int32(st.delayMS)
-		ev := &gen.ScriptEvent{Type: gen.EventType(st.typ)}
-		if st.content != "" {
-			c := st.content
-			ev.Content = &c
-		}
-		s.Steps = append(s.Steps, gen.ScriptStep{DelayMs: &d, Event: ev})
-	}
-	if stopReason != "" {
-		r := gen.StopReason(stopReason)
-		s.StopReason = &r
+		ev := gen.ScriptEvent{Type: gen.EventType(st.typ), Content: st.content}
+		s.Steps = append(s.Steps, gen.ScriptStep{DelayMs: int32(st.delayMS), Event: ev})
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -295,7 +286,7 @@ func textOf(events []gen.Event) string {
 	var b strings.Builder
 	for _, e := range events {
 		if e.Type == gen.EventTypeText {
-			b.WriteString(deref(e.Content))
+			b.WriteString(e.Content)
 		}
 	}
 	return b.String()

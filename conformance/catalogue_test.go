@@ -7,11 +7,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
 )
 
 func TestCatalogueIsWellFormed(t *testing.T) {
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func expect401(ctx context.Context, t *tester, reqs []request, as tenant, author
 		if err != nil {
 			return err
 		}
-		if err := resp.ExpectProblem(http.StatusUnauthorized, "unauthorized"); err != nil {
+		if err := resp.ExpectProblem(http.StatusUnauthorized, gen.ProblemCodeUnauthorized); err != nil {
 			return err
 		}
 	}
@@ -108,15 +108,15 @@ func authChecks() []*check {
 					return err
 				}
 				for _, r := range []request{
-					{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)},
-					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", s.SessionId)},
-					{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)},
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionID)},
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", s.SessionID)},
+					{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionID)},
 				} {
 					if err := expect401(ctx, t, []request{r}, asAnonymous, ""); err != nil {
 						return err
 					}
 				}
-				_, err = t.expectStatus(ctx, s.SessionId, gen.SessionStatusActive)
+				_, err = t.expectStatus(ctx, s.SessionID, gen.SessionStatusActive)
 				return err
 			}),
 	}

@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/agentsession/agentsession/gen"
 )
 
 // expectAll sends each request and expects a problem with status and code.
-func expectAll(ctx context.Context, t *tester, reqs []request, status int, code string) error {
+func expectAll(ctx context.Context, t *tester, reqs []request, status int, code gen.ProblemCode) error {
 	for _, r := range reqs {
 		resp, err := t.Do(ctx, r)
 		if err != nil {
@@ -56,14 +58,14 @@ func badInputChecks() []*check {
 					raw(http.MethodPost, "/v1/sessions", "application/json", `{"agent": "echo"`),
 					raw(http.MethodPost, "/v1/sessions", "application/json", `agent=echo`),
 					raw(http.MethodPost, "/v1/sessions", "application/json", `{"agent":"echo"} {"agent":"echo"}`),
-					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionId), "application/json", `{"prompt": "hi",}`),
+					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionID), "application/json", `{"prompt": "hi",}`),
 				}
 				if t.env.has(NeedLifecycle) {
 					reqs = append(reqs,
-						raw(http.MethodPost, path("/v1/sessions/%s/end", s.SessionId), "application/json", `not json`),
-						raw(http.MethodPatch, path("/v1/sessions/%s/context", s.SessionId), "application/json", `{"a":}`))
+						raw(http.MethodPost, path("/v1/sessions/%s/end", s.SessionID), "application/json", `not json`),
+						raw(http.MethodPatch, path("/v1/sessions/%s/context", s.SessionID), "application/json", `{"a":}`))
 				}
-				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
+				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 		def("BAD-002", Must, "createSession sendTurn endSession addArtifact updateContext",
 			"a body or field of the wrong JSON type answers 400 invalid_request",
@@ -72,7 +74,7 @@ func badInputChecks() []*check {
 				if err != nil {
 					return err
 				}
-				turns := path("/v1/sessions/%s/turns", s.SessionId)
+				turns := path("/v1/sessions/%s/turns", s.SessionID)
 				reqs := []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": 123}},
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": t.env.echo, "meta": "not an object"}},
@@ -83,11 +85,11 @@ func badInputChecks() []*check {
 				}
 				if t.env.has(NeedLifecycle) {
 					reqs = append(reqs,
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": 1}},
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "a", "action": "created", "metadata": []int{1}}},
-						request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: []int{1, 2}})
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": 1}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": "a", "action": "created", "metadata": []int{1}}},
+						request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionID), JSON: []int{1, 2}})
 				}
-				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
+				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 		def("BAD-003", Must, "createSession sendTurn endSession handoffSession addLogEntry addArtifact continueSession",
 			"a body without a required field (or with an empty prompt) answers 400 invalid_request",
@@ -99,8 +101,8 @@ func badInputChecks() []*check {
 				reqs := []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{}},
 					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"meta": map[string]any{}}},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{}},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": ""}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": ""}},
 				}
 				if t.env.has(NeedLifecycle) {
 					for _, r := range []struct {
@@ -113,10 +115,10 @@ func badInputChecks() []*check {
 						{"artifacts", map[string]any{"path": "x"}},
 						{"continue", map[string]any{"meta": map[string]any{}}},
 					} {
-						reqs = append(reqs, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/", s.SessionId) + r.op, JSON: r.body})
+						reqs = append(reqs, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/", s.SessionID) + r.op, JSON: r.body})
 					}
 				}
-				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
+				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 		def("BAD-004", Must, "sendTurn endSession addLogEntry addArtifact listSessions",
 			"an unknown enum value in a body or query answers 400 invalid_request",
@@ -126,18 +128,18 @@ func badInputChecks() []*check {
 					return err
 				}
 				reqs := []request{
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "x", "busy_policy": "sometimes"}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "x", "busy_policy": "sometimes"}},
 					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"status": {"sleeping"}}},
 				}
 				if t.env.has(NeedLifecycle) {
 					reqs = append(reqs,
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "done"}},
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionId), JSON: map[string]any{"status": "active"}},
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "gossip", "message": "x"}},
-						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "x", "action": "renamed"}},
-						request{Method: http.MethodGet, Path: path("/v1/sessions/%s/log", s.SessionId), Query: url.Values{"type": {"gossip"}}})
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": "done"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": "active"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "gossip", "message": "x"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": "x", "action": "renamed"}},
+						request{Method: http.MethodGet, Path: path("/v1/sessions/%s/log", s.SessionID), Query: url.Values{"type": {"gossip"}}})
 				}
-				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
+				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 		def("BAD-005", Must, "createSession sendTurn",
 			"a JSON body over limits.max_body_bytes answers 413 payload_too_large",
@@ -162,8 +164,8 @@ func badInputChecks() []*check {
 				turnCurl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(turnHead), turnPad, shellQuote(turnTail))
 				return expectAll(ctx, t, []request{
 					{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", CurlStdin: curl},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), Body: []byte(turnBody), ContentType: "application/json", CurlStdin: turnCurl},
-				}, http.StatusRequestEntityTooLarge, "payload_too_large")
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), Body: []byte(turnBody), ContentType: "application/json", CurlStdin: turnCurl},
+				}, http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge)
 			}),
 		def("BAD-006", Must, "getSession closeSession sendTurn getFile",
 			"odd path ids (encoded slashes and dots, unicode, NUL, invalid UTF-8, 10,000 characters, SQL) answer a 4xx problem, never a 5xx",
@@ -198,7 +200,7 @@ func badInputChecks() []*check {
 				}
 				for _, idx := range []string{"0", "-1", "abc", "1.5", "99999999999999999999", "%20"} {
 					for _, suffix := range []string{"", "/stream"} {
-						resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/", s.SessionId) + idx + suffix})
+						resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/", s.SessionID) + idx + suffix})
 						if err != nil {
 							return err
 						}
@@ -222,16 +224,16 @@ func badInputChecks() []*check {
 				}{
 					{http.MethodPut, "/v1/sessions", []string{"GET", "POST"}},
 					{http.MethodDelete, "/v1/health", []string{"GET"}},
-					{http.MethodPatch, path("/v1/sessions/%s", s.SessionId), []string{"DELETE", "GET"}},
-					{http.MethodGet, path("/v1/sessions/%s/cancel", s.SessionId), []string{"POST"}},
-					{http.MethodPut, path("/v1/sessions/%s/context", s.SessionId), []string{"PATCH"}},
+					{http.MethodPatch, path("/v1/sessions/%s", s.SessionID), []string{"DELETE", "GET"}},
+					{http.MethodGet, path("/v1/sessions/%s/cancel", s.SessionID), []string{"POST"}},
+					{http.MethodPut, path("/v1/sessions/%s/context", s.SessionID), []string{"PATCH"}},
 					{http.MethodDelete, "/v1/files", []string{"POST"}},
 				} {
 					resp, err := t.Do(ctx, request{Method: tc.method, Path: tc.path, As: asPrimary})
 					if err != nil {
 						return err
 					}
-					if err := resp.ExpectProblem(http.StatusMethodNotAllowed, "method_not_allowed"); err != nil {
+					if err := resp.ExpectProblem(http.StatusMethodNotAllowed, gen.ProblemCodeMethodNotAllowed); err != nil {
 						return err
 					}
 					var got []string
@@ -257,10 +259,10 @@ func badInputChecks() []*check {
 					return err
 				}
 				var reqs []request
-				for _, p := range []string{"/v1/nope", "/v2/sessions", path("/v1/sessions/%s/nope", s.SessionId), path("/v1/sessions/%s/turns/1/nope", s.SessionId)} {
+				for _, p := range []string{"/v1/nope", "/v2/sessions", path("/v1/sessions/%s/nope", s.SessionID), path("/v1/sessions/%s/turns/1/nope", s.SessionID)} {
 					reqs = append(reqs, request{Method: http.MethodGet, Path: p})
 				}
-				return expectAll(ctx, t, reqs, http.StatusNotFound, "not_found")
+				return expectAll(ctx, t, reqs, http.StatusNotFound, gen.ProblemCodeNotFound)
 			}),
 		def("BAD-010", Must, "createSession sendTurn uploadFile",
 			"a body in a media type the operation does not accept answers 415 unsupported_media_type",
@@ -271,12 +273,12 @@ func badInputChecks() []*check {
 				}
 				reqs := []request{
 					raw(http.MethodPost, "/v1/sessions", "text/plain", `{"agent":"`+t.env.echo+`"}`),
-					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionId), "application/x-www-form-urlencoded", "prompt=hi"),
+					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionID), "application/x-www-form-urlencoded", "prompt=hi"),
 				}
 				if t.env.has(NeedFiles) {
 					reqs = append(reqs, raw(http.MethodPost, "/v1/files", "application/json", `{"file":"x"}`))
 				}
-				return expectAll(ctx, t, reqs, http.StatusUnsupportedMediaType, "unsupported_media_type")
+				return expectAll(ctx, t, reqs, http.StatusUnsupportedMediaType, gen.ProblemCodeUnsupportedMediaType)
 			}),
 		def("BAD-011", Must, "listSessions listEvents",
 			"a query parameter of the wrong type or range answers 400 invalid_request",
@@ -285,13 +287,13 @@ func badInputChecks() []*check {
 				if err != nil {
 					return err
 				}
-				events := path("/v1/sessions/%s/events", s.SessionId)
+				events := path("/v1/sessions/%s/events", s.SessionID)
 				return expectAll(ctx, t, []request{
 					{Method: http.MethodGet, Path: events, Query: url.Values{"after": {"-1"}}},
 					{Method: http.MethodGet, Path: events, Query: url.Values{"after": {"soon"}}},
 					{Method: http.MethodGet, Path: events, Query: url.Values{"turn_index": {"0"}}},
 					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"plan_slug": {strings.Repeat("p", 200)}}},
-				}, http.StatusBadRequest, "invalid_request")
+				}, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 		def("BAD-012", Must, "createSession",
 			"an Idempotency-Key over 255 characters or with spaces answers 400 invalid_request",
@@ -300,7 +302,7 @@ func badInputChecks() []*check {
 				for _, key := range []string{strings.Repeat("k", 256), "has spaces in it"} {
 					reqs = append(reqs, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
 				}
-				return expectAll(ctx, t, reqs, http.StatusBadRequest, "invalid_request")
+				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}, NeedIdempotency),
 		def("BAD-013", Should, "createSession sendTurn",
 			"a validation problem lists the offending fields in errors, each with a location and a message",
@@ -309,14 +311,14 @@ func badInputChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := resp.ExpectProblem(http.StatusBadRequest, "invalid_request"); err != nil {
+				if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
 					return err
 				}
 				p, _ := resp.problem()
-				if p.Errors == nil || len(*p.Errors) == 0 {
+				if len(p.Errors) == 0 {
 					return resp.Failf("the problem has no errors list")
 				}
-				for _, e := range *p.Errors {
+				for _, e := range p.Errors {
 					if e.Location == "" || e.Message == "" {
 						return resp.Failf("an errors item without location or message: %+v", e)
 					}
@@ -332,9 +334,9 @@ func badInputChecks() []*check {
 				}
 				return expectAll(ctx, t, []request{
 					raw(http.MethodPost, "/v1/sessions", "application/json", ""),
-					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionId), "application/json", ""),
+					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionID), "application/json", ""),
 					raw(http.MethodPost, "/v1/sessions", "application/json", "null"),
-				}, http.StatusBadRequest, "invalid_request")
+				}, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}),
 	}
 }

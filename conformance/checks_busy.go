@@ -17,8 +17,8 @@ func (t *tester) runningTurn(ctx context.Context) (gen.Session, <-chan asyncResu
 	if err != nil {
 		return s, nil, err
 	}
-	ch := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": longScript()})
-	if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+	ch := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": longScript()})
+	if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 		return s, ch, err
 	}
 	return s, ch, nil
@@ -59,8 +59,8 @@ func (t *tester) cancel(ctx context.Context, id string) (gen.CancelTurnResult, *
 
 // expectCancelled fails unless a turn ended cancelled by who.
 func expectCancelled(what string, r gen.TurnResult, who gen.CancelledBy) error {
-	if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != who {
-		return Failf("%s: stop_reason %q, cancelled_by %q; want cancelled, %s", what, r.StopReason, deref(r.CancelledBy), who)
+	if r.StopReason != gen.StopReasonCancelled || r.CancelledBy != who {
+		return Failf("%s: stop_reason %q, cancelled_by %q; want cancelled, %s", what, r.StopReason, r.CancelledBy, who)
 	}
 	if r.DurationMs >= 20000 {
 		return Failf("%s: the turn ran %d ms: it was not ended when cancelled", what, r.DurationMs)
@@ -81,21 +81,21 @@ func busyChecks() []*check {
 					{"prompt": script("", step{0, "text", "x"})},
 					{"prompt": script("", step{0, "text", "x"}), "busy_policy": "reject"},
 				} {
-					resp, err := t.refusedTurn(ctx, s.SessionId, body)
+					resp, err := t.refusedTurn(ctx, s.SessionID, body)
 					if err != nil {
 						return err
 					}
-					if err := resp.ExpectProblem(http.StatusConflict, "turn_in_progress"); err != nil {
+					if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeTurnInProgress); err != nil {
 						return err
 					}
 				}
-				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
 					return err
 				}
 				if _, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered"); err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -111,11 +111,11 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "first"}, step{500, "text", "first, later"})})
-				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "first"}, step{500, "text", "first, later"})})
+				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}
-				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "second"}), "busy_policy": "enqueue"})
+				second := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "second"}), "busy_policy": "enqueue"})
 				r1, err := await(ctx, first)
 				if err != nil {
 					return err
@@ -131,8 +131,8 @@ func busyChecks() []*check {
 					return Failf("turn indexes %d and %d, want 1 and 2", r1.TurnIndex, r2.TurnIndex)
 				case textOf(r2.Events) != "second":
 					return Failf("the queued turn's text is %q, want %q", textOf(r2.Events), "second")
-				case deref(r2.FirstSeq) <= deref(r1.LastSeq):
-					return Failf("the queued turn's first seq %d is not after the running turn's last seq %d", deref(r2.FirstSeq), deref(r1.LastSeq))
+				case r2.FirstSeq <= r1.LastSeq:
+					return Failf("the queued turn's first seq %d is not after the running turn's last seq %d", r2.FirstSeq, r1.LastSeq)
 				case r2.StartedAt.Before(r1.EndedAt.Add(-time.Millisecond)):
 					return Failf("the queued turn started at %s, before the running turn ended at %s", r2.StartedAt, r1.EndedAt)
 				}
@@ -145,7 +145,7 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "interrupter"}), "busy_policy": "interrupt"})
+				second := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "interrupter"}), "busy_policy": "interrupt"})
 				r1, err := awaitWithin(ctx, first, cancelWait, "a turn with busy_policy interrupt arrived")
 				if err != nil {
 					return err
@@ -169,12 +169,12 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				c, resp, err := t.cancel(ctx, s.SessionId)
+				c, resp, err := t.cancel(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
-				if !c.Cancelled || deref(c.TurnIndex) != 1 {
-					return resp.Failf("cancelled %v, turn_index %d; want true, 1", c.Cancelled, deref(c.TurnIndex))
+				if !c.Cancelled || c.TurnIndex != 1 {
+					return resp.Failf("cancelled %v, turn_index %d; want true, 1", c.Cancelled, c.TurnIndex)
 				}
 				r, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered")
 				if err != nil {
@@ -183,12 +183,12 @@ func busyChecks() []*check {
 				if err := expectCancelled("the cancelled turn", r, gen.CancelledByCancelRequest); err != nil {
 					return err
 				}
-				tr, err := t.getTurn(ctx, s.SessionId, 1)
+				tr, err := t.getTurn(ctx, s.SessionID, 1)
 				if err != nil {
 					return err
 				}
-				if tr.Status != gen.TurnStatusCompleted || deref(tr.StopReason) != gen.StopReasonCancelled || deref(tr.CancelledBy) != gen.CancelledByCancelRequest {
-					return Failf("getTurn after the cancel: status %q, stop_reason %q, cancelled_by %q; want completed, cancelled, cancel_request", tr.Status, deref(tr.StopReason), deref(tr.CancelledBy))
+				if tr.Status != gen.TurnStatusCompleted || tr.StopReason != gen.StopReasonCancelled || tr.CancelledBy != gen.CancelledByCancelRequest {
+					return Failf("getTurn after the cancel: status %q, stop_reason %q, cancelled_by %q; want completed, cancelled, cancel_request", tr.Status, tr.StopReason, tr.CancelledBy)
 				}
 				return nil
 			}, NeedScripted),
@@ -200,18 +200,18 @@ func busyChecks() []*check {
 					return err
 				}
 				for i := 0; i < 2; i++ {
-					c, resp, err := t.cancel(ctx, s.SessionId)
+					c, resp, err := t.cancel(ctx, s.SessionID)
 					if err != nil {
 						return err
 					}
-					if c.Cancelled || c.SessionId != s.SessionId {
-						return resp.Failf("cancelled %v, session_id %q; want false, %q", c.Cancelled, c.SessionId, s.SessionId)
+					if c.Cancelled || c.SessionID != s.SessionID {
+						return resp.Failf("cancelled %v, session_id %q; want false, %q", c.Cancelled, c.SessionID, s.SessionID)
 					}
 				}
-				if _, err := t.turn(ctx, s.SessionId, "after the cancels"); err != nil {
+				if _, err := t.turn(ctx, s.SessionID, "after the cancels"); err != nil {
 					return err
 				}
-				c, resp, err := t.cancel(ctx, s.SessionId)
+				c, resp, err := t.cancel(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -227,7 +227,7 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, opClose.req(s.SessionId))
+				resp, err := t.Do(ctx, opClose.req(s.SessionID))
 				if err != nil {
 					return err
 				}
@@ -251,20 +251,20 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
 				if got.Activity != gen.ActivityRunning {
 					return Failf("getSession: activity %q while a turn runs, want running", got.Activity)
 				}
-				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
 					return err
 				}
 				if _, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered"); err != nil {
 					return err
 				}
-				got, err = t.session(ctx, s.SessionId)
+				got, err = t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -287,21 +287,21 @@ func busyChecks() []*check {
 				var wg sync.WaitGroup
 				queued := make([]<-chan asyncResult, limit)
 				for i := range queued {
-					queued[i] = t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+					queued[i] = t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
 				}
 				// Wait until the server counts every queued turn.
-				if err := t.waitTurnCount(ctx, s.SessionId, int32(limit+1), "enqueueing "+strconv.Itoa(limit)+" turns"); err != nil {
+				if err := t.waitTurnCount(ctx, s.SessionID, int32(limit+1), "enqueueing "+strconv.Itoa(limit)+" turns"); err != nil {
 					return err
 				}
 				var failure error
-				resp, err := t.refusedTurn(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"})
+				resp, err := t.refusedTurn(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "one too many"}), "busy_policy": "enqueue"})
 				if err != nil {
 					failure = err
 				} else {
-					failure = resp.ExpectProblem(http.StatusConflict, "turn_queue_full")
+					failure = resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeTurnQueueFull)
 				}
 				// Closing cancels the running and the queued turns.
-				if _, err := t.Do(ctx, opClose.req(s.SessionId)); err != nil {
+				if _, err := t.Do(ctx, opClose.req(s.SessionID)); err != nil {
 					return err
 				}
 				for _, ch := range append(queued, first) {
@@ -318,12 +318,12 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				second := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+				second := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
 				// The queued turn must be accepted before the cancel.
-				if err := t.waitTurnCount(ctx, s.SessionId, 2, "enqueueing a turn"); err != nil {
+				if err := t.waitTurnCount(ctx, s.SessionID, 2, "enqueueing a turn"); err != nil {
 					return err
 				}
-				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
 					return err
 				}
 				r1, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered")

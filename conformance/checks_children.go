@@ -30,7 +30,7 @@ func (t *tester) children(ctx context.Context, parent string, q url.Values) ([]g
 func ids(sessions []gen.Session) []string {
 	out := []string{}
 	for _, s := range sessions {
-		out = append(out, s.SessionId)
+		out = append(out, s.SessionID)
 	}
 	return out
 }
@@ -47,7 +47,7 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.spawn(ctx, parent.SessionId)
+				resp, err := t.spawn(ctx, parent.SessionID)
 				if err != nil {
 					return err
 				}
@@ -56,25 +56,25 @@ func childChecks() []*check {
 					return err
 				}
 				switch {
-				case deref(c.ParentSessionId) != parent.SessionId:
-					return resp.Failf("parent_session_id %q, want %q", deref(c.ParentSessionId), parent.SessionId)
+				case c.ParentSessionID != parent.SessionID:
+					return resp.Failf("parent_session_id %q, want %q", c.ParentSessionID, parent.SessionID)
 				case c.Depth != parent.Depth+1:
 					return resp.Failf("depth %d, want %d", c.Depth, parent.Depth+1)
 				case c.Status != gen.SessionStatusActive:
 					return resp.Failf("status %q, want active", c.Status)
 				}
-				got, err := t.session(ctx, c.SessionId)
+				got, err := t.session(ctx, c.SessionID)
 				if err != nil {
 					return err
 				}
-				if deref(got.ParentSessionId) != parent.SessionId {
-					return Failf("getSession: parent_session_id %q, want %q", deref(got.ParentSessionId), parent.SessionId)
+				if got.ParentSessionID != parent.SessionID {
+					return Failf("getSession: parent_session_id %q, want %q", got.ParentSessionID, parent.SessionID)
 				}
-				list, err := t.children(ctx, parent.SessionId, nil)
+				list, err := t.children(ctx, parent.SessionID, nil)
 				if err != nil {
 					return err
 				}
-				if d := jsonDiff(ids(list), []string{c.SessionId}); d != "" {
+				if d := jsonDiff(ids(list), []string{c.SessionID}); d != "" {
 					return Failf("listChildren: %s", d)
 				}
 				return nil
@@ -91,15 +91,15 @@ func childChecks() []*check {
 					return err
 				}
 				for i := 0; i < limit; i++ {
-					if _, err := t.child(ctx, parent.SessionId); err != nil {
+					if _, err := t.child(ctx, parent.SessionID); err != nil {
 						return err
 					}
 				}
-				resp, err := t.spawn(ctx, parent.SessionId)
+				resp, err := t.spawn(ctx, parent.SessionID)
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusConflict, "spawn_limit_exceeded")
+				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSpawnLimitExceeded)
 			}, NeedChildren),
 		def("CHLD-003", Must, "spawnChild",
 			"spawning a child deeper than limits.max_depth answers 409 spawn_limit_exceeded",
@@ -112,19 +112,19 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				id := s.SessionId
+				id := s.SessionID
 				for i := 0; i < depth; i++ {
 					c, err := t.child(ctx, id)
 					if err != nil {
 						return err
 					}
-					id = c.SessionId
+					id = c.SessionID
 				}
 				resp, err := t.spawn(ctx, id)
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusConflict, "spawn_limit_exceeded")
+				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSpawnLimitExceeded)
 			}, NeedChildren),
 		def("CHLD-004", Must, "closeSession listChildren",
 			"closing a parent closes its active children (completed); a child that had already failed stays failed",
@@ -133,31 +133,31 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				live, err := t.child(ctx, parent.SessionId)
+				live, err := t.child(ctx, parent.SessionID)
 				if err != nil {
 					return err
 				}
 				var dead gen.Session
 				if t.env.has(NeedLifecycle) && t.env.caps.Limits.MaxChildren >= 2 {
-					if dead, err = t.child(ctx, parent.SessionId); err != nil {
+					if dead, err = t.child(ctx, parent.SessionID); err != nil {
 						return err
 					}
-					if err := t.toStatus(ctx, dead.SessionId, gen.SessionStatusFailed); err != nil {
+					if err := t.toStatus(ctx, dead.SessionID, gen.SessionStatusFailed); err != nil {
 						return err
 					}
 				}
-				resp, err := t.Do(ctx, opClose.req(parent.SessionId))
+				resp, err := t.Do(ctx, opClose.req(parent.SessionID))
 				if err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				if _, err := t.expectStatus(ctx, live.SessionId, gen.SessionStatusCompleted); err != nil {
+				if _, err := t.expectStatus(ctx, live.SessionID, gen.SessionStatusCompleted); err != nil {
 					return err
 				}
-				if dead.SessionId != "" {
-					if _, err := t.expectStatus(ctx, dead.SessionId, gen.SessionStatusFailed); err != nil {
+				if dead.SessionID != "" {
+					if _, err := t.expectStatus(ctx, dead.SessionID, gen.SessionStatusFailed); err != nil {
 						return err
 					}
 				}
@@ -170,14 +170,14 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				c, err := t.child(ctx, parent.SessionId)
+				c, err := t.child(ctx, parent.SessionID)
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, parent.SessionId, gen.SessionStatusFailed); err != nil {
+				if err := t.toStatus(ctx, parent.SessionID, gen.SessionStatusFailed); err != nil {
 					return err
 				}
-				got, err := t.session(ctx, c.SessionId)
+				got, err := t.session(ctx, c.SessionID)
 				if err != nil {
 					return err
 				}
@@ -199,7 +199,7 @@ func childChecks() []*check {
 				}
 				var first gen.Session
 				for i := 0; i < limit; i++ {
-					c, err := t.child(ctx, parent.SessionId)
+					c, err := t.child(ctx, parent.SessionID)
 					if err != nil {
 						return err
 					}
@@ -207,14 +207,14 @@ func childChecks() []*check {
 						first = c
 					}
 				}
-				resp, err := t.Do(ctx, opClose.req(first.SessionId))
+				resp, err := t.Do(ctx, opClose.req(first.SessionID))
 				if err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				_, err = t.child(ctx, parent.SessionId)
+				_, err = t.child(ctx, parent.SessionID)
 				return err
 			}, NeedChildren),
 		def("CHLD-007", Should, "spawnChild",
@@ -224,10 +224,10 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, parent.SessionId, gen.SessionStatusPaused); err != nil {
+				if err := t.toStatus(ctx, parent.SessionID, gen.SessionStatusPaused); err != nil {
 					return err
 				}
-				resp, err := t.spawn(ctx, parent.SessionId)
+				resp, err := t.spawn(ctx, parent.SessionID)
 				if err != nil {
 					return err
 				}
@@ -247,18 +247,18 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				a, err := t.child(ctx, p1.SessionId)
+				a, err := t.child(ctx, p1.SessionID)
 				if err != nil {
 					return err
 				}
-				b, err := t.child(ctx, p1.SessionId)
+				b, err := t.child(ctx, p1.SessionID)
 				if err != nil {
 					return err
 				}
-				if _, err := t.child(ctx, p2.SessionId); err != nil {
+				if _, err := t.child(ctx, p2.SessionID); err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, opClose.req(b.SessionId))
+				resp, err := t.Do(ctx, opClose.req(b.SessionID))
 				if err != nil {
 					return err
 				}
@@ -269,11 +269,11 @@ func childChecks() []*check {
 					q    url.Values
 					want []string
 				}{
-					{nil, []string{a.SessionId, b.SessionId}},
-					{url.Values{"status": {"active"}}, []string{a.SessionId}},
-					{url.Values{"status": {"completed"}}, []string{b.SessionId}},
+					{nil, []string{a.SessionID, b.SessionID}},
+					{url.Values{"status": {"active"}}, []string{a.SessionID}},
+					{url.Values{"status": {"completed"}}, []string{b.SessionID}},
 				} {
-					got, err := t.children(ctx, p1.SessionId, tc.q)
+					got, err := t.children(ctx, p1.SessionID, tc.q)
 					if err != nil {
 						return err
 					}

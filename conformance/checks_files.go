@@ -36,7 +36,7 @@ func fileChecks() []*check {
 					return err
 				}
 				sum := sha256.Sum256(f.Data)
-				want := gen.File{FileToken: got.FileToken, Filename: f.Filename, ContentType: f.ContentType, SizeBytes: int64(len(f.Data)), Sha256: hex.EncodeToString(sum[:]), CreatedAt: got.CreatedAt}
+				want := gen.File{FileToken: got.FileToken, Filename: f.Filename, ContentType: f.ContentType, SizeBytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: got.CreatedAt}
 				if got.FileToken == "" {
 					return resp.Failf("empty file_token")
 				}
@@ -76,18 +76,18 @@ func fileChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "read the file", "files": []string{up.FileToken}}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "read the file", "files": []string{up.FileToken}}, nil)
 				if err != nil {
 					return err
 				}
 				if _, err := expectJSON[gen.TurnResult](resp, http.StatusOK); err != nil {
 					return err
 				}
-				tr, err := t.getTurn(ctx, s.SessionId, 1)
+				tr, err := t.getTurn(ctx, s.SessionID, 1)
 				if err != nil {
 					return err
 				}
-				if d := jsonDiff(deref(tr.Files), []string{up.FileToken}); d != "" {
+				if d := jsonDiff(tr.Files, []string{up.FileToken}); d != "" {
 					return Failf("getTurn files: %s", d)
 				}
 				return nil
@@ -99,11 +99,11 @@ func fileChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "read", "files": []string{"file_conformance_unknown"}}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "read", "files": []string{"file_conformance_unknown"}}, nil)
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusUnprocessableEntity, "unknown_file")
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile)
 			}, NeedFiles),
 		def("FILE-005", Must, "getFile",
 			"getFile for a token that does not exist answers 404 not_found",
@@ -112,7 +112,7 @@ func fileChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusNotFound, "not_found")
+				return resp.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound)
 			}, NeedFiles),
 		def("FILE-006", Must, "uploadFile",
 			"an upload without a part named file answers 400 invalid_request",
@@ -123,7 +123,7 @@ func fileChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusBadRequest, "invalid_request")
+				return resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 			}, NeedFiles),
 		def("FILE-007", Should, "uploadFile",
 			"an upload over limits.max_file_bytes answers 413 payload_too_large",
@@ -137,7 +137,7 @@ func fileChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusRequestEntityTooLarge, "payload_too_large")
+				return resp.ExpectProblem(http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge)
 			}, NeedFiles),
 	}
 }

@@ -85,7 +85,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := resp.ExpectProblem(http.StatusUnprocessableEntity, "idempotency_key_reused"); err != nil {
+				if err := resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeIdempotencyKeyReused); err != nil {
 					return err
 				}
 				list, err := t.planSessions(ctx)
@@ -104,18 +104,18 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "once"}}, t.key("turn"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "once"}}, t.key("turn"))
 				if err != nil {
 					return err
 				}
 				if err := first.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionId), nil, 0, 5)
+				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionID), nil, 0, 5)
 				if err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -131,14 +131,14 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "once"}}, t.key("log"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": "once"}}, t.key("log"))
 				if err != nil {
 					return err
 				}
 				if err := first.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -154,7 +154,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, opEndCompleted.req(s.SessionId), t.key("end"))
+				first, _, err := t.twice(ctx, opEndCompleted.req(s.SessionID), t.key("end"))
 				if err != nil {
 					return err
 				}
@@ -167,14 +167,14 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", parent.SessionId), JSON: t.sessionBody(t.env.echo)}, t.key("spawn"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", parent.SessionID), JSON: t.sessionBody(t.env.echo)}, t.key("spawn"))
 				if err != nil {
 					return err
 				}
 				if err := first.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				list, err := t.children(ctx, parent.SessionId, nil)
+				list, err := t.children(ctx, parent.SessionID, nil)
 				if err != nil {
 					return err
 				}
@@ -210,7 +210,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "scoped"}, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": "scoped"}, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
@@ -232,7 +232,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionId), JSON: map[string]any{"agent": t.env.echo, "meta": t.meta()}}, t.key("continue"))
+				first, _, err := t.twice(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", s.SessionID), JSON: map[string]any{"agent": t.env.echo, "meta": t.meta()}}, t.key("continue"))
 				if err != nil {
 					return err
 				}
@@ -261,18 +261,18 @@ func idempotencyChecks() []*check {
 				}
 				key := t.key("path")
 				body := map[string]any{"type": "info", "message": "same body"}
-				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", a.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", a.SessionID), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusCreated); err != nil {
 					return err
 				}
-				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", b.SessionId), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
+				resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", b.SessionID), JSON: body, Header: map[string]string{"Idempotency-Key": key}})
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusUnprocessableEntity, "idempotency_key_reused")
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeIdempotencyKeyReused)
 			}, NeedIdempotency, NeedLifecycle),
 		def("IDEM-011", May, "createSession",
 			"a body that differs only in member order and white space counts as the same request for its Idempotency-Key",
@@ -291,7 +291,7 @@ func idempotencyChecks() []*check {
 					if err != nil {
 						return err
 					}
-					ids = append(ids, s.SessionId)
+					ids = append(ids, s.SessionID)
 				}
 				if ids[0] != ids[1] {
 					return Failf("the reordered body created session %s besides %s", ids[1], ids[0])
@@ -307,11 +307,11 @@ func idempotencyChecks() []*check {
 				}
 				body := map[string]any{"prompt": script("", step{0, "text", "first "}, step{300, "text", "and only"})}
 				header := map[string]string{"Idempotency-Key": t.key("running")}
-				first := t.turnAsyncWith(ctx, s.SessionId, body, header)
-				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+				first := t.turnAsyncWith(ctx, s.SessionID, body, header)
+				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}
-				again := t.turnAsyncWith(ctx, s.SessionId, body, header)
+				again := t.turnAsyncWith(ctx, s.SessionID, body, header)
 				r1, err := await(ctx, first)
 				if err != nil {
 					return err
@@ -323,7 +323,7 @@ func idempotencyChecks() []*check {
 				if d := jsonDiff(r2, r1); d != "" {
 					return Failf("the retried sendTurn answered another result: %s", d)
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}

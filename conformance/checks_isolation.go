@@ -15,10 +15,10 @@ func (t *tester) foreignSession(ctx context.Context) (gen.Session, error) {
 	if err != nil {
 		return s, err
 	}
-	if _, err := t.turn(ctx, s.SessionId, "private"); err != nil {
+	if _, err := t.turn(ctx, s.SessionID, "private"); err != nil {
 		return s, err
 	}
-	return t.session(ctx, s.SessionId)
+	return t.session(ctx, s.SessionID)
 }
 
 // as2 sends each request as the second tenant and expects 404 not_found.
@@ -29,7 +29,7 @@ func as2(ctx context.Context, t *tester, reqs []request) error {
 		if err != nil {
 			return err
 		}
-		if err := resp.ExpectProblem(http.StatusNotFound, "not_found"); err != nil {
+		if err := resp.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound); err != nil {
 			return err
 		}
 	}
@@ -38,7 +38,7 @@ func as2(ctx context.Context, t *tester, reqs []request) error {
 
 // unchanged fails unless the first tenant's session still looks like before.
 func (t *tester) unchanged(ctx context.Context, before gen.Session) error {
-	after, err := t.session(ctx, before.SessionId)
+	after, err := t.session(ctx, before.SessionID)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (t *tester) unchanged(ctx context.Context, before gen.Session) error {
 		Handoff                   bool
 	}
 	v := func(s gen.Session) view {
-		return view{s.Status, s.TurnCount, s.ActionCount, s.ArtifactCount, s.LastEventSeq, s.ContextSummary, s.Handoff != nil}
+		return view{s.Status, s.TurnCount, s.ActionCount, s.ArtifactCount, s.LastEventSeq, s.ContextSummary, !s.Handoff.CreatedAt.IsZero()}
 	}
 	if d := jsonDiff(v(after), v(before)); d != "" {
 		return Failf("the other tenant's requests changed the session: %s", d)
@@ -67,7 +67,7 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return as2(ctx, t, []request{{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionId)}})
+				return as2(ctx, t, []request{{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionID)}})
 			}, NeedSecondToken),
 		def("ISO-002", Must, "sendTurn listTurns getTurn streamTurn listEvents cancelTurn",
 			"another tenant's session answers 404 on every turn operation and gains no turn",
@@ -76,7 +76,7 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				id := s.SessionId
+				id := s.SessionID
 				reqs := []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: map[string]any{"prompt": "intrude"}},
 					{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns", id)},
@@ -99,7 +99,7 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := as2(ctx, t, []request{{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)}}); err != nil {
+				if err := as2(ctx, t, []request{{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionID)}}); err != nil {
 					return err
 				}
 				return t.unchanged(ctx, s)
@@ -111,7 +111,7 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				id := s.SessionId
+				id := s.SessionID
 				reqs := []request{
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/pause", id)},
 					{Method: http.MethodPost, Path: path("/v1/sessions/%s/resume", id)},
@@ -143,12 +143,12 @@ func isolationChecks() []*check {
 					return err
 				}
 				if err := as2(ctx, t, []request{
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", s.SessionId), JSON: map[string]any{"agent": t.env.echo}},
-					{Method: http.MethodGet, Path: path("/v1/sessions/%s/children", s.SessionId)},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/children", s.SessionID), JSON: map[string]any{"agent": t.env.echo}},
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s/children", s.SessionID)},
 				}); err != nil {
 					return err
 				}
-				kids, err := t.children(ctx, s.SessionId, nil)
+				kids, err := t.children(ctx, s.SessionID, nil)
 				if err != nil {
 					return err
 				}
@@ -171,12 +171,12 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", mine.SessionId), As: asSecond,
+				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", mine.SessionID), As: asSecond,
 					JSON: map[string]any{"prompt": "read it", "files": []string{f.FileToken}}})
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusUnprocessableEntity, "unknown_file")
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile)
 			}, NeedSecondToken, NeedFiles),
 		def("ISO-007", Must, "listSessions",
 			"another tenant's sessions never appear in listSessions, filtered or not",
@@ -210,8 +210,8 @@ func isolationChecks() []*check {
 							return err
 						}
 						for _, it := range pg.Items {
-							if it.SessionId == s.SessionId || deref(it.PlanSlug) == t.plan() {
-								return resp.Failf("the other tenant's session %s is listed", it.SessionId)
+							if it.SessionID == s.SessionID || it.PlanSlug == t.plan() {
+								return resp.Failf("the other tenant's session %s is listed", it.SessionID)
 							}
 						}
 						if pg.NextCursor == nil || *pg.NextCursor == "" {
@@ -243,10 +243,10 @@ func isolationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if a.SessionId == b.SessionId {
-					return resp.Failf("the second tenant got the first tenant's session %s back", a.SessionId)
+				if a.SessionID == b.SessionID {
+					return resp.Failf("the second tenant got the first tenant's session %s back", a.SessionID)
 				}
-				resp, err = t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s", b.SessionId), As: asSecond})
+				resp, err = t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s", b.SessionID), As: asSecond})
 				if err != nil {
 					return err
 				}

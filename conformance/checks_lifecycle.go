@@ -63,18 +63,18 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 		if err != nil {
 			return err
 		}
-		if err := t.toStatus(ctx, s.SessionId, from); err != nil {
+		if err := t.toStatus(ctx, s.SessionID, from); err != nil {
 			return err
 		}
-		resp, err := t.Do(ctx, op.req(s.SessionId))
+		resp, err := t.Do(ctx, op.req(s.SessionID))
 		if err != nil {
 			return err
 		}
 		if to == "" {
-			if err := resp.ExpectProblem(http.StatusConflict, "invalid_transition"); err != nil {
+			if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeInvalidTransition); err != nil {
 				return err
 			}
-			_, err := t.expectStatus(ctx, s.SessionId, from)
+			_, err := t.expectStatus(ctx, s.SessionID, from)
 			return err
 		}
 		if err := resp.Expect(http.StatusOK); err != nil {
@@ -93,7 +93,7 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 		if got.Status != to {
 			return resp.Failf("status %q in the answer, want %q", got.Status, to)
 		}
-		_, err = t.expectStatus(ctx, s.SessionId, to)
+		_, err = t.expectStatus(ctx, s.SessionID, to)
 		return err
 	}, needs...)
 }
@@ -167,10 +167,10 @@ func lifecycleChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, s.SessionId, failed); err != nil {
+				if err := t.toStatus(ctx, s.SessionID, failed); err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, opClose.req(s.SessionId))
+				resp, err := t.Do(ctx, opClose.req(s.SessionID))
 				if err != nil {
 					return err
 				}
@@ -196,19 +196,19 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/end", s.SessionId), map[string]any{"status": "completed", "summary": "all done"})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/end", s.SessionID), map[string]any{"status": "completed", "summary": "all done"})
 				if err != nil {
 					return err
 				}
 				if _, err := expectJSON[gen.Session](resp, http.StatusOK); err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
-				if deref(got.FinalSummary) != "all done" || got.EndedAt == nil {
-					return Failf("getSession: final_summary %q, ended_at %v; want %q and a time", deref(got.FinalSummary), got.EndedAt, "all done")
+				if got.FinalSummary != "all done" || got.EndedAt.IsZero() {
+					return Failf("getSession: final_summary %q, ended_at %v; want %q and a time", got.FinalSummary, got.EndedAt, "all done")
 				}
 				return nil
 			}, NeedLifecycle),
@@ -219,23 +219,23 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusPaused); err != nil {
+				if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusPaused); err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "while paused"}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "while paused"}, nil)
 				if err != nil {
 					return err
 				}
-				if err := resp.ExpectProblem(http.StatusConflict, "session_paused"); err != nil {
+				if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionPaused); err != nil {
 					return err
 				}
-				if resp, err = t.Do(ctx, opResume.req(s.SessionId)); err != nil {
+				if resp, err = t.Do(ctx, opResume.req(s.SessionID)); err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				_, err = t.turn(ctx, s.SessionId, "after resume")
+				_, err = t.turn(ctx, s.SessionID, "after resume")
 				return err
 			}, NeedLifecycle),
 		def("LIFE-032", Must, "handoffSession getSession",
@@ -246,7 +246,7 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				for _, summary := range []string{"first", "second"} {
-					resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionId), handoffBody(summary))
+					resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionID), handoffBody(summary))
 					if err != nil {
 						return err
 					}
@@ -257,7 +257,7 @@ func lifecycleDetailChecks() []*check {
 					if got.Status != gen.SessionStatusPaused {
 						return resp.Failf("status %q after handoff, want paused", got.Status)
 					}
-					if got.Handoff == nil {
+					if got.Handoff.CreatedAt.IsZero() {
 						return resp.Failf("no handoff member after handoff")
 					}
 					h := got.Handoff
@@ -275,13 +275,13 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if _, err := t.turn(ctx, s.SessionId, "work"); err != nil {
+				if _, err := t.turn(ctx, s.SessionID, "work"); err != nil {
 					return err
 				}
 				var wantRecent []string
 				for i := 1; i <= 22; i++ {
 					msg := fmt.Sprintf("entry %02d", i)
-					if _, err := t.logEntry(ctx, s.SessionId, "info", msg); err != nil {
+					if _, err := t.logEntry(ctx, s.SessionID, "info", msg); err != nil {
 						return err
 					}
 					if i > 2 {
@@ -289,16 +289,16 @@ func lifecycleDetailChecks() []*check {
 					}
 				}
 				for _, p := range []string{"a.txt", "b.txt"} {
-					if _, err := t.artifact(ctx, s.SessionId, p, "created"); err != nil {
+					if _, err := t.artifact(ctx, s.SessionID, p, "created"); err != nil {
 						return err
 					}
 				}
-				if resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionId), handoffBody("ctx")); err != nil {
+				if resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionID), handoffBody("ctx")); err != nil {
 					return err
 				} else if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				resp, err := t.get(ctx, path("/v1/sessions/%s/handoff", s.SessionId), nil)
+				resp, err := t.get(ctx, path("/v1/sessions/%s/handoff", s.SessionID), nil)
 				if err != nil {
 					return err
 				}
@@ -307,14 +307,14 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				switch {
-				case hc.SessionId != s.SessionId || hc.Agent != t.env.echo || hc.Status != gen.SessionStatusPaused:
-					return resp.Failf("session_id/agent/status %q/%q/%q, want %q/%q/paused", hc.SessionId, hc.Agent, hc.Status, s.SessionId, t.env.echo)
+				case hc.SessionID != s.SessionID || hc.Agent != t.env.echo || hc.Status != gen.SessionStatusPaused:
+					return resp.Failf("session_id/agent/status %q/%q/%q, want %q/%q/paused", hc.SessionID, hc.Agent, hc.Status, s.SessionID, t.env.echo)
 				case hc.TurnCount != 1:
 					return resp.Failf("turn_count %d, want 1", hc.TurnCount)
-				case hc.Handoff == nil || hc.Handoff.Summary != "ctx":
+				case hc.Handoff.CreatedAt.IsZero() || hc.Handoff.Summary != "ctx":
 					return resp.Failf("handoff notes missing or not the latest")
-				case deref(hc.PlanSlug) != t.plan():
-					return resp.Failf("plan_slug %q, want %q", deref(hc.PlanSlug), t.plan())
+				case hc.PlanSlug != t.plan():
+					return resp.Failf("plan_slug %q, want %q", hc.PlanSlug, t.plan())
 				}
 				if d := jsonDiff(hc.ContextSummary, seedContext()); d != "" {
 					return resp.Failf("context_summary: %s", d)
@@ -334,14 +334,14 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", orig.SessionId), handoffBody("pass it on"))
+				resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", orig.SessionID), handoffBody("pass it on"))
 				if err != nil {
 					return err
 				}
 				if err := resp.Expect(http.StatusOK); err != nil {
 					return err
 				}
-				resp, err = t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionId), map[string]any{"agent": t.env.echo, "meta": t.meta()})
+				resp, err = t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionID), map[string]any{"agent": t.env.echo, "meta": t.meta()})
 				if err != nil {
 					return err
 				}
@@ -350,15 +350,15 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				switch {
-				case next.SessionId == orig.SessionId:
+				case next.SessionID == orig.SessionID:
 					return resp.Failf("the new session has the original's id")
-				case deref(next.ContinuedFrom) != orig.SessionId:
-					return resp.Failf("continued_from %q, want %q", deref(next.ContinuedFrom), orig.SessionId)
+				case next.ContinuedFrom != orig.SessionID:
+					return resp.Failf("continued_from %q, want %q", next.ContinuedFrom, orig.SessionID)
 				case next.Status != gen.SessionStatusActive || next.Agent != t.env.echo:
 					return resp.Failf("status %q agent %q, want active %q", next.Status, next.Agent, t.env.echo)
-				case deref(next.PlanSlug) != t.plan():
-					return resp.Failf("plan_slug %q, want the original's %q", deref(next.PlanSlug), t.plan())
-				case next.Handoff == nil || next.Handoff.Summary != "pass it on":
+				case next.PlanSlug != t.plan():
+					return resp.Failf("plan_slug %q, want the original's %q", next.PlanSlug, t.plan())
+				case next.Handoff.CreatedAt.IsZero() || next.Handoff.Summary != "pass it on":
 					return resp.Failf("the handoff notes were not inherited")
 				case next.TurnCount != 0:
 					return resp.Failf("turn_count %d, want 0", next.TurnCount)
@@ -366,7 +366,7 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(next.ContextSummary, seedContext()); d != "" {
 					return resp.Failf("context_summary not inherited: %s", d)
 				}
-				_, err = t.expectStatus(ctx, orig.SessionId, gen.SessionStatusPaused)
+				_, err = t.expectStatus(ctx, orig.SessionID, gen.SessionStatusPaused)
 				return err
 			}, NeedLifecycle),
 		def("LIFE-035", Must, "continueSession",
@@ -376,10 +376,10 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, orig.SessionId, gen.SessionStatusCompleted); err != nil {
+				if err := t.toStatus(ctx, orig.SessionID, gen.SessionStatusCompleted); err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionId), map[string]any{"agent": t.env.echo, "plan_slug": t.plan("next"), "meta": t.meta()})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionID), map[string]any{"agent": t.env.echo, "plan_slug": t.plan("next"), "meta": t.meta()})
 				if err != nil {
 					return err
 				}
@@ -387,8 +387,8 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if deref(next.PlanSlug) != t.plan("next") || deref(next.ContinuedFrom) != orig.SessionId {
-					return resp.Failf("plan_slug %q continued_from %q, want %q %q", deref(next.PlanSlug), deref(next.ContinuedFrom), t.plan("next"), orig.SessionId)
+				if next.PlanSlug != t.plan("next") || next.ContinuedFrom != orig.SessionID {
+					return resp.Failf("plan_slug %q continued_from %q, want %q %q", next.PlanSlug, next.ContinuedFrom, t.plan("next"), orig.SessionID)
 				}
 				return nil
 			}, NeedLifecycle),
@@ -401,15 +401,15 @@ func lifecycleDetailChecks() []*check {
 				}
 				types := []string{"info", "warning", "error", "success", "checkpoint", "decision"}
 				for _, typ := range types {
-					e, err := t.logEntry(ctx, s.SessionId, typ, "a "+typ)
+					e, err := t.logEntry(ctx, s.SessionID, typ, "a "+typ)
 					if err != nil {
 						return err
 					}
-					if e.Id == "" || e.SessionId != s.SessionId || string(e.Type) != typ || e.Message != "a "+typ || e.Data["msg"] != "a "+typ {
-						return Failf("addLogEntry %s: the answer does not hold the entry sent (id %q, session %q, type %q, message %q)", typ, e.Id, e.SessionId, e.Type, e.Message)
+					if e.ID == "" || e.SessionID != s.SessionID || string(e.Type) != typ || e.Message != "a "+typ || e.Data["msg"] != "a "+typ {
+						return Failf("addLogEntry %s: the answer does not hold the entry sent (id %q, session %q, type %q, message %q)", typ, e.ID, e.SessionID, e.Type, e.Message)
 					}
 				}
-				p := path("/v1/sessions/%s/log", s.SessionId)
+				p := path("/v1/sessions/%s/log", s.SessionID)
 				all, _, err := listAll[gen.LogEntry](ctx, t, p, nil, 0, 5)
 				if err != nil {
 					return err
@@ -428,7 +428,7 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(messages(only), []string{"a decision"}); d != "" {
 					return Failf("listLogEntries?type=decision: %s", d)
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -446,15 +446,15 @@ func lifecycleDetailChecks() []*check {
 				}
 				recs := [][2]string{{"src/a.go", "created"}, {"src/b.go", "modified"}, {"src/c.go", "deleted"}}
 				for _, r := range recs {
-					a, err := t.artifact(ctx, s.SessionId, r[0], r[1])
+					a, err := t.artifact(ctx, s.SessionID, r[0], r[1])
 					if err != nil {
 						return err
 					}
-					if a.Id == "" || a.SessionId != s.SessionId || a.Path != r[0] || string(a.Action) != r[1] || a.Metadata["path"] != r[0] {
+					if a.ID == "" || a.SessionID != s.SessionID || a.Path != r[0] || string(a.Action) != r[1] || a.Metadata["path"] != r[0] {
 						return Failf("addArtifact %s: the answer does not hold the record sent", r[0])
 					}
 				}
-				p := path("/v1/sessions/%s/artifacts", s.SessionId)
+				p := path("/v1/sessions/%s/artifacts", s.SessionID)
 				all, _, err := listAll[gen.Artifact](ctx, t, p, nil, 0, 5)
 				if err != nil {
 					return err
@@ -469,7 +469,7 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(paths(only), []string{"src/b.go"}); d != "" {
 					return Failf("listArtifacts?action=modified: %s", d)
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -487,7 +487,7 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId),
+				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionID),
 					JSON: map[string]any{"a": 2, "nested": map[string]any{"y": nil, "z": 3}, "gone": nil, "new": "hi", "list": []any{3}}})
 				if err != nil {
 					return err
@@ -500,7 +500,7 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(got.ContextSummary, want); d != "" {
 					return resp.Failf("context_summary after the patch: %s", d)
 				}
-				again, err := t.session(ctx, s.SessionId)
+				again, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -516,19 +516,19 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusCompleted); err != nil {
+				if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusCompleted); err != nil {
 					return err
 				}
 				for _, r := range []request{
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionId), JSON: map[string]any{"type": "info", "message": "late"}},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionId), JSON: map[string]any{"path": "late.txt", "action": "created"}},
-					{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"late": true}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": "late"}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": "late.txt", "action": "created"}},
+					{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionID), JSON: map[string]any{"late": true}},
 				} {
 					resp, err := t.Do(ctx, r)
 					if err != nil {
 						return err
 					}
-					if err := resp.ExpectProblem(http.StatusConflict, "session_ended"); err != nil {
+					if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionEnded); err != nil {
 						return err
 					}
 				}
@@ -543,16 +543,16 @@ func lifecycleDetailChecks() []*check {
 				}
 				entries := [][2]string{{"info", "i1"}, {"checkpoint", "c1"}, {"decision", "d1"}, {"error", "e1"}, {"checkpoint", "c2"}, {"success", "s1"}}
 				for _, e := range entries {
-					if _, err := t.logEntry(ctx, s.SessionId, e[0], e[1]); err != nil {
+					if _, err := t.logEntry(ctx, s.SessionID, e[0], e[1]); err != nil {
 						return err
 					}
 				}
 				for _, a := range [][2]string{{"a.txt", "created"}, {"b.txt", "modified"}, {"c.txt", "deleted"}, {"d.txt", "created"}} {
-					if _, err := t.artifact(ctx, s.SessionId, a[0], a[1]); err != nil {
+					if _, err := t.artifact(ctx, s.SessionID, a[0], a[1]); err != nil {
 						return err
 					}
 				}
-				resp, err := t.get(ctx, path("/v1/sessions/%s/replay", s.SessionId), nil)
+				resp, err := t.get(ctx, path("/v1/sessions/%s/replay", s.SessionID), nil)
 				if err != nil {
 					return err
 				}
@@ -570,7 +570,7 @@ func lifecycleDetailChecks() []*check {
 				got := view{
 					messages(rc.Checkpoints), messages(rc.Decisions), messages(rc.Errors), messages(rc.RecentActions),
 					rc.Progress.TotalEntries, rc.Progress.CheckpointCount, rc.Progress.DecisionCount, rc.Progress.ErrorCount,
-					deref(rc.Progress.LastEntry).Message, deref(rc.LastCheckpoint).Message,
+					rc.Progress.LastEntry.Message, rc.LastCheckpoint.Message,
 					paths(rc.Artifacts), paths(rc.ArtifactsByAction.Created), paths(rc.ArtifactsByAction.Modified), paths(rc.ArtifactsByAction.Deleted),
 					rc.ContextSummary,
 				}
@@ -583,8 +583,8 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(got, want); d != "" {
 					return resp.Failf("replay context: %s", d)
 				}
-				if rc.SessionId != s.SessionId || rc.Status != gen.SessionStatusActive {
-					return resp.Failf("session_id %q status %q, want %q active", rc.SessionId, rc.Status, s.SessionId)
+				if rc.SessionID != s.SessionID || rc.Status != gen.SessionStatusActive {
+					return resp.Failf("session_id %q status %q, want %q active", rc.SessionID, rc.Status, s.SessionID)
 				}
 				return nil
 			}, NeedLifecycle, NeedReplay),
@@ -596,12 +596,12 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				for _, e := range [][2]string{{"checkpoint", "c1"}, {"decision", "d1"}} {
-					if _, err := t.logEntry(ctx, orig.SessionId, e[0], e[1]); err != nil {
+					if _, err := t.logEntry(ctx, orig.SessionID, e[0], e[1]); err != nil {
 						return err
 					}
 				}
 				// No agent: the replay defaults to the original's.
-				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionId), map[string]any{"meta": t.meta()})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionID), map[string]any{"meta": t.meta()})
 				if err != nil {
 					return err
 				}
@@ -610,8 +610,8 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				switch {
-				case next.SessionId == orig.SessionId || deref(next.ContinuedFrom) != orig.SessionId:
-					return resp.Failf("continued_from %q, want the original %q in a new session", deref(next.ContinuedFrom), orig.SessionId)
+				case next.SessionID == orig.SessionID || next.ContinuedFrom != orig.SessionID:
+					return resp.Failf("continued_from %q, want the original %q in a new session", next.ContinuedFrom, orig.SessionID)
 				case next.Agent != orig.Agent || next.Status != gen.SessionStatusActive:
 					return resp.Failf("agent %q status %q, want %q active", next.Agent, next.Status, orig.Agent)
 				case next.ContextSummary["k"] != "v":
@@ -620,7 +620,7 @@ func lifecycleDetailChecks() []*check {
 				if _, ok := next.ContextSummary["replay"].(map[string]any); !ok {
 					return resp.Failf("context_summary has no replay object: %v", next.ContextSummary)
 				}
-				_, err = t.expectStatus(ctx, orig.SessionId, gen.SessionStatusActive)
+				_, err = t.expectStatus(ctx, orig.SessionID, gen.SessionStatusActive)
 				return err
 			}, NeedLifecycle, NeedReplay),
 		def("LIFE-042", Must, "endSession",
@@ -630,7 +630,7 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, opEndFailed.req(s.SessionId))
+				resp, err := t.Do(ctx, opEndFailed.req(s.SessionID))
 				if err != nil {
 					return err
 				}
@@ -650,11 +650,11 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first := t.turnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "a"}, step{400, "text", "b"})})
-				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{400, "text", "b"})})
+				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusPaused); err != nil {
+				if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusPaused); err != nil {
 					return err
 				}
 				r, err := await(ctx, first)
@@ -673,16 +673,16 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.toStatus(ctx, s.SessionId, gen.SessionStatusPaused); err != nil {
+				if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusPaused); err != nil {
 					return err
 				}
-				if _, err := t.logEntry(ctx, s.SessionId, "info", "while paused"); err != nil {
+				if _, err := t.logEntry(ctx, s.SessionID, "info", "while paused"); err != nil {
 					return err
 				}
-				if _, err := t.artifact(ctx, s.SessionId, "paused.txt", "created"); err != nil {
+				if _, err := t.artifact(ctx, s.SessionID, "paused.txt", "created"); err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionId), JSON: map[string]any{"paused": true}})
+				resp, err := t.Do(ctx, request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionID), JSON: map[string]any{"paused": true}})
 				if err != nil {
 					return err
 				}
@@ -702,10 +702,10 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if _, err := t.logEntry(ctx, orig.SessionId, "checkpoint", "c1"); err != nil {
+				if _, err := t.logEntry(ctx, orig.SessionID, "checkpoint", "c1"); err != nil {
 					return err
 				}
-				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionId), map[string]any{"agent": t.env.echo, "meta": t.meta()})
+				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionID), map[string]any{"agent": t.env.echo, "meta": t.meta()})
 				if err != nil {
 					return err
 				}

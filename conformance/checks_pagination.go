@@ -81,11 +81,11 @@ func paginationChecks() []*check {
 					if err != nil {
 						return err
 					}
-					want = append(want, s.SessionId)
+					want = append(want, s.SessionID)
 				}
 				q := url.Values{"plan_slug": {t.plan()}}
 				for _, limit := range []int{2, 5} {
-					if err := walkExpect(ctx, t, "listSessions", "/v1/sessions", q, limit, want, func(s gen.Session) string { return s.SessionId }); err != nil {
+					if err := walkExpect(ctx, t, "listSessions", "/v1/sessions", q, limit, want, func(s gen.Session) string { return s.SessionID }); err != nil {
 						return err
 					}
 				}
@@ -100,9 +100,9 @@ func paginationChecks() []*check {
 					if err != nil {
 						return err
 					}
-					want = append(want, s.SessionId)
+					want = append(want, s.SessionID)
 				}
-				return walkExpect(ctx, t, "listSessions", "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 1, want, func(s gen.Session) string { return s.SessionId })
+				return walkExpect(ctx, t, "listSessions", "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 1, want, func(s gen.Session) string { return s.SessionID })
 			}),
 		def("PAGE-003", Must, "listLogEntries",
 			"without limit a list returns limits.default_page_size items and a next_cursor when more exist",
@@ -116,11 +116,11 @@ func paginationChecks() []*check {
 					return err
 				}
 				for i := 0; i <= size; i++ {
-					if _, err := t.logEntry(ctx, s.SessionId, "info", fmt.Sprintf("entry %d", i)); err != nil {
+					if _, err := t.logEntry(ctx, s.SessionID, "info", fmt.Sprintf("entry %d", i)); err != nil {
 						return err
 					}
 				}
-				pg, resp, err := getPage[gen.LogEntry](ctx, t, path("/v1/sessions/%s/log", s.SessionId), nil)
+				pg, resp, err := getPage[gen.LogEntry](ctx, t, path("/v1/sessions/%s/log", s.SessionID), nil)
 				if err != nil {
 					return err
 				}
@@ -136,13 +136,13 @@ func paginationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				for _, p := range []string{"/v1/sessions", path("/v1/sessions/%s/events", s.SessionId)} {
+				for _, p := range []string{"/v1/sessions", path("/v1/sessions/%s/events", s.SessionID)} {
 					for _, limit := range []string{"0", "-1", "101", "abc", "1.5"} {
 						resp, err := t.get(ctx, p, url.Values{"limit": {limit}})
 						if err != nil {
 							return err
 						}
-						if err := resp.ExpectProblem(http.StatusBadRequest, "invalid_request"); err != nil {
+						if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
 							return err
 						}
 					}
@@ -156,13 +156,13 @@ func paginationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				for _, p := range []string{"/v1/sessions", path("/v1/sessions/%s/turns", s.SessionId)} {
+				for _, p := range []string{"/v1/sessions", path("/v1/sessions/%s/turns", s.SessionID)} {
 					for _, cursor := range []string{"not-a-cursor", "eyJ4IjoxfQ", "%%%"} {
 						resp, err := t.get(ctx, p, url.Values{"cursor": {cursor}})
 						if err != nil {
 							return err
 						}
-						if err := resp.ExpectProblem(http.StatusBadRequest, "invalid_cursor"); err != nil {
+						if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidCursor); err != nil {
 							return err
 						}
 					}
@@ -178,7 +178,7 @@ func paginationChecks() []*check {
 				}
 				var turns, events []string
 				for i := 0; i < 3; i++ {
-					r, err := t.turn(ctx, s.SessionId, fmt.Sprintf("turn %d", i))
+					r, err := t.turn(ctx, s.SessionID, fmt.Sprintf("turn %d", i))
 					if err != nil {
 						return err
 					}
@@ -188,11 +188,11 @@ func paginationChecks() []*check {
 					}
 				}
 				for _, limit := range []int{1, 2} {
-					if err := walkExpect(ctx, t, "listTurns", path("/v1/sessions/%s/turns", s.SessionId), nil, limit, turns,
+					if err := walkExpect(ctx, t, "listTurns", path("/v1/sessions/%s/turns", s.SessionID), nil, limit, turns,
 						func(tr gen.Turn) string { return strconv.Itoa(int(tr.TurnIndex)) }); err != nil {
 						return err
 					}
-					if err := walkExpect(ctx, t, "listEvents", path("/v1/sessions/%s/events", s.SessionId), nil, limit, events,
+					if err := walkExpect(ctx, t, "listEvents", path("/v1/sessions/%s/events", s.SessionID), nil, limit, events,
 						func(e gen.Event) string { return strconv.FormatInt(e.Seq, 10) }); err != nil {
 						return err
 					}
@@ -208,21 +208,21 @@ func paginationChecks() []*check {
 				}
 				var entries, arts []string
 				for i := 0; i < 5; i++ {
-					e, err := t.logEntry(ctx, s.SessionId, "info", fmt.Sprintf("e%d", i))
+					e, err := t.logEntry(ctx, s.SessionID, "info", fmt.Sprintf("e%d", i))
 					if err != nil {
 						return err
 					}
-					entries = append(entries, e.Id)
-					a, err := t.artifact(ctx, s.SessionId, fmt.Sprintf("f%d.txt", i), "created")
+					entries = append(entries, e.ID)
+					a, err := t.artifact(ctx, s.SessionID, fmt.Sprintf("f%d.txt", i), "created")
 					if err != nil {
 						return err
 					}
-					arts = append(arts, a.Id)
+					arts = append(arts, a.ID)
 				}
-				if err := walkExpect(ctx, t, "listLogEntries", path("/v1/sessions/%s/log", s.SessionId), nil, 2, entries, func(e gen.LogEntry) string { return e.Id }); err != nil {
+				if err := walkExpect(ctx, t, "listLogEntries", path("/v1/sessions/%s/log", s.SessionID), nil, 2, entries, func(e gen.LogEntry) string { return e.ID }); err != nil {
 					return err
 				}
-				return walkExpect(ctx, t, "listArtifacts", path("/v1/sessions/%s/artifacts", s.SessionId), nil, 2, arts, func(a gen.Artifact) string { return a.Id })
+				return walkExpect(ctx, t, "listArtifacts", path("/v1/sessions/%s/artifacts", s.SessionID), nil, 2, arts, func(a gen.Artifact) string { return a.ID })
 			}, NeedLifecycle),
 		def("PAGE-008", Must, "listChildren",
 			"listChildren walked with limit=1 sees every child exactly once, oldest first",
@@ -237,13 +237,13 @@ func paginationChecks() []*check {
 				}
 				var want []string
 				for i := 0; i < n; i++ {
-					c, err := t.child(ctx, parent.SessionId)
+					c, err := t.child(ctx, parent.SessionID)
 					if err != nil {
 						return err
 					}
-					want = append(want, c.SessionId)
+					want = append(want, c.SessionID)
 				}
-				return walkExpect(ctx, t, "listChildren", path("/v1/sessions/%s/children", parent.SessionId), nil, 1, want, func(s gen.Session) string { return s.SessionId })
+				return walkExpect(ctx, t, "listChildren", path("/v1/sessions/%s/children", parent.SessionID), nil, 1, want, func(s gen.Session) string { return s.SessionID })
 			}, NeedChildren),
 		def("PAGE-009", Should, "listSessions listEvents",
 			"a cursor issued for one list answers 400 invalid_cursor on another",
@@ -253,11 +253,11 @@ func paginationChecks() []*check {
 					return err
 				}
 				for i := 0; i < 2; i++ {
-					if _, err := t.turn(ctx, s.SessionId, "x"); err != nil {
+					if _, err := t.turn(ctx, s.SessionID, "x"); err != nil {
 						return err
 					}
 				}
-				pg, resp, err := getPage[gen.Event](ctx, t, path("/v1/sessions/%s/events", s.SessionId), url.Values{"limit": {"1"}})
+				pg, resp, err := getPage[gen.Event](ctx, t, path("/v1/sessions/%s/events", s.SessionID), url.Values{"limit": {"1"}})
 				if err != nil {
 					return err
 				}
@@ -268,7 +268,7 @@ func paginationChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusBadRequest, "invalid_cursor")
+				return resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidCursor)
 			}),
 	}
 }

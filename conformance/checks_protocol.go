@@ -26,8 +26,8 @@ func someOfEverything(ctx context.Context, t *tester, header map[string]string) 
 		{Method: http.MethodGet, Path: "/v1/nope"},
 		{Method: http.MethodGet, Path: path("/v1/sessions/%s", unknownSessionID)},
 		{Method: http.MethodPut, Path: "/v1/sessions"},
-		{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionId)},
-		{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": "x"}},
+		{Method: http.MethodDelete, Path: path("/v1/sessions/%s", s.SessionID)},
+		{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "x"}},
 	}
 	var out []*response
 	for _, r := range reqs {
@@ -43,7 +43,7 @@ func someOfEverything(ctx context.Context, t *tester, header map[string]string) 
 		if err != nil {
 			return nil, err
 		}
-		st, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s2.SessionId), JSON: map[string]any{"prompt": "x"}, Header: header})
+		st, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s2.SessionID), JSON: map[string]any{"prompt": "x"}, Header: header})
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +99,8 @@ func protocolChecks() []*check {
 					if got := r.Header.Get("X-Request-Id"); got != id {
 						return r.Failf("status %d: X-Request-Id %q, want the client's %q", r.Status, got, id)
 					}
-					if p, ok := r.problem(); ok && p.RequestId != id {
-						return r.Failf("problem request_id %q, want the client's %q", p.RequestId, id)
+					if p, ok := r.problem(); ok && p.RequestID != id {
+						return r.Failf("problem request_id %q, want the client's %q", p.RequestID, id)
 					}
 				}
 				return nil
@@ -158,7 +158,7 @@ func protocolChecks() []*check {
 					var p gen.Problem
 					mt, _, _ := mime.ParseMediaType(ex.header.Get("Content-Type"))
 					if mt != "application/problem+json" || json.Unmarshal(ex.problem, &p) != nil ||
-						int(p.Status) != ex.Status || p.Code == "" || p.RequestId != ex.header.Get("X-Request-Id") {
+						int(p.Status) != ex.Status || p.Code == "" || p.RequestID != ex.header.Get("X-Request-Id") {
 						bad = append(bad, ex)
 					}
 				}

@@ -24,7 +24,7 @@ func sessionChecks() []*check {
 					return err
 				}
 				switch {
-				case s.SessionId == "":
+				case s.SessionID == "":
 					return resp.Failf("empty session_id")
 				case s.Agent != t.env.echo:
 					return resp.Failf("agent %q, want %q", s.Agent, t.env.echo)
@@ -32,14 +32,14 @@ func sessionChecks() []*check {
 					return resp.Failf("status %q, want active", s.Status)
 				case s.Activity != gen.ActivityIdle:
 					return resp.Failf("activity %q, want idle", s.Activity)
-				case deref(s.PlanSlug) != t.plan():
-					return resp.Failf("plan_slug %q, want %q", deref(s.PlanSlug), t.plan())
-				case s.Depth != 0 || s.ParentSessionId != nil:
+				case s.PlanSlug != t.plan():
+					return resp.Failf("plan_slug %q, want %q", s.PlanSlug, t.plan())
+				case s.Depth != 0 || s.ParentSessionID != "":
 					return resp.Failf("a root session has depth 0 and no parent_session_id (depth %d)", s.Depth)
 				case s.TurnCount != 0 || s.ActionCount != 0 || s.ArtifactCount != 0 || s.LastEventSeq != 0:
 					return resp.Failf("a new session has zero counters (turn_count %d, action_count %d, artifact_count %d, last_event_seq %d)",
 						s.TurnCount, s.ActionCount, s.ArtifactCount, s.LastEventSeq)
-				case s.EndedAt != nil || s.ContinuedFrom != nil:
+				case !s.EndedAt.IsZero() || s.ContinuedFrom != "":
 					return resp.Failf("a new session has no ended_at or continued_from")
 				}
 				if d := jsonDiff(s.Meta, body["meta"]); d != "" {
@@ -57,7 +57,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				got, err := t.session(ctx, created.SessionId)
+				got, err := t.session(ctx, created.SessionID)
 				if err != nil {
 					return err
 				}
@@ -65,11 +65,11 @@ func sessionChecks() []*check {
 					ID, Agent string
 					Status    gen.SessionStatus
 					Meta      map[string]any
-					Plan      *string
+					Plan      string
 					Created   int64
 				}
 				v := func(s gen.Session) view {
-					return view{s.SessionId, s.Agent, s.Status, s.Meta, s.PlanSlug, s.CreatedAt.UnixMilli()}
+					return view{s.SessionID, s.Agent, s.Status, s.Meta, s.PlanSlug, s.CreatedAt.UnixMilli()}
 				}
 				if d := jsonDiff(v(got), v(created)); d != "" {
 					return Failf("getSession differs from the createSession answer: %s", d)
@@ -83,7 +83,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusUnprocessableEntity, "unknown_agent")
+				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownAgent)
 			}),
 		def("SESS-004", Must, "listSessions",
 			"listSessions lists the tenant's sessions and filters them by plan_slug, status and agent",
@@ -96,17 +96,17 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.closeSession(ctx, b.SessionId); err != nil {
+				if err := t.closeSession(ctx, b.SessionID); err != nil {
 					return err
 				}
 				for _, tc := range []struct {
 					query url.Values
 					want  []string
 				}{
-					{url.Values{"plan_slug": {t.plan()}}, []string{a.SessionId, b.SessionId}},
-					{url.Values{"plan_slug": {t.plan()}, "status": {"active"}}, []string{a.SessionId}},
-					{url.Values{"plan_slug": {t.plan()}, "status": {"completed"}}, []string{b.SessionId}},
-					{url.Values{"plan_slug": {t.plan()}, "agent": {t.env.echo}}, []string{a.SessionId, b.SessionId}},
+					{url.Values{"plan_slug": {t.plan()}}, []string{a.SessionID, b.SessionID}},
+					{url.Values{"plan_slug": {t.plan()}, "status": {"active"}}, []string{a.SessionID}},
+					{url.Values{"plan_slug": {t.plan()}, "status": {"completed"}}, []string{b.SessionID}},
+					{url.Values{"plan_slug": {t.plan()}, "agent": {t.env.echo}}, []string{a.SessionID, b.SessionID}},
 					{url.Values{"plan_slug": {t.plan()}, "agent": {"conformance-no-such-agent"}}, nil},
 					{url.Values{"plan_slug": {t.plan("other")}}, nil},
 				} {
@@ -116,7 +116,7 @@ func sessionChecks() []*check {
 					}
 					var got []string
 					for _, s := range items {
-						got = append(got, s.SessionId)
+						got = append(got, s.SessionID)
 					}
 					if d := jsonDiff(got, tc.want); d != "" {
 						return Failf("listSessions?%s: session ids %s (oldest first)", tc.query.Encode(), d)
@@ -131,7 +131,7 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.Do(ctx, opClose.req(s.SessionId))
+				resp, err := t.Do(ctx, opClose.req(s.SessionID))
 				if err != nil {
 					return err
 				}
@@ -144,10 +144,10 @@ func sessionChecks() []*check {
 					return resp.Failf("already_closed is true on the first close")
 				case res.Session.Status != gen.SessionStatusCompleted:
 					return resp.Failf("session.status %q, want completed", res.Session.Status)
-				case res.Session.EndedAt == nil:
+				case res.Session.EndedAt.IsZero():
 					return resp.Failf("session.ended_at is missing")
 				}
-				_, err = t.expectStatus(ctx, s.SessionId, gen.SessionStatusCompleted)
+				_, err = t.expectStatus(ctx, s.SessionID, gen.SessionStatusCompleted)
 				return err
 			}),
 		def("SESS-006", Must, "closeSession",
@@ -159,7 +159,7 @@ func sessionChecks() []*check {
 				}
 				var first gen.CloseSessionResult
 				for i := 0; i < 3; i++ {
-					resp, err := t.Do(ctx, opClose.req(s.SessionId))
+					resp, err := t.Do(ctx, opClose.req(s.SessionID))
 					if err != nil {
 						return err
 					}
@@ -176,7 +176,7 @@ func sessionChecks() []*check {
 						return resp.Failf("close #%d: already_closed is false", i+1)
 					case res.Session.Status != first.Session.Status:
 						return resp.Failf("close #%d changed the status to %q", i+1, res.Session.Status)
-					case res.Session.EndedAt == nil || first.Session.EndedAt == nil || !res.Session.EndedAt.Equal(*first.Session.EndedAt):
+					case res.Session.EndedAt.IsZero() || first.Session.EndedAt.IsZero() || !res.Session.EndedAt.Equal(first.Session.EndedAt):
 						return resp.Failf("close #%d changed ended_at", i+1)
 					}
 				}
@@ -189,14 +189,14 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if err := t.closeSession(ctx, s.SessionId); err != nil {
+				if err := t.closeSession(ctx, s.SessionID); err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "hello"}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "hello"}, nil)
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblem(http.StatusConflict, "session_ended")
+				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionEnded)
 			}),
 		def("SESS-008", Must, "getSession closeSession",
 			"a session id that does not exist answers 404 not_found on getSession and closeSession",
@@ -206,7 +206,7 @@ func sessionChecks() []*check {
 					if err != nil {
 						return err
 					}
-					if err := resp.ExpectProblem(http.StatusNotFound, "not_found"); err != nil {
+					if err := resp.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound); err != nil {
 						return err
 					}
 				}
@@ -219,28 +219,28 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				res, err := t.turn(ctx, s.SessionId, "remember me")
+				res, err := t.turn(ctx, s.SessionID, "remember me")
 				if err != nil {
 					return err
 				}
-				if err := t.closeSession(ctx, s.SessionId); err != nil {
+				if err := t.closeSession(ctx, s.SessionID); err != nil {
 					return err
 				}
-				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionId), nil, 0, 5)
+				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionID), nil, 0, 5)
 				if err != nil {
 					return err
 				}
 				if len(turns) != 1 || turns[0].Prompt != "remember me" {
 					return Failf("listTurns after close: %d turns, want the 1 turn sent", len(turns))
 				}
-				tr, err := t.getTurn(ctx, s.SessionId, res.TurnIndex)
+				tr, err := t.getTurn(ctx, s.SessionID, res.TurnIndex)
 				if err != nil {
 					return err
 				}
-				if tr.Events == nil || len(*tr.Events) != len(res.Events) {
+				if tr.Events == nil || len(tr.Events) != len(res.Events) {
 					return Failf("getTurn after close: the turn's %d events are not all there", len(res.Events))
 				}
-				events, _, err := listAll[gen.Event](ctx, t, path("/v1/sessions/%s/events", s.SessionId), nil, 0, 5)
+				events, _, err := listAll[gen.Event](ctx, t, path("/v1/sessions/%s/events", s.SessionID), nil, 0, 5)
 				if err != nil {
 					return err
 				}
@@ -260,8 +260,8 @@ func sessionChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if a.SessionId == b.SessionId {
-					return Failf("both calls returned session %s", a.SessionId)
+				if a.SessionID == b.SessionID {
+					return Failf("both calls returned session %s", a.SessionID)
 				}
 				return nil
 			}),

@@ -43,14 +43,14 @@ func readStream(s *eventStream, stop func(streamed) bool) (streamed, error) {
 			out.afterEnd++
 		}
 		switch f.Event {
-		case "turn.accepted":
+		case string(gen.TurnAcceptedFrameEventTurnAccepted):
 			var a gen.TurnAccepted
 			if err := json.Unmarshal([]byte(f.Data), &a); err != nil {
 				return out, s.Failf("turn.accepted data does not decode: %v", err)
 			}
 			out.accepted = &a
 			out.order = append(out.order, "accepted")
-		case "turn.completed":
+		case string(gen.TurnCompletedFrameEventTurnCompleted):
 			var c gen.TurnSummary
 			if err := json.Unmarshal([]byte(f.Data), &c); err != nil {
 				return out, s.Failf("turn.completed data does not decode: %v", err)
@@ -196,7 +196,7 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				_, _, err = t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				_, _, err = t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 				return err
 			}, NeedStreaming),
 		def("STRM-002", Must, "sendTurn",
@@ -206,18 +206,18 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if _, err := t.turn(ctx, s.SessionId, prompt); err != nil {
+				if _, err := t.turn(ctx, s.SessionID, prompt); err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 				if err != nil {
 					return err
 				}
 				switch {
 				case len(st.order) == 0 || st.order[0] != "accepted":
 					return Failf("the first frame is %v, want turn.accepted", st.order[:min(len(st.order), 1)])
-				case st.accepted.SessionId != s.SessionId || st.accepted.TurnIndex != 2:
-					return Failf("turn.accepted names session %q turn %d, want %q turn 2", st.accepted.SessionId, st.accepted.TurnIndex, s.SessionId)
+				case st.accepted.SessionID != s.SessionID || st.accepted.TurnIndex != 2:
+					return Failf("turn.accepted names session %q turn %d, want %q turn 2", st.accepted.SessionID, st.accepted.TurnIndex, s.SessionID)
 				}
 				return nil
 			}, NeedStreaming),
@@ -230,7 +230,7 @@ func streamingChecks() []*check {
 				}
 				var prev int64
 				for i := 0; i < 2; i++ {
-					st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+					st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 					if err != nil {
 						return err
 					}
@@ -259,7 +259,7 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 				if err != nil {
 					return err
 				}
@@ -271,9 +271,9 @@ func streamingChecks() []*check {
 				}
 				c := st.completed
 				if err := checkResult("turn.completed", gen.TurnResult{
-					SessionId: c.SessionId, TurnIndex: c.TurnIndex, EventCount: c.EventCount, Events: st.events,
+					SessionID: c.SessionID, TurnIndex: c.TurnIndex, EventCount: c.EventCount, Events: st.events,
 					FirstSeq: c.FirstSeq, LastSeq: c.LastSeq, StartedAt: c.StartedAt, EndedAt: c.EndedAt,
-				}, s.SessionId, 1); err != nil {
+				}, s.SessionID, 1); err != nil {
 					return err
 				}
 				if c.StopReason != gen.StopReasonEndTurn {
@@ -288,11 +288,11 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": prompt}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 				if err != nil {
 					return err
 				}
-				logged, err := t.turnEvents(ctx, s.SessionId, 1)
+				logged, err := t.turnEvents(ctx, s.SessionID, 1)
 				if err != nil {
 					return err
 				}
@@ -319,7 +319,7 @@ func streamingChecks() []*check {
 					return err
 				}
 				prompt := script("", step{0, "text", "a"}, step{0, "text", "b"}, step{300, "text", "c"}, step{100, "text", "d"})
-				stream, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionId), JSON: map[string]any{"prompt": prompt}})
+				stream, err := t.Stream(ctx, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": prompt}})
 				if err != nil {
 					return err
 				}
@@ -335,11 +335,11 @@ func streamingChecks() []*check {
 					return Failf("the stream ended before its first event")
 				}
 				seen := first.events[len(first.events)-1].Seq
-				rest, _, err := t.resume(ctx, s.SessionId, 1, strconv.FormatInt(seen, 10), "")
+				rest, _, err := t.resume(ctx, s.SessionID, 1, strconv.FormatInt(seen, 10), "")
 				if err != nil {
 					return err
 				}
-				all, err := t.turnEvents(ctx, s.SessionId, 1)
+				all, err := t.turnEvents(ctx, s.SessionID, 1)
 				if err != nil {
 					return err
 				}
@@ -355,12 +355,12 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				r, err := t.turn(ctx, s.SessionId, prompt)
+				r, err := t.turn(ctx, s.SessionID, prompt)
 				if err != nil {
 					return err
 				}
-				first := deref(r.FirstSeq)
-				st, _, err := t.resume(ctx, s.SessionId, r.TurnIndex, strconv.FormatInt(first, 10), strconv.FormatInt(first-1, 10))
+				first := r.FirstSeq
+				st, _, err := t.resume(ctx, s.SessionID, r.TurnIndex, strconv.FormatInt(first, 10), strconv.FormatInt(first-1, 10))
 				if err != nil {
 					return err
 				}
@@ -373,7 +373,7 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "early"}, step{600, "text", "late"})}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "early"}, step{600, "text", "late"})}, nil)
 				if err != nil {
 					return err
 				}
@@ -394,7 +394,7 @@ func streamingChecks() []*check {
 				}
 				key := t.plan("key")
 				body := map[string]any{"prompt": prompt}
-				first, _, err := t.streamTurnBody(ctx, s.SessionId, body, map[string]string{"Idempotency-Key": key})
+				first, _, err := t.streamTurnBody(ctx, s.SessionID, body, map[string]string{"Idempotency-Key": key})
 				if err != nil {
 					return err
 				}
@@ -402,14 +402,14 @@ func streamingChecks() []*check {
 					return Failf("the first stream carried no events")
 				}
 				after := first.events[0].Seq
-				again, _, err := t.streamTurnBody(ctx, s.SessionId, body, map[string]string{"Idempotency-Key": key, "Last-Event-ID": strconv.FormatInt(after, 10)})
+				again, _, err := t.streamTurnBody(ctx, s.SessionID, body, map[string]string{"Idempotency-Key": key, "Last-Event-ID": strconv.FormatInt(after, 10)})
 				if err != nil {
 					return err
 				}
 				if err := expectResumed("the replayed sendTurn", again, first.events, after); err != nil {
 					return err
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
@@ -425,7 +425,7 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				st, err := t.Stream(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionId, 1)})
+				st, err := t.Stream(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionID, 1)})
 				if err != nil {
 					return err
 				}
@@ -433,7 +433,7 @@ func streamingChecks() []*check {
 					st.Close()
 					return st.Failf("answered 200 with an event stream for a turn that does not exist")
 				}
-				return st.ExpectProblem(http.StatusNotFound, "not_found")
+				return st.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound)
 			}, NeedResume),
 		def("STRM-013", Must, "sendTurn",
 			"turn.accepted says status running for a turn that starts at once and queued for a turn that waits behind another (busy_policy enqueue)",
@@ -442,17 +442,17 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first := t.streamTurnAsync(ctx, s.SessionId, map[string]any{"prompt": longScript()})
-				if _, err := t.waitTurn(ctx, s.SessionId, 1, true); err != nil {
+				first := t.streamTurnAsync(ctx, s.SessionID, map[string]any{"prompt": longScript()})
+				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}
-				second := t.streamTurnAsync(ctx, s.SessionId, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+				second := t.streamTurnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
 				// The second turn must be accepted (and so queued) before the
 				// cancel lets it run.
-				if err := t.waitTurnCount(ctx, s.SessionId, 2, "enqueueing a streamed turn"); err != nil {
+				if err := t.waitTurnCount(ctx, s.SessionID, 2, "enqueueing a streamed turn"); err != nil {
 					return err
 				}
-				if _, _, err := t.cancel(ctx, s.SessionId); err != nil {
+				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
 					return err
 				}
 				r1, err := awaitStream(ctx, first, cancelWait, "cancelTurn answered")
@@ -496,10 +496,10 @@ func resumeAfterEnd(ctx context.Context, t *tester, header bool) error {
 	if t.env.scripted != "" {
 		warmUp = script("", step{0, "text", "warm-up"})
 	}
-	if _, err := t.turn(ctx, s.SessionId, warmUp); err != nil {
+	if _, err := t.turn(ctx, s.SessionID, warmUp); err != nil {
 		return err
 	}
-	r, err := t.turn(ctx, s.SessionId, prompt)
+	r, err := t.turn(ctx, s.SessionID, prompt)
 	if err != nil {
 		return err
 	}
@@ -515,7 +515,7 @@ func resumeAfterEnd(ctx context.Context, t *tester, header bool) error {
 		} else {
 			q = strconv.FormatInt(after, 10)
 		}
-		st, _, err := t.resume(ctx, s.SessionId, r.TurnIndex, lei, q)
+		st, _, err := t.resume(ctx, s.SessionID, r.TurnIndex, lei, q)
 		if err != nil {
 			return err
 		}

@@ -12,8 +12,8 @@ import (
 // checkResult checks a TurnResult's own consistency.
 func checkResult(what string, r gen.TurnResult, sessionID string, index int32) error {
 	switch {
-	case r.SessionId != sessionID:
-		return Failf("%s: session_id %q, want %q", what, r.SessionId, sessionID)
+	case r.SessionID != sessionID:
+		return Failf("%s: session_id %q, want %q", what, r.SessionID, sessionID)
 	case index > 0 && r.TurnIndex != index:
 		return Failf("%s: turn_index %d, want %d", what, r.TurnIndex, index)
 	case int(r.EventCount) != len(r.Events):
@@ -23,8 +23,8 @@ func checkResult(what string, r gen.TurnResult, sessionID string, index int32) e
 	}
 	if len(r.Events) > 0 {
 		first, last := r.Events[0].Seq, r.Events[len(r.Events)-1].Seq
-		if deref(r.FirstSeq) != first || deref(r.LastSeq) != last {
-			return Failf("%s: first_seq/last_seq %d/%d, but the events run %d..%d", what, deref(r.FirstSeq), deref(r.LastSeq), first, last)
+		if r.FirstSeq != first || r.LastSeq != last {
+			return Failf("%s: first_seq/last_seq %d/%d, but the events run %d..%d", what, r.FirstSeq, r.LastSeq, first, last)
 		}
 		return checkSeqs(what, r.Events, first, r.TurnIndex)
 	}
@@ -40,11 +40,11 @@ func turnChecks() []*check {
 				if err != nil {
 					return err
 				}
-				r, err := t.turn(ctx, s.SessionId, "hello")
+				r, err := t.turn(ctx, s.SessionID, "hello")
 				if err != nil {
 					return err
 				}
-				if err := checkResult("sendTurn", r, s.SessionId, 1); err != nil {
+				if err := checkResult("sendTurn", r, s.SessionID, 1); err != nil {
 					return err
 				}
 				switch {
@@ -65,7 +65,7 @@ func turnChecks() []*check {
 					return err
 				}
 				for _, prompt := range []string{"hello", "Grüße, 世界! 👋\nsecond line\ttab", `{"not":"a script"}`} {
-					r, err := t.turn(ctx, s.SessionId, prompt)
+					r, err := t.turn(ctx, s.SessionID, prompt)
 					if err != nil {
 						return err
 					}
@@ -84,26 +84,26 @@ func turnChecks() []*check {
 				}
 				var last gen.TurnResult
 				for i := int32(1); i <= 3; i++ {
-					if last, err = t.turn(ctx, s.SessionId, "turn "+strconv.Itoa(int(i))); err != nil {
+					if last, err = t.turn(ctx, s.SessionID, "turn "+strconv.Itoa(int(i))); err != nil {
 						return err
 					}
 					if last.TurnIndex != i {
 						return Failf("turn %d: turn_index %d", i, last.TurnIndex)
 					}
 				}
-				got, err := t.session(ctx, s.SessionId)
+				got, err := t.session(ctx, s.SessionID)
 				if err != nil {
 					return err
 				}
 				switch {
 				case got.TurnCount != 3:
 					return Failf("getSession: turn_count %d after 3 turns", got.TurnCount)
-				case got.LastTurnAt == nil:
+				case got.LastTurnAt.IsZero():
 					return Failf("getSession: last_turn_at is missing after 3 turns")
 				case got.LastTurnAt.Before(got.CreatedAt):
 					return Failf("getSession: last_turn_at %s is before created_at %s", got.LastTurnAt, got.CreatedAt)
-				case got.LastEventSeq != deref(last.LastSeq):
-					return Failf("getSession: last_event_seq %d, want the last turn's last_seq %d", got.LastEventSeq, deref(last.LastSeq))
+				case got.LastEventSeq != last.LastSeq:
+					return Failf("getSession: last_event_seq %d, want the last turn's last_seq %d", got.LastEventSeq, last.LastSeq)
 				case got.Activity != gen.ActivityIdle:
 					return Failf("getSession: activity %q with no turn running, want idle", got.Activity)
 				}
@@ -118,13 +118,13 @@ func turnChecks() []*check {
 				}
 				var results []gen.TurnResult
 				for _, p := range []string{"one", "two"} {
-					r, err := t.turn(ctx, s.SessionId, p)
+					r, err := t.turn(ctx, s.SessionID, p)
 					if err != nil {
 						return err
 					}
 					results = append(results, r)
 				}
-				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionId), nil, 0, 5)
+				turns, _, err := listAll[gen.Turn](ctx, t, path("/v1/sessions/%s/turns", s.SessionID), nil, 0, 5)
 				if err != nil {
 					return err
 				}
@@ -138,20 +138,20 @@ func turnChecks() []*check {
 						return Failf("listTurns: item %d is turn %d %q, want turn %d %q (oldest first)", i, tr.TurnIndex, tr.Prompt, want.TurnIndex, []string{"one", "two"}[i])
 					case tr.Status != gen.TurnStatusCompleted:
 						return Failf("listTurns: turn %d status %q, want completed", tr.TurnIndex, tr.Status)
-					case deref(tr.StopReason) != want.StopReason:
-						return Failf("listTurns: turn %d stop_reason %q, want %q", tr.TurnIndex, deref(tr.StopReason), want.StopReason)
+					case tr.StopReason != want.StopReason:
+						return Failf("listTurns: turn %d stop_reason %q, want %q", tr.TurnIndex, tr.StopReason, want.StopReason)
 					case int(tr.EventCount) != len(want.Events):
 						return Failf("listTurns: turn %d event_count %d, want %d", tr.TurnIndex, tr.EventCount, len(want.Events))
 					}
 				}
-				got, err := t.getTurn(ctx, s.SessionId, 2)
+				got, err := t.getTurn(ctx, s.SessionID, 2)
 				if err != nil {
 					return err
 				}
 				if got.Events == nil {
 					return Failf("getTurn: no events member")
 				}
-				if d := jsonDiff(*got.Events, results[1].Events); d != "" {
+				if d := jsonDiff(got.Events, results[1].Events); d != "" {
 					return Failf("getTurn events differ from sendTurn's: %s", d)
 				}
 				return nil
@@ -163,15 +163,15 @@ func turnChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if _, err := t.turn(ctx, s.SessionId, "only turn"); err != nil {
+				if _, err := t.turn(ctx, s.SessionID, "only turn"); err != nil {
 					return err
 				}
 				for _, idx := range []int{2, 999999} {
-					resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", s.SessionId, idx), nil)
+					resp, err := t.get(ctx, path("/v1/sessions/%s/turns/%d", s.SessionID, idx), nil)
 					if err != nil {
 						return err
 					}
-					if err := resp.ExpectProblem(http.StatusNotFound, "not_found"); err != nil {
+					if err := resp.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound); err != nil {
 						return err
 					}
 				}
@@ -186,13 +186,13 @@ func turnChecks() []*check {
 				}
 				var all []gen.Event
 				for _, p := range []string{"a", "b", "c"} {
-					r, err := t.turn(ctx, s.SessionId, p)
+					r, err := t.turn(ctx, s.SessionID, p)
 					if err != nil {
 						return err
 					}
 					all = append(all, r.Events...)
 				}
-				p := path("/v1/sessions/%s/events", s.SessionId)
+				p := path("/v1/sessions/%s/events", s.SessionID)
 				got, _, err := listAll[gen.Event](ctx, t, p, nil, 0, 10)
 				if err != nil {
 					return err
@@ -239,16 +239,16 @@ func turnChecks() []*check {
 					step{0, "plan", "step 1"},
 					step{10, "text", "world"},
 				)
-				r, err := t.turn(ctx, s.SessionId, prompt)
+				r, err := t.turn(ctx, s.SessionID, prompt)
 				if err != nil {
 					return err
 				}
-				if err := checkResult("sendTurn", r, s.SessionId, 1); err != nil {
+				if err := checkResult("sendTurn", r, s.SessionID, 1); err != nil {
 					return err
 				}
 				var got [][2]string
 				for _, e := range r.Events {
-					got = append(got, [2]string{string(e.Type), deref(e.Content)})
+					got = append(got, [2]string{string(e.Type), e.Content})
 				}
 				want := [][2]string{{"thinking", "planning"}, {"text", "Hello, "}, {"plan", "step 1"}, {"text", "world"}}
 				if d := jsonDiff(got, want); d != "" {
@@ -266,7 +266,7 @@ func turnChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": longScript(), "timeout_ms": 300}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": longScript(), "timeout_ms": 300}, nil)
 				if err != nil {
 					return err
 				}
@@ -274,8 +274,8 @@ func turnChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != gen.CancelledByTimeout {
-					return resp.Failf("stop_reason %q, cancelled_by %q; want cancelled, timeout", r.StopReason, deref(r.CancelledBy))
+				if r.StopReason != gen.StopReasonCancelled || r.CancelledBy != gen.CancelledByTimeout {
+					return resp.Failf("stop_reason %q, cancelled_by %q; want cancelled, timeout", r.StopReason, r.CancelledBy)
 				}
 				if r.DurationMs > 10000 {
 					return resp.Failf("the turn ran %d ms, far beyond its timeout_ms of 300", r.DurationMs)
@@ -293,14 +293,14 @@ func turnChecks() []*check {
 				if err != nil {
 					return err
 				}
-				resp, err := t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "over the limit", "timeout_ms": limit + 1}, nil)
+				resp, err := t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "over the limit", "timeout_ms": limit + 1}, nil)
 				if err != nil {
 					return err
 				}
-				if err := resp.ExpectProblem(http.StatusBadRequest, "invalid_request"); err != nil {
+				if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
 					return err
 				}
-				resp, err = t.sendTurn(ctx, s.SessionId, map[string]any{"prompt": "at the limit", "timeout_ms": limit}, nil)
+				resp, err = t.sendTurn(ctx, s.SessionID, map[string]any{"prompt": "at the limit", "timeout_ms": limit}, nil)
 				if err != nil {
 					return err
 				}

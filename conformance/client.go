@@ -362,8 +362,8 @@ func (r *response) Expect(want ...int) error {
 	detail := ""
 	if p, ok := r.problem(); ok {
 		detail = fmt.Sprintf(" (code %q)", p.Code)
-		if d := deref(p.Detail); d != "" {
-			detail = fmt.Sprintf(" (code %q: %s)", p.Code, d)
+		if p.Detail != "" {
+			detail = fmt.Sprintf(" (code %q: %s)", p.Code, p.Detail)
 		}
 	}
 	if len(want) == 1 {
@@ -390,7 +390,7 @@ func (r *response) problem() (gen.Problem, bool) {
 
 // ExpectProblem fails unless the answer is an application/problem+json
 // document with this status and (when code is not empty) this code.
-func (r *response) ExpectProblem(status int, code string) error {
+func (r *response) ExpectProblem(status int, code gen.ProblemCode) error {
 	if err := r.Expect(status); err != nil {
 		return err
 	}
@@ -405,7 +405,7 @@ func (r *response) ExpectProblemIn(statuses ...int) error {
 	return r.isProblem("")
 }
 
-func (r *response) isProblem(code string) error {
+func (r *response) isProblem(code gen.ProblemCode) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/problem+json" {
 		return r.Failf("status %d with Content-Type %q, want application/problem+json", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -417,7 +417,7 @@ func (r *response) isProblem(code string) error {
 		return r.Failf("problem status %d differs from the HTTP status %d", p.Status, r.Status)
 	}
 	if code != "" && p.Code != code {
-		return r.Failf("problem code %q, want %q (detail: %s)", p.Code, code, deref(p.Detail))
+		return r.Failf("problem code %q, want %q (detail: %s)", p.Code, code, p.Detail)
 	}
 	return nil
 }
@@ -429,14 +429,6 @@ func expectJSON[V any](r *response, status int) (V, error) {
 		return v, err
 	}
 	return v, r.Decode(&v)
-}
-
-func deref[V any](p *V) V {
-	var zero V
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // path joins literal segments and escaped values: path("/v1/sessions/%s", id).
@@ -453,8 +445,8 @@ func path(format string, args ...any) string {
 	return fmt.Sprintf(format, esc...)
 }
 
-// eventStream is an open text/event-stream answer. Each frame's data is validated
-// against its schema (Event, TurnAccepted or TurnSummary) as it is read.
+// eventStream is an open text/event-stream answer. Each frame is validated as
+// it is read (see validator.validateFrame).
 type eventStream struct {
 	*response
 	body   io.ReadCloser
@@ -484,23 +476,7 @@ func (s *eventStream) Next() (sse.Frame, error) {
 	}
 	raw.WriteString("data: " + f.Data + "\n\n")
 	s.note(raw.String())
-	schema := ""
-	switch f.Event {
-	case "":
-		schema = schemaEvent
-	case "turn.accepted":
-		schema = schemaTurnAccepted
-	case "turn.completed":
-		schema = schemaTurnSummary
-	}
-	var violations []string
-	if schema == "" {
-		violations = []string{fmt.Sprintf("SSE frame with event name %q: the contract defines only unnamed event frames, turn.accepted and turn.completed", f.Event)}
-	} else {
-		for _, v := range s.c.v.validateJSON(schema, []byte(f.Data)) {
-			violations = append(violations, fmt.Sprintf("SSE frame (id %q, event %q): %s", f.ID, f.Event, v))
-		}
-	}
+	violations := s.c.v.validateFrame(f)
 	if len(violations) > 0 {
 		violations = s.c.redactAll(violations)
 		s.c.mu.Lock()

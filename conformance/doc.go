@@ -4,7 +4,7 @@
 //
 // The suite talks to the server only over HTTP and validates every response
 // it receives (status, headers, body and each server-sent event) against the
-// contract embedded in the gen package; it never imports the reference
+// contract embedded in the gen/spec package; it never imports the reference
 // server. Each check has a stable ID, a requirement level (MUST, SHOULD,
 // MAY), the operations it exercises and a one-line rule: see Catalogue and
 // CHECKS.md.

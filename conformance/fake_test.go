@@ -28,11 +28,11 @@ func fakeServer(t *testing.T, extra http.HandlerFunc) *httptest.Server {
 	})
 	mux.HandleFunc("GET /v1/capabilities", func(w http.ResponseWriter, r *http.Request) {
 		if a := r.Header.Get("Authorization"); a != "Bearer "+fakeToken && a != "Bearer "+fakeToken2 {
-			writeProblem(w, http.StatusUnauthorized, "unauthorized")
+			writeProblem(w, http.StatusUnauthorized, gen.ProblemCodeUnauthorized)
 			return
 		}
 		writeJSON(w, http.StatusOK, gen.Capabilities{
-			ApiVersion: "v1",
+			APIVersion: "v1",
 			Server:     gen.ServerInfo{Name: "fake", Version: "0"},
 			Agents:     []gen.AgentInfo{{Name: "echo", Kind: gen.AgentKindEcho}},
 			Features:   gen.Features{BusyPolicies: []gen.BusyPolicy{gen.BusyPolicyReject}},
@@ -41,7 +41,7 @@ func fakeServer(t *testing.T, extra http.HandlerFunc) *httptest.Server {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if extra == nil {
-			writeProblem(w, http.StatusNotFound, "not_found")
+			writeProblem(w, http.StatusNotFound, gen.ProblemCodeNotFound)
 			return
 		}
 		extra(w, r)
@@ -60,10 +60,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeProblem(w http.ResponseWriter, status int, code string) {
+func writeProblem(w http.ResponseWriter, status int, code gen.ProblemCode) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(gen.Problem{Type: "about:blank", Title: code, Status: int32(status), Code: code, RequestId: "req_fake"})
+	_ = json.NewEncoder(w).Encode(gen.Problem{Type: "about:blank", Title: string(code), Status: int32(status), Code: code, RequestID: "req_fake"})
 }
 
 // withCatalogue replaces the catalogue for one test.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/sse"
 )
 
@@ -41,10 +42,10 @@ func TestOutcomes(t *testing.T) {
 				"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
 			})
 		case "/v1/sessions/bad":
-			// session_id of the wrong type, status outside the enum, required members missing.
-			writeJSON(w, http.StatusOK, map[string]any{"session_id": 7, "status": "open"})
+			// session_id and status of the wrong type, required members missing.
+			writeJSON(w, http.StatusOK, map[string]any{"session_id": 7, "status": 3})
 		default:
-			writeProblem(w, http.StatusNotFound, "not_found")
+			writeProblem(w, http.StatusNotFound, gen.ProblemCodeNotFound)
 		}
 	})
 	pass := func(*response) error { return nil }
@@ -90,7 +91,9 @@ func TestOutcomes(t *testing.T) {
 
 func TestSchemaViolationsNameTheField(t *testing.T) {
 	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"session_id": 7, "status": "open"})
+		// status is open (anyOf SessionStatus or any string) since contract
+		// 1.1, so only a non-string breaks it.
+		writeJSON(w, http.StatusOK, map[string]any{"session_id": 7, "status": 3})
 	})
 	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(*response) error { return nil }))
 	res := testRun(t, srv, nil)
@@ -108,7 +111,7 @@ func TestResponsesWithoutOperationAreProblems(t *testing.T) {
 		handler http.HandlerFunc
 		wantBad bool
 	}{
-		{"problem 404", func(w http.ResponseWriter, r *http.Request) { writeProblem(w, 404, "not_found") }, false},
+		{"problem 404", func(w http.ResponseWriter, r *http.Request) { writeProblem(w, 404, gen.ProblemCodeNotFound) }, false},
 		{"text 404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, true},
 		{"problem without code", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/problem+json")
@@ -135,6 +138,9 @@ func TestStreamFramesAreValidated(t *testing.T) {
 		w.WriteHeader(200)
 		_ = sse.Write(w, sse.Frame{Event: "turn.accepted", Data: `{"session_id":"s","turn_index":1,"status":"running"}`})
 		_ = sse.Write(w, sse.Frame{ID: "1", Data: `{"seq":"one","turn_index":1,"type":"text","created_at":"2026-01-01T00:00:00Z"}`})
+		// An event frame's id is the event's seq: never absent, never 0.
+		_ = sse.Write(w, sse.Frame{Data: `{"seq":2,"turn_index":1,"type":"text","created_at":"2026-01-01T00:00:00Z"}`})
+		_ = sse.Write(w, sse.Frame{ID: "0", Data: `{"seq":3,"turn_index":1,"type":"text","created_at":"2026-01-01T00:00:00Z"}`})
 		_ = sse.Write(w, sse.Frame{Event: "turn.surprise", Data: `{}`})
 		_ = sse.Write(w, sse.Frame{Event: "turn.completed", Data: `{"session_id":"s"}`})
 	})
@@ -159,10 +165,16 @@ func TestStreamFramesAreValidated(t *testing.T) {
 	if c.Outcome != Fail {
 		t.Errorf("outcome %s, want fail", c.Outcome)
 	}
-	for _, want := range []string{"schema Event: /seq", `event name "turn.surprise"`, "schema TurnSummary"} {
+	for _, want := range []string{"schema Event: /seq", `event name "turn.surprise"`, "schema TurnSummary",
+		`(id "", event "") doesn't match schema EventFrame: /id: property "id" is missing`,
+		`(id "0", event "") doesn't match schema EventFrame: /id`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("violations do not mention %q:\n%s", want, all)
 		}
+	}
+	// A fault inside data is told once, against the data's schema.
+	if strings.Contains(all, "Frame: /data") {
+		t.Errorf("a data violation is also reported against the frame schema:\n%s", all)
 	}
 	if !strings.Contains(c.Culprit.ResponseExcerpt, "turn.accepted") {
 		t.Errorf("the excerpt does not show the frames: %q", c.Culprit.ResponseExcerpt)
@@ -175,7 +187,7 @@ func TestReportsNeverContainTokens(t *testing.T) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.Header().Set("X-Request-Id", r.Header.Get("Authorization"))
 		w.WriteHeader(400)
-		_ = json.NewEncoder(w).Encode(map[string]any{"type": "x", "title": "x", "status": 400, "code": "invalid_request",
+		_ = json.NewEncoder(w).Encode(map[string]any{"type": "x", "title": "x", "status": 400, "code": gen.ProblemCodeInvalidRequest,
 			"request_id": "req_fake", "detail": "you sent " + r.Header.Get("Authorization")})
 	})
 	withCatalogue(t, getCheck("SESS-901", Must, "/v1/sessions/x", func(r *response) error { return r.Expect(200) }),
@@ -364,7 +376,7 @@ func TestCleanupClosesWhatChecksCreate(t *testing.T) {
 			mu.Lock()
 			closed = append(closed, r.URL.Path+" "+r.Header.Get("Authorization"))
 			mu.Unlock()
-			writeProblem(w, http.StatusNotFound, "not_found")
+			writeProblem(w, http.StatusNotFound, gen.ProblemCodeNotFound)
 		}
 	})
 	create := def("SESS-901", Must, "createSession", "synthetic", func(ctx context.Context, t *tester) error {
@@ -459,7 +471,7 @@ func TestRateLimitedRequestsAreRetried(t *testing.T) {
 				mu.Unlock()
 				if limited {
 					w.Header().Set("Retry-After", "0")
-					writeProblem(w, http.StatusTooManyRequests, "rate_limited")
+					writeProblem(w, http.StatusTooManyRequests, gen.ProblemCodeRateLimited)
 					return
 				}
 				writeJSON(w, http.StatusOK, session)

@@ -206,7 +206,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Suite:         SuiteInfo{Name: "agentsession-conformance", SpecVersion: SpecVersion()},
 		Target: TargetInfo{
 			BaseURL: cfg.BaseURL, ServerName: e.caps.Server.Name, ServerVersion: e.caps.Server.Version,
-			APIVersion: e.caps.ApiVersion, EchoAgent: e.echo, ScriptedAgent: e.scripted,
+			APIVersion: e.caps.APIVersion, EchoAgent: e.echo, ScriptedAgent: e.scripted,
 			SecondTenant: e.hasSecond, Declared: e.declared(),
 		},
 		Config: ConfigInfo{

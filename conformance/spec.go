@@ -18,26 +18,38 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
+	"github.com/agentsession/agentsession/sse"
 )
 
-// validator checks responses against the contract embedded in gen (the same
+// validator checks responses against the contract embedded in gen/spec (the same
 // openapi.yaml the repository ships), never against the server's own idea of it.
 type validator struct {
 	doc    *openapi3.T
 	router routers.Router
 }
 
-// The schemas of the SSE frames' data.
-const (
-	schemaEvent        = "Event"
-	schemaTurnAccepted = "TurnAccepted"
-	schemaTurnSummary  = "TurnSummary"
-	schemaProblem      = "Problem"
-)
+const schemaProblem = "Problem"
+
+// frameKind is what the contract says about one kind of SSE frame.
+type frameKind struct {
+	// event is the frame's type, the discriminator of TurnStreamFrame; frame
+	// is the schema of the whole frame {event, id, data}, data the schema of
+	// its data alone.
+	event, frame, data string
+}
+
+// frameKinds maps the event name a frame carries on the wire to its kind. An
+// event frame has no event: line, so its name is "" (SSE type message).
+var frameKinds = map[string]frameKind{
+	"": {string(gen.EventFrameEventMessage), "EventFrame", "Event"},
+	string(gen.TurnAcceptedFrameEventTurnAccepted):   {string(gen.TurnAcceptedFrameEventTurnAccepted), "TurnAcceptedFrame", "TurnAccepted"},
+	string(gen.TurnCompletedFrameEventTurnCompleted): {string(gen.TurnCompletedFrameEventTurnCompleted), "TurnCompletedFrame", "TurnSummary"},
+}
 
 func newValidator(baseURL string) (*validator, error) {
 	// GetSwagger decodes a fresh document, so editing Servers touches no one else.
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded contract: %w", err)
 	}
@@ -53,7 +65,7 @@ func newValidator(baseURL string) (*validator, error) {
 func SpecVersion() string { return specVersion() }
 
 var specVersion = sync.OnceValue(func() string {
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		return "unknown"
 	}
@@ -123,26 +135,75 @@ func (v *validator) validateProblem(header http.Header, body []byte) []string {
 
 // validateJSON checks a JSON document against a named component schema.
 func (v *validator) validateJSON(schema string, data []byte) []string {
-	ref := v.doc.Components.Schemas[schema]
-	if ref == nil || ref.Value == nil {
-		return []string{"internal: no schema " + schema}
-	}
-	var value any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&value); err != nil {
+	value, err := decodeJSON(data)
+	if err != nil {
 		return []string{fmt.Sprintf("body is not JSON (%s expected): %v", schema, err)}
 	}
-	value = numbersToFloat(value)
+	var msgs []string
+	for _, e := range v.visit(schema, value) {
+		msgs = append(msgs, fmt.Sprintf("%s doesn't match schema %s: %s", "body", schema, schemaErrorText2(e)))
+	}
+	return msgs
+}
+
+// validateFrame checks one SSE frame of a stream body (which openapi3filter
+// cannot read): its data against the data's schema, then the frame as the
+// object {event, id, data} against the frame's schema, which is what checks
+// the id (an event frame's seq). Violations inside data are reported once,
+// by the first step.
+func (v *validator) validateFrame(f sse.Frame) []string {
+	kind, ok := frameKinds[f.Event]
+	if !ok {
+		return []string{fmt.Sprintf("SSE frame with event name %q: the contract defines only unnamed event frames, turn.accepted and turn.completed", f.Event)}
+	}
+	var out []string
+	for _, msg := range v.validateJSON(kind.data, []byte(f.Data)) {
+		out = append(out, fmt.Sprintf("SSE frame (id %q, event %q): %s", f.ID, f.Event, msg))
+	}
+	frame := map[string]any{"event": kind.event}
+	if f.HasID {
+		frame["id"] = f.ID
+	}
+	// Data that is not JSON was reported above; as a string it still lets
+	// the rest of the frame be checked.
+	if data, err := decodeJSON([]byte(f.Data)); err == nil {
+		frame["data"] = data
+	} else {
+		frame["data"] = f.Data
+	}
+	for _, e := range v.visit(kind.frame, frame) {
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) && len(se.JSONPointer()) > 0 && se.JSONPointer()[0] == "data" {
+			continue
+		}
+		out = append(out, fmt.Sprintf("SSE frame (id %q, event %q) doesn't match schema %s: %s", f.ID, f.Event, kind.frame, schemaErrorText2(e)))
+	}
+	return out
+}
+
+// visit validates a decoded JSON value against a named component schema and
+// returns one error per violation.
+func (v *validator) visit(schema string, value any) []error {
+	ref := v.doc.Components.Schemas[schema]
+	if ref == nil || ref.Value == nil {
+		return []error{errors.New("internal: no schema " + schema)}
+	}
 	err := ref.Value.VisitJSON(value, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.SetSchemaErrorMessageCustomizer(schemaErrorText))
 	if err == nil {
 		return nil
 	}
-	var msgs []string
-	for _, e := range unwrapMulti(err) {
-		msgs = append(msgs, fmt.Sprintf("%s doesn't match schema %s: %s", "body", schema, schemaErrorText2(e)))
+	return unwrapMulti(err)
+}
+
+// decodeJSON decodes one JSON document into the form VisitJSON expects.
+func decodeJSON(data []byte) (any, error) {
+	var value any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&value); err != nil {
+		return nil, err
 	}
-	return msgs
+	return numbersToFloat(value), nil
 }
 
 // numbersToFloat turns json.Number into float64 (what VisitJSON expects),

@@ -159,21 +159,21 @@ type ClientInterface interface {
 	// `already_closed: true` and changes nothing.
 	//
 	// Corresponds with DELETE /v1/sessions/{session_id} (the `CloseSession` operationId).
-	CloseSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CloseSession(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSession Get a session
 	//
 	// Returns the session with its status, activity, counters and timestamps.
 	//
 	// Corresponds with GET /v1/sessions/{session_id} (the `GetSession` operationId).
-	GetSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetSession(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListArtifacts List artifacts
 	//
 	// The session's artifacts, oldest first, optionally of one action.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/artifacts (the `ListArtifacts` operationId).
-	ListArtifacts(ctx context.Context, sessionId SessionId, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListArtifacts(ctx context.Context, sessionID SessionID, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddArtifactWithBody Record an artifact
 	//
@@ -183,7 +183,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-	AddArtifactWithBody(ctx context.Context, sessionId SessionId, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddArtifactWithBody(ctx context.Context, sessionID SessionID, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddArtifact Record an artifact
 	//
@@ -193,7 +193,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-	AddArtifact(ctx context.Context, sessionId SessionId, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddArtifact(ctx context.Context, sessionID SessionID, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelTurn Cancel the running turn
 	//
@@ -202,14 +202,14 @@ type ClientInterface interface {
 	// are not affected.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/cancel (the `CancelTurn` operationId).
-	CancelTurn(ctx context.Context, sessionId SessionId, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelTurn(ctx context.Context, sessionID SessionID, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListChildren List a session's children
 	//
 	// The session's child sessions, oldest first, optionally in one status.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/children (the `ListChildren` operationId).
-	ListChildren(ctx context.Context, sessionId SessionId, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListChildren(ctx context.Context, sessionID SessionID, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SpawnChildWithBody Spawn a child session
 	//
@@ -220,7 +220,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-	SpawnChildWithBody(ctx context.Context, sessionId SessionId, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SpawnChildWithBody(ctx context.Context, sessionID SessionID, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SpawnChild Spawn a child session
 	//
@@ -231,7 +231,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-	SpawnChild(ctx context.Context, sessionId SessionId, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SpawnChild(ctx context.Context, sessionID SessionID, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateContextWithBody Merge-update the context summary
 	//
@@ -242,7 +242,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-	UpdateContextWithBody(ctx context.Context, sessionId SessionId, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContextWithBody(ctx context.Context, sessionID SessionID, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateContext Merge-update the context summary
 	//
@@ -253,7 +253,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-	UpdateContext(ctx context.Context, sessionId SessionId, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContext(ctx context.Context, sessionID SessionID, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ContinueSessionWithBody Continue a session with another agent
 	//
@@ -264,7 +264,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-	ContinueSessionWithBody(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ContinueSessionWithBody(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ContinueSession Continue a session with another agent
 	//
@@ -275,7 +275,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-	ContinueSession(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ContinueSession(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EndSessionWithBody End a session as completed or failed
 	//
@@ -286,7 +286,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-	EndSessionWithBody(ctx context.Context, sessionId SessionId, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	EndSessionWithBody(ctx context.Context, sessionID SessionID, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EndSession End a session as completed or failed
 	//
@@ -297,7 +297,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-	EndSession(ctx context.Context, sessionId SessionId, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	EndSession(ctx context.Context, sessionID SessionID, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents Read the session's event log
 	//
@@ -306,7 +306,7 @@ type ClientInterface interface {
 	// so a jump shows a missing event.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/events (the `ListEvents` operationId).
-	ListEvents(ctx context.Context, sessionId SessionId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListEvents(ctx context.Context, sessionID SessionID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHandoffContext Read everything a new agent needs to take over
 	//
@@ -314,7 +314,7 @@ type ClientInterface interface {
 	// first) and artifacts, in one document.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
-	GetHandoffContext(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHandoffContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HandoffSessionWithBody Hand a session off
 	//
@@ -325,7 +325,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-	HandoffSessionWithBody(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HandoffSessionWithBody(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HandoffSession Hand a session off
 	//
@@ -336,14 +336,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-	HandoffSession(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HandoffSession(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListLogEntries List work-log entries
 	//
 	// The session's work log, oldest first, optionally of one type.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
-	ListLogEntries(ctx context.Context, sessionId SessionId, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListLogEntries(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddLogEntryWithBody Add a work-log entry
 	//
@@ -353,7 +353,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-	AddLogEntryWithBody(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddLogEntryWithBody(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddLogEntry Add a work-log entry
 	//
@@ -363,7 +363,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-	AddLogEntry(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddLogEntry(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PauseSession Pause a session
 	//
@@ -371,7 +371,7 @@ type ClientInterface interface {
 	// until the session is resumed. From any other status: `409 invalid_transition`.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
-	PauseSession(ctx context.Context, sessionId SessionId, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PauseSession(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReplayContext Read the replay context
 	//
@@ -379,7 +379,7 @@ type ClientInterface interface {
 	// errors, a progress summary, artifacts grouped by action, and the handoff notes.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/replay (the `GetReplayContext` operationId).
-	GetReplayContext(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetReplayContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaySessionWithBody Start a new session from the replay context
 	//
@@ -391,7 +391,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-	ReplaySessionWithBody(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaySessionWithBody(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaySession Start a new session from the replay context
 	//
@@ -403,21 +403,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-	ReplaySession(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaySession(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResumeSession Resume a paused session
 	//
 	// `paused` → `active`. From any other status: `409 invalid_transition`.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
-	ResumeSession(ctx context.Context, sessionId SessionId, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResumeSession(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTurns List a session's turns
 	//
 	// The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
-	ListTurns(ctx context.Context, sessionId SessionId, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SendTurnWithBody Send a turn
 	//
@@ -436,7 +436,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-	SendTurnWithBody(ctx context.Context, sessionId SessionId, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SendTurnWithBody(ctx context.Context, sessionID SessionID, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SendTurn Send a turn
 	//
@@ -455,14 +455,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-	SendTurn(ctx context.Context, sessionId SessionId, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SendTurn(ctx context.Context, sessionID SessionID, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTurn Get one turn with its events
 	//
 	// Returns the turn, its status and, once it has any, its events.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
-	GetTurn(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamTurn Stream or resume a turn's events
 	//
@@ -472,7 +472,7 @@ type ClientInterface interface {
 	// exactly once. Works while the turn runs and after it has ended.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index}/stream (the `StreamTurn` operationId).
-	StreamTurn(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StreamTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetCapabilities Describe the server's agents, optional features and limits
@@ -614,8 +614,8 @@ func (c *Client) CreateSession(ctx context.Context, params *CreateSessionParams,
 // `already_closed: true` and changes nothing.
 //
 // Corresponds with DELETE /v1/sessions/{session_id} (the `CloseSession` operationId).
-func (c *Client) CloseSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCloseSessionRequest(c.Server, sessionId)
+func (c *Client) CloseSession(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseSessionRequest(c.Server, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -631,8 +631,8 @@ func (c *Client) CloseSession(ctx context.Context, sessionId SessionId, reqEdito
 // Returns the session with its status, activity, counters and timestamps.
 //
 // Corresponds with GET /v1/sessions/{session_id} (the `GetSession` operationId).
-func (c *Client) GetSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetSessionRequest(c.Server, sessionId)
+func (c *Client) GetSession(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSessionRequest(c.Server, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -648,8 +648,8 @@ func (c *Client) GetSession(ctx context.Context, sessionId SessionId, reqEditors
 // The session's artifacts, oldest first, optionally of one action.
 //
 // Corresponds with GET /v1/sessions/{session_id}/artifacts (the `ListArtifacts` operationId).
-func (c *Client) ListArtifacts(ctx context.Context, sessionId SessionId, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListArtifactsRequest(c.Server, sessionId, params)
+func (c *Client) ListArtifacts(ctx context.Context, sessionID SessionID, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListArtifactsRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -668,8 +668,8 @@ func (c *Client) ListArtifacts(ctx context.Context, sessionId SessionId, params 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-func (c *Client) AddArtifactWithBody(ctx context.Context, sessionId SessionId, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddArtifactRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) AddArtifactWithBody(ctx context.Context, sessionID SessionID, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddArtifactRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -688,8 +688,8 @@ func (c *Client) AddArtifactWithBody(ctx context.Context, sessionId SessionId, p
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-func (c *Client) AddArtifact(ctx context.Context, sessionId SessionId, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddArtifactRequest(c.Server, sessionId, params, body)
+func (c *Client) AddArtifact(ctx context.Context, sessionID SessionID, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddArtifactRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -707,8 +707,8 @@ func (c *Client) AddArtifact(ctx context.Context, sessionId SessionId, params *A
 // are not affected.
 //
 // Corresponds with POST /v1/sessions/{session_id}/cancel (the `CancelTurn` operationId).
-func (c *Client) CancelTurn(ctx context.Context, sessionId SessionId, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCancelTurnRequest(c.Server, sessionId, params)
+func (c *Client) CancelTurn(ctx context.Context, sessionID SessionID, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelTurnRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -724,8 +724,8 @@ func (c *Client) CancelTurn(ctx context.Context, sessionId SessionId, params *Ca
 // The session's child sessions, oldest first, optionally in one status.
 //
 // Corresponds with GET /v1/sessions/{session_id}/children (the `ListChildren` operationId).
-func (c *Client) ListChildren(ctx context.Context, sessionId SessionId, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListChildrenRequest(c.Server, sessionId, params)
+func (c *Client) ListChildren(ctx context.Context, sessionID SessionID, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListChildrenRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -745,8 +745,8 @@ func (c *Client) ListChildren(ctx context.Context, sessionId SessionId, params *
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-func (c *Client) SpawnChildWithBody(ctx context.Context, sessionId SessionId, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSpawnChildRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) SpawnChildWithBody(ctx context.Context, sessionID SessionID, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSpawnChildRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -766,8 +766,8 @@ func (c *Client) SpawnChildWithBody(ctx context.Context, sessionId SessionId, pa
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-func (c *Client) SpawnChild(ctx context.Context, sessionId SessionId, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSpawnChildRequest(c.Server, sessionId, params, body)
+func (c *Client) SpawnChild(ctx context.Context, sessionID SessionID, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSpawnChildRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -787,8 +787,8 @@ func (c *Client) SpawnChild(ctx context.Context, sessionId SessionId, params *Sp
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-func (c *Client) UpdateContextWithBody(ctx context.Context, sessionId SessionId, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContextRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) UpdateContextWithBody(ctx context.Context, sessionID SessionID, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContextRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -808,8 +808,8 @@ func (c *Client) UpdateContextWithBody(ctx context.Context, sessionId SessionId,
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-func (c *Client) UpdateContext(ctx context.Context, sessionId SessionId, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContextRequest(c.Server, sessionId, params, body)
+func (c *Client) UpdateContext(ctx context.Context, sessionID SessionID, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContextRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -829,8 +829,8 @@ func (c *Client) UpdateContext(ctx context.Context, sessionId SessionId, params 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-func (c *Client) ContinueSessionWithBody(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewContinueSessionRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) ContinueSessionWithBody(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewContinueSessionRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -850,8 +850,8 @@ func (c *Client) ContinueSessionWithBody(ctx context.Context, sessionId SessionI
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-func (c *Client) ContinueSession(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewContinueSessionRequest(c.Server, sessionId, params, body)
+func (c *Client) ContinueSession(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewContinueSessionRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -871,8 +871,8 @@ func (c *Client) ContinueSession(ctx context.Context, sessionId SessionId, param
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-func (c *Client) EndSessionWithBody(ctx context.Context, sessionId SessionId, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewEndSessionRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) EndSessionWithBody(ctx context.Context, sessionID SessionID, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndSessionRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -892,8 +892,8 @@ func (c *Client) EndSessionWithBody(ctx context.Context, sessionId SessionId, pa
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-func (c *Client) EndSession(ctx context.Context, sessionId SessionId, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewEndSessionRequest(c.Server, sessionId, params, body)
+func (c *Client) EndSession(ctx context.Context, sessionID SessionID, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndSessionRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -911,8 +911,8 @@ func (c *Client) EndSession(ctx context.Context, sessionId SessionId, params *En
 // so a jump shows a missing event.
 //
 // Corresponds with GET /v1/sessions/{session_id}/events (the `ListEvents` operationId).
-func (c *Client) ListEvents(ctx context.Context, sessionId SessionId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListEventsRequest(c.Server, sessionId, params)
+func (c *Client) ListEvents(ctx context.Context, sessionID SessionID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventsRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -929,8 +929,8 @@ func (c *Client) ListEvents(ctx context.Context, sessionId SessionId, params *Li
 // first) and artifacts, in one document.
 //
 // Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
-func (c *Client) GetHandoffContext(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHandoffContextRequest(c.Server, sessionId)
+func (c *Client) GetHandoffContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHandoffContextRequest(c.Server, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -950,8 +950,8 @@ func (c *Client) GetHandoffContext(ctx context.Context, sessionId SessionId, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-func (c *Client) HandoffSessionWithBody(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHandoffSessionRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) HandoffSessionWithBody(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHandoffSessionRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -971,8 +971,8 @@ func (c *Client) HandoffSessionWithBody(ctx context.Context, sessionId SessionId
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-func (c *Client) HandoffSession(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHandoffSessionRequest(c.Server, sessionId, params, body)
+func (c *Client) HandoffSession(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHandoffSessionRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -988,8 +988,8 @@ func (c *Client) HandoffSession(ctx context.Context, sessionId SessionId, params
 // The session's work log, oldest first, optionally of one type.
 //
 // Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
-func (c *Client) ListLogEntries(ctx context.Context, sessionId SessionId, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListLogEntriesRequest(c.Server, sessionId, params)
+func (c *Client) ListLogEntries(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLogEntriesRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1008,8 +1008,8 @@ func (c *Client) ListLogEntries(ctx context.Context, sessionId SessionId, params
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-func (c *Client) AddLogEntryWithBody(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddLogEntryRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) AddLogEntryWithBody(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddLogEntryRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1028,8 +1028,8 @@ func (c *Client) AddLogEntryWithBody(ctx context.Context, sessionId SessionId, p
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-func (c *Client) AddLogEntry(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddLogEntryRequest(c.Server, sessionId, params, body)
+func (c *Client) AddLogEntry(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddLogEntryRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1046,8 +1046,8 @@ func (c *Client) AddLogEntry(ctx context.Context, sessionId SessionId, params *A
 // until the session is resumed. From any other status: `409 invalid_transition`.
 //
 // Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
-func (c *Client) PauseSession(ctx context.Context, sessionId SessionId, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPauseSessionRequest(c.Server, sessionId, params)
+func (c *Client) PauseSession(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPauseSessionRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1064,8 +1064,8 @@ func (c *Client) PauseSession(ctx context.Context, sessionId SessionId, params *
 // errors, a progress summary, artifacts grouped by action, and the handoff notes.
 //
 // Corresponds with GET /v1/sessions/{session_id}/replay (the `GetReplayContext` operationId).
-func (c *Client) GetReplayContext(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetReplayContextRequest(c.Server, sessionId)
+func (c *Client) GetReplayContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReplayContextRequest(c.Server, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -1086,8 +1086,8 @@ func (c *Client) GetReplayContext(ctx context.Context, sessionId SessionId, reqE
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-func (c *Client) ReplaySessionWithBody(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaySessionRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) ReplaySessionWithBody(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaySessionRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1108,8 +1108,8 @@ func (c *Client) ReplaySessionWithBody(ctx context.Context, sessionId SessionId,
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-func (c *Client) ReplaySession(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaySessionRequest(c.Server, sessionId, params, body)
+func (c *Client) ReplaySession(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaySessionRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1125,8 +1125,8 @@ func (c *Client) ReplaySession(ctx context.Context, sessionId SessionId, params 
 // `paused` → `active`. From any other status: `409 invalid_transition`.
 //
 // Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
-func (c *Client) ResumeSession(ctx context.Context, sessionId SessionId, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewResumeSessionRequest(c.Server, sessionId, params)
+func (c *Client) ResumeSession(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResumeSessionRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1142,8 +1142,8 @@ func (c *Client) ResumeSession(ctx context.Context, sessionId SessionId, params 
 // The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
-func (c *Client) ListTurns(ctx context.Context, sessionId SessionId, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListTurnsRequest(c.Server, sessionId, params)
+func (c *Client) ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTurnsRequest(c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1171,8 +1171,8 @@ func (c *Client) ListTurns(ctx context.Context, sessionId SessionId, params *Lis
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-func (c *Client) SendTurnWithBody(ctx context.Context, sessionId SessionId, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSendTurnRequestWithBody(c.Server, sessionId, params, contentType, body)
+func (c *Client) SendTurnWithBody(ctx context.Context, sessionID SessionID, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendTurnRequestWithBody(c.Server, sessionID, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1200,8 +1200,8 @@ func (c *Client) SendTurnWithBody(ctx context.Context, sessionId SessionId, para
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-func (c *Client) SendTurn(ctx context.Context, sessionId SessionId, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSendTurnRequest(c.Server, sessionId, params, body)
+func (c *Client) SendTurn(ctx context.Context, sessionID SessionID, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendTurnRequest(c.Server, sessionID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1217,8 +1217,8 @@ func (c *Client) SendTurn(ctx context.Context, sessionId SessionId, params *Send
 // Returns the turn, its status and, once it has any, its events.
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
-func (c *Client) GetTurn(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetTurnRequest(c.Server, sessionId, turnIndex)
+func (c *Client) GetTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTurnRequest(c.Server, sessionID, turnIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -1237,8 +1237,8 @@ func (c *Client) GetTurn(ctx context.Context, sessionId SessionId, turnIndex Tur
 // exactly once. Works while the turn runs and after it has ended.
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index}/stream (the `StreamTurn` operationId).
-func (c *Client) StreamTurn(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStreamTurnRequest(c.Server, sessionId, turnIndex, params)
+func (c *Client) StreamTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamTurnRequest(c.Server, sessionID, turnIndex, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1539,12 +1539,12 @@ func NewCreateSessionRequestWithBody(server string, params *CreateSessionParams,
 }
 
 // NewCloseSessionRequest constructs an http.Request for the CloseSession method
-func NewCloseSessionRequest(server string, sessionId SessionId) (*http.Request, error) {
+func NewCloseSessionRequest(server string, sessionID SessionID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1573,12 +1573,12 @@ func NewCloseSessionRequest(server string, sessionId SessionId) (*http.Request, 
 }
 
 // NewGetSessionRequest constructs an http.Request for the GetSession method
-func NewGetSessionRequest(server string, sessionId SessionId) (*http.Request, error) {
+func NewGetSessionRequest(server string, sessionID SessionID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1607,12 +1607,12 @@ func NewGetSessionRequest(server string, sessionId SessionId) (*http.Request, er
 }
 
 // NewListArtifactsRequest constructs an http.Request for the ListArtifacts method
-func NewListArtifactsRequest(server string, sessionId SessionId, params *ListArtifactsParams) (*http.Request, error) {
+func NewListArtifactsRequest(server string, sessionID SessionID, params *ListArtifactsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1692,23 +1692,23 @@ func NewListArtifactsRequest(server string, sessionId SessionId, params *ListArt
 }
 
 // NewAddArtifactRequest calls the generic AddArtifact builder with application/json body
-func NewAddArtifactRequest(server string, sessionId SessionId, params *AddArtifactParams, body AddArtifactJSONRequestBody) (*http.Request, error) {
+func NewAddArtifactRequest(server string, sessionID SessionID, params *AddArtifactParams, body AddArtifactJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAddArtifactRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewAddArtifactRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewAddArtifactRequestWithBody constructs an http.Request for the AddArtifact method, with any body, and a specified content type
-func NewAddArtifactRequestWithBody(server string, sessionId SessionId, params *AddArtifactParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewAddArtifactRequestWithBody(server string, sessionID SessionID, params *AddArtifactParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1754,12 +1754,12 @@ func NewAddArtifactRequestWithBody(server string, sessionId SessionId, params *A
 }
 
 // NewCancelTurnRequest constructs an http.Request for the CancelTurn method
-func NewCancelTurnRequest(server string, sessionId SessionId, params *CancelTurnParams) (*http.Request, error) {
+func NewCancelTurnRequest(server string, sessionID SessionID, params *CancelTurnParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1803,12 +1803,12 @@ func NewCancelTurnRequest(server string, sessionId SessionId, params *CancelTurn
 }
 
 // NewListChildrenRequest constructs an http.Request for the ListChildren method
-func NewListChildrenRequest(server string, sessionId SessionId, params *ListChildrenParams) (*http.Request, error) {
+func NewListChildrenRequest(server string, sessionID SessionID, params *ListChildrenParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1888,23 +1888,23 @@ func NewListChildrenRequest(server string, sessionId SessionId, params *ListChil
 }
 
 // NewSpawnChildRequest calls the generic SpawnChild builder with application/json body
-func NewSpawnChildRequest(server string, sessionId SessionId, params *SpawnChildParams, body SpawnChildJSONRequestBody) (*http.Request, error) {
+func NewSpawnChildRequest(server string, sessionID SessionID, params *SpawnChildParams, body SpawnChildJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSpawnChildRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewSpawnChildRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewSpawnChildRequestWithBody constructs an http.Request for the SpawnChild method, with any body, and a specified content type
-func NewSpawnChildRequestWithBody(server string, sessionId SessionId, params *SpawnChildParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewSpawnChildRequestWithBody(server string, sessionID SessionID, params *SpawnChildParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1950,23 +1950,23 @@ func NewSpawnChildRequestWithBody(server string, sessionId SessionId, params *Sp
 }
 
 // NewUpdateContextRequest calls the generic UpdateContext builder with application/json body
-func NewUpdateContextRequest(server string, sessionId SessionId, params *UpdateContextParams, body UpdateContextJSONRequestBody) (*http.Request, error) {
+func NewUpdateContextRequest(server string, sessionID SessionID, params *UpdateContextParams, body UpdateContextJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateContextRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewUpdateContextRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewUpdateContextRequestWithBody constructs an http.Request for the UpdateContext method, with any body, and a specified content type
-func NewUpdateContextRequestWithBody(server string, sessionId SessionId, params *UpdateContextParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateContextRequestWithBody(server string, sessionID SessionID, params *UpdateContextParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2012,23 +2012,23 @@ func NewUpdateContextRequestWithBody(server string, sessionId SessionId, params 
 }
 
 // NewContinueSessionRequest calls the generic ContinueSession builder with application/json body
-func NewContinueSessionRequest(server string, sessionId SessionId, params *ContinueSessionParams, body ContinueSessionJSONRequestBody) (*http.Request, error) {
+func NewContinueSessionRequest(server string, sessionID SessionID, params *ContinueSessionParams, body ContinueSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewContinueSessionRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewContinueSessionRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewContinueSessionRequestWithBody constructs an http.Request for the ContinueSession method, with any body, and a specified content type
-func NewContinueSessionRequestWithBody(server string, sessionId SessionId, params *ContinueSessionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewContinueSessionRequestWithBody(server string, sessionID SessionID, params *ContinueSessionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2074,23 +2074,23 @@ func NewContinueSessionRequestWithBody(server string, sessionId SessionId, param
 }
 
 // NewEndSessionRequest calls the generic EndSession builder with application/json body
-func NewEndSessionRequest(server string, sessionId SessionId, params *EndSessionParams, body EndSessionJSONRequestBody) (*http.Request, error) {
+func NewEndSessionRequest(server string, sessionID SessionID, params *EndSessionParams, body EndSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewEndSessionRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewEndSessionRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewEndSessionRequestWithBody constructs an http.Request for the EndSession method, with any body, and a specified content type
-func NewEndSessionRequestWithBody(server string, sessionId SessionId, params *EndSessionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewEndSessionRequestWithBody(server string, sessionID SessionID, params *EndSessionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2136,12 +2136,12 @@ func NewEndSessionRequestWithBody(server string, sessionId SessionId, params *En
 }
 
 // NewListEventsRequest constructs an http.Request for the ListEvents method
-func NewListEventsRequest(server string, sessionId SessionId, params *ListEventsParams) (*http.Request, error) {
+func NewListEventsRequest(server string, sessionID SessionID, params *ListEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2233,12 +2233,12 @@ func NewListEventsRequest(server string, sessionId SessionId, params *ListEvents
 }
 
 // NewGetHandoffContextRequest constructs an http.Request for the GetHandoffContext method
-func NewGetHandoffContextRequest(server string, sessionId SessionId) (*http.Request, error) {
+func NewGetHandoffContextRequest(server string, sessionID SessionID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2267,23 +2267,23 @@ func NewGetHandoffContextRequest(server string, sessionId SessionId) (*http.Requ
 }
 
 // NewHandoffSessionRequest calls the generic HandoffSession builder with application/json body
-func NewHandoffSessionRequest(server string, sessionId SessionId, params *HandoffSessionParams, body HandoffSessionJSONRequestBody) (*http.Request, error) {
+func NewHandoffSessionRequest(server string, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewHandoffSessionRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewHandoffSessionRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewHandoffSessionRequestWithBody constructs an http.Request for the HandoffSession method, with any body, and a specified content type
-func NewHandoffSessionRequestWithBody(server string, sessionId SessionId, params *HandoffSessionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewHandoffSessionRequestWithBody(server string, sessionID SessionID, params *HandoffSessionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2329,12 +2329,12 @@ func NewHandoffSessionRequestWithBody(server string, sessionId SessionId, params
 }
 
 // NewListLogEntriesRequest constructs an http.Request for the ListLogEntries method
-func NewListLogEntriesRequest(server string, sessionId SessionId, params *ListLogEntriesParams) (*http.Request, error) {
+func NewListLogEntriesRequest(server string, sessionID SessionID, params *ListLogEntriesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2414,23 +2414,23 @@ func NewListLogEntriesRequest(server string, sessionId SessionId, params *ListLo
 }
 
 // NewAddLogEntryRequest calls the generic AddLogEntry builder with application/json body
-func NewAddLogEntryRequest(server string, sessionId SessionId, params *AddLogEntryParams, body AddLogEntryJSONRequestBody) (*http.Request, error) {
+func NewAddLogEntryRequest(server string, sessionID SessionID, params *AddLogEntryParams, body AddLogEntryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAddLogEntryRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewAddLogEntryRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewAddLogEntryRequestWithBody constructs an http.Request for the AddLogEntry method, with any body, and a specified content type
-func NewAddLogEntryRequestWithBody(server string, sessionId SessionId, params *AddLogEntryParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewAddLogEntryRequestWithBody(server string, sessionID SessionID, params *AddLogEntryParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2476,12 +2476,12 @@ func NewAddLogEntryRequestWithBody(server string, sessionId SessionId, params *A
 }
 
 // NewPauseSessionRequest constructs an http.Request for the PauseSession method
-func NewPauseSessionRequest(server string, sessionId SessionId, params *PauseSessionParams) (*http.Request, error) {
+func NewPauseSessionRequest(server string, sessionID SessionID, params *PauseSessionParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2525,12 +2525,12 @@ func NewPauseSessionRequest(server string, sessionId SessionId, params *PauseSes
 }
 
 // NewGetReplayContextRequest constructs an http.Request for the GetReplayContext method
-func NewGetReplayContextRequest(server string, sessionId SessionId) (*http.Request, error) {
+func NewGetReplayContextRequest(server string, sessionID SessionID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2559,23 +2559,23 @@ func NewGetReplayContextRequest(server string, sessionId SessionId) (*http.Reque
 }
 
 // NewReplaySessionRequest calls the generic ReplaySession builder with application/json body
-func NewReplaySessionRequest(server string, sessionId SessionId, params *ReplaySessionParams, body ReplaySessionJSONRequestBody) (*http.Request, error) {
+func NewReplaySessionRequest(server string, sessionID SessionID, params *ReplaySessionParams, body ReplaySessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReplaySessionRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewReplaySessionRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewReplaySessionRequestWithBody constructs an http.Request for the ReplaySession method, with any body, and a specified content type
-func NewReplaySessionRequestWithBody(server string, sessionId SessionId, params *ReplaySessionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewReplaySessionRequestWithBody(server string, sessionID SessionID, params *ReplaySessionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2621,12 +2621,12 @@ func NewReplaySessionRequestWithBody(server string, sessionId SessionId, params 
 }
 
 // NewResumeSessionRequest constructs an http.Request for the ResumeSession method
-func NewResumeSessionRequest(server string, sessionId SessionId, params *ResumeSessionParams) (*http.Request, error) {
+func NewResumeSessionRequest(server string, sessionID SessionID, params *ResumeSessionParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2670,12 +2670,12 @@ func NewResumeSessionRequest(server string, sessionId SessionId, params *ResumeS
 }
 
 // NewListTurnsRequest constructs an http.Request for the ListTurns method
-func NewListTurnsRequest(server string, sessionId SessionId, params *ListTurnsParams) (*http.Request, error) {
+func NewListTurnsRequest(server string, sessionID SessionID, params *ListTurnsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2743,23 +2743,23 @@ func NewListTurnsRequest(server string, sessionId SessionId, params *ListTurnsPa
 }
 
 // NewSendTurnRequest calls the generic SendTurn builder with application/json body
-func NewSendTurnRequest(server string, sessionId SessionId, params *SendTurnParams, body SendTurnJSONRequestBody) (*http.Request, error) {
+func NewSendTurnRequest(server string, sessionID SessionID, params *SendTurnParams, body SendTurnJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSendTurnRequestWithBody(server, sessionId, params, "application/json", bodyReader)
+	return NewSendTurnRequestWithBody(server, sessionID, params, "application/json", bodyReader)
 }
 
 // NewSendTurnRequestWithBody constructs an http.Request for the SendTurn method, with any body, and a specified content type
-func NewSendTurnRequestWithBody(server string, sessionId SessionId, params *SendTurnParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewSendTurnRequestWithBody(server string, sessionID SessionID, params *SendTurnParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2816,12 +2816,12 @@ func NewSendTurnRequestWithBody(server string, sessionId SessionId, params *Send
 }
 
 // NewGetTurnRequest constructs an http.Request for the GetTurn method
-func NewGetTurnRequest(server string, sessionId SessionId, turnIndex TurnIndex) (*http.Request, error) {
+func NewGetTurnRequest(server string, sessionID SessionID, turnIndex TurnIndex) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2857,12 +2857,12 @@ func NewGetTurnRequest(server string, sessionId SessionId, turnIndex TurnIndex) 
 }
 
 // NewStreamTurnRequest constructs an http.Request for the StreamTurn method
-func NewStreamTurnRequest(server string, sessionId SessionId, turnIndex TurnIndex, params *StreamTurnParams) (*http.Request, error) {
+func NewStreamTurnRequest(server string, sessionID SessionID, turnIndex TurnIndex, params *StreamTurnParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -3062,7 +3062,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/sessions/{session_id} (the `CloseSession` operationId).
-	CloseSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*CloseSessionResponse, error)
+	CloseSessionWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*CloseSessionResponse, error)
 
 	// GetSessionWithResponse Get a session
 	//
@@ -3071,7 +3071,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id} (the `GetSession` operationId).
-	GetSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetSessionResponse, error)
+	GetSessionWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetSessionResponse, error)
 
 	// ListArtifactsWithResponse List artifacts
 	//
@@ -3080,7 +3080,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/artifacts (the `ListArtifacts` operationId).
-	ListArtifactsWithResponse(ctx context.Context, sessionId SessionId, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*ListArtifactsResponse, error)
+	ListArtifactsWithResponse(ctx context.Context, sessionID SessionID, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*ListArtifactsResponse, error)
 
 	// AddArtifactWithBodyWithResponse Record an artifact
 	//
@@ -3090,7 +3090,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-	AddArtifactWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error)
+	AddArtifactWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error)
 
 	// AddArtifactWithResponse Record an artifact
 	//
@@ -3100,7 +3100,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-	AddArtifactWithResponse(ctx context.Context, sessionId SessionId, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error)
+	AddArtifactWithResponse(ctx context.Context, sessionID SessionID, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error)
 
 	// CancelTurnWithResponse Cancel the running turn
 	//
@@ -3111,7 +3111,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/cancel (the `CancelTurn` operationId).
-	CancelTurnWithResponse(ctx context.Context, sessionId SessionId, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*CancelTurnResponse, error)
+	CancelTurnWithResponse(ctx context.Context, sessionID SessionID, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*CancelTurnResponse, error)
 
 	// ListChildrenWithResponse List a session's children
 	//
@@ -3120,7 +3120,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/children (the `ListChildren` operationId).
-	ListChildrenWithResponse(ctx context.Context, sessionId SessionId, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*ListChildrenResponse, error)
+	ListChildrenWithResponse(ctx context.Context, sessionID SessionID, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*ListChildrenResponse, error)
 
 	// SpawnChildWithBodyWithResponse Spawn a child session
 	//
@@ -3131,7 +3131,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-	SpawnChildWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error)
+	SpawnChildWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error)
 
 	// SpawnChildWithResponse Spawn a child session
 	//
@@ -3142,7 +3142,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-	SpawnChildWithResponse(ctx context.Context, sessionId SessionId, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error)
+	SpawnChildWithResponse(ctx context.Context, sessionID SessionID, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error)
 
 	// UpdateContextWithBodyWithResponse Merge-update the context summary
 	//
@@ -3153,7 +3153,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-	UpdateContextWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error)
+	UpdateContextWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error)
 
 	// UpdateContextWithResponse Merge-update the context summary
 	//
@@ -3164,7 +3164,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-	UpdateContextWithResponse(ctx context.Context, sessionId SessionId, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error)
+	UpdateContextWithResponse(ctx context.Context, sessionID SessionID, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error)
 
 	// ContinueSessionWithBodyWithResponse Continue a session with another agent
 	//
@@ -3175,7 +3175,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-	ContinueSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error)
+	ContinueSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error)
 
 	// ContinueSessionWithResponse Continue a session with another agent
 	//
@@ -3186,7 +3186,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-	ContinueSessionWithResponse(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error)
+	ContinueSessionWithResponse(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error)
 
 	// EndSessionWithBodyWithResponse End a session as completed or failed
 	//
@@ -3197,7 +3197,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-	EndSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EndSessionResponse, error)
+	EndSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EndSessionResponse, error)
 
 	// EndSessionWithResponse End a session as completed or failed
 	//
@@ -3208,7 +3208,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-	EndSessionWithResponse(ctx context.Context, sessionId SessionId, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*EndSessionResponse, error)
+	EndSessionWithResponse(ctx context.Context, sessionID SessionID, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*EndSessionResponse, error)
 
 	// ListEventsWithResponse Read the session's event log
 	//
@@ -3219,7 +3219,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/events (the `ListEvents` operationId).
-	ListEventsWithResponse(ctx context.Context, sessionId SessionId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+	ListEventsWithResponse(ctx context.Context, sessionID SessionID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
 	// GetHandoffContextWithResponse Read everything a new agent needs to take over
 	//
@@ -3229,7 +3229,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
-	GetHandoffContextWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetHandoffContextResponse, error)
+	GetHandoffContextWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetHandoffContextResponse, error)
 
 	// HandoffSessionWithBodyWithResponse Hand a session off
 	//
@@ -3240,7 +3240,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-	HandoffSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error)
+	HandoffSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error)
 
 	// HandoffSessionWithResponse Hand a session off
 	//
@@ -3251,7 +3251,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-	HandoffSessionWithResponse(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error)
+	HandoffSessionWithResponse(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error)
 
 	// ListLogEntriesWithResponse List work-log entries
 	//
@@ -3260,7 +3260,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
-	ListLogEntriesWithResponse(ctx context.Context, sessionId SessionId, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*ListLogEntriesResponse, error)
+	ListLogEntriesWithResponse(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*ListLogEntriesResponse, error)
 
 	// AddLogEntryWithBodyWithResponse Add a work-log entry
 	//
@@ -3270,7 +3270,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-	AddLogEntryWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error)
+	AddLogEntryWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error)
 
 	// AddLogEntryWithResponse Add a work-log entry
 	//
@@ -3280,7 +3280,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-	AddLogEntryWithResponse(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error)
+	AddLogEntryWithResponse(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error)
 
 	// PauseSessionWithResponse Pause a session
 	//
@@ -3290,7 +3290,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
-	PauseSessionWithResponse(ctx context.Context, sessionId SessionId, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*PauseSessionResponse, error)
+	PauseSessionWithResponse(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*PauseSessionResponse, error)
 
 	// GetReplayContextWithResponse Read the replay context
 	//
@@ -3300,7 +3300,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/replay (the `GetReplayContext` operationId).
-	GetReplayContextWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetReplayContextResponse, error)
+	GetReplayContextWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetReplayContextResponse, error)
 
 	// ReplaySessionWithBodyWithResponse Start a new session from the replay context
 	//
@@ -3312,7 +3312,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-	ReplaySessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error)
+	ReplaySessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error)
 
 	// ReplaySessionWithResponse Start a new session from the replay context
 	//
@@ -3324,7 +3324,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-	ReplaySessionWithResponse(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error)
+	ReplaySessionWithResponse(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error)
 
 	// ResumeSessionWithResponse Resume a paused session
 	//
@@ -3333,7 +3333,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
-	ResumeSessionWithResponse(ctx context.Context, sessionId SessionId, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*ResumeSessionResponse, error)
+	ResumeSessionWithResponse(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*ResumeSessionResponse, error)
 
 	// ListTurnsWithResponse List a session's turns
 	//
@@ -3342,7 +3342,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
-	ListTurnsWithResponse(ctx context.Context, sessionId SessionId, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*ListTurnsResponse, error)
+	ListTurnsWithResponse(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*ListTurnsResponse, error)
 
 	// SendTurnWithBodyWithResponse Send a turn
 	//
@@ -3361,7 +3361,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-	SendTurnWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTurnResponse, error)
+	SendTurnWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTurnResponse, error)
 
 	// SendTurnWithResponse Send a turn
 	//
@@ -3380,7 +3380,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-	SendTurnWithResponse(ctx context.Context, sessionId SessionId, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTurnResponse, error)
+	SendTurnWithResponse(ctx context.Context, sessionID SessionID, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTurnResponse, error)
 
 	// GetTurnWithResponse Get one turn with its events
 	//
@@ -3389,7 +3389,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
-	GetTurnWithResponse(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*GetTurnResponse, error)
+	GetTurnWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*GetTurnResponse, error)
 
 	// StreamTurnWithResponse Stream or resume a turn's events
 	//
@@ -3401,29 +3401,29 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index}/stream (the `StreamTurn` operationId).
-	StreamTurnWithResponse(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*StreamTurnResponse, error)
+	StreamTurnWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*StreamTurnResponse, error)
 }
 
 // GetCapabilitiesResponse200Headers the declared response headers of an HTTP 200 response for GetCapabilities
 type GetCapabilitiesResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetCapabilitiesResponse401Headers the declared response headers of an HTTP 401 response for GetCapabilities
 type GetCapabilitiesResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetCapabilitiesResponse429Headers the declared response headers of an HTTP 429 response for GetCapabilities
 type GetCapabilitiesResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetCapabilitiesResponse500Headers the declared response headers of an HTTP 500 response for GetCapabilities
 type GetCapabilitiesResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetCapabilitiesResponse struct {
@@ -3431,12 +3431,12 @@ type GetCapabilitiesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Capabilities
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCapabilitiesResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3452,19 +3452,19 @@ func (r GetCapabilitiesResponse) GetJSON200() *Capabilities {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetCapabilitiesResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCapabilitiesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetCapabilitiesResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCapabilitiesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetCapabilitiesResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCapabilitiesResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -3498,50 +3498,50 @@ func (r GetCapabilitiesResponse) ContentType() string {
 
 // UploadFileResponse201Headers the declared response headers of an HTTP 201 response for UploadFile
 type UploadFileResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UploadFileResponse400Headers the declared response headers of an HTTP 400 response for UploadFile
 type UploadFileResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UploadFileResponse401Headers the declared response headers of an HTTP 401 response for UploadFile
 type UploadFileResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UploadFileResponse409Headers the declared response headers of an HTTP 409 response for UploadFile
 type UploadFileResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // UploadFileResponse413Headers the declared response headers of an HTTP 413 response for UploadFile
 type UploadFileResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UploadFileResponse415Headers the declared response headers of an HTTP 415 response for UploadFile
 type UploadFileResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UploadFileResponse422Headers the declared response headers of an HTTP 422 response for UploadFile
 type UploadFileResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UploadFileResponse429Headers the declared response headers of an HTTP 429 response for UploadFile
 type UploadFileResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // UploadFileResponse500Headers the declared response headers of an HTTP 500 response for UploadFile
 type UploadFileResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type UploadFileResponse struct {
@@ -3549,22 +3549,22 @@ type UploadFileResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *File
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *UploadFileResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -3590,44 +3590,44 @@ func (r UploadFileResponse) GetJSON201() *File {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UploadFileResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -3661,34 +3661,34 @@ func (r UploadFileResponse) ContentType() string {
 
 // GetFileResponse200Headers the declared response headers of an HTTP 200 response for GetFile
 type GetFileResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetFileResponse400Headers the declared response headers of an HTTP 400 response for GetFile
 type GetFileResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetFileResponse401Headers the declared response headers of an HTTP 401 response for GetFile
 type GetFileResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetFileResponse404Headers the declared response headers of an HTTP 404 response for GetFile
 type GetFileResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetFileResponse429Headers the declared response headers of an HTTP 429 response for GetFile
 type GetFileResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetFileResponse500Headers the declared response headers of an HTTP 500 response for GetFile
 type GetFileResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetFileResponse struct {
@@ -3696,16 +3696,16 @@ type GetFileResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *File
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetFileResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -3725,29 +3725,29 @@ func (r GetFileResponse) GetJSON200() *File {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetFileResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetFileResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetFileResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetFileResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetFileResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetFileResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetFileResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetFileResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetFileResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetFileResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -3781,18 +3781,18 @@ func (r GetFileResponse) ContentType() string {
 
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
 type GetHealthResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetHealthResponse429Headers the declared response headers of an HTTP 429 response for GetHealth
 type GetHealthResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetHealthResponse500Headers the declared response headers of an HTTP 500 response for GetHealth
 type GetHealthResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetHealthResponse struct {
@@ -3800,10 +3800,10 @@ type GetHealthResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetHealthResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3817,14 +3817,14 @@ func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetHealthResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetHealthResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -3858,29 +3858,29 @@ func (r GetHealthResponse) ContentType() string {
 
 // ListSessionsResponse200Headers the declared response headers of an HTTP 200 response for ListSessions
 type ListSessionsResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListSessionsResponse400Headers the declared response headers of an HTTP 400 response for ListSessions
 type ListSessionsResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListSessions
 type ListSessionsResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListSessionsResponse429Headers the declared response headers of an HTTP 429 response for ListSessions
 type ListSessionsResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListSessionsResponse500Headers the declared response headers of an HTTP 500 response for ListSessions
 type ListSessionsResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListSessionsResponse struct {
@@ -3888,14 +3888,14 @@ type ListSessionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListSessionsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -3913,24 +3913,24 @@ func (r ListSessionsResponse) GetJSON200() *SessionList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListSessionsResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListSessionsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListSessionsResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListSessionsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListSessionsResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListSessionsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListSessionsResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListSessionsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -3964,50 +3964,50 @@ func (r ListSessionsResponse) ContentType() string {
 
 // CreateSessionResponse201Headers the declared response headers of an HTTP 201 response for CreateSession
 type CreateSessionResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CreateSessionResponse400Headers the declared response headers of an HTTP 400 response for CreateSession
 type CreateSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CreateSessionResponse401Headers the declared response headers of an HTTP 401 response for CreateSession
 type CreateSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateSessionResponse409Headers the declared response headers of an HTTP 409 response for CreateSession
 type CreateSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // CreateSessionResponse413Headers the declared response headers of an HTTP 413 response for CreateSession
 type CreateSessionResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CreateSessionResponse415Headers the declared response headers of an HTTP 415 response for CreateSession
 type CreateSessionResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CreateSessionResponse422Headers the declared response headers of an HTTP 422 response for CreateSession
 type CreateSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CreateSessionResponse429Headers the declared response headers of an HTTP 429 response for CreateSession
 type CreateSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // CreateSessionResponse500Headers the declared response headers of an HTTP 500 response for CreateSession
 type CreateSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type CreateSessionResponse struct {
@@ -4015,22 +4015,22 @@ type CreateSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *SessionCreated
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateSessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4056,44 +4056,44 @@ func (r CreateSessionResponse) GetJSON201() *SessionCreated {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CreateSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4127,34 +4127,34 @@ func (r CreateSessionResponse) ContentType() string {
 
 // CloseSessionResponse200Headers the declared response headers of an HTTP 200 response for CloseSession
 type CloseSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CloseSessionResponse400Headers the declared response headers of an HTTP 400 response for CloseSession
 type CloseSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CloseSessionResponse401Headers the declared response headers of an HTTP 401 response for CloseSession
 type CloseSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CloseSessionResponse404Headers the declared response headers of an HTTP 404 response for CloseSession
 type CloseSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CloseSessionResponse429Headers the declared response headers of an HTTP 429 response for CloseSession
 type CloseSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // CloseSessionResponse500Headers the declared response headers of an HTTP 500 response for CloseSession
 type CloseSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type CloseSessionResponse struct {
@@ -4162,16 +4162,16 @@ type CloseSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CloseSessionResult
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CloseSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4191,29 +4191,29 @@ func (r CloseSessionResponse) GetJSON200() *CloseSessionResult {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r CloseSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CloseSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r CloseSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CloseSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r CloseSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CloseSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r CloseSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CloseSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CloseSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CloseSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4247,34 +4247,34 @@ func (r CloseSessionResponse) ContentType() string {
 
 // GetSessionResponse200Headers the declared response headers of an HTTP 200 response for GetSession
 type GetSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetSessionResponse400Headers the declared response headers of an HTTP 400 response for GetSession
 type GetSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetSessionResponse401Headers the declared response headers of an HTTP 401 response for GetSession
 type GetSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetSessionResponse404Headers the declared response headers of an HTTP 404 response for GetSession
 type GetSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetSessionResponse429Headers the declared response headers of an HTTP 429 response for GetSession
 type GetSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetSessionResponse500Headers the declared response headers of an HTTP 500 response for GetSession
 type GetSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetSessionResponse struct {
@@ -4282,16 +4282,16 @@ type GetSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4311,29 +4311,29 @@ func (r GetSessionResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4367,34 +4367,34 @@ func (r GetSessionResponse) ContentType() string {
 
 // ListArtifactsResponse200Headers the declared response headers of an HTTP 200 response for ListArtifacts
 type ListArtifactsResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListArtifactsResponse400Headers the declared response headers of an HTTP 400 response for ListArtifacts
 type ListArtifactsResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListArtifactsResponse401Headers the declared response headers of an HTTP 401 response for ListArtifacts
 type ListArtifactsResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListArtifactsResponse404Headers the declared response headers of an HTTP 404 response for ListArtifacts
 type ListArtifactsResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListArtifactsResponse429Headers the declared response headers of an HTTP 429 response for ListArtifacts
 type ListArtifactsResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListArtifactsResponse500Headers the declared response headers of an HTTP 500 response for ListArtifacts
 type ListArtifactsResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListArtifactsResponse struct {
@@ -4402,16 +4402,16 @@ type ListArtifactsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ArtifactList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListArtifactsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4431,29 +4431,29 @@ func (r ListArtifactsResponse) GetJSON200() *ArtifactList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListArtifactsResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListArtifactsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListArtifactsResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListArtifactsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListArtifactsResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListArtifactsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListArtifactsResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListArtifactsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListArtifactsResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListArtifactsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4487,55 +4487,55 @@ func (r ListArtifactsResponse) ContentType() string {
 
 // AddArtifactResponse201Headers the declared response headers of an HTTP 201 response for AddArtifact
 type AddArtifactResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse400Headers the declared response headers of an HTTP 400 response for AddArtifact
 type AddArtifactResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse401Headers the declared response headers of an HTTP 401 response for AddArtifact
 type AddArtifactResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // AddArtifactResponse404Headers the declared response headers of an HTTP 404 response for AddArtifact
 type AddArtifactResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse409Headers the declared response headers of an HTTP 409 response for AddArtifact
 type AddArtifactResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // AddArtifactResponse413Headers the declared response headers of an HTTP 413 response for AddArtifact
 type AddArtifactResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse415Headers the declared response headers of an HTTP 415 response for AddArtifact
 type AddArtifactResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse422Headers the declared response headers of an HTTP 422 response for AddArtifact
 type AddArtifactResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddArtifactResponse429Headers the declared response headers of an HTTP 429 response for AddArtifact
 type AddArtifactResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // AddArtifactResponse500Headers the declared response headers of an HTTP 500 response for AddArtifact
 type AddArtifactResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type AddArtifactResponse struct {
@@ -4543,24 +4543,24 @@ type AddArtifactResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *Artifact
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *AddArtifactResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4588,49 +4588,49 @@ func (r AddArtifactResponse) GetJSON201() *Artifact {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r AddArtifactResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4664,45 +4664,45 @@ func (r AddArtifactResponse) ContentType() string {
 
 // CancelTurnResponse200Headers the declared response headers of an HTTP 200 response for CancelTurn
 type CancelTurnResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CancelTurnResponse400Headers the declared response headers of an HTTP 400 response for CancelTurn
 type CancelTurnResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CancelTurnResponse401Headers the declared response headers of an HTTP 401 response for CancelTurn
 type CancelTurnResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CancelTurnResponse404Headers the declared response headers of an HTTP 404 response for CancelTurn
 type CancelTurnResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CancelTurnResponse409Headers the declared response headers of an HTTP 409 response for CancelTurn
 type CancelTurnResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // CancelTurnResponse422Headers the declared response headers of an HTTP 422 response for CancelTurn
 type CancelTurnResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // CancelTurnResponse429Headers the declared response headers of an HTTP 429 response for CancelTurn
 type CancelTurnResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // CancelTurnResponse500Headers the declared response headers of an HTTP 500 response for CancelTurn
 type CancelTurnResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type CancelTurnResponse struct {
@@ -4710,20 +4710,20 @@ type CancelTurnResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CancelTurnResult
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelTurnResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4747,39 +4747,39 @@ func (r CancelTurnResponse) GetJSON200() *CancelTurnResult {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CancelTurnResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CancelTurnResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4813,34 +4813,34 @@ func (r CancelTurnResponse) ContentType() string {
 
 // ListChildrenResponse200Headers the declared response headers of an HTTP 200 response for ListChildren
 type ListChildrenResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListChildrenResponse400Headers the declared response headers of an HTTP 400 response for ListChildren
 type ListChildrenResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListChildrenResponse401Headers the declared response headers of an HTTP 401 response for ListChildren
 type ListChildrenResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListChildrenResponse404Headers the declared response headers of an HTTP 404 response for ListChildren
 type ListChildrenResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListChildrenResponse429Headers the declared response headers of an HTTP 429 response for ListChildren
 type ListChildrenResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListChildrenResponse500Headers the declared response headers of an HTTP 500 response for ListChildren
 type ListChildrenResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListChildrenResponse struct {
@@ -4848,16 +4848,16 @@ type ListChildrenResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListChildrenResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4877,29 +4877,29 @@ func (r ListChildrenResponse) GetJSON200() *SessionList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListChildrenResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListChildrenResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListChildrenResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListChildrenResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListChildrenResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListChildrenResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListChildrenResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListChildrenResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListChildrenResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListChildrenResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -4933,55 +4933,55 @@ func (r ListChildrenResponse) ContentType() string {
 
 // SpawnChildResponse201Headers the declared response headers of an HTTP 201 response for SpawnChild
 type SpawnChildResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse400Headers the declared response headers of an HTTP 400 response for SpawnChild
 type SpawnChildResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse401Headers the declared response headers of an HTTP 401 response for SpawnChild
 type SpawnChildResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // SpawnChildResponse404Headers the declared response headers of an HTTP 404 response for SpawnChild
 type SpawnChildResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse409Headers the declared response headers of an HTTP 409 response for SpawnChild
 type SpawnChildResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // SpawnChildResponse413Headers the declared response headers of an HTTP 413 response for SpawnChild
 type SpawnChildResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse415Headers the declared response headers of an HTTP 415 response for SpawnChild
 type SpawnChildResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse422Headers the declared response headers of an HTTP 422 response for SpawnChild
 type SpawnChildResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SpawnChildResponse429Headers the declared response headers of an HTTP 429 response for SpawnChild
 type SpawnChildResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // SpawnChildResponse500Headers the declared response headers of an HTTP 500 response for SpawnChild
 type SpawnChildResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type SpawnChildResponse struct {
@@ -4989,24 +4989,24 @@ type SpawnChildResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *SessionCreated
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *SpawnChildResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5034,49 +5034,49 @@ func (r SpawnChildResponse) GetJSON201() *SessionCreated {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r SpawnChildResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5110,55 +5110,55 @@ func (r SpawnChildResponse) ContentType() string {
 
 // UpdateContextResponse200Headers the declared response headers of an HTTP 200 response for UpdateContext
 type UpdateContextResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse400Headers the declared response headers of an HTTP 400 response for UpdateContext
 type UpdateContextResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse401Headers the declared response headers of an HTTP 401 response for UpdateContext
 type UpdateContextResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UpdateContextResponse404Headers the declared response headers of an HTTP 404 response for UpdateContext
 type UpdateContextResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse409Headers the declared response headers of an HTTP 409 response for UpdateContext
 type UpdateContextResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // UpdateContextResponse413Headers the declared response headers of an HTTP 413 response for UpdateContext
 type UpdateContextResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse415Headers the declared response headers of an HTTP 415 response for UpdateContext
 type UpdateContextResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse422Headers the declared response headers of an HTTP 422 response for UpdateContext
 type UpdateContextResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // UpdateContextResponse429Headers the declared response headers of an HTTP 429 response for UpdateContext
 type UpdateContextResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // UpdateContextResponse500Headers the declared response headers of an HTTP 500 response for UpdateContext
 type UpdateContextResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type UpdateContextResponse struct {
@@ -5166,24 +5166,24 @@ type UpdateContextResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateContextResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5211,49 +5211,49 @@ func (r UpdateContextResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateContextResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5287,55 +5287,55 @@ func (r UpdateContextResponse) ContentType() string {
 
 // ContinueSessionResponse201Headers the declared response headers of an HTTP 201 response for ContinueSession
 type ContinueSessionResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse400Headers the declared response headers of an HTTP 400 response for ContinueSession
 type ContinueSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse401Headers the declared response headers of an HTTP 401 response for ContinueSession
 type ContinueSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ContinueSessionResponse404Headers the declared response headers of an HTTP 404 response for ContinueSession
 type ContinueSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse409Headers the declared response headers of an HTTP 409 response for ContinueSession
 type ContinueSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ContinueSessionResponse413Headers the declared response headers of an HTTP 413 response for ContinueSession
 type ContinueSessionResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse415Headers the declared response headers of an HTTP 415 response for ContinueSession
 type ContinueSessionResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse422Headers the declared response headers of an HTTP 422 response for ContinueSession
 type ContinueSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ContinueSessionResponse429Headers the declared response headers of an HTTP 429 response for ContinueSession
 type ContinueSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ContinueSessionResponse500Headers the declared response headers of an HTTP 500 response for ContinueSession
 type ContinueSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ContinueSessionResponse struct {
@@ -5343,24 +5343,24 @@ type ContinueSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *SessionCreated
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *ContinueSessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5388,49 +5388,49 @@ func (r ContinueSessionResponse) GetJSON201() *SessionCreated {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ContinueSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5464,55 +5464,55 @@ func (r ContinueSessionResponse) ContentType() string {
 
 // EndSessionResponse200Headers the declared response headers of an HTTP 200 response for EndSession
 type EndSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse400Headers the declared response headers of an HTTP 400 response for EndSession
 type EndSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse401Headers the declared response headers of an HTTP 401 response for EndSession
 type EndSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // EndSessionResponse404Headers the declared response headers of an HTTP 404 response for EndSession
 type EndSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse409Headers the declared response headers of an HTTP 409 response for EndSession
 type EndSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // EndSessionResponse413Headers the declared response headers of an HTTP 413 response for EndSession
 type EndSessionResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse415Headers the declared response headers of an HTTP 415 response for EndSession
 type EndSessionResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse422Headers the declared response headers of an HTTP 422 response for EndSession
 type EndSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // EndSessionResponse429Headers the declared response headers of an HTTP 429 response for EndSession
 type EndSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // EndSessionResponse500Headers the declared response headers of an HTTP 500 response for EndSession
 type EndSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type EndSessionResponse struct {
@@ -5520,24 +5520,24 @@ type EndSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *EndSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5565,49 +5565,49 @@ func (r EndSessionResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r EndSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5641,34 +5641,34 @@ func (r EndSessionResponse) ContentType() string {
 
 // ListEventsResponse200Headers the declared response headers of an HTTP 200 response for ListEvents
 type ListEventsResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListEventsResponse400Headers the declared response headers of an HTTP 400 response for ListEvents
 type ListEventsResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListEventsResponse401Headers the declared response headers of an HTTP 401 response for ListEvents
 type ListEventsResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListEventsResponse404Headers the declared response headers of an HTTP 404 response for ListEvents
 type ListEventsResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListEventsResponse429Headers the declared response headers of an HTTP 429 response for ListEvents
 type ListEventsResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListEventsResponse500Headers the declared response headers of an HTTP 500 response for ListEvents
 type ListEventsResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListEventsResponse struct {
@@ -5676,16 +5676,16 @@ type ListEventsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *EventList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListEventsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5705,29 +5705,29 @@ func (r ListEventsResponse) GetJSON200() *EventList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListEventsResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListEventsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEventsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListEventsResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListEventsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListEventsResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListEventsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListEventsResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListEventsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5761,34 +5761,34 @@ func (r ListEventsResponse) ContentType() string {
 
 // GetHandoffContextResponse200Headers the declared response headers of an HTTP 200 response for GetHandoffContext
 type GetHandoffContextResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetHandoffContextResponse400Headers the declared response headers of an HTTP 400 response for GetHandoffContext
 type GetHandoffContextResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetHandoffContextResponse401Headers the declared response headers of an HTTP 401 response for GetHandoffContext
 type GetHandoffContextResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetHandoffContextResponse404Headers the declared response headers of an HTTP 404 response for GetHandoffContext
 type GetHandoffContextResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetHandoffContextResponse429Headers the declared response headers of an HTTP 429 response for GetHandoffContext
 type GetHandoffContextResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetHandoffContextResponse500Headers the declared response headers of an HTTP 500 response for GetHandoffContext
 type GetHandoffContextResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetHandoffContextResponse struct {
@@ -5796,16 +5796,16 @@ type GetHandoffContextResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *HandoffContext
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetHandoffContextResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5825,29 +5825,29 @@ func (r GetHandoffContextResponse) GetJSON200() *HandoffContext {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetHandoffContextResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHandoffContextResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetHandoffContextResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetHandoffContextResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetHandoffContextResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetHandoffContextResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetHandoffContextResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetHandoffContextResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetHandoffContextResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetHandoffContextResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -5881,55 +5881,55 @@ func (r GetHandoffContextResponse) ContentType() string {
 
 // HandoffSessionResponse200Headers the declared response headers of an HTTP 200 response for HandoffSession
 type HandoffSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse400Headers the declared response headers of an HTTP 400 response for HandoffSession
 type HandoffSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse401Headers the declared response headers of an HTTP 401 response for HandoffSession
 type HandoffSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // HandoffSessionResponse404Headers the declared response headers of an HTTP 404 response for HandoffSession
 type HandoffSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse409Headers the declared response headers of an HTTP 409 response for HandoffSession
 type HandoffSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // HandoffSessionResponse413Headers the declared response headers of an HTTP 413 response for HandoffSession
 type HandoffSessionResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse415Headers the declared response headers of an HTTP 415 response for HandoffSession
 type HandoffSessionResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse422Headers the declared response headers of an HTTP 422 response for HandoffSession
 type HandoffSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // HandoffSessionResponse429Headers the declared response headers of an HTTP 429 response for HandoffSession
 type HandoffSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // HandoffSessionResponse500Headers the declared response headers of an HTTP 500 response for HandoffSession
 type HandoffSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type HandoffSessionResponse struct {
@@ -5937,24 +5937,24 @@ type HandoffSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HandoffSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5982,49 +5982,49 @@ func (r HandoffSessionResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r HandoffSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6058,34 +6058,34 @@ func (r HandoffSessionResponse) ContentType() string {
 
 // ListLogEntriesResponse200Headers the declared response headers of an HTTP 200 response for ListLogEntries
 type ListLogEntriesResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListLogEntriesResponse400Headers the declared response headers of an HTTP 400 response for ListLogEntries
 type ListLogEntriesResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListLogEntriesResponse401Headers the declared response headers of an HTTP 401 response for ListLogEntries
 type ListLogEntriesResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListLogEntriesResponse404Headers the declared response headers of an HTTP 404 response for ListLogEntries
 type ListLogEntriesResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListLogEntriesResponse429Headers the declared response headers of an HTTP 429 response for ListLogEntries
 type ListLogEntriesResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListLogEntriesResponse500Headers the declared response headers of an HTTP 500 response for ListLogEntries
 type ListLogEntriesResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListLogEntriesResponse struct {
@@ -6093,16 +6093,16 @@ type ListLogEntriesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LogEntryList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListLogEntriesResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6122,29 +6122,29 @@ func (r ListLogEntriesResponse) GetJSON200() *LogEntryList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListLogEntriesResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListLogEntriesResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListLogEntriesResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListLogEntriesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListLogEntriesResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListLogEntriesResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListLogEntriesResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListLogEntriesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListLogEntriesResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListLogEntriesResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6178,55 +6178,55 @@ func (r ListLogEntriesResponse) ContentType() string {
 
 // AddLogEntryResponse201Headers the declared response headers of an HTTP 201 response for AddLogEntry
 type AddLogEntryResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse400Headers the declared response headers of an HTTP 400 response for AddLogEntry
 type AddLogEntryResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse401Headers the declared response headers of an HTTP 401 response for AddLogEntry
 type AddLogEntryResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // AddLogEntryResponse404Headers the declared response headers of an HTTP 404 response for AddLogEntry
 type AddLogEntryResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse409Headers the declared response headers of an HTTP 409 response for AddLogEntry
 type AddLogEntryResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // AddLogEntryResponse413Headers the declared response headers of an HTTP 413 response for AddLogEntry
 type AddLogEntryResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse415Headers the declared response headers of an HTTP 415 response for AddLogEntry
 type AddLogEntryResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse422Headers the declared response headers of an HTTP 422 response for AddLogEntry
 type AddLogEntryResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // AddLogEntryResponse429Headers the declared response headers of an HTTP 429 response for AddLogEntry
 type AddLogEntryResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // AddLogEntryResponse500Headers the declared response headers of an HTTP 500 response for AddLogEntry
 type AddLogEntryResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type AddLogEntryResponse struct {
@@ -6234,24 +6234,24 @@ type AddLogEntryResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *LogEntry
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *AddLogEntryResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6279,49 +6279,49 @@ func (r AddLogEntryResponse) GetJSON201() *LogEntry {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r AddLogEntryResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6355,45 +6355,45 @@ func (r AddLogEntryResponse) ContentType() string {
 
 // PauseSessionResponse200Headers the declared response headers of an HTTP 200 response for PauseSession
 type PauseSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // PauseSessionResponse400Headers the declared response headers of an HTTP 400 response for PauseSession
 type PauseSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // PauseSessionResponse401Headers the declared response headers of an HTTP 401 response for PauseSession
 type PauseSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // PauseSessionResponse404Headers the declared response headers of an HTTP 404 response for PauseSession
 type PauseSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // PauseSessionResponse409Headers the declared response headers of an HTTP 409 response for PauseSession
 type PauseSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // PauseSessionResponse422Headers the declared response headers of an HTTP 422 response for PauseSession
 type PauseSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // PauseSessionResponse429Headers the declared response headers of an HTTP 429 response for PauseSession
 type PauseSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // PauseSessionResponse500Headers the declared response headers of an HTTP 500 response for PauseSession
 type PauseSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type PauseSessionResponse struct {
@@ -6401,20 +6401,20 @@ type PauseSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PauseSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6438,39 +6438,39 @@ func (r PauseSessionResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r PauseSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PauseSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6504,34 +6504,34 @@ func (r PauseSessionResponse) ContentType() string {
 
 // GetReplayContextResponse200Headers the declared response headers of an HTTP 200 response for GetReplayContext
 type GetReplayContextResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetReplayContextResponse400Headers the declared response headers of an HTTP 400 response for GetReplayContext
 type GetReplayContextResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetReplayContextResponse401Headers the declared response headers of an HTTP 401 response for GetReplayContext
 type GetReplayContextResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetReplayContextResponse404Headers the declared response headers of an HTTP 404 response for GetReplayContext
 type GetReplayContextResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetReplayContextResponse429Headers the declared response headers of an HTTP 429 response for GetReplayContext
 type GetReplayContextResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetReplayContextResponse500Headers the declared response headers of an HTTP 500 response for GetReplayContext
 type GetReplayContextResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetReplayContextResponse struct {
@@ -6539,16 +6539,16 @@ type GetReplayContextResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ReplayContext
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetReplayContextResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6568,29 +6568,29 @@ func (r GetReplayContextResponse) GetJSON200() *ReplayContext {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetReplayContextResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReplayContextResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetReplayContextResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReplayContextResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetReplayContextResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReplayContextResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetReplayContextResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetReplayContextResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetReplayContextResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReplayContextResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6624,55 +6624,55 @@ func (r GetReplayContextResponse) ContentType() string {
 
 // ReplaySessionResponse201Headers the declared response headers of an HTTP 201 response for ReplaySession
 type ReplaySessionResponse201Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse400Headers the declared response headers of an HTTP 400 response for ReplaySession
 type ReplaySessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse401Headers the declared response headers of an HTTP 401 response for ReplaySession
 type ReplaySessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ReplaySessionResponse404Headers the declared response headers of an HTTP 404 response for ReplaySession
 type ReplaySessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse409Headers the declared response headers of an HTTP 409 response for ReplaySession
 type ReplaySessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ReplaySessionResponse413Headers the declared response headers of an HTTP 413 response for ReplaySession
 type ReplaySessionResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse415Headers the declared response headers of an HTTP 415 response for ReplaySession
 type ReplaySessionResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse422Headers the declared response headers of an HTTP 422 response for ReplaySession
 type ReplaySessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ReplaySessionResponse429Headers the declared response headers of an HTTP 429 response for ReplaySession
 type ReplaySessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ReplaySessionResponse500Headers the declared response headers of an HTTP 500 response for ReplaySession
 type ReplaySessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ReplaySessionResponse struct {
@@ -6680,24 +6680,24 @@ type ReplaySessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *SessionCreated
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *ReplaySessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6725,49 +6725,49 @@ func (r ReplaySessionResponse) GetJSON201() *SessionCreated {
 	return r.JSON201
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ReplaySessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6801,45 +6801,45 @@ func (r ReplaySessionResponse) ContentType() string {
 
 // ResumeSessionResponse200Headers the declared response headers of an HTTP 200 response for ResumeSession
 type ResumeSessionResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ResumeSessionResponse400Headers the declared response headers of an HTTP 400 response for ResumeSession
 type ResumeSessionResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ResumeSessionResponse401Headers the declared response headers of an HTTP 401 response for ResumeSession
 type ResumeSessionResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ResumeSessionResponse404Headers the declared response headers of an HTTP 404 response for ResumeSession
 type ResumeSessionResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ResumeSessionResponse409Headers the declared response headers of an HTTP 409 response for ResumeSession
 type ResumeSessionResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ResumeSessionResponse422Headers the declared response headers of an HTTP 422 response for ResumeSession
 type ResumeSessionResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ResumeSessionResponse429Headers the declared response headers of an HTTP 429 response for ResumeSession
 type ResumeSessionResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ResumeSessionResponse500Headers the declared response headers of an HTTP 500 response for ResumeSession
 type ResumeSessionResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ResumeSessionResponse struct {
@@ -6847,20 +6847,20 @@ type ResumeSessionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SessionOK
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ResumeSessionResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6884,39 +6884,39 @@ func (r ResumeSessionResponse) GetJSON200() *SessionOK {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ResumeSessionResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResumeSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6950,34 +6950,34 @@ func (r ResumeSessionResponse) ContentType() string {
 
 // ListTurnsResponse200Headers the declared response headers of an HTTP 200 response for ListTurns
 type ListTurnsResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListTurnsResponse400Headers the declared response headers of an HTTP 400 response for ListTurns
 type ListTurnsResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListTurnsResponse401Headers the declared response headers of an HTTP 401 response for ListTurns
 type ListTurnsResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListTurnsResponse404Headers the declared response headers of an HTTP 404 response for ListTurns
 type ListTurnsResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // ListTurnsResponse429Headers the declared response headers of an HTTP 429 response for ListTurns
 type ListTurnsResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // ListTurnsResponse500Headers the declared response headers of an HTTP 500 response for ListTurns
 type ListTurnsResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type ListTurnsResponse struct {
@@ -6985,16 +6985,16 @@ type ListTurnsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TurnList
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListTurnsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7014,29 +7014,29 @@ func (r ListTurnsResponse) GetJSON200() *TurnList {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListTurnsResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListTurnsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListTurnsResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTurnsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListTurnsResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListTurnsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListTurnsResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListTurnsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListTurnsResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListTurnsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7070,55 +7070,55 @@ func (r ListTurnsResponse) ContentType() string {
 
 // SendTurnResponse200Headers the declared response headers of an HTTP 200 response for SendTurn
 type SendTurnResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse400Headers the declared response headers of an HTTP 400 response for SendTurn
 type SendTurnResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse401Headers the declared response headers of an HTTP 401 response for SendTurn
 type SendTurnResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // SendTurnResponse404Headers the declared response headers of an HTTP 404 response for SendTurn
 type SendTurnResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse409Headers the declared response headers of an HTTP 409 response for SendTurn
 type SendTurnResponse409Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // SendTurnResponse413Headers the declared response headers of an HTTP 413 response for SendTurn
 type SendTurnResponse413Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse415Headers the declared response headers of an HTTP 415 response for SendTurn
 type SendTurnResponse415Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse422Headers the declared response headers of an HTTP 422 response for SendTurn
 type SendTurnResponse422Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // SendTurnResponse429Headers the declared response headers of an HTTP 429 response for SendTurn
 type SendTurnResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // SendTurnResponse500Headers the declared response headers of an HTTP 500 response for SendTurn
 type SendTurnResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type SendTurnResponse struct {
@@ -7126,24 +7126,24 @@ type SendTurnResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TurnResult
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
-	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SendTurnResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7171,49 +7171,49 @@ func (r SendTurnResponse) GetJSON200() *TurnResult {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
 }
 
-// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
-	return r.ApplicationproblemJSON413
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
 }
 
-// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
-	return r.ApplicationproblemJSON415
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
 }
 
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
-	return r.ApplicationproblemJSON422
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r SendTurnResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7247,34 +7247,34 @@ func (r SendTurnResponse) ContentType() string {
 
 // GetTurnResponse200Headers the declared response headers of an HTTP 200 response for GetTurn
 type GetTurnResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetTurnResponse400Headers the declared response headers of an HTTP 400 response for GetTurn
 type GetTurnResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetTurnResponse401Headers the declared response headers of an HTTP 401 response for GetTurn
 type GetTurnResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetTurnResponse404Headers the declared response headers of an HTTP 404 response for GetTurn
 type GetTurnResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // GetTurnResponse429Headers the declared response headers of an HTTP 429 response for GetTurn
 type GetTurnResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // GetTurnResponse500Headers the declared response headers of an HTTP 500 response for GetTurn
 type GetTurnResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type GetTurnResponse struct {
@@ -7282,16 +7282,16 @@ type GetTurnResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Turn
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTurnResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7311,29 +7311,29 @@ func (r GetTurnResponse) GetJSON200() *Turn {
 	return r.JSON200
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetTurnResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetTurnResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetTurnResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetTurnResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetTurnResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetTurnResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetTurnResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetTurnResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetTurnResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetTurnResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7367,49 +7367,49 @@ func (r GetTurnResponse) ContentType() string {
 
 // StreamTurnResponse200Headers the declared response headers of an HTTP 200 response for StreamTurn
 type StreamTurnResponse200Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // StreamTurnResponse400Headers the declared response headers of an HTTP 400 response for StreamTurn
 type StreamTurnResponse400Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // StreamTurnResponse401Headers the declared response headers of an HTTP 401 response for StreamTurn
 type StreamTurnResponse401Headers struct {
-	WWWAuthenticate *string
-	XRequestId      *string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // StreamTurnResponse404Headers the declared response headers of an HTTP 404 response for StreamTurn
 type StreamTurnResponse404Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 // StreamTurnResponse429Headers the declared response headers of an HTTP 429 response for StreamTurn
 type StreamTurnResponse429Headers struct {
-	RetryAfter *int
-	XRequestId *string
+	RetryAfter int
+	XRequestID string
 }
 
 // StreamTurnResponse500Headers the declared response headers of an HTTP 500 response for StreamTurn
 type StreamTurnResponse500Headers struct {
-	XRequestId *string
+	XRequestID string
 }
 
 type StreamTurnResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
-	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *StreamTurnResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7424,29 +7424,29 @@ type StreamTurnResponse struct {
 	Headers500 *StreamTurnResponse500Headers
 }
 
-// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r StreamTurnResponse) GetApplicationproblemJSON400() *BadRequest {
-	return r.ApplicationproblemJSON400
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamTurnResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
 }
 
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r StreamTurnResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamTurnResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
 }
 
-// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r StreamTurnResponse) GetApplicationproblemJSON404() *NotFound {
-	return r.ApplicationproblemJSON404
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamTurnResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r StreamTurnResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamTurnResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
 }
 
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r StreamTurnResponse) GetApplicationproblemJSON500() *InternalError {
-	return r.ApplicationproblemJSON500
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamTurnResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -7599,8 +7599,8 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, par
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/sessions/{session_id} (the `CloseSession` operationId).
-func (c *ClientWithResponses) CloseSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*CloseSessionResponse, error) {
-	rsp, err := c.CloseSession(ctx, sessionId, reqEditors...)
+func (c *ClientWithResponses) CloseSessionWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*CloseSessionResponse, error) {
+	rsp, err := c.CloseSession(ctx, sessionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7614,8 +7614,8 @@ func (c *ClientWithResponses) CloseSessionWithResponse(ctx context.Context, sess
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id} (the `GetSession` operationId).
-func (c *ClientWithResponses) GetSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetSessionResponse, error) {
-	rsp, err := c.GetSession(ctx, sessionId, reqEditors...)
+func (c *ClientWithResponses) GetSessionWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetSessionResponse, error) {
+	rsp, err := c.GetSession(ctx, sessionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7629,8 +7629,8 @@ func (c *ClientWithResponses) GetSessionWithResponse(ctx context.Context, sessio
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/artifacts (the `ListArtifacts` operationId).
-func (c *ClientWithResponses) ListArtifactsWithResponse(ctx context.Context, sessionId SessionId, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*ListArtifactsResponse, error) {
-	rsp, err := c.ListArtifacts(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ListArtifactsWithResponse(ctx context.Context, sessionID SessionID, params *ListArtifactsParams, reqEditors ...RequestEditorFn) (*ListArtifactsResponse, error) {
+	rsp, err := c.ListArtifacts(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7645,8 +7645,8 @@ func (c *ClientWithResponses) ListArtifactsWithResponse(ctx context.Context, ses
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-func (c *ClientWithResponses) AddArtifactWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error) {
-	rsp, err := c.AddArtifactWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) AddArtifactWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *AddArtifactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error) {
+	rsp, err := c.AddArtifactWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7661,8 +7661,8 @@ func (c *ClientWithResponses) AddArtifactWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/artifacts (the `AddArtifact` operationId).
-func (c *ClientWithResponses) AddArtifactWithResponse(ctx context.Context, sessionId SessionId, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error) {
-	rsp, err := c.AddArtifact(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) AddArtifactWithResponse(ctx context.Context, sessionID SessionID, params *AddArtifactParams, body AddArtifactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddArtifactResponse, error) {
+	rsp, err := c.AddArtifact(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7678,8 +7678,8 @@ func (c *ClientWithResponses) AddArtifactWithResponse(ctx context.Context, sessi
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/cancel (the `CancelTurn` operationId).
-func (c *ClientWithResponses) CancelTurnWithResponse(ctx context.Context, sessionId SessionId, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*CancelTurnResponse, error) {
-	rsp, err := c.CancelTurn(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) CancelTurnWithResponse(ctx context.Context, sessionID SessionID, params *CancelTurnParams, reqEditors ...RequestEditorFn) (*CancelTurnResponse, error) {
+	rsp, err := c.CancelTurn(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7693,8 +7693,8 @@ func (c *ClientWithResponses) CancelTurnWithResponse(ctx context.Context, sessio
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/children (the `ListChildren` operationId).
-func (c *ClientWithResponses) ListChildrenWithResponse(ctx context.Context, sessionId SessionId, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*ListChildrenResponse, error) {
-	rsp, err := c.ListChildren(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ListChildrenWithResponse(ctx context.Context, sessionID SessionID, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*ListChildrenResponse, error) {
+	rsp, err := c.ListChildren(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7710,8 +7710,8 @@ func (c *ClientWithResponses) ListChildrenWithResponse(ctx context.Context, sess
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-func (c *ClientWithResponses) SpawnChildWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error) {
-	rsp, err := c.SpawnChildWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SpawnChildWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *SpawnChildParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error) {
+	rsp, err := c.SpawnChildWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7727,8 +7727,8 @@ func (c *ClientWithResponses) SpawnChildWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/children (the `SpawnChild` operationId).
-func (c *ClientWithResponses) SpawnChildWithResponse(ctx context.Context, sessionId SessionId, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error) {
-	rsp, err := c.SpawnChild(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) SpawnChildWithResponse(ctx context.Context, sessionID SessionID, params *SpawnChildParams, body SpawnChildJSONRequestBody, reqEditors ...RequestEditorFn) (*SpawnChildResponse, error) {
+	rsp, err := c.SpawnChild(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7744,8 +7744,8 @@ func (c *ClientWithResponses) SpawnChildWithResponse(ctx context.Context, sessio
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-func (c *ClientWithResponses) UpdateContextWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error) {
-	rsp, err := c.UpdateContextWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContextWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *UpdateContextParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error) {
+	rsp, err := c.UpdateContextWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7761,8 +7761,8 @@ func (c *ClientWithResponses) UpdateContextWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/sessions/{session_id}/context (the `UpdateContext` operationId).
-func (c *ClientWithResponses) UpdateContextWithResponse(ctx context.Context, sessionId SessionId, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error) {
-	rsp, err := c.UpdateContext(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContextWithResponse(ctx context.Context, sessionID SessionID, params *UpdateContextParams, body UpdateContextJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContextResponse, error) {
+	rsp, err := c.UpdateContext(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7778,8 +7778,8 @@ func (c *ClientWithResponses) UpdateContextWithResponse(ctx context.Context, ses
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-func (c *ClientWithResponses) ContinueSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error) {
-	rsp, err := c.ContinueSessionWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ContinueSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error) {
+	rsp, err := c.ContinueSessionWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7795,8 +7795,8 @@ func (c *ClientWithResponses) ContinueSessionWithBodyWithResponse(ctx context.Co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/continue (the `ContinueSession` operationId).
-func (c *ClientWithResponses) ContinueSessionWithResponse(ctx context.Context, sessionId SessionId, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error) {
-	rsp, err := c.ContinueSession(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) ContinueSessionWithResponse(ctx context.Context, sessionID SessionID, params *ContinueSessionParams, body ContinueSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ContinueSessionResponse, error) {
+	rsp, err := c.ContinueSession(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7812,8 +7812,8 @@ func (c *ClientWithResponses) ContinueSessionWithResponse(ctx context.Context, s
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-func (c *ClientWithResponses) EndSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EndSessionResponse, error) {
-	rsp, err := c.EndSessionWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) EndSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *EndSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EndSessionResponse, error) {
+	rsp, err := c.EndSessionWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7829,8 +7829,8 @@ func (c *ClientWithResponses) EndSessionWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/end (the `EndSession` operationId).
-func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, sessionId SessionId, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*EndSessionResponse, error) {
-	rsp, err := c.EndSession(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, sessionID SessionID, params *EndSessionParams, body EndSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*EndSessionResponse, error) {
+	rsp, err := c.EndSession(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7846,8 +7846,8 @@ func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, sessio
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/events (the `ListEvents` operationId).
-func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, sessionId SessionId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
-	rsp, err := c.ListEvents(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, sessionID SessionID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
+	rsp, err := c.ListEvents(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7862,8 +7862,8 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, sessio
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
-func (c *ClientWithResponses) GetHandoffContextWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetHandoffContextResponse, error) {
-	rsp, err := c.GetHandoffContext(ctx, sessionId, reqEditors...)
+func (c *ClientWithResponses) GetHandoffContextWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetHandoffContextResponse, error) {
+	rsp, err := c.GetHandoffContext(ctx, sessionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7879,8 +7879,8 @@ func (c *ClientWithResponses) GetHandoffContextWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-func (c *ClientWithResponses) HandoffSessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error) {
-	rsp, err := c.HandoffSessionWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) HandoffSessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error) {
+	rsp, err := c.HandoffSessionWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7896,8 +7896,8 @@ func (c *ClientWithResponses) HandoffSessionWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
-func (c *ClientWithResponses) HandoffSessionWithResponse(ctx context.Context, sessionId SessionId, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error) {
-	rsp, err := c.HandoffSession(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) HandoffSessionWithResponse(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error) {
+	rsp, err := c.HandoffSession(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7911,8 +7911,8 @@ func (c *ClientWithResponses) HandoffSessionWithResponse(ctx context.Context, se
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
-func (c *ClientWithResponses) ListLogEntriesWithResponse(ctx context.Context, sessionId SessionId, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*ListLogEntriesResponse, error) {
-	rsp, err := c.ListLogEntries(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ListLogEntriesWithResponse(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*ListLogEntriesResponse, error) {
+	rsp, err := c.ListLogEntries(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7927,8 +7927,8 @@ func (c *ClientWithResponses) ListLogEntriesWithResponse(ctx context.Context, se
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-func (c *ClientWithResponses) AddLogEntryWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error) {
-	rsp, err := c.AddLogEntryWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) AddLogEntryWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error) {
+	rsp, err := c.AddLogEntryWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7943,8 +7943,8 @@ func (c *ClientWithResponses) AddLogEntryWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/log (the `AddLogEntry` operationId).
-func (c *ClientWithResponses) AddLogEntryWithResponse(ctx context.Context, sessionId SessionId, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error) {
-	rsp, err := c.AddLogEntry(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) AddLogEntryWithResponse(ctx context.Context, sessionID SessionID, params *AddLogEntryParams, body AddLogEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*AddLogEntryResponse, error) {
+	rsp, err := c.AddLogEntry(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7959,8 +7959,8 @@ func (c *ClientWithResponses) AddLogEntryWithResponse(ctx context.Context, sessi
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
-func (c *ClientWithResponses) PauseSessionWithResponse(ctx context.Context, sessionId SessionId, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*PauseSessionResponse, error) {
-	rsp, err := c.PauseSession(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) PauseSessionWithResponse(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*PauseSessionResponse, error) {
+	rsp, err := c.PauseSession(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7975,8 +7975,8 @@ func (c *ClientWithResponses) PauseSessionWithResponse(ctx context.Context, sess
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/replay (the `GetReplayContext` operationId).
-func (c *ClientWithResponses) GetReplayContextWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*GetReplayContextResponse, error) {
-	rsp, err := c.GetReplayContext(ctx, sessionId, reqEditors...)
+func (c *ClientWithResponses) GetReplayContextWithResponse(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*GetReplayContextResponse, error) {
+	rsp, err := c.GetReplayContext(ctx, sessionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7993,8 +7993,8 @@ func (c *ClientWithResponses) GetReplayContextWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-func (c *ClientWithResponses) ReplaySessionWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error) {
-	rsp, err := c.ReplaySessionWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReplaySessionWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error) {
+	rsp, err := c.ReplaySessionWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8011,8 +8011,8 @@ func (c *ClientWithResponses) ReplaySessionWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/replay (the `ReplaySession` operationId).
-func (c *ClientWithResponses) ReplaySessionWithResponse(ctx context.Context, sessionId SessionId, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error) {
-	rsp, err := c.ReplaySession(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) ReplaySessionWithResponse(ctx context.Context, sessionID SessionID, params *ReplaySessionParams, body ReplaySessionJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaySessionResponse, error) {
+	rsp, err := c.ReplaySession(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8026,8 +8026,8 @@ func (c *ClientWithResponses) ReplaySessionWithResponse(ctx context.Context, ses
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
-func (c *ClientWithResponses) ResumeSessionWithResponse(ctx context.Context, sessionId SessionId, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*ResumeSessionResponse, error) {
-	rsp, err := c.ResumeSession(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ResumeSessionWithResponse(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*ResumeSessionResponse, error) {
+	rsp, err := c.ResumeSession(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8041,8 +8041,8 @@ func (c *ClientWithResponses) ResumeSessionWithResponse(ctx context.Context, ses
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
-func (c *ClientWithResponses) ListTurnsWithResponse(ctx context.Context, sessionId SessionId, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*ListTurnsResponse, error) {
-	rsp, err := c.ListTurns(ctx, sessionId, params, reqEditors...)
+func (c *ClientWithResponses) ListTurnsWithResponse(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*ListTurnsResponse, error) {
+	rsp, err := c.ListTurns(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8066,8 +8066,8 @@ func (c *ClientWithResponses) ListTurnsWithResponse(ctx context.Context, session
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-func (c *ClientWithResponses) SendTurnWithBodyWithResponse(ctx context.Context, sessionId SessionId, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTurnResponse, error) {
-	rsp, err := c.SendTurnWithBody(ctx, sessionId, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SendTurnWithBodyWithResponse(ctx context.Context, sessionID SessionID, params *SendTurnParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTurnResponse, error) {
+	rsp, err := c.SendTurnWithBody(ctx, sessionID, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8091,8 +8091,8 @@ func (c *ClientWithResponses) SendTurnWithBodyWithResponse(ctx context.Context, 
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions/{session_id}/turns (the `SendTurn` operationId).
-func (c *ClientWithResponses) SendTurnWithResponse(ctx context.Context, sessionId SessionId, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTurnResponse, error) {
-	rsp, err := c.SendTurn(ctx, sessionId, params, body, reqEditors...)
+func (c *ClientWithResponses) SendTurnWithResponse(ctx context.Context, sessionID SessionID, params *SendTurnParams, body SendTurnJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTurnResponse, error) {
+	rsp, err := c.SendTurn(ctx, sessionID, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8106,8 +8106,8 @@ func (c *ClientWithResponses) SendTurnWithResponse(ctx context.Context, sessionI
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
-func (c *ClientWithResponses) GetTurnWithResponse(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*GetTurnResponse, error) {
-	rsp, err := c.GetTurn(ctx, sessionId, turnIndex, reqEditors...)
+func (c *ClientWithResponses) GetTurnWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*GetTurnResponse, error) {
+	rsp, err := c.GetTurn(ctx, sessionID, turnIndex, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8124,8 +8124,8 @@ func (c *ClientWithResponses) GetTurnWithResponse(ctx context.Context, sessionId
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index}/stream (the `StreamTurn` operationId).
-func (c *ClientWithResponses) StreamTurnWithResponse(ctx context.Context, sessionId SessionId, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*StreamTurnResponse, error) {
-	rsp, err := c.StreamTurn(ctx, sessionId, turnIndex, params, reqEditors...)
+func (c *ClientWithResponses) StreamTurnWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *StreamTurnParams, reqEditors ...RequestEditorFn) (*StreamTurnResponse, error) {
+	rsp, err := c.StreamTurn(ctx, sessionID, turnIndex, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8158,21 +8158,21 @@ func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse,
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8184,7 +8184,7 @@ func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8194,14 +8194,14 @@ func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
@@ -8211,14 +8211,14 @@ func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8228,7 +8228,7 @@ func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8262,56 +8262,56 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8323,7 +8323,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -8333,7 +8333,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -8343,14 +8343,14 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 409:
@@ -8360,14 +8360,14 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -8377,7 +8377,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -8387,7 +8387,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -8397,7 +8397,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -8407,14 +8407,14 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8424,7 +8424,7 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8458,35 +8458,35 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8498,7 +8498,7 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -8508,7 +8508,7 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -8518,14 +8518,14 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -8535,7 +8535,7 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -8545,14 +8545,14 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8562,7 +8562,7 @@ func ParseGetFileResponse(rsp *http.Response) (*GetFileResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8596,14 +8596,14 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8615,7 +8615,7 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 429:
@@ -8625,14 +8625,14 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8642,7 +8642,7 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8676,28 +8676,28 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8709,7 +8709,7 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -8719,7 +8719,7 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -8729,14 +8729,14 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
@@ -8746,14 +8746,14 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8763,7 +8763,7 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8797,56 +8797,56 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -8858,7 +8858,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -8868,7 +8868,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -8878,14 +8878,14 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 409:
@@ -8895,14 +8895,14 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -8912,7 +8912,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -8922,7 +8922,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -8932,7 +8932,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -8942,14 +8942,14 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -8959,7 +8959,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -8993,35 +8993,35 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9033,7 +9033,7 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -9043,7 +9043,7 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9053,14 +9053,14 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9070,7 +9070,7 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -9080,14 +9080,14 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9097,7 +9097,7 @@ func ParseCloseSessionResponse(rsp *http.Response) (*CloseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9131,35 +9131,35 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9171,7 +9171,7 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -9181,7 +9181,7 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9191,14 +9191,14 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9208,7 +9208,7 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -9218,14 +9218,14 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9235,7 +9235,7 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9269,35 +9269,35 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9309,7 +9309,7 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -9319,7 +9319,7 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9329,14 +9329,14 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9346,7 +9346,7 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -9356,14 +9356,14 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9373,7 +9373,7 @@ func ParseListArtifactsResponse(rsp *http.Response) (*ListArtifactsResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9407,63 +9407,63 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9475,7 +9475,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -9485,7 +9485,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9495,14 +9495,14 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9512,7 +9512,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -9522,14 +9522,14 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -9539,7 +9539,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -9549,7 +9549,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -9559,7 +9559,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -9569,14 +9569,14 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9586,7 +9586,7 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9620,49 +9620,49 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9674,7 +9674,7 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -9684,7 +9684,7 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9694,14 +9694,14 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9711,7 +9711,7 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -9721,14 +9721,14 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 422:
@@ -9738,7 +9738,7 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -9748,14 +9748,14 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9765,7 +9765,7 @@ func ParseCancelTurnResponse(rsp *http.Response) (*CancelTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9799,35 +9799,35 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -9839,7 +9839,7 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -9849,7 +9849,7 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -9859,14 +9859,14 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -9876,7 +9876,7 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -9886,14 +9886,14 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -9903,7 +9903,7 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -9937,63 +9937,63 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10005,7 +10005,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -10015,7 +10015,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10025,14 +10025,14 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -10042,7 +10042,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -10052,14 +10052,14 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -10069,7 +10069,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -10079,7 +10079,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -10089,7 +10089,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -10099,14 +10099,14 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -10116,7 +10116,7 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -10150,63 +10150,63 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10218,7 +10218,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -10228,7 +10228,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10238,14 +10238,14 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -10255,7 +10255,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -10265,14 +10265,14 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -10282,7 +10282,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -10292,7 +10292,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -10302,7 +10302,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -10312,14 +10312,14 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -10329,7 +10329,7 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -10363,63 +10363,63 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10431,7 +10431,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -10441,7 +10441,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10451,14 +10451,14 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -10468,7 +10468,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -10478,14 +10478,14 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -10495,7 +10495,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -10505,7 +10505,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -10515,7 +10515,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -10525,14 +10525,14 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -10542,7 +10542,7 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -10576,63 +10576,63 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10644,7 +10644,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -10654,7 +10654,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10664,14 +10664,14 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -10681,7 +10681,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -10691,14 +10691,14 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -10708,7 +10708,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -10718,7 +10718,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -10728,7 +10728,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -10738,14 +10738,14 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -10755,7 +10755,7 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -10789,35 +10789,35 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10829,7 +10829,7 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -10839,7 +10839,7 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10849,14 +10849,14 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -10866,7 +10866,7 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -10876,14 +10876,14 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -10893,7 +10893,7 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -10927,35 +10927,35 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -10967,7 +10967,7 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -10977,7 +10977,7 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -10987,14 +10987,14 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11004,7 +11004,7 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -11014,14 +11014,14 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11031,7 +11031,7 @@ func ParseGetHandoffContextResponse(rsp *http.Response) (*GetHandoffContextRespo
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11065,63 +11065,63 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -11133,7 +11133,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -11143,7 +11143,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -11153,14 +11153,14 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11170,7 +11170,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -11180,14 +11180,14 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -11197,7 +11197,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -11207,7 +11207,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -11217,7 +11217,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -11227,14 +11227,14 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11244,7 +11244,7 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11278,35 +11278,35 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -11318,7 +11318,7 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -11328,7 +11328,7 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -11338,14 +11338,14 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11355,7 +11355,7 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -11365,14 +11365,14 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11382,7 +11382,7 @@ func ParseListLogEntriesResponse(rsp *http.Response) (*ListLogEntriesResponse, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11416,63 +11416,63 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -11484,7 +11484,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -11494,7 +11494,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -11504,14 +11504,14 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11521,7 +11521,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -11531,14 +11531,14 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -11548,7 +11548,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -11558,7 +11558,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -11568,7 +11568,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -11578,14 +11578,14 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11595,7 +11595,7 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11629,49 +11629,49 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -11683,7 +11683,7 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -11693,7 +11693,7 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -11703,14 +11703,14 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11720,7 +11720,7 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -11730,14 +11730,14 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 422:
@@ -11747,7 +11747,7 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -11757,14 +11757,14 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11774,7 +11774,7 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11808,35 +11808,35 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -11848,7 +11848,7 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -11858,7 +11858,7 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -11868,14 +11868,14 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -11885,7 +11885,7 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -11895,14 +11895,14 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -11912,7 +11912,7 @@ func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextRespons
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -11946,63 +11946,63 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -12014,7 +12014,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
@@ -12024,7 +12024,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12034,14 +12034,14 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12051,7 +12051,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -12061,14 +12061,14 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -12078,7 +12078,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -12088,7 +12088,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -12098,7 +12098,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -12108,14 +12108,14 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12125,7 +12125,7 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -12159,49 +12159,49 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -12213,7 +12213,7 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -12223,7 +12223,7 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12233,14 +12233,14 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12250,7 +12250,7 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -12260,14 +12260,14 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 422:
@@ -12277,7 +12277,7 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -12287,14 +12287,14 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12304,7 +12304,7 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -12338,35 +12338,35 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -12378,7 +12378,7 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -12388,7 +12388,7 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12398,14 +12398,14 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12415,7 +12415,7 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -12425,14 +12425,14 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12442,7 +12442,7 @@ func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -12476,63 +12476,63 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON409 = &dest
+		response.ApplicationProblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON413 = &dest
+		response.ApplicationProblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON415 = &dest
+		response.ApplicationProblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON422 = &dest
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/event-stream) unsupported
@@ -12547,7 +12547,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -12557,7 +12557,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12567,14 +12567,14 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12584,7 +12584,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
@@ -12594,14 +12594,14 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
@@ -12611,7 +12611,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
@@ -12621,7 +12621,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
@@ -12631,7 +12631,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
@@ -12641,14 +12641,14 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12658,7 +12658,7 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -12692,35 +12692,35 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -12732,7 +12732,7 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -12742,7 +12742,7 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12752,14 +12752,14 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12769,7 +12769,7 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -12779,14 +12779,14 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12796,7 +12796,7 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}
@@ -12823,35 +12823,35 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON400 = &dest
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON401 = &dest
+		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON404 = &dest
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.ApplicationProblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON500 = &dest
+		response.ApplicationProblemJSON500 = &dest
 
 	}
 
@@ -12863,7 +12863,7 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
@@ -12873,7 +12873,7 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -12883,14 +12883,14 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.WWWAuthenticate = &value
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
@@ -12900,7 +12900,7 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -12910,14 +12910,14 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
@@ -12927,7 +12927,7 @@ func ParseStreamTurnResponse(rsp *http.Response) (*StreamTurnResponse, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.XRequestId = &value
+			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
 	}

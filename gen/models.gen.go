@@ -4,8 +4,11 @@
 package gen
 
 import (
+	"encoding/json"
+	"errors"
 	"time"
 
+	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -135,6 +138,21 @@ func (e EndStatus) Valid() bool {
 	}
 }
 
+// Defines values for EventFrameEvent.
+const (
+	EventFrameEventMessage EventFrameEvent = "message"
+)
+
+// Valid indicates whether the value is a known member of the EventFrameEvent enum.
+func (e EventFrameEvent) Valid() bool {
+	switch e {
+	case EventFrameEventMessage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventType.
 const (
 	EventTypeError      EventType = "error"
@@ -207,6 +225,75 @@ func (e LogEntryType) Valid() bool {
 	case LogEntryTypeSuccess:
 		return true
 	case LogEntryTypeWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemCode.
+const (
+	ProblemCodeIdempotencyInProgress ProblemCode = "idempotency_in_progress"
+	ProblemCodeIdempotencyKeyReused  ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternal              ProblemCode = "internal"
+	ProblemCodeInvalidCursor         ProblemCode = "invalid_cursor"
+	ProblemCodeInvalidRequest        ProblemCode = "invalid_request"
+	ProblemCodeInvalidTransition     ProblemCode = "invalid_transition"
+	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound              ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
+	ProblemCodeRateLimited           ProblemCode = "rate_limited"
+	ProblemCodeSessionEnded          ProblemCode = "session_ended"
+	ProblemCodeSessionPaused         ProblemCode = "session_paused"
+	ProblemCodeSpawnLimitExceeded    ProblemCode = "spawn_limit_exceeded"
+	ProblemCodeTurnInProgress        ProblemCode = "turn_in_progress"
+	ProblemCodeTurnQueueFull         ProblemCode = "turn_queue_full"
+	ProblemCodeUnauthorized          ProblemCode = "unauthorized"
+	ProblemCodeUnknownAgent          ProblemCode = "unknown_agent"
+	ProblemCodeUnknownFile           ProblemCode = "unknown_file"
+	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeIdempotencyInProgress:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
+		return true
+	case ProblemCodeInternal:
+		return true
+	case ProblemCodeInvalidCursor:
+		return true
+	case ProblemCodeInvalidRequest:
+		return true
+	case ProblemCodeInvalidTransition:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeSessionEnded:
+		return true
+	case ProblemCodeSessionPaused:
+		return true
+	case ProblemCodeSpawnLimitExceeded:
+		return true
+	case ProblemCodeTurnInProgress:
+		return true
+	case ProblemCodeTurnQueueFull:
+		return true
+	case ProblemCodeUnauthorized:
+		return true
+	case ProblemCodeUnknownAgent:
+		return true
+	case ProblemCodeUnknownFile:
+		return true
+	case ProblemCodeUnsupportedMediaType:
 		return true
 	default:
 		return false
@@ -294,6 +381,36 @@ func (e ToolCallStatus) Valid() bool {
 	}
 }
 
+// Defines values for TurnAcceptedFrameEvent.
+const (
+	TurnAcceptedFrameEventTurnAccepted TurnAcceptedFrameEvent = "turn.accepted"
+)
+
+// Valid indicates whether the value is a known member of the TurnAcceptedFrameEvent enum.
+func (e TurnAcceptedFrameEvent) Valid() bool {
+	switch e {
+	case TurnAcceptedFrameEventTurnAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnCompletedFrameEvent.
+const (
+	TurnCompletedFrameEventTurnCompleted TurnCompletedFrameEvent = "turn.completed"
+)
+
+// Valid indicates whether the value is a known member of the TurnCompletedFrameEvent enum.
+func (e TurnCompletedFrameEvent) Valid() bool {
+	switch e {
+	case TurnCompletedFrameEventTurnCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TurnStatus.
 const (
 	TurnStatusCompleted TurnStatus = "completed"
@@ -324,18 +441,19 @@ type AgentInfo struct {
 	// Description What the agent does.
 	//
 	// Example: Answers every prompt with one text event holding the prompt.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitzero"`
 
-	// Kind What kind of agent this is. `echo` answers each turn with one `text` event whose
-	// content is the prompt and `stop_reason: end_turn`. `scripted` plays an
-	// `AgentScript` given as the turn's prompt (JSON), which lets tests produce any event
-	// sequence, delay and stop reason. `model` is any other agent.
+	// Kind What kind of agent this is (`AgentKind`; other values may be added).
 	Kind AgentKind `json:"kind"`
 
 	// Name The name to pass as `agent`.
 	//
 	// Example: echo
 	Name string `json:"name"`
+
+	// Script For a `scripted` agent that plays a fixed script whatever the prompt, that script.
+	// Absent for agents that read their script from the prompt.
+	Script AgentScript `json:"script,omitzero"`
 }
 
 // AgentKind What kind of agent this is. `echo` answers each turn with one `text` event whose
@@ -352,38 +470,36 @@ type AgentScript struct {
 	// Steps The steps, in order.
 	Steps []ScriptStep `json:"steps"`
 
-	// StopReason Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
-	// `max_turn_requests`, `refusal` and `cancelled`, plus `error` when the agent or the
-	// server failed.
-	StopReason *StopReason `json:"stop_reason,omitempty"`
+	// StopReason How the turn ends (`StopReason`); default `end_turn`.
+	StopReason StopReason `json:"stop_reason,omitzero"`
 
 	// Usage Token usage of a turn.
-	Usage *Usage `json:"usage,omitempty"`
+	Usage Usage `json:"usage,omitzero"`
 }
 
 // Artifact A file the session created, modified or deleted.
 type Artifact struct {
-	// Action What the session did to the artifact.
+	// Action What the session did to the artifact (`ArtifactAction`).
 	Action ArtifactAction `json:"action"`
 
 	// CreatedAt When the artifact was recorded.
 	CreatedAt time.Time `json:"created_at"`
 
-	// Id The record's id.
+	// ID The record's id.
 	//
 	// Example: art_01hx7k2md2
-	Id string `json:"id"`
+	ID string `json:"id"`
 
 	// Metadata Structured details.
-	Metadata map[string]interface{} `json:"metadata"`
+	Metadata JSONObject `json:"metadata"`
 
 	// Path The artifact's path or URI.
 	//
 	// Example: db/migrations/0042_orders.sql
 	Path string `json:"path"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 }
 
 // ArtifactAction What the session did to the artifact.
@@ -395,16 +511,18 @@ type ArtifactList struct {
 	Items []Artifact `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
-// ArtifactRequest A new artifact record.
+// ArtifactRequest A new artifact record; `metadata` holds its structured details.
 type ArtifactRequest struct {
 	// Action What the session did to the artifact.
 	Action ArtifactAction `json:"action"`
 
-	// Metadata Structured details.
-	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+	// Metadata Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Metadata JSONObject `json:"metadata,omitzero"`
 
 	// Path The artifact's path or URI.
 	Path string `json:"path"`
@@ -431,11 +549,11 @@ type CancelTurnResult struct {
 	// Cancelled True when a running turn was cancelled by this request.
 	Cancelled bool `json:"cancelled"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
 	// TurnIndex The cancelled turn, when there was one.
-	TurnIndex *int32 `json:"turn_index,omitempty"`
+	TurnIndex int32 `json:"turn_index,omitzero"`
 }
 
 // CancelledBy For a cancelled turn, what cancelled it: `cancel_request` (`cancelTurn`),
@@ -448,10 +566,10 @@ type Capabilities struct {
 	// Agents The agents sessions can use.
 	Agents []AgentInfo `json:"agents"`
 
-	// ApiVersion The API version the server implements.
+	// APIVersion The API version the server implements.
 	//
 	// Example: v1
-	ApiVersion string `json:"api_version"`
+	APIVersion string `json:"api_version"`
 
 	// Features The optional features this server supports.
 	Features Features `json:"features"`
@@ -475,33 +593,41 @@ type CloseSessionResult struct {
 // ContextPatch A JSON Merge Patch (RFC 7396) for the context summary.
 type ContextPatch map[string]interface{}
 
-// ContinueSessionRequest The session that continues this one.
+// ContinueSessionRequest The session that continues this one; `meta` is the new session's metadata.
 type ContinueSessionRequest struct {
 	// Agent The agent of the new session.
 	Agent string `json:"agent"`
 
-	// Meta Metadata for the new session.
-	Meta *map[string]interface{} `json:"meta,omitempty"`
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
 
 	// PlanSlug The new session's plan; defaults to this session's.
-	PlanSlug *string `json:"plan_slug,omitempty"`
+	PlanSlug string `json:"plan_slug,omitzero"`
 }
 
-// CreateSessionRequest A new session.
+// CreateSessionRequest A new session: its `agent`, and optionally `meta` (free-form metadata kept with the
+// session and returned as its `meta`), `plan_slug` and `context` (the initial context
+// summary, returned as `context_summary`).
 type CreateSessionRequest struct {
 	// Agent The agent's name (see `getCapabilities`).
 	//
 	// Example: echo
 	Agent string `json:"agent"`
 
-	// Context The initial context summary.
-	Context *map[string]interface{} `json:"context,omitempty"`
+	// Context Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Context JSONObject `json:"context,omitzero"`
 
-	// Meta Free-form metadata kept with the session.
-	Meta *map[string]interface{} `json:"meta,omitempty"`
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
 
 	// PlanSlug The plan the session works on.
-	PlanSlug *string `json:"plan_slug,omitempty"`
+	PlanSlug string `json:"plan_slug,omitzero"`
 }
 
 // EndSessionRequest How the session ends.
@@ -510,7 +636,7 @@ type EndSessionRequest struct {
 	Status EndStatus `json:"status"`
 
 	// Summary The final summary.
-	Summary *string `json:"summary,omitempty"`
+	Summary string `json:"summary,omitzero"`
 }
 
 // EndStatus The final status `endSession` sets.
@@ -519,49 +645,67 @@ type EndStatus string
 // Event One thing the agent did during a turn.
 type Event struct {
 	// Args For `tool_call`, the arguments.
-	Args *map[string]interface{} `json:"args,omitempty"`
+	Args JSONObject `json:"args,omitzero"`
 
 	// Content The text of a `text`, `thinking`, `plan` or `error` event.
 	//
 	// Example: Hello
-	Content *string `json:"content,omitempty"`
+	Content string `json:"content,omitzero"`
 
 	// CreatedAt When the event happened.
 	CreatedAt time.Time `json:"created_at"`
 
 	// Data Extra structured data (plan entries, usage numbers, error codes).
-	Data *map[string]interface{} `json:"data,omitempty"`
+	Data JSONObject `json:"data,omitzero"`
 
 	// Name For tool events, the tool's name.
 	//
 	// Example: read_file
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name,omitzero"`
 
 	// Result For `tool_result`, the tool's result (any JSON value).
-	Result interface{} `json:"result,omitempty"`
+	Result interface{} `json:"result,omitzero"`
 
 	// Seq The per-session sequence number, from 1 and without gaps; the SSE `id`.
 	//
 	// Example: 41
 	Seq int64 `json:"seq"`
 
-	// Status The state of a tool call.
-	Status *ToolCallStatus `json:"status,omitempty"`
+	// Status For tool events, the state of the call (`ToolCallStatus`).
+	Status ToolCallStatus `json:"status,omitzero"`
 
-	// ToolCallId For `tool_call` and `tool_result`, the call's id.
+	// ToolCallID For `tool_call` and `tool_result`, the call's id.
 	//
 	// Example: call_7
-	ToolCallId *string `json:"tool_call_id,omitempty"`
+	ToolCallID string `json:"tool_call_id,omitzero"`
 
 	// TurnIndex The turn the event belongs to.
 	//
 	// Example: 3
 	TurnIndex int32 `json:"turn_index"`
 
-	// Type The kind of event. Clients must pass types they do not know through untouched:
-	// new ones may be added.
+	// Type The kind of event (`EventType`). Pass types you do not know through untouched.
 	Type EventType `json:"type"`
 }
+
+// EventFrame One event of the turn. The frame has no `event:` line (SSE's default type
+// `message`) and its `id:` is the event's `seq`, which is what `Last-Event-ID` resumes
+// after.
+type EventFrame struct {
+	// Data One thing the agent did during a turn.
+	Data Event `json:"data"`
+
+	// Event `message`: no `event:` line is sent.
+	Event EventFrameEvent `json:"event"`
+
+	// ID The `id:` line, the event's `seq` in decimal.
+	//
+	// Example: 41
+	ID string `json:"id"`
+}
+
+// EventFrameEvent `message`: no `event:` line is sent.
+type EventFrameEvent string
 
 // EventList One page of events.
 type EventList struct {
@@ -569,13 +713,16 @@ type EventList struct {
 	Items []Event `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
-// EventStream A `text/event-stream` body: a `turn.accepted` frame (`TurnAccepted`, on `sendTurn`
-// only), one unnamed frame per `Event` with `id` = `seq`, `: keep-alive` comments,
-// and a final `turn.completed` frame (`TurnSummary`).
-type EventStream = string
+// EventStream A `text/event-stream` body, described frame by frame: each item is one server-sent
+// event frame (`TurnStreamFrame`), in the order the server sends them. On the wire a
+// frame is its `event:` line (absent for `message`), its `id:` line (event frames only),
+// one `data:` line holding the JSON of `data`, and a blank line. Comment lines
+// (`: keep-alive`) may come between frames. The guide's "Stream framing" section is the
+// one description of the framing every SDK follows.
+type EventStream = []TurnStreamFrame
 
 // EventType The kind of event. Clients must pass types they do not know through untouched:
 // new ones may be added.
@@ -641,10 +788,10 @@ type File struct {
 	// Example: report.pdf
 	Filename string `json:"filename"`
 
-	// Sha256 The hex SHA-256 of the file's bytes.
+	// SHA256 The hex SHA-256 of the file's bytes.
 	//
 	// Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-	Sha256 string `json:"sha256"`
+	SHA256 string `json:"sha256"`
 
 	// SizeBytes The file's size.
 	//
@@ -664,7 +811,7 @@ type Handoff struct {
 	Blockers []string `json:"blockers"`
 
 	// ContextForNext Anything else the next agent needs.
-	ContextForNext map[string]interface{} `json:"context_for_next"`
+	ContextForNext JSONObject `json:"context_for_next"`
 
 	// CreatedAt When the notes were written.
 	CreatedAt time.Time `json:"created_at"`
@@ -687,30 +834,30 @@ type HandoffContext struct {
 	Artifacts []Artifact `json:"artifacts"`
 
 	// ContextSummary The session's context summary.
-	ContextSummary map[string]interface{} `json:"context_summary"`
+	ContextSummary JSONObject `json:"context_summary"`
 
 	// CreatedAt When the session was created.
 	CreatedAt time.Time `json:"created_at"`
 
 	// FinalSummary The summary given when the session ended.
-	FinalSummary *string `json:"final_summary,omitempty"`
+	FinalSummary string `json:"final_summary,omitzero"`
 
 	// Handoff Notes for the agent that takes over.
-	Handoff *Handoff `json:"handoff,omitempty"`
+	Handoff Handoff `json:"handoff,omitzero"`
 
 	// LastTurnAt When the newest turn was accepted.
-	LastTurnAt *time.Time `json:"last_turn_at,omitempty"`
+	LastTurnAt time.Time `json:"last_turn_at,omitzero"`
 
 	// PlanSlug The session's plan.
-	PlanSlug *string `json:"plan_slug,omitempty"`
+	PlanSlug string `json:"plan_slug,omitzero"`
 
 	// RecentActions The newest work-log entries, newest first (at most 20).
 	RecentActions []LogEntry `json:"recent_actions"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
-	// Status Where the session is in its lifecycle; `completed` and `failed` are final.
+	// Status The session's status (`SessionStatus`).
 	Status SessionStatus `json:"status"`
 
 	// TurnCount How many turns the session has accepted.
@@ -720,16 +867,18 @@ type HandoffContext struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// HandoffRequest Handoff notes.
+// HandoffRequest Handoff notes; `context_for_next` holds anything else the next agent needs.
 type HandoffRequest struct {
 	// Blockers What stands in the way.
-	Blockers *[]string `json:"blockers,omitempty"`
+	Blockers []string `json:"blockers,omitzero"`
 
-	// ContextForNext Anything else the next agent needs.
-	ContextForNext *map[string]interface{} `json:"context_for_next,omitempty"`
+	// ContextForNext Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	ContextForNext JSONObject `json:"context_for_next,omitzero"`
 
 	// NextSteps What to do next, in order.
-	NextSteps *[]string `json:"next_steps,omitempty"`
+	NextSteps []string `json:"next_steps,omitzero"`
 
 	// Summary Where the work stands.
 	Summary string `json:"summary"`
@@ -737,7 +886,7 @@ type HandoffRequest struct {
 
 // Health The server's health.
 type Health struct {
-	// Status `ok` when the server can serve requests.
+	// Status `ok` when the server can serve requests (`HealthStatus`; other values may be added).
 	Status HealthStatus `json:"status"`
 
 	// Time The server's clock.
@@ -749,8 +898,13 @@ type Health struct {
 	Version string `json:"version"`
 }
 
-// HealthStatus `ok` when the server can serve requests.
+// HealthStatus The server's health; `ok` when it can serve requests.
 type HealthStatus string
+
+// JSONObject Any JSON object; its members are the client's or the agent's own.
+//
+// Example: {"app":"billing-bot","user":"u_42"}
+type JSONObject map[string]interface{}
 
 // Limits The server's limits.
 type Limits struct {
@@ -806,22 +960,22 @@ type LogEntry struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// Data Structured details.
-	Data map[string]interface{} `json:"data"`
+	Data JSONObject `json:"data"`
 
-	// Id The entry's id.
+	// ID The entry's id.
 	//
 	// Example: log_01hx7k2mc1
-	Id string `json:"id"`
+	ID string `json:"id"`
 
 	// Message What happened.
 	//
 	// Example: Schema migrated
 	Message string `json:"message"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
-	// Type The kind of work-log entry.
+	// Type The kind of entry (`LogEntryType`; other values may be added).
 	Type LogEntryType `json:"type"`
 }
 
@@ -831,13 +985,15 @@ type LogEntryList struct {
 	Items []LogEntry `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
-// LogEntryRequest A new work-log entry.
+// LogEntryRequest A new work-log entry; `data` holds its structured details.
 type LogEntryRequest struct {
-	// Data Structured details.
-	Data *map[string]interface{} `json:"data,omitempty"`
+	// Data Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Data JSONObject `json:"data,omitzero"`
 
 	// Message What happened.
 	Message string `json:"message"`
@@ -851,28 +1007,30 @@ type LogEntryType string
 
 // Problem An RFC 9457 problem document with this API's `code` and `request_id`.
 type Problem struct {
-	// Code A stable, machine-readable error code (see "Errors").
+	// Code A stable, machine-readable error code (`ProblemCode`). New codes may be added:
+	// treat one you do not know by the HTTP status.
+	//
 	//
 	// Example: not_found
-	Code string `json:"code"`
+	Code ProblemCode `json:"code"`
 
 	// Detail A human-readable explanation of this occurrence.
 	//
 	// Example: No session sess_01hx7k2m9qv3c8d5e6f7g8h9j0.
-	Detail *string `json:"detail,omitempty"`
+	Detail string `json:"detail,omitzero"`
 
 	// Errors For validation failures, each offending field.
-	Errors *[]FieldError `json:"errors,omitempty"`
+	Errors []FieldError `json:"errors,omitzero"`
 
 	// Instance The request path this problem occurred on.
 	//
 	// Example: /v1/sessions/sess_01hx7k2m9qv3c8d5e6f7g8h9j0
-	Instance *string `json:"instance,omitempty"`
+	Instance string `json:"instance,omitzero"`
 
-	// RequestId The request's `X-Request-Id`.
+	// RequestID The request's `X-Request-Id`.
 	//
 	// Example: req_01hx7k2mb4x9
-	RequestId string `json:"request_id"`
+	RequestID string `json:"request_id"`
 
 	// Status The HTTP status code.
 	//
@@ -890,6 +1048,33 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// ProblemCode The machine-readable `code` of a problem. The list is extensible: a server may answer
+// a code that a client does not know yet, which the client then treats by the HTTP
+// status. See the guide's "Errors" table for when each is answered.
+//
+// | code | status | meaning |
+// | --- | --- | --- |
+// | `invalid_request` | 400 | malformed JSON, a wrong type, a missing required field, an unknown enum value, a bad parameter |
+// | `invalid_cursor` | 400 | the cursor was not issued by this server for this list |
+// | `unauthorized` | 401 | missing or unknown bearer token |
+// | `not_found` | 404 | no such resource for this tenant, or no such route |
+// | `method_not_allowed` | 405 | the route exists, not with this method |
+// | `invalid_transition` | 409 | the lifecycle state machine forbids the change |
+// | `turn_in_progress` | 409 | busy policy `reject` and a turn is running |
+// | `turn_queue_full` | 409 | busy policy `enqueue` and the queue is full |
+// | `session_paused` | 409 | the session is paused |
+// | `session_ended` | 409 | the session is completed or failed |
+// | `spawn_limit_exceeded` | 409 | a child-session cap would be exceeded |
+// | `idempotency_in_progress` | 409 | a request with the same key is still being processed |
+// | `payload_too_large` | 413 | the body is over the server's limit |
+// | `unsupported_media_type` | 415 | the body's media type is not accepted |
+// | `unknown_agent` | 422 | no agent of that name |
+// | `unknown_file` | 422 | a file token this tenant never uploaded |
+// | `idempotency_key_reused` | 422 | the key was used before with a different request |
+// | `rate_limited` | 429 | too many requests |
+// | `internal` | 500 | the server failed |
+type ProblemCode string
+
 // ReplayContext Where the session stands, reconstructed from its work log.
 type ReplayContext struct {
 	// Agent The session's agent.
@@ -905,7 +1090,7 @@ type ReplayContext struct {
 	Checkpoints []LogEntry `json:"checkpoints"`
 
 	// ContextSummary The session's context summary.
-	ContextSummary map[string]interface{} `json:"context_summary"`
+	ContextSummary JSONObject `json:"context_summary"`
 
 	// CreatedAt When the session was created.
 	CreatedAt time.Time `json:"created_at"`
@@ -914,22 +1099,22 @@ type ReplayContext struct {
 	Decisions []LogEntry `json:"decisions"`
 
 	// EndedAt When the session ended.
-	EndedAt *time.Time `json:"ended_at,omitempty"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
 
 	// Errors Error entries, oldest first.
 	Errors []LogEntry `json:"errors"`
 
 	// FinalSummary The summary given when the session ended.
-	FinalSummary *string `json:"final_summary,omitempty"`
+	FinalSummary string `json:"final_summary,omitzero"`
 
 	// Handoff Notes for the agent that takes over.
-	Handoff *Handoff `json:"handoff,omitempty"`
+	Handoff Handoff `json:"handoff,omitzero"`
 
 	// LastCheckpoint A work-log entry.
-	LastCheckpoint *LogEntry `json:"last_checkpoint,omitempty"`
+	LastCheckpoint LogEntry `json:"last_checkpoint,omitzero"`
 
 	// PlanSlug The session's plan.
-	PlanSlug *string `json:"plan_slug,omitempty"`
+	PlanSlug string `json:"plan_slug,omitzero"`
 
 	// Progress A summary of the work log.
 	Progress ReplayProgress `json:"progress"`
@@ -937,10 +1122,10 @@ type ReplayContext struct {
 	// RecentActions The newest work-log entries, newest first (at most 20).
 	RecentActions []LogEntry `json:"recent_actions"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
-	// Status Where the session is in its lifecycle; `completed` and `failed` are final.
+	// Status The session's status (`SessionStatus`).
 	Status SessionStatus `json:"status"`
 }
 
@@ -956,7 +1141,7 @@ type ReplayProgress struct {
 	ErrorCount int32 `json:"error_count"`
 
 	// LastEntry A work-log entry.
-	LastEntry *LogEntry `json:"last_entry,omitempty"`
+	LastEntry LogEntry `json:"last_entry,omitzero"`
 
 	// Summary The counts in one sentence.
 	//
@@ -967,50 +1152,51 @@ type ReplayProgress struct {
 	TotalEntries int32 `json:"total_entries"`
 }
 
-// ReplaySessionRequest The session that replays this one.
+// ReplaySessionRequest The session that replays this one; `meta` is the new session's metadata.
 type ReplaySessionRequest struct {
 	// Agent The agent of the new session; defaults to this session's agent.
-	Agent *string `json:"agent,omitempty"`
+	Agent string `json:"agent,omitzero"`
 
-	// Meta Metadata for the new session.
-	Meta *map[string]interface{} `json:"meta,omitempty"`
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
 }
 
 // ScriptEvent The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`.
 type ScriptEvent struct {
 	// Args For `tool_call`, the arguments.
-	Args *map[string]interface{} `json:"args,omitempty"`
+	Args JSONObject `json:"args,omitzero"`
 
 	// Content The event's text.
-	Content *string `json:"content,omitempty"`
+	Content string `json:"content,omitzero"`
 
 	// Data Extra structured data.
-	Data *map[string]interface{} `json:"data,omitempty"`
+	Data JSONObject `json:"data,omitzero"`
 
 	// Name For tool events, the tool's name.
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name,omitzero"`
 
 	// Result For `tool_result`, the tool's result (any JSON value).
-	Result interface{} `json:"result,omitempty"`
+	Result interface{} `json:"result,omitzero"`
 
-	// Status The state of a tool call.
-	Status *ToolCallStatus `json:"status,omitempty"`
+	// Status For tool events, the call's state (`ToolCallStatus`).
+	Status ToolCallStatus `json:"status,omitzero"`
 
-	// ToolCallId For tool events, the call's id.
-	ToolCallId *string `json:"tool_call_id,omitempty"`
+	// ToolCallID For tool events, the call's id.
+	ToolCallID string `json:"tool_call_id,omitzero"`
 
-	// Type The kind of event. Clients must pass types they do not know through untouched:
-	// new ones may be added.
+	// Type The event type (`EventType`; the agent ends the turn with an error on a type it cannot play).
 	Type EventType `json:"type"`
 }
 
 // ScriptStep One step of an `AgentScript`.
 type ScriptStep struct {
 	// DelayMs How long to wait before emitting the event.
-	DelayMs *int32 `json:"delay_ms,omitempty"`
+	DelayMs int32 `json:"delay_ms,omitzero"`
 
 	// Event The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`.
-	Event *ScriptEvent `json:"event,omitempty"`
+	Event ScriptEvent `json:"event,omitzero"`
 }
 
 // ServerInfo The server implementation.
@@ -1033,8 +1219,7 @@ type Session struct {
 	// Example: 5
 	ActionCount int32 `json:"action_count"`
 
-	// Activity Whether a turn is running: `idle`, `running`, or `stalled` when the running turn
-	// has shown no progress for longer than `limits.stall_after_ms`.
+	// Activity Whether a turn is running (`Activity`; other values may be added).
 	Activity Activity `json:"activity"`
 
 	// Agent The agent that answers the session's turns.
@@ -1050,12 +1235,12 @@ type Session struct {
 	// ContextSummary The session's working context, merge-updated with `updateContext`.
 	//
 	// Example: {"repository":"github.com/acme/api"}
-	ContextSummary map[string]interface{} `json:"context_summary"`
+	ContextSummary JSONObject `json:"context_summary"`
 
 	// ContinuedFrom The session this one continues or replays.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9aa
-	ContinuedFrom *string `json:"continued_from,omitempty"`
+	ContinuedFrom string `json:"continued_from,omitzero"`
 
 	// CreatedAt When the session was created.
 	CreatedAt time.Time `json:"created_at"`
@@ -1066,15 +1251,15 @@ type Session struct {
 	Depth int32 `json:"depth"`
 
 	// EndedAt When the session became `completed` or `failed`.
-	EndedAt *time.Time `json:"ended_at,omitempty"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
 
 	// FinalSummary The summary given when the session ended.
 	//
 	// Example: Migrated the schema and updated the tests.
-	FinalSummary *string `json:"final_summary,omitempty"`
+	FinalSummary string `json:"final_summary,omitzero"`
 
 	// Handoff Notes for the agent that takes over.
-	Handoff *Handoff `json:"handoff,omitempty"`
+	Handoff Handoff `json:"handoff,omitzero"`
 
 	// LastEventSeq The `seq` of the session's newest event; 0 before the first.
 	//
@@ -1082,29 +1267,29 @@ type Session struct {
 	LastEventSeq int64 `json:"last_event_seq"`
 
 	// LastTurnAt When the session's newest turn was accepted.
-	LastTurnAt *time.Time `json:"last_turn_at,omitempty"`
+	LastTurnAt time.Time `json:"last_turn_at,omitzero"`
 
 	// Meta Free-form metadata the client attached at creation.
 	//
 	// Example: {"app":"billing-bot"}
-	Meta map[string]interface{} `json:"meta"`
+	Meta JSONObject `json:"meta"`
 
-	// ParentSessionId For a child session, its parent.
+	// ParentSessionID For a child session, its parent.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9bb
-	ParentSessionId *string `json:"parent_session_id,omitempty"`
+	ParentSessionID string `json:"parent_session_id,omitzero"`
 
 	// PlanSlug The plan the session works on.
 	//
 	// Example: migrate-db
-	PlanSlug *string `json:"plan_slug,omitempty"`
+	PlanSlug string `json:"plan_slug,omitzero"`
 
-	// SessionId The session's id.
+	// SessionID The session's id.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
-	SessionId string `json:"session_id"`
+	SessionID string `json:"session_id"`
 
-	// Status Where the session is in its lifecycle; `completed` and `failed` are final.
+	// Status Where the session is in its lifecycle (`SessionStatus`; other values may be added).
 	Status SessionStatus `json:"status"`
 
 	// TurnCount How many turns the session has accepted, queued ones included.
@@ -1122,7 +1307,7 @@ type SessionList struct {
 	Items []Session `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
 // SessionStatus Where the session is in its lifecycle; `completed` and `failed` are final.
@@ -1138,14 +1323,11 @@ type ToolCallStatus string
 
 // Turn A turn in the session's history.
 type Turn struct {
-	// BusyPolicy What `sendTurn` does while another turn runs: `reject` answers `409
-	// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
+	// BusyPolicy The busy policy the turn was sent with (`BusyPolicy`).
 	BusyPolicy BusyPolicy `json:"busy_policy"`
 
-	// CancelledBy For a cancelled turn, what cancelled it: `cancel_request` (`cancelTurn`),
-	// `interrupt` (a turn with busy policy `interrupt`), `timeout` (`timeout_ms` elapsed)
-	// or `session_closed` (the session was closed or ended).
-	CancelledBy *CancelledBy `json:"cancelled_by,omitempty"`
+	// CancelledBy For a cancelled turn, what cancelled it (`CancelledBy`).
+	CancelledBy CancelledBy `json:"cancelled_by,omitzero"`
 
 	// CreatedAt When the turn was accepted.
 	CreatedAt time.Time `json:"created_at"`
@@ -1154,45 +1336,43 @@ type Turn struct {
 	DurationMs *int64 `json:"duration_ms,omitempty"`
 
 	// EndedAt When the turn ended.
-	EndedAt *time.Time `json:"ended_at,omitempty"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
 
 	// EventCount How many events the turn has produced so far.
 	EventCount int32 `json:"event_count"`
 
 	// Events The turn's events (`getTurn` only).
-	Events *[]Event `json:"events,omitempty"`
+	Events []Event `json:"events,omitzero"`
 
 	// Files The file tokens given with the prompt.
-	Files *[]string `json:"files,omitempty"`
+	Files []string `json:"files,omitzero"`
 
 	// FirstSeq The `seq` of the turn's first event.
-	FirstSeq *int64 `json:"first_seq,omitempty"`
+	FirstSeq int64 `json:"first_seq,omitzero"`
 
 	// LastSeq The `seq` of the turn's newest event.
-	LastSeq *int64 `json:"last_seq,omitempty"`
+	LastSeq int64 `json:"last_seq,omitzero"`
 
 	// Prompt The prompt.
 	Prompt string `json:"prompt"`
 
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
 	// StartedAt When the turn started running.
-	StartedAt *time.Time `json:"started_at,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 
-	// Status `queued` (waiting behind another turn), `running` or `completed` (ended, whatever the stop reason).
+	// Status Where the turn is (`TurnStatus`; other values may be added).
 	Status TurnStatus `json:"status"`
 
-	// StopReason Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
-	// `max_turn_requests`, `refusal` and `cancelled`, plus `error` when the agent or the
-	// server failed.
-	StopReason *StopReason `json:"stop_reason,omitempty"`
+	// StopReason Why the turn ended, once it has (`StopReason`).
+	StopReason StopReason `json:"stop_reason,omitzero"`
 
 	// TurnIndex The turn's number within the session, from 1.
 	TurnIndex int32 `json:"turn_index"`
 
 	// Usage Token usage of a turn.
-	Usage *Usage `json:"usage,omitempty"`
+	Usage Usage `json:"usage,omitzero"`
 }
 
 // TurnAccepted The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
@@ -1201,14 +1381,48 @@ type Turn struct {
 // `Idempotency-Key` finds the original turn already ended (the events and
 // `turn.completed` follow at once).
 type TurnAccepted struct {
-	// SessionId The session.
-	SessionId string `json:"session_id"`
+	// SessionID The session.
+	SessionID string `json:"session_id"`
 
-	// Status `queued` (waiting behind another turn), `running` or `completed` (ended, whatever the stop reason).
+	// Status `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay.
 	Status TurnStatus `json:"status"`
 
 	// TurnIndex The new turn's number; use it to resume with `streamTurn`.
 	TurnIndex int32 `json:"turn_index"`
+}
+
+// TurnAcceptedFrame The first frame of a `sendTurn` stream; it names the new turn. It has no `id`.
+type TurnAcceptedFrame struct {
+	// Data The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
+	// started at once and `queued` when it waits behind another turn (busy policy
+	// `enqueue`). It is `completed` only when a `sendTurn` repeated with the same
+	// `Idempotency-Key` finds the original turn already ended (the events and
+	// `turn.completed` follow at once).
+	Data TurnAccepted `json:"data"`
+
+	// Event `event: turn.accepted`.
+	Event TurnAcceptedFrameEvent `json:"event"`
+}
+
+// TurnAcceptedFrameEvent `event: turn.accepted`.
+type TurnAcceptedFrameEvent string
+
+// TurnCompletedFrame The last frame of a turn's stream, sent once the turn has ended. It has no `id`.
+type TurnCompletedFrame struct {
+	// Data How a turn ended; the data of the `turn.completed` SSE frame.
+	Data TurnSummary `json:"data"`
+
+	// Event `event: turn.completed`.
+	Event TurnCompletedFrameEvent `json:"event"`
+}
+
+// TurnCompletedFrameEvent `event: turn.completed`.
+type TurnCompletedFrameEvent string
+
+// TurnEvents The events member of a `TurnResult`.
+type TurnEvents struct {
+	// Events The turn's events in `seq` order.
+	Events []Event `json:"events"`
 }
 
 // TurnList One page of turns.
@@ -1217,17 +1431,17 @@ type TurnList struct {
 	Items []Turn `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
 // TurnRequest A prompt for the session's agent.
 type TurnRequest struct {
 	// BusyPolicy What `sendTurn` does while another turn runs: `reject` answers `409
 	// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
-	BusyPolicy *BusyPolicy `json:"busy_policy,omitempty"`
+	BusyPolicy BusyPolicy `json:"busy_policy,omitzero"`
 
 	// Files File tokens from `uploadFile` to give the agent.
-	Files *[]string `json:"files,omitempty"`
+	Files []string `json:"files,omitzero"`
 
 	// Prompt The prompt.
 	//
@@ -1240,15 +1454,13 @@ type TurnRequest struct {
 	//
 	//
 	// Example: 120000
-	TimeoutMs *int32 `json:"timeout_ms,omitempty"`
+	TimeoutMs int32 `json:"timeout_ms,omitzero"`
 }
 
 // TurnResult A finished turn with all its events.
 type TurnResult struct {
-	// CancelledBy For a cancelled turn, what cancelled it: `cancel_request` (`cancelTurn`),
-	// `interrupt` (a turn with busy policy `interrupt`), `timeout` (`timeout_ms` elapsed)
-	// or `session_closed` (the session was closed or ended).
-	CancelledBy *CancelledBy `json:"cancelled_by,omitempty"`
+	// CancelledBy For a cancelled turn, what cancelled it (`CancelledBy`).
+	CancelledBy CancelledBy `json:"cancelled_by,omitzero"`
 
 	// DurationMs How long the turn ran, in milliseconds.
 	//
@@ -1267,22 +1479,20 @@ type TurnResult struct {
 	Events []Event `json:"events"`
 
 	// FirstSeq The `seq` of the turn's first event; absent when it has none.
-	FirstSeq *int64 `json:"first_seq,omitempty"`
+	FirstSeq int64 `json:"first_seq,omitzero"`
 
 	// LastSeq The `seq` of the turn's last event; absent when it has none.
-	LastSeq *int64 `json:"last_seq,omitempty"`
+	LastSeq int64 `json:"last_seq,omitzero"`
 
-	// SessionId The session.
+	// SessionID The session.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
-	SessionId string `json:"session_id"`
+	SessionID string `json:"session_id"`
 
 	// StartedAt When the turn started running.
 	StartedAt time.Time `json:"started_at"`
 
-	// StopReason Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
-	// `max_turn_requests`, `refusal` and `cancelled`, plus `error` when the agent or the
-	// server failed.
+	// StopReason Why the turn ended (`StopReason`; other values may be added).
 	StopReason StopReason `json:"stop_reason"`
 
 	// TurnIndex The turn's number within the session, from 1.
@@ -1291,18 +1501,24 @@ type TurnResult struct {
 	TurnIndex int32 `json:"turn_index"`
 
 	// Usage Token usage of a turn.
-	Usage *Usage `json:"usage,omitempty"`
+	Usage Usage `json:"usage,omitzero"`
 }
 
 // TurnStatus `queued` (waiting behind another turn), `running` or `completed` (ended, whatever the stop reason).
 type TurnStatus string
 
+// TurnStreamFrame One frame of a turn's event stream, told apart by `event`: `turn.accepted` (the
+// first frame of a `sendTurn` stream), `message` (one per event; `id` is the event's
+// `seq`), `turn.completed` (the last frame; the stream then ends). Frames of a type a
+// client does not know are skipped.
+type TurnStreamFrame struct {
+	union json.RawMessage
+}
+
 // TurnSummary How a turn ended; the data of the `turn.completed` SSE frame.
 type TurnSummary struct {
-	// CancelledBy For a cancelled turn, what cancelled it: `cancel_request` (`cancelTurn`),
-	// `interrupt` (a turn with busy policy `interrupt`), `timeout` (`timeout_ms` elapsed)
-	// or `session_closed` (the session was closed or ended).
-	CancelledBy *CancelledBy `json:"cancelled_by,omitempty"`
+	// CancelledBy For a cancelled turn, what cancelled it (`CancelledBy`).
+	CancelledBy CancelledBy `json:"cancelled_by,omitzero"`
 
 	// DurationMs How long the turn ran, in milliseconds.
 	//
@@ -1318,22 +1534,20 @@ type TurnSummary struct {
 	EventCount int32 `json:"event_count"`
 
 	// FirstSeq The `seq` of the turn's first event; absent when it has none.
-	FirstSeq *int64 `json:"first_seq,omitempty"`
+	FirstSeq int64 `json:"first_seq,omitzero"`
 
 	// LastSeq The `seq` of the turn's last event; absent when it has none.
-	LastSeq *int64 `json:"last_seq,omitempty"`
+	LastSeq int64 `json:"last_seq,omitzero"`
 
-	// SessionId The session.
+	// SessionID The session.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
-	SessionId string `json:"session_id"`
+	SessionID string `json:"session_id"`
 
 	// StartedAt When the turn started running.
 	StartedAt time.Time `json:"started_at"`
 
-	// StopReason Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
-	// `max_turn_requests`, `refusal` and `cancelled`, plus `error` when the agent or the
-	// server failed.
+	// StopReason Why the turn ended (`StopReason`; other values may be added).
 	StopReason StopReason `json:"stop_reason"`
 
 	// TurnIndex The turn's number within the session, from 1.
@@ -1342,7 +1556,7 @@ type TurnSummary struct {
 	TurnIndex int32 `json:"turn_index"`
 
 	// Usage Token usage of a turn.
-	Usage *Usage `json:"usage,omitempty"`
+	Usage Usage `json:"usage,omitzero"`
 }
 
 // Usage Token usage of a turn.
@@ -1363,14 +1577,14 @@ type Cursor = string
 // IdempotencyKey Example: 9f0c2a4e-5d1b-4c7a-8e3f-2b6d9a1c0e57
 type IdempotencyKey = string
 
-// LastEventId Example: 41
-type LastEventId = string
+// LastEventID Example: 41
+type LastEventID = string
 
 // Limit Example: 50
 type Limit = int32
 
-// SessionId Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
-type SessionId = string
+// SessionID Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
+type SessionID = string
 
 // TurnIndex Example: 1
 type TurnIndex = int32
@@ -1516,7 +1730,7 @@ type EndSessionParams struct {
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
-	// After Only events whose `seq` is greater than this.
+	// After Only events whose `seq` is greater than this (`0`, the default, from the first).
 	After *After `form:"after,omitempty" json:"after,omitempty"`
 
 	// TurnIndex Only the events of this turn.
@@ -1597,17 +1811,19 @@ type SendTurnParams struct {
 	// `422 idempotency_key_reused`.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
-	// LastEventID The `seq` of the last event the client received; the stream resumes after it.
-	LastEventID *LastEventId `json:"Last-Event-ID,omitempty"`
+	// LastEventID The `seq` of the last event the client received, in decimal (at most 15 digits); the
+	// stream resumes after it. `0` resumes from the turn's first event.
+	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
 }
 
 // StreamTurnParams defines parameters for StreamTurn.
 type StreamTurnParams struct {
-	// After Only events whose `seq` is greater than this.
+	// After Only events whose `seq` is greater than this (`0`, the default, from the first).
 	After *After `form:"after,omitempty" json:"after,omitempty"`
 
-	// LastEventID The `seq` of the last event the client received; the stream resumes after it.
-	LastEventID *LastEventId `json:"Last-Event-ID,omitempty"`
+	// LastEventID The `seq` of the last event the client received, in decimal (at most 15 digits); the
+	// stream resumes after it. `0` resumes from the turn's first event.
+	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
 }
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
@@ -1642,3 +1858,140 @@ type ReplaySessionJSONRequestBody = ReplaySessionRequest
 
 // SendTurnJSONRequestBody defines body for SendTurn for application/json ContentType.
 type SendTurnJSONRequestBody = TurnRequest
+
+// AsTurnAcceptedFrame returns the union data inside the TurnStreamFrame as a TurnAcceptedFrame
+func (t TurnStreamFrame) AsTurnAcceptedFrame() (TurnAcceptedFrame, error) {
+	var body TurnAcceptedFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnAcceptedFrame overwrites any union data inside the TurnStreamFrame as the provided TurnAcceptedFrame
+func (t *TurnStreamFrame) FromTurnAcceptedFrame(v TurnAcceptedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"turn.accepted"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnAcceptedFrame performs a merge with any union data inside the TurnStreamFrame, using the provided TurnAcceptedFrame
+func (t *TurnStreamFrame) MergeTurnAcceptedFrame(v TurnAcceptedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"turn.accepted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventFrame returns the union data inside the TurnStreamFrame as a EventFrame
+func (t TurnStreamFrame) AsEventFrame() (EventFrame, error) {
+	var body EventFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventFrame overwrites any union data inside the TurnStreamFrame as the provided EventFrame
+func (t *TurnStreamFrame) FromEventFrame(v EventFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"message"}`))
+	t.union = b
+	return err
+}
+
+// MergeEventFrame performs a merge with any union data inside the TurnStreamFrame, using the provided EventFrame
+func (t *TurnStreamFrame) MergeEventFrame(v EventFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompletedFrame returns the union data inside the TurnStreamFrame as a TurnCompletedFrame
+func (t TurnStreamFrame) AsTurnCompletedFrame() (TurnCompletedFrame, error) {
+	var body TurnCompletedFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompletedFrame overwrites any union data inside the TurnStreamFrame as the provided TurnCompletedFrame
+func (t *TurnStreamFrame) FromTurnCompletedFrame(v TurnCompletedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"turn.completed"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompletedFrame performs a merge with any union data inside the TurnStreamFrame, using the provided TurnCompletedFrame
+func (t *TurnStreamFrame) MergeTurnCompletedFrame(v TurnCompletedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"turn.completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TurnStreamFrame) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"event"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t TurnStreamFrame) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "message":
+		return t.AsEventFrame()
+	case "turn.accepted":
+		return t.AsTurnAcceptedFrame()
+	case "turn.completed":
+		return t.AsTurnCompletedFrame()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t TurnStreamFrame) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TurnStreamFrame) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}

@@ -5,10 +5,10 @@
 //
 //	lc := lifecycle.New(c) // c is an *agentsession.Client
 //	s, err := lc.Start(ctx, lifecycle.StartParams{Agent: "coder", PlanSlug: "migrate-db"})
-//	_, err = lc.Log(ctx, s.SessionId, lifecycle.Entry{Type: lifecycle.LogCheckpoint, Message: "schema migrated"})
-//	_, err = lc.AddArtifact(ctx, s.SessionId, lifecycle.ArtifactParams{Path: "db/0042.sql", Action: lifecycle.ArtifactCreated})
-//	_, err = lc.Handoff(ctx, s.SessionId, lifecycle.HandoffParams{Summary: "tests still fail", NextSteps: []string{"fix them"}})
-//	next, err := lc.Continue(ctx, s.SessionId, lifecycle.ContinueParams{Agent: "reviewer"})
+//	_, err = lc.Log(ctx, s.SessionID, lifecycle.Entry{Type: lifecycle.LogCheckpoint, Message: "schema migrated"})
+//	_, err = lc.AddArtifact(ctx, s.SessionID, lifecycle.ArtifactParams{Path: "db/0042.sql", Action: lifecycle.ArtifactCreated})
+//	_, err = lc.Handoff(ctx, s.SessionID, lifecycle.HandoffParams{Summary: "tests still fail", NextSteps: []string{"fix them"}})
+//	next, err := lc.Continue(ctx, s.SessionID, lifecycle.ContinueParams{Agent: "reviewer"})
 //
 // # The state machine
 //

@@ -25,7 +25,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	id := s.SessionId
+	id := s.SessionID
 	_, _ = lc.Log(ctx, id, lifecycle.Entry{Type: lifecycle.LogCheckpoint, Message: "schema migrated"})
 	_, _ = lc.Log(ctx, id, lifecycle.Entry{Type: lifecycle.LogDecision, Message: "keep the old index"})
 	_, _ = lc.AddArtifact(ctx, id, lifecycle.ArtifactParams{Path: "db/0042.sql", Action: lifecycle.ArtifactCreated})
@@ -34,7 +34,7 @@ func Example() {
 	fmt.Println("after handoff:", s.Status)
 
 	next, _ := lc.Continue(ctx, id, lifecycle.ContinueParams{Agent: "echo"})
-	fmt.Println("continued from the first:", *next.ContinuedFrom == id, "with notes:", next.Handoff.Summary)
+	fmt.Println("continued from the first:", next.ContinuedFrom == id, "with notes:", next.Handoff.Summary)
 
 	rc, _ := lc.ReplayContext(ctx, id)
 	fmt.Println("replay:", rc.Progress.Summary)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/lifecycle"
 	"github.com/agentsession/agentsession/refserver/refservertest"
@@ -37,11 +38,11 @@ func TestIntegrationLifecycle(t *testing.T) {
 
 	s := must(lc.Start(ctx, lifecycle.StartParams{Agent: "echo", PlanSlug: "migrate-db",
 		Context: map[string]any{"repo": "acme/api", "nested": map[string]any{"a": 1.0, "b": 2.0}}}))
-	id := s.SessionId
-	if s.Status != lifecycle.StatusActive || *s.PlanSlug != "migrate-db" {
+	id := s.SessionID
+	if s.Status != lifecycle.StatusActive || s.PlanSlug != "migrate-db" {
 		t.Fatalf("Start = %+v", s)
 	}
-	if got := must(lc.Get(ctx, id)); got.SessionId != id {
+	if got := must(lc.Get(ctx, id)); got.SessionID != id {
 		t.Errorf("Get = %+v", got)
 	}
 
@@ -54,7 +55,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		{Type: lifecycle.LogCheckpoint, Message: "tests fixed"},
 	} {
 		le := must(lc.Log(ctx, id, e))
-		if le.Type != e.Type || le.Message != e.Message || le.SessionId != id {
+		if le.Type != e.Type || le.Message != e.Message || le.SessionID != id {
 			t.Errorf("Log = %+v", le)
 		}
 	}
@@ -95,7 +96,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 
 	// Context merge patch: replace, merge nested, delete with nil.
 	s = must(lc.UpdateContext(ctx, id, map[string]any{"task": "fix tests", "nested": map[string]any{"b": nil, "c": 3.0}, "repo": nil}))
-	want := map[string]any{"task": "fix tests", "nested": map[string]any{"a": 1.0, "c": 3.0}}
+	want := gen.JSONObject{"task": "fix tests", "nested": map[string]any{"a": 1.0, "c": 3.0}}
 	if diff := cmp.Diff(want, s.ContextSummary); diff != "" {
 		t.Errorf("context after UpdateContext (-want +got):\n%s", diff)
 	}
@@ -120,36 +121,36 @@ func TestIntegrationLifecycle(t *testing.T) {
 	// Handoff pauses and records the notes.
 	s = must(lc.Handoff(ctx, id, lifecycle.HandoffParams{Summary: "schema done; tests next",
 		NextSteps: []string{"fix test_orders"}, Blockers: []string{"staging read-only"}, ContextForNext: map[string]any{"branch": "feat/x"}}))
-	if s.Status != lifecycle.StatusPaused || s.Handoff == nil || s.Handoff.Summary != "schema done; tests next" {
+	if s.Status != lifecycle.StatusPaused || s.Handoff.CreatedAt.IsZero() || s.Handoff.Summary != "schema done; tests next" {
 		t.Errorf("Handoff = %+v", s)
 	}
 	hc := must(lc.HandoffContext(ctx, id))
-	if hc.Handoff == nil || hc.Handoff.NextSteps[0] != "fix test_orders" || len(hc.RecentActions) != 5 ||
+	if hc.Handoff.CreatedAt.IsZero() || hc.Handoff.NextSteps[0] != "fix test_orders" || len(hc.RecentActions) != 5 ||
 		hc.RecentActions[0].Message != "tests fixed" || len(hc.Artifacts) != 3 {
 		t.Errorf("HandoffContext = %+v", hc)
 	}
 
 	// Continue with another agent: inherits context and notes.
 	next := must(lc.Continue(ctx, id, lifecycle.ContinueParams{Agent: "scripted"}))
-	if next.Agent != "scripted" || next.ContinuedFrom == nil || *next.ContinuedFrom != id || next.Handoff == nil ||
-		next.ContextSummary["task"] != "fix tests" || *next.PlanSlug != "migrate-db" {
+	if next.Agent != "scripted" || next.ContinuedFrom != id || next.Handoff.CreatedAt.IsZero() ||
+		next.ContextSummary["task"] != "fix tests" || next.PlanSlug != "migrate-db" {
 		t.Errorf("Continue = %+v", next)
 	}
 
 	// Replay context and replay.
 	rc := must(lc.ReplayContext(ctx, id))
 	if rc.Progress.TotalEntries != 5 || rc.Progress.CheckpointCount != 2 || len(rc.Decisions) != 1 || len(rc.Errors) != 1 ||
-		rc.LastCheckpoint == nil || rc.LastCheckpoint.Message != "tests fixed" || len(rc.ArtifactsByAction.Deleted) != 1 {
+		rc.LastCheckpoint.ID == "" || rc.LastCheckpoint.Message != "tests fixed" || len(rc.ArtifactsByAction.Deleted) != 1 {
 		t.Errorf("ReplayContext = %+v", rc)
 	}
 	replayed := must(lc.Replay(ctx, id, lifecycle.ReplayParams{}))
-	if replayed.Agent != "echo" || *replayed.ContinuedFrom != id || replayed.ContextSummary["replay"] == nil {
+	if replayed.Agent != "echo" || replayed.ContinuedFrom != id || replayed.ContextSummary["replay"] == nil {
 		t.Errorf("Replay = %+v", replayed)
 	}
 
 	// End, then nothing more.
 	s = must(lc.End(ctx, id, lifecycle.EndCompleted, "migrated"))
-	if s.Status != lifecycle.StatusCompleted || *s.FinalSummary != "migrated" || s.EndedAt == nil {
+	if s.Status != lifecycle.StatusCompleted || s.FinalSummary != "migrated" || s.EndedAt.IsZero() {
 		t.Errorf("End = %+v", s)
 	}
 	if _, err := lc.End(ctx, id, lifecycle.EndFailed, ""); !errors.Is(err, agentsession.ErrInvalidTransition) {
@@ -165,21 +166,21 @@ func TestIntegrationLifecycle(t *testing.T) {
 	// List with filters.
 	var ids []string
 	for s, err := range lc.List(ctx, lifecycle.ListParams{PlanSlug: "migrate-db", Agent: "echo", PageSize: 1}) {
-		ids = append(ids, must(s, err).SessionId)
+		ids = append(ids, must(s, err).SessionID)
 	}
-	if diff := cmp.Diff([]string{id, replayed.SessionId}, ids); diff != "" {
+	if diff := cmp.Diff([]string{id, replayed.SessionID}, ids); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
 	ids = nil
 	for s, err := range lc.List(ctx, lifecycle.ListParams{Status: lifecycle.StatusCompleted}) {
-		ids = append(ids, must(s, err).SessionId)
+		ids = append(ids, must(s, err).SessionID)
 	}
 	if diff := cmp.Diff([]string{id}, ids); diff != "" {
 		t.Errorf("List completed (-want +got):\n%s", diff)
 	}
 
 	// Another tenant cannot touch it.
-	if _, err := refService(t, srv, 1).Pause(ctx, next.SessionId); !errors.Is(err, agentsession.ErrNotFound) {
+	if _, err := refService(t, srv, 1).Pause(ctx, next.SessionID); !errors.Is(err, agentsession.ErrNotFound) {
 		t.Errorf("other tenant Pause = %v, want ErrNotFound", err)
 	}
 }
@@ -189,11 +190,11 @@ func TestIntegrationEndFailedFromPaused(t *testing.T) {
 	lc := refService(t, srv, 0)
 	ctx := context.Background()
 	s := must(lc.Start(ctx, lifecycle.StartParams{Agent: "echo"}))
-	must(lc.Pause(ctx, s.SessionId))
-	if s = must(lc.End(ctx, s.SessionId, lifecycle.EndFailed, "")); s.Status != lifecycle.StatusFailed {
+	must(lc.Pause(ctx, s.SessionID))
+	if s = must(lc.End(ctx, s.SessionID, lifecycle.EndFailed, "")); s.Status != lifecycle.StatusFailed {
 		t.Errorf("End(failed) from paused = %q", s.Status)
 	}
-	if _, err := lc.Handoff(ctx, s.SessionId, lifecycle.HandoffParams{Summary: "x"}); !errors.Is(err, agentsession.ErrInvalidTransition) {
+	if _, err := lc.Handoff(ctx, s.SessionID, lifecycle.HandoffParams{Summary: "x"}); !errors.Is(err, agentsession.ErrInvalidTransition) {
 		t.Errorf("Handoff of an ended session = %v, want ErrInvalidTransition", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/lifecycle"
 	"github.com/google/go-cmp/cmp"
@@ -133,7 +134,7 @@ func TestRequests(t *testing.T) {
 func TestTypedErrors(t *testing.T) {
 	c, mux := sdktest.Setup(t)
 	mux.HandleFunc("POST /v1/sessions/{id}/pause", func(w http.ResponseWriter, r *http.Request) {
-		sdktest.Problem(w, 409, "invalid_transition", "A completed session cannot be paused.")
+		sdktest.Problem(w, 409, gen.ProblemCodeInvalidTransition, "A completed session cannot be paused.")
 	})
 	_, err := lifecycle.New(c).Pause(context.Background(), "s1", agentsession.IdempotencyKey("pause-1"))
 	var ae *agentsession.APIError

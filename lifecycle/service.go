@@ -33,13 +33,7 @@ func do[T any](ctx context.Context, c *agentsession.Client, req *http.Request, e
 
 // Start creates an active session.
 func (s *Service) Start(ctx context.Context, p StartParams, opts ...agentsession.CallOption) (*Session, error) {
-	body := gen.CreateSessionRequest{Agent: p.Agent, PlanSlug: paging.Ptr(p.PlanSlug)}
-	if p.Context != nil {
-		body.Context = &p.Context
-	}
-	if p.Meta != nil {
-		body.Meta = &p.Meta
-	}
+	body := gen.CreateSessionRequest{Agent: p.Agent, PlanSlug: p.PlanSlug, Context: p.Context, Meta: p.Meta}
 	req, err := gen.NewCreateSessionRequest(s.c.BaseURL(), nil, body)
 	return do[Session](ctx, s.c, req, err, opts)
 }
@@ -65,7 +59,7 @@ func (s *Service) List(ctx context.Context, p ListParams, opts ...agentsession.C
 		if err != nil {
 			return nil, "", err
 		}
-		return ptrs(page.Items), paging.Str(page.NextCursor), nil
+		return ptrs(page.Items), page.NextCursor, nil
 	})
 }
 
@@ -87,7 +81,7 @@ func (s *Service) Resume(ctx context.Context, id string, opts ...agentsession.Ca
 // optional final summary. The running turn is cancelled and active children
 // are closed.
 func (s *Service) End(ctx context.Context, id string, status EndStatus, summary string, opts ...agentsession.CallOption) (*Session, error) {
-	req, err := gen.NewEndSessionRequest(s.c.BaseURL(), id, nil, gen.EndSessionRequest{Status: status, Summary: paging.Ptr(summary)})
+	req, err := gen.NewEndSessionRequest(s.c.BaseURL(), id, nil, gen.EndSessionRequest{Status: status, Summary: summary})
 	return do[Session](ctx, s.c, req, err, opts)
 }
 
@@ -95,10 +89,7 @@ func (s *Service) End(ctx context.Context, id string, status EndStatus, summary 
 // id; it inherits the context summary, the handoff notes and (unless given)
 // the plan. The original session is unchanged.
 func (s *Service) Continue(ctx context.Context, id string, p ContinueParams, opts ...agentsession.CallOption) (*Session, error) {
-	body := gen.ContinueSessionRequest{Agent: p.Agent, PlanSlug: paging.Ptr(p.PlanSlug)}
-	if p.Meta != nil {
-		body.Meta = &p.Meta
-	}
+	body := gen.ContinueSessionRequest{Agent: p.Agent, PlanSlug: p.PlanSlug, Meta: p.Meta}
 	req, err := gen.NewContinueSessionRequest(s.c.BaseURL(), id, nil, body)
 	return do[Session](ctx, s.c, req, err, opts)
 }
@@ -106,16 +97,7 @@ func (s *Service) Continue(ctx context.Context, id string, p ContinueParams, opt
 // Handoff records the notes for the next agent and pauses the session
 // (from active or paused; a paused session's notes are replaced).
 func (s *Service) Handoff(ctx context.Context, id string, p HandoffParams, opts ...agentsession.CallOption) (*Session, error) {
-	body := gen.HandoffRequest{Summary: p.Summary}
-	if p.NextSteps != nil {
-		body.NextSteps = &p.NextSteps
-	}
-	if p.Blockers != nil {
-		body.Blockers = &p.Blockers
-	}
-	if p.ContextForNext != nil {
-		body.ContextForNext = &p.ContextForNext
-	}
+	body := gen.HandoffRequest{Summary: p.Summary, NextSteps: p.NextSteps, Blockers: p.Blockers, ContextForNext: p.ContextForNext}
 	req, err := gen.NewHandoffSessionRequest(s.c.BaseURL(), id, nil, body)
 	return do[Session](ctx, s.c, req, err, opts)
 }
@@ -130,10 +112,7 @@ func (s *Service) HandoffContext(ctx context.Context, id string, opts ...agentse
 
 // Log appends a typed entry to the session's work log.
 func (s *Service) Log(ctx context.Context, id string, e Entry, opts ...agentsession.CallOption) (*LogEntry, error) {
-	body := gen.LogEntryRequest{Type: e.Type, Message: e.Message}
-	if e.Data != nil {
-		body.Data = &e.Data
-	}
+	body := gen.LogEntryRequest{Type: e.Type, Message: e.Message, Data: e.Data}
 	req, err := gen.NewAddLogEntryRequest(s.c.BaseURL(), id, nil, body)
 	return do[LogEntry](ctx, s.c, req, err, opts)
 }
@@ -151,16 +130,13 @@ func (s *Service) LogEntries(ctx context.Context, id string, typ LogType, opts .
 		if err != nil {
 			return nil, "", err
 		}
-		return ptrs(page.Items), paging.Str(page.NextCursor), nil
+		return ptrs(page.Items), page.NextCursor, nil
 	})
 }
 
 // AddArtifact records a file the session created, modified or deleted.
 func (s *Service) AddArtifact(ctx context.Context, id string, a ArtifactParams, opts ...agentsession.CallOption) (*Artifact, error) {
-	body := gen.ArtifactRequest{Path: a.Path, Action: a.Action}
-	if a.Metadata != nil {
-		body.Metadata = &a.Metadata
-	}
+	body := gen.ArtifactRequest{Path: a.Path, Action: a.Action, Metadata: a.Metadata}
 	req, err := gen.NewAddArtifactRequest(s.c.BaseURL(), id, nil, body)
 	return do[Artifact](ctx, s.c, req, err, opts)
 }
@@ -178,7 +154,7 @@ func (s *Service) Artifacts(ctx context.Context, id string, action ArtifactActio
 		if err != nil {
 			return nil, "", err
 		}
-		return ptrs(page.Items), paging.Str(page.NextCursor), nil
+		return ptrs(page.Items), page.NextCursor, nil
 	})
 }
 
@@ -204,10 +180,7 @@ func (s *Service) ReplayContext(ctx context.Context, id string, opts ...agentses
 // (continued_from is id; its context summary gains a "replay" member). The
 // original session is unchanged.
 func (s *Service) Replay(ctx context.Context, id string, p ReplayParams, opts ...agentsession.CallOption) (*Session, error) {
-	body := gen.ReplaySessionRequest{Agent: paging.Ptr(p.Agent)}
-	if p.Meta != nil {
-		body.Meta = &p.Meta
-	}
+	body := gen.ReplaySessionRequest{Agent: p.Agent, Meta: p.Meta}
 	req, err := gen.NewReplaySessionRequest(s.c.BaseURL(), id, nil, body)
 	return do[Session](ctx, s.c, req, err, opts)
 }

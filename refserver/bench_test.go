@@ -57,7 +57,7 @@ func BenchmarkEchoTurn(b *testing.B) {
 			if err := json.Unmarshal(post("/v1/sessions", `{"agent":"echo"}`), &sess); err != nil {
 				b.Fatal(err)
 			}
-			path := "/v1/sessions/" + sess.SessionId + "/turns"
+			path := "/v1/sessions/" + sess.SessionID + "/turns"
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {

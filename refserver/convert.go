@@ -3,7 +3,6 @@ package refserver
 import (
 	"bytes"
 	"encoding/json"
-	"time"
 
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
@@ -11,60 +10,50 @@ import (
 
 // sessionJSON renders a stored session with its live activity.
 func (s *Server) sessionJSON(st *store.Session) gen.Session {
-	out := gen.Session{
-		SessionId:       st.ID,
+	return gen.Session{
+		SessionID:       st.ID,
 		Agent:           st.Agent,
 		Status:          st.Status,
 		Activity:        s.activity(sessKey{st.Tenant, st.ID}),
 		Meta:            orEmpty(st.Meta),
-		PlanSlug:        optString(st.PlanSlug),
-		ContinuedFrom:   optString(st.ContinuedFrom),
-		ParentSessionId: optString(st.ParentID),
+		PlanSlug:        st.PlanSlug,
+		ContinuedFrom:   st.ContinuedFrom,
+		ParentSessionID: st.ParentID,
 		Depth:           int32(st.Depth),
 		ContextSummary:  orEmpty(st.Context),
 		Handoff:         st.Handoff,
-		FinalSummary:    optString(st.FinalSummary),
+		FinalSummary:    st.FinalSummary,
 		TurnCount:       int32(st.TurnCount),
 		ActionCount:     int32(st.ActionCount),
 		ArtifactCount:   int32(st.ArtifactCount),
 		LastEventSeq:    st.LastEventSeq,
 		CreatedAt:       st.CreatedAt,
 		UpdatedAt:       st.UpdatedAt,
-		LastTurnAt:      optTime(st.LastTurnAt),
-		EndedAt:         optTime(st.EndedAt),
+		LastTurnAt:      st.LastTurnAt,
+		EndedAt:         st.EndedAt,
 	}
-	return out
 }
 
 // turnJSON renders a stored turn (without events).
 func turnJSON(t *store.Turn) gen.Turn {
 	out := gen.Turn{
-		SessionId:  t.SessionID,
+		SessionID:  t.SessionID,
 		TurnIndex:  int32(t.Index),
 		Prompt:     t.Prompt,
 		Status:     t.Status,
 		BusyPolicy: t.BusyPolicy,
 		Usage:      t.Usage,
+		Files:      t.Files,
 		EventCount: int32(t.EventCount),
-		FirstSeq:   optInt64(t.FirstSeq),
-		LastSeq:    optInt64(t.LastSeq),
+		FirstSeq:   t.FirstSeq,
+		LastSeq:    t.LastSeq,
 		CreatedAt:  t.CreatedAt,
-		StartedAt:  optTime(t.StartedAt),
-		EndedAt:    optTime(t.EndedAt),
-	}
-	if len(t.Files) > 0 {
-		files := append([]string(nil), t.Files...)
-		out.Files = &files
+		StartedAt:  t.StartedAt,
+		EndedAt:    t.EndedAt,
 	}
 	if t.Status == gen.TurnStatusCompleted {
-		if t.StopReason != "" {
-			sr := t.StopReason
-			out.StopReason = &sr
-		}
-		if t.CancelledBy != "" {
-			cb := t.CancelledBy
-			out.CancelledBy = &cb
-		}
+		out.StopReason, out.CancelledBy = t.StopReason, t.CancelledBy
+		// A pointer: 0 ms is a duration, absent means the turn has not ended.
 		d := durationMs(t)
 		out.DurationMs = &d
 	}
@@ -73,32 +62,25 @@ func turnJSON(t *store.Turn) gen.Turn {
 
 // summaryJSON renders how an ended turn ended.
 func summaryJSON(t *store.Turn) gen.TurnSummary {
-	out := gen.TurnSummary{
-		SessionId:  t.SessionID,
-		TurnIndex:  int32(t.Index),
-		StopReason: t.StopReason,
-		DurationMs: durationMs(t),
-		Usage:      t.Usage,
-		EventCount: int32(t.EventCount),
-		FirstSeq:   optInt64(t.FirstSeq),
-		LastSeq:    optInt64(t.LastSeq),
-		StartedAt:  t.StartedAt,
-		EndedAt:    t.EndedAt,
+	return gen.TurnSummary{
+		SessionID:   t.SessionID,
+		TurnIndex:   int32(t.Index),
+		StopReason:  t.StopReason,
+		CancelledBy: t.CancelledBy,
+		DurationMs:  durationMs(t),
+		Usage:       t.Usage,
+		EventCount:  int32(t.EventCount),
+		FirstSeq:    t.FirstSeq,
+		LastSeq:     t.LastSeq,
+		StartedAt:   t.StartedAt,
+		EndedAt:     t.EndedAt,
 	}
-	if t.CancelledBy != "" {
-		cb := t.CancelledBy
-		out.CancelledBy = &cb
-	}
-	return out
 }
 
 func resultJSON(t *store.Turn, events []gen.Event) gen.TurnResult {
 	sum := summaryJSON(t)
-	if events == nil {
-		events = []gen.Event{}
-	}
 	return gen.TurnResult{
-		SessionId:   sum.SessionId,
+		SessionID:   sum.SessionID,
 		TurnIndex:   sum.TurnIndex,
 		StopReason:  sum.StopReason,
 		CancelledBy: sum.CancelledBy,
@@ -109,7 +91,7 @@ func resultJSON(t *store.Turn, events []gen.Event) gen.TurnResult {
 		LastSeq:     sum.LastSeq,
 		StartedAt:   sum.StartedAt,
 		EndedAt:     sum.EndedAt,
-		Events:      events,
+		Events:      nonNil(events),
 	}
 }
 
@@ -127,27 +109,8 @@ func orEmpty(m map[string]any) map[string]any {
 	return m
 }
 
-func optString(v string) *string {
-	if v == "" {
-		return nil
-	}
-	return &v
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func optInt64(v int64) *int64 {
-	if v == 0 {
-		return nil
-	}
-	return &v
-}
-
+// deref reads an optional request parameter: the generated *Params types
+// keep pointers, so that absent and zero differ.
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -23,12 +24,12 @@ func listScope(parts ...string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-func encodeCursor(list, scope string, pos int64) *string {
+// encodeCursor returns the cursor of position pos ("" at the end of a list).
+func encodeCursor(list, scope string, pos int64) string {
 	if pos <= 0 {
-		return nil
+		return ""
 	}
-	c := base64.RawURLEncoding.EncodeToString([]byte("v1|" + list + "|" + scope + "|" + strconv.FormatInt(pos, 10)))
-	return &c
+	return base64.RawURLEncoding.EncodeToString([]byte("v1|" + list + "|" + scope + "|" + strconv.FormatInt(pos, 10)))
 }
 
 // decodeCursor returns the position a cursor holds (0 without a cursor).
@@ -36,7 +37,7 @@ func decodeCursor(cursor *string, list, scope string) (int64, error) {
 	if cursor == nil {
 		return 0, nil
 	}
-	bad := newError(http.StatusBadRequest, codeInvalidCursor,
+	bad := newError(http.StatusBadRequest, gen.ProblemCodeInvalidCursor,
 		"The cursor was not issued by this server for this list; start again without a cursor.")
 	raw, err := base64.RawURLEncoding.DecodeString(*cursor)
 	if err != nil {
@@ -64,12 +65,13 @@ func pageSize(limit *int32) int {
 // readPage reads one page of a cursor-paged list, the same way for every
 // list: it decodes cursor for (list, scope), calls read inside a read
 // transaction with the position to start after and the page size, and
-// returns the items (never nil) with the cursor of the next page.
+// returns the items (never nil) with the cursor of the next page ("" on
+// the last page).
 func readPage[T any](ctx context.Context, st store.Store, list, scope string, cursor *string, limit *int32,
-	read func(tx store.Tx, after int64, limit int) ([]T, int64, error)) ([]T, *string, error) {
+	read func(tx store.Tx, after int64, limit int) ([]T, int64, error)) ([]T, string, error) {
 	after, err := decodeCursor(cursor, list, scope)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	var items []T
 	var next int64
@@ -79,7 +81,7 @@ func readPage[T any](ctx context.Context, st store.Store, list, scope string, cu
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	return nonNil(items), encodeCursor(list, scope, next), nil
 }

@@ -1,6 +1,6 @@
 // Package refserver is the reference server of the Agent Session API: it
 // implements every operation of openapi.yaml through the generated strict
-// server (package gen), so the SDK can be tried on one machine and the
+// server (package gen/server), so the SDK can be tried on one machine and the
 // conformance suite has a known-good target.
 //
 // Use it as an http.Handler:
@@ -29,7 +29,8 @@
 // another method a 405 problem with Allow) → body limit (413) and media
 // type (415) → validation against the embedded spec (400 invalid_request
 // listing each field) → the operation. Every error is an RFC 9457 problem
-// document with the code of openapi.yaml's error table.
+// document whose code is one of the contract's ProblemCode list
+// (gen.ProblemCode*).
 //
 // State-changing requests honour Idempotency-Key: the answer is stored in
 // the same transaction as the change it reports and replayed with

@@ -36,7 +36,7 @@ func Example() {
 	var sess gen.Session
 	call("POST", "/v1/sessions", `{"agent":"echo"}`, &sess)
 	var turn gen.TurnResult
-	call("POST", "/v1/sessions/"+sess.SessionId+"/turns", `{"prompt":"Hello, agent."}`, &turn)
-	fmt.Println(turn.TurnIndex, turn.StopReason, *turn.Events[0].Content)
+	call("POST", "/v1/sessions/"+sess.SessionID+"/turns", `{"prompt":"Hello, agent."}`, &turn)
+	fmt.Println(turn.TurnIndex, turn.StopReason, turn.Events[0].Content)
 	// Output: 1 end_turn Hello, agent.
 }

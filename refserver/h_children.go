@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
-func (a api) SpawnChild(ctx context.Context, req gen.SpawnChildRequestObject) (gen.SpawnChildResponseObject, error) {
-	parentKey := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "spawnChild", req.Params.IdempotencyKey, req.SessionId)
+func (a api) SpawnChild(ctx context.Context, req genserver.SpawnChildRequestObject) (genserver.SpawnChildResponseObject, error) {
+	parentKey := sessKey{info(ctx).tenant, req.SessionID}
+	k := idemFor(ctx, "spawnChild", req.Params.IdempotencyKey, req.SessionID)
 	b := req.Body
 	// Holding the parent's runner keeps a concurrent close from missing
 	// this child: a closing parent refuses new children.
@@ -25,13 +26,13 @@ func (a api) SpawnChild(ctx context.Context, req gen.SpawnChildRequestObject) (g
 		case parent.Ended() || rn.closing:
 			return 0, nil, errSessionEnded(parent)
 		case parent.Status == gen.SessionStatusPaused:
-			return 0, nil, conflict(codeSessionPaused, "Session %s is paused; resume it before spawning children.", parent.ID)
+			return 0, nil, conflict(gen.ProblemCodeSessionPaused, "Session %s is paused; resume it before spawning children.", parent.ID)
 		}
 		if err := a.checkAgent(b.Agent); err != nil {
 			return 0, nil, err
 		}
 		if parent.Depth+1 > a.cfg.MaxDepth {
-			return 0, nil, conflict(codeSpawnLimitExceeded,
+			return 0, nil, conflict(gen.ProblemCodeSpawnLimitExceeded,
 				"A child of session %s would have depth %d; this server allows at most %d.", parent.ID, parent.Depth+1, a.cfg.MaxDepth)
 		}
 		n, err := tx.CountSessions(parentKey.tenant, store.SessionQuery{
@@ -40,12 +41,12 @@ func (a api) SpawnChild(ctx context.Context, req gen.SpawnChildRequestObject) (g
 			return 0, nil, err
 		}
 		if n >= a.cfg.MaxChildren {
-			return 0, nil, conflict(codeSpawnLimitExceeded,
+			return 0, nil, conflict(gen.ProblemCodeSpawnLimitExceeded,
 				"Session %s already has %d active children; this server allows at most %d.", parent.ID, n, a.cfg.MaxChildren)
 		}
 		child, err := a.createSessionTx(tx, &store.Session{
-			Tenant: parentKey.tenant, Agent: b.Agent, Meta: deref(b.Meta), PlanSlug: deref(b.PlanSlug),
-			Context: deref(b.Context), ParentID: parent.ID, Depth: parent.Depth + 1,
+			Tenant: parentKey.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug,
+			Context: b.Context, ParentID: parent.ID, Depth: parent.Depth + 1,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -54,17 +55,17 @@ func (a api) SpawnChild(ctx context.Context, req gen.SpawnChildRequestObject) (g
 	})
 }
 
-func (a api) ListChildren(ctx context.Context, req gen.ListChildrenRequestObject) (gen.ListChildrenResponseObject, error) {
+func (a api) ListChildren(ctx context.Context, req genserver.ListChildrenRequestObject) (genserver.ListChildrenResponseObject, error) {
 	tenant := info(ctx).tenant
 	p := req.Params
-	q := store.SessionQuery{ParentID: req.SessionId}
+	q := store.SessionQuery{ParentID: req.SessionID}
 	if p.Status != nil {
 		q.Statuses = []gen.SessionStatus{*p.Status}
 	}
 	list, err := a.listSessions(ctx, tenant, "children", q, p.Limit, p.Cursor,
-		listScope(tenant, req.SessionId, string(deref(p.Status))))
+		listScope(tenant, req.SessionID, string(deref(p.Status))))
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListChildren200JSONResponse{Body: list}, nil
+	return genserver.ListChildren200JSONResponse{Body: list}, nil
 }

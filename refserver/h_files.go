@@ -10,10 +10,11 @@ import (
 	"net/http"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
-func (a api) UploadFile(ctx context.Context, req gen.UploadFileRequestObject) (gen.UploadFileResponseObject, error) {
+func (a api) UploadFile(ctx context.Context, req genserver.UploadFileRequestObject) (genserver.UploadFileResponseObject, error) {
 	tenant := info(ctx).tenant
 	var (
 		data        []byte
@@ -40,7 +41,7 @@ func (a api) UploadFile(ctx context.Context, req gen.UploadFileRequestObject) (g
 			return nil, invalidField("body.file", "the file could not be read: "+err.Error())
 		}
 		if int64(len(data)) > a.cfg.MaxFileBytes {
-			return nil, newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			return nil, newError(http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge,
 				"The file is over the limit of %d bytes.", a.cfg.MaxFileBytes)
 		}
 	}
@@ -65,7 +66,7 @@ func (a api) UploadFile(ctx context.Context, req gen.UploadFileRequestObject) (g
 	}
 	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 		f := gen.File{FileToken: newID("file_"), Filename: filename, ContentType: contentType,
-			SizeBytes: int64(len(data)), Sha256: digest, CreatedAt: a.now()}
+			SizeBytes: int64(len(data)), SHA256: digest, CreatedAt: a.now()}
 		if err := tx.CreateFile(tenant, f, data); err != nil {
 			return 0, nil, err
 		}
@@ -73,7 +74,7 @@ func (a api) UploadFile(ctx context.Context, req gen.UploadFileRequestObject) (g
 	})
 }
 
-func (a api) GetFile(ctx context.Context, req gen.GetFileRequestObject) (gen.GetFileResponseObject, error) {
+func (a api) GetFile(ctx context.Context, req genserver.GetFileRequestObject) (genserver.GetFileResponseObject, error) {
 	tenant := info(ctx).tenant
 	var f *gen.File
 	err := a.store.View(ctx, func(tx store.Tx) (err error) {
@@ -81,10 +82,10 @@ func (a api) GetFile(ctx context.Context, req gen.GetFileRequestObject) (gen.Get
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, newError(http.StatusNotFound, codeNotFound, "No file %s.", req.FileToken)
+		return nil, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No file %s.", req.FileToken)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetFile200JSONResponse{Body: *f}, nil
+	return genserver.GetFile200JSONResponse{Body: *f}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -18,7 +19,7 @@ const (
 )
 
 func errSessionEnded(sess *store.Session) *apiError {
-	return conflict(codeSessionEnded, "Session %s is %s and accepts no more work.", sess.ID, sess.Status)
+	return conflict(gen.ProblemCodeSessionEnded, "Session %s is %s and accepts no more work.", sess.ID, sess.Status)
 }
 
 // change runs an idempotent change of one session: mutate may refuse with
@@ -41,9 +42,9 @@ func (s *Server) change(ctx context.Context, k *idem, key sessKey, mutate func(s
 	})
 }
 
-func (a api) PauseSession(ctx context.Context, req gen.PauseSessionRequestObject) (gen.PauseSessionResponseObject, error) {
-	k := idemFor(ctx, "pauseSession", req.Params.IdempotencyKey, req.SessionId)
-	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionId}, func(sess *store.Session) error {
+func (a api) PauseSession(ctx context.Context, req genserver.PauseSessionRequestObject) (genserver.PauseSessionResponseObject, error) {
+	k := idemFor(ctx, "pauseSession", req.Params.IdempotencyKey, req.SessionID)
+	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionID}, func(sess *store.Session) error {
 		if sess.Status != gen.SessionStatusActive {
 			return invalidTransition(sess.Status, "paused")
 		}
@@ -52,9 +53,9 @@ func (a api) PauseSession(ctx context.Context, req gen.PauseSessionRequestObject
 	})
 }
 
-func (a api) ResumeSession(ctx context.Context, req gen.ResumeSessionRequestObject) (gen.ResumeSessionResponseObject, error) {
-	k := idemFor(ctx, "resumeSession", req.Params.IdempotencyKey, req.SessionId)
-	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionId}, func(sess *store.Session) error {
+func (a api) ResumeSession(ctx context.Context, req genserver.ResumeSessionRequestObject) (genserver.ResumeSessionResponseObject, error) {
+	k := idemFor(ctx, "resumeSession", req.Params.IdempotencyKey, req.SessionID)
+	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionID}, func(sess *store.Session) error {
 		if sess.Status != gen.SessionStatusPaused {
 			return invalidTransition(sess.Status, "resumed")
 		}
@@ -63,36 +64,29 @@ func (a api) ResumeSession(ctx context.Context, req gen.ResumeSessionRequestObje
 	})
 }
 
-func (a api) HandoffSession(ctx context.Context, req gen.HandoffSessionRequestObject) (gen.HandoffSessionResponseObject, error) {
-	k := idemFor(ctx, "handoffSession", req.Params.IdempotencyKey, req.SessionId)
+func (a api) HandoffSession(ctx context.Context, req genserver.HandoffSessionRequestObject) (genserver.HandoffSessionResponseObject, error) {
+	k := idemFor(ctx, "handoffSession", req.Params.IdempotencyKey, req.SessionID)
 	b := req.Body
-	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionId}, func(sess *store.Session) error {
+	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionID}, func(sess *store.Session) error {
 		if sess.Ended() {
 			return invalidTransition(sess.Status, "handed off")
 		}
-		h := &gen.Handoff{
+		sess.Handoff = gen.Handoff{
 			Summary:        b.Summary,
-			NextSteps:      deref(b.NextSteps),
-			Blockers:       deref(b.Blockers),
-			ContextForNext: orEmpty(deref(b.ContextForNext)),
+			NextSteps:      nonNil(b.NextSteps),
+			Blockers:       nonNil(b.Blockers),
+			ContextForNext: orEmpty(b.ContextForNext),
 			CreatedAt:      a.now(),
 		}
-		if h.NextSteps == nil {
-			h.NextSteps = []string{}
-		}
-		if h.Blockers == nil {
-			h.Blockers = []string{}
-		}
-		sess.Handoff = h
 		sess.Status = gen.SessionStatusPaused
 		return nil
 	})
 }
 
-func (a api) UpdateContext(ctx context.Context, req gen.UpdateContextRequestObject) (gen.UpdateContextResponseObject, error) {
-	k := idemFor(ctx, "updateContext", req.Params.IdempotencyKey, req.SessionId)
+func (a api) UpdateContext(ctx context.Context, req genserver.UpdateContextRequestObject) (genserver.UpdateContextResponseObject, error) {
+	k := idemFor(ctx, "updateContext", req.Params.IdempotencyKey, req.SessionID)
 	patch := map[string]any(deref(req.Body))
-	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionId}, func(sess *store.Session) error {
+	return a.change(ctx, k, sessKey{info(ctx).tenant, req.SessionID}, func(sess *store.Session) error {
 		if sess.Ended() {
 			return errSessionEnded(sess)
 		}
@@ -101,24 +95,24 @@ func (a api) UpdateContext(ctx context.Context, req gen.UpdateContextRequestObje
 	})
 }
 
-func (a api) AddLogEntry(ctx context.Context, req gen.AddLogEntryRequestObject) (gen.AddLogEntryResponseObject, error) {
+func (a api) AddLogEntry(ctx context.Context, req genserver.AddLogEntryRequestObject) (genserver.AddLogEntryResponseObject, error) {
 	b := req.Body
-	return a.addToSession(ctx, "addLogEntry", req.Params.IdempotencyKey, req.SessionId,
+	return a.addToSession(ctx, "addLogEntry", req.Params.IdempotencyKey, req.SessionID,
 		func(tx store.Tx, sess *store.Session, now time.Time) (any, error) {
-			e := gen.LogEntry{Id: newID("log_"), SessionId: sess.ID, Type: b.Type, Message: b.Message,
-				Data: orEmpty(deref(b.Data)), CreatedAt: now}
+			e := gen.LogEntry{ID: newID("log_"), SessionID: sess.ID, Type: b.Type, Message: b.Message,
+				Data: orEmpty(b.Data), CreatedAt: now}
 			sess.ActionCount++
 			_, err := tx.AddLogEntry(sess.Tenant, e)
 			return e, err
 		})
 }
 
-func (a api) AddArtifact(ctx context.Context, req gen.AddArtifactRequestObject) (gen.AddArtifactResponseObject, error) {
+func (a api) AddArtifact(ctx context.Context, req genserver.AddArtifactRequestObject) (genserver.AddArtifactResponseObject, error) {
 	b := req.Body
-	return a.addToSession(ctx, "addArtifact", req.Params.IdempotencyKey, req.SessionId,
+	return a.addToSession(ctx, "addArtifact", req.Params.IdempotencyKey, req.SessionID,
 		func(tx store.Tx, sess *store.Session, now time.Time) (any, error) {
-			art := gen.Artifact{Id: newID("art_"), SessionId: sess.ID, Path: b.Path, Action: b.Action,
-				Metadata: orEmpty(deref(b.Metadata)), CreatedAt: now}
+			art := gen.Artifact{ID: newID("art_"), SessionID: sess.ID, Path: b.Path, Action: b.Action,
+				Metadata: orEmpty(b.Metadata), CreatedAt: now}
 			sess.ArtifactCount++
 			_, err := tx.AddArtifact(sess.Tenant, art)
 			return art, err
@@ -149,32 +143,32 @@ func (a api) addToSession(ctx context.Context, op string, idemKey *string, sessi
 	})
 }
 
-func (a api) ListLogEntries(ctx context.Context, req gen.ListLogEntriesRequestObject) (gen.ListLogEntriesResponseObject, error) {
+func (a api) ListLogEntries(ctx context.Context, req genserver.ListLogEntriesRequestObject) (genserver.ListLogEntriesResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	items, next, err := readPage(ctx, a.store, "log", listScope(tenant, req.SessionId, string(deref(p.Type))), p.Cursor, p.Limit,
+	items, next, err := readPage(ctx, a.store, "log", listScope(tenant, req.SessionID, string(deref(p.Type))), p.Cursor, p.Limit,
 		func(tx store.Tx, after int64, limit int) ([]gen.LogEntry, int64, error) {
-			items, next, err := tx.ListLogEntries(tenant, req.SessionId, store.LogQuery{
+			items, next, err := tx.ListLogEntries(tenant, req.SessionID, store.LogQuery{
 				Page: store.Page{AfterOrd: after, Limit: limit}, Type: deref(p.Type)})
-			return items, next, sessionScoped(err, req.SessionId)
+			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListLogEntries200JSONResponse{Body: gen.LogEntryList{Items: items, NextCursor: next}}, nil
+	return genserver.ListLogEntries200JSONResponse{Body: gen.LogEntryList{Items: items, NextCursor: next}}, nil
 }
 
-func (a api) ListArtifacts(ctx context.Context, req gen.ListArtifactsRequestObject) (gen.ListArtifactsResponseObject, error) {
+func (a api) ListArtifacts(ctx context.Context, req genserver.ListArtifactsRequestObject) (genserver.ListArtifactsResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	items, next, err := readPage(ctx, a.store, "artifacts", listScope(tenant, req.SessionId, string(deref(p.Action))), p.Cursor, p.Limit,
+	items, next, err := readPage(ctx, a.store, "artifacts", listScope(tenant, req.SessionID, string(deref(p.Action))), p.Cursor, p.Limit,
 		func(tx store.Tx, after int64, limit int) ([]gen.Artifact, int64, error) {
-			items, next, err := tx.ListArtifacts(tenant, req.SessionId, store.ArtifactQuery{
+			items, next, err := tx.ListArtifacts(tenant, req.SessionID, store.ArtifactQuery{
 				Page: store.Page{AfterOrd: after, Limit: limit}, Action: deref(p.Action)})
-			return items, next, sessionScoped(err, req.SessionId)
+			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListArtifacts200JSONResponse{Body: gen.ArtifactList{Items: items, NextCursor: next}}, nil
+	return genserver.ListArtifacts200JSONResponse{Body: gen.ArtifactList{Items: items, NextCursor: next}}, nil
 }
 
 func nonNil[T any](s []T) []T {
@@ -184,8 +178,8 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func (a api) GetHandoffContext(ctx context.Context, req gen.GetHandoffContextRequestObject) (gen.GetHandoffContextResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
+func (a api) GetHandoffContext(ctx context.Context, req genserver.GetHandoffContextRequestObject) (genserver.GetHandoffContextResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
 	var out gen.HandoffContext
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		sess, err := getSessionTx(tx, key)
@@ -201,18 +195,18 @@ func (a api) GetHandoffContext(ctx context.Context, req gen.GetHandoffContextReq
 			return err
 		}
 		out = gen.HandoffContext{
-			SessionId: sess.ID, Agent: sess.Agent, Status: sess.Status, PlanSlug: optString(sess.PlanSlug),
+			SessionID: sess.ID, Agent: sess.Agent, Status: sess.Status, PlanSlug: sess.PlanSlug,
 			ContextSummary: orEmpty(sess.Context), Handoff: sess.Handoff,
 			RecentActions: nonNil(recent), Artifacts: nonNil(arts), TurnCount: int32(sess.TurnCount),
-			FinalSummary: optString(sess.FinalSummary), CreatedAt: sess.CreatedAt, UpdatedAt: sess.UpdatedAt,
-			LastTurnAt: optTime(sess.LastTurnAt),
+			FinalSummary: sess.FinalSummary, CreatedAt: sess.CreatedAt, UpdatedAt: sess.UpdatedAt,
+			LastTurnAt: sess.LastTurnAt,
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetHandoffContext200JSONResponse{Body: out}, nil
+	return genserver.GetHandoffContext200JSONResponse{Body: out}, nil
 }
 
 // replayContextTx reconstructs where sess stands from its work log.
@@ -226,9 +220,9 @@ func replayContextTx(tx store.Tx, sess *store.Session) (gen.ReplayContext, error
 		return gen.ReplayContext{}, err
 	}
 	rc := gen.ReplayContext{
-		SessionId: sess.ID, Agent: sess.Agent, Status: sess.Status, PlanSlug: optString(sess.PlanSlug),
-		ContextSummary: orEmpty(sess.Context), Handoff: sess.Handoff, FinalSummary: optString(sess.FinalSummary),
-		CreatedAt: sess.CreatedAt, EndedAt: optTime(sess.EndedAt),
+		SessionID: sess.ID, Agent: sess.Agent, Status: sess.Status, PlanSlug: sess.PlanSlug,
+		ContextSummary: orEmpty(sess.Context), Handoff: sess.Handoff, FinalSummary: sess.FinalSummary,
+		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt,
 		Checkpoints: []gen.LogEntry{}, Decisions: []gen.LogEntry{}, Errors: []gen.LogEntry{},
 		Artifacts:         nonNil(arts),
 		ArtifactsByAction: gen.ArtifactsByAction{Created: []gen.Artifact{}, Modified: []gen.Artifact{}, Deleted: []gen.Artifact{}},
@@ -258,8 +252,7 @@ func replayContextTx(tx store.Tx, sess *store.Session) (gen.ReplayContext, error
 		}
 	}
 	if n := len(rc.Checkpoints); n > 0 {
-		last := rc.Checkpoints[n-1]
-		rc.LastCheckpoint = &last
+		rc.LastCheckpoint = rc.Checkpoints[n-1]
 	}
 	rc.Progress = gen.ReplayProgress{
 		TotalEntries:    int32(len(entries)),
@@ -271,8 +264,7 @@ func replayContextTx(tx store.Tx, sess *store.Session) (gen.ReplayContext, error
 			plural(len(rc.Decisions), "decision", "decisions"), plural(len(rc.Errors), "error", "errors")),
 	}
 	if n := len(entries); n > 0 {
-		last := entries[n-1]
-		rc.Progress.LastEntry = &last
+		rc.Progress.LastEntry = entries[n-1]
 	}
 	return rc, nil
 }
@@ -284,8 +276,8 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (a api) GetReplayContext(ctx context.Context, req gen.GetReplayContextRequestObject) (gen.GetReplayContextResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
+func (a api) GetReplayContext(ctx context.Context, req genserver.GetReplayContextRequestObject) (genserver.GetReplayContextResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
 	var rc gen.ReplayContext
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		sess, err := getSessionTx(tx, key)
@@ -298,12 +290,12 @@ func (a api) GetReplayContext(ctx context.Context, req gen.GetReplayContextReque
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetReplayContext200JSONResponse{Body: rc}, nil
+	return genserver.GetReplayContext200JSONResponse{Body: rc}, nil
 }
 
-func (a api) ContinueSession(ctx context.Context, req gen.ContinueSessionRequestObject) (gen.ContinueSessionResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "continueSession", req.Params.IdempotencyKey, req.SessionId)
+func (a api) ContinueSession(ctx context.Context, req genserver.ContinueSessionRequestObject) (genserver.ContinueSessionResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
+	k := idemFor(ctx, "continueSession", req.Params.IdempotencyKey, req.SessionID)
 	b := req.Body
 	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 		old, err := getSessionTx(tx, key)
@@ -314,18 +306,13 @@ func (a api) ContinueSession(ctx context.Context, req gen.ContinueSessionRequest
 			return 0, nil, err
 		}
 		plan := old.PlanSlug
-		if b.PlanSlug != nil {
-			plan = *b.PlanSlug
+		if b.PlanSlug != "" {
+			plan = b.PlanSlug
 		}
-		var handoff *gen.Handoff
-		if old.Handoff != nil {
-			h := *old.Handoff
-			h.ContextForNext = cloneJSON(h.ContextForNext)
-			handoff = &h
-		}
+		// The store copies what it is given: old's handoff can be passed on as is.
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: key.tenant, Agent: b.Agent, Meta: deref(b.Meta), PlanSlug: plan,
-			ContinuedFrom: old.ID, Context: cloneJSON(old.Context), Handoff: handoff,
+			Tenant: key.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: plan,
+			ContinuedFrom: old.ID, Context: cloneJSON(old.Context), Handoff: old.Handoff,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -334,9 +321,9 @@ func (a api) ContinueSession(ctx context.Context, req gen.ContinueSessionRequest
 	})
 }
 
-func (a api) ReplaySession(ctx context.Context, req gen.ReplaySessionRequestObject) (gen.ReplaySessionResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "replaySession", req.Params.IdempotencyKey, req.SessionId)
+func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionRequestObject) (genserver.ReplaySessionResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
+	k := idemFor(ctx, "replaySession", req.Params.IdempotencyKey, req.SessionID)
 	var b gen.ReplaySessionRequest
 	if req.Body != nil {
 		b = *req.Body
@@ -347,8 +334,8 @@ func (a api) ReplaySession(ctx context.Context, req gen.ReplaySessionRequestObje
 			return 0, nil, err
 		}
 		agentName := old.Agent
-		if b.Agent != nil {
-			agentName = *b.Agent
+		if b.Agent != "" {
+			agentName = b.Agent
 		}
 		if err := a.checkAgent(agentName); err != nil {
 			return 0, nil, err
@@ -358,7 +345,7 @@ func (a api) ReplaySession(ctx context.Context, req gen.ReplaySessionRequestObje
 			return 0, nil, err
 		}
 		replay := map[string]any{"progress": rc.Progress, "decisions": rc.Decisions, "errors": rc.Errors}
-		if rc.LastCheckpoint != nil {
+		if rc.LastCheckpoint.ID != "" {
 			replay["last_checkpoint"] = rc.LastCheckpoint
 		}
 		member, err := toJSONValue(replay)
@@ -371,7 +358,7 @@ func (a api) ReplaySession(ctx context.Context, req gen.ReplaySessionRequestObje
 		}
 		context["replay"] = member
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: key.tenant, Agent: agentName, Meta: deref(b.Meta), PlanSlug: old.PlanSlug,
+			Tenant: key.tenant, Agent: agentName, Meta: b.Meta, PlanSlug: old.PlanSlug,
 			ContinuedFrom: old.ID, Context: context,
 		})
 		if err != nil {

@@ -4,16 +4,17 @@ import (
 	"context"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 )
 
-func (a api) GetHealth(ctx context.Context, _ gen.GetHealthRequestObject) (gen.GetHealthResponseObject, error) {
-	return gen.GetHealth200JSONResponse{Body: gen.Health{Status: gen.HealthStatusOk, Version: Version, Time: a.now()}}, nil
+func (a api) GetHealth(ctx context.Context, _ genserver.GetHealthRequestObject) (genserver.GetHealthResponseObject, error) {
+	return genserver.GetHealth200JSONResponse{Body: gen.Health{Status: gen.HealthStatusOk, Version: Version, Time: a.now()}}, nil
 }
 
-func (a api) GetCapabilities(ctx context.Context, _ gen.GetCapabilitiesRequestObject) (gen.GetCapabilitiesResponseObject, error) {
+func (a api) GetCapabilities(ctx context.Context, _ genserver.GetCapabilitiesRequestObject) (genserver.GetCapabilitiesResponseObject, error) {
 	c := a.cfg
-	return gen.GetCapabilities200JSONResponse{Body: gen.Capabilities{
-		ApiVersion: "v1",
+	return genserver.GetCapabilities200JSONResponse{Body: gen.Capabilities{
+		APIVersion: "v1",
 		Server:     gen.ServerInfo{Name: ServerName, Version: Version},
 		Agents:     a.agents.List(),
 		Features: gen.Features{

@@ -7,11 +7,12 @@ import (
 	"net/http"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
 func errUnknownAgent(name string) *apiError {
-	return newError(http.StatusUnprocessableEntity, codeUnknownAgent,
+	return newError(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownAgent,
 		"No agent named %q on this server; see getCapabilities.", name)
 }
 
@@ -66,7 +67,7 @@ func (s *Server) createSessionTx(tx store.Tx, sess *store.Session) (*store.Sessi
 	return nil, errors.New("could not draw a free session id")
 }
 
-func (a api) CreateSession(ctx context.Context, req gen.CreateSessionRequestObject) (gen.CreateSessionResponseObject, error) {
+func (a api) CreateSession(ctx context.Context, req genserver.CreateSessionRequestObject) (genserver.CreateSessionResponseObject, error) {
 	ri := info(ctx)
 	b := req.Body
 	k := idemFor(ctx, "createSession", req.Params.IdempotencyKey)
@@ -75,7 +76,7 @@ func (a api) CreateSession(ctx context.Context, req gen.CreateSessionRequestObje
 			return 0, nil, err
 		}
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: ri.tenant, Agent: b.Agent, Meta: deref(b.Meta), PlanSlug: deref(b.PlanSlug), Context: deref(b.Context),
+			Tenant: ri.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug, Context: b.Context,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -84,8 +85,8 @@ func (a api) CreateSession(ctx context.Context, req gen.CreateSessionRequestObje
 	})
 }
 
-func (a api) GetSession(ctx context.Context, req gen.GetSessionRequestObject) (gen.GetSessionResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
+func (a api) GetSession(ctx context.Context, req genserver.GetSessionRequestObject) (genserver.GetSessionResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
 	var sess *store.Session
 	err := a.store.View(ctx, func(tx store.Tx) (err error) {
 		sess, err = getSessionTx(tx, key)
@@ -94,10 +95,10 @@ func (a api) GetSession(ctx context.Context, req gen.GetSessionRequestObject) (g
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetSession200JSONResponse{SessionOKJSONResponse: gen.SessionOKJSONResponse{Body: a.sessionJSON(sess)}}, nil
+	return genserver.GetSession200JSONResponse{SessionOKJSONResponse: genserver.SessionOKJSONResponse{Body: a.sessionJSON(sess)}}, nil
 }
 
-func (a api) ListSessions(ctx context.Context, req gen.ListSessionsRequestObject) (gen.ListSessionsResponseObject, error) {
+func (a api) ListSessions(ctx context.Context, req genserver.ListSessionsRequestObject) (genserver.ListSessionsResponseObject, error) {
 	tenant := info(ctx).tenant
 	p := req.Params
 	q := store.SessionQuery{Agent: deref(p.Agent), PlanSlug: deref(p.PlanSlug)}
@@ -109,7 +110,7 @@ func (a api) ListSessions(ctx context.Context, req gen.ListSessionsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListSessions200JSONResponse{Body: list}, nil
+	return genserver.ListSessions200JSONResponse{Body: list}, nil
 }
 
 // listSessions reads one page of sessions for listSessions and listChildren.
@@ -134,13 +135,13 @@ func (s *Server) listSessions(ctx context.Context, tenant, list string, q store.
 	return out, nil
 }
 
-func (a api) CloseSession(ctx context.Context, req gen.CloseSessionRequestObject) (gen.CloseSessionResponseObject, error) {
-	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionId}, nil, gen.SessionStatusCompleted, nil, true)
+func (a api) CloseSession(ctx context.Context, req genserver.CloseSessionRequestObject) (genserver.CloseSessionResponseObject, error) {
+	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, nil, gen.SessionStatusCompleted, "", true)
 }
 
-func (a api) EndSession(ctx context.Context, req gen.EndSessionRequestObject) (gen.EndSessionResponseObject, error) {
-	k := idemFor(ctx, "endSession", req.Params.IdempotencyKey, req.SessionId)
-	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionId}, k, gen.SessionStatus(req.Body.Status), req.Body.Summary, false)
+func (a api) EndSession(ctx context.Context, req genserver.EndSessionRequestObject) (genserver.EndSessionResponseObject, error) {
+	k := idemFor(ctx, "endSession", req.Params.IdempotencyKey, req.SessionID)
+	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, k, gen.SessionStatus(req.Body.Status), req.Body.Summary, false)
 }
 
 func invalidTransition(from gen.SessionStatus, verb string) *apiError {
@@ -148,7 +149,7 @@ func invalidTransition(from gen.SessionStatus, verb string) *apiError {
 	if from == gen.SessionStatusActive {
 		article = "An"
 	}
-	return conflict(codeInvalidTransition, "%s %s session cannot be %s.", article, from, verb)
+	return conflict(gen.ProblemCodeInvalidTransition, "%s %s session cannot be %s.", article, from, verb)
 }
 
 // finishSession ends a session as status: closeSession (close=true; an
@@ -157,7 +158,7 @@ func invalidTransition(from gen.SessionStatus, verb string) *apiError {
 // end, closes the active children, then in one transaction cancels the
 // queued turns, ends the session and stores the idempotency record. While
 // it works the runner is "closing": no turn starts and no child spawns.
-func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status gen.SessionStatus, summary *string, close bool) (rawResponse, error) {
+func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status gen.SessionStatus, summary string, close bool) (rawResponse, error) {
 	rn := s.turns.lock(key)
 	var resp rawResponse
 	var sess *store.Session
@@ -230,8 +231,8 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 		}
 		sess.Status = status
 		sess.EndedAt, sess.UpdatedAt = now, now
-		if summary != nil {
-			sess.FinalSummary = *summary
+		if summary != "" {
+			sess.FinalSummary = summary
 		}
 		if err := tx.UpdateSession(sess); err != nil {
 			return err
@@ -292,7 +293,7 @@ func (s *Server) closeChildren(ctx context.Context, parent sessKey) error {
 	}
 	var errs []error
 	for _, c := range children {
-		if _, err := s.finishSession(ctx, sessKey{parent.tenant, c.ID}, nil, gen.SessionStatusCompleted, nil, true); err != nil {
+		if _, err := s.finishSession(ctx, sessKey{parent.tenant, c.ID}, nil, gen.SessionStatusCompleted, "", true); err != nil {
 			errs = append(errs, fmt.Errorf("child %s: %w", c.ID, err))
 		}
 	}

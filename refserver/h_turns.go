@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -59,20 +60,20 @@ func resumeAfter(lastEventID *string, after *int64) (int64, error) {
 }
 
 func errTurnNotFound(sessionID string, index int) *apiError {
-	return newError(http.StatusNotFound, codeNotFound, "No turn %d in session %s.", index, sessionID)
+	return newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No turn %d in session %s.", index, sessionID)
 }
 
-func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.SendTurnResponseObject, error) {
+func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) (genserver.SendTurnResponseObject, error) {
 	ri := info(ctx)
-	key := sessKey{ri.tenant, req.SessionId}
+	key := sessKey{ri.tenant, req.SessionID}
 	b := req.Body
 	policy := gen.BusyPolicyReject
-	if b.BusyPolicy != nil {
-		policy = *b.BusyPolicy
+	if b.BusyPolicy != "" {
+		policy = b.BusyPolicy
 	}
 	timeout := a.cfg.MaxTurnTimeout
-	if b.TimeoutMs != nil {
-		d := time.Duration(*b.TimeoutMs) * time.Millisecond
+	if b.TimeoutMs != 0 { // validation refuses 0: unset
+		d := time.Duration(b.TimeoutMs) * time.Millisecond
 		if d > a.cfg.MaxTurnTimeout {
 			return nil, invalidField("body.timeout_ms", fmt.Sprintf("at most %d (limits.max_turn_timeout_ms)", a.cfg.MaxTurnTimeout.Milliseconds()))
 		}
@@ -83,8 +84,8 @@ func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.S
 		return nil, err
 	}
 	stream := wantsEventStream(ri.accept)
-	files := deref(b.Files)
-	k := idemFor(ctx, "sendTurn", req.Params.IdempotencyKey, req.SessionId)
+	files := b.Files
+	k := idemFor(ctx, "sendTurn", req.Params.IdempotencyKey, req.SessionID)
 
 	rn := a.turns.lock(key)
 	var (
@@ -106,7 +107,7 @@ func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.S
 		case sess.Ended() || rn.closing:
 			return errSessionEnded(sess)
 		case sess.Status == gen.SessionStatusPaused:
-			return conflict(codeSessionPaused, "Session %s is paused; resume it before sending turns.", sess.ID)
+			return conflict(gen.ProblemCodeSessionPaused, "Session %s is paused; resume it before sending turns.", sess.ID)
 		}
 		if err := a.checkAgent(sess.Agent); err != nil {
 			return err
@@ -115,7 +116,7 @@ func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.S
 		for i, tok := range files {
 			f, err := tx.GetFile(key.tenant, tok)
 			if errors.Is(err, store.ErrNotFound) {
-				e := newError(http.StatusUnprocessableEntity, codeUnknownFile, "No file %s; upload it with uploadFile first.", tok)
+				e := newError(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile, "No file %s; upload it with uploadFile first.", tok)
 				e.fields = []gen.FieldError{{Location: fmt.Sprintf("body.files.%d", i), Message: "unknown file token"}}
 				return e
 			}
@@ -128,11 +129,11 @@ func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.S
 		if busy {
 			switch policy {
 			case gen.BusyPolicyReject:
-				return conflict(codeTurnInProgress, "Session %s is running turn %d; retry later, or send with busy_policy enqueue or interrupt.",
+				return conflict(gen.ProblemCodeTurnInProgress, "Session %s is running turn %d; retry later, or send with busy_policy enqueue or interrupt.",
 					sess.ID, rn.running.Load().index)
 			case gen.BusyPolicyEnqueue:
 				if len(rn.queue) >= a.cfg.MaxQueuedTurns {
-					return conflict(codeTurnQueueFull, "Session %s already has %d turns queued, the most this server allows.", sess.ID, len(rn.queue))
+					return conflict(gen.ProblemCodeTurnQueueFull, "Session %s already has %d turns queued, the most this server allows.", sess.ID, len(rn.queue))
 				}
 			}
 		}
@@ -186,7 +187,7 @@ func (a api) SendTurn(ctx context.Context, req gen.SendTurnRequestObject) (gen.S
 
 // turnAnswer answers sendTurn for turn index: a stream, or the TurnResult
 // once the turn has ended. ex is the live turn, nil when it has ended.
-func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool) (gen.SendTurnResponseObject, error) {
+func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool) (genserver.SendTurnResponseObject, error) {
 	if stream {
 		st, err := s.streamOf(ctx, key, index, ex, after)
 		if err != nil {
@@ -198,7 +199,7 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 				status = ex.turnStatus()
 			}
 		}
-		st.accepted = &gen.TurnAccepted{SessionId: key.id, TurnIndex: int32(index), Status: status}
+		st.accepted = &gen.TurnAccepted{SessionID: key.id, TurnIndex: int32(index), Status: status}
 		st.replayed = replayed
 		return st, nil
 	}
@@ -279,8 +280,8 @@ func (s *Server) streamOf(ctx context.Context, key sessKey, index int, ex *turnE
 	return st, nil
 }
 
-func (a api) StreamTurn(ctx context.Context, req gen.StreamTurnRequestObject) (gen.StreamTurnResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
+func (a api) StreamTurn(ctx context.Context, req genserver.StreamTurnRequestObject) (genserver.StreamTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
 	index := int(req.TurnIndex)
 	after, err := resumeAfter(req.Params.LastEventID, req.Params.After)
 	if err != nil {
@@ -316,9 +317,9 @@ func (a api) StreamTurn(ctx context.Context, req gen.StreamTurnRequestObject) (g
 	return st, nil
 }
 
-func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (gen.CancelTurnResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
-	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionId)
+func (a api) CancelTurn(ctx context.Context, req genserver.CancelTurnRequestObject) (genserver.CancelTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
+	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionID)
 	rn := a.turns.lock(key)
 	var replay rawResponse
 	// The answer depends on who cancels first, so the key is marked in
@@ -342,12 +343,11 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 		a.turns.release(rn)
 		return replay, err
 	}
-	result := gen.CancelTurnResult{SessionId: key.id}
+	result := gen.CancelTurnResult{SessionID: key.id}
 	running := rn.running.Load()
 	if running != nil && running.cancelWith(causeCancelRequest) {
 		result.Cancelled = true
-		idx := int32(running.index)
-		result.TurnIndex = &idx
+		result.TurnIndex = int32(running.index)
 	}
 	a.turns.release(rn)
 	if result.Cancelled {
@@ -365,12 +365,12 @@ func (a api) CancelTurn(ctx context.Context, req gen.CancelTurnRequestObject) (g
 	return resp, err
 }
 
-func (a api) ListTurns(ctx context.Context, req gen.ListTurnsRequestObject) (gen.ListTurnsResponseObject, error) {
+func (a api) ListTurns(ctx context.Context, req genserver.ListTurnsRequestObject) (genserver.ListTurnsResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	items, next, err := readPage(ctx, a.store, "turns", listScope(tenant, req.SessionId), p.Cursor, p.Limit,
+	items, next, err := readPage(ctx, a.store, "turns", listScope(tenant, req.SessionID), p.Cursor, p.Limit,
 		func(tx store.Tx, after int64, limit int) ([]*store.Turn, int64, error) {
-			items, next, err := tx.ListTurns(tenant, req.SessionId, store.Page{AfterOrd: after, Limit: limit})
-			return items, next, sessionScoped(err, req.SessionId)
+			items, next, err := tx.ListTurns(tenant, req.SessionID, store.Page{AfterOrd: after, Limit: limit})
+			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
 		return nil, err
@@ -379,11 +379,11 @@ func (a api) ListTurns(ctx context.Context, req gen.ListTurnsRequestObject) (gen
 	for _, t := range items {
 		out.Items = append(out.Items, turnJSON(t))
 	}
-	return gen.ListTurns200JSONResponse{Body: out}, nil
+	return genserver.ListTurns200JSONResponse{Body: out}, nil
 }
 
-func (a api) GetTurn(ctx context.Context, req gen.GetTurnRequestObject) (gen.GetTurnResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionId}
+func (a api) GetTurn(ctx context.Context, req genserver.GetTurnRequestObject) (genserver.GetTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
 	index := int(req.TurnIndex)
 	var out gen.Turn
 	err := a.store.View(ctx, func(tx store.Tx) error {
@@ -402,27 +402,26 @@ func (a api) GetTurn(ctx context.Context, req gen.GetTurnRequestObject) (gen.Get
 			return err
 		}
 		out = turnJSON(t)
-		events = nonNil(events)
-		out.Events = &events
+		out.Events = nonNil(events)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetTurn200JSONResponse{Body: out}, nil
+	return genserver.GetTurn200JSONResponse{Body: out}, nil
 }
 
-func (a api) ListEvents(ctx context.Context, req gen.ListEventsRequestObject) (gen.ListEventsResponseObject, error) {
+func (a api) ListEvents(ctx context.Context, req genserver.ListEventsRequestObject) (genserver.ListEventsResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	scope := listScope(tenant, req.SessionId, strconv.Itoa(int(deref(p.TurnIndex))))
+	scope := listScope(tenant, req.SessionID, strconv.Itoa(int(deref(p.TurnIndex))))
 	items, next, err := readPage(ctx, a.store, "events", scope, p.Cursor, p.Limit,
 		func(tx store.Tx, cur int64, limit int) ([]gen.Event, int64, error) {
-			items, next, err := tx.ListEvents(tenant, req.SessionId, store.EventQuery{
+			items, next, err := tx.ListEvents(tenant, req.SessionID, store.EventQuery{
 				AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit})
-			return items, next, sessionScoped(err, req.SessionId)
+			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListEvents200JSONResponse{Body: gen.EventList{Items: items, NextCursor: next}}, nil
+	return genserver.ListEvents200JSONResponse{Body: gen.EventList{Items: items, NextCursor: next}}, nil
 }

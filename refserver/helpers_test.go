@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
 	"github.com/agentsession/agentsession/refserver"
 	"github.com/agentsession/agentsession/refserver/refservertest"
 	"github.com/agentsession/agentsession/sse"
@@ -30,7 +31,7 @@ import (
 // operation and status, X-Request-Id, and the problem shape of errors.
 
 var specRouter = sync.OnceValues(func() (routers.Router, error) {
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,7 @@ var specRouter = sync.OnceValues(func() (routers.Router, error) {
 	return gorillamux.NewRouter(doc)
 })
 
-var specDoc = sync.OnceValues(func() (*openapi3.T, error) { return gen.GetSwagger() })
+var specDoc = sync.OnceValues(func() (*openapi3.T, error) { return spec.GetSwagger() })
 
 type client struct {
 	t     testing.TB
@@ -174,8 +175,8 @@ func checkContract(t testing.TB, req *http.Request, reqBody []byte, r *response)
 		if err := json.Unmarshal(r.Body, &p); err != nil {
 			t.Errorf("%s: error body is not a problem: %v: %s", what, err, r.Body)
 		} else {
-			if int(p.Status) != r.Status || p.Code == "" || p.Title == "" || p.RequestId != id ||
-				p.Type != "https://agentsession.dev/problems/"+p.Code {
+			if int(p.Status) != r.Status || p.Code == "" || p.Title == "" || p.RequestID != id ||
+				p.Type != "https://agentsession.dev/problems/"+string(p.Code) {
 				t.Errorf("%s: malformed problem (header request id %q): %s", what, id, r.Body)
 			}
 		}
@@ -206,7 +207,7 @@ func checkContract(t testing.TB, req *http.Request, reqBody []byte, r *response)
 }
 
 // want fails t unless r has the status (and, for errors, the code).
-func (r *response) want(t testing.TB, status int, code ...string) *response {
+func (r *response) want(t testing.TB, status int, code ...gen.ProblemCode) *response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -228,7 +229,7 @@ func (c *client) createSession(req gen.CreateSessionRequest) gen.Session {
 
 func (c *client) newSession(agentName string) string {
 	c.t.Helper()
-	return c.createSession(gen.CreateSessionRequest{Agent: agentName}).SessionId
+	return c.createSession(gen.CreateSessionRequest{Agent: agentName}).SessionID
 }
 
 func (c *client) getSession(id string) gen.Session {
@@ -347,11 +348,7 @@ func checkFrame(t testing.TB, f sse.Frame) {
 
 // script is an AgentScript prompt for the scripted agent.
 func script(stop gen.StopReason, steps ...gen.ScriptStep) string {
-	s := gen.AgentScript{Steps: steps}
-	if stop != "" {
-		s.StopReason = &stop
-	}
-	data, err := json.Marshal(s)
+	data, err := json.Marshal(gen.AgentScript{Steps: steps, StopReason: stop})
 	if err != nil {
 		panic(err)
 	}
@@ -360,14 +357,12 @@ func script(stop gen.StopReason, steps ...gen.ScriptStep) string {
 
 // text is a script step emitting a text event after delay.
 func text(delay time.Duration, content string) gen.ScriptStep {
-	ms := int32(delay.Milliseconds())
-	return gen.ScriptStep{DelayMs: &ms, Event: &gen.ScriptEvent{Type: gen.EventTypeText, Content: &content}}
+	return gen.ScriptStep{DelayMs: int32(delay.Milliseconds()), Event: gen.ScriptEvent{Type: gen.EventTypeText, Content: content}}
 }
 
 // wait is a script step that only waits.
 func wait(delay time.Duration) gen.ScriptStep {
-	ms := int32(delay.Milliseconds())
-	return gen.ScriptStep{DelayMs: &ms}
+	return gen.ScriptStep{DelayMs: int32(delay.Milliseconds())}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -82,14 +83,14 @@ func (k *idem) lookup(tx store.Tx) (*store.Idempotency, error) {
 		return nil, err
 	}
 	if rec.RequestHash != k.hash {
-		return nil, newError(http.StatusUnprocessableEntity, codeIdempotencyKeyReused,
+		return nil, newError(http.StatusUnprocessableEntity, gen.ProblemCodeIdempotencyKeyReused,
 			"This Idempotency-Key was used for a different %s request; use a new key for a new request.", k.op)
 	}
 	if rec.StatusCode == 0 && time.Since(rec.CreatedAt) > abandonedAfter {
 		return nil, nil // its request died midway (a crash): start again
 	}
 	if rec.StatusCode == 0 {
-		e := conflict(codeIdempotencyInProgress, "A %s request with this Idempotency-Key is still being processed.", k.op)
+		e := conflict(gen.ProblemCodeIdempotencyInProgress, "A %s request with this Idempotency-Key is still being processed.", k.op)
 		e.retryAfter = 1
 		return nil, e
 	}

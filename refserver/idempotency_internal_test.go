@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -28,7 +29,7 @@ func TestIdempotencyLookup(t *testing.T) {
 		})
 		return rec, err
 	}
-	code := func(err error) string {
+	code := func(err error) gen.ProblemCode {
 		var ae *apiError
 		if errors.As(err, &ae) {
 			return ae.code
@@ -41,12 +42,12 @@ func TestIdempotencyLookup(t *testing.T) {
 		status   int
 		hash     string
 		at       time.Time
-		wantCode string
+		wantCode gen.ProblemCode
 		wantRec  bool
 	}{
 		{"finished", 200, "h", now, "", true},
-		{"another request", 200, "other", now, codeIdempotencyKeyReused, false},
-		{"in progress", 0, "h", now, codeIdempotencyInProgress, false},
+		{"another request", 200, "other", now, gen.ProblemCodeIdempotencyKeyReused, false},
+		{"in progress", 0, "h", now, gen.ProblemCodeIdempotencyInProgress, false},
 		{"abandoned in progress", 0, "h", now.Add(-2 * abandonedAfter), "", false},
 	}
 	for _, tt := range tests {

@@ -136,7 +136,7 @@ func TestIdempotencyKeys(t *testing.T) {
 				}
 			}
 			if tc.differ != "" {
-				c.do(tc.method, tc.path, tc.differ, key).want(t, http.StatusUnprocessableEntity, "idempotency_key_reused")
+				c.do(tc.method, tc.path, tc.differ, key).want(t, http.StatusUnprocessableEntity, gen.ProblemCodeIdempotencyKeyReused)
 			}
 			// Keys are per tenant: another tenant's key of the same name is unrelated.
 			r := other.do(tc.method, tc.path, body, key)
@@ -157,14 +157,14 @@ func TestIdempotencyKeyIsPerOperationAndPath(t *testing.T) {
 		t.Errorf("a key was shared across operations")
 	}
 	// ...and on another session of the same operation it is a different request.
-	c.do("POST", "/v1/sessions/"+b+"/pause", nil, key).want(t, 422, "idempotency_key_reused")
+	c.do("POST", "/v1/sessions/"+b+"/pause", nil, key).want(t, 422, gen.ProblemCodeIdempotencyKeyReused)
 }
 
 func TestFailedRequestsAreNotRemembered(t *testing.T) {
 	_, c := start(t)
 	id := c.sessionIn(gen.SessionStatusPaused)
 	key := header{"Idempotency-Key", "retry-me"}
-	c.do("POST", "/v1/sessions/"+id+"/pause", nil, key).want(t, 409, "invalid_transition")
+	c.do("POST", "/v1/sessions/"+id+"/pause", nil, key).want(t, 409, gen.ProblemCodeInvalidTransition)
 	c.do("POST", "/v1/sessions/"+id+"/resume", nil).want(t, 200)
 	// The failure stored nothing: the retry does the work now that it can.
 	if r := c.do("POST", "/v1/sessions/"+id+"/pause", nil, key).want(t, 200); r.Header.Get("Idempotent-Replayed") != "" {
@@ -191,7 +191,7 @@ func TestIdempotentUpload(t *testing.T) {
 		t.Errorf("upload replay: %s vs %s", first.Body, second.Body)
 	}
 	b3, ct3 := mk("other")
-	c.do("POST", "/v1/files", b3, header{"Content-Type", ct3}, key).want(t, 422, "idempotency_key_reused")
+	c.do("POST", "/v1/files", b3, header{"Content-Type", ct3}, key).want(t, 422, gen.ProblemCodeIdempotencyKeyReused)
 }
 
 func TestSendTurnReplayWaitsForTheOriginal(t *testing.T) {
@@ -250,7 +250,7 @@ func TestCancelKeyInProgress(t *testing.T) {
 	if ok == nil || busy == nil {
 		t.Fatalf("want one 200 and one 409, got %v and %v", ok, busy)
 	}
-	busy.want(t, http.StatusConflict, "idempotency_in_progress")
+	busy.want(t, http.StatusConflict, gen.ProblemCodeIdempotencyInProgress)
 	if busy.Header.Get("Retry-After") != "1" {
 		t.Errorf("Retry-After = %q", busy.Header.Get("Retry-After"))
 	}

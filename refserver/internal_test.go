@@ -1,10 +1,14 @@
 package refserver
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
 )
 
 func TestMergePatch(t *testing.T) {
@@ -35,13 +39,13 @@ func TestMergePatch(t *testing.T) {
 
 func TestCursor(t *testing.T) {
 	c := encodeCursor("events", "scope1", 42)
-	if pos, err := decodeCursor(c, "events", "scope1"); err != nil || pos != 42 {
+	if pos, err := decodeCursor(&c, "events", "scope1"); err != nil || pos != 42 {
 		t.Fatalf("round trip: %d, %v", pos, err)
 	}
-	if encodeCursor("events", "s", 0) != nil {
+	if encodeCursor("events", "s", 0) != "" {
 		t.Error("position 0 has a cursor")
 	}
-	for _, bad := range []string{"", "!!", *encodeCursor("turns", "scope1", 42), *encodeCursor("events", "scope2", 42),
+	for _, bad := range []string{"", "!!", encodeCursor("turns", "scope1", 42), encodeCursor("events", "scope2", 42),
 		"djF8ZXZlbnRzfHNjb3BlMXwtNQ" /* v1|events|scope1|-5 */, "djF8ZXZlbnRzfHNjb3BlMXx4" /* ...|x */, "eDF8ZXZlbnRzfHNjb3BlMXw0Mg" /* x1|... */} {
 		if _, err := decodeCursor(&bad, "events", "scope1"); err == nil {
 			t.Errorf("cursor %q accepted", bad)
@@ -104,5 +108,59 @@ func TestRateLimiter(t *testing.T) {
 	}
 	if ok, _ := l.allow("t", now.Add(500*time.Millisecond)); !ok {
 		t.Error("no refill after 0.5 s at 2/s")
+	}
+}
+
+func TestResumeAfter(t *testing.T) {
+	str := func(s string) *string { return &s }
+	num := func(n int64) *int64 { return &n }
+	tests := []struct {
+		name        string
+		lastEventID *string
+		after       *int64
+		want        int64
+	}{
+		{"neither", nil, nil, 0},
+		{"after", nil, num(999999999999999), 999999999999999},
+		{"15 digits", str("999999999999999"), nil, 999999999999999},
+		{"leading zeros", str("000000000000042"), nil, 42},
+		{"header wins", str("3"), num(7), 3},
+	}
+	for _, tt := range tests {
+		if got, err := resumeAfter(tt.lastEventID, tt.after); err != nil || got != tt.want {
+			t.Errorf("%s: %d, %v; want %d", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := resumeAfter(str("x1"), nil); err == nil {
+		t.Error("a Last-Event-ID that is not a number was accepted")
+	}
+}
+
+// TestProblemTitles: the server has a title for every problem code of the
+// contract, and none for a code the contract does not list.
+func TestProblemTitles(t *testing.T) {
+	doc, err := spec.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := doc.Components.Schemas["ProblemCode"]
+	if ref == nil || len(ref.Value.Enum) == 0 {
+		t.Fatal("the contract has no ProblemCode enum")
+	}
+	var listed []gen.ProblemCode
+	for _, v := range ref.Value.Enum {
+		code := gen.ProblemCode(v.(string))
+		listed = append(listed, code)
+		if !code.Valid() {
+			t.Errorf("the contract's code %q has no generated constant", code)
+		}
+		if problemTitles[code] == "" {
+			t.Errorf("no title for the contract's code %q", code)
+		}
+	}
+	for code := range problemTitles {
+		if !slices.Contains(listed, code) {
+			t.Errorf("a title for %q, which the contract does not list", code)
+		}
 	}
 }

@@ -52,12 +52,12 @@ func TestTenantIsolation(t *testing.T) {
 		{"POST", s + "/children", map[string]any{"agent": "echo"}},
 		{"GET", s + "/children", nil},
 		{"DELETE", s, nil},
-		{"GET", "/v1/sessions/" + child.SessionId, nil},
+		{"GET", "/v1/sessions/" + child.SessionID, nil},
 		{"GET", "/v1/files/" + f.FileToken, nil},
 	}
 	for _, op := range ops {
 		t.Run(op.method+" "+op.path, func(t *testing.T) {
-			b.do(op.method, op.path, op.body).want(t, http.StatusNotFound, "not_found")
+			b.do(op.method, op.path, op.body).want(t, http.StatusNotFound, gen.ProblemCodeNotFound)
 		})
 	}
 	var list gen.SessionList
@@ -77,8 +77,8 @@ func TestTenantIsolation(t *testing.T) {
 	// B's own sessions are unaffected by A's.
 	bid := b.newSession("echo")
 	b.do("GET", "/v1/sessions", nil).want(t, 200).decode(t, &list)
-	if len(list.Items) != 1 || list.Items[0].SessionId != bid {
+	if len(list.Items) != 1 || list.Items[0].SessionID != bid {
 		t.Errorf("tenant B lists %+v", list.Items)
 	}
-	a.do("GET", "/v1/sessions/"+bid, nil).want(t, 404, "not_found")
+	a.do("GET", "/v1/sessions/"+bid, nil).want(t, 404, gen.ProblemCodeNotFound)
 }

@@ -71,7 +71,7 @@ func TestStateMachine(t *testing.T) {
 				}
 				r := c.do(o.method, p, o.body)
 				if to == forbidden {
-					r.want(t, http.StatusConflict, "invalid_transition")
+					r.want(t, http.StatusConflict, gen.ProblemCodeInvalidTransition)
 					if after := c.getSession(id); !cmp.Equal(before, after) {
 						t.Errorf("a forbidden transition changed the session:\n%s", cmp.Diff(before, after))
 					}
@@ -82,7 +82,7 @@ func TestStateMachine(t *testing.T) {
 				if o.method == "DELETE" {
 					var cr gen.CloseSessionResult
 					r.decode(t, &cr)
-					if cr.AlreadyClosed != (before.EndedAt != nil) {
+					if cr.AlreadyClosed != !before.EndedAt.IsZero() {
 						t.Errorf("already_closed = %v for a %s session", cr.AlreadyClosed, from)
 					}
 					got = cr.Session
@@ -96,7 +96,7 @@ func TestStateMachine(t *testing.T) {
 					t.Fatalf("stored status %s, want %s", stored.Status, to)
 				}
 				ended := to == completed || to == failed
-				if ended != (got.EndedAt != nil) {
+				if ended != !got.EndedAt.IsZero() {
 					t.Errorf("ended_at = %v for status %s", got.EndedAt, to)
 				}
 				if from != to || o.name == "handoff" {
@@ -121,7 +121,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 	if diff := cmp.Diff(first.Session, second.Session); diff != "" {
 		t.Errorf("a second close changed the session (-first +second):\n%s", diff)
 	}
-	if first.Session.Status != gen.SessionStatusCompleted || first.Session.EndedAt == nil {
+	if first.Session.Status != gen.SessionStatusCompleted || first.Session.EndedAt.IsZero() {
 		t.Errorf("closed session = %+v", first.Session)
 	}
 }
@@ -131,7 +131,7 @@ func TestEndKeepsSummary(t *testing.T) {
 	id := c.newSession("echo")
 	var s gen.Session
 	c.do("POST", "/v1/sessions/"+id+"/end", map[string]any{"status": "failed", "summary": "gave up"}).want(t, 200).decode(t, &s)
-	if s.Status != gen.SessionStatusFailed || s.FinalSummary == nil || *s.FinalSummary != "gave up" {
+	if s.Status != gen.SessionStatusFailed || s.FinalSummary != "gave up" {
 		t.Errorf("ended session = %+v", s)
 	}
 }
@@ -140,19 +140,19 @@ func TestWorkOnPausedAndEndedSessions(t *testing.T) {
 	_, c := start(t)
 	tests := []struct {
 		status gen.SessionStatus
-		turn   string // the code of sendTurn, or "" for success
-		work   string // the code of log, artifacts and context, or ""
+		turn   gen.ProblemCode // the code of sendTurn, or "" for success
+		work   gen.ProblemCode // the code of log, artifacts and context, or ""
 	}{
 		{gen.SessionStatusActive, "", ""},
-		{gen.SessionStatusPaused, "session_paused", ""},
-		{gen.SessionStatusCompleted, "session_ended", "session_ended"},
-		{gen.SessionStatusFailed, "session_ended", "session_ended"},
+		{gen.SessionStatusPaused, gen.ProblemCodeSessionPaused, ""},
+		{gen.SessionStatusCompleted, gen.ProblemCodeSessionEnded, gen.ProblemCodeSessionEnded},
+		{gen.SessionStatusFailed, gen.ProblemCodeSessionEnded, gen.ProblemCodeSessionEnded},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {
 			id := c.sessionIn(tt.status)
 			s := "/v1/sessions/" + id
-			check := func(r *response, okStatus int, code string) {
+			check := func(r *response, okStatus int, code gen.ProblemCode) {
 				t.Helper()
 				if code == "" {
 					r.want(t, okStatus)
@@ -183,7 +183,7 @@ func TestWorkLogAndArtifacts(t *testing.T) {
 		var e gen.LogEntry
 		c.do("POST", s+"/log", map[string]any{"type": typ, "message": fmt.Sprintf("m%d", i), "data": map[string]any{"i": i}}).
 			want(t, http.StatusCreated).decode(t, &e)
-		if e.Type != typ || e.SessionId != id || !strings.HasPrefix(e.Id, "log_") || e.Data["i"] != float64(i) {
+		if e.Type != typ || e.SessionID != id || !strings.HasPrefix(e.ID, "log_") || e.Data["i"] != float64(i) {
 			t.Fatalf("entry = %+v", e)
 		}
 		entries = append(entries, e)
@@ -203,7 +203,7 @@ func TestWorkLogAndArtifacts(t *testing.T) {
 		var a gen.Artifact
 		c.do("POST", s+"/artifacts", map[string]any{"path": fmt.Sprintf("f%d.go", i), "action": act}).
 			want(t, http.StatusCreated).decode(t, &a)
-		if a.Action != act || a.Metadata == nil || !strings.HasPrefix(a.Id, "art_") {
+		if a.Action != act || a.Metadata == nil || !strings.HasPrefix(a.ID, "art_") {
 			t.Fatalf("artifact = %+v", a)
 		}
 		arts = append(arts, a)
@@ -253,13 +253,13 @@ func collectPages[T any](t *testing.T, c *client, p string, limit int) []T {
 
 func TestContextMergePatch(t *testing.T) {
 	_, c := start(t)
-	id := c.createSession(gen.CreateSessionRequest{Agent: "echo", Context: &map[string]any{
+	id := c.createSession(gen.CreateSessionRequest{Agent: "echo", Context: gen.JSONObject{
 		"repo": "api", "keep": 1, "drop": true, "nested": map[string]any{"a": 1, "b": 2}, "list": []any{1, 2},
-	}}).SessionId
+	}}).SessionID
 	var s gen.Session
 	c.do("PATCH", "/v1/sessions/"+id+"/context", `{"drop":null,"nested":{"b":null,"c":3},"list":[3],"new":{"x":null,"y":"z"},"gone":null}`).
 		want(t, 200).decode(t, &s)
-	want := map[string]any{"repo": "api", "keep": float64(1), "nested": map[string]any{"a": float64(1), "c": float64(3)},
+	want := gen.JSONObject{"repo": "api", "keep": float64(1), "nested": map[string]any{"a": float64(1), "c": float64(3)},
 		"list": []any{float64(3)}, "new": map[string]any{"y": "z"}}
 	if diff := cmp.Diff(want, s.ContextSummary); diff != "" {
 		t.Errorf("context (-want +got):\n%s", diff)
@@ -271,7 +271,7 @@ func TestContextMergePatch(t *testing.T) {
 
 func TestHandoffContext(t *testing.T) {
 	_, c := start(t)
-	id := c.createSession(gen.CreateSessionRequest{Agent: "echo", PlanSlug: ptr("migrate"), Context: &map[string]any{"k": "v"}}).SessionId
+	id := c.createSession(gen.CreateSessionRequest{Agent: "echo", PlanSlug: "migrate", Context: gen.JSONObject{"k": "v"}}).SessionID
 	s := "/v1/sessions/" + id
 	for i := range 25 {
 		c.do("POST", s+"/log", map[string]any{"type": "info", "message": fmt.Sprint(i)}).want(t, 201)
@@ -282,7 +282,7 @@ func TestHandoffContext(t *testing.T) {
 	var sess gen.Session
 	c.do("POST", s+"/handoff", map[string]any{"summary": "half done", "next_steps": []string{"a", "b"}, "context_for_next": map[string]any{"branch": "x"}}).
 		want(t, 200).decode(t, &sess)
-	if sess.Status != gen.SessionStatusPaused || sess.Handoff == nil || sess.Handoff.Summary != "half done" ||
+	if sess.Status != gen.SessionStatusPaused || sess.Handoff.CreatedAt.IsZero() || sess.Handoff.Summary != "half done" ||
 		!cmp.Equal(sess.Handoff.NextSteps, []string{"a", "b"}) || len(sess.Handoff.Blockers) != 0 || sess.Handoff.Blockers == nil {
 		t.Fatalf("handed-off session = %+v", sess)
 	}
@@ -294,7 +294,7 @@ func TestHandoffContext(t *testing.T) {
 	if len(hc.Artifacts) != 100 || hc.Artifacts[0].Path != "0" {
 		t.Errorf("artifacts: %d, first %q", len(hc.Artifacts), hc.Artifacts[0].Path)
 	}
-	if hc.Handoff == nil || hc.Handoff.Summary != "half done" || deref(hc.PlanSlug) != "migrate" || hc.ContextSummary["k"] != "v" || hc.Status != gen.SessionStatusPaused {
+	if hc.Handoff.CreatedAt.IsZero() || hc.Handoff.Summary != "half done" || hc.PlanSlug != "migrate" || hc.ContextSummary["k"] != "v" || hc.Status != gen.SessionStatusPaused {
 		t.Errorf("handoff context = %+v", hc)
 	}
 	// A second handoff from paused replaces the notes.
@@ -304,43 +304,35 @@ func TestHandoffContext(t *testing.T) {
 	}
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
 func TestContinueSession(t *testing.T) {
 	_, c := start(t)
-	old := c.createSession(gen.CreateSessionRequest{Agent: "echo", PlanSlug: ptr("plan-a"), Context: &map[string]any{"repo": "api"}})
-	s := "/v1/sessions/" + old.SessionId
+	old := c.createSession(gen.CreateSessionRequest{Agent: "echo", PlanSlug: "plan-a", Context: gen.JSONObject{"repo": "api"}})
+	s := "/v1/sessions/" + old.SessionID
 	c.do("POST", s+"/handoff", map[string]any{"summary": "notes", "next_steps": []string{"n"}}).want(t, 200)
 	c.do("POST", s+"/end", map[string]any{"status": "completed"}).want(t, 200)
-	before := c.getSession(old.SessionId)
+	before := c.getSession(old.SessionID)
 
 	var next gen.Session
 	c.do("POST", s+"/continue", map[string]any{"agent": "scripted", "meta": map[string]any{"shift": "night"}}).want(t, 201).decode(t, &next)
-	if next.Status != gen.SessionStatusActive || next.Agent != "scripted" || deref(next.ContinuedFrom) != old.SessionId ||
-		deref(next.PlanSlug) != "plan-a" || next.ContextSummary["repo"] != "api" || next.Handoff == nil ||
+	if next.Status != gen.SessionStatusActive || next.Agent != "scripted" || next.ContinuedFrom != old.SessionID ||
+		next.PlanSlug != "plan-a" || next.ContextSummary["repo"] != "api" || next.Handoff.CreatedAt.IsZero() ||
 		next.Handoff.Summary != "notes" || next.Meta["shift"] != "night" || next.TurnCount != 0 {
 		t.Errorf("continued session = %+v", next)
 	}
 	c.do("POST", s+"/continue", map[string]any{"agent": "echo", "plan_slug": "plan-b"}).want(t, 201).decode(t, &next)
-	if deref(next.PlanSlug) != "plan-b" {
+	if next.PlanSlug != "plan-b" {
 		t.Errorf("plan_slug = %v, want plan-b", next.PlanSlug)
 	}
-	c.do("POST", s+"/continue", map[string]any{"agent": "nobody"}).want(t, 422, "unknown_agent")
-	c.do("POST", "/v1/sessions/sess_missing/continue", map[string]any{"agent": "echo"}).want(t, 404, "not_found")
-	if diff := cmp.Diff(before, c.getSession(old.SessionId)); diff != "" {
+	c.do("POST", s+"/continue", map[string]any{"agent": "nobody"}).want(t, 422, gen.ProblemCodeUnknownAgent)
+	c.do("POST", "/v1/sessions/sess_missing/continue", map[string]any{"agent": "echo"}).want(t, 404, gen.ProblemCodeNotFound)
+	if diff := cmp.Diff(before, c.getSession(old.SessionID)); diff != "" {
 		t.Errorf("continue changed the original (-before +after):\n%s", diff)
 	}
 }
 
 func TestReplay(t *testing.T) {
 	_, c := start(t)
-	id := c.createSession(gen.CreateSessionRequest{Agent: "scripted", PlanSlug: ptr("p"), Context: &map[string]any{"repo": "api"}}).SessionId
+	id := c.createSession(gen.CreateSessionRequest{Agent: "scripted", PlanSlug: "p", Context: gen.JSONObject{"repo": "api"}}).SessionID
 	s := "/v1/sessions/" + id
 	log := func(typ, msg string) gen.LogEntry {
 		var e gen.LogEntry
@@ -359,12 +351,12 @@ func TestReplay(t *testing.T) {
 	var rc gen.ReplayContext
 	c.do("GET", s+"/replay", nil).want(t, 200).decode(t, &rc)
 	wantProgress := gen.ReplayProgress{TotalEntries: 5, CheckpointCount: 2, DecisionCount: 1, ErrorCount: 1,
-		LastEntry: &cp2, Summary: "5 entries, 2 checkpoints, 1 decision, 1 error."}
+		LastEntry: cp2, Summary: "5 entries, 2 checkpoints, 1 decision, 1 error."}
 	if diff := cmp.Diff(wantProgress, rc.Progress); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 	if !cmp.Equal(rc.Checkpoints, []gen.LogEntry{cp1, cp2}) || !cmp.Equal(rc.Decisions, []gen.LogEntry{d1}) ||
-		!cmp.Equal(rc.Errors, []gen.LogEntry{e1}) || !cmp.Equal(rc.LastCheckpoint, &cp2) {
+		!cmp.Equal(rc.Errors, []gen.LogEntry{e1}) || !cmp.Equal(rc.LastCheckpoint, cp2) {
 		t.Errorf("replay context lists = %+v", rc)
 	}
 	wantArts := gen.ArtifactsByAction{Created: []gen.Artifact{a1}, Modified: []gen.Artifact{a2}, Deleted: []gen.Artifact{}}
@@ -377,7 +369,7 @@ func TestReplay(t *testing.T) {
 
 	var next gen.Session
 	c.do("POST", s+"/replay", nil).want(t, 201).decode(t, &next) // the body is optional
-	if next.Agent != "scripted" || deref(next.ContinuedFrom) != id || next.ContextSummary["repo"] != "api" {
+	if next.Agent != "scripted" || next.ContinuedFrom != id || next.ContextSummary["repo"] != "api" {
 		t.Errorf("replayed session = %+v", next)
 	}
 	replay, _ := next.ContextSummary["replay"].(map[string]any)
@@ -391,13 +383,13 @@ func TestReplay(t *testing.T) {
 	if next.Agent != "echo" || next.Meta["try"] != float64(2) {
 		t.Errorf("replayed with another agent = %+v", next)
 	}
-	c.do("POST", s+"/replay", map[string]any{"agent": "nobody"}).want(t, 422, "unknown_agent")
+	c.do("POST", s+"/replay", map[string]any{"agent": "nobody"}).want(t, 422, gen.ProblemCodeUnknownAgent)
 
 	// An empty work log: every list is empty, not null.
 	empty := c.newSession("echo")
 	rc = gen.ReplayContext{}
 	c.do("GET", "/v1/sessions/"+empty+"/replay", nil).want(t, 200).decode(t, &rc)
-	if rc.Progress.Summary != "0 entries, 0 checkpoints, 0 decisions, 0 errors." || rc.LastCheckpoint != nil {
+	if rc.Progress.Summary != "0 entries, 0 checkpoints, 0 decisions, 0 errors." || rc.LastCheckpoint.ID != "" {
 		t.Errorf("empty replay context = %+v", rc)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/agentsession/agentsession/gen"
 )
 
 // reqInfo is what the middleware learns about a request; handlers find it
@@ -125,19 +127,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if !canonicalPath(r.URL.EscapedPath()) {
-		s.writeProblem(rw, r, newError(http.StatusNotFound, codeNotFound, "No route %s.", r.URL.EscapedPath()))
+		s.writeProblem(rw, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s.", r.URL.EscapedPath()))
 		return
 	}
 	if r.URL.Path != "/v1/health" {
 		tenant, ok := s.authenticate(r)
 		if !ok {
-			s.writeProblem(rw, r, newError(http.StatusUnauthorized, codeUnauthorized, "A valid bearer token is required."))
+			s.writeProblem(rw, r, newError(http.StatusUnauthorized, gen.ProblemCodeUnauthorized, "A valid bearer token is required."))
 			return
 		}
 		ri.tenant = tenant
 		if s.limiter != nil {
 			if ok, wait := s.limiter.allow(tenant, time.Now()); !ok {
-				e := newError(http.StatusTooManyRequests, codeRateLimited,
+				e := newError(http.StatusTooManyRequests, gen.ProblemCodeRateLimited,
 					"Rate limit of %g requests per second exceeded.", s.cfg.RateLimit)
 				e.retryAfter = int(math.Ceil(wait.Seconds()))
 				s.writeProblem(rw, r, e)
@@ -220,13 +222,13 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(allow) > 0 {
-		e := newError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		e := newError(http.StatusMethodNotAllowed, gen.ProblemCodeMethodNotAllowed,
 			"%s is not allowed on %s; use %s.", r.Method, r.URL.EscapedPath(), strings.Join(allow, " or "))
 		e.allow = strings.Join(allow, ", ")
 		s.writeProblem(w, r, e)
 		return
 	}
-	s.writeProblem(w, r, newError(http.StatusNotFound, codeNotFound, "No route %s %s.", r.Method, r.URL.EscapedPath()))
+	s.writeProblem(w, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s %s.", r.Method, r.URL.EscapedPath()))
 }
 
 // rateLimiter is a token bucket per tenant.

@@ -41,7 +41,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	first := c.do("POST", "/v1/sessions", `{"agent":"scripted","meta":{"m":1},"context":{"k":"v"}}`, key).want(t, 201)
 	var sess gen.Session
 	first.decode(t, &sess)
-	id := sess.SessionId
+	id := sess.SessionID
 	s := "/v1/sessions/" + id
 	c.sendTurn(id, gen.TurnRequest{Prompt: script("", text(0, "one"), text(0, "two"))})
 	c.do("POST", s+"/log", map[string]any{"type": "checkpoint", "message": "cp"}).want(t, 201)
@@ -124,20 +124,20 @@ func TestRecoveryAfterUncleanStop(t *testing.T) {
 	_, c2 := start(t, withStore(openSQLite(t, path)))
 	t1, t2 := c2.getTurn(id, 1), c2.getTurn(id, 2)
 	for _, tr := range []gen.Turn{t1, t2} {
-		if tr.Status != gen.TurnStatusCompleted || deref(tr.StopReason) != gen.StopReasonError || tr.EndedAt == nil || tr.StartedAt == nil {
+		if tr.Status != gen.TurnStatusCompleted || tr.StopReason != gen.StopReasonError || tr.EndedAt.IsZero() || tr.StartedAt.IsZero() {
 			t.Errorf("recovered turn = %+v", tr)
 			continue
 		}
-		last := (*tr.Events)[len(*tr.Events)-1]
-		if last.Type != gen.EventTypeError || !strings.Contains(deref(last.Content), "restarted") || *tr.LastSeq != last.Seq {
+		last := tr.Events[len(tr.Events)-1]
+		if last.Type != gen.EventTypeError || !strings.Contains(last.Content, "restarted") || tr.LastSeq != last.Seq {
 			t.Errorf("turn %d ends with %+v", tr.TurnIndex, last)
 		}
 	}
-	if t1.EventCount != 2 || deref((*t1.Events)[0].Content) != "working" {
-		t.Errorf("turn 1 lost its events: %+v", *t1.Events)
+	if t1.EventCount != 2 || t1.Events[0].Content != "working" {
+		t.Errorf("turn 1 lost its events: %+v", t1.Events)
 	}
 	sess := c2.getSession(id)
-	if sess.Activity != gen.ActivityIdle || sess.LastEventSeq != *t2.LastSeq {
+	if sess.Activity != gen.ActivityIdle || sess.LastEventSeq != t2.LastSeq {
 		t.Errorf("session after recovery = %+v", sess)
 	}
 	// Streams of the recovered turn end, and new turns work.

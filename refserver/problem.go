@@ -11,62 +11,42 @@ import (
 	"strconv"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/store"
-)
-
-// Error codes of openapi.yaml's "Errors" table.
-const (
-	codeInvalidRequest        = "invalid_request"
-	codeInvalidCursor         = "invalid_cursor"
-	codeUnauthorized          = "unauthorized"
-	codeNotFound              = "not_found"
-	codeMethodNotAllowed      = "method_not_allowed"
-	codeInvalidTransition     = "invalid_transition"
-	codeTurnInProgress        = "turn_in_progress"
-	codeTurnQueueFull         = "turn_queue_full"
-	codeSessionPaused         = "session_paused"
-	codeSessionEnded          = "session_ended"
-	codeSpawnLimitExceeded    = "spawn_limit_exceeded"
-	codeIdempotencyInProgress = "idempotency_in_progress"
-	codePayloadTooLarge       = "payload_too_large"
-	codeUnsupportedMediaType  = "unsupported_media_type"
-	codeUnknownAgent          = "unknown_agent"
-	codeUnknownFile           = "unknown_file"
-	codeIdempotencyKeyReused  = "idempotency_key_reused"
-	codeRateLimited           = "rate_limited"
-	codeInternal              = "internal"
 )
 
 // problemTypeBase prefixes every problem's type URI.
 const problemTypeBase = "https://agentsession.dev/problems/"
 
-var problemTitles = map[string]string{
-	codeInvalidRequest:        "Invalid request",
-	codeInvalidCursor:         "Invalid cursor",
-	codeUnauthorized:          "Unauthorized",
-	codeNotFound:              "Not found",
-	codeMethodNotAllowed:      "Method not allowed",
-	codeInvalidTransition:     "Invalid transition",
-	codeTurnInProgress:        "Turn in progress",
-	codeTurnQueueFull:         "Turn queue full",
-	codeSessionPaused:         "Session paused",
-	codeSessionEnded:          "Session ended",
-	codeSpawnLimitExceeded:    "Spawn limit exceeded",
-	codeIdempotencyInProgress: "Idempotency key in progress",
-	codePayloadTooLarge:       "Payload too large",
-	codeUnsupportedMediaType:  "Unsupported media type",
-	codeUnknownAgent:          "Unknown agent",
-	codeUnknownFile:           "Unknown file",
-	codeIdempotencyKeyReused:  "Idempotency key reused",
-	codeRateLimited:           "Too many requests",
-	codeInternal:              "Internal server error",
+// problemTitles are the titles of the contract's problem codes; the codes
+// themselves are generated from its ProblemCode schema.
+var problemTitles = map[gen.ProblemCode]string{
+	gen.ProblemCodeInvalidRequest:        "Invalid request",
+	gen.ProblemCodeInvalidCursor:         "Invalid cursor",
+	gen.ProblemCodeUnauthorized:          "Unauthorized",
+	gen.ProblemCodeNotFound:              "Not found",
+	gen.ProblemCodeMethodNotAllowed:      "Method not allowed",
+	gen.ProblemCodeInvalidTransition:     "Invalid transition",
+	gen.ProblemCodeTurnInProgress:        "Turn in progress",
+	gen.ProblemCodeTurnQueueFull:         "Turn queue full",
+	gen.ProblemCodeSessionPaused:         "Session paused",
+	gen.ProblemCodeSessionEnded:          "Session ended",
+	gen.ProblemCodeSpawnLimitExceeded:    "Spawn limit exceeded",
+	gen.ProblemCodeIdempotencyInProgress: "Idempotency key in progress",
+	gen.ProblemCodePayloadTooLarge:       "Payload too large",
+	gen.ProblemCodeUnsupportedMediaType:  "Unsupported media type",
+	gen.ProblemCodeUnknownAgent:          "Unknown agent",
+	gen.ProblemCodeUnknownFile:           "Unknown file",
+	gen.ProblemCodeIdempotencyKeyReused:  "Idempotency key reused",
+	gen.ProblemCodeRateLimited:           "Too many requests",
+	gen.ProblemCodeInternal:              "Internal server error",
 }
 
 // apiError is the one error type handlers and middleware return for an
 // answer other than success; writeProblem turns it into a problem document.
 type apiError struct {
 	status int
-	code   string
+	code   gen.ProblemCode
 	detail string
 	fields []gen.FieldError
 	// retryAfter, when > 0, is sent as Retry-After (seconds).
@@ -81,12 +61,12 @@ func (e *apiError) Error() string {
 	if e.cause != nil {
 		return fmt.Sprintf("%s: %s: %v", e.code, e.detail, e.cause)
 	}
-	return e.code + ": " + e.detail
+	return string(e.code) + ": " + e.detail
 }
 
 func (e *apiError) Unwrap() error { return e.cause }
 
-func newError(status int, code, format string, args ...any) *apiError {
+func newError(status int, code gen.ProblemCode, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, detail: fmt.Sprintf(format, args...)}
 }
 
@@ -94,22 +74,22 @@ func newError(status int, code, format string, args ...any) *apiError {
 func invalidField(location, message string) *apiError {
 	return &apiError{
 		status: http.StatusBadRequest,
-		code:   codeInvalidRequest,
+		code:   gen.ProblemCodeInvalidRequest,
 		detail: location + ": " + message,
 		fields: []gen.FieldError{{Location: location, Message: message}},
 	}
 }
 
-func conflict(code, format string, args ...any) *apiError {
+func conflict(code gen.ProblemCode, format string, args ...any) *apiError {
 	return newError(http.StatusConflict, code, format, args...)
 }
 
 func errSessionNotFound(id string) *apiError {
-	return newError(http.StatusNotFound, codeNotFound, "No session %s.", id)
+	return newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No session %s.", id)
 }
 
 func internalError(cause error) *apiError {
-	return &apiError{status: http.StatusInternalServerError, code: codeInternal,
+	return &apiError{status: http.StatusInternalServerError, code: gen.ProblemCodeInternal,
 		detail: "The server failed to process the request; retrying with the same Idempotency-Key is safe.", cause: cause}
 }
 
@@ -122,9 +102,9 @@ func asAPIError(ctx context.Context, err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, store.ErrNotFound):
-		return newError(http.StatusNotFound, codeNotFound, "No such resource.")
+		return newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No such resource.")
 	case errors.As(err, &mbe):
-		return newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+		return newError(http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge,
 			"The request body is over the limit of %d bytes.", mbe.Limit)
 	case (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && ctx.Err() != nil:
 		return nil
@@ -150,21 +130,16 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 		title = http.StatusText(e.status)
 	}
 	p := gen.Problem{
-		Type:      problemTypeBase + e.code,
+		Type:      problemTypeBase + string(e.code),
 		Title:     title,
 		Status:    int32(e.status),
 		Code:      e.code,
-		RequestId: ri.id,
-	}
-	if e.detail != "" {
-		p.Detail = &e.detail
+		Detail:    e.detail,
+		Errors:    e.fields,
+		RequestID: ri.id,
 	}
 	if r.URL != nil && r.URL.Path != "" {
-		instance := r.URL.EscapedPath()
-		p.Instance = &instance
-	}
-	if len(e.fields) > 0 {
-		p.Errors = &e.fields
+		p.Instance = r.URL.EscapedPath()
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -203,7 +178,7 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 // body that passed validation but not Go's decoder, such as an int32
 // overflow) to 400 invalid_request.
 func (s *Server) handleRequestError(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeProblem(w, r, &apiError{status: http.StatusBadRequest, code: codeInvalidRequest,
+	s.writeProblem(w, r, &apiError{status: http.StatusBadRequest, code: gen.ProblemCodeInvalidRequest,
 		detail: err.Error(), fields: []gen.FieldError{{Location: "body", Message: err.Error()}}})
 }
 
@@ -211,11 +186,11 @@ func (s *Server) handleRequestError(w http.ResponseWriter, r *http.Request, err 
 // to 400 invalid_request naming the parameter.
 func (s *Server) handleParamError(w http.ResponseWriter, r *http.Request, err error) {
 	name := ""
-	var ipf *gen.InvalidParamFormatError
-	var req *gen.RequiredParamError
-	var rh *gen.RequiredHeaderError
-	var tm *gen.TooManyValuesForParamError
-	var um *gen.UnmarshalingParamError
+	var ipf *genserver.InvalidParamFormatError
+	var req *genserver.RequiredParamError
+	var rh *genserver.RequiredHeaderError
+	var tm *genserver.TooManyValuesForParamError
+	var um *genserver.UnmarshalingParamError
 	switch {
 	case errors.As(err, &ipf):
 		name = ipf.ParamName

@@ -222,7 +222,7 @@ func (ex *turnExec) since(seq int64) ([]gen.Event, *store.Turn, <-chan struct{})
 type turnEnd struct {
 	stop  gen.StopReason
 	by    gen.CancelledBy
-	usage *gen.Usage
+	usage gen.Usage
 	// message, when set, is recorded as a final error event.
 	message string
 }
@@ -383,7 +383,7 @@ func appendEventTx(tx store.Tx, sess *store.Session, t *store.Turn, se gen.Scrip
 	seq := sess.LastEventSeq + 1
 	ev := gen.Event{
 		Seq: seq, TurnIndex: int32(t.Index), Type: se.Type, Content: se.Content,
-		ToolCallId: se.ToolCallId, Name: se.Name, Args: se.Args, Result: se.Result,
+		ToolCallID: se.ToolCallID, Name: se.Name, Args: se.Args, Result: se.Result,
 		Status: se.Status, Data: se.Data, CreatedAt: now,
 	}
 	if err := tx.AppendEvent(sess.Tenant, sess.ID, ev); err != nil {
@@ -404,8 +404,7 @@ func appendEventTx(tx store.Tx, sess *store.Session, t *store.Turn, se gen.Scrip
 func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now time.Time) (*gen.Event, error) {
 	var evp *gen.Event
 	if end.message != "" {
-		msg := end.message
-		ev, err := appendEventTx(tx, sess, t, gen.ScriptEvent{Type: gen.EventTypeError, Content: &msg}, now)
+		ev, err := appendEventTx(tx, sess, t, gen.ScriptEvent{Type: gen.EventTypeError, Content: end.message}, now)
 		if err != nil {
 			return nil, err
 		}
@@ -414,7 +413,7 @@ func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now
 	t.Status = gen.TurnStatusCompleted
 	t.StopReason = end.stop
 	t.CancelledBy = end.by
-	if end.usage != nil {
+	if end.usage != (gen.Usage{}) {
 		t.Usage = end.usage
 	}
 	if t.StartedAt.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
+	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/agent"
 	"github.com/agentsession/agentsession/refserver/store"
 )
@@ -41,11 +42,11 @@ type Server struct {
 	now     func() time.Time
 }
 
-// api implements gen.StrictServerInterface; it is a separate type so that
+// api implements genserver.StrictServerInterface; it is a separate type so that
 // Server's exported method set stays small.
 type api struct{ *Server }
 
-var _ gen.StrictServerInterface = api{}
+var _ genserver.StrictServerInterface = api{}
 
 // New returns a server for cfg. It registers the agents (and the scripts of
 // cfg.ScriptsDir), prepares the routes from the embedded spec, and ends
@@ -94,11 +95,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.baseCtx, s.stop = context.WithCancelCause(context.Background())
 	s.routes = s.buildRoutes(doc)
-	strict := gen.NewStrictHandlerWithOptions(api{s}, nil, gen.StrictHTTPServerOptions{
+	strict := genserver.NewStrictHandlerWithOptions(api{s}, nil, genserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.handleRequestError,
 		ResponseErrorHandlerFunc: s.handleError,
 	})
-	s.mux = gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
+	s.mux = genserver.HandlerWithOptions(strict, genserver.StdHTTPServerOptions{
 		BaseRouter:       routeMux{s: s, mux: s.inner},
 		ErrorHandlerFunc: s.handleParamError,
 	})

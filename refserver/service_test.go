@@ -55,8 +55,8 @@ func TestCapabilitiesReportConfig(t *testing.T) {
 	if diff := cmp.Diff(wantFeatures, caps.Features); diff != "" {
 		t.Errorf("features (-want +got):\n%s", diff)
 	}
-	if caps.ApiVersion != "v1" || caps.Server.Name != refserver.ServerName {
-		t.Errorf("api_version %q, server %+v", caps.ApiVersion, caps.Server)
+	if caps.APIVersion != "v1" || caps.Server.Name != refserver.ServerName {
+		t.Errorf("api_version %q, server %+v", caps.APIVersion, caps.Server)
 	}
 }
 
@@ -75,7 +75,7 @@ func TestAuth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClient(t, srv, 0)
 			c.token = ""
-			r := c.do("GET", "/v1/sessions", nil, header{"Authorization", tt.authorization}).want(t, http.StatusUnauthorized, "unauthorized")
+			r := c.do("GET", "/v1/sessions", nil, header{"Authorization", tt.authorization}).want(t, http.StatusUnauthorized, gen.ProblemCodeUnauthorized)
 			if got := r.Header.Get("WWW-Authenticate"); got != "Bearer" {
 				t.Errorf("WWW-Authenticate = %q, want Bearer", got)
 			}
@@ -143,9 +143,9 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			r := c.do(tt.method, tt.path, nil)
-			code := "not_found"
+			code := gen.ProblemCodeNotFound
 			if tt.status == http.StatusMethodNotAllowed {
-				code = "method_not_allowed"
+				code = gen.ProblemCodeMethodNotAllowed
 			}
 			r.want(t, tt.status, code)
 			if got := r.Header.Get("Allow"); got != tt.allow {
@@ -247,7 +247,7 @@ func TestPanicIsAProblem(t *testing.T) {
 	data, _ := io.ReadAll(resp.Body)
 	var p gen.Problem
 	_ = json.Unmarshal(data, &p)
-	if resp.StatusCode != 500 || p.Code != "internal" || p.RequestId == "" || p.RequestId != resp.Header.Get("X-Request-Id") {
+	if resp.StatusCode != 500 || p.Code != gen.ProblemCodeInternal || p.RequestID == "" || p.RequestID != resp.Header.Get("X-Request-Id") {
 		t.Fatalf("status %d, body %s, X-Request-Id %q", resp.StatusCode, data, resp.Header.Get("X-Request-Id"))
 	}
 	if strings.Contains(string(data), "exploded") {
@@ -266,7 +266,7 @@ func TestRateLimitPerTenant(t *testing.T) {
 	b := newClient(t, srv, 1)
 	a.do("GET", "/v1/sessions", nil).want(t, http.StatusOK)
 	a.do("GET", "/v1/sessions", nil).want(t, http.StatusOK)
-	r := a.do("GET", "/v1/sessions", nil).want(t, http.StatusTooManyRequests, "rate_limited")
+	r := a.do("GET", "/v1/sessions", nil).want(t, http.StatusTooManyRequests, gen.ProblemCodeRateLimited)
 	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 2 {
 		t.Errorf("Retry-After = %q, want 1 or 2 seconds", r.Header.Get("Retry-After"))
 	}

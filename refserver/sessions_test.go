@@ -12,19 +12,19 @@ import (
 
 func TestCreateAndGetSession(t *testing.T) {
 	_, c := start(t)
-	s := c.createSession(gen.CreateSessionRequest{Agent: "echo", Meta: &map[string]any{"app": "bot", "n": 3},
-		PlanSlug: ptr("migrate-db"), Context: &map[string]any{"repo": "api"}})
-	want := gen.Session{SessionId: s.SessionId, Agent: "echo", Status: gen.SessionStatusActive, Activity: gen.ActivityIdle,
-		Meta: map[string]any{"app": "bot", "n": float64(3)}, PlanSlug: ptr("migrate-db"), ContextSummary: map[string]any{"repo": "api"},
+	s := c.createSession(gen.CreateSessionRequest{Agent: "echo", Meta: gen.JSONObject{"app": "bot", "n": 3},
+		PlanSlug: "migrate-db", Context: gen.JSONObject{"repo": "api"}})
+	want := gen.Session{SessionID: s.SessionID, Agent: "echo", Status: gen.SessionStatusActive, Activity: gen.ActivityIdle,
+		Meta: map[string]any{"app": "bot", "n": float64(3)}, PlanSlug: "migrate-db", ContextSummary: map[string]any{"repo": "api"},
 		CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(s, c.getSession(s.SessionId)); diff != "" {
+	if diff := cmp.Diff(s, c.getSession(s.SessionID)); diff != "" {
 		t.Errorf("get differs from create (-create +get):\n%s", diff)
 	}
 	bare := c.createSession(gen.CreateSessionRequest{Agent: "scripted"})
-	if bare.Meta == nil || bare.ContextSummary == nil || bare.PlanSlug != nil || bare.Depth != 0 {
+	if bare.Meta == nil || bare.ContextSummary == nil || bare.PlanSlug != "" || bare.Depth != 0 {
 		t.Errorf("bare session = %+v", bare)
 	}
 }
@@ -35,14 +35,14 @@ func TestListSessions(t *testing.T) {
 	for i := range 7 {
 		req := gen.CreateSessionRequest{Agent: []string{"echo", "scripted"}[i%2]}
 		if i%3 == 0 {
-			req.PlanSlug = ptr("p1")
+			req.PlanSlug = "p1"
 		}
 		all = append(all, c.createSession(req))
 	}
-	c.do("POST", "/v1/sessions/"+all[1].SessionId+"/pause", nil).want(t, 200)
-	all[1] = c.getSession(all[1].SessionId)
-	c.do("DELETE", "/v1/sessions/"+all[2].SessionId, nil).want(t, 200)
-	all[2] = c.getSession(all[2].SessionId)
+	c.do("POST", "/v1/sessions/"+all[1].SessionID+"/pause", nil).want(t, 200)
+	all[1] = c.getSession(all[1].SessionID)
+	c.do("DELETE", "/v1/sessions/"+all[2].SessionID, nil).want(t, 200)
+	all[2] = c.getSession(all[2].SessionID)
 
 	filter := func(keep func(gen.Session) bool) []gen.Session {
 		var out []gen.Session
@@ -62,7 +62,7 @@ func TestListSessions(t *testing.T) {
 		{"?status=completed", filter(func(s gen.Session) bool { return s.Status == "completed" })},
 		{"?status=active&agent=echo", filter(func(s gen.Session) bool { return s.Status == "active" && s.Agent == "echo" })},
 		{"?agent=scripted", filter(func(s gen.Session) bool { return s.Agent == "scripted" })},
-		{"?plan_slug=p1", filter(func(s gen.Session) bool { return deref(s.PlanSlug) == "p1" })},
+		{"?plan_slug=p1", filter(func(s gen.Session) bool { return s.PlanSlug == "p1" })},
 		{"?agent=nobody", nil},
 	}
 	for _, tt := range tests {
@@ -77,16 +77,16 @@ func TestListSessions(t *testing.T) {
 	}
 	var page gen.SessionList
 	c.do("GET", "/v1/sessions?limit=2", nil).want(t, 200).decode(t, &page)
-	if len(page.Items) != 2 || page.NextCursor == nil {
+	if len(page.Items) != 2 || page.NextCursor == "" {
 		t.Fatalf("first page = %+v", page)
 	}
-	c.do("GET", "/v1/sessions?agent=echo&cursor="+*page.NextCursor, nil).want(t, 400, "invalid_cursor")
+	c.do("GET", "/v1/sessions?agent=echo&cursor="+page.NextCursor, nil).want(t, 400, gen.ProblemCodeInvalidCursor)
 	var def gen.SessionList
 	for range 20 {
 		c.newSession("echo")
 	}
 	c.do("GET", "/v1/sessions", nil).want(t, 200).decode(t, &def)
-	if len(def.Items) != refserver.DefaultPageSize || def.NextCursor == nil {
+	if len(def.Items) != refserver.DefaultPageSize || def.NextCursor == "" {
 		t.Errorf("default page: %d items", len(def.Items))
 	}
 }
@@ -99,55 +99,55 @@ func TestChildren(t *testing.T) {
 	for range 3 {
 		var k gen.Session
 		c.do("POST", p, map[string]any{"agent": "scripted", "meta": map[string]any{"role": "r"}}).want(t, 201).decode(t, &k)
-		if deref(k.ParentSessionId) != parent || k.Depth != 1 || k.Status != gen.SessionStatusActive || k.Agent != "scripted" {
+		if k.ParentSessionID != parent || k.Depth != 1 || k.Status != gen.SessionStatusActive || k.Agent != "scripted" {
 			t.Fatalf("child = %+v", k)
 		}
 		kids = append(kids, k)
 	}
-	c.do("POST", p, map[string]any{"agent": "echo"}).want(t, 409, "spawn_limit_exceeded")
+	c.do("POST", p, map[string]any{"agent": "echo"}).want(t, 409, gen.ProblemCodeSpawnLimitExceeded)
 	// An ended child no longer counts; a paused one does.
-	c.do("POST", "/v1/sessions/"+kids[0].SessionId+"/end", map[string]any{"status": "failed"}).want(t, 200)
-	c.do("POST", "/v1/sessions/"+kids[1].SessionId+"/pause", nil).want(t, 200)
+	c.do("POST", "/v1/sessions/"+kids[0].SessionID+"/end", map[string]any{"status": "failed"}).want(t, 200)
+	c.do("POST", "/v1/sessions/"+kids[1].SessionID+"/pause", nil).want(t, 200)
 	var fourth gen.Session
 	c.do("POST", p, map[string]any{"agent": "echo"}).want(t, 201).decode(t, &fourth)
-	c.do("POST", p, map[string]any{"agent": "echo"}).want(t, 409, "spawn_limit_exceeded")
+	c.do("POST", p, map[string]any{"agent": "echo"}).want(t, 409, gen.ProblemCodeSpawnLimitExceeded)
 
 	// Depth: a grandchild is allowed (max depth 2), a great-grandchild not.
 	var grand gen.Session
-	c.do("POST", "/v1/sessions/"+kids[2].SessionId+"/children", map[string]any{"agent": "echo"}).want(t, 201).decode(t, &grand)
+	c.do("POST", "/v1/sessions/"+kids[2].SessionID+"/children", map[string]any{"agent": "echo"}).want(t, 201).decode(t, &grand)
 	if grand.Depth != 2 {
 		t.Errorf("grandchild depth %d", grand.Depth)
 	}
-	c.do("POST", "/v1/sessions/"+grand.SessionId+"/children", map[string]any{"agent": "echo"}).want(t, 409, "spawn_limit_exceeded")
+	c.do("POST", "/v1/sessions/"+grand.SessionID+"/children", map[string]any{"agent": "echo"}).want(t, 409, gen.ProblemCodeSpawnLimitExceeded)
 
 	all := collectPages[gen.Session](t, c, p, 2)
-	if len(all) != 4 || all[0].SessionId != kids[0].SessionId || all[3].SessionId != fourth.SessionId {
+	if len(all) != 4 || all[0].SessionID != kids[0].SessionID || all[3].SessionID != fourth.SessionID {
 		t.Errorf("children = %d", len(all))
 	}
-	if got := collectPages[gen.Session](t, c, p+"?status=paused", 10); len(got) != 1 || got[0].SessionId != kids[1].SessionId {
+	if got := collectPages[gen.Session](t, c, p+"?status=paused", 10); len(got) != 1 || got[0].SessionID != kids[1].SessionID {
 		t.Errorf("paused children = %+v", got)
 	}
 	// The parent lists only its own children.
 	var top gen.SessionList
-	c.do("GET", "/v1/sessions/"+kids[2].SessionId+"/children", nil).want(t, 200).decode(t, &top)
-	if len(top.Items) != 1 || top.Items[0].SessionId != grand.SessionId {
+	c.do("GET", "/v1/sessions/"+kids[2].SessionID+"/children", nil).want(t, 200).decode(t, &top)
+	if len(top.Items) != 1 || top.Items[0].SessionID != grand.SessionID {
 		t.Errorf("grandchildren = %+v", top.Items)
 	}
-	c.do("POST", "/v1/sessions/"+parent+"/children", map[string]any{"agent": "gpt-9"}).want(t, 422, "unknown_agent")
-	c.do("POST", "/v1/sessions/sess_nope/children", map[string]any{"agent": "echo"}).want(t, 404, "not_found")
-	c.do("GET", "/v1/sessions/sess_nope/children", nil).want(t, 404, "not_found")
+	c.do("POST", "/v1/sessions/"+parent+"/children", map[string]any{"agent": "gpt-9"}).want(t, 422, gen.ProblemCodeUnknownAgent)
+	c.do("POST", "/v1/sessions/sess_nope/children", map[string]any{"agent": "echo"}).want(t, 404, gen.ProblemCodeNotFound)
+	c.do("GET", "/v1/sessions/sess_nope/children", nil).want(t, 404, gen.ProblemCodeNotFound)
 }
 
 func TestSpawnNeedsAnActiveParent(t *testing.T) {
 	_, c := start(t)
-	for status, code := range map[gen.SessionStatus]string{
-		gen.SessionStatusPaused: "session_paused", gen.SessionStatusCompleted: "session_ended", gen.SessionStatusFailed: "session_ended",
+	for status, code := range map[gen.SessionStatus]gen.ProblemCode{
+		gen.SessionStatusPaused: gen.ProblemCodeSessionPaused, gen.SessionStatusCompleted: gen.ProblemCodeSessionEnded, gen.SessionStatusFailed: gen.ProblemCodeSessionEnded,
 	} {
 		id := c.sessionIn(status)
 		c.do("POST", "/v1/sessions/"+id+"/children", map[string]any{"agent": "echo"}).want(t, http.StatusConflict, code)
 	}
 	_, c0 := start(t, func(cfg *refserver.Config) { cfg.MaxDepth = -1 })
-	c0.do("POST", "/v1/sessions/"+c0.newSession("echo")+"/children", map[string]any{"agent": "echo"}).want(t, 409, "spawn_limit_exceeded")
+	c0.do("POST", "/v1/sessions/"+c0.newSession("echo")+"/children", map[string]any{"agent": "echo"}).want(t, 409, gen.ProblemCodeSpawnLimitExceeded)
 }
 
 func TestClosingAParentClosesItsChildren(t *testing.T) {
@@ -158,7 +158,7 @@ func TestClosingAParentClosesItsChildren(t *testing.T) {
 			spawn := func(of string) string {
 				var k gen.Session
 				c.do("POST", "/v1/sessions/"+of+"/children", map[string]any{"agent": "scripted"}).want(t, 201).decode(t, &k)
-				return k.SessionId
+				return k.SessionID
 			}
 			busy, paused, failed := spawn(parent), spawn(parent), spawn(parent)
 			grand := spawn(busy)
@@ -179,7 +179,7 @@ func TestClosingAParentClosesItsChildren(t *testing.T) {
 			}
 			var r gen.TurnResult
 			result(t, running).want(t, 200).decode(t, &r)
-			if deref(r.CancelledBy) != gen.CancelledBySessionClosed {
+			if r.CancelledBy != gen.CancelledBySessionClosed {
 				t.Errorf("child's turn = %+v", r)
 			}
 		})

@@ -65,17 +65,17 @@ func TestStreamFraming(t *testing.T) {
 	}
 	var acc gen.TurnAccepted
 	if frames[0].Event != "turn.accepted" || json.Unmarshal([]byte(frames[0].Data), &acc) != nil ||
-		acc != (gen.TurnAccepted{SessionId: id, TurnIndex: 2, Status: gen.TurnStatusRunning}) {
+		acc != (gen.TurnAccepted{SessionID: id, TurnIndex: 2, Status: gen.TurnStatusRunning}) {
 		t.Fatalf("first frame = %+v", frames[0])
 	}
 	events := eventsOf(t, frames)
 	for i, ev := range events {
-		if ev.Seq != int64(i+2) || ev.TurnIndex != 2 || *ev.Content != string(rune('a'+i)) || frames[i+1].ID != strconv.Itoa(i+2) {
+		if ev.Seq != int64(i+2) || ev.TurnIndex != 2 || ev.Content != string(rune('a'+i)) || frames[i+1].ID != strconv.Itoa(i+2) {
 			t.Errorf("event frame %d = %+v", i, frames[i+1])
 		}
 	}
 	sum := summaryOf(t, frames[4])
-	if sum.StopReason != gen.StopReasonEndTurn || sum.EventCount != 3 || *sum.FirstSeq != 2 || *sum.LastSeq != 4 || sum.TurnIndex != 2 {
+	if sum.StopReason != gen.StopReasonEndTurn || sum.EventCount != 3 || sum.FirstSeq != 2 || sum.LastSeq != 4 || sum.TurnIndex != 2 {
 		t.Errorf("summary = %+v", sum)
 	}
 	if comments < 2 {
@@ -155,8 +155,8 @@ func TestStreamResume(t *testing.T) {
 			}
 		})
 	}
-	c.do("GET", "/v1/sessions/"+id+"/turns/2/stream", nil, header{"Accept", "text/event-stream"}).want(t, 404, "not_found")
-	c.do("GET", "/v1/sessions/sess_nope/turns/1/stream", nil, header{"Accept", "text/event-stream"}).want(t, 404, "not_found")
+	c.do("GET", "/v1/sessions/"+id+"/turns/2/stream", nil, header{"Accept", "text/event-stream"}).want(t, 404, gen.ProblemCodeNotFound)
+	c.do("GET", "/v1/sessions/sess_nope/turns/1/stream", nil, header{"Accept", "text/event-stream"}).want(t, 404, gen.ProblemCodeNotFound)
 }
 
 func TestStreamQueuedTurn(t *testing.T) {
@@ -173,7 +173,7 @@ func TestStreamQueuedTurn(t *testing.T) {
 	if acc.Status != gen.TurnStatusQueued || acc.TurnIndex != 2 {
 		t.Errorf("accepted = %+v, want turn 2 queued", acc)
 	}
-	if events := eventsOf(t, frames); len(events) != 1 || *events[0].Content != "after the wait" {
+	if events := eventsOf(t, frames); len(events) != 1 || events[0].Content != "after the wait" {
 		t.Errorf("events = %+v", events)
 	}
 	if comments == 0 {
@@ -235,7 +235,7 @@ func TestShutdownEndsStreams(t *testing.T) {
 	events := eventsOf(t, frames)
 	last := events[len(events)-1]
 	sum := summaryOf(t, frames[len(frames)-1])
-	if sum.StopReason != gen.StopReasonError || last.Type != gen.EventTypeError || sum.LastSeq == nil || *sum.LastSeq != last.Seq {
+	if sum.StopReason != gen.StopReasonError || last.Type != gen.EventTypeError || sum.LastSeq != last.Seq {
 		t.Errorf("after shutdown: last event %+v, summary %+v", last, sum)
 	}
 	var r gen.TurnResult
@@ -248,4 +248,99 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Errorf("turn after shutdown = %+v", r)
 	}
 	_ = http.StatusOK
+}
+
+// TestResumeBounds checks the resume points at the contract's bounds:
+// Last-Event-ID is 1 to 15 digits and after at most 999999999999999. Every
+// value the schema accepts is served (a point beyond the last seq just means
+// nothing was missed); one digit more is 400 invalid_request.
+func TestResumeBounds(t *testing.T) {
+	_, c := start(t)
+	id := c.newSession("scripted")
+	c.sendTurn(id, gen.TurnRequest{Prompt: script("", text(0, "one"), text(0, "two"))}) // seq 1 and 2
+	stream := "/v1/sessions/" + id + "/turns/1/stream"
+	const max15, over = "999999999999999", "1000000000000000"
+
+	accepted := []struct {
+		name  string
+		query string
+		hdrs  []header
+		first int64 // the first seq expected; 0 for none
+	}{
+		{"Last-Event-ID of 15 digits", "", []header{{"Last-Event-ID", max15}}, 0},
+		{"Last-Event-ID of 15 digits with leading zeros", "", []header{{"Last-Event-ID", "000000000000001"}}, 2},
+		{"after at its maximum", "?after=" + max15, nil, 0},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := c.stream(context.Background(), "GET", stream+tt.query, nil, tt.hdrs...)
+			frames, _ := readFrames(t, resp.Body)
+			resp.Body.Close()
+			events := eventsOf(t, frames)
+			if sum := summaryOf(t, frames[len(frames)-1]); sum.TurnIndex != 1 {
+				t.Errorf("summary = %+v", sum)
+			}
+			switch {
+			case tt.first == 0 && len(events) != 0:
+				t.Errorf("events %+v, want none", events)
+			case tt.first != 0 && (len(events) == 0 || events[0].Seq != tt.first):
+				t.Errorf("events %+v, want from seq %d", events, tt.first)
+			}
+		})
+	}
+
+	// A running turn resumed beyond its last seq sends only its end.
+	running := c.stream(context.Background(), "POST", "/v1/sessions/"+id+"/turns",
+		map[string]any{"prompt": script("", wait(300*time.Millisecond), text(0, "late"))})
+	c.waitTurn(id, 2, gen.TurnStatusRunning)
+	resp := c.stream(context.Background(), "GET", "/v1/sessions/"+id+"/turns/2/stream", nil, header{"Last-Event-ID", max15})
+	frames, _ := readFrames(t, resp.Body)
+	resp.Body.Close()
+	if events := eventsOf(t, frames); len(events) != 0 {
+		t.Errorf("live stream beyond the last seq sent %+v", events)
+	}
+	summaryOf(t, frames[len(frames)-1])
+	readFrames(t, running.Body)
+	running.Body.Close()
+
+	var list gen.EventList
+	c.do("GET", "/v1/sessions/"+id+"/events?after="+max15, nil).want(t, 200).decode(t, &list)
+	if len(list.Items) != 0 || list.NextCursor != "" {
+		t.Errorf("events after %s = %+v", max15, list)
+	}
+	// sendTurn takes Last-Event-ID too (it resumes an idempotent replay).
+	resp = c.stream(context.Background(), "POST", "/v1/sessions/"+id+"/turns",
+		map[string]any{"prompt": script("", text(0, "x"))}, header{"Last-Event-ID", max15})
+	frames, _ = readFrames(t, resp.Body)
+	resp.Body.Close()
+	if frames[0].Event != "turn.accepted" {
+		t.Errorf("sendTurn with Last-Event-ID %s: first frame %+v", max15, frames[0])
+	}
+
+	refused := []struct {
+		name, method, path string
+		hdrs               []header
+		location           string
+	}{
+		{"Last-Event-ID of 16 digits", "GET", stream, []header{{"Last-Event-ID", over}}, "header.Last-Event-ID"},
+		{"sendTurn Last-Event-ID of 16 digits", "POST", "/v1/sessions/" + id + "/turns", []header{{"Last-Event-ID", over}}, "header.Last-Event-ID"},
+		{"after over its maximum", "GET", stream + "?after=" + over, nil, "query.after"},
+		{"events after over its maximum", "GET", "/v1/sessions/" + id + "/events?after=" + over, nil, "query.after"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			var b any
+			if tt.method == "POST" {
+				b = map[string]any{"prompt": "p"}
+			}
+			r := c.do(tt.method, tt.path, b, append([]header{{"Accept", "text/event-stream"}}, tt.hdrs...)...).
+				want(t, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
+			if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Location != tt.location {
+				t.Errorf("errors %s, want the first at %s", r.Body, tt.location)
+			}
+		})
+	}
+	if n := c.getSession(id).TurnCount; n != 3 {
+		t.Errorf("turn count %d, want 3: a refused sendTurn made a turn", n)
+	}
 }

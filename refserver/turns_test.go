@@ -27,10 +27,10 @@ func TestEchoTurn(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		r := c.sendTurn(id, gen.TurnRequest{Prompt: "hello  agent world"})
 		want := gen.TurnResult{
-			SessionId: id, TurnIndex: int32(i), StopReason: gen.StopReasonEndTurn, EventCount: 1,
-			FirstSeq: ptr(int64(i)), LastSeq: ptr(int64(i)),
-			Usage:  &gen.Usage{InputTokens: ptr(int64(3)), OutputTokens: ptr(int64(3))},
-			Events: []gen.Event{{Seq: int64(i), TurnIndex: int32(i), Type: gen.EventTypeText, Content: ptr("hello  agent world")}},
+			SessionID: id, TurnIndex: int32(i), StopReason: gen.StopReasonEndTurn, EventCount: 1,
+			FirstSeq: int64(i), LastSeq: int64(i),
+			Usage:  gen.Usage{InputTokens: ptr(int64(3)), OutputTokens: ptr(int64(3))},
+			Events: []gen.Event{{Seq: int64(i), TurnIndex: int32(i), Type: gen.EventTypeText, Content: "hello  agent world"}},
 		}
 		ignore := cmpopts.IgnoreFields(gen.TurnResult{}, "StartedAt", "EndedAt", "DurationMs")
 		if diff := cmp.Diff(want, r, ignore, cmpopts.IgnoreFields(gen.Event{}, "CreatedAt")); diff != "" {
@@ -41,7 +41,7 @@ func TestEchoTurn(t *testing.T) {
 		}
 	}
 	s := c.getSession(id)
-	if s.TurnCount != 3 || s.LastEventSeq != 3 || s.LastTurnAt == nil || s.Activity != gen.ActivityIdle {
+	if s.TurnCount != 3 || s.LastEventSeq != 3 || s.LastTurnAt.IsZero() || s.Activity != gen.ActivityIdle {
 		t.Errorf("session after 3 turns = %+v", s)
 	}
 }
@@ -52,17 +52,17 @@ func TestScriptedTurn(t *testing.T) {
 	stop := gen.StopReasonMaxTokens
 	sc := gen.AgentScript{
 		Steps: []gen.ScriptStep{
-			{Event: &gen.ScriptEvent{Type: gen.EventTypeThinking, Content: ptr("hmm")}},
-			{DelayMs: ptr(int32(5)), Event: &gen.ScriptEvent{Type: gen.EventTypeToolCall, ToolCallId: ptr("c1"), Name: ptr("read_file"),
-				Args: &map[string]any{"path": "a.go"}, Status: ptr(gen.ToolCallStatusPending)}},
-			{Event: &gen.ScriptEvent{Type: gen.EventTypeToolResult, ToolCallId: ptr("c1"), Name: ptr("read_file"),
-				Result: []any{"line 1", 2.0}, Status: ptr(gen.ToolCallStatusCompleted)}},
-			{Event: &gen.ScriptEvent{Type: gen.EventTypePlan, Content: ptr("1. read"), Data: &map[string]any{"entries": []any{"read"}}}},
-			{Event: &gen.ScriptEvent{Type: gen.EventTypeUsage, Data: &map[string]any{"tokens": 5.0}}},
-			{Event: &gen.ScriptEvent{Type: gen.EventTypeText, Content: ptr("done")}},
+			{Event: gen.ScriptEvent{Type: gen.EventTypeThinking, Content: "hmm"}},
+			{DelayMs: 5, Event: gen.ScriptEvent{Type: gen.EventTypeToolCall, ToolCallID: "c1", Name: "read_file",
+				Args: gen.JSONObject{"path": "a.go"}, Status: gen.ToolCallStatusPending}},
+			{Event: gen.ScriptEvent{Type: gen.EventTypeToolResult, ToolCallID: "c1", Name: "read_file",
+				Result: []any{"line 1", 2.0}, Status: gen.ToolCallStatusCompleted}},
+			{Event: gen.ScriptEvent{Type: gen.EventTypePlan, Content: "1. read", Data: gen.JSONObject{"entries": []any{"read"}}}},
+			{Event: gen.ScriptEvent{Type: gen.EventTypeUsage, Data: gen.JSONObject{"tokens": 5.0}}},
+			{Event: gen.ScriptEvent{Type: gen.EventTypeText, Content: "done"}},
 		},
-		StopReason: &stop,
-		Usage:      &gen.Usage{InputTokens: ptr(int64(10)), OutputTokens: ptr(int64(20))},
+		StopReason: stop,
+		Usage:      gen.Usage{InputTokens: ptr(int64(10)), OutputTokens: ptr(int64(20))},
 	}
 	prompt, _ := jsonString(sc)
 	r := c.sendTurn(id, gen.TurnRequest{Prompt: prompt})
@@ -71,9 +71,9 @@ func TestScriptedTurn(t *testing.T) {
 	}
 	for i, ev := range r.Events {
 		want := sc.Steps[i].Event
-		got := gen.ScriptEvent{Type: ev.Type, Content: ev.Content, ToolCallId: ev.ToolCallId, Name: ev.Name,
+		got := gen.ScriptEvent{Type: ev.Type, Content: ev.Content, ToolCallID: ev.ToolCallID, Name: ev.Name,
 			Args: ev.Args, Result: ev.Result, Status: ev.Status, Data: ev.Data}
-		if diff := cmp.Diff(*want, got); diff != "" {
+		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("event %d (-want +got):\n%s", i, diff)
 		}
 		if ev.Seq != int64(i+1) || ev.TurnIndex != 1 {
@@ -82,7 +82,7 @@ func TestScriptedTurn(t *testing.T) {
 	}
 	// seq continues across turns without gaps.
 	r2 := c.sendTurn(id, gen.TurnRequest{Prompt: script("", text(0, "a"), text(0, "b"))})
-	if r2.Events[0].Seq != 7 || r2.Events[1].Seq != 8 || *r2.FirstSeq != 7 || *r2.LastSeq != 8 {
+	if r2.Events[0].Seq != 7 || r2.Events[1].Seq != 8 || r2.FirstSeq != 7 || r2.LastSeq != 8 {
 		t.Errorf("second turn events %+v", r2.Events)
 	}
 	var events gen.EventList
@@ -112,7 +112,7 @@ func TestInvalidScriptEndsWithError(t *testing.T) {
 	for _, tt := range tests {
 		r := c.sendTurn(id, gen.TurnRequest{Prompt: tt.prompt})
 		if r.StopReason != gen.StopReasonError || len(r.Events) != 1 || r.Events[0].Type != gen.EventTypeError ||
-			!strings.Contains(*r.Events[0].Content, tt.mention) {
+			!strings.Contains(r.Events[0].Content, tt.mention) {
 			t.Errorf("prompt %q: %+v", tt.prompt, r)
 		}
 	}
@@ -141,7 +141,7 @@ func TestFiles(t *testing.T) {
 	sum := sha256.Sum256(content)
 	c.upload("report.pdf", "application/pdf", content).want(t, http.StatusCreated).decode(t, &f)
 	if f.Filename != "report.pdf" || f.ContentType != "application/pdf" || f.SizeBytes != int64(len(content)) ||
-		f.Sha256 != hex.EncodeToString(sum[:]) || !strings.HasPrefix(f.FileToken, "file_") {
+		f.SHA256 != hex.EncodeToString(sum[:]) || !strings.HasPrefix(f.FileToken, "file_") {
 		t.Fatalf("file = %+v", f)
 	}
 	var got gen.File
@@ -149,21 +149,21 @@ func TestFiles(t *testing.T) {
 	if diff := cmp.Diff(f, got); diff != "" {
 		t.Errorf("getFile (-upload +get):\n%s", diff)
 	}
-	other.do("GET", "/v1/files/"+f.FileToken, nil).want(t, 404, "not_found")
+	other.do("GET", "/v1/files/"+f.FileToken, nil).want(t, 404, gen.ProblemCodeNotFound)
 
 	id := c.newSession("echo")
-	c.sendTurn(id, gen.TurnRequest{Prompt: "read it", Files: &[]string{f.FileToken}})
-	if tr := c.getTurn(id, 1); tr.Files == nil || !cmp.Equal(*tr.Files, []string{f.FileToken}) {
+	c.sendTurn(id, gen.TurnRequest{Prompt: "read it", Files: []string{f.FileToken}})
+	if tr := c.getTurn(id, 1); tr.Files == nil || !cmp.Equal(tr.Files, []string{f.FileToken}) {
 		t.Errorf("turn files = %v", tr.Files)
 	}
 	r := c.do("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": "p", "files": []string{f.FileToken, "file_nope"}}).
-		want(t, 422, "unknown_file")
-	if p := r.problem(t); p.Errors == nil || (*p.Errors)[0].Location != "body.files.1" {
+		want(t, 422, gen.ProblemCodeUnknownFile)
+	if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Location != "body.files.1" {
 		t.Errorf("unknown_file problem = %s", r.Body)
 	}
 	otherID := other.newSession("echo")
 	other.do("POST", "/v1/sessions/"+otherID+"/turns", map[string]any{"prompt": "p", "files": []string{f.FileToken}}).
-		want(t, 422, "unknown_file")
+		want(t, 422, gen.ProblemCodeUnknownFile)
 	if s := c.getSession(id); s.TurnCount != 1 {
 		t.Errorf("a refused turn was counted: turn_count %d", s.TurnCount)
 	}
@@ -180,7 +180,7 @@ func TestBusyReject(t *testing.T) {
 	first := c.doAsync("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": slow})
 	c.waitTurn(id, 1, gen.TurnStatusRunning)
 	for _, body := range []map[string]any{{"prompt": "x"}, {"prompt": "x", "busy_policy": "reject"}} {
-		c.do("POST", "/v1/sessions/"+id+"/turns", body).want(t, http.StatusConflict, "turn_in_progress")
+		c.do("POST", "/v1/sessions/"+id+"/turns", body).want(t, http.StatusConflict, gen.ProblemCodeTurnInProgress)
 	}
 	if s := c.getSession(id); s.TurnCount != 1 || s.Activity != gen.ActivityRunning {
 		t.Errorf("session = %+v", s)
@@ -188,7 +188,7 @@ func TestBusyReject(t *testing.T) {
 	c.do("POST", "/v1/sessions/"+id+"/cancel", nil).want(t, 200)
 	var r gen.TurnResult
 	result(t, first).want(t, 200).decode(t, &r)
-	if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != gen.CancelledByCancelRequest {
+	if r.StopReason != gen.StopReasonCancelled || r.CancelledBy != gen.CancelledByCancelRequest {
 		t.Errorf("cancelled turn = %+v", r)
 	}
 }
@@ -211,7 +211,7 @@ func TestBusyEnqueueRunsInOrder(t *testing.T) {
 		result(t, ch).want(t, 200).decode(t, &results[i])
 	}
 	for i, r := range results {
-		if r.StopReason != gen.StopReasonEndTurn || *r.Events[0].Content != []string{"one", "two", "three"}[i] || r.Events[0].Seq != int64(i+1) {
+		if r.StopReason != gen.StopReasonEndTurn || r.Events[0].Content != []string{"one", "two", "three"}[i] || r.Events[0].Seq != int64(i+1) {
 			t.Errorf("turn %d = %+v", i+1, r)
 		}
 		if i > 0 && r.StartedAt.Before(results[i-1].EndedAt) {
@@ -228,7 +228,7 @@ func TestBusyQueueFull(t *testing.T) {
 	c.waitTurn(id, 1, gen.TurnStatusRunning)
 	second := c.doAsync("POST", s, map[string]any{"prompt": "{\"steps\":[]}", "busy_policy": "enqueue"})
 	c.waitTurn(id, 2, gen.TurnStatusQueued)
-	c.do("POST", s, map[string]any{"prompt": "x", "busy_policy": "enqueue"}).want(t, http.StatusConflict, "turn_queue_full")
+	c.do("POST", s, map[string]any{"prompt": "x", "busy_policy": "enqueue"}).want(t, http.StatusConflict, gen.ProblemCodeTurnQueueFull)
 	c.do("POST", "/v1/sessions/"+id+"/cancel", nil).want(t, 200)
 	result(t, first).want(t, 200)
 	result(t, second).want(t, 200)
@@ -246,13 +246,13 @@ func TestBusyInterrupt(t *testing.T) {
 	c.do("POST", s, map[string]any{"prompt": script("", text(0, "urgent")), "busy_policy": "interrupt"}).want(t, 200).decode(t, &r3)
 	result(t, first).want(t, 200).decode(t, &r1)
 	result(t, queued).want(t, 200).decode(t, &r2)
-	if r1.StopReason != gen.StopReasonCancelled || deref(r1.CancelledBy) != gen.CancelledByInterrupt {
+	if r1.StopReason != gen.StopReasonCancelled || r1.CancelledBy != gen.CancelledByInterrupt {
 		t.Errorf("interrupted turn = %+v", r1)
 	}
-	if r3.TurnIndex != 3 || *r3.Events[0].Content != "urgent" || r3.StartedAt.After(r2.StartedAt) {
+	if r3.TurnIndex != 3 || r3.Events[0].Content != "urgent" || r3.StartedAt.After(r2.StartedAt) {
 		t.Errorf("the interrupting turn did not run next: %+v then %+v", r3, r2)
 	}
-	if *r2.Events[0].Content != "queued" || r2.StopReason != gen.StopReasonEndTurn {
+	if r2.Events[0].Content != "queued" || r2.StopReason != gen.StopReasonEndTurn {
 		t.Errorf("queued turn = %+v", r2)
 	}
 }
@@ -265,7 +265,7 @@ func TestCancelTurn(t *testing.T) {
 		c.do("POST", "/v1/sessions/"+id+"/cancel", nil).want(t, 200).decode(t, &r)
 		return r
 	}
-	if r := cancel(); r.Cancelled || r.TurnIndex != nil || r.SessionId != id {
+	if r := cancel(); r.Cancelled || r.TurnIndex != 0 || r.SessionID != id {
 		t.Errorf("cancel while idle = %+v", r)
 	}
 	first := c.doAsync("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": slow})
@@ -273,10 +273,10 @@ func TestCancelTurn(t *testing.T) {
 	queued := c.doAsync("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": script("", text(0, "next")), "busy_policy": "enqueue"})
 	c.waitTurn(id, 2, gen.TurnStatusQueued)
 	start := time.Now()
-	if r := cancel(); !r.Cancelled || deref(r.TurnIndex) != 1 {
+	if r := cancel(); !r.Cancelled || r.TurnIndex != 1 {
 		t.Errorf("cancel while running = %+v", r)
 	}
-	if tr := c.getTurn(id, 1); tr.Status != gen.TurnStatusCompleted || deref(tr.StopReason) != gen.StopReasonCancelled {
+	if tr := c.getTurn(id, 1); tr.Status != gen.TurnStatusCompleted || tr.StopReason != gen.StopReasonCancelled {
 		t.Errorf("the cancelled turn is not ended when cancel answers: %+v", tr)
 	}
 	var r1, r2 gen.TurnResult
@@ -285,7 +285,7 @@ func TestCancelTurn(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("cancel took %v", time.Since(start))
 	}
-	if r1.StopReason != gen.StopReasonCancelled || deref(r1.CancelledBy) != gen.CancelledByCancelRequest || r1.EventCount != 1 {
+	if r1.StopReason != gen.StopReasonCancelled || r1.CancelledBy != gen.CancelledByCancelRequest || r1.EventCount != 1 {
 		t.Errorf("cancelled turn = %+v", r1)
 	}
 	if r2.StopReason != gen.StopReasonEndTurn {
@@ -294,22 +294,22 @@ func TestCancelTurn(t *testing.T) {
 	if r := cancel(); r.Cancelled {
 		t.Errorf("cancel after the turn ended = %+v", r)
 	}
-	c.do("POST", "/v1/sessions/sess_nope/cancel", nil).want(t, 404, "not_found")
+	c.do("POST", "/v1/sessions/sess_nope/cancel", nil).want(t, 404, gen.ProblemCodeNotFound)
 }
 
 func TestTurnTimeout(t *testing.T) {
 	_, c := start(t)
 	id := c.newSession("scripted")
 	start := time.Now()
-	r := c.sendTurn(id, gen.TurnRequest{Prompt: slow, TimeoutMs: ptr(int32(100))})
-	if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != gen.CancelledByTimeout {
+	r := c.sendTurn(id, gen.TurnRequest{Prompt: slow, TimeoutMs: 100})
+	if r.StopReason != gen.StopReasonCancelled || r.CancelledBy != gen.CancelledByTimeout {
 		t.Errorf("timed-out turn = %+v", r)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the timeout took %v", d)
 	}
 	// A turn that finishes in time is not affected.
-	if r := c.sendTurn(id, gen.TurnRequest{Prompt: script("", text(0, "quick")), TimeoutMs: ptr(int32(5000))}); r.StopReason != gen.StopReasonEndTurn {
+	if r := c.sendTurn(id, gen.TurnRequest{Prompt: script("", text(0, "quick")), TimeoutMs: 5000}); r.StopReason != gen.StopReasonEndTurn {
 		t.Errorf("quick turn = %+v", r)
 	}
 }
@@ -317,10 +317,10 @@ func TestTurnTimeout(t *testing.T) {
 func TestDefaultTimeoutIsTheMaximum(t *testing.T) {
 	_, c := start(t, func(cfg *refserver.Config) { cfg.MaxTurnTimeout = 100 * time.Millisecond })
 	id := c.newSession("scripted")
-	if r := c.sendTurn(id, gen.TurnRequest{Prompt: slow}); deref(r.CancelledBy) != gen.CancelledByTimeout {
+	if r := c.sendTurn(id, gen.TurnRequest{Prompt: slow}); r.CancelledBy != gen.CancelledByTimeout {
 		t.Errorf("turn = %+v, want cancelled by timeout", r)
 	}
-	c.do("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": "x", "timeout_ms": 101}).want(t, 400, "invalid_request")
+	c.do("POST", "/v1/sessions/"+id+"/turns", map[string]any{"prompt": "x", "timeout_ms": 101}).want(t, 400, gen.ProblemCodeInvalidRequest)
 }
 
 func TestCloseAndEndCancelTurns(t *testing.T) {
@@ -341,20 +341,20 @@ func TestCloseAndEndCancelTurns(t *testing.T) {
 			} else {
 				c.do("POST", s+"/end", map[string]any{"status": "failed"}).want(t, 200).decode(t, &sess)
 			}
-			if sess.Activity != gen.ActivityIdle || sess.EndedAt == nil {
+			if sess.Activity != gen.ActivityIdle || sess.EndedAt.IsZero() {
 				t.Errorf("session after %s = %+v", op, sess)
 			}
 			for i, ch := range []<-chan *response{running, queued} {
 				var r gen.TurnResult
 				result(t, ch).want(t, 200).decode(t, &r)
-				if r.StopReason != gen.StopReasonCancelled || deref(r.CancelledBy) != gen.CancelledBySessionClosed {
+				if r.StopReason != gen.StopReasonCancelled || r.CancelledBy != gen.CancelledBySessionClosed {
 					t.Errorf("turn %d = %+v", i+1, r)
 				}
 			}
-			if tr := c.getTurn(id, 2); tr.Status != gen.TurnStatusCompleted || tr.StartedAt == nil || tr.DurationMs == nil {
+			if tr := c.getTurn(id, 2); tr.Status != gen.TurnStatusCompleted || tr.StartedAt.IsZero() || tr.DurationMs == nil {
 				t.Errorf("queued turn after %s = %+v", op, tr)
 			}
-			c.do("POST", s+"/turns", map[string]any{"prompt": "x"}).want(t, 409, "session_ended")
+			c.do("POST", s+"/turns", map[string]any{"prompt": "x"}).want(t, 409, gen.ProblemCodeSessionEnded)
 		})
 	}
 }
@@ -397,7 +397,7 @@ func TestTurnHistoryAndEventLog(t *testing.T) {
 		for j := 0; j <= i; j++ {
 			steps = append(steps, text(0, "x"))
 		}
-		c.sendTurn(id, gen.TurnRequest{Prompt: script("", steps...), BusyPolicy: ptr(gen.BusyPolicyReject)})
+		c.sendTurn(id, gen.TurnRequest{Prompt: script("", steps...), BusyPolicy: gen.BusyPolicyReject})
 	}
 	s := "/v1/sessions/" + id
 	turns := collectPages[gen.Turn](t, c, s+"/turns", 2)
@@ -406,12 +406,12 @@ func TestTurnHistoryAndEventLog(t *testing.T) {
 	}
 	for i, tr := range turns {
 		if tr.TurnIndex != int32(i+1) || tr.EventCount != int32(i+1) || tr.Events != nil || tr.Status != gen.TurnStatusCompleted ||
-			tr.BusyPolicy != gen.BusyPolicyReject || deref(tr.StopReason) != gen.StopReasonEndTurn {
+			tr.BusyPolicy != gen.BusyPolicyReject || tr.StopReason != gen.StopReasonEndTurn {
 			t.Errorf("turn %d = %+v", i+1, tr)
 		}
 	}
 	tr := c.getTurn(id, 3)
-	if tr.Events == nil || len(*tr.Events) != 3 || (*tr.Events)[0].Seq != 4 {
+	if tr.Events == nil || len(tr.Events) != 3 || tr.Events[0].Seq != 4 {
 		t.Errorf("getTurn events = %+v", tr.Events)
 	}
 	all := collectPages[gen.Event](t, c, s+"/events", 4)
@@ -434,12 +434,12 @@ func TestTurnHistoryAndEventLog(t *testing.T) {
 	// A cursor belongs to its list.
 	var page gen.EventList
 	c.do("GET", s+"/events?limit=1", nil).want(t, 200).decode(t, &page)
-	c.do("GET", s+"/events?turn_index=2&cursor="+*page.NextCursor, nil).want(t, 400, "invalid_cursor")
-	c.do("GET", s+"/turns?cursor="+*page.NextCursor, nil).want(t, 400, "invalid_cursor")
+	c.do("GET", s+"/events?turn_index=2&cursor="+page.NextCursor, nil).want(t, 400, gen.ProblemCodeInvalidCursor)
+	c.do("GET", s+"/turns?cursor="+page.NextCursor, nil).want(t, 400, gen.ProblemCodeInvalidCursor)
 	other := c.newSession("echo")
-	c.do("GET", "/v1/sessions/"+other+"/events?cursor="+*page.NextCursor, nil).want(t, 400, "invalid_cursor")
-	c.do("GET", "/v1/sessions/sess_nope/events", nil).want(t, 404, "not_found")
-	c.do("GET", "/v1/sessions/sess_nope/turns", nil).want(t, 404, "not_found")
+	c.do("GET", "/v1/sessions/"+other+"/events?cursor="+page.NextCursor, nil).want(t, 400, gen.ProblemCodeInvalidCursor)
+	c.do("GET", "/v1/sessions/sess_nope/events", nil).want(t, 404, gen.ProblemCodeNotFound)
+	c.do("GET", "/v1/sessions/sess_nope/turns", nil).want(t, 404, gen.ProblemCodeNotFound)
 }
 
 func TestTurnOutlivesItsClient(t *testing.T) {
@@ -455,7 +455,7 @@ func TestTurnOutlivesItsClient(t *testing.T) {
 		t.Fatal("the request was not cut")
 	}
 	tr := c.waitTurn(id, 1, gen.TurnStatusCompleted)
-	if deref(tr.StopReason) != gen.StopReasonEndTurn || tr.EventCount != 1 {
+	if tr.StopReason != gen.StopReasonEndTurn || tr.EventCount != 1 {
 		t.Errorf("turn after the client left = %+v", tr)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
 )
 
 // route is one operation of the spec, prepared once at start-up so a
@@ -41,7 +42,7 @@ type route struct {
 // loadSpec parses the embedded openapi.yaml once per process; the document
 // is only read afterwards.
 var loadSpec = sync.OnceValues(func() (*openapi3.T, error) {
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("refserver: load the embedded spec: %w", err)
 	}
@@ -105,7 +106,7 @@ func (s *Server) paramLocation(rt *route, name string) string {
 	return name
 }
 
-// routeMux is the gen.ServeMux the generated wrapper registers its
+// routeMux is the genserver.ServeMux the generated wrapper registers its
 // operations on: it wraps each operation with the body limit and the
 // request validation of that operation's route, so validation runs after
 // routing (with the path values) and before the generated binding.
@@ -166,7 +167,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt *route, ri 
 		if rt.multipart {
 			what = "upload"
 		}
-		return newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+		return newError(http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge,
 			"The %s is over the limit of %d bytes.", what, rt.limit)
 	}
 	if r.ContentLength > rt.limit {
@@ -196,7 +197,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt *route, ri 
 		if ct == "" {
 			detail = "The Content-Type header is missing. " + detail
 		}
-		return newError(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "%s", detail)
+		return newError(http.StatusUnsupportedMediaType, gen.ProblemCodeUnsupportedMediaType, "%s", detail)
 	}
 	if mt == "application/json" && !json.Valid(data) {
 		var v any
@@ -221,7 +222,7 @@ func validationProblem(err error) *apiError {
 	if n := len(fields) - 1; n > 0 {
 		detail += fmt.Sprintf(" (and %d more)", n)
 	}
-	return &apiError{status: http.StatusBadRequest, code: codeInvalidRequest, detail: detail, fields: fields}
+	return &apiError{status: http.StatusBadRequest, code: gen.ProblemCodeInvalidRequest, detail: detail, fields: fields}
 }
 
 func collectFieldErrors(err error, loc string, out *[]gen.FieldError) {

@@ -129,8 +129,8 @@ func handwrittenTurn(b *testing.B, hc *http.Client, url, token, key string, mini
 		b.Fatal(err)
 	}
 	for _, e := range res.Events {
-		if e.Type == gen.EventTypeText && e.Content != nil {
-			text.WriteString(*e.Content)
+		if e.Type == gen.EventTypeText {
+			text.WriteString(e.Content)
 		}
 	}
 	return text.String()

@@ -78,11 +78,11 @@ func TestIntegrationSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := s.Info()
-	if info.Agent != "echo" || *info.PlanSlug != "plan-a" || info.Meta["app"] != "test" || info.ContextSummary["repo"] != "x" || info.Status != agentsession.StatusActive {
+	if info.Agent != "echo" || info.PlanSlug != "plan-a" || info.Meta["app"] != "test" || info.ContextSummary["repo"] != "x" || info.Status != agentsession.StatusActive {
 		t.Errorf("created session = %+v", info)
 	}
 	got, err := svc.Get(ctx, s.ID())
-	if err != nil || got.Info().SessionId != s.ID() {
+	if err != nil || got.Info().SessionID != s.ID() {
 		t.Fatalf("Get = %v, %v", got, err)
 	}
 	if _, err := svc.Get(ctx, "sess_does_not_exist"); !errors.Is(err, agentsession.ErrNotFound) {
@@ -156,7 +156,7 @@ func TestIntegrationTurnsHistoryEvents(t *testing.T) {
 		t.Errorf("Events(after 1) seqs (-want +got):\n%s", diff)
 	}
 	tr, err := s.GetTurn(ctx, 2)
-	if err != nil || tr.Prompt != "two" || tr.Events == nil || len(*tr.Events) != 1 {
+	if err != nil || tr.Prompt != "two" || len(tr.Events) != 1 {
 		t.Errorf("GetTurn(2) = %+v, %v", tr, err)
 	}
 	var n int
@@ -193,7 +193,7 @@ func TestIntegrationTurnOptions(t *testing.T) {
 	if err != nil || f2.Filename != "data.json" || f2.ContentType != "application/json" {
 		t.Fatalf("UploadFile = %+v, %v", f2, err)
 	}
-	if got, err := svc.File(ctx, f.FileToken); err != nil || got.Sha256 != f.Sha256 {
+	if got, err := svc.File(ctx, f.FileToken); err != nil || got.SHA256 != f.SHA256 {
 		t.Errorf("File = %+v, %v", got, err)
 	}
 	s := newSession(t, svc, "echo")
@@ -207,7 +207,7 @@ func TestIntegrationTurnOptions(t *testing.T) {
 	// Timeout: the server cancels a slow turn.
 	slow := newSession(t, svc, "scripted")
 	res, err := slow.Turn(ctx, script(5*time.Second, "never"), sessions.WithTimeout(50*time.Millisecond))
-	if err != nil || res.StopReason != sessions.StopCancelled || res.CancelledBy == nil || *res.CancelledBy != "timeout" {
+	if err != nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "timeout" {
 		t.Errorf("timed-out turn = %+v, %v", res, err)
 	}
 
@@ -276,11 +276,11 @@ func TestIntegrationBusyCancelAndIsolationBetweenSessions(t *testing.T) {
 	}
 	// Cancel ends the running turn without waiting for the turn lock.
 	r, err := a.Cancel(ctx)
-	if err != nil || !r.Cancelled || r.TurnIndex == nil || *r.TurnIndex != 1 {
+	if err != nil || !r.Cancelled || r.TurnIndex != 1 {
 		t.Errorf("Cancel = %+v, %v", r, err)
 	}
 	res := <-done
-	if res == nil || res.StopReason != sessions.StopCancelled || *res.CancelledBy != "cancel_request" || res.Text() != "started" {
+	if res == nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "cancel_request" || res.Text() != "started" {
 		t.Errorf("cancelled turn = %+v", res)
 	}
 
@@ -290,7 +290,7 @@ func TestIntegrationBusyCancelAndIsolationBetweenSessions(t *testing.T) {
 	if err != nil || ires.Text() != "interrupting" {
 		t.Errorf("interrupting turn = %v, %v", ires, err)
 	}
-	if res := <-done; res == nil || res.StopReason != sessions.StopCancelled || *res.CancelledBy != "interrupt" {
+	if res := <-done; res == nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "interrupt" {
 		t.Errorf("interrupted turn = %+v", res)
 	}
 }
@@ -336,7 +336,7 @@ func TestIntegrationCloseAndChildren(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k.Info().ParentSessionId == nil || *k.Info().ParentSessionId != parent.ID() || k.Info().Depth != 1 {
+		if k.Info().ParentSessionID != parent.ID() || k.Info().Depth != 1 {
 			t.Errorf("child = %+v", k.Info())
 		}
 		kids = append(kids, k.ID())

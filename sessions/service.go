@@ -40,7 +40,7 @@ func (s *Service) Client() *agentsession.Client { return s.c }
 func (s *Service) Session(id string) *Session { return &Session{svc: s, id: id} }
 
 func (s *Service) handle(info *Info) *Session {
-	h := &Session{svc: s, id: info.SessionId}
+	h := &Session{svc: s, id: info.SessionID}
 	h.info.Store(info)
 	return h
 }
@@ -94,7 +94,7 @@ func (s *Service) listPage(ctx context.Context, req *http.Request, opts []agents
 	for i := range page.Items {
 		hs[i] = s.handle(&page.Items[i])
 	}
-	return hs, paging.Str(page.NextCursor), nil
+	return hs, page.NextCursor, nil
 }
 
 // Upload stores the content of r as a file named filename and returns its

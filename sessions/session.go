@@ -117,7 +117,7 @@ func (s *Session) History(ctx context.Context, opts ...agentsession.CallOption) 
 		for i := range page.Items {
 			ts[i] = &page.Items[i]
 		}
-		return ts, paging.Str(page.NextCursor), nil
+		return ts, page.NextCursor, nil
 	})
 }
 
@@ -145,12 +145,12 @@ func (s *Session) events(ctx context.Context, after int64, turnIndex int32, opts
 		}
 		var page struct {
 			Items      []Event `json:"items"`
-			NextCursor *string `json:"next_cursor"`
+			NextCursor string  `json:"next_cursor"`
 		}
 		if _, err := s.svc.c.Do(ctx, req, &page, opts...); err != nil {
 			return nil, "", err
 		}
-		return page.Items, paging.Str(page.NextCursor), nil
+		return page.Items, page.NextCursor, nil
 	})
 }
 

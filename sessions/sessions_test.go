@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/sessions"
 	"github.com/google/go-cmp/cmp"
@@ -62,7 +63,7 @@ func TestTurn(t *testing.T) {
 	if !strings.Contains(string(out), "future_field") {
 		t.Errorf("re-encoding lost the unknown field: %s", out)
 	}
-	if tc := res.Events[2]; tc.Name == nil || *tc.Name != "read" || (*tc.Args)["p"] != 1.0 || !tc.Known() {
+	if tc := res.Events[2]; tc.Name != "read" || tc.Args["p"] != 1.0 || !tc.Known() {
 		t.Errorf("tool_call not decoded: %+v", tc.Event)
 	}
 }
@@ -96,7 +97,7 @@ func TestCloseIsIdempotentAndRetryable(t *testing.T) {
 		n := calls
 		mu.Unlock()
 		if n == 1 {
-			sdktest.Problem(w, 500, "internal", "disk full")
+			sdktest.Problem(w, 500, gen.ProblemCodeInternal, "disk full")
 			return
 		}
 		s := sdktest.Session("s1", "completed")
@@ -184,7 +185,7 @@ func TestUpload(t *testing.T) {
 	n := 0
 	mux.HandleFunc("POST /v1/files", func(w http.ResponseWriter, r *http.Request) {
 		if n++; n == 1 {
-			sdktest.Problem(w, 503, "internal", "try again") // the retry must resend the whole body
+			sdktest.Problem(w, 503, gen.ProblemCodeInternal, "try again") // the retry must resend the whole body
 			return
 		}
 		f, h, err := r.FormFile("file")
@@ -443,7 +444,7 @@ func TestStreamFallsBackToJSON(t *testing.T) {
 func TestStreamAPIError(t *testing.T) {
 	c, mux := sdktest.Setup(t)
 	mux.HandleFunc("POST /v1/sessions/s1/turns", func(w http.ResponseWriter, r *http.Request) {
-		sdktest.Problem(w, 409, "session_paused", "resume first")
+		sdktest.Problem(w, 409, gen.ProblemCodeSessionPaused, "resume first")
 	})
 	_, _, err := collect(t, sessions.New(c).Session("s1").TurnStream(context.Background(), "go"))
 	if !errors.Is(err, agentsession.ErrSessionPaused) {

@@ -358,7 +358,7 @@ func (st *Stream) complete(sum gen.TurnSummary, yield func(Event, error) bool) b
 	if sum.TurnIndex > 0 {
 		st.turnIndex.Store(sum.TurnIndex)
 	}
-	if sum.LastSeq != nil && *sum.LastSeq > st.lastSeq && sum.TurnIndex > 0 {
+	if sum.LastSeq > st.lastSeq && sum.TurnIndex > 0 {
 		for ev, err := range st.s.TurnEvents(st.ctx, sum.TurnIndex, st.lastSeq) {
 			if err != nil {
 				break // the summary still ends the turn; the gap stays visible in seq

@@ -110,16 +110,9 @@ func newTurnConfig(opts []TurnOption) *turnConfig {
 }
 
 func (c *turnConfig) body(prompt string) gen.TurnRequest {
-	r := gen.TurnRequest{Prompt: prompt}
-	if len(c.files) > 0 {
-		r.Files = &c.files
-	}
+	r := gen.TurnRequest{Prompt: prompt, Files: c.files, BusyPolicy: c.busy}
 	if c.timeout > 0 {
-		ms := int32((c.timeout + time.Millisecond - 1) / time.Millisecond)
-		r.TimeoutMs = &ms
-	}
-	if c.busy != "" {
-		r.BusyPolicy = &c.busy
+		r.TimeoutMs = int32((c.timeout + time.Millisecond - 1) / time.Millisecond)
 	}
 	return r
 }

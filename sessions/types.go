@@ -87,12 +87,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 func (e Event) Known() bool { return e.Type.Valid() }
 
 // Text returns the event's content ("" when it has none).
-func (e Event) Text() string {
-	if e.Content == nil {
-		return ""
-	}
-	return *e.Content
-}
+func (e Event) Text() string { return e.Content }
 
 // TurnResult is a finished turn: how it ended and all its events.
 type TurnResult struct {
@@ -108,8 +103,8 @@ type TurnResult struct {
 func (r *TurnResult) Text() string {
 	var b strings.Builder
 	for _, e := range r.Events {
-		if e.Type == EventText && e.Content != nil {
-			b.WriteString(*e.Content)
+		if e.Type == EventText {
+			b.WriteString(e.Content)
 		}
 	}
 	return b.String()
@@ -128,17 +123,7 @@ type CreateParams struct {
 }
 
 func (p CreateParams) body() gen.CreateSessionRequest {
-	r := gen.CreateSessionRequest{Agent: p.Agent}
-	if p.Meta != nil {
-		r.Meta = &p.Meta
-	}
-	if p.PlanSlug != "" {
-		r.PlanSlug = &p.PlanSlug
-	}
-	if p.Context != nil {
-		r.Context = &p.Context
-	}
-	return r
+	return gen.CreateSessionRequest{Agent: p.Agent, Meta: p.Meta, PlanSlug: p.PlanSlug, Context: p.Context}
 }
 
 // ListOptions filters List. Zero fields do not filter.

@@ -42,6 +42,14 @@ const expected = {
   ],
   'operation-response-examples': ['paths > /things/{thing_id} > get > responses > 200 > content > application/json'],
   'parameter-example': ['paths > /things/{thing_id} > parameters > 0'],
+  'response-media-example': [
+    'paths > /things/{thing_id} > get > responses > 200 > content > application/json',
+    // once as components.responses.Bare and once through /widgets' 500, which refers to it
+    'components > responses > Bare > content',
+    'components > responses > Bare > content > application/problem+json',
+  ],
+  'no-inline-object-schema': ['components > schemas > Thing > properties > extra'],
+  'response-enum-extensible': ['components > schemas > Thing > properties > color'],
   'schema-description': ['components > schemas > WidgetList'],
   'schema-property-description': ['components > schemas > WidgetList > properties > items'],
 };

@@ -200,7 +200,7 @@ func TestServeAndShutDown(t *testing.T) {
 	if code := call("GET", "/v1/sessions", "", nil); code != 200 {
 		t.Fatalf("list: %d", code)
 	}
-	req, _ := http.NewRequest("POST", base+"/v1/sessions/"+sess.SessionId+"/turns",
+	req, _ := http.NewRequest("POST", base+"/v1/sessions/"+sess.SessionID+"/turns",
 		strings.NewReader(`{"prompt":"{\"steps\":[{\"event\":{\"type\":\"text\",\"content\":\"go\"}},{\"delay_ms\":60000}]}"}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")

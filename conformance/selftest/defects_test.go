@@ -86,7 +86,7 @@ var defects = []defect{
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, r)
 				var p gen.Problem
-				if rec.Code == http.StatusConflict && json.Unmarshal(rec.Body.Bytes(), &p) == nil && p.Code == "spawn_limit_exceeded" {
+				if rec.Code == http.StatusConflict && json.Unmarshal(rec.Body.Bytes(), &p) == nil && p.Code == gen.ProblemCodeSpawnLimitExceeded {
 					// Over the cap: make an ordinary session instead.
 					req := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(string(body)))
 					req.Header = r.Header.Clone()
@@ -131,7 +131,7 @@ var defects = []defect{
 					if internal(h, http.MethodGet, r.URL.Path, r.Header.Get("Authorization"), nil, &s) == http.StatusOK &&
 						(s.Status == gen.SessionStatusCompleted || s.Status == gen.SessionStatusFailed) {
 						a := &answer{header: http.Header{"X-Request-Id": {"req_defect"}}}
-						a.problem(http.StatusConflict, "invalid_transition")
+						a.problem(http.StatusConflict, gen.ProblemCodeInvalidTransition)
 						for k, v := range a.header {
 							w.Header()[k] = v
 						}
@@ -150,8 +150,8 @@ var defects = []defect{
 		inject: func(h http.Handler, tok []string) http.Handler {
 			return rewrite(h, is(http.MethodPost, sessionPath+`/(pause|resume|end|handoff)`), func(r *http.Request, a *answer) {
 				var p gen.Problem
-				if a.status == http.StatusConflict && json.Unmarshal(a.body, &p) == nil && p.Code == "invalid_transition" {
-					a.problem(http.StatusBadRequest, "invalid_request")
+				if a.status == http.StatusConflict && json.Unmarshal(a.body, &p) == nil && p.Code == gen.ProblemCodeInvalidTransition {
+					a.problem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 				}
 			})
 		},
@@ -263,8 +263,8 @@ var defects = []defect{
 		inject: func(h http.Handler, tok []string) http.Handler {
 			return rewrite(h, is(http.MethodPost, `/v1/sessions`), func(r *http.Request, a *answer) {
 				var p gen.Problem
-				if a.status == http.StatusBadRequest && json.Unmarshal(a.body, &p) == nil && strings.Contains(strings.ToLower(deref(p.Detail)), "json") {
-					a.problem(http.StatusInternalServerError, "internal")
+				if a.status == http.StatusBadRequest && json.Unmarshal(a.body, &p) == nil && strings.Contains(strings.ToLower(p.Detail), "json") {
+					a.problem(http.StatusInternalServerError, gen.ProblemCodeInternal)
 				}
 			})
 		},
@@ -393,7 +393,7 @@ var defects = []defect{
 			return rewrite(h, is(http.MethodPost, sessionPath+`/cancel`), func(r *http.Request, a *answer) {
 				var c gen.CancelTurnResult
 				if a.status == http.StatusOK && json.Unmarshal(a.body, &c) == nil && !c.Cancelled {
-					a.problem(http.StatusConflict, "invalid_transition")
+					a.problem(http.StatusConflict, gen.ProblemCodeInvalidTransition)
 				}
 			})
 		},
@@ -538,7 +538,7 @@ var defects = []defect{
 		inject: func(h http.Handler, tok []string) http.Handler {
 			return rewrite(h, func(r *http.Request) bool { return r.Method == http.MethodPost && !isStream(r) }, func(r *http.Request, a *answer) {
 				if a.status == http.StatusRequestEntityTooLarge {
-					a.problem(http.StatusBadRequest, "invalid_request")
+					a.problem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
 				}
 			})
 		},
@@ -636,12 +636,4 @@ func TestDefectsAreCaught(t *testing.T) {
 			}
 		})
 	}
-}
-
-func deref[V any](p *V) V {
-	var zero V
-	if p == nil {
-		return zero
-	}
-	return *p
 }

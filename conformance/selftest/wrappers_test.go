@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/gen/spec"
 	"github.com/agentsession/agentsession/sse"
 )
 
@@ -115,11 +116,11 @@ func editJSON(b []byte, f func(map[string]any)) []byte {
 }
 
 // problem writes a problem document into an answer.
-func (a *answer) problem(status int, code string) {
+func (a *answer) problem(status int, code gen.ProblemCode) {
 	a.status = status
 	a.header.Set("Content-Type", "application/problem+json")
-	a.body, _ = json.Marshal(gen.Problem{Type: "https://agentsession.dev/problems/" + code, Title: code,
-		Status: int32(status), Code: code, RequestId: a.header.Get("X-Request-Id")})
+	a.body, _ = json.Marshal(gen.Problem{Type: "https://agentsession.dev/problems/" + string(code), Title: string(code),
+		Status: int32(status), Code: code, RequestID: a.header.Get("X-Request-Id")})
 }
 
 // editFrames decodes an event stream, lets f rewrite the frames and encodes them again.
@@ -178,7 +179,7 @@ func always(*http.Request) bool { return true }
 
 // knownRoute reports whether the contract has a path like p.
 var knownRoute = func() func(string) bool {
-	doc, err := gen.GetSwagger()
+	doc, err := spec.GetSwagger()
 	if err != nil {
 		panic(err)
 	}

@@ -86,10 +86,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := lc.End(ctx, s.SessionId, lifecycle.EndCompleted, ""); err != nil {
+	if _, err := lc.End(ctx, s.SessionID, lifecycle.EndCompleted, ""); err != nil {
 		return err
 	}
-	_, err = lc.Pause(ctx, s.SessionId)
+	_, err = lc.Pause(ctx, s.SessionID)
 	if err := expect("pausing an ended session", err, agentsession.ErrInvalidTransition); err != nil {
 		return err
 	}

@@ -37,8 +37,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	id := s.SessionId
-	fmt.Printf("started %s on plan %q (%s)\n", id, *s.PlanSlug, s.Status)
+	id := s.SessionID
+	fmt.Printf("started %s on plan %q (%s)\n", id, s.PlanSlug, s.Status)
 
 	// The work log: typed entries.
 	for _, e := range []lifecycle.Entry{
@@ -118,7 +118,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("continued as %s (agent %s, continued from %s, task %q)\n",
-		next.SessionId, next.Agent, *next.ContinuedFrom, next.ContextSummary["current_task"])
+		next.SessionID, next.Agent, next.ContinuedFrom, next.ContextSummary["current_task"])
 
 	// Replay: where the first session stands, and a fresh session from it.
 	rc, err := lc.ReplayContext(ctx, id)
@@ -130,14 +130,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("replayed as %s (its context has a replay member: %v)\n", replayed.SessionId, replayed.ContextSummary["replay"] != nil)
+	fmt.Printf("replayed as %s (its context has a replay member: %v)\n", replayed.SessionID, replayed.ContextSummary["replay"] != nil)
 
 	// End the three sessions of this story.
-	for _, sid := range []string{id, next.SessionId, replayed.SessionId} {
+	for _, sid := range []string{id, next.SessionID, replayed.SessionID} {
 		if s, err = lc.End(ctx, sid, lifecycle.EndCompleted, "story told"); err != nil {
 			return err
 		}
-		fmt.Printf("ended %s: %s, %q\n", sid, s.Status, *s.FinalSummary)
+		fmt.Printf("ended %s: %s, %q\n", sid, s.Status, s.FinalSummary)
 	}
 	n := 0
 	for _, err := range lc.List(ctx, lifecycle.ListParams{PlanSlug: "migrate-orders-db", Status: lifecycle.StatusCompleted}) {

@@ -93,13 +93,13 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  cancel requested: cancelled=%v turn=%d\n", r.Cancelled, *r.TurnIndex)
+		fmt.Printf("  cancel requested: cancelled=%v turn=%d\n", r.Cancelled, r.TurnIndex)
 	}
 	res, err = st.Result()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  done: %s (cancelled by %s) after %d ms\n", res.StopReason, *res.CancelledBy, res.DurationMs)
+	fmt.Printf("  done: %s (cancelled by %s) after %d ms\n", res.StopReason, res.CancelledBy, res.DurationMs)
 	if res.StopReason != sessions.StopCancelled {
 		return fmt.Errorf("stop reason %s, want cancelled", res.StopReason)
 	}
@@ -110,10 +110,10 @@ func describe(ev sessions.Event) string {
 	switch ev.Type {
 	case sessions.EventToolCall:
 		args, _ := json.Marshal(ev.Args)
-		return fmt.Sprintf("%s(%s)", *ev.Name, args)
+		return fmt.Sprintf("%s(%s)", ev.Name, args)
 	case sessions.EventToolResult:
 		out, _ := json.Marshal(ev.Result)
-		return fmt.Sprintf("%s -> %s", *ev.Name, out)
+		return fmt.Sprintf("%s -> %s", ev.Name, out)
 	}
 	if !ev.Known() {
 		return "(unknown type) " + string(ev.Raw)

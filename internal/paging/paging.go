@@ -45,17 +45,8 @@ func Seq[T any](ctx context.Context, fetch Fetch[T]) iter.Seq2[T, error] {
 	}
 }
 
-// Str returns *p, or "" for nil (the generated models use pointers for
-// optional strings such as next_cursor).
-func Str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// Ptr returns a pointer to v, or nil for the zero value (an absent optional
-// parameter).
+// Ptr returns a pointer to v, or nil for the zero value: the generated
+// *Params structs take optional query parameters as pointers.
 func Ptr[T comparable](v T) *T {
 	var zero T
 	if v == zero {

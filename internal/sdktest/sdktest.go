@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/retry"
 )
 
@@ -67,12 +68,12 @@ func JSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Problem writes an RFC 9457 problem answer.
-func Problem(w http.ResponseWriter, status int, code, detail string) {
+func Problem(w http.ResponseWriter, status int, code gen.ProblemCode, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Request-Id", "req_test")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "https://agentsession.dev/problems/" + code, "title": http.StatusText(status),
+		"type": "https://agentsession.dev/problems/" + string(code), "title": http.StatusText(status),
 		"status": status, "detail": detail, "code": code, "request_id": "req_test",
 	})
 }

@@ -23,7 +23,8 @@ type Input struct {
 type Outcome struct {
 	// StopReason defaults to end_turn when empty.
 	StopReason gen.StopReason
-	Usage      *gen.Usage
+	// Usage is the zero value when the agent reports none.
+	Usage gen.Usage
 }
 
 // Emit records one event of the turn. It returns an error once the turn is

@@ -45,8 +45,11 @@ func TestParseScript(t *testing.T) {
 		{"delay too long", `{"steps":[{"delay_ms":600001}]}`, "steps[0].delay_ms"},
 		{"unknown event type", `{"steps":[{},{"event":{"type":"txt"}}]}`, `steps[1].event.type: unknown event type "txt"`},
 		{"missing event type", `{"steps":[{"event":{}}]}`, `steps[0].event.type`},
+		{"null event", `{"steps":[{"event":null}]}`, ""},
 		{"unknown status", `{"steps":[{"event":{"type":"tool_call","status":"done"}}]}`, "steps[0].event.status"},
+		{"empty status", `{"steps":[{"event":{"type":"tool_call","status":""}}]}`, "steps[0].event.status"},
 		{"unknown stop reason", `{"steps":[],"stop_reason":"tired"}`, "stop_reason"},
+		{"empty stop reason", `{"steps":[],"stop_reason":""}`, "stop_reason"},
 		{"negative usage", `{"steps":[],"usage":{"input_tokens":-1}}`, "usage"},
 		{"too many steps", `{"steps":[` + strings.Repeat(`{},`, agent.MaxScriptSteps) + `{}]}`, "at most 1000"},
 	}
@@ -77,11 +80,11 @@ func TestPlay(t *testing.T) {
 	if d := time.Since(start); d < 30*time.Millisecond {
 		t.Errorf("the delays were not honoured: %v", d)
 	}
-	want := []gen.ScriptEvent{{Type: "thinking", Content: ptr("a")}, {Type: "text", Content: ptr("b")}}
+	want := []gen.ScriptEvent{{Type: "thinking", Content: "a"}, {Type: "text", Content: "b"}}
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(agent.Outcome{StopReason: "max_tokens", Usage: &gen.Usage{OutputTokens: ptr(int64(7))}}, out); diff != "" {
+	if diff := cmp.Diff(agent.Outcome{StopReason: "max_tokens", Usage: gen.Usage{OutputTokens: ptr(int64(7))}}, out); diff != "" {
 		t.Errorf("outcome (-want +got):\n%s", diff)
 	}
 }
@@ -113,14 +116,14 @@ func TestEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]gen.ScriptEvent{{Type: "text", Content: ptr("one two  three")}}, events); diff != "" {
+	if diff := cmp.Diff([]gen.ScriptEvent{{Type: "text", Content: "one two  three"}}, events); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	three := int64(3)
-	if diff := cmp.Diff(agent.Outcome{StopReason: "end_turn", Usage: &gen.Usage{InputTokens: &three, OutputTokens: &three}}, out); diff != "" {
+	if diff := cmp.Diff(agent.Outcome{StopReason: "end_turn", Usage: gen.Usage{InputTokens: &three, OutputTokens: &three}}, out); diff != "" {
 		t.Errorf("outcome (-want +got):\n%s", diff)
 	}
-	if info := agent.Echo().Info(); info.Name != "echo" || info.Kind != gen.AgentKindEcho || info.Description == nil {
+	if info := agent.Echo().Info(); info.Name != "echo" || info.Kind != gen.AgentKindEcho || info.Description == "" {
 		t.Errorf("info = %+v", info)
 	}
 }
@@ -131,7 +134,7 @@ func TestScriptedReportsBadScripts(t *testing.T) {
 	if err != nil || out.StopReason != gen.StopReasonError {
 		t.Fatalf("out %+v, err %v", out, err)
 	}
-	if len(events) != 1 || events[0].Type != gen.EventTypeError || !strings.Contains(*events[0].Content, `unknown event type "txt"`) {
+	if len(events) != 1 || events[0].Type != gen.EventTypeError || !strings.Contains(events[0].Content, `unknown event type "txt"`) {
 		t.Errorf("events = %+v", events)
 	}
 }
@@ -205,7 +208,20 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := r.List()
-	if len(list) != 3 || list[2].Name != "extra" || *list[2].Description != "d" {
+	if len(list) != 3 || list[2].Name != "extra" || list[2].Description != "d" {
 		t.Errorf("list = %+v", list)
+	}
+}
+
+// A fixed-script agent shows its script in its info (and so in getCapabilities).
+func TestFixedScriptInfoShowsTheScript(t *testing.T) {
+	s := gen.AgentScript{Steps: []gen.ScriptStep{{Event: gen.ScriptEvent{Type: gen.EventTypeText, Content: "hi"}}},
+		StopReason: gen.StopReasonMaxTokens}
+	info := agent.NewScript("fixed", "plays hi", s).Info()
+	if len(info.Script.Steps) != 1 || info.Script.Steps[0].Event.Content != "hi" || info.Script.StopReason != gen.StopReasonMaxTokens {
+		t.Fatalf("info.Script = %+v, want the script the agent plays", info.Script)
+	}
+	if got := agent.Scripted().Info().Script; len(got.Steps) != 0 {
+		t.Fatalf("the prompt-reading scripted agent shows a script: %+v", got)
 	}
 }

@@ -15,21 +15,20 @@ type echo struct{}
 func Echo() Agent { return echo{} }
 
 func (echo) Info() gen.AgentInfo {
-	desc := "Answers every prompt with one text event holding the prompt."
-	return gen.AgentInfo{Name: "echo", Kind: gen.AgentKindEcho, Description: &desc}
+	return gen.AgentInfo{Name: "echo", Kind: gen.AgentKindEcho,
+		Description: "Answers every prompt with one text event holding the prompt."}
 }
 
 func (echo) Run(ctx context.Context, in Input, emit Emit) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return Outcome{}, err
 	}
-	content := in.Prompt
-	if err := emit(gen.ScriptEvent{Type: gen.EventTypeText, Content: &content}); err != nil {
+	if err := emit(gen.ScriptEvent{Type: gen.EventTypeText, Content: in.Prompt}); err != nil {
 		return Outcome{}, err
 	}
 	words := int64(len(strings.Fields(in.Prompt)))
 	return Outcome{
 		StopReason: gen.StopReasonEndTurn,
-		Usage:      &gen.Usage{InputTokens: &words, OutputTokens: &words},
+		Usage:      gen.Usage{InputTokens: &words, OutputTokens: &words},
 	}, nil
 }

@@ -15,7 +15,7 @@ func ExampleScripted() {
 		{"delay_ms":10,"event":{"type":"text","content":"Looks good."}}
 	],"stop_reason":"end_turn"}`
 	out, err := agent.Scripted().Run(context.Background(), agent.Input{Prompt: prompt}, func(e gen.ScriptEvent) error {
-		fmt.Printf("%s: %s\n", e.Type, *e.Content)
+		fmt.Printf("%s: %s\n", e.Type, e.Content)
 		return nil
 	})
 	fmt.Println(out.StopReason, err)

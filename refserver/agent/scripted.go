@@ -43,28 +43,42 @@ func ParseScript(data []byte) (gen.AgentScript, error) {
 	if len(s.Steps) > MaxScriptSteps {
 		return gen.AgentScript{}, fmt.Errorf("steps: %d steps, at most %d allowed", len(s.Steps), MaxScriptSteps)
 	}
+	var given scriptPresence
+	if err := json.Unmarshal(data, &given); err != nil { // data decoded above: cannot fail
+		return gen.AgentScript{}, describeJSONError(data, err)
+	}
 	for i, st := range s.Steps {
-		if st.DelayMs != nil && (*st.DelayMs < 0 || *st.DelayMs > MaxStepDelayMs) {
-			return gen.AgentScript{}, fmt.Errorf("steps[%d].delay_ms: %d is outside 0..%d", i, *st.DelayMs, MaxStepDelayMs)
+		if st.DelayMs < 0 || st.DelayMs > MaxStepDelayMs {
+			return gen.AgentScript{}, fmt.Errorf("steps[%d].delay_ms: %d is outside 0..%d", i, st.DelayMs, MaxStepDelayMs)
 		}
-		if ev := st.Event; ev != nil {
-			if !ev.Type.Valid() {
-				return gen.AgentScript{}, fmt.Errorf("steps[%d].event.type: unknown event type %q", i, ev.Type)
+		if ev := given.Steps[i].Event; ev != nil {
+			if !st.Event.Type.Valid() {
+				return gen.AgentScript{}, fmt.Errorf("steps[%d].event.type: unknown event type %q", i, st.Event.Type)
 			}
-			if ev.Status != nil && !ev.Status.Valid() {
-				return gen.AgentScript{}, fmt.Errorf("steps[%d].event.status: unknown tool-call status %q", i, *ev.Status)
+			if ev.Status != nil && !st.Event.Status.Valid() {
+				return gen.AgentScript{}, fmt.Errorf("steps[%d].event.status: unknown tool-call status %q", i, st.Event.Status)
 			}
 		}
 	}
-	if s.StopReason != nil && !s.StopReason.Valid() {
-		return gen.AgentScript{}, fmt.Errorf("stop_reason: unknown stop reason %q", *s.StopReason)
+	if given.StopReason != nil && !s.StopReason.Valid() {
+		return gen.AgentScript{}, fmt.Errorf("stop_reason: unknown stop reason %q", s.StopReason)
 	}
-	if u := s.Usage; u != nil {
-		if (u.InputTokens != nil && *u.InputTokens < 0) || (u.OutputTokens != nil && *u.OutputTokens < 0) {
-			return gen.AgentScript{}, errors.New("usage: token counts must not be negative")
-		}
+	if u := s.Usage; (u.InputTokens != nil && *u.InputTokens < 0) || (u.OutputTokens != nil && *u.OutputTokens < 0) {
+		return gen.AgentScript{}, errors.New("usage: token counts must not be negative")
 	}
 	return s, nil
+}
+
+// scriptPresence records which optional members a script's JSON has. The
+// generated types hold them as values, so `"event":{}` would read like no
+// event and `"stop_reason":""` like no stop reason; both are errors.
+type scriptPresence struct {
+	Steps []struct {
+		Event *struct {
+			Status *string `json:"status"`
+		} `json:"event"`
+	} `json:"steps"`
+	StopReason *string `json:"stop_reason"`
 }
 
 // describeJSONError turns a decoding error into a message with a position.
@@ -102,8 +116,8 @@ func Play(ctx context.Context, script gen.AgentScript, emit Emit) (Outcome, erro
 		}
 	}()
 	for _, st := range script.Steps {
-		if st.DelayMs != nil && *st.DelayMs > 0 {
-			d := time.Duration(*st.DelayMs) * time.Millisecond
+		if st.DelayMs > 0 {
+			d := time.Duration(st.DelayMs) * time.Millisecond
 			if timer == nil {
 				timer = time.NewTimer(d)
 			} else {
@@ -117,15 +131,17 @@ func Play(ctx context.Context, script gen.AgentScript, emit Emit) (Outcome, erro
 		} else if err := ctx.Err(); err != nil {
 			return Outcome{}, err
 		}
-		if st.Event != nil {
-			if err := emit(*st.Event); err != nil {
+		// A step without an event has an empty event type (ParseScript
+		// refuses an event without a type).
+		if st.Event.Type != "" {
+			if err := emit(st.Event); err != nil {
 				return Outcome{}, err
 			}
 		}
 	}
 	out := Outcome{StopReason: gen.StopReasonEndTurn, Usage: script.Usage}
-	if script.StopReason != nil {
-		out.StopReason = *script.StopReason
+	if script.StopReason != "" {
+		out.StopReason = script.StopReason
 	}
 	return out, nil
 }
@@ -138,15 +154,15 @@ type scripted struct{}
 func Scripted() Agent { return scripted{} }
 
 func (scripted) Info() gen.AgentInfo {
-	desc := "Plays the AgentScript (JSON) given as the prompt: events, delays, stop reason and usage."
-	return gen.AgentInfo{Name: "scripted", Kind: gen.AgentKindScripted, Description: &desc}
+	return gen.AgentInfo{Name: "scripted", Kind: gen.AgentKindScripted,
+		Description: "Plays the AgentScript (JSON) given as the prompt: events, delays, stop reason and usage."}
 }
 
 func (scripted) Run(ctx context.Context, in Input, emit Emit) (Outcome, error) {
 	script, err := ParseScript([]byte(in.Prompt))
 	if err != nil {
 		msg := "invalid AgentScript: " + err.Error()
-		if err := emit(gen.ScriptEvent{Type: gen.EventTypeError, Content: &msg}); err != nil {
+		if err := emit(gen.ScriptEvent{Type: gen.EventTypeError, Content: msg}); err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{StopReason: gen.StopReasonError}, nil
@@ -162,10 +178,8 @@ type fixedScript struct {
 // NewScript returns an agent of kind scripted called name that plays script
 // on every turn, whatever the prompt.
 func NewScript(name, description string, script gen.AgentScript) Agent {
-	info := gen.AgentInfo{Name: name, Kind: gen.AgentKindScripted}
-	if description != "" {
-		info.Description = &description
-	}
+	// Capabilities show the script, so a client can see what the agent will do.
+	info := gen.AgentInfo{Name: name, Kind: gen.AgentKindScripted, Description: description, Script: script}
 	return fixedScript{info: info, script: script}
 }
 

@@ -43,11 +43,10 @@ func BenchmarkAppendEvent(b *testing.B) {
 	benchStores(b, func(b *testing.B, s store.Store) {
 		ctx := context.Background()
 		benchSession(b, s)
-		content := "Hello, world"
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			ev := gen.Event{Seq: int64(i + 1), TurnIndex: 1, Type: gen.EventTypeText, Content: &content, CreatedAt: time.Now()}
+			ev := gen.Event{Seq: int64(i + 1), TurnIndex: 1, Type: gen.EventTypeText, Content: "Hello, world", CreatedAt: time.Now()}
 			if err := s.Update(ctx, func(tx store.Tx) error { return tx.AppendEvent("tenant", "sess_bench", ev) }); err != nil {
 				b.Fatal(err)
 			}
@@ -91,7 +90,7 @@ func BenchmarkTurnCycle(b *testing.B) {
 					return err
 				}
 				sess.LastEventSeq++
-				ev := gen.Event{Seq: sess.LastEventSeq, TurnIndex: int32(index), Type: gen.EventTypeText, Content: &prompt, CreatedAt: time.Now()}
+				ev := gen.Event{Seq: sess.LastEventSeq, TurnIndex: int32(index), Type: gen.EventTypeText, Content: prompt, CreatedAt: time.Now()}
 				if err := tx.AppendEvent("tenant", sess.ID, ev); err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
@@ -16,8 +17,8 @@ import (
 //   - free-form values (maps, Event.Result) become what encoding/json
 //     decodes into an `any` (map[string]any, []any, string, float64, bool,
 //     nil): an int 3 reads back as float64 3;
-//   - a pointer to a nil map becomes a nil pointer;
-//   - nil and empty maps and slices stay distinct.
+//   - nil and empty maps and slices stay distinct (the models omit only
+//     zero values, so an empty object or list survives a JSON round trip).
 
 // normTime returns t in UTC without a monotonic reading. Years outside
 // 0..9999 have no RFC 3339 form and are refused.
@@ -98,33 +99,6 @@ func cloneMap(m map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// cloneMapPtr deep-copies *p; a nil pointer or a pointer to a nil map
-// becomes nil, as JSON `null` would.
-func cloneMapPtr(p *map[string]any) (*map[string]any, error) {
-	if p == nil || *p == nil {
-		return nil, nil
-	}
-	m, err := cloneMap(*p)
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append(make([]string, 0, len(s)), s...)
-}
-
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append(make([]byte, 0, len(b)), b...)
-}
-
 func clonePtr[T any](p *T) *T {
 	if p == nil {
 		return nil
@@ -133,32 +107,22 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func cloneHandoff(h *gen.Handoff) (*gen.Handoff, error) {
-	if h == nil {
-		return nil, nil
+func cloneHandoff(h gen.Handoff) (gen.Handoff, error) {
+	var err error
+	if h.ContextForNext, err = cloneMap(h.ContextForNext); err != nil {
+		return gen.Handoff{}, fmt.Errorf("handoff context_for_next: %w", err)
 	}
-	ctx, err := cloneMap(h.ContextForNext)
-	if err != nil {
-		return nil, fmt.Errorf("handoff context_for_next: %w", err)
+	h.Blockers, h.NextSteps = slices.Clone(h.Blockers), slices.Clone(h.NextSteps)
+	if err := normTimes(&h.CreatedAt); err != nil {
+		return gen.Handoff{}, fmt.Errorf("handoff: %w", err)
 	}
-	out := &gen.Handoff{
-		Blockers:       cloneStrings(h.Blockers),
-		ContextForNext: ctx,
-		CreatedAt:      h.CreatedAt,
-		NextSteps:      cloneStrings(h.NextSteps),
-		Summary:        h.Summary,
-	}
-	if err := normTimes(&out.CreatedAt); err != nil {
-		return nil, fmt.Errorf("handoff: %w", err)
-	}
-	return out, nil
+	return h, nil
 }
 
-func cloneUsage(u *gen.Usage) *gen.Usage {
-	if u == nil {
-		return nil
-	}
-	return &gen.Usage{InputTokens: clonePtr(u.InputTokens), OutputTokens: clonePtr(u.OutputTokens)}
+// cloneUsage copies u; its counts are pointers (0 tokens is not "unknown").
+func cloneUsage(u gen.Usage) gen.Usage {
+	u.InputTokens, u.OutputTokens = clonePtr(u.InputTokens), clonePtr(u.OutputTokens)
+	return u
 }
 
 // cloneSession returns a normalized deep copy of s.
@@ -183,7 +147,7 @@ func cloneSession(s *Session) (*Session, error) {
 // cloneTurn returns a normalized deep copy of t.
 func cloneTurn(t *Turn) (*Turn, error) {
 	out := *t
-	out.Files = cloneStrings(t.Files)
+	out.Files = slices.Clone(t.Files)
 	out.Usage = cloneUsage(t.Usage)
 	if err := normTimes(&out.CreatedAt, &out.StartedAt, &out.EndedAt); err != nil {
 		return nil, fmt.Errorf("turn %s/%d: %w", t.SessionID, t.Index, err)
@@ -195,19 +159,15 @@ func cloneTurn(t *Turn) (*Turn, error) {
 func cloneEvent(ev gen.Event) (gen.Event, error) {
 	out := ev
 	var err error
-	if out.Args, err = cloneMapPtr(ev.Args); err != nil {
+	if out.Args, err = cloneMap(ev.Args); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d args: %w", ev.Seq, err)
 	}
-	if out.Data, err = cloneMapPtr(ev.Data); err != nil {
+	if out.Data, err = cloneMap(ev.Data); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d data: %w", ev.Seq, err)
 	}
 	if out.Result, err = cloneValue(ev.Result); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d result: %w", ev.Seq, err)
 	}
-	out.Content = clonePtr(ev.Content)
-	out.Name = clonePtr(ev.Name)
-	out.Status = clonePtr(ev.Status)
-	out.ToolCallId = clonePtr(ev.ToolCallId)
 	if err := normTimes(&out.CreatedAt); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d: %w", ev.Seq, err)
 	}
@@ -218,10 +178,10 @@ func cloneLogEntry(e gen.LogEntry) (gen.LogEntry, error) {
 	out := e
 	var err error
 	if out.Data, err = cloneMap(e.Data); err != nil {
-		return gen.LogEntry{}, fmt.Errorf("log entry %s data: %w", e.Id, err)
+		return gen.LogEntry{}, fmt.Errorf("log entry %s data: %w", e.ID, err)
 	}
 	if err := normTimes(&out.CreatedAt); err != nil {
-		return gen.LogEntry{}, fmt.Errorf("log entry %s: %w", e.Id, err)
+		return gen.LogEntry{}, fmt.Errorf("log entry %s: %w", e.ID, err)
 	}
 	return out, nil
 }
@@ -230,10 +190,10 @@ func cloneArtifact(a gen.Artifact) (gen.Artifact, error) {
 	out := a
 	var err error
 	if out.Metadata, err = cloneMap(a.Metadata); err != nil {
-		return gen.Artifact{}, fmt.Errorf("artifact %s metadata: %w", a.Id, err)
+		return gen.Artifact{}, fmt.Errorf("artifact %s metadata: %w", a.ID, err)
 	}
 	if err := normTimes(&out.CreatedAt); err != nil {
-		return gen.Artifact{}, fmt.Errorf("artifact %s: %w", a.Id, err)
+		return gen.Artifact{}, fmt.Errorf("artifact %s: %w", a.ID, err)
 	}
 	return out, nil
 }
@@ -251,7 +211,7 @@ func cloneIdempotency(r *Idempotency) (*Idempotency, error) {
 	out := *r
 	out.Body = nil
 	if len(r.Body) > 0 {
-		out.Body = cloneBytes(r.Body)
+		out.Body = slices.Clone(r.Body)
 	}
 	if err := normTimes(&out.CreatedAt); err != nil {
 		return nil, fmt.Errorf("idempotency record %s: %w", r.Operation, err)

@@ -438,9 +438,9 @@ func (tx *memTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	if err := tx.check("add log entry", true); err != nil {
 		return 0, err
 	}
-	ms := tx.session(tenant, e.SessionId)
+	ms := tx.session(tenant, e.SessionID)
 	if ms == nil {
-		return 0, fmt.Errorf("add log entry: session %s: %w", e.SessionId, ErrNotFound)
+		return 0, fmt.Errorf("add log entry: session %s: %w", e.SessionID, ErrNotFound)
 	}
 	c, err := cloneLogEntry(e)
 	if err != nil {
@@ -505,9 +505,9 @@ func (tx *memTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	if err := tx.check("add artifact", true); err != nil {
 		return 0, err
 	}
-	ms := tx.session(tenant, a.SessionId)
+	ms := tx.session(tenant, a.SessionID)
 	if ms == nil {
-		return 0, fmt.Errorf("add artifact: session %s: %w", a.SessionId, ErrNotFound)
+		return 0, fmt.Errorf("add artifact: session %s: %w", a.SessionID, ErrNotFound)
 	}
 	c, err := cloneArtifact(a)
 	if err != nil {

@@ -1027,11 +1027,11 @@ func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	}
 	data, err := encJSON(c.Data)
 	if err != nil {
-		return 0, fmt.Errorf("add log entry %s: %w", e.Id, err)
+		return 0, fmt.Errorf("add log entry %s: %w", e.ID, err)
 	}
-	res, err := t.exec(qInsertLogEntry, tenant, c.SessionId, c.Id, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
+	res, err := t.exec(qInsertLogEntry, tenant, c.SessionID, c.ID, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
 	if err != nil {
-		return 0, insertErr("add log entry to "+e.SessionId, err)
+		return 0, insertErr("add log entry to "+e.SessionID, err)
 	}
 	return res.LastInsertId()
 }
@@ -1070,7 +1070,7 @@ func (t *sqliteTx) ListLogEntries(tenant, sessionID string, q LogQuery) ([]gen.L
 		var e gen.LogEntry
 		var ord int64
 		var typ, data, created string
-		if err := rows.Scan(&ord, &e.SessionId, &e.Id, &typ, &e.Message, &data, &created); err != nil {
+		if err := rows.Scan(&ord, &e.SessionID, &e.ID, &typ, &e.Message, &data, &created); err != nil {
 			return nil, 0, fmt.Errorf("list log entries of %s: %w", sessionID, err)
 		}
 		e.Type = gen.LogEntryType(typ)
@@ -1104,11 +1104,11 @@ func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	}
 	meta, err := encJSON(c.Metadata)
 	if err != nil {
-		return 0, fmt.Errorf("add artifact %s: %w", a.Id, err)
+		return 0, fmt.Errorf("add artifact %s: %w", a.ID, err)
 	}
-	res, err := t.exec(qInsertArtifact, tenant, c.SessionId, c.Id, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
+	res, err := t.exec(qInsertArtifact, tenant, c.SessionID, c.ID, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
 	if err != nil {
-		return 0, insertErr("add artifact to "+a.SessionId, err)
+		return 0, insertErr("add artifact to "+a.SessionID, err)
 	}
 	return res.LastInsertId()
 }
@@ -1135,7 +1135,7 @@ func (t *sqliteTx) ListArtifacts(tenant, sessionID string, q ArtifactQuery) ([]g
 		var a gen.Artifact
 		var ord int64
 		var action, meta, created string
-		if err := rows.Scan(&ord, &a.SessionId, &a.Id, &a.Path, &action, &meta, &created); err != nil {
+		if err := rows.Scan(&ord, &a.SessionID, &a.ID, &a.Path, &action, &meta, &created); err != nil {
 			return nil, 0, fmt.Errorf("list artifacts of %s: %w", sessionID, err)
 		}
 		a.Action = gen.ArtifactAction(action)
@@ -1172,7 +1172,7 @@ func (t *sqliteTx) CreateFile(tenant string, f gen.File, data []byte) error {
 	if data == nil {
 		data = []byte{} // the column is NOT NULL
 	}
-	if _, err := t.exec(qInsertFile, tenant, c.FileToken, c.Filename, c.ContentType, c.SizeBytes, c.Sha256,
+	if _, err := t.exec(qInsertFile, tenant, c.FileToken, c.Filename, c.ContentType, c.SizeBytes, c.SHA256,
 		fmtTime(c.CreatedAt), data); err != nil {
 		return insertErr("create file", err)
 	}
@@ -1185,7 +1185,7 @@ func (t *sqliteTx) GetFile(tenant, token string) (*gen.File, error) {
 	}
 	var f gen.File
 	var created string
-	err := t.queryRow(qGetFile, tenant, token).Scan(&f.FileToken, &f.Filename, &f.ContentType, &f.SizeBytes, &f.Sha256, &created)
+	err := t.queryRow(qGetFile, tenant, token).Scan(&f.FileToken, &f.Filename, &f.ContentType, &f.SizeBytes, &f.SHA256, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get file: %w", ErrNotFound)
 	}

@@ -59,7 +59,7 @@ func TestSQLitePersistence(t *testing.T) {
 		}
 		lastOrd = ss.Ord
 		var err error
-		lastLog, err = tx.AddLogEntry("t1", gen.LogEntry{SessionId: "s2", Type: gen.LogEntryTypeInfo})
+		lastLog, err = tx.AddLogEntry("t1", gen.LogEntry{SessionID: "s2", Type: gen.LogEntryTypeInfo})
 		return err
 	})
 	before := storetest.Snapshot(t, s)
@@ -92,7 +92,7 @@ func TestSQLitePersistence(t *testing.T) {
 		if ss.Ord <= lastOrd {
 			t.Errorf("Ord after reopen = %d, want > %d", ss.Ord, lastOrd)
 		}
-		ord, err := tx.AddLogEntry("t1", gen.LogEntry{SessionId: "s3", Type: gen.LogEntryTypeInfo})
+		ord, err := tx.AddLogEntry("t1", gen.LogEntry{SessionID: "s3", Type: gen.LogEntryTypeInfo})
 		if ord <= lastLog {
 			t.Errorf("log Ord after reopen = %d, want > %d", ord, lastLog)
 		}

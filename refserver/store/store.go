@@ -14,9 +14,10 @@
 // record reads back identically from either: times in UTC without a
 // monotonic reading (years 0..9999), free-form values (Meta, Context,
 // Event.Args/Data/Result, ...) as encoding/json decodes them into an `any`
-// (an int 3 reads back as float64 3; values JSON cannot hold are refused), a
-// pointer to a nil map as nil, an empty Idempotency.Body as nil. nil and
-// empty maps and slices otherwise stay distinct.
+// (an int 3 reads back as float64 3; values JSON cannot hold are refused),
+// an empty Event.Args or Event.Data as nil (the event's JSON omits it), an
+// empty Idempotency.Body as nil. nil and empty maps and slices otherwise
+// stay distinct.
 //
 // Records that belong to a session (turns, events, log entries, artifacts)
 // can only be written, and listed, while that session exists for the tenant:
@@ -108,21 +109,21 @@ type Tx interface {
 	// returned), oldest first.
 	ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event, int64, error)
 
-	// AddLogEntry stores e (e.SessionId names the session) and returns its
-	// Ord. e.Id is stored as given; it is not a key.
+	// AddLogEntry stores e (e.SessionID names the session) and returns its
+	// Ord. e.ID is stored as given; it is not a key.
 	AddLogEntry(tenant string, e gen.LogEntry) (int64, error)
 	// ListLogEntries pages a session's work log by Ord, oldest first unless
 	// q.NewestFirst.
 	ListLogEntries(tenant, sessionID string, q LogQuery) ([]gen.LogEntry, int64, error)
 
-	// AddArtifact stores a (a.SessionId names the session) and returns its Ord.
+	// AddArtifact stores a (a.SessionID names the session) and returns its Ord.
 	AddArtifact(tenant string, a gen.Artifact) (int64, error)
 	// ListArtifacts pages a session's artifacts by Ord, oldest first.
 	ListArtifacts(tenant, sessionID string, q ArtifactQuery) ([]gen.Artifact, int64, error)
 
 	// CreateFile stores a file's metadata and bytes under (tenant,
 	// f.FileToken). ErrExists when the token is taken. The metadata is kept
-	// as given (the store does not check SizeBytes or Sha256 against data).
+	// as given (the store does not check SizeBytes or SHA256 against data).
 	CreateFile(tenant string, f gen.File, data []byte) error
 	GetFile(tenant, token string) (*gen.File, error)
 	// FileData returns a copy of the file's bytes (never nil when found).
@@ -134,7 +135,8 @@ type Tx interface {
 	PutIdempotency(r *Idempotency) error
 }
 
-// Session is a stored session. Zero times and empty strings mean "unset".
+// Session is a stored session. Zero values (times, strings, Handoff) mean
+// "unset".
 type Session struct {
 	Tenant        string
 	ID            string
@@ -146,7 +148,7 @@ type Session struct {
 	ParentID      string
 	Depth         int
 	Context       map[string]any
-	Handoff       *gen.Handoff
+	Handoff       gen.Handoff
 	FinalSummary  string
 	TurnCount     int
 	ActionCount   int
@@ -177,7 +179,7 @@ type Turn struct {
 	Status      gen.TurnStatus
 	StopReason  gen.StopReason
 	CancelledBy gen.CancelledBy
-	Usage       *gen.Usage
+	Usage       gen.Usage
 	EventCount  int
 	FirstSeq    int64
 	LastSeq     int64

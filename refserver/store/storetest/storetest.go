@@ -111,7 +111,7 @@ func fullSession(tenant, id string) *store.Session {
 		ParentID:      "sess_parent",
 		Depth:         1,
 		Context:       map[string]any{"goal": "ship", "files": []any{"a.go"}},
-		Handoff: &gen.Handoff{
+		Handoff: gen.Handoff{
 			Summary:        "half done",
 			NextSteps:      []string{"test", "ship"},
 			Blockers:       []string{},
@@ -146,7 +146,7 @@ func fullTurn(tenant, sessionID string, index int) *store.Turn {
 		Status:      gen.TurnStatusCompleted,
 		StopReason:  gen.StopReasonCancelled,
 		CancelledBy: gen.CancelledByTimeout,
-		Usage:       &gen.Usage{InputTokens: ptr[int64](10), OutputTokens: ptr[int64](20)},
+		Usage:       gen.Usage{InputTokens: ptr[int64](10), OutputTokens: ptr[int64](20)},
 		EventCount:  2,
 		FirstSeq:    1,
 		LastSeq:     2,
@@ -165,31 +165,31 @@ func fullEvent(seq int64, turn int32) gen.Event {
 		Seq:        seq,
 		TurnIndex:  turn,
 		Type:       gen.EventTypeToolCall,
-		Content:    ptr("calling"),
-		Name:       ptr("read_file"),
-		ToolCallId: ptr("call_1"),
-		Status:     ptr(gen.ToolCallStatusInProgress),
-		Args:       &map[string]any{"path": "a.go", "opts": map[string]any{"n": 2.0}},
-		Data:       &map[string]any{"k": []any{1.0, "two"}},
+		Content:    "calling",
+		Name:       "read_file",
+		ToolCallID: "call_1",
+		Status:     gen.ToolCallStatusInProgress,
+		Args:       gen.JSONObject{"path": "a.go", "opts": map[string]any{"n": 2.0}},
+		Data:       gen.JSONObject{"k": []any{1.0, "two"}},
 		Result:     []any{"ok", 1.5, nil, map[string]any{"z": false}},
 		CreatedAt:  at(20 + int(seq)),
 	}
 }
 
 func textEvent(seq int64, turn int32) gen.Event {
-	return gen.Event{Seq: seq, TurnIndex: turn, Type: gen.EventTypeText, Content: ptr(fmt.Sprint("text ", seq)), CreatedAt: at(int(seq))}
+	return gen.Event{Seq: seq, TurnIndex: turn, Type: gen.EventTypeText, Content: fmt.Sprint("text ", seq), CreatedAt: at(int(seq))}
 }
 
 func logEntry(sessionID, id string, typ gen.LogEntryType) gen.LogEntry {
-	return gen.LogEntry{Id: id, SessionId: sessionID, Type: typ, Message: "msg " + id, Data: map[string]any{"id": id}, CreatedAt: at(30)}
+	return gen.LogEntry{ID: id, SessionID: sessionID, Type: typ, Message: "msg " + id, Data: map[string]any{"id": id}, CreatedAt: at(30)}
 }
 
 func artifact(sessionID, id string, action gen.ArtifactAction) gen.Artifact {
-	return gen.Artifact{Id: id, SessionId: sessionID, Path: "dir/" + id, Action: action, Metadata: map[string]any{"id": id}, CreatedAt: at(40)}
+	return gen.Artifact{ID: id, SessionID: sessionID, Path: "dir/" + id, Action: action, Metadata: map[string]any{"id": id}, CreatedAt: at(40)}
 }
 
 func file(token string, data []byte) gen.File {
-	return gen.File{FileToken: token, Filename: token + ".txt", ContentType: "text/plain", SizeBytes: int64(len(data)), Sha256: "00ff", CreatedAt: at(50)}
+	return gen.File{FileToken: token, Filename: token + ".txt", ContentType: "text/plain", SizeBytes: int64(len(data)), SHA256: "00ff", CreatedAt: at(50)}
 }
 
 func idem(tenant, op, key string) *store.Idempotency {
@@ -524,7 +524,7 @@ func testNormalization(t *testing.T, s store.Store) {
 	in := newSession("t1", "s1")
 	in.Meta = map[string]any{"int": 3, "list": []string{"a"}, "struct": point{X: 1}, "num": 2.5}
 	in.Context = map[string]any{}
-	in.Handoff = &gen.Handoff{Summary: "s", CreatedAt: at(1)} // nil slices and map
+	in.Handoff = gen.Handoff{Summary: "s", CreatedAt: at(1)} // nil slices and map
 	local := time.Date(2024, 2, 29, 23, 59, 59, 1, time.FixedZone("X", -7*3600))
 	in.UpdatedAt = local
 	update(t, s, func(tx store.Tx) error { return tx.CreateSession(in) })
@@ -540,7 +540,7 @@ func testNormalization(t *testing.T, s store.Store) {
 		if got.Context == nil || len(got.Context) != 0 {
 			t.Errorf("Context = %#v, want a non-nil empty map", got.Context)
 		}
-		if got.Handoff == nil || got.Handoff.NextSteps != nil || got.Handoff.Blockers != nil || got.Handoff.ContextForNext != nil {
+		if got.Handoff.CreatedAt.IsZero() || got.Handoff.NextSteps != nil || got.Handoff.Blockers != nil || got.Handoff.ContextForNext != nil {
 			t.Errorf("Handoff = %#v, want nil slices and map kept nil", got.Handoff)
 		}
 		if !got.UpdatedAt.Equal(local) || got.UpdatedAt.Location() != time.UTC || got.UpdatedAt.Nanosecond() != 1 {
@@ -552,16 +552,16 @@ func testNormalization(t *testing.T, s store.Store) {
 		return nil
 	})
 
-	// A pointer to a nil map reads back as nil, like JSON null.
-	var nilMap map[string]any
-	ev := gen.Event{Seq: 1, TurnIndex: 1, Type: gen.EventTypeText, Args: &nilMap, Data: &map[string]any{}, Result: 7, CreatedAt: at(1)}
+	// A nil map reads back as nil (absent) and an empty one as empty: the
+	// models omit only zero values, so `{}` survives a round trip.
+	ev := gen.Event{Seq: 1, TurnIndex: 1, Type: gen.EventTypeText, Args: nil, Data: gen.JSONObject{}, Result: 7, CreatedAt: at(1)}
 	update(t, s, func(tx store.Tx) error { return tx.AppendEvent("t1", "s1", ev) })
 	view(t, s, func(tx store.Tx) error {
 		got, _, err := tx.ListEvents("t1", "s1", store.EventQuery{})
 		if err != nil {
 			return err
 		}
-		want := []gen.Event{{Seq: 1, TurnIndex: 1, Type: gen.EventTypeText, Data: &map[string]any{}, Result: 7.0, CreatedAt: at(1)}}
+		want := []gen.Event{{Seq: 1, TurnIndex: 1, Type: gen.EventTypeText, Data: gen.JSONObject{}, Result: 7.0, CreatedAt: at(1)}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("event (-want +got):\n%s", diff)
 		}
@@ -592,11 +592,11 @@ func testNormalization(t *testing.T, s store.Store) {
 			return tx.AppendEvent("t1", "s1", gen.Event{Seq: 2, Type: gen.EventTypeText, Result: math.Inf(1)})
 		}},
 		{"func in log data", func(tx store.Tx) error {
-			_, err := tx.AddLogEntry("t1", gen.LogEntry{SessionId: "s1", Type: gen.LogEntryTypeInfo, Data: map[string]any{"f": func() {}}})
+			_, err := tx.AddLogEntry("t1", gen.LogEntry{SessionID: "s1", Type: gen.LogEntryTypeInfo, Data: map[string]any{"f": func() {}}})
 			return err
 		}},
 		{"NaN in artifact metadata", func(tx store.Tx) error {
-			_, err := tx.AddArtifact("t1", gen.Artifact{SessionId: "s1", Action: gen.ArtifactActionCreated, Metadata: map[string]any{"x": math.NaN()}})
+			_, err := tx.AddArtifact("t1", gen.Artifact{SessionID: "s1", Action: gen.ArtifactActionCreated, Metadata: map[string]any{"x": math.NaN()}})
 			return err
 		}},
 		{"year -1 in turn", func(tx store.Tx) error {
@@ -941,8 +941,8 @@ func testPagingEvents(t *testing.T, s store.Store) {
 				})
 				var seqs []int64
 				for _, ev := range got {
-					if ev.Content == nil || *ev.Content != fmt.Sprint("text ", ev.Seq) {
-						t.Errorf("event %d has content %v", ev.Seq, ev.Content)
+					if ev.Content != fmt.Sprint("text ", ev.Seq) {
+						t.Errorf("event %d has content %q", ev.Seq, ev.Content)
 					}
 					seqs = append(seqs, ev.Seq)
 				}
@@ -984,7 +984,7 @@ func testPagingLogEntries(t *testing.T, s store.Store) {
 			var want []string
 			for _, e := range fixture {
 				if typ == "" || e.Type == typ {
-					want = append(want, e.Id)
+					want = append(want, e.ID)
 				}
 			}
 			if newest {
@@ -997,7 +997,7 @@ func testPagingLogEntries(t *testing.T, s store.Store) {
 					})
 					var ids []string
 					for _, e := range got {
-						ids = append(ids, e.Id)
+						ids = append(ids, e.ID)
 					}
 					if diff := cmp.Diff(want, ids); diff != "" {
 						t.Errorf("type %q, newest first %v, limit %d (-want +got):\n%s", typ, newest, limit, diff)
@@ -1054,7 +1054,7 @@ func testPagingArtifacts(t *testing.T, s store.Store) {
 		var want []string
 		for _, a := range fixture {
 			if action == "" || a.Action == action {
-				want = append(want, a.Id)
+				want = append(want, a.ID)
 			}
 		}
 		for _, limit := range limits {
@@ -1064,7 +1064,7 @@ func testPagingArtifacts(t *testing.T, s store.Store) {
 				})
 				var ids []string
 				for _, a := range got {
-					ids = append(ids, a.Id)
+					ids = append(ids, a.ID)
 				}
 				if diff := cmp.Diff(want, ids); diff != "" {
 					t.Errorf("action %q, limit %d (-want +got):\n%s", action, limit, diff)
@@ -1416,11 +1416,11 @@ func testCopiesOut(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		*evs[0].Content = "x"
-		*evs[0].Status = gen.ToolCallStatusFailed
-		(*evs[0].Args)["path"] = "x"
-		(*evs[0].Args)["opts"].(map[string]any)["n"] = 9.0
-		(*evs[0].Data)["k"].([]any)[0] = "x"
+		evs[0].Content = "x"
+		evs[0].Status = gen.ToolCallStatusFailed
+		evs[0].Args["path"] = "x"
+		evs[0].Args["opts"].(map[string]any)["n"] = 9.0
+		evs[0].Data["k"].([]any)[0] = "x"
 		evs[0].Result.([]any)[3].(map[string]any)["z"] = true
 
 		logs, _, err := tx.ListLogEntries("t1", "s1", store.LogQuery{})
@@ -1492,8 +1492,8 @@ func testCopiesIn(t *testing.T, s store.Store) {
 	ss.Context["goal"] = "x"
 	tr.Files[0] = "x"
 	*tr.Usage.InputTokens = 99
-	*ev.Content = "x"
-	(*ev.Args)["opts"].(map[string]any)["n"] = 9.0
+	ev.Args["path"] = "x"
+	ev.Args["opts"].(map[string]any)["n"] = 9.0
 	ev.Result.([]any)[0] = "x"
 	le.Data["id"] = "x"
 	ar.Metadata["id"] = "x"
