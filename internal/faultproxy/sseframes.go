@@ -1,0 +1,82 @@
+package faultproxy
+
+// sseCutter finds where to cut a text/event-stream as its bytes pass
+// through, whatever the chunking: after the want-th dispatched frame that
+// has an id field, or (midFrame) inside the next frame that has any field,
+// just before the blank line that would dispatch it. Lines end with "\n",
+// "\r\n" or "\r" (the WHATWG event-stream grammar); comment lines (":")
+// never make a frame count.
+type sseCutter struct {
+	want     int
+	midFrame bool
+
+	idFrames  int  // dispatched frames with an id
+	reached   bool // idFrames == want: looking for the mid-frame cut
+	lineLen   int  // bytes of the current line so far
+	prefix    [3]byte
+	afterCR   bool // the previous byte was "\r": a "\n" now ends nothing
+	hasID     bool // the current frame has an id field
+	hasFields bool // the current frame has any field line
+}
+
+// cut returns how many bytes of p to send and whether the stream is to be
+// cut right after them.
+func (c *sseCutter) cut(p []byte) (int, bool) {
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if c.afterCR {
+			c.afterCR = false
+			if b == '\n' {
+				continue
+			}
+		}
+		if b != '\r' && b != '\n' {
+			if c.lineLen < len(c.prefix) {
+				c.prefix[c.lineLen] = b
+			}
+			c.lineLen++
+			continue
+		}
+		c.afterCR = b == '\r'
+		if c.lineLen > 0 {
+			c.endLine()
+			continue
+		}
+		// A blank line: the end of a frame.
+		if c.reached && c.hasFields {
+			return i, true // everything but the dispatching blank line
+		}
+		if c.hasID && !c.reached {
+			c.idFrames++
+			if c.idFrames == c.want {
+				end := i + 1
+				if b == '\r' && end < len(p) && p[end] == '\n' {
+					end++
+				}
+				if !c.midFrame {
+					return end, true
+				}
+				c.reached = true
+			}
+		}
+		c.hasID, c.hasFields = false, false
+	}
+	return len(p), false
+}
+
+func (c *sseCutter) endLine() {
+	n, pre := c.lineLen, c.prefix
+	c.lineLen = 0
+	if pre[0] == ':' {
+		return
+	}
+	c.hasFields = true
+	if (n == 2 && pre[0] == 'i' && pre[1] == 'd') || (n >= 3 && pre == [3]byte{'i', 'd', ':'}) {
+		c.hasID = true
+	}
+}
+
+// cutAtEOF reports whether a stream that ends before the cut point is cut
+// anyway: only once the counted frames were all sent (midFrame), since the
+// client has then seen exactly want id frames.
+func (c *sseCutter) cutAtEOF() bool { return c.reached }
