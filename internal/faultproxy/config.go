@@ -133,6 +133,8 @@ type Fault struct {
 // Duration is a time.Duration written as a Go duration string ("250ms").
 type Duration time.Duration
 
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 

@@ -15,6 +15,9 @@ type sseCutter struct {
 	lineLen   int  // bytes of the current line so far
 	prefix    [3]byte
 	afterCR   bool // the previous byte was "\r": a "\n" now ends nothing
+	// cutPending: the last counted frame ended with "\r" at the end of a
+	// piece; the cut waits for the next byte, which may be its "\n".
+	cutPending bool
 	hasID     bool // the current frame has an id field
 	hasFields bool // the current frame has any field line
 }
@@ -22,6 +25,12 @@ type sseCutter struct {
 // cut returns how many bytes of p to send and whether the stream is to be
 // cut right after them.
 func (c *sseCutter) cut(p []byte) (int, bool) {
+	if c.cutPending && len(p) > 0 {
+		if p[0] == '\n' {
+			return 1, true
+		}
+		return 0, true
+	}
 	for i := 0; i < len(p); i++ {
 		b := p[i]
 		if c.afterCR {
@@ -49,12 +58,19 @@ func (c *sseCutter) cut(p []byte) (int, bool) {
 		if c.hasID && !c.reached {
 			c.idFrames++
 			if c.idFrames == c.want {
-				end := i + 1
-				if b == '\r' && end < len(p) && p[end] == '\n' {
-					end++
-				}
 				if !c.midFrame {
-					return end, true
+					switch end := i + 1; {
+					case b != '\r':
+						return end, true
+					case end < len(p):
+						if p[end] == '\n' {
+							end++
+						}
+						return end, true
+					default:
+						c.cutPending = true
+						return end, false
+					}
 				}
 				c.reached = true
 			}
@@ -77,6 +93,6 @@ func (c *sseCutter) endLine() {
 }
 
 // cutAtEOF reports whether a stream that ends before the cut point is cut
-// anyway: only once the counted frames were all sent (midFrame), since the
-// client has then seen exactly want id frames.
-func (c *sseCutter) cutAtEOF() bool { return c.reached }
+// anyway: only once the counted frames were all sent, since the client has
+// then seen exactly want id frames.
+func (c *sseCutter) cutAtEOF() bool { return c.reached || c.cutPending }
