@@ -120,6 +120,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestIdentity(r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), body.digestable)
 	d := st.decide(r, id)
 	x := &exchange{p: p, st: st, w: w, r: r, body: body, d: d}
+	start := time.Now()
+	if p.log.Enabled(r.Context(), slog.LevelDebug) {
+		// Method and path only: headers (the token) are never logged.
+		defer func() {
+			rule := ""
+			if d != nil {
+				rule = d.rs.rule.Name
+			}
+			p.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", x.status,
+				"rule", rule, "duration", time.Since(start))
+		}()
+	}
 	if d == nil {
 		x.forwardAndCopy(nil)
 		return
@@ -157,6 +169,9 @@ type exchange struct {
 	r    *http.Request
 	body *requestBody
 	d    *decision
+	// status is the status sent to the client (0: none, the connection
+	// was dropped first), for the debug log.
+	status int
 }
 
 func (x *exchange) rule() *compiledRule { return x.d.rs.rule }
@@ -267,6 +282,7 @@ func (x *exchange) answerStatus(f Fault) {
 	if f.Status == http.StatusTooManyRequests {
 		// The shape of the reference server's own rate limiting.
 		h.Set("Content-Type", "application/problem+json")
+		x.status = f.Status
 		x.w.WriteHeader(f.Status)
 		json.NewEncoder(x.w).Encode(map[string]any{
 			"type": "https://agentsession.dev/problems/rate_limited", "title": "Too many requests",
@@ -276,6 +292,7 @@ func (x *exchange) answerStatus(f Fault) {
 	}
 	// What a gateway in front of the server says: not a problem document.
 	h.Set("Content-Type", "text/plain; charset=utf-8")
+	x.status = f.Status
 	x.w.WriteHeader(f.Status)
 	fmt.Fprintf(x.w, "%d %s\n%s\n", f.Status, http.StatusText(f.Status), detail)
 }
@@ -323,6 +340,7 @@ func (x *exchange) roundTrip() *http.Response {
 		}
 		x.p.log.Warn("target unreachable", "method", x.r.Method, "path", x.r.URL.Path, "error", err.Error())
 		x.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		x.status = http.StatusBadGateway
 		x.w.WriteHeader(http.StatusBadGateway)
 		fmt.Fprintf(x.w, "502 Bad Gateway\nfaultproxy: the target did not answer: %v\n", err)
 		return nil
@@ -455,6 +473,7 @@ func (x *exchange) copyResponse(resp *http.Response, c cutter) {
 	if length >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(length, 10))
 	}
+	x.status = resp.StatusCode
 	x.w.WriteHeader(resp.StatusCode)
 	rc := http.NewResponseController(x.w)
 	rc.Flush()
