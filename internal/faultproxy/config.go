@@ -75,9 +75,9 @@ type Match struct {
 	Stream *bool `json:"stream,omitempty" yaml:"stream,omitempty"`
 }
 
-// Schedule says which of the matching requests get the fault. The zero
-// Schedule faults every matching request. A rule counts every request it
-// matches (n = 1, 2, ...) even when a higher-priority rule faults it.
+// Schedule says which of the requests a rule sees get the fault. A rule
+// sees a request when it matches it and no higher rule took it; it counts
+// them n = 1, 2, ... The zero Schedule faults every request it sees.
 type Schedule struct {
 	// Skip lets the first Skip matching requests through.
 	Skip int `json:"skip,omitempty" yaml:"skip,omitempty"`

@@ -81,7 +81,8 @@ func New(target *url.URL, cfg Config, opts ...Option) (*Proxy, error) {
 	return p, nil
 }
 
-// Config returns the configuration in force.
+// Config returns the configuration in force; it shares its slices and
+// pointers with the proxy, so treat it as read-only.
 func (p *Proxy) Config() Config { return p.state.Load().cfg }
 
 // SetConfig swaps the rules at once; counters and schedules start from
@@ -141,9 +142,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // requestBody is a request body read ahead.
 type requestBody struct {
-	digestable []byte    // the first maxDigestBody bytes
-	rest       io.Reader // nil when digestable is the whole body
-	close      func() error
+	digestable []byte    // the body, or its first bytes when it is longer than maxDigestBody
+	rest       io.Reader // the rest of a longer body, nil otherwise
 }
 
 func readAhead(r *http.Request) (*requestBody, error) {
@@ -158,7 +158,7 @@ func readAhead(r *http.Request) (*requestBody, error) {
 		r.Body.Close()
 		return &requestBody{digestable: buf}, nil
 	}
-	return &requestBody{digestable: buf, rest: r.Body, close: r.Body.Close}, nil
+	return &requestBody{digestable: buf, rest: r.Body}, nil
 }
 
 // exchange is one request on its way through the proxy.
@@ -225,6 +225,7 @@ func (x *exchange) stall(f Fault) {
 	if f.AfterResponse {
 		resp = x.roundTrip()
 		if resp == nil {
+			x.st.outcome(x.d, false) // no answer to hold back
 			return
 		}
 	}

@@ -72,9 +72,9 @@ func TestGoSDKThroughFaults(t *testing.T) {
 			Fault: faultproxy.Fault{Kind: faultproxy.KindSSECut, AfterEvents: 2}}}},
 		{"stream cut inside the 2nd event", true, []faultproxy.Rule{{Match: faultproxy.Match{Stream: new(true)}, Schedule: once,
 			Fault: faultproxy.Fault{Kind: faultproxy.KindSSECut, AfterEvents: 1, MidFrame: true, RST: true}}}},
-		{"stream reset before any event, then cut on resume", true, []faultproxy.Rule{
+		{"stream reset before any event, then cut when sent again", true, []faultproxy.Rule{
 			{Name: "open", Match: sendTurn, Schedule: once, Fault: faultproxy.Fault{Kind: faultproxy.KindReset, AfterBytes: 0}},
-			{Name: "resume", Match: faultproxy.Match{Stream: new(true)}, Schedule: faultproxy.Schedule{Skip: 1, First: 1},
+			{Name: "resume", Match: faultproxy.Match{Stream: new(true)}, Schedule: once,
 				Fault: faultproxy.Fault{Kind: faultproxy.KindSSECut, AfterEvents: 1}}}},
 	}
 	for _, tt := range tests {

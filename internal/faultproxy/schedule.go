@@ -78,32 +78,28 @@ type decision struct {
 	id identity
 }
 
-// decide counts the request in every rule it matches and picks the fault
-// of the highest-priority rule whose schedule fires. Only that rule spends
-// its First, Limit and per-request budgets.
+// decide picks the fault for one request: rules are tried in priority
+// order, each one that matches counts the request, and the first whose
+// schedule fires takes it; the rules after it never see the request. Once
+// the request's identity has had Config.MaxPerRequest faults no rule takes
+// it (and every matching rule counts it).
 func (st *state) decide(r *http.Request, id identity) *decision {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.requests++
-	var chosen *ruleState
+	capped := st.cfg.MaxPerRequest > 0 && st.perID[id] >= st.cfg.MaxPerRequest
 	for _, rs := range st.rules {
 		if !rs.rule.matches(r) {
 			continue
 		}
 		rs.matched++
-		// Draw even when pre-empted, so one rule's faults do not shift
-		// another's random sequence.
-		fires := rs.fires(id)
-		if chosen == nil && fires && (st.cfg.MaxPerRequest == 0 || st.perID[id] < st.cfg.MaxPerRequest) {
-			chosen = rs
+		if rs.fires(id) && !capped {
+			rs.perID[id]++
+			st.perID[id]++
+			return &decision{rs: rs, id: id}
 		}
 	}
-	if chosen == nil {
-		return nil
-	}
-	chosen.perID[id]++
-	st.perID[id]++
-	return &decision{rs: chosen, id: id}
+	return nil
 }
 
 // fires applies the schedule to the rule's latest matching request.
@@ -111,6 +107,8 @@ func (rs *ruleState) fires(id identity) bool {
 	s := rs.rule.Schedule
 	draw := true
 	if s.Probability != nil {
+		// Drawn for every request the rule sees, so its sequence depends
+		// only on those requests.
 		draw = rs.rng.Float64() < *s.Probability
 	}
 	n := rs.matched - s.Skip

@@ -131,13 +131,20 @@ func TestSchedules(t *testing.T) {
 			[]req{{method: "POST", path: "/t", body: `{"n":1}`}, {method: "POST", path: "/t", body: `{"n":1}`},
 				{method: "POST", path: "/t", body: `{"n":2}`}, {method: "POST", path: "/u", body: `{"n":1}`}, {method: "GET", path: "/t", body: `{"n":1}`}},
 			"a - a a a", nil},
-		{"priority: the higher rule wins; both count the request",
+		{"priority: the higher rule wins",
 			faultproxy.Config{Rules: []faultproxy.Rule{
 				unavailable("low", faultproxy.Match{}, faultproxy.Schedule{Every: 2}),
 				{Name: "high", Priority: 5, Schedule: faultproxy.Schedule{First: 2},
 					Fault: faultproxy.Fault{Kind: faultproxy.KindStatus, Status: 503}},
 			}},
 			repeat(post("/x"), 6), "high high - low - low", map[string]int{"high": 2, "low": 2}},
+		{"a request a higher rule took is not seen by the lower ones",
+			faultproxy.Config{Rules: []faultproxy.Rule{
+				unavailable("low", faultproxy.Match{}, faultproxy.Schedule{First: 1}),
+				{Name: "high", Priority: 1, Schedule: faultproxy.Schedule{First: 1},
+					Fault: faultproxy.Fault{Kind: faultproxy.KindStatus, Status: 503}},
+			}},
+			repeat(post("/x"), 3), "high low -", nil},
 		{"equal priority: config order",
 			faultproxy.Config{Rules: []faultproxy.Rule{
 				unavailable("first", faultproxy.Match{}, faultproxy.Schedule{Every: 2}),
