@@ -10,16 +10,16 @@ type sseCutter struct {
 	want     int
 	midFrame bool
 
-	idFrames  int  // dispatched frames with an id
-	reached   bool // idFrames == want: looking for the mid-frame cut
-	lineLen   int  // bytes of the current line so far
-	prefix    [3]byte
-	afterCR   bool // the previous byte was "\r": a "\n" now ends nothing
+	idFrames int  // dispatched frames with an id
+	reached  bool // idFrames == want: looking for the mid-frame cut
+	lineLen  int  // bytes of the current line so far
+	prefix   [3]byte
+	afterCR  bool // the previous byte was "\r": a "\n" now ends nothing
 	// cutPending: the last counted frame ended with "\r" at the end of a
 	// piece; the cut waits for the next byte, which may be its "\n".
 	cutPending bool
-	hasID     bool // the current frame has an id field
-	hasFields bool // the current frame has any field line
+	hasID      bool // the current frame has an id field
+	hasFields  bool // the current frame has any field line
 }
 
 // cut returns how many bytes of p to send and whether the stream is to be
