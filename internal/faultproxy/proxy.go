@@ -368,8 +368,9 @@ func removeHopHeaders(h http.Header) {
 func (x *exchange) outgoing() *http.Request {
 	r := x.r
 	u := *x.p.target
+	// Both forms, so an escaped "/" (%2F) in a segment stays escaped.
 	u.Path = joinPath(x.p.target.Path, r.URL.Path)
-	u.RawPath = ""
+	u.RawPath = joinPath(x.p.target.EscapedPath(), r.URL.EscapedPath())
 	u.RawQuery = r.URL.RawQuery
 	var body io.Reader = http.NoBody
 	length := int64(0)
@@ -471,7 +472,7 @@ func (x *exchange) copyResponse(resp *http.Response, c cutter) {
 			bc.limit = length - 1
 		}
 	}
-	if length >= 0 {
+	if length >= 0 && (bodyAllowed(x.r, resp.StatusCode) || x.r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.FormatInt(length, 10))
 	}
 	x.status = resp.StatusCode

@@ -288,11 +288,11 @@ func TestPassThrough(t *testing.T) {
 		io.WriteString(w, "brewed")
 	})
 	fp := faultproxy.Start(t, b.URL+"/base", faultproxy.Config{})
-	got := do(t, http.DefaultClient, "PATCH", fp.URL+"/v1/x?y=1&z=%2F", strings.NewReader("hello"), map[string]string{"X-Custom": "c"})
+	got := do(t, http.DefaultClient, "PATCH", fp.URL+"/v1/x/a%2Fb?y=1&z=%2F", strings.NewReader("hello"), map[string]string{"X-Custom": "c"})
 	if got.err != nil || got.resp.StatusCode != http.StatusTeapot || string(got.body) != "brewed" {
 		t.Fatalf("%v %v %q", got.err, got.resp, got.body)
 	}
-	if want := "PATCH /base/v1/x?y=1&z=%2F hello c"; got.resp.Header.Get("X-Seen") != want {
+	if want := "PATCH /base/v1/x/a%2Fb?y=1&z=%2F hello c"; got.resp.Header.Get("X-Seen") != want {
 		t.Errorf("the backend saw %q, want %q", got.resp.Header.Get("X-Seen"), want)
 	}
 	if st := fp.Proxy.Stats(); st.Requests != 1 || st.Forwarded != 1 || st.Faults != 0 {

@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -312,18 +314,22 @@ rules:
 // kind, the bearer token appears in no log line, no stats and no config.
 func TestTokenNeverLoggedOrRecorded(t *testing.T) {
 	const token = "tok-secret-5e8d1f"
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	cfg := faultproxy.Config{Rules: []faultproxy.Rule{
 		{Name: "a", Schedule: faultproxy.Schedule{Every: 2}, Fault: faultproxy.Fault{Kind: faultproxy.KindStatus, Status: 429}},
 		{Name: "b", Fault: faultproxy.Fault{Kind: faultproxy.KindTruncate, AfterBytes: 1}},
 	}}
 	b := startBackend(t, fixedBody([]byte(`{"ok":true}`)))
-	fp := faultproxy.Start(t, b.URL, cfg, faultproxy.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	fp := faultproxy.Start(t, b.URL, cfg, faultproxy.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	for i := 0; i < 4; i++ {
 		do(t, freshClient(0), "POST", fp.URL+"/v1/sessions", strings.NewReader(`{}`), map[string]string{"Authorization": "Bearer " + token})
 	}
 	stats := do(t, http.DefaultClient, "GET", fp.URL+"/__faultproxy/stats", nil, nil)
-	if !strings.Contains(logs.String(), "fault injected") || fp.Proxy.Stats().Faults != 4 {
+	// A handler logs its request line after the client has its answer.
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs.String(), "msg=request") < 4 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "fault injected") || strings.Count(logs.String(), "msg=request") != 4 || fp.Proxy.Stats().Faults != 4 {
 		t.Fatalf("the test injected no faults: %s", logs.String())
 	}
 	for what, s := range map[string]string{"logs": logs.String(), "stats": string(stats.body), "config": fmt.Sprintf("%+v", fp.Proxy.Config())} {
@@ -331,4 +337,22 @@ func TestTokenNeverLoggedOrRecorded(t *testing.T) {
 			t.Errorf("the token is in the %s", what)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer the proxy's handlers and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
