@@ -10,8 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync/atomic"
 	"time"
+
+	"github.com/agentsession/agentsession/retry"
 )
 
 // NewIdempotencyKey returns a fresh random key (128 bits from crypto/rand).
@@ -26,10 +27,9 @@ type callOptions struct {
 	idempotencyKey    string
 	requestID         string
 	header            http.Header
-	onAttempt         []func(Attempt)
+	onAttempt         []func(retry.Attempt)
 	attemptTimeout    time.Duration
 	attemptTimeoutSet bool
-	stream            bool
 }
 
 // IdempotencyKey makes a state-changing call use key instead of a fresh
@@ -63,7 +63,7 @@ func AttemptTimeout(d time.Duration) CallOption {
 
 // OnAttempt calls fn after every HTTP attempt of the call, retried or not,
 // in order.
-func OnAttempt(fn func(Attempt)) CallOption {
+func OnAttempt(fn func(retry.Attempt)) CallOption {
 	return func(o *callOptions) {
 		if fn != nil {
 			o.onAttempt = append(o.onAttempt, fn)
@@ -86,44 +86,23 @@ type Response struct {
 	Attempts int
 }
 
-// callState travels in the request's context down the HTTP stack.
-type callState struct {
-	opts     callOptions
-	attempts atomic.Int32
-}
-
-type callKey struct{}
-
-func callFrom(ctx context.Context) *callState {
-	st, _ := ctx.Value(callKey{}).(*callState)
-	return st
-}
-
-// report hands an attempt to the call's OnAttempt hooks. (attemptTransport
-// counts the attempts: it sees every one.)
-func (st *callState) report(a Attempt) {
-	for _, fn := range st.opts.onAttempt {
-		fn(a)
-	}
-}
-
 // Do sends req (typically built with a gen.New*Request builder from
 // BaseURL) through the SDK's request path and decodes a 2xx JSON answer into
-// out (nil: discard it). A non-2xx answer is an *APIError; no answer is a
+// out (nil: discard it). A non-2xx answer is an *APIError; no answer, or an
+// answer whose body was cut short once retries ran out, is a
 // *TransportError. Redirects are not followed (the API has none): a 3xx is
 // an *APIError. Every service package calls Do; use it for anything they do
 // not wrap.
 func (c *Client) Do(ctx context.Context, req *http.Request, out any, opts ...CallOption) (*Response, error) {
-	resp, meta, err := c.send(ctx, req, false, opts)
+	res, meta, err := c.send(ctx, req, false, opts)
 	if err != nil {
 		return meta, err
 	}
-	defer closeBody(resp.Body)
 	if out == nil {
 		return meta, nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return meta, c.decodeFailure(ctx, req, meta, err)
+	if err := json.Unmarshal(res.Body, out); err != nil {
+		return meta, fmt.Errorf("%w: %s %s: %d answer: %v", ErrUnexpectedResponse, req.Method, redactURL(req.URL), meta.StatusCode, err)
 	}
 	return meta, nil
 }
@@ -132,7 +111,8 @@ func (c *Client) Do(ctx context.Context, req *http.Request, out any, opts ...Cal
 // its body unread (the caller closes it). The per-attempt timeout covers
 // only the wait for the response headers.
 func (c *Client) Open(ctx context.Context, req *http.Request, opts ...CallOption) (*http.Response, *Response, error) {
-	return c.send(ctx, req, true, opts)
+	res, meta, err := c.send(ctx, req, true, opts)
+	return res.Response, meta, err
 }
 
 // CheckResponse returns nil for a 2xx response and the SDK's typed error
@@ -142,63 +122,76 @@ func (c *Client) CheckResponse(resp *http.Response) error {
 	if resp.StatusCode < 300 {
 		return nil
 	}
-	return c.apiError(resp, resp.Request, 0, "")
+	return c.apiError(resp.StatusCode, resp.Header, readErrorBody(resp), resp.Request, 0, "")
 }
 
-func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts []CallOption) (*http.Response, *Response, error) {
-	st := &callState{}
-	for _, o := range opts {
-		if o != nil {
-			o(&st.opts)
+// send is the one request path: headers, one idempotency key for every
+// attempt, the retry layer (which counts the attempts), typed errors and the
+// log line. res.Response is nil unless err is.
+func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts []CallOption) (retry.Result, *Response, error) {
+	var o callOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
 		}
 	}
-	st.opts.stream = stream
-	for k, v := range st.opts.header {
+	for k, v := range o.header {
 		req.Header[k] = v
 	}
-	if st.opts.requestID != "" {
-		req.Header.Set("X-Request-Id", st.opts.requestID)
+	if o.requestID != "" {
+		req.Header.Set("X-Request-Id", o.requestID)
 	}
-	key := c.setHeaders(req, st.opts.idempotencyKey)
-	if !stateChanging(req.Method) && st.opts.idempotencyKey == "" {
+	key := c.setHeaders(req, o.idempotencyKey)
+	if !stateChanging(req.Method) && o.idempotencyKey == "" {
 		key = ""
 	}
-
-	ctx = context.WithValue(ctx, callKey{}, st)
-	if len(st.opts.onAttempt) > 0 {
-		ctx = withAttemptHook(ctx, st.report)
+	call := retry.Call{AttemptTimeout: c.attemptTimeout, Stream: stream}
+	if o.attemptTimeoutSet {
+		call.AttemptTimeout = o.attemptTimeout
 	}
+	switch hooks := o.onAttempt; len(hooks) {
+	case 0:
+	case 1:
+		call.OnAttempt = hooks[0]
+	default:
+		call.OnAttempt = func(a retry.Attempt) {
+			for _, fn := range hooks {
+				fn(a)
+			}
+		}
+	}
+
 	req = req.WithContext(ctx)
 	start := time.Now()
 	// Straight to the retry layer: the headers are set, and the API has no
 	// redirects to follow (a 3xx is returned as an *APIError).
-	resp, err := c.rt.RoundTrip(req)
-	meta := &Response{IdempotencyKey: key}
+	res, err := c.retry.Do(req, call)
+	meta := &Response{IdempotencyKey: key, Attempts: res.Attempts}
 	if err != nil {
-		meta.Attempts = max(int(st.attempts.Load()), 1)
 		err = c.transportFailure(ctx, req, meta, err)
 		c.log(ctx, req, 0, meta, start, err)
-		return nil, meta, err
+		return res, meta, err
 	}
-	meta.Attempts = max(int(st.attempts.Load()), 1)
-	meta.StatusCode, meta.Header = resp.StatusCode, resp.Header
-	meta.RequestID = resp.Header.Get("X-Request-Id")
+	resp := res.Response
+	meta.StatusCode, meta.Header = resp.StatusCode, c.redactHeader(resp.Header)
+	meta.RequestID = c.redact(resp.Header.Get("X-Request-Id"))
 	meta.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 	if resp.StatusCode >= 300 {
-		err := c.apiError(resp, req, meta.Attempts, key)
+		body := res.Body // read within the attempt, unless the call is a stream
+		if stream {
+			body = readErrorBody(resp)
+		}
+		err := c.apiError(resp.StatusCode, resp.Header, body, req, meta.Attempts, key)
 		c.log(ctx, req, resp.StatusCode, meta, start, err)
-		return nil, meta, err
+		return retry.Result{Attempts: res.Attempts}, meta, err
 	}
 	c.log(ctx, req, resp.StatusCode, meta, start, nil)
-	return resp, meta, nil
+	return res, meta, nil
 }
 
-// apiError reads (a bounded part of) resp's body, closes it and builds the
-// typed error.
-func (c *Client) apiError(resp *http.Response, req *http.Request, attempts int, key string) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	closeBody(resp.Body)
-	e := newAPIError(resp.StatusCode, resp.Header, body, c.redact)
+// apiError builds the typed error of a non-2xx answer.
+func (c *Client) apiError(status int, header http.Header, body []byte, req *http.Request, attempts int, key string) error {
+	e := c.newAPIError(status, header, body)
 	e.Attempts, e.IdempotencyKey = attempts, key
 	if req != nil {
 		e.Method, e.URL = req.Method, redactURL(req.URL)
@@ -206,35 +199,28 @@ func (c *Client) apiError(resp *http.Response, req *http.Request, attempts int, 
 	return e
 }
 
-// transportFailure turns an error of the HTTP stack into the SDK's typed
+// readErrorBody reads (a bounded part of) an answer's body and closes it.
+func readErrorBody(resp *http.Response) []byte {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	closeBody(resp.Body)
+	return body
+}
+
+// transportFailure turns an error of the retry layer into the SDK's typed
 // error: the last answer when retries were interrupted, else a
 // *TransportError.
 func (c *Client) transportFailure(ctx context.Context, req *http.Request, meta *Response, err error) error {
 	method, u := req.Method, redactURL(req.URL)
-	if ie, ok := interrupted(err); ok {
-		if ie.Attempts > 0 {
-			meta.Attempts = ie.Attempts
-		}
+	var ie *retry.InterruptedError
+	if errors.As(err, &ie) {
 		if ie.LastStatus > 0 {
-			e := newAPIError(ie.LastStatus, ie.LastHeader, ie.LastBody, c.redact)
+			e := c.newAPIError(ie.LastStatus, ie.LastHeader, ie.LastBody)
 			e.Method, e.URL, e.Attempts, e.IdempotencyKey, e.Err = method, u, meta.Attempts, meta.IdempotencyKey, ie.Err
 			return e
 		}
-		return &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: unwrapURLError(ie.LastErr), ContextErr: ie.Err}
+		return &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: ie.LastErr, ContextErr: ie.Err}
 	}
-	te := &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: unwrapURLError(err)}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		te.ContextErr = ctxErr
-	}
-	return te
-}
-
-// decodeFailure reports a 2xx body that could not be read or decoded.
-func (c *Client) decodeFailure(ctx context.Context, req *http.Request, meta *Response, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil || errors.Is(err, ErrAttemptTimeout) {
-		return &TransportError{Method: req.Method, URL: redactURL(req.URL), Attempts: meta.Attempts, Err: err, ContextErr: ctxErr}
-	}
-	return fmt.Errorf("%w: %s %s: %d answer: %v", ErrUnexpectedResponse, req.Method, redactURL(req.URL), meta.StatusCode, err)
+	return &TransportError{Method: method, URL: u, Attempts: meta.Attempts, Err: err, ContextErr: ctx.Err()}
 }
 
 func (c *Client) log(ctx context.Context, req *http.Request, status int, meta *Response, start time.Time, err error) {
@@ -273,16 +259,6 @@ func redactURL(u *url.URL) string {
 	v := *u
 	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
 	return v.String()
-}
-
-// unwrapURLError drops the *url.Error layer, whose text repeats the URL with
-// its query string.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	for errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err
 }
 
 // closeBody drains a little of the body so the connection can be reused.

@@ -11,12 +11,19 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/internal/sdkclient"
 	"github.com/agentsession/agentsession/record"
+	"github.com/agentsession/agentsession/retry"
 )
 
 // Version is the SDK's version, sent in the User-Agent header
-// ("agentsession-go/<Version>").
-const Version = "0.1.0"
+// ("agentsession-go/<Version>"). It is the module's release, whose changes
+// CHANGELOG.md lists.
+const Version = "1.1.0"
+
+func init() {
+	sdkclient.Register(func(c any) *sdkclient.State { return &c.(*Client).state })
+}
 
 // Client talks to an Agent Session API server. It is safe for concurrent use
 // and meant to be shared: the service packages (sessions, lifecycle) are thin
@@ -31,10 +38,10 @@ type Client struct {
 	hdrUserAgent, hdrAuthorization []string
 	logger                         *slog.Logger
 	attemptTimeout                 time.Duration
-	rt                             http.RoundTripper // retries → per-attempt timeout → base
-	hc                             *http.Client      // headerTransport over rt, for Gen and HTTPClient
+	retry                          *retry.Transport // retries and per-attempt timeouts over the base
+	hc                             *http.Client     // headerTransport over retry, for Gen and HTTPClient
 	gen                            *gen.ClientWithResponses
-	recorder                       *record.Recorder
+	state                          sdkclient.State // what the service packages share (turn order, record)
 }
 
 // NewClient returns a client configured by opts. The base URL and the token
@@ -72,8 +79,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c.hdrUserAgent = []string{c.userAgent}
 	c.hdrAuthorization = []string{"Bearer " + c.token}
+	c.state.Logger, c.state.AttemptTimeout = cfg.logger, cfg.attemptTimeout
 	if cfg.recordDir != "" {
-		if c.recorder, err = record.New(cfg.recordDir); err != nil {
+		if c.state.Recorder, err = record.New(cfg.recordDir); err != nil {
 			return nil, fmt.Errorf("agentsession: WithTurnRecord: %w", err)
 		}
 	}
@@ -84,12 +92,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	} else {
 		base0 = defaultTransport()
 	}
-	rt, err := newRetryTransport(cfg.retry, cfg.logger, &attemptTransport{c: c, next: base0})
-	if err != nil {
-		return nil, fmt.Errorf("agentsession: %w", err)
-	}
-	c.rt = rt
-	c.hc = &http.Client{Transport: &headerTransport{c: c, next: rt}}
+	c.retry = newRetryTransport(cfg.retry, cfg.logger, base0)
+	c.hc = &http.Client{Transport: &headerTransport{c: c}}
 	if c.gen, err = gen.NewClientWithResponses(c.base, gen.WithHTTPClient(c.hc)); err != nil {
 		return nil, fmt.Errorf("agentsession: %w", err)
 	}
@@ -115,6 +119,14 @@ func normalizeBaseURL(raw string) (string, error) {
 		return "", errors.New("agentsession: invalid base URL: it holds credentials; pass the token with WithToken")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return "", fmt.Errorf("agentsession: invalid base URL %q: no query or fragment allowed", u.Redacted())
+	case strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/v1"):
+		// Every API path starts with /v1, which the SDK adds: this base
+		// would send .../v1/v1/sessions.
+		fixed := *u
+		fixed.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/v1")
+		fixed.RawPath = ""
+		return "", fmt.Errorf("agentsession: invalid base URL %q: drop the trailing /v1 (use %q): the SDK adds /v1 to every path",
+			u.Redacted(), fixed.Redacted())
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -139,15 +151,6 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // methods read whole bodies; stream with Client.Open instead. Turn a non-2xx
 // answer into the SDK's typed error with CheckResponse.
 func (c *Client) Gen() *gen.ClientWithResponses { return c.gen }
-
-// Recorder returns the turn recorder configured by WithTurnRecord, or nil.
-func (c *Client) Recorder() *record.Recorder { return c.recorder }
-
-// AttemptTimeout returns the per-attempt timeout (WithAttemptTimeout).
-func (c *Client) AttemptTimeout() time.Duration { return c.attemptTimeout }
-
-// Logger returns the logger configured by WithLogger, or nil.
-func (c *Client) Logger() *slog.Logger { return c.logger }
 
 // Health checks that the server is up (no authentication needed).
 func (c *Client) Health(ctx context.Context, opts ...CallOption) (*Health, error) {
@@ -175,11 +178,39 @@ func (c *Client) Capabilities(ctx context.Context, opts ...CallOption) (*Capabil
 	return &caps, nil
 }
 
-// redact removes the token from text the server sent back, so that no error
-// string can carry it even when a server or proxy echoes request headers.
+// minRedactedToken is the shortest token redacted from server text: a
+// shorter one would match ordinary words.
+const minRedactedToken = 6
+
+// redact removes the token from text the server sent back (a problem's
+// detail or code, a request id...), so that no error, log line or record can
+// carry it even when a server or proxy echoes request headers.
 func (c *Client) redact(s string) string {
-	if len(c.token) < 6 || !strings.Contains(s, c.token) {
+	if len(c.token) < minRedactedToken || !strings.Contains(s, c.token) {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, "[REDACTED]")
+}
+
+// redactHeader returns h, or a copy with the token redacted from its values
+// when one holds it.
+func (c *Client) redactHeader(h http.Header) http.Header {
+	if len(c.token) < minRedactedToken {
+		return h
+	}
+	for _, vs := range h {
+		for _, v := range vs {
+			if strings.Contains(v, c.token) {
+				out := make(http.Header, len(h))
+				for k, vs := range h {
+					out[k] = make([]string, len(vs))
+					for i, v := range vs {
+						out[k][i] = c.redact(v)
+					}
+				}
+				return out
+			}
+		}
+	}
+	return h
 }

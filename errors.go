@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/retry"
 )
 
 // Sentinel errors. Every *APIError matches the ones that fit its status and
@@ -35,42 +36,25 @@ var (
 	ErrSessionEnded = errors.New("agentsession: session ended")
 	// ErrSpawnLimit: 409 spawn_limit_exceeded, a child-session cap was hit.
 	ErrSpawnLimit = errors.New("agentsession: spawn limit exceeded")
-	// ErrValidation: 400 or 422, the server rejected the request's content
-	// (invalid_request, invalid_cursor, unknown_agent, unknown_file,
-	// idempotency_key_reused, ...). APIError.FieldErrors lists the fields.
+	// ErrValidation: 400, 413, 415 or 422, the server rejected the request's
+	// content (invalid_request, invalid_cursor, unknown_agent, unknown_file,
+	// idempotency_key_reused, payload_too_large, ...). APIError.FieldErrors
+	// lists the fields.
 	ErrValidation = errors.New("agentsession: invalid request")
+	// ErrTooLarge: 413 payload_too_large, a request body or an upload is
+	// larger than the server accepts (Capabilities.Limits says how large).
+	// It also matches ErrValidation.
+	ErrTooLarge = errors.New("agentsession: request too large")
 	// ErrRateLimited: 429; APIError.RetryAfter holds the server's delay.
 	ErrRateLimited = errors.New("agentsession: rate limited")
 	// ErrServer: any 5xx.
 	ErrServer = errors.New("agentsession: server error")
-	// ErrUnexpectedResponse: a 2xx answer the SDK could not decode.
+	// ErrUnexpectedResponse: a whole 2xx answer the SDK could not decode.
 	ErrUnexpectedResponse = errors.New("agentsession: unexpected response")
-)
-
-// Problem codes of the API: the generated gen.ProblemCode constants under
-// shorter names, so callers compare APIError.Code without importing gen. A
-// code the SDK does not know is kept in APIError.Code as sent and matched by
-// its HTTP status.
-const (
-	CodeInvalidRequest        = gen.ProblemCodeInvalidRequest
-	CodeInvalidCursor         = gen.ProblemCodeInvalidCursor
-	CodeUnauthorized          = gen.ProblemCodeUnauthorized
-	CodeNotFound              = gen.ProblemCodeNotFound
-	CodeMethodNotAllowed      = gen.ProblemCodeMethodNotAllowed
-	CodeInvalidTransition     = gen.ProblemCodeInvalidTransition
-	CodeTurnInProgress        = gen.ProblemCodeTurnInProgress
-	CodeTurnQueueFull         = gen.ProblemCodeTurnQueueFull
-	CodeSessionPaused         = gen.ProblemCodeSessionPaused
-	CodeSessionEnded          = gen.ProblemCodeSessionEnded
-	CodeSpawnLimitExceeded    = gen.ProblemCodeSpawnLimitExceeded
-	CodeIdempotencyInProgress = gen.ProblemCodeIdempotencyInProgress
-	CodePayloadTooLarge       = gen.ProblemCodePayloadTooLarge
-	CodeUnsupportedMediaType  = gen.ProblemCodeUnsupportedMediaType
-	CodeUnknownAgent          = gen.ProblemCodeUnknownAgent
-	CodeUnknownFile           = gen.ProblemCodeUnknownFile
-	CodeIdempotencyKeyReused  = gen.ProblemCodeIdempotencyKeyReused
-	CodeRateLimited           = gen.ProblemCodeRateLimited
-	CodeInternal              = gen.ProblemCodeInternal
+	// ErrCursorLoop: a list's server handed out the page cursor it was
+	// just given, which would make the walk endless; the iterator stops
+	// with this error after the items it yielded.
+	ErrCursorLoop = errors.New("agentsession: the server returned the same page cursor again")
 )
 
 // maxErrorBody bounds how much of an error response is kept in APIError.Body.
@@ -87,12 +71,15 @@ const maxSnippet = 200
 // context's error, so errors.Is(err, context.DeadlineExceeded) holds and
 // errors.As still finds the last answer.
 type APIError struct {
-	StatusCode int         // the HTTP status of the last answer
-	Code       ProblemCode // the problem's machine-readable code, "" when the body had none
-	Title      string
-	Detail     string
-	Type       string
-	Instance   string
+	StatusCode int // the HTTP status of the last answer
+	// Code is the problem's machine-readable code, "" when the body had
+	// none: compare it with the gen.ProblemCode constants (a code newer than
+	// this SDK is kept as sent).
+	Code     gen.ProblemCode
+	Title    string
+	Detail   string
+	Type     string
+	Instance string
 	// FieldErrors lists the offending fields of a validation failure.
 	FieldErrors []gen.FieldError
 	// RequestID is the X-Request-Id header (or the problem's request_id):
@@ -173,7 +160,13 @@ func (e *APIError) Is(target error) bool {
 	case ErrSpawnLimit:
 		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSpawnLimitExceeded
 	case ErrValidation:
-		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+		switch e.StatusCode {
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+			return true
+		}
+		return false
+	case ErrTooLarge:
+		return e.StatusCode == http.StatusRequestEntityTooLarge
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
@@ -255,13 +248,13 @@ func (e *TransportError) Timeout() bool {
 	return errors.As(e.Err, &te) && te.Timeout()
 }
 
-// newAPIError builds an *APIError from a status, header and (bounded) body.
-// redact removes the client's token from any text the server echoed.
-func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
-	e := &APIError{StatusCode: status, Header: header, Body: body}
+// newAPIError builds an *APIError from a status, header and (bounded) body,
+// with the token redacted from every text the server sent back.
+func (c *Client) newAPIError(status int, header http.Header, body []byte) *APIError {
+	e := &APIError{StatusCode: status, Header: c.redactHeader(header), Body: body}
 	if header != nil {
 		e.RequestID = header.Get("X-Request-Id")
-		e.RetryAfter = serverDelay(header)
+		e.RetryAfter, _ = retry.ServerDelay(&http.Response{Header: header})
 	}
 	if len(body) > 0 {
 		var p gen.Problem
@@ -273,12 +266,13 @@ func newAPIError(status int, header http.Header, body []byte, redact func(string
 			}
 		}
 	}
-	if redact != nil {
-		e.Title, e.Detail = redact(e.Title), redact(e.Detail)
-		e.Body = []byte(redact(string(e.Body)))
-		for i := range e.FieldErrors {
-			e.FieldErrors[i].Message = redact(e.FieldErrors[i].Message)
-		}
+	e.Code = gen.ProblemCode(c.redact(string(e.Code)))
+	e.Title, e.Detail, e.Type, e.Instance = c.redact(e.Title), c.redact(e.Detail), c.redact(e.Type), c.redact(e.Instance)
+	e.RequestID = c.redact(e.RequestID)
+	e.Body = []byte(c.redact(string(e.Body)))
+	for i := range e.FieldErrors {
+		e.FieldErrors[i].Location = c.redact(e.FieldErrors[i].Location)
+		e.FieldErrors[i].Message = c.redact(e.FieldErrors[i].Message)
 	}
 	return e
 }

@@ -3,9 +3,6 @@ package agentsession_test
 import (
 	"context"
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
 	"strconv"
 	"strings"
@@ -221,73 +218,4 @@ func TestTokenRedactedFromEchoedBodies(t *testing.T) {
 			t.Errorf("Error() = %q, want the echoed token replaced", err.Error())
 		}
 	}
-}
-
-// The SDK's Code* constants re-export gen.ProblemCode*: each generated code
-// has exactly one, named Code<Name> = gen.ProblemCode<Name>, so a code added
-// to the contract cannot be forgotten here, and none is spelled by hand.
-func TestCodeConstantsReexportTheContract(t *testing.T) {
-	var generated []string
-	for _, spec := range constSpecs(t, "gen/models.gen.go") {
-		if id, ok := spec.Type.(*ast.Ident); ok && id.Name == "ProblemCode" {
-			for _, n := range spec.Names {
-				generated = append(generated, n.Name)
-			}
-		}
-	}
-	if len(generated) == 0 {
-		t.Fatal("no ProblemCode constants in gen/models.gen.go")
-	}
-	exported := map[string]string{} // Code<Name> -> the gen constant it names
-	for _, file := range []string{"errors.go", "models.go"} {
-		for _, spec := range constSpecs(t, file) {
-			for i, n := range spec.Names {
-				if !strings.HasPrefix(n.Name, "Code") {
-					continue
-				}
-				target := ""
-				if i < len(spec.Values) {
-					if sel, ok := spec.Values[i].(*ast.SelectorExpr); ok {
-						if x, ok := sel.X.(*ast.Ident); ok && x.Name == "gen" {
-							target = sel.Sel.Name
-						}
-					}
-				}
-				if target == "" {
-					t.Errorf("%s: %s is not a gen.ProblemCode constant", file, n.Name)
-					continue
-				}
-				exported[n.Name] = target
-			}
-		}
-	}
-	for _, g := range generated {
-		want := "Code" + strings.TrimPrefix(g, "ProblemCode")
-		if exported[want] != g {
-			t.Errorf("gen.%s has no re-export %s = gen.%s", g, want, g)
-		}
-		delete(exported, want)
-	}
-	for name, target := range exported {
-		t.Errorf("%s = gen.%s names no generated problem code", name, target)
-	}
-}
-
-// constSpecs returns the constant specs of a Go file (relative to the module
-// root).
-func constSpecs(t *testing.T, file string) []*ast.ValueSpec {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var specs []*ast.ValueSpec
-	for _, d := range f.Decls {
-		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
-			for _, s := range gd.Specs {
-				specs = append(specs, s.(*ast.ValueSpec))
-			}
-		}
-	}
-	return specs
 }

@@ -69,7 +69,7 @@ func ExampleAPIError() {
 	var ae *agentsession.APIError
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, ae.Code, ae.Detail, ae.RequestID)
-		fmt.Println(ae.Code == agentsession.CodeNotFound)
+		fmt.Println(ae.Code == gen.ProblemCodeNotFound)
 	}
 	// Output:
 	// true

@@ -1,35 +1,29 @@
 package agentsession
 
-import "github.com/agentsession/agentsession/gen"
+import (
+	"time"
 
-// The SDK's data types are the generated models (package gen, from
-// openapi.yaml): the aliases below and in the service packages name them
-// without copying them, so the SDK cannot drift from the contract.
-type (
-	// Health is the answer of Client.Health.
-	Health = gen.Health
-	// Capabilities is the answer of Client.Capabilities.
-	Capabilities = gen.Capabilities
-	// SessionStatus is where a session is in its lifecycle.
-	SessionStatus = gen.SessionStatus
-	// Activity says whether a session's turn is running.
-	Activity = gen.Activity
-	// ProblemCode is the machine-readable code of an error answer
-	// (APIError.Code); the Code* constants name the known ones.
-	ProblemCode = gen.ProblemCode
+	"github.com/agentsession/agentsession/gen"
 )
 
-// Session statuses; completed and failed are final.
-const (
-	StatusActive    = gen.SessionStatusActive
-	StatusPaused    = gen.SessionStatusPaused
-	StatusCompleted = gen.SessionStatusCompleted
-	StatusFailed    = gen.SessionStatusFailed
-)
+// Health is the answer of Client.Health (package gen's model of it).
+type Health = gen.Health
 
-// Session activities.
-const (
-	ActivityIdle    = gen.ActivityIdle
-	ActivityRunning = gen.ActivityRunning
-	ActivityStalled = gen.ActivityStalled
-)
+// Capabilities is the answer of Client.Capabilities: the server's agents,
+// optional features and limits, with the limits that are durations also as
+// time.Duration.
+type Capabilities struct {
+	gen.Capabilities
+}
+
+// MaxTurnTimeout is the longest turn timeout the server accepts, and the
+// one a turn without its own timeout gets (Limits.MaxTurnTimeoutMs).
+func (c *Capabilities) MaxTurnTimeout() time.Duration {
+	return time.Duration(c.Limits.MaxTurnTimeoutMs) * time.Millisecond
+}
+
+// StallAfter is how long a running turn may show no progress before the
+// server reports its session stalled (Limits.StallAfterMs).
+func (c *Capabilities) StallAfter() time.Duration {
+	return time.Duration(c.Limits.StallAfterMs) * time.Millisecond
+}

@@ -169,7 +169,7 @@ func TestMockCancelDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	_, err := c.Capabilities(ctx, agentsession.OnAttempt(func(a agentsession.Attempt) {
+	_, err := c.Capabilities(ctx, agentsession.OnAttempt(func(a retry.Attempt) {
 		if a.Number == 1 {
 			cancel() // during the hour-long wait that follows
 		}
@@ -219,12 +219,12 @@ func TestAttemptTimeout(t *testing.T) {
 		}
 		sdktest.JSON(w, 200, map[string]any{"status": "ok", "version": "1", "time": "2026-01-01T00:00:00Z"})
 	})
-	var attempts []agentsession.Attempt
-	h, err := c.Health(context.Background(), agentsession.OnAttempt(func(a agentsession.Attempt) { attempts = append(attempts, a) }))
+	var attempts []retry.Attempt
+	h, err := c.Health(context.Background(), agentsession.OnAttempt(func(a retry.Attempt) { attempts = append(attempts, a) }))
 	if err != nil || h.Status != "ok" {
 		t.Fatalf("Health = %v, %v; want the retry after the timed-out attempt to succeed", h, err)
 	}
-	if len(attempts) != 2 || !errors.Is(attempts[0].Err, agentsession.ErrAttemptTimeout) || attempts[1].StatusCode != 200 {
+	if len(attempts) != 2 || !errors.Is(attempts[0].Err, retry.ErrAttemptTimeout) || attempts[1].StatusCode != 200 {
 		t.Errorf("attempts = %+v", attempts)
 	}
 
@@ -233,7 +233,7 @@ func TestAttemptTimeout(t *testing.T) {
 	req, _ := http.NewRequest("GET", c.BaseURL()+"v1/health?slow=always", nil)
 	_, err = c.Do(context.Background(), req, nil)
 	var te *agentsession.TransportError
-	if !errors.As(err, &te) || !errors.Is(err, agentsession.ErrAttemptTimeout) || !te.Timeout() || te.Attempts != 4 {
+	if !errors.As(err, &te) || !errors.Is(err, retry.ErrAttemptTimeout) || !te.Timeout() || te.Attempts != 4 {
 		t.Fatalf("err = %v, want a *TransportError of 4 timed-out attempts", err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -1,20 +1,14 @@
 package agentsession
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/agentsession/agentsession/retry"
 )
 
 // Everything the client takes from package retry is wired here.
-
-// Attempt describes one finished HTTP attempt (see OnAttempt).
-type Attempt = retry.Attempt
 
 type retryConfig struct {
 	policy retry.Policy
@@ -45,7 +39,7 @@ func WithoutRetries() Option {
 	}
 }
 
-func newRetryTransport(rc retryConfig, logger *slog.Logger, base http.RoundTripper) (http.RoundTripper, error) {
+func newRetryTransport(rc retryConfig, logger *slog.Logger, base http.RoundTripper) *retry.Transport {
 	p := rc.policy
 	if !rc.set {
 		p = retry.DefaultPolicy()
@@ -53,22 +47,5 @@ func newRetryTransport(rc retryConfig, logger *slog.Logger, base http.RoundTripp
 	if p.Logger == nil {
 		p.Logger = logger
 	}
-	return retry.NewTransport(p, base), nil
-}
-
-func withAttemptHook(ctx context.Context, fn func(Attempt)) context.Context {
-	return retry.WithAttemptHook(ctx, fn)
-}
-
-func interrupted(err error) (*retry.InterruptedError, bool) {
-	var ie *retry.InterruptedError
-	ok := errors.As(err, &ie)
-	return ie, ok
-}
-
-// serverDelay is the delay a response header asks for (Retry-After-Ms or
-// Retry-After), 0 when none: the retry layer's parser, so both agree.
-func serverDelay(h http.Header) time.Duration {
-	d, _ := retry.ServerDelay(&http.Response{Header: h})
-	return d
+	return retry.NewTransport(p, base)
 }

@@ -1,28 +1,29 @@
 package agentsession
 
 import (
-	"context"
-	"errors"
+	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
-	"time"
+
+	"github.com/agentsession/agentsession/retry"
 )
 
 // The client's HTTP stack, outermost first:
 //
 //	headerTransport   auth, User-Agent, Accept, Idempotency-Key (once per call);
 //	                  only for Gen and HTTPClient: Client.Do sets the headers itself
-//	retry transport   retries per the policy (package retry)
-//	attemptTransport  the per-attempt timeout
+//	retry.Transport   retries per the policy, the per-attempt timeout, each
+//	                  attempt counted and reported (the one owner of that state)
 //	base              the caller's Doer or a pooled http.Transport
 
-// headerTransport adds the SDK's headers to requests that lack them: Client.Do
-// has already set them (so nothing is copied), requests of the generated
-// client get them here.
+// headerTransport adds the SDK's headers to requests of the generated client
+// and of HTTPClient, then sends them through the retry layer like Client.Do
+// does (a 2xx body read within its attempt unless the request asks for a
+// stream).
 type headerTransport struct {
-	c    *Client
-	next http.RoundTripper
+	c *Client
 }
 
 func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -30,7 +31,16 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context()) // a RoundTripper must not modify its request
 		t.c.setHeaders(req, "")
 	}
-	return t.next.RoundTrip(req)
+	stream := strings.Contains(req.Header.Get("Accept"), "text/event-stream")
+	res, err := t.c.retry.Do(req, retry.Call{AttemptTimeout: t.c.attemptTimeout, Stream: stream})
+	if err != nil {
+		return nil, err
+	}
+	resp := res.Response
+	if !stream {
+		resp.Body = io.NopCloser(bytes.NewReader(res.Body))
+	}
+	return resp, nil
 }
 
 // stateChanging reports whether the method needs an Idempotency-Key to be
@@ -99,80 +109,4 @@ func defaultTransport() *http.Transport {
 		sharedTransport = t
 	})
 	return sharedTransport
-}
-
-// ErrAttemptTimeout is the network error of an attempt that ran longer than
-// the per-attempt timeout (WithAttemptTimeout, AttemptTimeout). Such an
-// attempt is retried like a connection failure.
-var ErrAttemptTimeout = errors.New("agentsession: attempt timed out")
-
-type attemptTimeoutError struct{}
-
-func (attemptTimeoutError) Error() string   { return ErrAttemptTimeout.Error() }
-func (attemptTimeoutError) Is(t error) bool { return t == ErrAttemptTimeout }
-func (attemptTimeoutError) Timeout() bool   { return true }
-func (attemptTimeoutError) Temporary() bool { return true }
-
-var errAttemptTimeout error = attemptTimeoutError{}
-
-// attemptTransport bounds each attempt by the per-attempt timeout. For a
-// stream the bound ends when the response headers arrive; otherwise it also
-// covers reading the body.
-type attemptTransport struct {
-	c    *Client
-	next http.RoundTripper
-}
-
-func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	d, stream := t.c.attemptTimeout, false
-	if st := callFrom(req.Context()); st != nil {
-		st.attempts.Add(1)
-		if st.opts.attemptTimeoutSet {
-			d = st.opts.attemptTimeout
-		}
-		stream = st.opts.stream
-	}
-	if d <= 0 {
-		return t.next.RoundTrip(req)
-	}
-	ctx, cancel := context.WithCancelCause(req.Context())
-	timer := time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
-	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if err != nil {
-		timer.Stop()
-		timedOut := context.Cause(ctx) == errAttemptTimeout && req.Context().Err() == nil
-		cancel(nil)
-		if timedOut {
-			return nil, errAttemptTimeout
-		}
-		return nil, err
-	}
-	if stream {
-		timer.Stop()
-	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, parent: req.Context(), stop: func() { timer.Stop(); cancel(nil) }}
-	return resp, nil
-}
-
-// attemptBody ends the attempt's context when the body is closed and reports
-// a read cut by the attempt timeout as ErrAttemptTimeout.
-type attemptBody struct {
-	io.ReadCloser
-	ctx    context.Context
-	parent context.Context
-	stop   func()
-}
-
-func (b *attemptBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF && context.Cause(b.ctx) == errAttemptTimeout && b.parent.Err() == nil {
-		err = errAttemptTimeout
-	}
-	return n, err
-}
-
-func (b *attemptBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.stop()
-	return err
 }

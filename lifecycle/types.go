@@ -1,28 +1,23 @@
 package lifecycle
 
-import (
-	"github.com/agentsession/agentsession"
-	"github.com/agentsession/agentsession/gen"
-)
+import "github.com/agentsession/agentsession/gen"
 
-// Data types are the generated models (package gen), named here without
-// being copied, so they cannot drift from the contract.
+// The lifecycle's data are the generated models (package gen), named here
+// once, so they cannot drift from the contract.
 type (
-	// Session is a session's state.
-	Session = gen.Session
-	// Status is where a session is in its lifecycle.
-	Status = agentsession.SessionStatus
+	// Status is where a session is in its lifecycle (Info.Status).
+	Status = gen.SessionStatus
 	// EndStatus is the final status End sets.
 	EndStatus = gen.EndStatus
 	// LogType is the kind of a work-log entry.
 	LogType = gen.LogEntryType
-	// LogEntry is a work-log entry.
+	// LogEntry is an entry of a session's work log.
 	LogEntry = gen.LogEntry
 	// ArtifactAction is what a session did to an artifact.
 	ArtifactAction = gen.ArtifactAction
 	// Artifact is a file the session created, modified or deleted.
 	Artifact = gen.Artifact
-	// Handoff holds the notes for the agent that takes over.
+	// Handoff holds the notes for the agent that takes over (Info.Handoff).
 	Handoff = gen.Handoff
 	// HandoffContext is everything a new agent needs to take a session over.
 	HandoffContext = gen.HandoffContext
@@ -32,10 +27,10 @@ type (
 
 // Session statuses; completed and failed are final.
 const (
-	StatusActive    = agentsession.StatusActive
-	StatusPaused    = agentsession.StatusPaused
-	StatusCompleted = agentsession.StatusCompleted
-	StatusFailed    = agentsession.StatusFailed
+	StatusActive    = gen.SessionStatusActive
+	StatusPaused    = gen.SessionStatusPaused
+	StatusCompleted = gen.SessionStatusCompleted
+	StatusFailed    = gen.SessionStatusFailed
 )
 
 // Final statuses for End.
@@ -61,29 +56,34 @@ const (
 	ArtifactDeleted  = gen.ArtifactActionDeleted
 )
 
-// StartParams describes a session to start.
-type StartParams struct {
-	// Agent is the agent's name; required.
-	Agent string
-	// PlanSlug names the plan the session works on.
-	PlanSlug string
-	// Context seeds the session's context summary.
-	Context map[string]any
-	// Meta is free-form metadata kept with the session.
-	Meta map[string]any
+// LogParams is a new work-log entry (Session.Log).
+type LogParams struct {
+	Type    LogType
+	Message string
+	// Data is free-form detail kept with the entry.
+	Data map[string]any
 }
 
-// ListParams filters List. Zero fields do not filter.
-type ListParams struct {
-	Status   Status
-	Agent    string
-	PlanSlug string
-	// PageSize is how many sessions each request fetches (server default
-	// when 0, at most 100).
-	PageSize int32
+// ArtifactParams records an artifact (Session.AddArtifact).
+type ArtifactParams struct {
+	// Path is the artifact's path or URI.
+	Path     string
+	Action   ArtifactAction
+	Metadata map[string]any
 }
 
-// ContinueParams describes the session that continues another one.
+// HandoffParams are the notes for the agent that takes over
+// (Session.Handoff).
+type HandoffParams struct {
+	// Summary says where the work stands; required.
+	Summary        string
+	NextSteps      []string
+	Blockers       []string
+	ContextForNext map[string]any
+}
+
+// ContinueParams describes the session that continues another one
+// (Session.Continue).
 type ContinueParams struct {
 	// Agent is the new session's agent; required.
 	Agent string
@@ -93,31 +93,7 @@ type ContinueParams struct {
 	PlanSlug string
 }
 
-// HandoffParams are the notes for the agent that takes over.
-type HandoffParams struct {
-	// Summary says where the work stands; required.
-	Summary        string
-	NextSteps      []string
-	Blockers       []string
-	ContextForNext map[string]any
-}
-
-// Entry is a new work-log entry.
-type Entry struct {
-	Type    LogType
-	Message string
-	Data    map[string]any
-}
-
-// ArtifactParams records an artifact.
-type ArtifactParams struct {
-	// Path is the artifact's path or URI.
-	Path     string
-	Action   ArtifactAction
-	Metadata map[string]any
-}
-
-// ReplayParams describes the session a replay starts.
+// ReplayParams describes the session a replay starts (Session.Replay).
 type ReplayParams struct {
 	// Agent is the new session's agent; "" keeps the replayed one's.
 	Agent string

@@ -65,6 +65,17 @@ type Attempt struct {
 // Ms converts a duration to the milliseconds stored in a record.
 func Ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+func fromMs(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// Duration is how long the turn's call took on the client (DurationMs).
+func (t *Turn) Duration() time.Duration { return fromMs(t.DurationMs) }
+
+// Duration is how long the attempt took (DurationMs).
+func (a *Attempt) Duration() time.Duration { return fromMs(a.DurationMs) }
+
+// Wait is the delay before the next attempt (WaitMs).
+func (a *Attempt) Wait() time.Duration { return fromMs(a.WaitMs) }
+
 // validID is the contract's session id pattern; it also keeps file names
 // inside the directory.
 var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)

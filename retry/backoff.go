@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -65,15 +66,20 @@ func backoffCeiling(min, max time.Duration, attemptNum int) time.Duration {
 // valid, else Retry-After as delay-seconds or as an HTTP date. A date is
 // measured from the response's own Date header when it has one (so a skewed
 // local clock does not matter), else from the local clock; a date in the past
-// means no wait (0, true). ok is false when neither header holds a valid value.
-// The result is not capped: the transport caps it at Policy.MaxServerDelay.
+// means no wait (0, true). A delay too long for a time.Duration (such as
+// Retry-After: 99999999999999999999) is the longest one, never ignored. ok is
+// false when neither header holds a valid value. The result is not capped
+// otherwise: the transport caps it at Policy.MaxServerDelay.
 func ServerDelay(resp *http.Response) (d time.Duration, ok bool) {
 	if resp == nil {
 		return 0, false
 	}
 	if v := strings.TrimSpace(resp.Header.Get("Retry-After-Ms")); v != "" {
 		ms, err := strconv.ParseFloat(v, 64)
-		if err == nil && ms >= 0 && ms <= float64(math.MaxInt64/int64(time.Millisecond)) {
+		if (err == nil || errors.Is(err, strconv.ErrRange)) && ms >= 0 && !math.IsNaN(ms) {
+			if ms >= float64(math.MaxInt64/int64(time.Millisecond)) {
+				return math.MaxInt64, true
+			}
 			return time.Duration(ms * float64(time.Millisecond)), true
 		}
 	}
@@ -81,11 +87,10 @@ func ServerDelay(resp *http.Response) (d time.Duration, ok bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		switch {
-		case secs < 0:
-			return 0, false
-		case secs > math.MaxInt64/int64(time.Second):
+	if isDigits(v) {
+		// delay-seconds (RFC 9110: 1*DIGIT); beyond int64 it overflows.
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > math.MaxInt64/int64(time.Second) {
 			return math.MaxInt64, true
 		}
 		return time.Duration(secs) * time.Second, true
@@ -102,4 +107,13 @@ func ServerDelay(resp *http.Response) (d time.Duration, ok bool) {
 		return d, true
 	}
 	return 0, true
+}
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

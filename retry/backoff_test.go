@@ -27,6 +27,8 @@ func TestServerRequestedDelay(t *testing.T) {
 		{"zero seconds", http.Header{"Retry-After": {"0"}}, 0},
 		{"seconds capped", http.Header{"Retry-After": {"120"}}, 10 * time.Second},
 		{"huge seconds capped", http.Header{"Retry-After": {"99999999999999999"}}, 10 * time.Second},
+		{"seconds beyond int64 capped", http.Header{"Retry-After": {"99999999999999999999"}}, 10 * time.Second},
+		{"milliseconds beyond int64 capped", http.Header{"Retry-After-Ms": {"1e30"}}, 10 * time.Second},
 		{"HTTP date", http.Header{"Retry-After": {date(7 * time.Second)}}, 7 * time.Second},
 		{"HTTP date capped", http.Header{"Retry-After": {date(time.Hour)}}, 10 * time.Second},
 		{"HTTP date in the past", http.Header{"Retry-After": {date(-time.Minute)}}, 0},
@@ -48,10 +50,9 @@ func TestServerRequestedDelay(t *testing.T) {
 			t.Run(tt.name+"/"+http.StatusText(code), func(t *testing.T) {
 				p := fastPolicy(2)
 				p.MaxServerDelay = 10 * time.Second
-				var attempts []Attempt
 				f := setup(t, p, step{status: code, header: tt.header}, status(200))
-				ctx := WithAttemptHook(context.Background(), func(a Attempt) { attempts = append(attempts, a) })
-				if _, _, err := f.do(t, newRequest(t, ctx, http.MethodGet, testURL, nil)); err != nil {
+				attempts, _, _, err := f.observe(t, newRequest(t, context.Background(), http.MethodGet, testURL, nil))
+				if err != nil {
 					t.Fatal(err)
 				}
 				if diff := cmp.Diff([]time.Duration{tt.want}, f.slept()); diff != "" {
@@ -79,6 +80,10 @@ func TestServerDelay(t *testing.T) {
 		{"fractional milliseconds", &http.Response{Header: http.Header{"Retry-After-Ms": {"1.5"}}}, 1500 * time.Microsecond, true},
 		{"NaN milliseconds", &http.Response{Header: http.Header{"Retry-After-Ms": {"NaN"}}}, 0, false},
 		{"overflowing seconds", &http.Response{Header: http.Header{"Retry-After": {"99999999999999999"}}}, math.MaxInt64, true},
+		{"seconds beyond int64", &http.Response{Header: http.Header{"Retry-After": {"99999999999999999999"}}}, math.MaxInt64, true},
+		{"milliseconds beyond float64", &http.Response{Header: http.Header{"Retry-After-Ms": {"1e400"}}}, math.MaxInt64, true},
+		{"negative milliseconds", &http.Response{Header: http.Header{"Retry-After-Ms": {"-1"}}}, 0, false},
+		{"signed seconds", &http.Response{Header: http.Header{"Retry-After": {"+5"}}}, 0, false},
 		{"garbage", &http.Response{Header: http.Header{"Retry-After": {"tomorrow"}}}, 0, false},
 	}
 	for _, tt := range tests {

@@ -102,7 +102,7 @@ func TestBudgetSharedBetweenClients(t *testing.T) {
 	p.Budget = shared
 	a := setup(t, p, status(503))
 	b := NewClient(p, a.tr.inner)
-	b.Transport.(*transport).sleep = a.sleep
+	b.Transport.(*Transport).sleep = a.sleep
 
 	a.do(t, newRequest(t, context.Background(), http.MethodGet, testURL, nil))
 	before := a.mock.count()
@@ -112,7 +112,7 @@ func TestBudgetSharedBetweenClients(t *testing.T) {
 	}
 
 	own := NewClient(fastPolicy(3), a.tr.inner)
-	if own.Transport.(*transport).budget == NewClient(fastPolicy(3), a.tr.inner).Transport.(*transport).budget {
+	if own.Transport.(*Transport).budget == NewClient(fastPolicy(3), a.tr.inner).Transport.(*Transport).budget {
 		t.Error("two clients with a nil Budget share one")
 	}
 }

@@ -2,10 +2,20 @@
 // backoff with full jitter, the server's Retry-After honoured but capped, and
 // a retry budget shared by the whole client so an outage does not multiply the
 // load. It is built on github.com/hashicorp/go-retryablehttp and is usable on
-// its own: NewClient returns a plain *http.Client, NewTransport a RoundTripper.
+// its own: NewClient returns a plain *http.Client, NewTransport a *Transport
+// (an http.RoundTripper).
 //
 //	client := retry.NewClient(retry.DefaultPolicy(), nil)
 //	resp, err := client.Do(req) // req's context bounds every attempt and wait
+//
+// Transport.Do sends one request with the settings of a Call: a per-attempt
+// timeout, a function that sees every attempt and, unless the answer is a
+// stream, the body of a successful answer read within the attempt, so that a
+// body cut short is retried like a dropped connection:
+//
+//	res, err := tr.Do(req, retry.Call{AttemptTimeout: 10 * time.Second,
+//		OnAttempt: func(a retry.Attempt) { log.Println(a.Number, a.StatusCode, a.Err) }})
+//	// res.Body is the whole answer; res.Attempts counts the attempts
 //
 // # What is retried
 //
@@ -15,8 +25,10 @@
 //     non-empty Idempotency-Key header (POST, PATCH and any other method);
 //     every attempt sends the same headers, key included, and the same body;
 //   - the attempt failed with a connection error (refused, reset, EOF, DNS,
-//     timeout, including a per-attempt http.Client.Timeout), or got one of
-//     408, 429, 500, 502, 503, 504;
+//     timeout, including a per-attempt http.Client.Timeout or
+//     Call.AttemptTimeout), got one of 408, 429, 500, 502, 503, 504, or (with
+//     Transport.Do) got a 2xx answer whose body was cut short: a reset, an
+//     unexpected EOF, fewer bytes than its Content-Length;
 //   - fewer than Policy.MaxAttempts attempts were made (default 4 in total);
 //   - the budget (Policy.Budget) can pay for the retry: 5 tokens, 10 after a
 //     timeout; a request that finally succeeds pays back 1 token, or the cost
@@ -51,16 +63,18 @@
 //
 // When retrying stops, the last response is returned as a normal response with
 // its body readable, so the caller can build its typed error from it; after a
-// transport error, that error (never wrapped with the URL by this package).
+// transport error, that error, never wrapped in a *url.Error (the layers
+// http.Client adds are removed). A 2xx body cut short on the last attempt is
+// such an error: "reading the body of the 200 answer: unexpected EOF".
 // When the context ends during a wait, or during an attempt that follows a
 // failed one, the wait ends at once and the error is an *InterruptedError that
 // unwraps to ctx.Err() and carries the last status, header and (bounded) body.
 //
 // # Observing attempts
 //
-// Policy.OnRetry is called before each wait; WithAttemptHook reports every
-// attempt of the requests made with a context, the last one included, with its
-// status or error, duration and the wait that followed. Policy.Logger logs
+// Policy.OnRetry is called before each wait; Call.OnAttempt reports every
+// attempt of one Transport.Do call, the last one included, with its status or
+// error, duration and the wait that followed. Policy.Logger logs
 // attempts through log/slog with the method, the URL without userinfo or query
 // string, the status or error and the wait: never a header value, so never a
 // token.

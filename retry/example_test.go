@@ -1,7 +1,6 @@
 package retry_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,7 @@ import (
 )
 
 // A server that fails twice with 503 before answering: the client retries
-// the GET and returns the final answer; the hook sees every attempt.
+// the GET and returns the final answer.
 func Example() {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,23 +29,56 @@ func Example() {
 	p.MinWait, p.MaxWait = time.Millisecond, 2*time.Millisecond // keep the example fast
 	client := retry.NewClient(p, nil)
 
-	ctx := retry.WithAttemptHook(context.Background(), func(a retry.Attempt) {
-		fmt.Printf("attempt %d: %d\n", a.Number, a.StatusCode)
-	})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/greeting", nil)
-	resp, err := client.Do(req)
+	resp, err := client.Get(srv.URL + "/greeting")
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.StatusCode, string(body))
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Println(resp.StatusCode, string(body), "after", calls.Load(), "attempts")
 	// Output:
-	// attempt 1: 503
-	// attempt 2: 503
-	// attempt 3: 200
-	// 200 hello
+	// 200 hello after 3 attempts
+}
+
+// Transport.Do reports every attempt, and reads a successful answer whole
+// within its attempt: a body cut short is retried like a lost connection.
+func ExampleTransport_Do() {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Content-Length", "100") // promises 100 bytes, sends 5
+			fmt.Fprint(w, "hello")
+			return
+		}
+		fmt.Fprint(w, "hello, whole")
+	}))
+	defer srv.Close()
+
+	p := retry.DefaultPolicy()
+	p.MinWait, p.MaxWait = time.Millisecond, 2*time.Millisecond
+	tr := retry.NewTransport(p, nil)
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	res, err := tr.Do(req, retry.Call{AttemptTimeout: 5 * time.Second, OnAttempt: func(a retry.Attempt) {
+		fmt.Printf("attempt %d: %d %v\n", a.Number, a.StatusCode, a.Err)
+	}})
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Printf("%q after %d attempts\n", res.Body, res.Attempts)
+	// Output:
+	// attempt 1: 200 reading the body of the 200 answer: unexpected EOF
+	// attempt 2: 200 <nil>
+	// "hello, whole" after 2 attempts
 }
 
 // A POST is retried only with an Idempotency-Key; every attempt resends the

@@ -83,18 +83,18 @@ func TestFirstAttemptPaths(t *testing.T) {
 				waits:    []time.Duration{100 * time.Millisecond}},
 		},
 	}
-	paths := map[string]func(p Policy, m *mock) *transport{
-		"NewClient": func(p Policy, m *mock) *transport {
+	paths := map[string]func(p Policy, m *mock) *Transport{
+		"NewClient": func(p Policy, m *mock) *Transport {
 			inner := &http.Client{}
 			httpmock.ActivateNonDefault(inner)
 			t.Cleanup(httpmock.DeactivateAndReset)
 			httpmock.RegisterNoResponder(m.respond)
-			return NewClient(p, inner).Transport.(*transport)
+			return NewClient(p, inner).Transport.(*Transport)
 		},
-		"NewTransport": func(p Policy, m *mock) *transport {
+		"NewTransport": func(p Policy, m *mock) *Transport {
 			mt := httpmock.NewMockTransport()
 			mt.RegisterNoResponder(m.respond)
-			tr := NewTransport(p, mt).(*transport)
+			tr := NewTransport(p, mt)
 			if tr.direct == nil {
 				t.Fatal("NewTransport's first attempt should go straight to the base")
 			}
@@ -118,9 +118,9 @@ func TestFirstAttemptPaths(t *testing.T) {
 					return ctx.Err()
 				}
 				var attempts []Attempt
-				ctx = WithAttemptHook(ctx, func(a Attempt) {
+				hook := func(a Attempt) {
 					attempts = append(attempts, Attempt{Number: a.Number, StatusCode: a.StatusCode, Wait: a.Wait})
-				})
+				}
 				var body io.Reader
 				if tt.body != "" {
 					body = strings.NewReader(tt.body)
@@ -129,7 +129,8 @@ func TestFirstAttemptPaths(t *testing.T) {
 				if tt.key != "" {
 					req.Header.Set(IdempotencyKeyHeader, tt.key)
 				}
-				resp, err := tr.RoundTrip(req)
+				res, err := tr.Do(req, Call{Stream: true, OnAttempt: hook})
+				resp := res.Response
 				var got want
 				if err != nil {
 					if tt.want.err == nil || !tt.want.err(err) {

@@ -74,7 +74,7 @@ func (m *mock) seen() []seen {
 // and whose waits are recorded instead of slept.
 type fixture struct {
 	client *http.Client
-	tr     *transport
+	tr     *Transport
 	mock   *mock
 
 	mu    sync.Mutex
@@ -90,7 +90,7 @@ func setup(t *testing.T, p Policy, steps ...step) *fixture {
 	httpmock.RegisterNoResponder(m.respond)
 
 	client := NewClient(p, inner)
-	f := &fixture{client: client, tr: client.Transport.(*transport), mock: m}
+	f := &fixture{client: client, tr: client.Transport.(*Transport), mock: m}
 	f.tr.sleep = f.sleep
 	return f
 }
@@ -122,6 +122,27 @@ func (f *fixture) do(t *testing.T, req *http.Request) (*http.Response, string, e
 		t.Fatalf("reading the final response body: %v", err)
 	}
 	return resp, string(b), nil
+}
+
+// observe sends req with Transport.Do (the body of a 2xx answer read whole)
+// and returns every attempt, the final answer's status and body.
+func (f *fixture) observe(t *testing.T, req *http.Request) ([]Attempt, *http.Response, string, error) {
+	t.Helper()
+	var attempts []Attempt
+	res, err := f.tr.Do(req, Call{OnAttempt: func(a Attempt) { attempts = append(attempts, a) }})
+	if err != nil {
+		return attempts, nil, "", err
+	}
+	if len(attempts) != res.Attempts {
+		t.Errorf("Result.Attempts = %d, OnAttempt saw %d", res.Attempts, len(attempts))
+	}
+	body := string(res.Body)
+	if res.Body == nil {
+		b, _ := io.ReadAll(res.Response.Body)
+		res.Response.Body.Close()
+		body = string(b)
+	}
+	return attempts, res.Response, body, nil
 }
 
 func newRequest(t *testing.T, ctx context.Context, method, url string, body io.Reader) *http.Request {

@@ -22,46 +22,44 @@ const maxSnapshotBody = 64 << 10
 
 // Attempt describes one finished HTTP attempt.
 type Attempt struct {
-	Number     int           // 1-based
-	Method     string        // the request method
-	URL        string        // redacted: no userinfo, no query string, no fragment
-	StatusCode int           // 0 when no response arrived
-	Err        error         // transport error (without the URL), nil when a response arrived
-	Duration   time.Duration // how long the attempt took, up to the response headers
-	Wait       time.Duration // delay before the next attempt; 0 when this was the last
+	Number     int    // 1-based
+	Method     string // the request method
+	URL        string // redacted: no userinfo, no query string, no fragment
+	StatusCode int    // 0 when no response arrived
+	// Err is the attempt's transport error (without the URL), nil when it
+	// got a whole answer. A successful answer whose body was cut short (see
+	// Call) has both its StatusCode and an Err.
+	Err error
+	// Duration is how long the attempt took: up to the response headers, or
+	// to the end of the body when Transport.Do read it.
+	Duration time.Duration
+	Wait     time.Duration // delay before the next attempt; 0 when this was the last
 }
 
-type attemptHookKey struct{}
+// ErrAttemptTimeout is matched (errors.Is) by the error of an attempt that
+// ran longer than Call.AttemptTimeout. Such an attempt is retried like a
+// connection failure.
+var ErrAttemptTimeout = errors.New("retry: attempt timed out")
 
-// WithAttemptHook returns a ctx whose requests report every attempt (retried or
-// not, including the last) to fn, in order, on the goroutine that sends the
-// request. Hooks added to a ctx that already has one are called after it.
-func WithAttemptHook(ctx context.Context, fn func(Attempt)) context.Context {
-	if fn == nil {
-		return ctx
-	}
-	if prev := attemptHook(ctx); prev != nil {
-		next := fn
-		fn = func(a Attempt) { prev(a); next(a) }
-	}
-	return context.WithValue(ctx, attemptHookKey{}, fn)
-}
+type attemptTimeoutError struct{}
 
-func attemptHook(ctx context.Context) func(Attempt) {
-	fn, _ := ctx.Value(attemptHookKey{}).(func(Attempt))
-	return fn
-}
+func (attemptTimeoutError) Error() string   { return ErrAttemptTimeout.Error() }
+func (attemptTimeoutError) Is(t error) bool { return t == ErrAttemptTimeout }
+func (attemptTimeoutError) Timeout() bool   { return true }
+func (attemptTimeoutError) Temporary() bool { return true }
 
-// InterruptedError is returned by RoundTrip when ctx ends after an attempt
-// failed in a retryable way: during the wait before the next attempt, or
-// during that next attempt. The Last* fields describe the last attempt that
+var errAttemptTimeout error = attemptTimeoutError{}
+
+// InterruptedError is returned when the request's context ends after an
+// attempt failed in a retryable way: during the wait before the next attempt,
+// or during that next attempt. The Last* fields describe the last attempt that
 // completed, so a caller can still build its typed error from the server's
-// answer. When ctx ends during the first attempt, RoundTrip returns that
-// attempt's error as net/http does.
+// answer. When the context ends during the first attempt, the error is that
+// attempt's, as net/http gives it.
 type InterruptedError struct {
 	Err        error // ctx.Err(): context.Canceled or context.DeadlineExceeded
 	Attempts   int   // attempts started, the interrupted one included
-	LastStatus int   // 0 if the last completed attempt got no response
+	LastStatus int   // 0 if the last completed attempt got no usable response
 	LastHeader http.Header
 	LastBody   []byte // bounded (64 KiB)
 	LastErr    error  // the last completed attempt's transport error, if any
@@ -83,10 +81,54 @@ func (e *InterruptedError) Error() string {
 // Unwrap returns Err, so errors.Is(err, context.DeadlineExceeded) holds.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
-// NewTransport returns a RoundTripper that retries per p on top of base (nil =
-// a clean pooled transport, not http.DefaultTransport). Like any RoundTripper
-// it does not follow redirects: the http.Client using it does.
-func NewTransport(p Policy, base http.RoundTripper) http.RoundTripper {
+// Call adjusts one request sent with Transport.Do.
+type Call struct {
+	// AttemptTimeout bounds each attempt; 0 means no bound beyond the
+	// request's context. A timed-out attempt fails with an error matching
+	// ErrAttemptTimeout and is retried like a connection failure.
+	AttemptTimeout time.Duration
+	// Stream leaves the body of the answer to the caller, who reads it as
+	// it arrives: the attempt timeout then ends with the response headers.
+	// Otherwise Do reads the final answer's body within the attempt, so that
+	// a body cut short (a connection reset, fewer bytes than its
+	// Content-Length) fails the attempt like a dropped connection: an
+	// idempotent request is sent again. When it cannot be, a 2xx answer cut
+	// short is an error and another answer keeps the part that arrived.
+	Stream bool
+	// OnAttempt is called after every attempt, retried or not, in order, on
+	// the goroutine that called Do.
+	OnAttempt func(Attempt)
+}
+
+// Result is what Transport.Do got.
+type Result struct {
+	// Response is the last answer, nil when Do returned an error. Unless
+	// Call.Stream, its body has been read into Body (a 2xx body whole,
+	// another one up to 64 KiB) and Response.Body is http.NoBody.
+	Response *http.Response
+	Body     []byte
+	// Attempts is how many attempts were made, also when Do failed.
+	Attempts int
+}
+
+// Transport is an http.RoundTripper that retries requests per a Policy. Like
+// any RoundTripper it does not follow redirects: the http.Client using it
+// does. It is safe for concurrent use.
+type Transport struct {
+	policy Policy // defaults applied
+	budget *Budget
+	inner  *http.Client
+	// direct, when set, is inner's Transport, and inner adds nothing to it
+	// (no redirects, cookie jar or timeout: NewTransport): first attempts go
+	// straight to it instead of through http.Client.Do.
+	direct http.RoundTripper
+	// sleep waits d or until ctx is done (test seam).
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewTransport returns a Transport that retries per p on top of base (nil =
+// a clean pooled transport, not http.DefaultTransport).
+func NewTransport(p Policy, base http.RoundTripper) *Transport {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
@@ -101,6 +143,7 @@ func NewTransport(p Policy, base http.RoundTripper) http.RoundTripper {
 // base.Timeout bounds one attempt; bound the whole call, waits included,
 // with the request's context. base is used as is, not copied: a test may
 // swap base.Transport (httpmock.ActivateNonDefault(base)) after NewClient.
+// The client's Transport is a *Transport.
 func NewClient(p Policy, base *http.Client) *http.Client {
 	if base == nil {
 		base = cleanhttp.DefaultPooledClient()
@@ -111,27 +154,13 @@ func NewClient(p Policy, base *http.Client) *http.Client {
 
 func useLastResponse(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// transport runs each request through a retryablehttp.Client configured for
-// that request: the hooks below share the request's retry state.
-type transport struct {
-	policy Policy // defaults applied
-	budget *Budget
-	inner  *http.Client
-	// direct, when set, is inner's Transport, and inner adds nothing to it
-	// (no redirects, cookie jar or timeout: NewTransport): first attempts go
-	// straight to it instead of through http.Client.Do.
-	direct http.RoundTripper
-	// sleep waits d or until ctx is done (test seam).
-	sleep func(ctx context.Context, d time.Duration) error
-}
-
-func newTransport(p Policy, inner *http.Client) *transport {
+func newTransport(p Policy, inner *http.Client) *Transport {
 	p = p.withDefaults()
 	b := p.Budget
 	if b == nil {
 		b = NewBudget(DefaultBudgetCapacity)
 	}
-	return &transport{policy: p, budget: b, inner: inner, sleep: sleepContext}
+	return &Transport{policy: p, budget: b, inner: inner, sleep: sleepContext}
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
@@ -150,17 +179,52 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 // CloseIdleConnections closes the idle connections of the inner client, so
 // http.Client.CloseIdleConnections reaches them.
-func (t *transport) CloseIdleConnections() { t.inner.CloseIdleConnections() }
+func (t *Transport) CloseIdleConnections() { t.inner.CloseIdleConnections() }
 
 // RoundTrip sends req, retrying per the policy. When retrying stops it returns
-// the last response as a normal response (body readable) or the last transport
-// error; see InterruptedError for a ctx that ends in between.
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+// the last response as a normal response (body unread) or the last transport
+// error; see InterruptedError for a context that ends in between.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := &call{t: t, url: redactURL(req.URL)}
+	return c.run(req)
+}
+
+// Do is RoundTrip with the settings of one call: a per-attempt timeout, an
+// observer of every attempt and, unless the answer is a stream, the body of
+// a successful answer read within the attempt. The Result counts the
+// attempts also when the call failed.
+func (t *Transport) Do(req *http.Request, opts Call) (Result, error) {
+	c := &call{t: t, url: redactURL(req.URL), opts: opts, readBody: !opts.Stream}
+	resp, err := c.run(req)
+	return Result{Response: resp, Body: c.body, Attempts: c.attempts}, err
+}
+
+// call is the retry state of one request: the one place its attempts are
+// counted and reported.
+type call struct {
+	t        *Transport
+	url      string
+	opts     Call
+	readBody bool // read a final answer's body within the attempt
+
+	req      *http.Request // the attempt in flight
+	start    time.Time
+	attempts int
+	nextWait time.Duration // wait before the next attempt
+	lastCost int           // budget tokens paid for the latest retry
+	retried  bool          // a failed attempt was followed by a retry decision
+	last     snapshot      // the latest failed attempt that was retried
+	body     []byte        // the body read by the last attempt (readBody)
+	bodyErr  error         // why the last attempt's 2xx body could not be read
+
+	interrupted error // ctx error that ended the retries after a failed attempt
+}
+
+func (c *call) run(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		// Attempts send copies of the body (see retryableRequest).
 		defer req.Body.Close()
 	}
-	c := &call{t: t, hook: attemptHook(req.Context()), url: redactURL(req.URL)}
 	if rewindable(req) {
 		// Most requests succeed at once: the first attempt skips
 		// retryablehttp's per-request set-up, which costs more than the rest
@@ -175,12 +239,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := c.t.policy
 	client := &retryablehttp.Client{
-		HTTPClient:     t.attemptClient(),
+		HTTPClient:     c.attemptClient(),
 		Logger:         nil, // we log through slog, without secrets
-		RetryWaitMin:   t.policy.MinWait,
-		RetryWaitMax:   t.policy.MaxWait,
-		RetryMax:       t.policy.MaxAttempts - 1,
+		RetryWaitMin:   p.MinWait,
+		RetryWaitMax:   p.MaxWait,
+		RetryMax:       p.MaxAttempts - 1,
 		RequestLogHook: c.beforeAttempt,
 		CheckRetry:     c.afterAttempt,
 		// retryablehttp's own wait can neither be faked in tests nor keep the
@@ -204,17 +269,17 @@ func rewindable(req *http.Request) bool {
 // first sends the first attempt with the same client and the same hooks
 // retryablehttp would use. When the policy retries, it drains the answer,
 // waits, and reports retry=true: the caller goes on from the second attempt.
-// Otherwise resp and err are RoundTrip's answer.
+// Otherwise resp and err are the call's answer.
 func (c *call) first(req *http.Request) (resp *http.Response, err error, retry bool) {
 	ctx := req.Context()
 	c.beforeAttempt(nil, req, 0)
 	if c.t.direct != nil {
-		resp, err = c.t.direct.RoundTrip(req)
+		resp, err = c.timed(c.t.direct).RoundTrip(req)
 		if resp == nil && err == nil {
 			err = errors.New("retry: the base RoundTripper returned neither a response nor an error")
 		}
 	} else {
-		resp, err = c.t.attemptClient().Do(req)
+		resp, err = c.attemptClient().Do(req)
 	}
 	retry, checkErr := c.afterAttempt(ctx, resp, err)
 	if checkErr != nil {
@@ -237,21 +302,81 @@ func (c *call) first(req *http.Request) (resp *http.Response, err error, retry b
 }
 
 // attemptClient returns the client retryablehttp sends the attempts with:
-// t.inner as configured now (Transport, redirects, Jar, Timeout), except that
-// retryablehttp calls CloseIdleConnections whenever a request ends in an
-// error, which would empty the connection pool every other request shares.
-func (t *transport) attemptClient() *http.Client {
-	hc := *t.inner
+// t.inner as configured now (Transport, redirects, Jar, Timeout) with the
+// call's attempt timeout, except that retryablehttp calls
+// CloseIdleConnections whenever a request ends in an error, which would
+// empty the connection pool every other request shares.
+func (c *call) attemptClient() *http.Client {
+	hc := *c.t.inner
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = keepIdle{rt}
+	hc.Transport = keepIdle{c.timed(rt)}
 	return &hc
 }
 
 // keepIdle hides the CloseIdleConnections method of the transport it wraps.
 type keepIdle struct{ http.RoundTripper }
+
+// timed returns rt bounded by the call's attempt timeout.
+func (c *call) timed(rt http.RoundTripper) http.RoundTripper {
+	if c.opts.AttemptTimeout <= 0 {
+		return rt
+	}
+	return &attemptTransport{d: c.opts.AttemptTimeout, headersOnly: c.opts.Stream, next: rt}
+}
+
+// attemptTransport bounds one attempt by d: up to the response headers for
+// a stream, else until its body is closed.
+type attemptTransport struct {
+	d           time.Duration
+	headersOnly bool
+	next        http.RoundTripper
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	timer := time.AfterFunc(t.d, func() { cancel(errAttemptTimeout) })
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		timer.Stop()
+		timedOut := context.Cause(ctx) == errAttemptTimeout && req.Context().Err() == nil
+		cancel(nil)
+		if timedOut {
+			return nil, errAttemptTimeout
+		}
+		return nil, err
+	}
+	if t.headersOnly {
+		timer.Stop()
+	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, parent: req.Context(), stop: func() { timer.Stop(); cancel(nil) }}
+	return resp, nil
+}
+
+// attemptBody ends the attempt's context when the body is closed and reports
+// a read cut by the attempt timeout as ErrAttemptTimeout.
+type attemptBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	parent context.Context
+	stop   func()
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && context.Cause(b.ctx) == errAttemptTimeout && b.parent.Err() == nil {
+		err = errAttemptTimeout
+	}
+	return n, err
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.stop()
+	return err
+}
 
 // retryableRequest wraps a shallow copy of req (retryablehttp sets Body on the
 // request it is given; the caller's must stay untouched) whose body can be
@@ -275,23 +400,6 @@ func retryableRequest(req *http.Request) (*retryablehttp.Request, error) {
 	return rr, nil
 }
 
-// call is the retry state of one RoundTrip.
-type call struct {
-	t    *transport
-	hook func(Attempt)
-	url  string
-
-	req      *http.Request // the attempt in flight
-	start    time.Time
-	attempts int
-	nextWait time.Duration // wait before the next attempt
-	lastCost int           // budget tokens paid for the latest retry
-	retried  bool          // a failed attempt was followed by a retry decision
-	last     snapshot      // the latest failed attempt that was retried
-
-	interrupted error // ctx error that ended the retries after a failed attempt
-}
-
 // snapshot keeps what InterruptedError reports about a failed attempt, whose
 // response retryablehttp drains and closes before the next attempt.
 type snapshot struct {
@@ -306,36 +414,58 @@ func (c *call) beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
 	c.start = timeNow()
 }
 
-// afterAttempt is retryablehttp's CheckRetry: it decides whether to retry,
-// pays the budget, computes the wait and reports the attempt. It returns a
-// non-nil error only when the policy's CheckRetry does.
+// afterAttempt is retryablehttp's CheckRetry, and the first attempt's: it
+// counts the attempt, reads the body of a final answer when the call wants
+// it read, decides whether to retry, pays the budget, computes the wait and
+// reports the attempt. It returns a non-nil error only when the policy's
+// CheckRetry does.
 func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	p := c.t.policy
 	c.attempts++
 	a := Attempt{
-		Number:   c.attempts,
-		Method:   cmp.Or(c.req.Method, http.MethodGet),
-		URL:      c.url,
-		Err:      unwrapURLError(err),
-		Duration: timeNow().Sub(c.start),
+		Number: c.attempts,
+		Method: cmp.Or(c.req.Method, http.MethodGet),
+		URL:    c.url,
+		Err:    unwrapURLError(err),
 	}
 	if resp != nil {
 		a.StatusCode = resp.StatusCode
 	}
+	c.body, c.bodyErr = nil, nil
 
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if err != nil && c.retried {
 			c.interrupted = ctxErr
 		}
+		a.Duration = timeNow().Sub(c.start)
 		c.report(ctx, a)
 		return false, nil
 	}
 
 	retry, checkErr := p.CheckRetry(ctx, c.req, resp, err)
 	if checkErr != nil {
+		a.Duration = timeNow().Sub(c.start)
 		c.report(ctx, a)
 		return false, checkErr
 	}
+	var cut *http.Response // a non-2xx answer whose body was cut short
+	if !retry && err == nil && resp != nil && c.readBody {
+		// The answer is final: read its body within the attempt. Cut short,
+		// the answer is lost although the server may have done the work,
+		// so the attempt failed like a dropped connection, which an
+		// idempotent request (its key makes the server replay the answer)
+		// may retry.
+		if rerr := c.read(resp); rerr != nil {
+			rerr = fmt.Errorf("reading the body of the %d answer: %w", resp.StatusCode, unwrapURLError(rerr))
+			if resp.StatusCode/100 != 2 {
+				cut = resp
+			}
+			c.bodyErr, a.Err, err, resp = rerr, rerr, rerr, nil
+			retry, _ = p.CheckRetry(ctx, c.req, nil, rerr)
+		}
+	}
+	a.Duration = timeNow().Sub(c.start)
+
 	var giveUp string
 	if retry && c.attempts >= p.MaxAttempts {
 		retry, giveUp = false, "attempts exhausted"
@@ -349,6 +479,17 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	if !retry {
+		if cut != nil {
+			// Not retried: an error status stands, with the part of its
+			// body that arrived.
+			c.bodyErr, resp, err = nil, cut, nil
+		} else if err == nil && resp != nil && c.readBody && c.body == nil {
+			// Retryable, but out of attempts or budget: this is the answer.
+			if rerr := c.read(resp); rerr != nil && resp.StatusCode/100 == 2 {
+				rerr = fmt.Errorf("reading the body of the %d answer: %w", resp.StatusCode, unwrapURLError(rerr))
+				c.bodyErr, a.Err = rerr, rerr
+			}
+		}
 		if err == nil && resp != nil && !IsRetryableStatus(resp.StatusCode) {
 			c.t.budget.succeeded(c.lastCost)
 		}
@@ -368,13 +509,39 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 	a.Wait = wait
 	c.nextWait = wait
 	c.retried = true
-	c.last = takeSnapshot(resp, a.Err)
+	if cut != nil {
+		c.last = snapshot{status: cut.StatusCode, header: cut.Header.Clone(), body: c.body}
+	} else {
+		c.last = takeSnapshot(resp, a.Err)
+	}
 	c.report(ctx, a)
 	if p.OnRetry != nil {
 		p.OnRetry(a)
 	}
 	c.log(ctx, slog.LevelInfo, "retrying HTTP request", a, slog.Duration("wait", wait))
 	return true, nil
+}
+
+// read reads and closes the body of a final answer into c.body: a 2xx body
+// whole (in one allocation when its length is known), another one up to
+// maxSnapshotBody. What arrived stays in c.body when the read fails.
+func (c *call) read(resp *http.Response) error {
+	body := resp.Body
+	resp.Body = http.NoBody // read here: retryablehttp's drain finds nothing
+	defer body.Close()
+	n := resp.ContentLength
+	if n < 0 || n > 16<<20 {
+		n = 0 // unknown or large: grow as it comes
+	}
+	var r io.Reader = body
+	if resp.StatusCode/100 != 2 {
+		n = min(n, maxSnapshotBody)
+		r = io.LimitReader(body, maxSnapshotBody)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	c.body = buf.Bytes()
+	return err
 }
 
 // wait is retryablehttp's PrepareRetry: the backoff wait before the next attempt.
@@ -387,8 +554,8 @@ func (c *call) wait(req *http.Request) error {
 }
 
 func (c *call) report(ctx context.Context, a Attempt) {
-	if c.hook != nil {
-		c.hook(a)
+	if c.opts.OnAttempt != nil {
+		c.opts.OnAttempt(a)
 	}
 	c.log(ctx, slog.LevelDebug, "HTTP attempt", a)
 }
@@ -414,7 +581,8 @@ func (c *call) log(ctx context.Context, level slog.Level, msg string, a Attempt,
 	l.LogAttrs(ctx, level, msg, append(attrs, extra...)...)
 }
 
-// result turns what retryablehttp.Client.Do returned into RoundTrip's answer.
+// result turns what the last attempt (or retryablehttp.Client.Do) gave into
+// the call's answer.
 func (c *call) result(ctx context.Context, resp *http.Response, err error) (*http.Response, error) {
 	if c.interrupted == nil && err != nil && c.retried && ctx.Err() != nil {
 		// retryablehttp saw ctx end during its own (zero) wait.
@@ -435,6 +603,9 @@ func (c *call) result(ctx context.Context, resp *http.Response, err error) (*htt
 			LastBody:   c.last.body,
 			LastErr:    c.last.err,
 		}
+	}
+	if err == nil && c.bodyErr != nil {
+		err = c.bodyErr // the last answer's body was cut, and not retried
 	}
 	if err != nil {
 		if resp != nil {
@@ -464,14 +635,18 @@ func takeSnapshot(resp *http.Response, err error) snapshot {
 	return s
 }
 
-// unwrapURLError drops the *url.Error that http.Client adds: it carries the
-// full URL (query string included), and http.Client wraps RoundTrip's error
-// in one again.
+// unwrapURLError drops every *url.Error layer: http.Client adds one (it
+// carries the full URL, query string included) around each RoundTrip error,
+// and a caller's own http.Client as the base adds another. This is the one
+// place the SDK unwraps them.
 func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
-		return ue.Err
+	for {
+		ue, ok := err.(*url.Error)
+		if !ok || ue.Err == nil {
+			return err
+		}
+		err = ue.Err
 	}
-	return err
 }
 
 // redactURL keeps scheme, host and path: no userinfo, query or fragment.

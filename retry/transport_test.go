@@ -263,9 +263,13 @@ func TestRealTransportErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var attempts []Attempt
 			client := NewClient(fastPolicy(3), nil)
-			client.Transport.(*transport).sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-			ctx := WithAttemptHook(context.Background(), func(a Attempt) { attempts = append(attempts, a) })
-			_, err := client.Do(newRequest(t, ctx, http.MethodGet, tt.url, nil))
+			tr := client.Transport.(*Transport)
+			tr.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+			res, err := tr.Do(newRequest(t, context.Background(), http.MethodGet, tt.url, nil),
+				Call{OnAttempt: func(a Attempt) { attempts = append(attempts, a) }})
+			if res.Attempts != len(attempts) {
+				t.Errorf("Result.Attempts %d, %d reported", res.Attempts, len(attempts))
+			}
 			if err == nil || !tt.check(err) {
 				t.Errorf("error %v is not the expected kind", err)
 			}
@@ -484,11 +488,9 @@ func TestAttemptHookAndOnRetry(t *testing.T) {
 		step{status: 503, header: http.Header{"Retry-After": {"2"}}},
 		step{status: 200, body: "ok"})
 
-	var first, second []Attempt
-	ctx := WithAttemptHook(context.Background(), func(a Attempt) { first = append(first, a) })
-	ctx = WithAttemptHook(ctx, func(a Attempt) { second = append(second, a) })
-	req := newRequest(t, ctx, http.MethodGet, "https://user:pw@api.test/v1/sessions/s1?token=abc#frag", nil)
-	if _, _, err := f.do(t, req); err != nil {
+	req := newRequest(t, context.Background(), http.MethodGet, "https://user:pw@api.test/v1/sessions/s1?token=abc#frag", nil)
+	first, _, _, err := f.observe(t, req)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -501,9 +503,6 @@ func TestAttemptHookAndOnRetry(t *testing.T) {
 	opts := cmpopts.EquateErrors()
 	if diff := cmp.Diff(want, first, opts); diff != "" {
 		t.Errorf("first hook (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, second, opts); diff != "" {
-		t.Errorf("second hook (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want[:2], onRetry, opts); diff != "" {
 		t.Errorf("OnRetry (-want +got):\n%s", diff)
@@ -527,12 +526,11 @@ func TestLogsHaveNoSecrets(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer secret-token")
 	req.Header.Set("Idempotency-Key", "key-secret")
 	var attempts []Attempt
-	req = req.WithContext(WithAttemptHook(req.Context(), func(a Attempt) { attempts = append(attempts, a) }))
-	resp, err := f.tr.RoundTrip(req) // the transport's own answer, before http.Client adds its *url.Error
+	res, err := f.tr.Do(req, Call{OnAttempt: func(a Attempt) { attempts = append(attempts, a) }}) // no *url.Error from http.Client
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	res.Response.Body.Close()
 
 	out := logs.String()
 	for _, want := range []string{"retrying HTTP request", "giving up retrying HTTP request", "url=http://api.test/v1/sessions", "status=503", "unexpected EOF"} {
@@ -634,7 +632,7 @@ func TestNewTransport(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, "http://api.test/moved", httpmock.NewStringResponder(200, "moved here"))
 
 	rt := NewTransport(fastPolicy(3), mt)
-	rt.(*transport).sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	rt.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 	resp, err := rt.RoundTrip(newRequest(t, context.Background(), http.MethodGet, "http://api.test/start", nil))
 	if err != nil || resp.StatusCode != 302 {
@@ -692,7 +690,7 @@ func TestFailureKeepsIdleConnections(t *testing.T) {
 	ln.Close()
 
 	client := NewClient(Policy{MaxAttempts: 2}, nil)
-	client.Transport.(*transport).sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	client.Transport.(*Transport).sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	get := func(url string) error {
 		resp, err := client.Get(url)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/internal/sdktest"
+	"github.com/agentsession/agentsession/lifecycle"
 	"github.com/agentsession/agentsession/record"
 	"github.com/agentsession/agentsession/refserver"
 	"github.com/agentsession/agentsession/refserver/refservertest"
@@ -78,7 +79,7 @@ func TestIntegrationSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := s.Info()
-	if info.Agent != "echo" || info.PlanSlug != "plan-a" || info.Meta["app"] != "test" || info.ContextSummary["repo"] != "x" || info.Status != agentsession.StatusActive {
+	if info.Agent != "echo" || info.PlanSlug != "plan-a" || info.Meta["app"] != "test" || info.ContextSummary["repo"] != "x" || info.Status != lifecycle.StatusActive {
 		t.Errorf("created session = %+v", info)
 	}
 	got, err := svc.Get(ctx, s.ID())
@@ -102,7 +103,7 @@ func TestIntegrationSessions(t *testing.T) {
 		want = append(want, s.ID())
 	}
 	var ids []string
-	for h, err := range svc.List(ctx, sessions.ListOptions{PlanSlug: "plan-b", Status: agentsession.StatusActive, Agent: "echo", PageSize: 2}) {
+	for h, err := range svc.List(ctx, sessions.ListOptions{PlanSlug: "plan-b", Status: lifecycle.StatusActive, Agent: "echo", PageSize: 2}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,8 @@ func TestIntegrationTurnOptions(t *testing.T) {
 	ctx := context.Background()
 
 	// Files.
-	f, err := svc.Upload(ctx, "notes.txt", strings.NewReader("hello file"))
+	s := newSession(t, svc, "echo")
+	f, err := s.Upload(ctx, "notes.txt", strings.NewReader("hello file"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,14 +191,13 @@ func TestIntegrationTurnOptions(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "data.json")
 	_ = os.WriteFile(path, []byte(`{"a":1}`), 0o600)
-	f2, err := svc.UploadFile(ctx, path)
+	f2, err := s.UploadFile(ctx, path)
 	if err != nil || f2.Filename != "data.json" || f2.ContentType != "application/json" {
 		t.Fatalf("UploadFile = %+v, %v", f2, err)
 	}
-	if got, err := svc.File(ctx, f.FileToken); err != nil || got.SHA256 != f.SHA256 {
+	if got, err := s.File(ctx, f.FileToken); err != nil || got.SHA256 != f.SHA256 {
 		t.Errorf("File = %+v, %v", got, err)
 	}
-	s := newSession(t, svc, "echo")
 	if _, err := s.Turn(ctx, "with files", sessions.WithFiles(f.FileToken, f2.FileToken)); err != nil {
 		t.Errorf("turn with files: %v", err)
 	}
@@ -207,20 +208,21 @@ func TestIntegrationTurnOptions(t *testing.T) {
 	// Timeout: the server cancels a slow turn.
 	slow := newSession(t, svc, "scripted")
 	res, err := slow.Turn(ctx, script(5*time.Second, "never"), sessions.WithTimeout(50*time.Millisecond))
-	if err != nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "timeout" {
+	if err != nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != sessions.CancelledByTimeout {
 		t.Errorf("timed-out turn = %+v, %v", res, err)
 	}
 
 	// Idempotency key: the same turn twice is one turn.
-	r1, err := s.Turn(ctx, "once", sessions.WithIdempotencyKey("turn-key-once"))
+	key := sessions.WithCallOptions(agentsession.IdempotencyKey("turn-key-once"))
+	r1, err := s.Turn(ctx, "once", key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := s.Turn(ctx, "once", sessions.WithIdempotencyKey("turn-key-once"))
+	r2, err := s.Turn(ctx, "once", key)
 	if err != nil || r2.TurnIndex != r1.TurnIndex || !r2.Response.Replayed || r1.Response.Replayed {
 		t.Errorf("replayed turn = index %d replayed %v (first %d), %v", r2.TurnIndex, r2.Response.Replayed, r1.TurnIndex, err)
 	}
-	if _, err := s.Turn(ctx, "different", sessions.WithIdempotencyKey("turn-key-once")); !errors.Is(err, agentsession.ErrValidation) {
+	if _, err := s.Turn(ctx, "different", key); !errors.Is(err, agentsession.ErrValidation) {
 		t.Errorf("key reused with another prompt = %v, want ErrValidation (idempotency_key_reused)", err)
 	}
 }
@@ -252,7 +254,7 @@ func running(t *testing.T, s *sessions.Session) <-chan *sessions.TurnResult {
 	return done
 }
 
-func TestIntegrationBusyCancelAndIsolationBetweenSessions(t *testing.T) {
+func TestIntegrationCancelAndIsolationBetweenSessions(t *testing.T) {
 	srv := refservertest.Start(t)
 	svc := sessions.New(refClient(t, srv, 0))
 	ctx := context.Background()
@@ -268,60 +270,14 @@ func TestIntegrationBusyCancelAndIsolationBetweenSessions(t *testing.T) {
 	if res, err := b.Turn(ctx, "b is free"); err != nil || res.Text() != "b is free" {
 		t.Errorf("b.Turn = %v, %v", res, err)
 	}
-	// The server rejects a second turn on a (through another Service, whose
-	// handles do not share a's turn lock).
-	other := sessions.New(svc.Client()).Session(a.ID())
-	if _, err := other.Turn(ctx, script(0, "x")); !errors.Is(err, agentsession.ErrBusy) {
-		t.Errorf("second turn while busy = %v, want ErrBusy", err)
-	}
-	// Cancel ends the running turn without waiting for the turn lock.
+	// Cancel ends the running turn without waiting for it.
 	r, err := a.Cancel(ctx)
 	if err != nil || !r.Cancelled || r.TurnIndex != 1 {
 		t.Errorf("Cancel = %+v, %v", r, err)
 	}
 	res := <-done
-	if res == nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "cancel_request" || res.Text() != "started" {
+	if res == nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != sessions.CancelledByCancelRequest || res.Text() != "started" {
 		t.Errorf("cancelled turn = %+v", res)
-	}
-
-	// Interrupt: the new turn cancels the running one.
-	done = running(t, a)
-	ires, err := other.Turn(ctx, script(0, "interrupting"), sessions.WithBusyPolicy(sessions.BusyInterrupt))
-	if err != nil || ires.Text() != "interrupting" {
-		t.Errorf("interrupting turn = %v, %v", ires, err)
-	}
-	if res := <-done; res == nil || res.StopReason != sessions.StopCancelled || res.CancelledBy != "interrupt" {
-		t.Errorf("interrupted turn = %+v", res)
-	}
-}
-
-func TestIntegrationTurnsOnOneSessionAreSerialized(t *testing.T) {
-	srv := refservertest.Start(t)
-	s := newSession(t, sessions.New(refClient(t, srv, 0)), "scripted")
-	var wg sync.WaitGroup
-	indexes := make(chan int32, 5)
-	for i := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The default busy policy is reject: without the client's turn
-			// lock, overlapping turns would fail with ErrBusy.
-			res, err := s.Turn(context.Background(), script(20*time.Millisecond, fmt.Sprint(i)))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			indexes <- res.TurnIndex
-		}()
-	}
-	wg.Wait()
-	close(indexes)
-	seen := map[int32]bool{}
-	for i := range indexes {
-		seen[i] = true
-	}
-	if len(seen) != 5 {
-		t.Errorf("turn indexes %v, want 5 distinct", seen)
 	}
 }
 
@@ -349,7 +305,7 @@ func TestIntegrationCloseAndChildren(t *testing.T) {
 		t.Errorf("depth 2 = %v, want ErrSpawnLimit", err)
 	}
 	var got []string
-	for k, err := range parent.Children(ctx, agentsession.StatusActive) {
+	for k, err := range parent.Children(ctx, lifecycle.StatusActive) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +319,7 @@ func TestIntegrationCloseAndChildren(t *testing.T) {
 	if err := parent.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if parent.Info().Status != agentsession.StatusCompleted {
+	if parent.Info().Status != lifecycle.StatusCompleted {
 		t.Errorf("closed parent status %q", parent.Info().Status)
 	}
 	if err := parent.Close(ctx); err != nil {
@@ -373,7 +329,7 @@ func TestIntegrationCloseAndChildren(t *testing.T) {
 		t.Errorf("Close from a fresh handle (already_closed) = %v", err)
 	}
 	for k, err := range parent.Children(ctx, "") {
-		if err != nil || k.Info().Status != agentsession.StatusCompleted {
+		if err != nil || k.Info().Status != lifecycle.StatusCompleted {
 			t.Errorf("child after parent Close = %+v, %v", k.Info(), err)
 		}
 	}

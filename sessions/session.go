@@ -9,14 +9,20 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/paging"
+	"github.com/agentsession/agentsession/lifecycle"
 )
 
-// Session is a handle on one session. Its methods are safe for concurrent
-// use; turns (Turn, TurnStream) on one session run one at a time, in the
-// order they took the session's turn lock, while turns on different
-// sessions never wait for each other.
+// Session is a handle on one session: the one value that carries every verb
+// (turns and streams, cancel and close, history, child sessions, files, and
+// the lifecycle: pause, resume, end, continue, handoff, work log, artifacts,
+// context, replay). A verb whose answer carries the session updates Info.
+// Its methods are safe for concurrent use.
+//
+// Turns sent without a busy policy run one at a time per session, in the
+// order they were sent, through every handle of the Client (see Turn);
+// turns on different sessions never wait for each other.
 type Session struct {
-	svc  *Service
+	c    *agentsession.Client
 	id   string
 	info atomic.Pointer[Info]
 
@@ -27,38 +33,36 @@ type Session struct {
 // ID returns the session's id.
 func (s *Session) ID() string { return s.id }
 
-// Info returns the session's state as last reported by the server (by the
-// call that made the handle, Refresh, Close or Spawn's parent...), or nil
-// when none was fetched yet. The value is shared: do not modify it.
+// Info returns the session as the server last described it (in the answer
+// that made the handle, or the latest of Refresh, Close, Pause, Resume, End,
+// Handoff and UpdateContext), or nil when none arrived yet. The value is
+// shared: do not modify it.
 func (s *Session) Info() *Info { return s.info.Load() }
+
+// update keeps the handle's Info from an answer that carries the session.
+func (s *Session) update(info *Info) { s.info.Store(info) }
+
+// service returns a Service over the handle's client, for the verbs that
+// make handles.
+func (s *Session) service() *Service { return &Service{c: s.c} }
 
 // Refresh fetches the session's state.
 func (s *Session) Refresh(ctx context.Context, opts ...agentsession.CallOption) (*Info, error) {
-	req, err := gen.NewGetSessionRequest(s.svc.c.BaseURL(), s.id)
+	req, err := gen.NewGetSessionRequest(s.c.BaseURL(), s.id)
+	info, err := do[Info](ctx, s.c, req, err, opts)
 	if err != nil {
 		return nil, err
 	}
-	var info Info
-	if _, err := s.svc.c.Do(ctx, req, &info, opts...); err != nil {
-		return nil, err
-	}
-	s.info.Store(&info)
-	return &info, nil
+	s.update(info)
+	return info, nil
 }
 
 // Cancel ends the running turn with stop reason cancelled. It is idempotent
-// (Cancelled is false when nothing was running), never waits for the turn
-// lock, and leaves queued turns alone.
+// (Cancelled is false when nothing was running), never waits for the
+// running turn, and leaves queued turns alone.
 func (s *Session) Cancel(ctx context.Context, opts ...agentsession.CallOption) (*CancelResult, error) {
-	req, err := gen.NewCancelTurnRequest(s.svc.c.BaseURL(), s.id, nil)
-	if err != nil {
-		return nil, err
-	}
-	var res CancelResult
-	if _, err := s.svc.c.Do(ctx, req, &res, opts...); err != nil {
-		return nil, err
-	}
-	return &res, nil
+	req, err := gen.NewCancelTurnRequest(s.c.BaseURL(), s.id, nil)
+	return do[CancelResult](ctx, s.c, req, err, opts)
 }
 
 // Close soft-closes the session: the server cancels a running turn, ends the
@@ -75,47 +79,41 @@ func (s *Session) Close(ctx context.Context, opts ...agentsession.CallOption) er
 	if s.closed.Load() {
 		return nil
 	}
-	req, err := gen.NewCloseSessionRequest(s.svc.c.BaseURL(), s.id)
+	req, err := gen.NewCloseSessionRequest(s.c.BaseURL(), s.id)
+	res, err := do[gen.CloseSessionResult](ctx, s.c, req, err, opts)
 	if err != nil {
-		return err
-	}
-	var res gen.CloseSessionResult
-	if _, err := s.svc.c.Do(ctx, req, &res, opts...); err != nil {
 		return err // closed stays false: the next Close tries again
 	}
-	s.info.Store(&res.Session)
+	s.update(&res.Session)
 	s.closed.Store(true)
 	return nil
 }
 
 // GetTurn returns one turn of the session with its events.
 func (s *Session) GetTurn(ctx context.Context, index int32, opts ...agentsession.CallOption) (*Turn, error) {
-	req, err := gen.NewGetTurnRequest(s.svc.c.BaseURL(), s.id, index)
+	req, err := gen.NewGetTurnRequest(s.c.BaseURL(), s.id, index)
+	t, err := do[wireTurn](ctx, s.c, req, err, opts)
 	if err != nil {
 		return nil, err
 	}
-	var t Turn
-	if _, err := s.svc.c.Do(ctx, req, &t, opts...); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return turnFrom(t), nil
 }
 
 // History yields the session's turns, oldest first, without their events
-// (read them with Events or GetTurn).
+// (read them with TurnEvents or GetTurn).
 func (s *Session) History(ctx context.Context, opts ...agentsession.CallOption) iter.Seq2[*Turn, error] {
 	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*Turn, string, error) {
-		req, err := gen.NewListTurnsRequest(s.svc.c.BaseURL(), s.id, &gen.ListTurnsParams{Cursor: paging.Ptr(cursor)})
+		req, err := gen.NewListTurnsRequest(s.c.BaseURL(), s.id, &gen.ListTurnsParams{Cursor: paging.Ptr(cursor)})
+		page, err := do[struct {
+			Items      []wireTurn `json:"items"`
+			NextCursor string     `json:"next_cursor"`
+		}](ctx, s.c, req, err, opts)
 		if err != nil {
-			return nil, "", err
-		}
-		var page gen.TurnList
-		if _, err := s.svc.c.Do(ctx, req, &page, opts...); err != nil {
 			return nil, "", err
 		}
 		ts := make([]*Turn, len(page.Items))
 		for i := range page.Items {
-			ts[i] = &page.Items[i]
+			ts[i] = turnFrom(&page.Items[i])
 		}
 		return ts, page.NextCursor, nil
 	})
@@ -134,20 +132,17 @@ func (s *Session) TurnEvents(ctx context.Context, turnIndex int32, after int64, 
 
 func (s *Session) events(ctx context.Context, after int64, turnIndex int32, opts []agentsession.CallOption) iter.Seq2[Event, error] {
 	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]Event, string, error) {
-		req, err := gen.NewListEventsRequest(s.svc.c.BaseURL(), s.id, &gen.ListEventsParams{
+		req, err := gen.NewListEventsRequest(s.c.BaseURL(), s.id, &gen.ListEventsParams{
 			After:     paging.Ptr(after),
 			TurnIndex: paging.Ptr(turnIndex),
 			Limit:     paging.Ptr(int32(100)),
 			Cursor:    paging.Ptr(cursor),
 		})
-		if err != nil {
-			return nil, "", err
-		}
-		var page struct {
+		page, err := do[struct {
 			Items      []Event `json:"items"`
 			NextCursor string  `json:"next_cursor"`
-		}
-		if _, err := s.svc.c.Do(ctx, req, &page, opts...); err != nil {
+		}](ctx, s.c, req, err, opts)
+		if err != nil {
 			return nil, "", err
 		}
 		return page.Items, page.NextCursor, nil
@@ -157,28 +152,22 @@ func (s *Session) events(ctx context.Context, after int64, turnIndex int32, opts
 // Spawn creates an active child session under this one and returns its
 // handle. Over the server's caps it fails with ErrSpawnLimit.
 func (s *Session) Spawn(ctx context.Context, p CreateParams, opts ...agentsession.CallOption) (*Session, error) {
-	req, err := gen.NewSpawnChildRequest(s.svc.c.BaseURL(), s.id, nil, p.body())
+	req, err := gen.NewSpawnChildRequest(s.c.BaseURL(), s.id, nil, p.body())
+	info, err := do[Info](ctx, s.c, req, err, opts)
 	if err != nil {
 		return nil, err
 	}
-	var info Info
-	if _, err := s.svc.c.Do(ctx, req, &info, opts...); err != nil {
-		return nil, err
-	}
-	return s.svc.handle(&info), nil
+	return s.service().handle(info), nil
 }
 
 // Children yields the session's child sessions, oldest first; a non-empty
 // status keeps only the children in that status.
-func (s *Session) Children(ctx context.Context, status agentsession.SessionStatus, opts ...agentsession.CallOption) iter.Seq2[*Session, error] {
+func (s *Session) Children(ctx context.Context, status lifecycle.Status, opts ...agentsession.CallOption) iter.Seq2[*Session, error] {
 	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*Session, string, error) {
-		req, err := gen.NewListChildrenRequest(s.svc.c.BaseURL(), s.id, &gen.ListChildrenParams{
+		req, err := gen.NewListChildrenRequest(s.c.BaseURL(), s.id, &gen.ListChildrenParams{
 			Status: paging.Ptr(status),
 			Cursor: paging.Ptr(cursor),
 		})
-		if err != nil {
-			return nil, "", err
-		}
-		return s.svc.listPage(ctx, req, opts)
+		return s.service().page(ctx, req, err, opts)
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
+	"github.com/agentsession/agentsession/lifecycle"
+	"github.com/agentsession/agentsession/retry"
 	"github.com/agentsession/agentsession/sessions"
 	"github.com/google/go-cmp/cmp"
 )
@@ -41,7 +43,7 @@ func TestTurn(t *testing.T) {
 	s := sessions.New(c).Session("s1")
 	res, err := s.Turn(context.Background(), "hi", sessions.WithFiles("file_1", "file_2"),
 		sessions.WithTimeout(1500*time.Microsecond), sessions.WithBusyPolicy(sessions.BusyEnqueue),
-		sessions.WithIdempotencyKey("turn-key-1"))
+		sessions.WithCallOptions(agentsession.IdempotencyKey("turn-key-1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestCloseIsIdempotentAndRetryable(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("%d DELETE requests, want 2 (the failed one and the successful one)", calls)
 	}
-	if s.Info() == nil || s.Info().Status != agentsession.StatusCompleted {
+	if s.Info() == nil || s.Info().Status != lifecycle.StatusCompleted {
 		t.Errorf("Info after Close = %+v", s.Info())
 	}
 }
@@ -143,12 +145,12 @@ func TestListPagesWithFilters(t *testing.T) {
 	})
 	var ids []string
 	for s, err := range sessions.New(c).List(context.Background(), sessions.ListOptions{
-		Status: agentsession.StatusPaused, Agent: "echo", PlanSlug: "p/1", PageSize: 2}) {
+		Status: lifecycle.StatusPaused, Agent: "echo", PlanSlug: "p/1", PageSize: 2}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, s.ID())
-		if s.Info().Status != agentsession.StatusPaused {
+		if s.Info().Status != lifecycle.StatusPaused {
 			t.Errorf("handle %s has no Info", s.ID())
 		}
 	}
@@ -198,8 +200,8 @@ func TestUpload(t *testing.T) {
 		sdktest.JSON(w, 201, map[string]any{"file_token": "file_1", "filename": h.Filename, "content_type": "text/csv",
 			"size_bytes": len(b), "sha256": "x", "created_at": "2026-01-01T00:00:00Z"})
 	})
-	svc := sessions.New(c)
-	f, err := svc.Upload(context.Background(), "dir/report \"q\".csv", strings.NewReader("a,b\n1,2\n"), agentsession.IdempotencyKey("up-1"))
+	s := sessions.New(c).Session("s1")
+	f, err := s.Upload(context.Background(), "dir/report \"q\".csv", strings.NewReader("a,b\n1,2\n"), agentsession.IdempotencyKey("up-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,10 +212,10 @@ func TestUpload(t *testing.T) {
 	if f.FileToken != "file_1" || f.SizeBytes != 8 {
 		t.Errorf("File = %+v", f)
 	}
-	if _, err := svc.Upload(context.Background(), "", strings.NewReader("x")); err == nil {
+	if _, err := s.Upload(context.Background(), "", strings.NewReader("x")); err == nil {
 		t.Error("Upload with an empty name succeeded")
 	}
-	if _, err := svc.UploadFile(context.Background(), "/nonexistent/file.txt"); err == nil {
+	if _, err := s.UploadFile(context.Background(), "/nonexistent/file.txt"); err == nil {
 		t.Error("UploadFile of a missing file succeeded")
 	}
 }
@@ -329,7 +331,7 @@ func TestStreamResumesBeforeAccepted(t *testing.T) {
 		},
 	}
 	srv.register(mux)
-	seqs, _, err := collect(t, sessions.New(c).Session("s1").TurnStream(context.Background(), "go", sessions.WithIdempotencyKey("k-9")))
+	seqs, _, err := collect(t, sessions.New(c).Session("s1").TurnStream(context.Background(), "go", sessions.WithCallOptions(agentsession.IdempotencyKey("k-9"))))
 	if err != nil || len(seqs) != 1 {
 		t.Fatalf("seqs %v, err %v", seqs, err)
 	}
@@ -521,7 +523,7 @@ func TestTurnAndTheAttemptTimeout(t *testing.T) {
 		t.Errorf("turn without a timeout = %v, %v; want the answer however long it takes", res, err)
 	}
 	_, err := s.Turn(context.Background(), "bounded", sessions.WithTimeout(10*time.Millisecond))
-	if !errors.Is(err, agentsession.ErrAttemptTimeout) {
+	if !errors.Is(err, retry.ErrAttemptTimeout) {
 		t.Errorf("turn with a 10ms timeout = %v, want ErrAttemptTimeout (10ms + 40ms < 150ms)", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/internal/sdkclient"
 	"github.com/agentsession/agentsession/sse"
 )
 
@@ -22,7 +23,8 @@ var (
 	// ErrIdleTimeout: no event arrived within WithIdleTimeout.
 	ErrIdleTimeout = errors.New("sessions: no event within the idle timeout")
 	// ErrStreamLost: the stream dropped and could not be resumed
-	// (WithMaxResumes attempts in a row brought nothing new).
+	// (WithMaxResumes attempts in a row brought no new event, as when the
+	// server's events carry no seq to resume after).
 	ErrStreamLost = errors.New("sessions: turn stream lost")
 	// ErrStreamIncomplete: Result was asked of a stream whose loop stopped
 	// before the turn ended.
@@ -46,11 +48,17 @@ type Stream struct {
 	started   atomic.Bool
 	turnIndex atomic.Int32
 	lastSeq   int64
-	events    []Event
-	resumes   int
-	meta      *agentsession.Response
-	result    *TurnResult
-	err       error
+	// unnumbered counts the events yielded after lastSeq that carried no
+	// seq (a server that breaks the contract): a resumed connection replays
+	// them first, and they are not yielded again.
+	unnumbered int
+	skip       int // unnumbered events still to skip on this connection
+	events     []Event
+	resumes    int
+	key        string // the idempotency key of the turn's sends
+	meta       *agentsession.Response
+	result     *TurnResult
+	err        error
 }
 
 // TurnStream sends prompt to the session's agent as a streamed turn. Range
@@ -67,8 +75,9 @@ type Stream struct {
 //	res, err := st.Result()
 //
 // When the connection drops, the stream resumes where it stopped (with
-// Last-Event-ID), so every event is seen exactly once. The session's turn
-// lock is held while the events are read.
+// Last-Event-ID), so every event is seen exactly once. Without
+// WithBusyPolicy the turn takes its place in the session's order (see Turn)
+// and keeps it while its events are read.
 func (s *Session) TurnStream(ctx context.Context, prompt string, opts ...TurnOption) *Stream {
 	return &Stream{s: s, ctx: ctx, prompt: prompt, cfg: newTurnConfig(opts)}
 }
@@ -120,24 +129,22 @@ func (st *Stream) TurnIndex() int32 { return st.turnIndex.Load() }
 func (st *Stream) Resumes() int { return st.resumes }
 
 func (st *Stream) run(yield func(Event, error) bool) (err error) {
-	cfg, ctx, svc := st.cfg, st.ctx, st.s.svc
+	cfg, ctx := st.cfg, st.ctx
 	if cfg.err != nil {
 		return cfg.err
 	}
-	held, err := svc.turns.Lock(ctx, st.s.id)
-	if err != nil {
-		return err
+	state := sdkclient.Of(st.s.c)
+	if cfg.busy == "" {
+		held, err := state.TurnOrder.Lock(ctx, st.s.id)
+		if err != nil {
+			return err
+		}
+		defer held.Unlock()
 	}
-	defer held.Unlock()
-
-	key := cfg.key
-	if key == "" {
-		key = agentsession.NewIdempotencyKey()
-	}
-	rec := svc.startRecord(st.s.id, st.prompt, cfg, true)
+	rec := startRecord(state, st.s.id, st.prompt, cfg, true)
 	defer func() { st.record(rec, err) }()
 
-	resp, err := st.open(key, rec, true)
+	resp, err := st.open(rec, true)
 	if err != nil {
 		return err
 	}
@@ -154,21 +161,27 @@ func (st *Stream) run(yield func(Event, error) bool) (err error) {
 		case errors.Is(rerr, ErrIdleTimeout), errors.Is(rerr, agentsession.ErrUnexpectedResponse):
 			return rerr
 		}
-		// The connection dropped: resume after the last event seen.
+		// The connection dropped: resume after the last event seen. Only a
+		// new seq is progress: a stream whose events carry none cannot be
+		// resumed past them, so it backs off and gives up at the bound.
 		if progressed {
 			failures = 0
 		}
 		for {
 			failures++
 			if failures > cfg.maxResumes {
-				return fmt.Errorf("%w: turn %d after event %d, %d resumes: %w",
-					ErrStreamLost, st.turnIndex.Load(), st.lastSeq, st.resumes, rerr)
+				why := ""
+				if st.unnumbered > 0 {
+					why = fmt.Sprintf(" (%d events after it carry no seq, so the stream cannot resume past them)", st.unnumbered)
+				}
+				return fmt.Errorf("%w: turn %d after event %d%s, %d resumes without a new event: %w",
+					ErrStreamLost, st.turnIndex.Load(), st.lastSeq, why, failures-1, rerr)
 			}
 			if err := sleep(ctx, resumeDelay(failures)); err != nil {
 				return err
 			}
 			st.resumes++
-			if resp, err = st.open(key, rec, false); err == nil {
+			if resp, err = st.open(rec, false); err == nil {
 				break
 			}
 			var te *agentsession.TransportError
@@ -180,7 +193,8 @@ func (st *Stream) run(yield func(Event, error) bool) (err error) {
 	}
 }
 
-// resumeDelay: the first resume goes at once, later ones back off.
+// resumeDelay: the first resume after progress goes at once, later ones
+// back off.
 func resumeDelay(failures int) time.Duration {
 	if failures <= 1 {
 		return 0
@@ -216,12 +230,13 @@ func (c *conn) close() {
 // open starts the turn (first) or resumes it: with streamTurn once the turn
 // index is known, else by sending the turn again with the same idempotency
 // key, which replays the stream instead of starting a second turn.
-func (st *Stream) open(key string, rec *turnRecord, first bool) (*conn, error) {
-	base, id := st.s.svc.c.BaseURL(), st.s.id
+func (st *Stream) open(rec *turnRecord, first bool) (*conn, error) {
+	base, id := st.s.c.BaseURL(), st.s.id
 	var (
 		req *http.Request
 		err error
 	)
+	extra := make([]agentsession.CallOption, 0, 2)
 	idx := st.turnIndex.Load()
 	switch {
 	case first:
@@ -229,27 +244,29 @@ func (st *Stream) open(key string, rec *turnRecord, first bool) (*conn, error) {
 	case idx > 0:
 		last := strconv.FormatInt(st.lastSeq, 10)
 		req, err = gen.NewStreamTurnRequest(base, id, idx, &gen.StreamTurnParams{LastEventID: &last})
-		key = ""
 	default:
 		req, err = st.s.sendTurnRequest(st.prompt, st.cfg, st.lastSeq)
+		extra = append(extra, agentsession.IdempotencyKey(st.key))
 	}
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	var extra []agentsession.CallOption
 	if rec != nil {
 		extra = append(extra, agentsession.OnAttempt(rec.attempt))
 	}
 	ctx, cancel := context.WithCancel(st.ctx)
-	resp, meta, err := st.s.svc.c.Open(ctx, req, st.cfg.callOptions(key, extra...)...)
+	resp, meta, err := st.s.c.Open(ctx, req, st.cfg.callOptions(extra...)...)
 	if first {
-		st.meta = meta
+		// The key the SDK (or the caller's IdempotencyKey) gave the send:
+		// every resend of the turn reuses it.
+		st.meta, st.key = meta, meta.IdempotencyKey
 	}
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	st.skip = st.unnumbered
 	return &conn{resp: resp, cancel: cancel}, nil
 }
 
@@ -259,7 +276,7 @@ func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed
 	defer c.close()
 	if mt, _, _ := mime.ParseMediaType(c.resp.Header.Get("Content-Type")); mt == "application/json" {
 		// A server that does not stream answers with the whole turn.
-		var res TurnResult
+		var res wireTurnResult
 		if err := json.NewDecoder(c.resp.Body).Decode(&res); err != nil {
 			return false, false, err // read as a dropped connection
 		}
@@ -335,20 +352,25 @@ func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed
 	}
 }
 
-// accept yields ev unless it was already seen. ok reports a new event; stop
-// that the caller left the loop.
+// accept yields ev unless it was already seen. ok reports a new seq (the
+// stream's progress); stop that the caller left the loop.
 func (st *Stream) accept(ev Event, yield func(Event, error) bool) (ok, stop bool) {
-	if ev.Seq != 0 && ev.Seq <= st.lastSeq {
+	switch {
+	case ev.Seq != 0 && ev.Seq <= st.lastSeq:
 		return false, false // replayed after a resume: already yielded
-	}
-	if ev.Seq != 0 {
-		st.lastSeq = ev.Seq
+	case ev.Seq != 0:
+		st.lastSeq, st.unnumbered, st.skip, ok = ev.Seq, 0, 0, true
+	case st.skip > 0:
+		st.skip-- // an unnumbered event this connection replays
+		return false, false
+	default:
+		st.unnumbered++
 	}
 	if st.turnIndex.Load() == 0 && ev.TurnIndex > 0 {
 		st.turnIndex.Store(ev.TurnIndex)
 	}
 	st.events = append(st.events, ev)
-	return true, !yield(ev, nil)
+	return ok, !yield(ev, nil)
 }
 
 // complete ends the turn. If the summary says events are missing (a server
@@ -368,7 +390,7 @@ func (st *Stream) complete(sum gen.TurnSummary, yield func(Event, error) bool) b
 			}
 		}
 	}
-	st.result = &TurnResult{TurnSummary: sum, Events: st.events, Response: st.meta}
+	st.result = turnResultFrom(sum, st.events, st.meta)
 	return true
 }
 
@@ -387,8 +409,7 @@ func (st *Stream) record(rec *turnRecord, err error) {
 	}
 	res := st.result
 	if res == nil {
-		res = &TurnResult{Events: st.events}
-		res.TurnIndex = st.turnIndex.Load()
+		res = &TurnResult{Events: st.events, TurnIndex: st.turnIndex.Load()}
 	}
 	rec.mu.Lock()
 	rec.t.Resumes = st.resumes

@@ -15,7 +15,9 @@ import (
 
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/internal/sdkclient"
 	"github.com/agentsession/agentsession/record"
+	"github.com/agentsession/agentsession/retry"
 )
 
 // TurnOption adjusts one turn.
@@ -25,7 +27,6 @@ type turnConfig struct {
 	files      []string
 	timeout    time.Duration
 	busy       BusyPolicy
-	key        string
 	idle       time.Duration
 	maxResumes int
 	call       []agentsession.CallOption
@@ -54,17 +55,15 @@ func WithTimeout(d time.Duration) TurnOption {
 	}
 }
 
-// WithBusyPolicy says what the server does while another turn runs:
-// BusyReject (the default, ErrBusy), BusyEnqueue or BusyInterrupt.
+// WithBusyPolicy sends the turn at once, even while another turn of the
+// session runs, and lets the server apply p: BusyReject fails with
+// agentsession.ErrBusy without waiting, BusyEnqueue queues the turn behind
+// the running one (ErrBusy when the queue is full), BusyInterrupt cancels the
+// running turn (it ends with StopCancelled, CancelledByInterrupt) and runs
+// this one. Without WithBusyPolicy the Client orders the session's turns
+// itself (see Session.Turn).
 func WithBusyPolicy(p BusyPolicy) TurnOption {
 	return func(c *turnConfig) { c.busy = p }
-}
-
-// WithIdempotencyKey sends the turn with key instead of a fresh random key:
-// sending the same turn again with the same key never starts a second turn,
-// it answers with the first one's result.
-func WithIdempotencyKey(key string) TurnOption {
-	return func(c *turnConfig) { c.key = key }
 }
 
 // WithIdleTimeout makes TurnStream fail with ErrIdleTimeout when no event
@@ -93,8 +92,10 @@ func WithMaxResumes(n int) TurnOption {
 	}
 }
 
-// WithCallOptions passes call options (request id, headers...) to the turn's
-// HTTP calls.
+// WithCallOptions passes call options to the turn's HTTP calls, such as
+// agentsession.IdempotencyKey(key): sending the same turn again with the
+// same key never starts a second turn, it answers with the first one's
+// result (a stream replays its events).
 func WithCallOptions(opts ...agentsession.CallOption) TurnOption {
 	return func(c *turnConfig) { c.call = append(c.call, opts...) }
 }
@@ -117,41 +118,47 @@ func (c *turnConfig) body(prompt string) gen.TurnRequest {
 	return r
 }
 
-// callOptions returns the options of one of the turn's HTTP calls.
-func (c *turnConfig) callOptions(key string, extra ...agentsession.CallOption) []agentsession.CallOption {
-	if len(c.call) == 0 && key == "" {
+// callOptions returns the options of one of the turn's HTTP calls: the
+// caller's, then extra.
+func (c *turnConfig) callOptions(extra ...agentsession.CallOption) []agentsession.CallOption {
+	if len(c.call) == 0 {
 		return extra
 	}
-	opts := make([]agentsession.CallOption, 0, len(c.call)+len(extra)+1)
-	opts = append(opts, c.call...)
-	if key != "" {
-		opts = append(opts, agentsession.IdempotencyKey(key))
-	}
-	return append(opts, extra...)
+	return append(append(make([]agentsession.CallOption, 0, len(c.call)+len(extra)), c.call...), extra...)
 }
 
 // Turn sends prompt to the session's agent and returns the finished turn.
-// It waits for the session's turn lock first (see Session). The server holds
-// the answer until the turn ends, so the client's per-attempt timeout does
-// not apply unless WithTimeout bounds the turn.
+//
+// Without WithBusyPolicy, turns of one session are sent one at a time, in
+// the order Turn and TurnStream were called: the Client holds each until
+// the previous one ended, across every handle and Service of the session,
+// so concurrent callers never overlap (the server would refuse the second
+// with agentsession.ErrBusy). Turns of other sessions never wait. With
+// WithBusyPolicy the turn is sent at once and the server decides.
+//
+// The server holds the answer until the turn ends, so the client's
+// per-attempt timeout does not apply unless WithTimeout bounds the turn.
 func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (*TurnResult, error) {
 	cfg := newTurnConfig(opts)
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	held, err := s.svc.turns.Lock(ctx, s.id)
-	if err != nil {
-		return nil, err
+	st := sdkclient.Of(s.c)
+	if cfg.busy == "" {
+		held, err := st.TurnOrder.Lock(ctx, s.id)
+		if err != nil {
+			return nil, err
+		}
+		defer held.Unlock()
 	}
-	defer held.Unlock()
 
-	rec := s.svc.startRecord(s.id, prompt, cfg, false)
+	rec := startRecord(st, s.id, prompt, cfg, false)
 	req, err := s.sendTurnRequest(prompt, cfg, -1)
 	if err != nil {
 		return nil, err
 	}
 	var extra []agentsession.CallOption
-	if at := s.svc.c.AttemptTimeout(); at > 0 {
+	if at := st.AttemptTimeout; at > 0 {
 		// The server answers when the turn ends: only a turn with a timeout
 		// bounds the wait (its timeout plus the attempt timeout).
 		d := time.Duration(0)
@@ -163,9 +170,12 @@ func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (
 	if rec != nil {
 		extra = append(extra, agentsession.OnAttempt(rec.attempt))
 	}
-	res := &TurnResult{}
-	meta, err := s.svc.c.Do(ctx, req, res, cfg.callOptions(cfg.key, extra...)...)
-	res.Response = meta
+	var w wireTurnResult
+	meta, err := s.c.Do(ctx, req, &w, cfg.callOptions(extra...)...)
+	var res *TurnResult
+	if err == nil {
+		res = turnResultFrom(w.TurnSummary, w.Events, meta)
+	}
 	rec.finish(meta, res, err)
 	if err != nil {
 		return nil, err
@@ -182,7 +192,7 @@ func (s *Session) sendTurnRequest(prompt string, cfg *turnConfig, lastSeq int64)
 	if err != nil {
 		return nil, err
 	}
-	u := s.svc.c.BaseURL() + "v1/sessions/" + url.PathEscape(s.id) + "/turns"
+	u := s.c.BaseURL() + "v1/sessions/" + url.PathEscape(s.id) + "/turns"
 	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -197,23 +207,23 @@ func (s *Session) sendTurnRequest(prompt string, cfg *turnConfig, lastSeq int64)
 // turnRecord collects one turn for the turn record; a nil *turnRecord (no
 // recorder configured) ignores every call.
 type turnRecord struct {
-	svc   *Service
+	st    *sdkclient.State
 	start time.Time
 	mu    sync.Mutex
 	t     record.Turn
 }
 
-func (s *Service) startRecord(id, prompt string, cfg *turnConfig, stream bool) *turnRecord {
-	if s.c.Recorder() == nil {
+func startRecord(st *sdkclient.State, id, prompt string, cfg *turnConfig, stream bool) *turnRecord {
+	if st.Recorder == nil {
 		return nil
 	}
 	now := time.Now()
-	return &turnRecord{svc: s, start: now, t: record.Turn{
+	return &turnRecord{st: st, start: now, t: record.Turn{
 		SessionID: id, Prompt: prompt, Files: cfg.files, Stream: stream, StartedAt: now.UTC(),
 	}}
 }
 
-func (r *turnRecord) attempt(a agentsession.Attempt) {
+func (r *turnRecord) attempt(a retry.Attempt) {
 	if r == nil {
 		return
 	}
@@ -254,8 +264,8 @@ func (r *turnRecord) finish(meta *agentsession.Response, res *TurnResult, err er
 	if err != nil {
 		t.Error = err.Error()
 	}
-	if werr := r.svc.c.Recorder().Append(t); werr != nil {
-		l := r.svc.c.Logger()
+	if werr := r.st.Recorder.Append(t); werr != nil {
+		l := r.st.Logger
 		if l == nil {
 			l = slog.Default()
 		}

@@ -3,37 +3,49 @@ package sessions
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/lifecycle"
 )
 
-// Data types are the generated models (package gen), named here without
-// being copied, so they cannot drift from the contract.
+// The session's data are the generated models (package gen), named here
+// once, so they cannot drift from the contract. Turns are the exception:
+// TurnResult and Turn read as Go (durations, usage counts, no pointers) and
+// keep each event's JSON.
 type (
-	// Info is a session's state as the server reported it.
+	// Info is a session's state as the server last reported it.
 	Info = gen.Session
-	// Turn is a turn of a session's history (History, GetTurn).
-	Turn = gen.Turn
+	// Activity says whether a session's turn is running (Info.Activity).
+	Activity = gen.Activity
 	// File is an uploaded file's metadata; pass its FileToken to WithFiles.
 	File = gen.File
 	// CancelResult is the answer of Session.Cancel.
 	CancelResult = gen.CancelTurnResult
-	// TurnSummary is how a turn ended.
-	TurnSummary = gen.TurnSummary
 	// BusyPolicy says what a turn does while another one runs.
 	BusyPolicy = gen.BusyPolicy
 	// StopReason says why a turn ended.
 	StopReason = gen.StopReason
-	// EventType is the kind of an event; new kinds may appear.
-	EventType = gen.EventType
 	// CancelledBy says what cancelled a cancelled turn.
 	CancelledBy = gen.CancelledBy
+	// TurnStatus is where a turn of the history is: queued, running or
+	// completed.
+	TurnStatus = gen.TurnStatus
+	// EventType is the kind of an event; new kinds may appear.
+	EventType = gen.EventType
+)
+
+// Session activities.
+const (
+	ActivityIdle    = gen.ActivityIdle
+	ActivityRunning = gen.ActivityRunning
+	ActivityStalled = gen.ActivityStalled
 )
 
 // Busy policies (WithBusyPolicy).
 const (
-	BusyReject    = gen.BusyPolicyReject    // 409 turn_in_progress (ErrBusy): the default
+	BusyReject    = gen.BusyPolicyReject    // 409 turn_in_progress (ErrBusy) at once
 	BusyEnqueue   = gen.BusyPolicyEnqueue   // wait behind the running turn
 	BusyInterrupt = gen.BusyPolicyInterrupt // cancel the running turn and run next
 )
@@ -46,6 +58,21 @@ const (
 	StopRefusal         = gen.StopReasonRefusal
 	StopCancelled       = gen.StopReasonCancelled
 	StopError           = gen.StopReasonError
+)
+
+// What cancelled a turn (CancelledBy).
+const (
+	CancelledByCancelRequest = gen.CancelledByCancelRequest // Session.Cancel
+	CancelledByInterrupt     = gen.CancelledByInterrupt     // a turn sent with BusyInterrupt
+	CancelledByTimeout       = gen.CancelledByTimeout       // the turn's WithTimeout
+	CancelledBySessionClosed = gen.CancelledBySessionClosed // Close or End
+)
+
+// Turn statuses (Turn.Status).
+const (
+	TurnQueued    = gen.TurnStatusQueued
+	TurnRunning   = gen.TurnStatusRunning
+	TurnCompleted = gen.TurnStatusCompleted
 )
 
 // Event types known to this version of the SDK.
@@ -61,7 +88,8 @@ const (
 
 // Event is one thing the agent did during a turn. The typed fields come from
 // the contract; Raw keeps the event exactly as the server sent it, so event
-// types and fields this SDK does not know pass through untouched.
+// types and fields this SDK does not know pass through untouched. An Event
+// prints (%v, %+v) as that JSON.
 type Event struct {
 	gen.Event
 	// Raw is the event's JSON as received.
@@ -83,31 +111,140 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(e.Event)
 }
 
+// String returns the event's JSON.
+func (e Event) String() string {
+	b, err := e.MarshalJSON()
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
 // Known reports whether this SDK knows the event's type.
 func (e Event) Known() bool { return e.Type.Valid() }
 
 // Text returns the event's content ("" when it has none).
 func (e Event) Text() string { return e.Content }
 
-// TurnResult is a finished turn: how it ended and all its events.
+// Usage is what a turn cost, as the agent reported it.
+type Usage struct {
+	InputTokens  int64
+	OutputTokens int64
+	// Reported is false when the agent reported no usage (both counts are
+	// then 0); a count it left out is 0.
+	Reported bool
+}
+
+func usageFrom(u gen.Usage) Usage {
+	var out Usage
+	if u.InputTokens != nil {
+		out.InputTokens, out.Reported = *u.InputTokens, true
+	}
+	if u.OutputTokens != nil {
+		out.OutputTokens, out.Reported = *u.OutputTokens, true
+	}
+	return out
+}
+
+// TurnResult is a finished turn: how it ended and every event, in seq order
+// (Turn, Stream.Result).
 type TurnResult struct {
-	gen.TurnSummary
-	// Events are the turn's events in seq order.
-	Events []Event `json:"events"`
+	SessionID  string
+	TurnIndex  int32
+	StopReason StopReason
+	// CancelledBy says what cancelled a turn that stopped with
+	// StopCancelled, "" otherwise.
+	CancelledBy CancelledBy
+	Events      []Event
+	Usage       Usage
+	StartedAt   time.Time
+	EndedAt     time.Time
+	// Duration is how long the turn ran, as the server measured it.
+	Duration time.Duration
+	// EventCount, FirstSeq and LastSeq describe the turn's events in the
+	// session's event log (the seqs are 0 when it had none).
+	EventCount int32
+	FirstSeq   int64
+	LastSeq    int64
 	// Response describes the HTTP answer (request id, idempotency key,
 	// attempts); for a stream, the answer that started it.
-	Response *agentsession.Response `json:"-"`
+	Response agentsession.Response
 }
 
 // Text concatenates the content of the turn's text events, in order.
-func (r *TurnResult) Text() string {
+func (r *TurnResult) Text() string { return textOf(r.Events) }
+
+func textOf(events []Event) string {
 	var b strings.Builder
-	for _, e := range r.Events {
+	for _, e := range events {
 		if e.Type == EventText {
 			b.WriteString(e.Content)
 		}
 	}
 	return b.String()
+}
+
+// wireTurnResult is the contract's TurnResult, events kept raw.
+type wireTurnResult struct {
+	gen.TurnSummary
+	Events []Event `json:"events"`
+}
+
+func turnResultFrom(s gen.TurnSummary, events []Event, resp *agentsession.Response) *TurnResult {
+	r := &TurnResult{
+		SessionID: s.SessionID, TurnIndex: s.TurnIndex, StopReason: s.StopReason, CancelledBy: s.CancelledBy,
+		Events: events, Usage: usageFrom(s.Usage), StartedAt: s.StartedAt, EndedAt: s.EndedAt,
+		Duration:   time.Duration(s.DurationMs) * time.Millisecond,
+		EventCount: s.EventCount, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq,
+	}
+	if resp != nil {
+		r.Response = *resp
+	}
+	return r
+}
+
+// Turn is a turn of a session's history (History, GetTurn).
+type Turn struct {
+	SessionID  string
+	TurnIndex  int32
+	Prompt     string
+	Files      []string
+	BusyPolicy BusyPolicy
+	Status     TurnStatus
+	// StopReason is why the turn ended, "" until it has.
+	StopReason  StopReason
+	CancelledBy CancelledBy
+	// Events are the turn's events: GetTurn fills them, History does not
+	// (read them with Session.TurnEvents).
+	Events     []Event
+	Usage      Usage
+	CreatedAt  time.Time
+	StartedAt  time.Time // zero while queued
+	EndedAt    time.Time // zero until it ends
+	Duration   time.Duration
+	EventCount int32
+	FirstSeq   int64
+	LastSeq    int64
+}
+
+// wireTurn is the contract's Turn, events kept raw.
+type wireTurn struct {
+	gen.Turn
+	Events []Event `json:"events"`
+}
+
+func turnFrom(w *wireTurn) *Turn {
+	t := &w.Turn
+	out := &Turn{
+		SessionID: t.SessionID, TurnIndex: t.TurnIndex, Prompt: t.Prompt, Files: t.Files, BusyPolicy: t.BusyPolicy,
+		Status: t.Status, StopReason: t.StopReason, CancelledBy: t.CancelledBy, Events: w.Events,
+		Usage: usageFrom(t.Usage), CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt,
+		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq,
+	}
+	if t.DurationMs != nil {
+		out.Duration = time.Duration(*t.DurationMs) * time.Millisecond
+	}
+	return out
 }
 
 // CreateParams describes a new session (NewSession, Spawn).
@@ -128,7 +265,7 @@ func (p CreateParams) body() gen.CreateSessionRequest {
 
 // ListOptions filters List. Zero fields do not filter.
 type ListOptions struct {
-	Status   agentsession.SessionStatus
+	Status   lifecycle.Status
 	Agent    string
 	PlanSlug string
 	// PageSize is how many sessions each request fetches (server default

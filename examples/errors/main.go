@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -37,28 +39,34 @@ func main() {
 	}
 }
 
+// explain says what a failed call's error means, the way a caller tells the
+// cases apart.
+func explain(err error) string {
+	var apiErr *agentsession.APIError
+	var netErr *agentsession.TransportError
+	switch {
+	case errors.Is(err, agentsession.ErrNotFound): // 404 (or another tenant's session)
+		return "not found"
+	case errors.Is(err, agentsession.ErrBusy): // 409 turn_in_progress: another turn runs
+		return "busy: another turn runs"
+	case errors.Is(err, context.DeadlineExceeded): // the deadline passed, maybe while retrying
+		return "out of time"
+	case errors.As(err, &apiErr): // any other answer: status, problem code, request id
+		return fmt.Sprintf("%d %s: %s (request %s, attempt %d)",
+			apiErr.StatusCode, apiErr.Code, apiErr.Detail, apiErr.RequestID, apiErr.Attempts)
+	case errors.As(err, &netErr): // no answer: the network error
+		return fmt.Sprintf("no answer after %d attempts: %v", netErr.Attempts, netErr.Err)
+	}
+	return err.Error()
+}
+
 // expect prints how err looks and checks that it matches want.
 func expect(what string, err, want error) error {
 	if !errors.Is(err, want) {
 		return fmt.Errorf("%s: got %v, want an error matching %v", what, err, want)
 	}
-	fmt.Printf("  %-34s errors.Is(err, %s)\n      %v\n", what+":", name(want), err)
+	fmt.Printf("  %-30s %s\n      %v\n", what+":", explain(err), err)
 	return nil
-}
-
-func name(err error) string {
-	for n, e := range map[string]error{
-		"ErrNotFound": agentsession.ErrNotFound, "ErrValidation": agentsession.ErrValidation,
-		"ErrInvalidTransition": agentsession.ErrInvalidTransition, "ErrBusy": agentsession.ErrBusy,
-		"ErrSessionEnded": agentsession.ErrSessionEnded, "ErrAuth": agentsession.ErrAuth,
-		"ErrRateLimited": agentsession.ErrRateLimited, "context.DeadlineExceeded": context.DeadlineExceeded,
-		"syscall.ECONNREFUSED": syscall.ECONNREFUSED,
-	} {
-		if e == err {
-			return n
-		}
-	}
-	return err.Error()
 }
 
 func run(ctx context.Context) error {
@@ -66,7 +74,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, lc := sessions.New(c), lifecycle.New(c)
+	svc := sessions.New(c)
 
 	fmt.Println("typed errors:")
 	_, err = svc.Get(ctx, "sess_does_not_exist")
@@ -77,60 +85,50 @@ func run(ctx context.Context) error {
 	if err := expect("an agent the server lacks", err, agentsession.ErrValidation); err != nil {
 		return err
 	}
-	var ae *agentsession.APIError
-	if errors.As(err, &ae) {
-		fmt.Printf("      errors.As: status %d, code %s, request id %s, attempts %d\n", ae.StatusCode, ae.Code, ae.RequestID, ae.Attempts)
-	}
 
-	s, err := lc.Start(ctx, lifecycle.StartParams{Agent: "scripted"})
+	s, err := svc.NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
 	if err != nil {
 		return err
 	}
-	if _, err := lc.End(ctx, s.SessionID, lifecycle.EndCompleted, ""); err != nil {
+	if err := s.End(ctx, lifecycle.EndCompleted, ""); err != nil {
 		return err
 	}
-	_, err = lc.Pause(ctx, s.SessionID)
+	err = s.Pause(ctx)
 	if err := expect("pausing an ended session", err, agentsession.ErrInvalidTransition); err != nil {
 		return err
 	}
+	_, err = s.Turn(ctx, "are you there?")
+	if err := expect("a turn on an ended session", err, agentsession.ErrSessionEnded); err != nil {
+		return err
+	}
 
-	// A second turn while one runs (the server's busy policy "reject").
+	// A second turn while one runs, with the busy policy "reject".
 	busy, err := svc.NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
 	if err != nil {
 		return err
 	}
-	started := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		st := busy.TurnStream(ctx, `{"steps":[{"event":{"type":"text","content":"working"}},{"delay_ms":30000}]}`)
-		once := sync.Once{}
-		for _, err := range st.Events() {
-			if err != nil {
-				done <- err
-				return
-			}
-			once.Do(func() { close(started) })
+	st := busy.TurnStream(ctx, `{"steps":[{"event":{"type":"text","content":"working"}},{"delay_ms":30000}]}`)
+	asked := false
+	for _, err := range st.Events() {
+		if err != nil {
+			return err
 		}
-		done <- nil
-	}()
-	<-started
-	// Another Service has its own handles, so its turn is not queued behind
-	// the first one by the SDK: the server answers 409 turn_in_progress.
-	_, err = sessions.New(c).Session(busy.ID()).Turn(ctx, "me too")
-	if err := expect("a turn while another runs", err, agentsession.ErrBusy); err != nil {
-		return err
+		if asked {
+			continue
+		}
+		asked = true
+		_, err = busy.Turn(ctx, "me too", sessions.WithBusyPolicy(sessions.BusyReject))
+		if err := expect("a turn while another runs", err, agentsession.ErrBusy); err != nil {
+			return err
+		}
+		if _, err := busy.Cancel(ctx); err != nil {
+			return err
+		}
 	}
-	if _, err := busy.Cancel(ctx); err != nil {
-		return err
-	}
-	if err := <-done; err != nil {
+	if _, err := st.Result(); err != nil {
 		return err
 	}
 	if err := busy.Close(ctx); err != nil {
-		return err
-	}
-	_, err = busy.Turn(ctx, "are you there?")
-	if err := expect("a turn after Close", err, agentsession.ErrSessionEnded); err != nil {
 		return err
 	}
 
@@ -145,8 +143,21 @@ func run(ctx context.Context) error {
 	if strings.Contains(err.Error(), "not-a-valid-token") {
 		return errors.New("the token leaked into the error")
 	}
-
+	_, err = agentsession.NewClient(agentsession.WithBaseURL("http://127.0.0.1:8080/v1"))
+	fmt.Printf("  %-30s %v\n", "a base URL ending in /v1:", err)
+	if err == nil {
+		return errors.New("NewClient accepted a base URL ending in /v1")
+	}
 	return retries(ctx)
+}
+
+// patientClient retries more than the default policy does, with shorter
+// waits, and bounds each attempt.
+func patientClient(baseURL string) (*agentsession.Client, error) {
+	p := retry.DefaultPolicy()
+	p.MaxAttempts, p.MinWait, p.MaxWait = 6, 100*time.Millisecond, time.Second
+	return agentsession.NewClient(agentsession.WithBaseURL(baseURL),
+		agentsession.WithRetryPolicy(p), agentsession.WithAttemptTimeout(30*time.Second))
 }
 
 // flaky is a proxy to the real server that fails the first attempts of
@@ -169,7 +180,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "2")
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"type":"about:blank","title":"Too many requests","status":429,"code":"rate_limited","request_id":"proxy","detail":"slow down"}`)
+		write(w, `{"type":"about:blank","title":"Too many requests","status":429,"code":"rate_limited","request_id":"proxy","detail":"slow down"}`)
 		return
 	}
 	call := r.Header.Get("Idempotency-Key")
@@ -187,6 +198,13 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.next.ServeHTTP(w, r)
 }
 
+// write sends a body; a client that left is only logged.
+func write(w io.Writer, body string) {
+	if _, err := io.WriteString(w, body); err != nil {
+		log.Printf("flaky proxy: %v", err)
+	}
+}
+
 func retries(ctx context.Context) error {
 	target, err := url.Parse(os.Getenv(agentsession.EnvBaseURL))
 	if err != nil {
@@ -195,16 +213,13 @@ func retries(ctx context.Context) error {
 	proxy := &flaky{next: httputil.NewSingleHostReverseProxy(target), failures: 2, attempts: map[string]int{}}
 	srv := httptest.NewServer(proxy)
 	defer srv.Close()
-
-	policy := retry.DefaultPolicy()
-	policy.MinWait, policy.MaxWait = 100*time.Millisecond, time.Second
-	c, err := agentsession.NewClient(agentsession.WithBaseURL(srv.URL), agentsession.WithRetryPolicy(policy))
+	c, err := patientClient(srv.URL)
 	if err != nil {
 		return err
 	}
 
 	fmt.Println("\nretries (through a proxy that fails each call's first 2 attempts):")
-	show := agentsession.OnAttempt(func(a agentsession.Attempt) {
+	show := agentsession.OnAttempt(func(a retry.Attempt) {
 		wait := ""
 		if a.Wait > 0 {
 			wait = fmt.Sprintf(", retry in %v", a.Wait.Round(time.Millisecond))
@@ -215,8 +230,7 @@ func retries(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  created %s: all %d attempts carried the same Idempotency-Key (%d distinct key seen),\n"+
-		"  so the server made one session\n", s.ID(), proxy.attempts[firstKey(proxy)], len(proxy.attempts))
+	fmt.Printf("  created %s: every attempt carried the same Idempotency-Key, so the server made one session\n", s.ID())
 	res, err := s.Turn(ctx, "hello through a flaky network", sessions.WithCallOptions(show))
 	if err != nil {
 		return err
@@ -246,26 +260,10 @@ func retries(ctx context.Context) error {
 	d, _ := agentsession.RetryAfter(err)
 	fmt.Printf("      the server asks to wait %v (APIError.RetryAfter)\n", d)
 
-	down, err := agentsession.NewClient(agentsession.WithBaseURL("http://127.0.0.1:1"), agentsession.WithRetryPolicy(policy))
+	down, err := patientClient("http://127.0.0.1:1")
 	if err != nil {
 		return err
 	}
 	_, err = down.Health(ctx)
-	if err := expect("no server listening", err, syscall.ECONNREFUSED); err != nil {
-		return err
-	}
-	var te *agentsession.TransportError
-	if errors.As(err, &te) {
-		fmt.Printf("      a *TransportError after %d attempts\n", te.Attempts)
-	}
-	return nil
-}
-
-func firstKey(f *flaky) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for k := range f.attempts {
-		return k
-	}
-	return ""
+	return expect("no server listening", err, syscall.ECONNREFUSED)
 }

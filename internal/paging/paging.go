@@ -3,13 +3,10 @@ package paging
 
 import (
 	"context"
-	"errors"
 	"iter"
-)
 
-// ErrCursorLoop is returned when the server hands out the cursor it was just
-// given, which would make the walk endless.
-var ErrCursorLoop = errors.New("agentsession: the server returned the same page cursor again")
+	"github.com/agentsession/agentsession"
+)
 
 // Fetch gets the page that starts at cursor ("" for the first page) and
 // returns its items and the next page's cursor ("" after the last page).
@@ -37,7 +34,7 @@ func Seq[T any](ctx context.Context, fetch Fetch[T]) iter.Seq2[T, error] {
 				return
 			}
 			if next == cursor {
-				yield(zero, ErrCursorLoop)
+				yield(zero, agentsession.ErrCursorLoop)
 				return
 			}
 			cursor = next

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/agentsession/agentsession"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -71,7 +72,7 @@ func TestSeqErrors(t *testing.T) {
 	}) {
 		last = err
 	}
-	if !errors.Is(last, ErrCursorLoop) {
+	if !errors.Is(last, agentsession.ErrCursorLoop) {
 		t.Errorf("err = %v, want ErrCursorLoop", last)
 	}
 }
