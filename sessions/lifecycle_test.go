@@ -8,8 +8,8 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/lifecycle"
-	"github.com/agentsession/agentsession/sessions"
 	"github.com/agentsession/agentsession/refserver/refservertest"
+	"github.com/agentsession/agentsession/sessions"
 	"github.com/google/go-cmp/cmp"
 )
 
