@@ -3,6 +3,7 @@ package agentsession_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ var sentinels = map[string]error{
 	"ErrConflict": agentsession.ErrConflict, "ErrInvalidTransition": agentsession.ErrInvalidTransition,
 	"ErrBusy": agentsession.ErrBusy, "ErrSessionPaused": agentsession.ErrSessionPaused,
 	"ErrSessionEnded": agentsession.ErrSessionEnded, "ErrSpawnLimit": agentsession.ErrSpawnLimit,
-	"ErrValidation": agentsession.ErrValidation, "ErrRateLimited": agentsession.ErrRateLimited,
+	"ErrValidation": agentsession.ErrValidation, "ErrTooLarge": agentsession.ErrTooLarge, "ErrRateLimited": agentsession.ErrRateLimited,
 	"ErrServer": agentsession.ErrServer,
 }
 
@@ -77,6 +78,9 @@ func TestStatusToTypedError(t *testing.T) {
 		{name: "409 session_ended", answer: answer{status: 409, code: gen.ProblemCodeSessionEnded}, want: []string{"ErrConflict", "ErrSessionEnded"}, wantAttempts: 1},
 		{name: "409 spawn_limit_exceeded", answer: answer{status: 409, code: gen.ProblemCodeSpawnLimitExceeded}, want: []string{"ErrConflict", "ErrSpawnLimit"}, wantAttempts: 1},
 		{name: "409 unknown code by status", answer: answer{status: 409, code: gen.ProblemCode("brand_new_code")}, want: []string{"ErrConflict"}, wantAttempts: 1},
+		{name: "413 payload_too_large", answer: answer{status: 413, code: gen.ProblemCodePayloadTooLarge}, want: []string{"ErrTooLarge", "ErrValidation"}, wantAttempts: 1},
+		{name: "413 from a proxy", answer: answer{status: 413, body: "<h1>too big</h1>", contentType: "text/html"}, want: []string{"ErrTooLarge", "ErrValidation"}, wantAttempts: 1},
+		{name: "415 unsupported_media_type", answer: answer{status: 415, code: gen.ProblemCodeUnsupportedMediaType}, want: []string{"ErrValidation"}, wantAttempts: 1},
 		{name: "422 unknown_agent", answer: answer{status: 422, code: gen.ProblemCodeUnknownAgent}, want: []string{"ErrValidation"}, wantAttempts: 1},
 		{name: "422 idempotency_key_reused", answer: answer{status: 422, code: gen.ProblemCodeIdempotencyKeyReused}, want: []string{"ErrValidation"}, wantAttempts: 1},
 		{name: "429 with Retry-After", answer: answer{status: 429, code: gen.ProblemCodeRateLimited, retryAfter: "7"}, want: []string{"ErrRateLimited"}, wantAttempts: 4,
@@ -86,6 +90,13 @@ func TestStatusToTypedError(t *testing.T) {
 				}
 				if d, ok := agentsession.RetryAfter(e); !ok || d != 7*time.Second {
 					t.Errorf("agentsession.RetryAfter = %v, %v", d, ok)
+				}
+			}},
+		{name: "429 with a Retry-After beyond int64", answer: answer{status: 429, code: gen.ProblemCodeRateLimited, retryAfter: "99999999999999999999"},
+			want: []string{"ErrRateLimited"}, wantAttempts: 4,
+			check: func(t *testing.T, e *agentsession.APIError) {
+				if e.RetryAfter != time.Duration(math.MaxInt64) {
+					t.Errorf("RetryAfter = %v, want the longest duration (capped, not ignored)", e.RetryAfter)
 				}
 			}},
 		{name: "500 retried then kept", answer: answer{status: 500, code: gen.ProblemCodeInternal}, want: []string{"ErrServer"}, wantAttempts: 4},

@@ -527,3 +527,24 @@ func TestTurnAndTheAttemptTimeout(t *testing.T) {
 		t.Errorf("turn with a 10ms timeout = %v, want ErrAttemptTimeout (10ms + 40ms < 150ms)", err)
 	}
 }
+
+// A server that hands out the cursor it was given ends the loop with
+// agentsession.ErrCursorLoop, which callers can match.
+func TestListStopsAtACursorLoop(t *testing.T) {
+	c, mux := sdktest.Setup(t)
+	mux.HandleFunc("GET /v1/sessions", func(w http.ResponseWriter, r *http.Request) {
+		sdktest.JSON(w, 200, map[string]any{"items": []any{sdktest.Session("s1", "active")}, "next_cursor": "same"})
+	})
+	n := 0
+	var last error
+	for _, err := range sessions.New(c).List(context.Background(), sessions.ListOptions{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	if !errors.Is(last, agentsession.ErrCursorLoop) || n != 2 {
+		t.Errorf("%d items then %v, want 2 then ErrCursorLoop", n, last)
+	}
+}

@@ -159,8 +159,11 @@ func scanLines(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
-// Write writes one frame to w. Data containing newlines becomes several
-// "data" lines; an empty ID and Event are omitted.
+// Write writes one frame to w. Data is split into "data" lines at each line
+// break the format knows ("\r\n", "\n" or a lone "\r", as the Reader reads
+// them), so nothing after a break is lost; a Reader gives the lines back
+// joined with "\n". (A "\r" that must survive needs encoding in the data,
+// as JSON does.) An empty ID and Event are omitted.
 func Write(w io.Writer, f Frame) error {
 	var b strings.Builder
 	if f.Event != "" {
@@ -178,13 +181,16 @@ func Write(w io.Writer, f Frame) error {
 	if f.Retry >= 0 && f.Retry != 0 {
 		b.WriteString("retry: " + strconv.Itoa(f.Retry) + "\n")
 	}
-	for _, line := range strings.Split(strings.ReplaceAll(f.Data, "\r\n", "\n"), "\n") {
+	for _, line := range strings.Split(lineBreaks.Replace(f.Data), "\n") {
 		b.WriteString("data: " + line + "\n")
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// lineBreaks turns the format's line breaks into "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // WriteComment writes a comment line, such as a keep-alive.
 func WriteComment(w io.Writer, text string) error {

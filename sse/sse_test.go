@@ -139,3 +139,23 @@ func TestLineTooLong(t *testing.T) {
 		t.Fatalf("err = %v, want ErrLineTooLong", err)
 	}
 }
+
+// Every line break in data, a lone "\r" included, becomes a data line: the
+// reader, which ends lines at "\r" too, loses nothing.
+func TestWriteEncodesEveryLineBreak(t *testing.T) {
+	for data, want := range map[string]string{
+		"a\rb":        "a\nb",
+		"a\r\nb\nc\r": "a\nb\nc\n",
+		"\r":          "\n",
+		"x\r\r\ny":    "x\n\ny",
+	} {
+		var buf bytes.Buffer
+		if err := Write(&buf, Frame{ID: "1", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		frames, err := readAll(t, NewReader(&buf))
+		if err != nil || len(frames) != 1 || frames[0].Data != want || frames[0].ID != "1" {
+			t.Errorf("Write(%q) read back as %+v, %v; want data %q", data, frames, err, want)
+		}
+	}
+}
