@@ -33,7 +33,8 @@ func run(ctx context.Context) error {
 		return err
 	}
 	svc := sessions.New(c)
-	s, err := svc.NewSession(ctx, sessions.CreateParams{Agent: "echo", PlanSlug: "migrate-orders-db",
+	plan := "migrate-orders-db-" + agentsession.NewIdempotencyKey()[:8] // a plan of this run alone
+	s, err := svc.NewSession(ctx, sessions.CreateParams{Agent: "echo", PlanSlug: plan,
 		Context: map[string]any{"repository": "github.com/acme/api", "branch": "main"}})
 	if err != nil {
 		return err
@@ -105,7 +106,7 @@ func run(ctx context.Context) error {
 		fmt.Printf("ended %s: %s, %q\n", h.ID(), h.Info().Status, h.Info().FinalSummary)
 	}
 	n := 0
-	for _, err := range svc.List(ctx, sessions.ListOptions{PlanSlug: "migrate-orders-db", Status: lifecycle.StatusCompleted}) {
+	for _, err := range svc.List(ctx, sessions.ListOptions{PlanSlug: plan, Status: lifecycle.StatusCompleted}) {
 		if err != nil {
 			return err
 		}
