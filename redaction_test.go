@@ -83,7 +83,7 @@ func TestTokenRedactedFromEveryEcho(t *testing.T) {
 			t.Errorf("the token is in %s: %s", what, text)
 		}
 	}
-	if ae.Code != "[REDACTED]" || ae.RequestID != "req-[REDACTED]" || res.Response.RequestID != "req-[REDACTED]" || ae404.RequestID != "[REDACTED]" {
+	if string(ae.Code) != "[REDACTED]" || ae.RequestID != "req-[REDACTED]" || res.Response.RequestID != "req-[REDACTED]" || ae404.RequestID != "[REDACTED]" {
 		t.Errorf("code %q, request ids %q %q %q: want the token replaced", ae.Code, ae.RequestID, res.Response.RequestID, ae404.RequestID)
 	}
 	if !strings.Contains(logs.String(), "request_id=req-[REDACTED]") {
