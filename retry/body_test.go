@@ -229,3 +229,28 @@ func TestDoReadsErrorAnswers(t *testing.T) {
 		t.Errorf("exhausted 503: %+v, %v", res, err)
 	}
 }
+
+func TestReadAll(t *testing.T) {
+	reset := errors.New("connection reset")
+	tests := []struct {
+		name    string
+		r       io.Reader
+		n       int64
+		want    string
+		wantErr error
+	}{
+		{"exact", strings.NewReader("hello"), 5, "hello", nil},
+		{"unknown length", strings.NewReader("hello"), -1, "hello", nil},
+		{"empty", strings.NewReader(""), 0, "", nil},
+		{"short", strings.NewReader("hel"), 5, "hel", io.ErrUnexpectedEOF},
+		{"nothing of it", strings.NewReader(""), 5, "", io.ErrUnexpectedEOF},
+		{"reset", io.MultiReader(strings.NewReader("he"), errReader{reset}), 5, "he", reset},
+		{"longer than announced", strings.NewReader("hello, world"), 5, "hello, world", nil},
+	}
+	for _, tt := range tests {
+		got, err := readAll(tt.r, tt.n, -1)
+		if string(got) != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+			t.Errorf("%s: %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -523,25 +523,42 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 }
 
 // read reads and closes the body of a final answer into c.body: a 2xx body
-// whole (in one allocation when its length is known), another one up to
-// maxSnapshotBody. What arrived stays in c.body when the read fails.
+// whole, another one up to maxSnapshotBody. What arrived stays in c.body
+// when the read fails.
 func (c *call) read(resp *http.Response) error {
 	body := resp.Body
 	resp.Body = http.NoBody // read here: retryablehttp's drain finds nothing
 	defer body.Close()
-	n := resp.ContentLength
-	if n < 0 || n > 16<<20 {
-		n = 0 // unknown or large: grow as it comes
-	}
 	var r io.Reader = body
+	limit := int64(-1)
 	if resp.StatusCode/100 != 2 {
-		n = min(n, maxSnapshotBody)
-		r = io.LimitReader(body, maxSnapshotBody)
+		limit = maxSnapshotBody
+		r = io.LimitReader(body, limit)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
-	_, err := buf.ReadFrom(r)
-	c.body = buf.Bytes()
+	var err error
+	c.body, err = readAll(r, resp.ContentLength, limit)
 	return err
+}
+
+// readAll reads r to its end. With a known length n it allocates once, n+1
+// bytes (the extra one sees the end), and a body that ends before n bytes
+// is cut short: io.ErrUnexpectedEOF.
+func readAll(r io.Reader, n, limit int64) ([]byte, error) {
+	if n <= 0 || n > 16<<20 || (limit >= 0 && n > limit) {
+		return io.ReadAll(r) // unknown (chunked), empty or large: grow as it comes
+	}
+	buf := make([]byte, n+1)
+	m, err := io.ReadFull(r, buf)
+	switch {
+	case int64(m) == n && (err == io.ErrUnexpectedEOF || err == io.EOF):
+		return buf[:m], nil
+	case err == nil: // longer than announced: take the rest too
+		rest, err := io.ReadAll(r)
+		return append(buf, rest...), err
+	case err == io.EOF:
+		err = io.ErrUnexpectedEOF // nothing of the n bytes came
+	}
+	return buf[:m], err
 }
 
 // wait is retryablehttp's PrepareRetry: the backoff wait before the next attempt.

@@ -62,3 +62,49 @@ func TestKeysAreIndependentAndWaitsEndWithContext(t *testing.T) {
 		t.Errorf("%d keys left, want 0", l.Len())
 	}
 }
+
+// Waiters get the lock in the order they asked for it: the SDK's promise
+// that a session's turns reach the server in the order they were sent.
+func TestWaitersInOrder(t *testing.T) {
+	var l Locks
+	held, err := l.Lock(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	order := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			h, err := l.Lock(context.Background(), "s")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			order <- i
+			h.Unlock()
+		})
+		// The next waiter asks once this one waits: counted, then a moment
+		// to reach the channel send.
+		for {
+			l.mu.Lock()
+			refs := l.m["s"].refs
+			l.mu.Unlock()
+			if refs == i+2 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	held.Unlock()
+	wg.Wait()
+	close(order)
+	want := 0
+	for got := range order {
+		if got != want {
+			t.Errorf("waiter %d got the lock in place %d", got, want)
+		}
+		want++
+	}
+}
