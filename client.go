@@ -143,7 +143,9 @@ func (c *Client) BaseURL() string { return c.base }
 
 // HTTPClient returns the client's configured HTTP client: it adds the auth
 // and User-Agent headers and an Idempotency-Key to POST and PATCH requests
-// that lack one, and retries per the retry policy.
+// that lack one, and retries per the retry policy. Unless a request asks for
+// text/event-stream, its answer's body is read within the attempt (so that
+// one cut short is retried) and handed over from memory.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // Gen returns the generated client (package gen), configured with the same

@@ -112,8 +112,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithAttemptTimeout bounds each HTTP attempt; a timed-out attempt is retried
-// like a connection failure. Turns are exempt while the agent works: a
+// WithAttemptTimeout bounds each HTTP attempt, its answer's body included; a
+// timed-out attempt fails with an error matching retry.ErrAttemptTimeout and
+// is retried like a connection failure. Turns are exempt while the agent works: a
 // synchronous turn answers when the turn ends (bound it with the turn's own
 // timeout and the context), and a streamed turn is bounded until its response
 // headers arrive, then by its idle timeout. 0 (the default) means no bound

@@ -152,9 +152,6 @@ rules:
 `
 
 func TestExamplesRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs every example (-short)")
-	}
 	names := programs(t)
 	dir := t.TempDir()
 	build(t, dir, names)
