@@ -134,7 +134,9 @@ func (c *turnConfig) callOptions(extra ...agentsession.CallOption) []agentsessio
 // the previous one ended, across every handle and Service of the session,
 // so concurrent callers never overlap (the server would refuse the second
 // with agentsession.ErrBusy). Turns of other sessions never wait. With
-// WithBusyPolicy the turn is sent at once and the server decides.
+// WithBusyPolicy the turn is sent at once and the server decides. (A turn
+// sent from inside the loop over the same session's TurnStream therefore
+// needs a busy policy: without one it would wait for that stream's end.)
 //
 // The server holds the answer until the turn ends, so the client's
 // per-attempt timeout does not apply unless WithTimeout bounds the turn.
