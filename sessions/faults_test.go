@@ -23,7 +23,8 @@ func cutHalf(kind faultproxy.Kind, match faultproxy.Match, afterBytes int64) fau
 		Schedule: faultproxy.Schedule{Every: 2}, Fault: faultproxy.Fault{Kind: kind, AfterBytes: afterBytes}}}}
 }
 
-// 50 keyed turns, half of their answers cut after 600 bytes: every turn
+// 50 keyed turns, half of their answers (each over 600 bytes) cut after 600
+// bytes: every turn
 // succeeds (the SDK sends a cut turn again with its Idempotency-Key and gets
 // the stored answer), and the server, asked through the API, ran each turn
 // once.
@@ -46,7 +47,8 @@ func TestKeyedTurnsSurviveCutBodies(t *testing.T) {
 			}
 			ok, retried := 0, 0
 			for i := range 50 {
-				prompt := fmt.Sprintf("turn %02d", i)
+				// A prompt the echo agent answers with more than 600 bytes.
+				prompt := fmt.Sprintf("turn %02d %s", i, strings.Repeat("x", 600))
 				res, err := s.Turn(ctx, prompt, sessions.WithCallOptions(agentsession.IdempotencyKey(fmt.Sprintf("key-%s-%d", kind, i))))
 				switch {
 				case err != nil:
