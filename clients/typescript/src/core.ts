@@ -77,9 +77,9 @@ export interface RequestOptions {
   /**
    * The `Idempotency-Key` of a state-changing call. Default: a fresh random key
    * per call, reused by all its attempts. Pass your own to make a call safe to
-   * repeat across process restarts.
+   * repeat across process restarts; `null` sends none (the call is then never retried).
    */
-  idempotencyKey?: string | undefined;
+  idempotencyKey?: string | null | undefined;
   /** Sent as `X-Request-Id` (up to 128 of A-Z a-z 0-9 . _ -); the server echoes it. */
   requestId?: string | undefined;
   headers?: Record<string, string> | undefined;
@@ -121,6 +121,13 @@ export interface OpenStream {
 }
 
 const MAX_ERROR_BODY = 64 << 10;
+// Reason phrases for answers that have none (HTTP/2, constructed Responses).
+const statusTexts: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
 const MAX_SNIPPET = 200;
 
 const browser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
@@ -247,7 +254,7 @@ export class APIClient {
     const url = this.#url(spec.path, spec.query);
     const where = { method, url: this.baseURL + spec.path };
     const stateChanging = method === 'POST' || method === 'PATCH';
-    const key = opts.idempotencyKey ?? (stateChanging ? uuid() : undefined);
+    const key = opts.idempotencyKey === null ? undefined : (opts.idempotencyKey ?? (stateChanging ? uuid() : undefined));
     const retryable = isIdempotentMethod(method) || key !== undefined;
     const maxRetries = opts.maxRetries ?? this.maxRetries;
     const attemptTimeout =
@@ -409,7 +416,7 @@ export class APIClient {
           budget?.succeeded(lastCost);
           throw new UnexpectedResponseError(
             this.redact(`${method} ${where.url}: ${res.status} answer is not JSON: ${snippet(text)}`),
-            { status: res.status, requestId: info.requestId, body: this.redact(text.slice(0, MAX_ERROR_BODY)), cause: parseError },
+            { status: res.status, requestId: info.requestId, body: this.redact(text.slice(0, MAX_ERROR_BODY)), cause: this.safeCause(parseError) },
           );
         }
         budget?.succeeded(lastCost);
@@ -505,7 +512,7 @@ export class APIClient {
     attemptTimeout: number | null,
     retryable: boolean,
   ): { error: TransportError; retry: boolean; timeout: boolean } {
-    const cause = this.#safeCause(err);
+    const cause = this.safeCause(err);
     if (timedOut) {
       const msg = `${where.method} ${where.url}: no answer within ${attemptTimeout} ms (${attempts} attempt${attempts > 1 ? 's' : ''})`;
       return { error: new TimeoutError(msg, { ...where, attempts, idempotencyKey: key, cause }), retry: retryable, timeout: true };
@@ -527,7 +534,7 @@ export class APIClient {
     retryable: boolean,
     attemptTimeout: number | null,
   ): { error: TransportError; retry: boolean; timeout: boolean } {
-    const cause = this.#safeCause(err);
+    const cause = this.safeCause(err);
     const n = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
     const msg = timedOut
       ? `${where.method} ${where.url}: the answer did not arrive within ${attemptTimeout} ms (${n})`
@@ -546,12 +553,12 @@ export class APIClient {
     const lastText = last instanceof Error ? `; last: ${last.message}` : '';
     return new TimeoutError(
       this.redact(`${where.method} ${where.url}: the call's totalTimeout of ${total} ms passed (${attempts} attempts)${lastText}`),
-      { ...where, attempts, idempotencyKey: key, cause: last instanceof AgentSessionError ? last : this.#safeCause(last) },
+      { ...where, attempts, idempotencyKey: key, cause: last instanceof AgentSessionError ? last : this.safeCause(last) },
     );
   }
 
   /** The error itself unless its message holds the token; then a copy that does not. */
-  #safeCause(err: unknown): unknown {
+  safeCause(err: unknown): unknown {
     if (!this.#token || !(err instanceof Error)) return err;
     const text = `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}`;
     if (!text.includes(this.#token)) return err;
@@ -587,7 +594,7 @@ export class APIClient {
     const body = this.redact(text);
     const what = detail || title || (code ? '' : snippet(body));
     const message = [
-      `${res.status} ${code ?? res.statusText ?? ''}`.trim(),
+      `${res.status} ${code ?? (res.statusText || statusTexts[res.status] || '')}`.trim(),
       what ? `: ${what}` : '',
       ` (${where.method} ${where.url}`,
       requestId ? `, request ${requestId}` : '',

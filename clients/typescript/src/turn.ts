@@ -152,7 +152,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     this.#sessionId = sessionId;
     this.#prompt = prompt;
     this.#opts = opts;
-    this.#key = opts.idempotencyKey ?? uuid();
+    this.#key = opts.idempotencyKey || uuid(); // a stream always has one: its resumes depend on it
     this.#finished = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
     this.#finished.catch(() => {}); // rejections reach whoever calls result(); nobody else must see them
   }
@@ -374,7 +374,12 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
 
   #protocolError(message: string, data: string, cause?: unknown): UnexpectedResponseError {
     const r = (s: string): string => this.#host.client.redact(s);
-    return new UnexpectedResponseError(r(message), { status: 200, requestId: this.#info?.requestId, body: r(data.slice(0, 4096)), cause });
+    return new UnexpectedResponseError(r(message), {
+      status: 200,
+      requestId: this.#info?.requestId,
+      body: r(data.slice(0, 4096)),
+      cause: this.#host.client.safeCause(cause),
+    });
   }
 
   /** Takes an event unless it was seen already; returns what to yield. */
