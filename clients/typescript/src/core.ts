@@ -116,6 +116,8 @@ export interface CallSpec {
 export interface OpenStream {
   response: Response;
   info: ResponseInfo;
+  /** Aborts when the stream is closed or the caller's signal fires. */
+  signal: AbortSignal;
   /** Drops the connection (if still open) and detaches the caller's signal. Idempotent. */
   close(): void;
 }
@@ -360,6 +362,7 @@ export class APIClient {
           stream: {
             response: res,
             info,
+            signal: c.signal,
             close: () => {
               if (closed) return;
               closed = true;

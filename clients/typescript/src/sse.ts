@@ -100,13 +100,23 @@ export class SSEParser {
  * connection, an abort) is thrown as it comes; a body that ends in the middle
  * of a frame drops that frame.
  */
-export async function* readSSE(body: ReadableStream<Uint8Array>, parser = new SSEParser()): AsyncGenerator<SSEFrame> {
+export async function* readSSE(
+  body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+  parser = new SSEParser(),
+): AsyncGenerator<SSEFrame> {
   const reader = body.getReader();
   const decoder = new TextDecoder('utf-8'); // strips a leading BOM, as the spec asks
   let done = false;
+  // Cancelling the reader ends a pending read even when the fetch in use does
+  // not tie the body to the request's signal.
+  const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
+      if (signal?.aborted) throw abortReason(signal);
       const r = await reader.read();
+      if (signal?.aborted) throw abortReason(signal);
       if (r.done) {
         done = true;
         const rest = decoder.decode();
@@ -117,7 +127,12 @@ export async function* readSSE(body: ReadableStream<Uint8Array>, parser = new SS
       for (const f of frames) yield f;
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }

@@ -322,7 +322,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     };
     arm();
     try {
-      for await (const f of readSSE(res.body)) {
+      for await (const f of readSSE(res.body, conn.signal)) {
         switch (f.event) {
           case 'turn.accepted': {
             const a = this.#parse(f.data, 'turn.accepted') as TurnAccepted;

@@ -46,11 +46,16 @@ export function problem(status: number, code: string, extra: Record<string, unkn
 /** A response whose body sends `text` and then fails as a reset connection does. */
 export function cutBody(status: number, text: string, headers: Record<string, string> = {}): Response {
   const bytes = new TextEncoder().encode(text);
+  let sent = false;
   return new Response(
     new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(bytes);
-        c.error(new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+      pull(c) {
+        if (!sent) {
+          sent = true;
+          c.enqueue(bytes);
+        } else {
+          c.error(new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+        }
       },
     }),
     { status, headers: { 'content-type': 'application/json', ...headers } },
@@ -60,11 +65,14 @@ export function cutBody(status: number, text: string, headers: Record<string, st
 /** A streamed response whose chunks are given; `fail` makes it end as a reset connection. */
 export function sse(chunks: string[], opts: { fail?: boolean; status?: number } = {}): Response {
   const enc = new TextEncoder();
+  let i = 0;
   return new Response(
     new ReadableStream<Uint8Array>({
-      start(c) {
-        for (const ch of chunks) c.enqueue(enc.encode(ch));
-        if (opts.fail) c.error(new TypeError('terminated'));
+      // One chunk per pull: an error raised in start() would discard the queued chunks.
+      pull(c) {
+        const ch = chunks[i++];
+        if (ch !== undefined) c.enqueue(enc.encode(ch));
+        else if (opts.fail) c.error(new TypeError('terminated'));
         else c.close();
       },
     }),
