@@ -2,7 +2,7 @@
 // repository with `go build`) as a subprocess on an ephemeral port, with an
 // in-memory store and two tenants.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,18 +13,24 @@ export const repoDir = resolve(packageDir, '../..');
 
 export const TOKENS = ['tok-a-7f3a9c1e', 'tok-b-2d8e4b60'] as const;
 
-/** The server binary: $AGENTSESSION_SERVER_BIN, else built once into build/bin. */
+let built: string | undefined;
+
+/**
+ * The server binary: $AGENTSESSION_SERVER_BIN (make ts-test builds it), else
+ * built from this repository once per test process (go's cache makes a
+ * rebuild cheap, and the binary is never stale).
+ */
 export function serverBinary(): string {
   const fromEnv = process.env['AGENTSESSION_SERVER_BIN'];
   if (fromEnv) return fromEnv;
+  if (built) return built;
   const bin = join(packageDir, 'build', 'bin', 'agentsession-server');
-  if (!existsSync(bin)) {
-    mkdirSync(dirname(bin), { recursive: true });
-    // Build to a private name, then rename: test files that start at once never see half a binary.
-    const tmp = `${bin}.${process.pid}.tmp`;
-    execFileSync(process.env['GO'] ?? 'go', ['build', '-o', tmp, './cmd/agentsession-server'], { cwd: repoDir, stdio: 'inherit' });
-    renameSync(tmp, bin);
-  }
+  mkdirSync(dirname(bin), { recursive: true });
+  // Build to a private name, then rename: test files that start at once never see half a binary.
+  const tmp = `${bin}.${process.pid}.tmp`;
+  execFileSync(process.env['GO'] ?? 'go', ['build', '-o', tmp, './cmd/agentsession-server'], { cwd: repoDir, stdio: 'inherit' });
+  renameSync(tmp, bin);
+  built = bin;
   return bin;
 }
 
