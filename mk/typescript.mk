@@ -1,0 +1,39 @@
+# The TypeScript SDK (clients/typescript, npm package @agentsession/sdk).
+# Included by the top-level Makefile; README.md in that directory says more.
+TS_DIR   := clients/typescript
+TS_STAMP := $(TS_DIR)/node_modules/.stamp-npm-ci
+TS_GEN   := $(TS_DIR)/src/generated/openapi.ts
+TS_NPX   := cd $(TS_DIR) && npx --no-install
+
+.PHONY: ts-install ts-generate ts-check-generated ts-build ts-test ts-bench
+
+$(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+ts-install: $(TS_STAMP) ## install the TypeScript SDK's pinned dev dependencies (npm ci)
+
+ts-generate: $(TS_STAMP) ## regenerate clients/typescript/src/generated/openapi.ts from openapi.yaml (openapi-typescript)
+	$(TS_NPX) openapi-typescript ../../openapi.yaml --output src/generated/openapi.ts
+
+ts-check-generated: $(TS_STAMP) ## fail when the TypeScript SDK's generated types are stale
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	(cd $(TS_DIR) && npx --no-install openapi-typescript ../../openapi.yaml --output $$tmp/openapi.ts >/dev/null) || exit 1; \
+	if ! diff -q $(TS_GEN) $$tmp/openapi.ts >/dev/null; then \
+	  echo "$(TS_GEN) is stale: run 'make ts-generate' and commit the result"; exit 1; \
+	fi; echo "$(TS_GEN) is up to date"
+
+ts-build: $(TS_STAMP) ## type-check (tsc --strict) and build clients/typescript/dist (ESM + .d.ts)
+	$(TS_NPX) tsc -p tsconfig.json
+
+TS_SERVER := $(TS_DIR)/build/bin/agentsession-server
+
+ts-test: ts-build ## the TypeScript SDK's unit and integration tests (against the reference server, built with go build)
+	$(TS_NPX) tsc -p tsconfig.test.json
+	$(GO) build -o $(TS_SERVER) ./cmd/agentsession-server
+	cd $(TS_DIR) && AGENTSESSION_SERVER_BIN=$(abspath $(TS_SERVER)) node --test --test-concurrency=2 build/test/
+
+ts-bench: ts-build ## echo turn: the TypeScript SDK against raw fetch on one reference server, interleaved
+	$(TS_NPX) tsc -p tsconfig.test.json
+	$(GO) build -o $(TS_SERVER) ./cmd/agentsession-server
+	cd $(TS_DIR) && AGENTSESSION_SERVER_BIN=$(abspath $(TS_SERVER)) node build/bench/echo.js
