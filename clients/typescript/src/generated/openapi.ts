@@ -558,6 +558,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Any JSON object; its members are the client's or the agent's own.
+         * @example {
+         *       "app": "billing-bot",
+         *       "user": "u_42"
+         *     }
+         */
+        JSONObject: {
+            [key: string]: unknown;
+        };
         /** @description An RFC 9457 problem document with this API's `code` and `request_id`. */
         Problem: {
             /**
@@ -587,10 +597,11 @@ export interface components {
              */
             instance?: string;
             /**
-             * @description A stable, machine-readable error code (see "Errors").
+             * @description A stable, machine-readable error code (`ProblemCode`). New codes may be added:
+             *     treat one you do not know by the HTTP status.
              * @example not_found
              */
-            code: string;
+            code: string | components["schemas"]["ProblemCode"];
             /**
              * @description The request's `X-Request-Id`.
              * @example req_01hx7k2mb4x9
@@ -599,6 +610,35 @@ export interface components {
             /** @description For validation failures, each offending field. */
             errors?: components["schemas"]["FieldError"][];
         };
+        /**
+         * @description The machine-readable `code` of a problem. The list is extensible: a server may answer
+         *     a code that a client does not know yet, which the client then treats by the HTTP
+         *     status. See the guide's "Errors" table for when each is answered.
+         *
+         *     | code | status | meaning |
+         *     | --- | --- | --- |
+         *     | `invalid_request` | 400 | malformed JSON, a wrong type, a missing required field, an unknown enum value, a bad parameter |
+         *     | `invalid_cursor` | 400 | the cursor was not issued by this server for this list |
+         *     | `unauthorized` | 401 | missing or unknown bearer token |
+         *     | `not_found` | 404 | no such resource for this tenant, or no such route |
+         *     | `method_not_allowed` | 405 | the route exists, not with this method |
+         *     | `invalid_transition` | 409 | the lifecycle state machine forbids the change |
+         *     | `turn_in_progress` | 409 | busy policy `reject` and a turn is running |
+         *     | `turn_queue_full` | 409 | busy policy `enqueue` and the queue is full |
+         *     | `session_paused` | 409 | the session is paused |
+         *     | `session_ended` | 409 | the session is completed or failed |
+         *     | `spawn_limit_exceeded` | 409 | a child-session cap would be exceeded |
+         *     | `idempotency_in_progress` | 409 | a request with the same key is still being processed |
+         *     | `payload_too_large` | 413 | the body is over the server's limit |
+         *     | `unsupported_media_type` | 415 | the body's media type is not accepted |
+         *     | `unknown_agent` | 422 | no agent of that name |
+         *     | `unknown_file` | 422 | a file token this tenant never uploaded |
+         *     | `idempotency_key_reused` | 422 | the key was used before with a different request |
+         *     | `rate_limited` | 429 | too many requests |
+         *     | `internal` | 500 | the server failed |
+         * @enum {string}
+         */
+        ProblemCode: "invalid_request" | "invalid_cursor" | "unauthorized" | "not_found" | "method_not_allowed" | "invalid_transition" | "turn_in_progress" | "turn_queue_full" | "session_paused" | "session_ended" | "spawn_limit_exceeded" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "unknown_agent" | "unknown_file" | "idempotency_key_reused" | "rate_limited" | "internal";
         /** @description One field that failed validation. */
         FieldError: {
             /**
@@ -614,11 +654,8 @@ export interface components {
         };
         /** @description The server's health. */
         Health: {
-            /**
-             * @description `ok` when the server can serve requests.
-             * @enum {string}
-             */
-            status: "ok";
+            /** @description `ok` when the server can serve requests (`HealthStatus`; other values may be added). */
+            status: string | components["schemas"]["HealthStatus"];
             /**
              * @description The server's version.
              * @example 1.0.0
@@ -630,6 +667,11 @@ export interface components {
              */
             time: string;
         };
+        /**
+         * @description The server's health; `ok` when it can serve requests.
+         * @enum {string}
+         */
+        HealthStatus: "ok";
         /** @description What this server offers. */
         Capabilities: {
             /**
@@ -663,12 +705,18 @@ export interface components {
              * @example echo
              */
             name: string;
-            kind: components["schemas"]["AgentKind"];
+            /** @description What kind of agent this is (`AgentKind`; other values may be added). */
+            kind: string | components["schemas"]["AgentKind"];
             /**
              * @description What the agent does.
              * @example Answers every prompt with one text event holding the prompt.
              */
             description?: string;
+            /**
+             * @description For a `scripted` agent that plays a fixed script whatever the prompt, that script.
+             *     Absent for agents that read their script from the prompt.
+             */
+            script?: components["schemas"]["AgentScript"];
         };
         /**
          * @description What kind of agent this is. `echo` answers each turn with one `text` event whose
@@ -687,7 +735,8 @@ export interface components {
         AgentScript: {
             /** @description The steps, in order. */
             steps: components["schemas"]["ScriptStep"][];
-            stop_reason?: components["schemas"]["StopReason"];
+            /** @description How the turn ends (`StopReason`); default `end_turn`. */
+            stop_reason?: string | components["schemas"]["StopReason"];
             usage?: components["schemas"]["Usage"];
         };
         /** @description One step of an `AgentScript`. */
@@ -701,7 +750,8 @@ export interface components {
         };
         /** @description The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`. */
         ScriptEvent: {
-            type: components["schemas"]["EventType"];
+            /** @description The event type (`EventType`; the agent ends the turn with an error on a type it cannot play). */
+            type: string | components["schemas"]["EventType"];
             /** @description The event's text. */
             content?: string;
             /** @description For tool events, the call's id. */
@@ -709,16 +759,13 @@ export interface components {
             /** @description For tool events, the tool's name. */
             name?: string;
             /** @description For `tool_call`, the arguments. */
-            args?: {
-                [key: string]: unknown;
-            };
+            args?: components["schemas"]["JSONObject"];
             /** @description For `tool_result`, the tool's result (any JSON value). */
             result?: unknown;
-            status?: components["schemas"]["ToolCallStatus"];
+            /** @description For tool events, the call's state (`ToolCallStatus`). */
+            status?: string | components["schemas"]["ToolCallStatus"];
             /** @description Extra structured data. */
-            data?: {
-                [key: string]: unknown;
-            };
+            data?: components["schemas"]["JSONObject"];
         };
         /** @description The optional features this server supports. */
         Features: {
@@ -737,7 +784,7 @@ export interface components {
             /** @description `Idempotency-Key` is honoured. */
             idempotency: boolean;
             /** @description The busy policies `sendTurn` accepts. */
-            busy_policies: components["schemas"]["BusyPolicy"][];
+            busy_policies: (string | components["schemas"]["BusyPolicy"])[];
         };
         /** @description The server's limits. */
         Limits: {
@@ -824,17 +871,17 @@ export interface components {
              * @example echo
              */
             agent: string;
-            status: components["schemas"]["SessionStatus"];
-            activity: components["schemas"]["Activity"];
+            /** @description Where the session is in its lifecycle (`SessionStatus`; other values may be added). */
+            status: string | components["schemas"]["SessionStatus"];
+            /** @description Whether a turn is running (`Activity`; other values may be added). */
+            activity: string | components["schemas"]["Activity"];
             /**
              * @description Free-form metadata the client attached at creation.
              * @example {
              *       "app": "billing-bot"
              *     }
              */
-            meta: {
-                [key: string]: unknown;
-            };
+            meta: components["schemas"]["JSONObject"];
             /**
              * @description The plan the session works on.
              * @example migrate-db
@@ -862,9 +909,7 @@ export interface components {
              *       "repository": "github.com/acme/api"
              *     }
              */
-            context_summary: {
-                [key: string]: unknown;
-            };
+            context_summary: components["schemas"]["JSONObject"];
             handoff?: components["schemas"]["Handoff"];
             /**
              * @description The summary given when the session ended.
@@ -923,23 +968,21 @@ export interface components {
             /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string;
         };
-        /** @description A new session. */
+        /**
+         * @description A new session: its `agent`, and optionally `meta` (free-form metadata kept with the
+         *     session and returned as its `meta`), `plan_slug` and `context` (the initial context
+         *     summary, returned as `context_summary`).
+         */
         CreateSessionRequest: {
             /**
              * @description The agent's name (see `getCapabilities`).
              * @example echo
              */
             agent: string;
-            /** @description Free-form metadata kept with the session. */
-            meta?: {
-                [key: string]: unknown;
-            };
+            meta?: components["schemas"]["JSONObject"];
             /** @description The plan the session works on. */
             plan_slug?: string;
-            /** @description The initial context summary. */
-            context?: {
-                [key: string]: unknown;
-            };
+            context?: components["schemas"]["JSONObject"];
         };
         /** @description The result of closing a session. */
         CloseSessionResult: {
@@ -1029,7 +1072,8 @@ export interface components {
              * @example 3
              */
             turn_index: number;
-            type: components["schemas"]["EventType"];
+            /** @description The kind of event (`EventType`). Pass types you do not know through untouched. */
+            type: string | components["schemas"]["EventType"];
             /**
              * @description The text of a `text`, `thinking`, `plan` or `error` event.
              * @example Hello
@@ -1046,16 +1090,13 @@ export interface components {
              */
             name?: string;
             /** @description For `tool_call`, the arguments. */
-            args?: {
-                [key: string]: unknown;
-            };
+            args?: components["schemas"]["JSONObject"];
             /** @description For `tool_result`, the tool's result (any JSON value). */
             result?: unknown;
-            status?: components["schemas"]["ToolCallStatus"];
+            /** @description For tool events, the state of the call (`ToolCallStatus`). */
+            status?: string | components["schemas"]["ToolCallStatus"];
             /** @description Extra structured data (plan entries, usage numbers, error codes). */
-            data?: {
-                [key: string]: unknown;
-            };
+            data?: components["schemas"]["JSONObject"];
             /**
              * Format: date-time
              * @description When the event happened.
@@ -1070,11 +1111,57 @@ export interface components {
             next_cursor?: string;
         };
         /**
-         * @description A `text/event-stream` body: a `turn.accepted` frame (`TurnAccepted`, on `sendTurn`
-         *     only), one unnamed frame per `Event` with `id` = `seq`, `: keep-alive` comments,
-         *     and a final `turn.completed` frame (`TurnSummary`).
+         * @description A `text/event-stream` body, described frame by frame: each item is one server-sent
+         *     event frame (`TurnStreamFrame`), in the order the server sends them. On the wire a
+         *     frame is its `event:` line (absent for `message`), its `id:` line (event frames only),
+         *     one `data:` line holding the JSON of `data`, and a blank line. Comment lines
+         *     (`: keep-alive`) may come between frames. The guide's "Stream framing" section is the
+         *     one description of the framing every SDK follows.
          */
-        EventStream: string;
+        EventStream: components["schemas"]["TurnStreamFrame"][];
+        /**
+         * @description One frame of a turn's event stream, told apart by `event`: `turn.accepted` (the
+         *     first frame of a `sendTurn` stream), `message` (one per event; `id` is the event's
+         *     `seq`), `turn.completed` (the last frame; the stream then ends). Frames of a type a
+         *     client does not know are skipped.
+         */
+        TurnStreamFrame: components["schemas"]["TurnAcceptedFrame"] | components["schemas"]["EventFrame"] | components["schemas"]["TurnCompletedFrame"];
+        /** @description The first frame of a `sendTurn` stream; it names the new turn. It has no `id`. */
+        TurnAcceptedFrame: {
+            /**
+             * @description `event: turn.accepted`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "turn.accepted";
+            data: components["schemas"]["TurnAccepted"];
+        };
+        /**
+         * @description One event of the turn. The frame has no `event:` line (SSE's default type
+         *     `message`) and its `id:` is the event's `seq`, which is what `Last-Event-ID` resumes
+         *     after.
+         */
+        EventFrame: {
+            /**
+             * @description `message`: no `event:` line is sent. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "message";
+            /**
+             * @description The `id:` line, the event's `seq` in decimal.
+             * @example 41
+             */
+            id: string;
+            data: components["schemas"]["Event"];
+        };
+        /** @description The last frame of a turn's stream, sent once the turn has ended. It has no `id`. */
+        TurnCompletedFrame: {
+            /**
+             * @description `event: turn.completed`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "turn.completed";
+            data: components["schemas"]["TurnSummary"];
+        };
         /**
          * @description The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
          *     started at once and `queued` when it waits behind another turn (busy policy
@@ -1090,7 +1177,8 @@ export interface components {
              * @description The new turn's number; use it to resume with `streamTurn`.
              */
             turn_index: number;
-            status: components["schemas"]["TurnStatus"];
+            /** @description `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay. */
+            status: string | components["schemas"]["TurnStatus"];
         };
         /** @description How a turn ended; the data of the `turn.completed` SSE frame. */
         TurnSummary: {
@@ -1105,8 +1193,10 @@ export interface components {
              * @example 3
              */
             turn_index: number;
-            stop_reason: components["schemas"]["StopReason"];
-            cancelled_by?: components["schemas"]["CancelledBy"];
+            /** @description Why the turn ended (`StopReason`; other values may be added). */
+            stop_reason: string | components["schemas"]["StopReason"];
+            /** @description For a cancelled turn, what cancelled it (`CancelledBy`). */
+            cancelled_by?: string | components["schemas"]["CancelledBy"];
             /**
              * Format: int64
              * @description How long the turn ran, in milliseconds.
@@ -1142,7 +1232,9 @@ export interface components {
             ended_at: string;
         };
         /** @description A finished turn with all its events. */
-        TurnResult: components["schemas"]["TurnSummary"] & {
+        TurnResult: components["schemas"]["TurnSummary"] & components["schemas"]["TurnEvents"];
+        /** @description The events member of a `TurnResult`. */
+        TurnEvents: {
             /** @description The turn's events in `seq` order. */
             events: components["schemas"]["Event"][];
         };
@@ -1159,10 +1251,14 @@ export interface components {
             prompt: string;
             /** @description The file tokens given with the prompt. */
             files?: string[];
-            status: components["schemas"]["TurnStatus"];
-            busy_policy: components["schemas"]["BusyPolicy"];
-            stop_reason?: components["schemas"]["StopReason"];
-            cancelled_by?: components["schemas"]["CancelledBy"];
+            /** @description Where the turn is (`TurnStatus`; other values may be added). */
+            status: string | components["schemas"]["TurnStatus"];
+            /** @description The busy policy the turn was sent with (`BusyPolicy`). */
+            busy_policy: string | components["schemas"]["BusyPolicy"];
+            /** @description Why the turn ended, once it has (`StopReason`). */
+            stop_reason?: string | components["schemas"]["StopReason"];
+            /** @description For a cancelled turn, what cancelled it (`CancelledBy`). */
+            cancelled_by?: string | components["schemas"]["CancelledBy"];
             /**
              * Format: int64
              * @description How long the turn ran; present once it ended.
@@ -1227,25 +1323,19 @@ export interface components {
             /** @description The final summary. */
             summary?: string;
         };
-        /** @description The session that continues this one. */
+        /** @description The session that continues this one; `meta` is the new session's metadata. */
         ContinueSessionRequest: {
             /** @description The agent of the new session. */
             agent: string;
-            /** @description Metadata for the new session. */
-            meta?: {
-                [key: string]: unknown;
-            };
+            meta?: components["schemas"]["JSONObject"];
             /** @description The new session's plan; defaults to this session's. */
             plan_slug?: string;
         };
-        /** @description The session that replays this one. */
+        /** @description The session that replays this one; `meta` is the new session's metadata. */
         ReplaySessionRequest: {
             /** @description The agent of the new session; defaults to this session's agent. */
             agent?: string;
-            /** @description Metadata for the new session. */
-            meta?: {
-                [key: string]: unknown;
-            };
+            meta?: components["schemas"]["JSONObject"];
         };
         /** @description Notes for the agent that takes over. */
         Handoff: {
@@ -1259,16 +1349,14 @@ export interface components {
             /** @description What stands in the way. */
             blockers: string[];
             /** @description Anything else the next agent needs. */
-            context_for_next: {
-                [key: string]: unknown;
-            };
+            context_for_next: components["schemas"]["JSONObject"];
             /**
              * Format: date-time
              * @description When the notes were written.
              */
             created_at: string;
         };
-        /** @description Handoff notes. */
+        /** @description Handoff notes; `context_for_next` holds anything else the next agent needs. */
         HandoffRequest: {
             /** @description Where the work stands. */
             summary: string;
@@ -1276,10 +1364,7 @@ export interface components {
             next_steps?: string[];
             /** @description What stands in the way. */
             blockers?: string[];
-            /** @description Anything else the next agent needs. */
-            context_for_next?: {
-                [key: string]: unknown;
-            };
+            context_for_next?: components["schemas"]["JSONObject"];
         };
         /** @description Everything a new agent needs to take the session over. */
         HandoffContext: {
@@ -1287,13 +1372,12 @@ export interface components {
             session_id: string;
             /** @description The session's agent. */
             agent: string;
-            status: components["schemas"]["SessionStatus"];
+            /** @description The session's status (`SessionStatus`). */
+            status: string | components["schemas"]["SessionStatus"];
             /** @description The session's plan. */
             plan_slug?: string;
             /** @description The session's context summary. */
-            context_summary: {
-                [key: string]: unknown;
-            };
+            context_summary: components["schemas"]["JSONObject"];
             handoff?: components["schemas"]["Handoff"];
             /** @description The newest work-log entries, newest first (at most 20). */
             recent_actions: components["schemas"]["LogEntry"][];
@@ -1327,15 +1411,12 @@ export interface components {
          * @enum {string}
          */
         LogEntryType: "info" | "warning" | "error" | "success" | "checkpoint" | "decision";
-        /** @description A new work-log entry. */
+        /** @description A new work-log entry; `data` holds its structured details. */
         LogEntryRequest: {
             type: components["schemas"]["LogEntryType"];
             /** @description What happened. */
             message: string;
-            /** @description Structured details. */
-            data?: {
-                [key: string]: unknown;
-            };
+            data?: components["schemas"]["JSONObject"];
         };
         /** @description A work-log entry. */
         LogEntry: {
@@ -1346,16 +1427,15 @@ export interface components {
             id: string;
             /** @description The session. */
             session_id: string;
-            type: components["schemas"]["LogEntryType"];
+            /** @description The kind of entry (`LogEntryType`; other values may be added). */
+            type: string | components["schemas"]["LogEntryType"];
             /**
              * @description What happened.
              * @example Schema migrated
              */
             message: string;
             /** @description Structured details. */
-            data: {
-                [key: string]: unknown;
-            };
+            data: components["schemas"]["JSONObject"];
             /**
              * Format: date-time
              * @description When the entry was added.
@@ -1374,15 +1454,12 @@ export interface components {
          * @enum {string}
          */
         ArtifactAction: "created" | "modified" | "deleted";
-        /** @description A new artifact record. */
+        /** @description A new artifact record; `metadata` holds its structured details. */
         ArtifactRequest: {
             /** @description The artifact's path or URI. */
             path: string;
             action: components["schemas"]["ArtifactAction"];
-            /** @description Structured details. */
-            metadata?: {
-                [key: string]: unknown;
-            };
+            metadata?: components["schemas"]["JSONObject"];
         };
         /** @description A file the session created, modified or deleted. */
         Artifact: {
@@ -1398,11 +1475,10 @@ export interface components {
              * @example db/migrations/0042_orders.sql
              */
             path: string;
-            action: components["schemas"]["ArtifactAction"];
+            /** @description What the session did to the artifact (`ArtifactAction`). */
+            action: string | components["schemas"]["ArtifactAction"];
             /** @description Structured details. */
-            metadata: {
-                [key: string]: unknown;
-            };
+            metadata: components["schemas"]["JSONObject"];
             /**
              * Format: date-time
              * @description When the artifact was recorded.
@@ -1464,13 +1540,12 @@ export interface components {
             session_id: string;
             /** @description The session's agent. */
             agent: string;
-            status: components["schemas"]["SessionStatus"];
+            /** @description The session's status (`SessionStatus`). */
+            status: string | components["schemas"]["SessionStatus"];
             /** @description The session's plan. */
             plan_slug?: string;
             /** @description The session's context summary. */
-            context_summary: {
-                [key: string]: unknown;
-            };
+            context_summary: components["schemas"]["JSONObject"];
             progress: components["schemas"]["ReplayProgress"];
             last_checkpoint?: components["schemas"]["LogEntry"];
             /** @description Checkpoint entries, oldest first. */
@@ -1794,9 +1869,12 @@ export interface components {
          *     `422 idempotency_key_reused`.
          */
         IdempotencyKey: string;
-        /** @description The `seq` of the last event the client received; the stream resumes after it. */
+        /**
+         * @description The `seq` of the last event the client received, in decimal (at most 15 digits); the
+         *     stream resumes after it. `0` resumes from the turn's first event.
+         */
         LastEventId: string;
-        /** @description Only events whose `seq` is greater than this. */
+        /** @description Only events whose `seq` is greater than this (`0`, the default, from the first). */
         After: number;
         /** @description The largest number of items to return. */
         Limit: number;
@@ -1805,7 +1883,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description Identifies this request in the server's logs; also `request_id` in error bodies. */
+        /**
+         * @description Identifies this request in the server's logs; also `request_id` in error bodies. The
+         *     client's own `X-Request-Id` when it sent a valid one, otherwise one the server made up.
+         */
         XRequestId: string;
         /** @description Seconds to wait before retrying. */
         RetryAfter: number;
@@ -2001,6 +2082,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description The session to create, with its agent, metadata, plan and initial context. */
         requestBody: {
             content: {
                 /**
@@ -2187,7 +2269,10 @@ export interface operations {
                  *     `422 idempotency_key_reused`.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description The `seq` of the last event the client received; the stream resumes after it. */
+                /**
+                 * @description The `seq` of the last event the client received, in decimal (at most 15 digits); the
+                 *     stream resumes after it. `0` resumes from the turn's first event.
+                 */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
             };
             path: {
@@ -2196,6 +2281,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The prompt, with optional file tokens, timeout and busy policy. */
         requestBody: {
             content: {
                 /**
@@ -2356,11 +2442,14 @@ export interface operations {
     streamTurn: {
         parameters: {
             query?: {
-                /** @description Only events whose `seq` is greater than this. */
+                /** @description Only events whose `seq` is greater than this (`0`, the default, from the first). */
                 after?: components["parameters"]["After"];
             };
             header?: {
-                /** @description The `seq` of the last event the client received; the stream resumes after it. */
+                /**
+                 * @description The `seq` of the last event the client received, in decimal (at most 15 digits); the
+                 *     stream resumes after it. `0` resumes from the turn's first event.
+                 */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
             };
             path: {
@@ -2445,7 +2534,7 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description Only events whose `seq` is greater than this. */
+                /** @description Only events whose `seq` is greater than this (`0`, the default, from the first). */
                 after?: components["parameters"]["After"];
                 /**
                  * @description Only the events of this turn.
@@ -2596,6 +2685,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The final status and an optional summary. */
         requestBody: {
             content: {
                 /**
@@ -2637,6 +2727,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The agent (and optional metadata and plan) of the new session. */
         requestBody: {
             content: {
                 /**
@@ -2771,6 +2862,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The handoff notes for the agent that takes over. */
         requestBody: {
             content: {
                 /**
@@ -2876,6 +2968,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The work-log entry to add. */
         requestBody: {
             content: {
                 /**
@@ -2996,6 +3089,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The artifact record to add. */
         requestBody: {
             content: {
                 /**
@@ -3061,6 +3155,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description A JSON Merge Patch (RFC 7396) applied to the context summary. */
         requestBody: {
             content: {
                 /**
@@ -3246,6 +3341,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The agent and metadata of the new session; both optional. */
         requestBody?: {
             content: {
                 /**
@@ -3349,6 +3445,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The child session to create, as for `createSession`. */
         requestBody: {
             content: {
                 /**
@@ -3389,6 +3486,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description The file, as one `file` part of a multipart body. */
         requestBody: {
             content: {
                 /**
