@@ -47,6 +47,9 @@ _KEYED_METHODS = frozenset({"POST", "PATCH"})
 
 log = logging.getLogger("agentsession")
 
+# What an attempt that got no (whole) answer raises.
+HTTP_ERRORS = (httpx.TransportError, httpx.DecodingError)
+
 
 class NotGiven:
     """The default of an option that was not passed (``None`` means "none")."""
@@ -279,11 +282,15 @@ class BaseClient(Generic[HttpxClientT]):
         )
         return wait
 
-    def _transport_failure(self, call: Call[Any], attempt: int, error: Exception) -> float | exc.APIError:
+    def _transport_failure(
+        self, call: Call[Any], attempt: int, error: Exception, *, cut: bool = False
+    ) -> float | exc.APIError:
         """After an attempt that got no (whole) answer: the wait before the
-        next one, or the error to raise (``from error``)."""
+        next one, or the error to raise (``from error``). A cut 2xx body is
+        retried like a connection failure (the call carries its key)."""
         timeout = isinstance(error, httpx.TimeoutException)
-        cut = isinstance(error, _CutBody)
+        # The httpx error becomes __cause__: its text may quote a proxy that echoed the token.
+        error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
         what = self._redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
         if cut:
             what = f"the answer's body was cut ({what})"
@@ -302,6 +309,36 @@ class BaseClient(Generic[HttpxClientT]):
             attempts=attempt,
             idempotency_key=call.idempotency_key,
         )
+
+    def _outcome(
+        self,
+        call: Call[M],
+        attempt: int,
+        failure: Exception | None,
+        cut: bool,
+        answer: tuple[httpx.Response, bytes] | None,
+    ) -> Done[M] | float:
+        """After one attempt of a call: its result, or the wait before the
+        next attempt; raises the call's error when it is over."""
+        if answer is not None:
+            outcome = self._answered(call, attempt, *answer)
+            if isinstance(outcome, exc.APIError):
+                raise outcome from None
+            if not isinstance(outcome, _CutBody):
+                return outcome
+            failure, cut = outcome, True
+        assert failure is not None
+        wait = self._transport_failure(call, attempt, failure, cut=cut)
+        if isinstance(wait, exc.APIError):
+            raise wait from failure
+        return wait
+
+    def _opened(self, call: Call[Any], attempt: int, response: httpx.Response) -> httpx.Response:
+        self._log.debug(
+            "agentsession: %s %s -> %d (attempt %d, stream)", call.method, call.path, response.status_code, attempt
+        )
+        self._budget.succeeded(call.last_cost)
+        return response
 
     def _answered(
         self, call: Call[M], attempt: int, response: httpx.Response, body: bytes
@@ -329,18 +366,21 @@ class BaseClient(Generic[HttpxClientT]):
         return self._status_error(call, attempt, response, body)
 
     def _decode(self, call: Call[M], response: httpx.Response, body: bytes) -> M:
+        # Errors are raised outside the except blocks: their context would
+        # keep the unredacted body.
+        why = ""
         try:
             obj = json.loads(body)
         except ValueError as e:
             if _truncated(body, e):
-                raise _CutBody(f"{len(body)} bytes of JSON that end early") from e
-            raise self._invalid(call, response.status_code, body, f"the body is not JSON: {e}") from None
-        try:
-            return decode(call.cast, obj)
-        except pydantic.ValidationError as e:
-            raise self._invalid(
-                call, response.status_code, body, f"the body does not fit {call.cast.__name__}: {e}"
-            ) from None
+                raise _CutBody(f"{len(body)} bytes of JSON that end early") from None
+            why = f"the body is not JSON: {e}"
+        if not why:
+            try:
+                return decode(call.cast, obj)
+            except pydantic.ValidationError as e:
+                why = f"the body does not fit {call.cast.__name__}: {e}"
+        raise self._invalid(call, response.status_code, body, why)
 
     def _invalid(self, call: Call[Any], status: int, body: bytes, why: str) -> exc.APIResponseValidationError:
         return exc.APIResponseValidationError(
@@ -500,29 +540,26 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         while True:
             attempt += 1
             request = self._build_request(call)
+            failure: Exception | None = None
+            cut = False
             try:
-                response = self._http.send(request, stream=True)
                 try:
-                    body = response.read() if response.is_success else _read_bounded(response)
-                finally:
-                    response.close()
-            except (httpx.TransportError, httpx.DecodingError) as error:
-                outcome: Any = self._transport_failure(call, attempt, error)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from error
-            else:
-                outcome = self._answered(call, attempt, response, body)
-                if isinstance(outcome, Done):
-                    return outcome.value  # type: ignore[no-any-return]
-                if isinstance(outcome, _CutBody):
-                    cut, outcome = outcome, self._transport_failure(call, attempt, outcome)
-                    if isinstance(outcome, exc.APIError):
-                        raise outcome from cut
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from None
+                    response = self._http.send(request, stream=True)
+                except HTTP_ERRORS as error:
+                    failure = error
+                else:
+                    try:
+                        body = response.read() if response.is_success else _read_bounded(response)
+                    except HTTP_ERRORS as error:
+                        failure, cut = error, True
+                    finally:
+                        response.close()
             finally:
                 self._scrub(request)
-            self._sleep(outcome)
+            wait = self._outcome(call, attempt, failure, cut, None if failure else (response, body))
+            if isinstance(wait, Done):
+                return wait.value
+            self._sleep(wait)
 
     def _open(self, call: Call[Any], options: RequestOptions) -> httpx.Response:
         """Send a call with retries until a 2xx answer's headers arrive, and
@@ -533,33 +570,24 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         while True:
             attempt += 1
             request = self._build_request(call)
+            failure: Exception | None = None
             try:
-                response = self._http.send(request, stream=True)
-                if response.is_success:
-                    self._log.debug(
-                        "agentsession: %s %s -> %d (attempt %d, stream)",
-                        call.method,
-                        call.path,
-                        response.status_code,
-                        attempt,
-                    )
-                    self._budget.succeeded(call.last_cost)
-                    return response
                 try:
-                    body = _read_bounded(response)
-                finally:
-                    response.close()
-            except (httpx.TransportError, httpx.DecodingError) as error:
-                outcome: Any = self._transport_failure(call, attempt, error)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from error
-            else:
-                outcome = self._answered(call, attempt, response, body)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from None
+                    response = self._http.send(request, stream=True)
+                except HTTP_ERRORS as error:
+                    failure = error
+                else:
+                    if response.is_success:
+                        return self._opened(call, attempt, response)
+                    try:
+                        body = _read_bounded(response)
+                    finally:
+                        response.close()
             finally:
                 self._scrub(request)
-            self._sleep(outcome)
+            wait = self._outcome(call, attempt, failure, False, None if failure else (response, body))
+            assert not isinstance(wait, Done)
+            self._sleep(wait)
 
 
 class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
@@ -594,29 +622,26 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         while True:
             attempt += 1
             request = self._build_request(call)
+            failure: Exception | None = None
+            cut = False
             try:
-                response = await self._http.send(request, stream=True)
                 try:
-                    body = await response.aread() if response.is_success else await _aread_bounded(response)
-                finally:
-                    await response.aclose()
-            except (httpx.TransportError, httpx.DecodingError) as error:
-                outcome: Any = self._transport_failure(call, attempt, error)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from error
-            else:
-                outcome = self._answered(call, attempt, response, body)
-                if isinstance(outcome, Done):
-                    return outcome.value  # type: ignore[no-any-return]
-                if isinstance(outcome, _CutBody):
-                    cut, outcome = outcome, self._transport_failure(call, attempt, outcome)
-                    if isinstance(outcome, exc.APIError):
-                        raise outcome from cut
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from None
+                    response = await self._http.send(request, stream=True)
+                except HTTP_ERRORS as error:
+                    failure = error
+                else:
+                    try:
+                        body = await response.aread() if response.is_success else await _aread_bounded(response)
+                    except HTTP_ERRORS as error:
+                        failure, cut = error, True
+                    finally:
+                        await response.aclose()
             finally:
                 self._scrub(request)
-            await self._sleep(outcome)
+            wait = self._outcome(call, attempt, failure, cut, None if failure else (response, body))
+            if isinstance(wait, Done):
+                return wait.value
+            await self._sleep(wait)
 
     async def _open(self, call: Call[Any], options: RequestOptions) -> httpx.Response:
         """Send a call with retries until a 2xx answer's headers arrive, and
@@ -627,33 +652,24 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         while True:
             attempt += 1
             request = self._build_request(call)
+            failure: Exception | None = None
             try:
-                response = await self._http.send(request, stream=True)
-                if response.is_success:
-                    self._log.debug(
-                        "agentsession: %s %s -> %d (attempt %d, stream)",
-                        call.method,
-                        call.path,
-                        response.status_code,
-                        attempt,
-                    )
-                    self._budget.succeeded(call.last_cost)
-                    return response
                 try:
-                    body = await _aread_bounded(response)
-                finally:
-                    await response.aclose()
-            except (httpx.TransportError, httpx.DecodingError) as error:
-                outcome: Any = self._transport_failure(call, attempt, error)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from error
-            else:
-                outcome = self._answered(call, attempt, response, body)
-                if isinstance(outcome, exc.APIError):
-                    raise outcome from None
+                    response = await self._http.send(request, stream=True)
+                except HTTP_ERRORS as error:
+                    failure = error
+                else:
+                    if response.is_success:
+                        return self._opened(call, attempt, response)
+                    try:
+                        body = await _aread_bounded(response)
+                    finally:
+                        await response.aclose()
             finally:
                 self._scrub(request)
-            await self._sleep(outcome)
+            wait = self._outcome(call, attempt, failure, False, None if failure else (response, body))
+            assert not isinstance(wait, Done)
+            await self._sleep(wait)
 
 
 def _read_bounded(response: httpx.Response) -> bytes:
@@ -664,7 +680,7 @@ def _read_bounded(response: httpx.Response) -> bytes:
             data += chunk
             if len(data) >= MAX_ERROR_BODY:
                 break
-    except (httpx.TransportError, httpx.DecodingError):
+    except HTTP_ERRORS:
         pass
     return bytes(data[:MAX_ERROR_BODY])
 
@@ -676,6 +692,6 @@ async def _aread_bounded(response: httpx.Response) -> bytes:
             data += chunk
             if len(data) >= MAX_ERROR_BODY:
                 break
-    except (httpx.TransportError, httpx.DecodingError):
+    except HTTP_ERRORS:
         pass
     return bytes(data[:MAX_ERROR_BODY])

@@ -113,7 +113,7 @@ class RetryPolicy:
         the backoff."""
         delay = server_delay(headers) if headers is not None else None
         if delay is not None:
-            return min(delay, self.max_server_delay)
+            return float(min(delay, self.max_server_delay))
         return self.backoff(failures)
 
 

@@ -18,7 +18,7 @@ import pydantic
 
 from . import _generated as gen
 from . import _ops as ops
-from ._base_client import Call, RequestOptions, new_idempotency_key
+from ._base_client import Call, RequestOptions, new_idempotency_key, path
 from ._exceptions import AgentSessionError, APIConnectionError, APIResponseValidationError, StreamLostError
 from ._models import decode
 from ._sse import Frame, SSEDecoder, SSEError
@@ -60,12 +60,15 @@ _Item = gen.Event | _Gap | _Completed
 class _StreamState:
     """Everything a turn stream knows, and every decision it makes."""
 
-    def __init__(self, session_id: str, body: dict[str, Any], key: str, max_resumes: int, url: str) -> None:
+    def __init__(
+        self, session_id: str, body: dict[str, Any], key: str, max_resumes: int, url: str, redact: Callable[[str], str]
+    ) -> None:
         self.session_id = session_id
         self.body = body
         self.key = key
         self.max_resumes = max_resumes
         self.url = url
+        self.redact = redact
         self.turn_index: int | None = None
         self.last_seq = 0
         self.events: list[gen.Event] = []
@@ -183,7 +186,7 @@ class _StreamState:
             if self.seqless:
                 message += "; its events carry no seq, so it cannot be resumed without duplicates"
             raise StreamLostError(
-                message,
+                self.redact(message),
                 method="POST",
                 url=self.url,
                 turn_index=self.turn_index,
@@ -197,12 +200,16 @@ class _StreamState:
     # --- decoding ------------------------------------------------------------------
 
     def _json(self, frame: Frame) -> dict[str, Any]:
+        # Errors are raised outside the except blocks, whose context would
+        # keep the frame's text.
         try:
             obj = json.loads(frame.data)
         except ValueError as e:
-            raise self._bad(frame, f"not JSON: {e}") from None
+            obj, why = None, f"not JSON: {e}"
+        else:
+            why = "not a JSON object"
         if not isinstance(obj, dict):
-            raise self._bad(frame, "not a JSON object")
+            raise self._bad(frame, why)
         return obj
 
     def _decode(self, cls: type[Any], frame: Frame) -> Any:
@@ -212,14 +219,15 @@ class _StreamState:
         try:
             return decode(cls, obj)
         except pydantic.ValidationError as e:
-            raise self._bad(frame, f"does not fit {cls.__name__}: {e}") from None
+            why = f"does not fit {cls.__name__}: {e}"
+        raise self._bad(frame, why)
 
     def _bad(self, frame: Frame, why: str) -> APIResponseValidationError:
         name = frame.event or "event"
         return APIResponseValidationError(
-            f"a bad {name} frame in the turn stream: {why}",
+            self.redact(f"a bad {name} frame in the turn stream: {why}"),
             status_code=200,
-            body=frame.data.encode()[:4096],
+            body=self.redact(frame.data).encode()[:4096],
             method="POST",
             url=self.url,
             idempotency_key=self.key,
@@ -246,12 +254,13 @@ class _StreamBase:
         max_resumes: int,
         options: RequestOptions,
         url: str,
+        redact: Callable[[str], str],
     ) -> None:
         if max_resumes < 0:
             raise ValueError(f"max_resumes must not be negative, got {max_resumes}")
         body = ops.turn_body(prompt, list(files) if files else None, timeout_ms, busy_policy)
         key = options.get("idempotency_key") or new_idempotency_key()
-        self._state = _StreamState(session_id, body, key, max_resumes, url)
+        self._state = _StreamState(session_id, body, key, max_resumes, url, redact)
         self._options = self._state.options(options)
         self._ordered = busy_policy is None
         self._closed = False
@@ -306,7 +315,8 @@ class TurnStream(_StreamBase, AbstractContextManager["TurnStream"]):
         fetch_events: Callable[[int, int], Iterator[gen.Event]],
         **kwargs: Any,
     ) -> None:
-        super().__init__(session_id, prompt, url=str(client.base_url), **kwargs)
+        url = str(client.base_url.join(path("v1/sessions/{}/turns", session_id)))
+        super().__init__(session_id, prompt, url=url, redact=client._redact, **kwargs)
         self._client = client
         self._fetch_events = fetch_events
         self._iterator: Generator[gen.Event, None, None] | None = None
@@ -425,7 +435,8 @@ class AsyncTurnStream(_StreamBase, AbstractAsyncContextManager["AsyncTurnStream"
         fetch_events: Callable[[int, int], AsyncIterator[gen.Event]],
         **kwargs: Any,
     ) -> None:
-        super().__init__(session_id, prompt, url=str(client.base_url), **kwargs)
+        url = str(client.base_url.join(path("v1/sessions/{}/turns", session_id)))
+        super().__init__(session_id, prompt, url=url, redact=client._redact, **kwargs)
         self._client = client
         self._fetch_events = fetch_events
         self._iterator: AsyncGenerator[gen.Event, None] | None = None
