@@ -70,7 +70,12 @@ def start_server(binary: Path, *args: str) -> Server:
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     stdout = proc.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         line = lines.get(timeout=30)
     except queue.Empty:
@@ -87,6 +92,9 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+        server.process.wait()
+    if server.process.stdout is not None:
+        server.process.stdout.close()
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +157,7 @@ def mock_client(recorder: Recorder, **kwargs: Any) -> tuple[agentsession.Client,
     kwargs.setdefault("token", TOKEN)
     c = agentsession.Client(base_url="http://agentsession.test", transport=httpx.MockTransport(recorder), **kwargs)
     sleeps = Sleeps()
-    c._sleep = sleeps  # type: ignore[method-assign]
+    c._sleep = sleeps  # type: ignore[assignment]
     return c, sleeps
 
 

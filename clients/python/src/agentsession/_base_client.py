@@ -9,6 +9,7 @@ AsyncAPIClient only drive it: send, read, sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -508,6 +509,16 @@ def _snippet(body: bytes) -> str:
     return text if len(text) <= MAX_SNIPPET else text[:MAX_SNIPPET] + "…"
 
 
+class _OwnedClient(httpx.Client):
+    """The httpx client the SDK made: closed when garbage collected, so a
+    client that was never closed does not leak its connections."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):  # nothing to report to at collection time
+                self.close()
+
+
 class SyncAPIClient(BaseClient[httpx.Client]):
     """Drives the request path with a blocking httpx.Client."""
 
@@ -520,7 +531,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         if http_client is not None and transport is not None:
             raise exc.AgentSessionError("pass http_client or transport, not both")
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
+        self._http = http_client or _OwnedClient(
             transport=transport, limits=DEFAULT_CONNECTION_LIMITS, timeout=self.timeout, follow_redirects=False
         )
 
