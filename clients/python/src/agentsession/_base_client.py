@@ -155,6 +155,7 @@ class BaseClient(Generic[HttpxClientT]):
                 f"no base URL: pass base_url= or set {ENV_BASE_URL} (such as http://127.0.0.1:8080)"
             )
         self.base_url = _normalize_base_url(base_url)
+        self._base = str(self.base_url)  # joined by hand: httpx.URL.join costs more than the request
         if token is None:
             token = os.environ.get(ENV_TOKEN) or None
         if token is not None and (token != token.strip() or any(c in token for c in "\r\n\x00")):
@@ -177,6 +178,7 @@ class BaseClient(Generic[HttpxClientT]):
             headers["Authorization"] = f"Bearer {self._token}"
         self._base_headers = headers
         self._token_bytes = self._token.encode() if self._token else b""
+        self._unbounded_read: tuple[TimeoutTypes, httpx.Timeout] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self.base_url)!r})"
@@ -228,17 +230,22 @@ class BaseClient(Generic[HttpxClientT]):
         """The timeout of a synchronous turn: the server answers when the turn
         ends, so reading waits for the turn (its timeout_ms, when given, plus
         the client's read timeout; else without a bound)."""
+        cached = self._unbounded_read
+        if timeout_ms is None and cached is not None and cached[0] is self.timeout:
+            return cached[1]
         base = httpx.Timeout(self.timeout)
-        read: float | None = None
-        if timeout_ms is not None:
-            read = timeout_ms / 1000 + (base.read or 0)
+        if timeout_ms is None:
+            unbounded = httpx.Timeout(connect=base.connect, read=None, write=base.write, pool=base.pool)
+            self._unbounded_read = (self.timeout, unbounded)
+            return unbounded
+        read = timeout_ms / 1000 + (base.read or 0)
         return httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
 
     def _build_request(self, call: Call[Any]) -> httpx.Request:
         headers = {**self._base_headers, **call.headers} if call.headers else self._base_headers
         return self._http.build_request(
             call.method,
-            self.base_url.join(call.path),
+            self._base + call.path,
             params=call.params,
             content=call.content,
             files=call.files,
@@ -256,7 +263,7 @@ class BaseClient(Generic[HttpxClientT]):
     # --- deciding ------------------------------------------------------------------
 
     def _url_for_errors(self, call: Call[Any]) -> str:
-        return str(self.base_url.join(call.path))
+        return self._base + call.path
 
     def _retry_wait(
         self, call: Call[Any], attempt: int, *, headers: Mapping[str, str] | None, timeout: bool, what: str
@@ -347,10 +354,11 @@ class BaseClient(Generic[HttpxClientT]):
         """After an attempt that got an answer: the result, the wait before
         the next attempt, or the error to raise."""
         status = response.status_code
-        rid = self._redact_opt(response.headers.get("x-request-id"))
-        self._log.debug(
-            "agentsession: %s %s -> %d (attempt %d, request %s)", call.method, call.path, status, attempt, rid
-        )
+        if self._log.isEnabledFor(logging.DEBUG):
+            rid = self._redact_opt(response.headers.get("x-request-id"))
+            self._log.debug(
+                "agentsession: %s %s -> %d (attempt %d, request %s)", call.method, call.path, status, attempt, rid
+            )
         if 200 <= status < 300:
             try:
                 value = self._decode(call, response, body)

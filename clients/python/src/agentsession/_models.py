@@ -6,7 +6,7 @@ import json
 from typing import Any, TypeVar
 
 import pydantic
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
 __all__ = ["BaseModel"]
 
@@ -21,13 +21,16 @@ class BaseModel(pydantic.BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
 
-    # The JSON object this model was decoded from, exactly as the server sent it.
-    _raw: dict[str, Any] | None = PrivateAttr(default=None)
+    # The JSON object this model was decoded from, exactly as the server sent
+    # it. A slot, not a pydantic private attribute: those cost every instance
+    # a dict of its own.
+    __slots__ = ("_raw",)
 
     def raw(self) -> dict[str, Any]:
         """The JSON object exactly as the server sent it (unknown members and
         values included); for a model built locally, :meth:`to_dict`."""
-        return self._raw if self._raw is not None else self.to_dict()
+        raw: dict[str, Any] | None = getattr(self, "_raw", None)
+        return raw if raw is not None else self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-compatible data (only the members that were set)."""
@@ -41,12 +44,16 @@ class BaseModel(pydantic.BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
+def set_raw(model: BaseModel, obj: dict[str, Any]) -> None:
+    object.__setattr__(model, "_raw", obj)
+
+
 def attach_raw(model: BaseModel, obj: dict[str, Any]) -> None:
     """Remember, for model and every model nested in it, the JSON it came from.
 
     A walk after validation costs far less than a pydantic wrap validator.
     """
-    model._raw = obj
+    set_raw(model, obj)
     fields = type(model).model_fields
     for name, value in model.__dict__.items():
         if isinstance(value, BaseModel):

@@ -20,7 +20,7 @@ from . import _generated as gen
 from . import _ops as ops
 from ._base_client import Call, RequestOptions, new_idempotency_key, path
 from ._exceptions import AgentSessionError, APIConnectionError, APIResponseValidationError, StreamLostError
-from ._models import decode
+from ._models import decode, set_raw
 from ._sse import Frame, SSEDecoder, SSEError
 from ._turn import TurnResult
 
@@ -124,7 +124,7 @@ class _StreamState:
             # apart from its replay after a resume. seq 0 marks it.
             event = self._decode_obj(gen.Event, {**obj, "seq": 1}, frame)
             event.seq = 0
-            event._raw = obj
+            set_raw(event, obj)
             return [event]
         event = self._decode_obj(gen.Event, obj, frame)
         if self.last_seq and event.seq > self.last_seq + 1 and self.turn_index is not None:
@@ -167,7 +167,7 @@ class _StreamState:
     def finish(self, item: _Completed) -> TurnResult:
         raw = {**item.raw, "events": [e.raw() for e in self.events]}
         result = TurnResult.model_validate({**item.summary.__dict__, "events": self.events})
-        result._raw = raw
+        set_raw(result, raw)
         self.result = result
         return result
 
