@@ -102,7 +102,7 @@ def main() -> None:
     print(f"rounds {args.rounds} x {args.turns} echo turns, interleaved")
     print(f"raw httpx   median {raw_median * 1e6:8.1f} us/turn  (min {min(plain) * 1e6:.1f})")
     print(f"SDK         median {sdk_median * 1e6:8.1f} us/turn  (min {min(sdk) * 1e6:.1f})")
-    paired = statistics.median(a / b for a, b in zip(sdk, plain))
+    paired = statistics.median(a / b for a, b in zip(sdk, plain, strict=True))
     print(
         f"SDK / raw   {sdk_median / raw_median:.3f}x of the medians, {paired:.3f}x median of the rounds' ratios"
         " (target <= 1.10x)"
