@@ -7,7 +7,7 @@ PY_STAMP  := $(PY_VENV)/.installed
 # The interpreter that makes the venv: the development tools need Python >= 3.11.
 PYTHON    ?= python3
 # An interpreter to prove the SDK on its oldest supported Python (py-test-py310).
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $$HOME/.pyenv/versions/3.10.13/bin/python3.10)
+PYTHON310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) python3.10)
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 
 .PHONY: py-venv py-generate py-check-generated py-lint py-test py-test-py310 py-bench
