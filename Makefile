@@ -73,5 +73,4 @@ AGENTSESSION_TOKENS ?= dev-token
 
 run: ## run the reference server on its embedded SQLite default (agentsession.db, token dev-token)
 	AGENTSESSION_TOKENS='$(AGENTSESSION_TOKENS)' $(GO) run ./cmd/agentsession-server
-
 include mk/python.mk
