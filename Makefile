@@ -9,11 +9,11 @@ NPM_STAMP := node_modules/.package-lock.json
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-generate: ## regenerate every binding from openapi.yaml: gen/ (Go), the TypeScript types
+generate: ## regenerate every binding from openapi.yaml: gen/ (Go), the TypeScript types, the Python models
 	$(GO) generate ./gen/...
-	$(MAKE) ts-generate
+	$(MAKE) ts-generate py-generate
 
-check-generated: ts-check-generated ## fail when gen/ or the TypeScript types are stale (regenerates into a temp copy and compares)
+check-generated: ts-check-generated py-check-generated ## fail when gen/, the TypeScript types or the Python models are stale (regenerates into a temp copy and compares)
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	cp -r gen openapi.yaml go.mod go.sum $$tmp/; \
 	(cd $$tmp/gen && $(GO) generate ./... ) || exit 1; \
@@ -53,7 +53,7 @@ check-breaking: ## fail on breaking changes to openapi.yaml since BASE (default:
 build: ## build every binary into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: test-go ts-test ## every test: Go (vet, gofmt, -race) and the TypeScript SDK
+test: test-go ts-test py-lint py-test ## every test: Go (vet, gofmt, -race), the TypeScript SDK, the Python SDK (ruff, mypy --strict, pytest)
 
 test-go: ## vet, check formatting, and run every Go test with the race detector
 	$(GO) vet ./...
@@ -78,3 +78,4 @@ run: ## run the reference server on its embedded SQLite default (agentsession.db
 	AGENTSESSION_TOKENS='$(AGENTSESSION_TOKENS)' $(GO) run ./cmd/agentsession-server
 
 include mk/typescript.mk
+include mk/python.mk
