@@ -1,0 +1,545 @@
+package acp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	acpsdk "github.com/coder/acp-go-sdk"
+
+	"github.com/agentsession/agentsession/gen"
+	"github.com/agentsession/agentsession/refserver/agent"
+)
+
+// ClientName is how the bridge introduces itself in initialize.
+const ClientName = "agentsession-refserver"
+
+// process is one agent process serving one server session.
+type process struct {
+	b         *Bridge
+	sessionID string
+	cwd       string
+	cmd       *exec.Cmd
+	conn      *acpsdk.ClientSideConnection
+	stdin     io.WriteCloser
+	stdout    *meter
+	stderr    *tail
+	secrets   []string
+	ws        *workspace // nil unless fs or terminal is enabled
+	terms     *terminals // nil unless terminal is enabled
+
+	// Set by handshake, before any turn.
+	acpSession acpsdk.SessionId
+	caps       acpsdk.AgentCapabilities
+
+	exited     chan struct{} // closed once the process has exited
+	waitErr    error         // how it exited; read after exited
+	stderrDone chan struct{} // closed once stderr reached its end
+	ctx        context.Context
+	cancel     context.CancelFunc // ends ctx: the process is going away
+
+	current  atomic.Pointer[turnState]
+	busy     atomic.Bool
+	lastUsed atomic.Int64
+
+	killOnce   sync.Once
+	killReason atomic.Pointer[string]
+	stopOnce   sync.Once
+}
+
+// start starts the agent for sessionID and opens its ACP session. It
+// fails fast, with the agent's name and the reason: a missing command at
+// once, a process that exits as soon as it exits, one that does not answer
+// within limits.start_timeout.
+func (b *Bridge) start(ctx context.Context, sessionID string) (*process, error) {
+	cwd, err := b.sessionDir(sessionID)
+	if err != nil {
+		return nil, err
+	}
+	env, secrets, err := b.cfg.environment(b.lookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("agent %q: %w", b.cfg.Name, err)
+	}
+	p := &process{
+		b: b, sessionID: sessionID, cwd: cwd, secrets: secrets,
+		stderr:     &tail{limit: b.cfg.Limits.StderrTailBytes},
+		exited:     make(chan struct{}),
+		stderrDone: make(chan struct{}),
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if b.cfg.FS.Read || b.cfg.FS.Write || b.cfg.Terminal {
+		if p.ws, err = openWorkspace(cwd); err != nil {
+			return nil, fmt.Errorf("agent %q: working directory: %w", b.cfg.Name, err)
+		}
+	}
+	if b.cfg.Terminal {
+		p.terms = &terminals{ws: p.ws, env: env, max: b.cfg.Limits.MaxTerminals, outLimit: b.cfg.Limits.TerminalOutputBytes}
+	}
+
+	cmd := exec.Command(b.cfg.Command, b.cfg.Args...)
+	cmd.Dir, cmd.Env = cwd, env
+	setProcessGroup(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	// Plain pipes rather than cmd.StdoutPipe: Wait must not close stdout
+	// while acp-go-sdk still reads what the agent wrote before it exited.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		p.release()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	if err := cmd.Start(); err != nil {
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		p.release()
+		return nil, fmt.Errorf("agent %q: cannot start %q: %w", b.cfg.Name, b.cfg.Command, unwrapExecError(err))
+	}
+	outW.Close()
+	errW.Close()
+	p.cmd, p.stdin = cmd, stdin
+	// The SDK reads from its first moment; holding its reads until its
+	// logger is set keeps SetLogger from racing with a log line.
+	p.stdout = &meter{r: outR, ready: make(chan struct{})}
+	p.lastUsed.Store(time.Now().UnixNano())
+	p.conn = acpsdk.NewClientSideConnection(&client{p: p}, stdin, p.stdout)
+	p.conn.SetLogger(slog.New(truncatingHandler{h: b.log.Handler(), max: 512, secrets: secrets}).With("agent", b.cfg.Name))
+	close(p.stdout.ready)
+	go func() {
+		_, _ = io.Copy(p.stderr, errR)
+		close(p.stderrDone)
+	}()
+	go p.wait(outR, errR)
+	if err := p.handshake(ctx); err != nil {
+		p.kill("")
+		<-p.exited
+		return nil, err
+	}
+	return p, nil
+}
+
+// unwrapExecError drops exec's repetition of the command name.
+func unwrapExecError(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// wait reaps the process, then makes sure nothing it started lives on and
+// that the pipes' readers end.
+func (p *process) wait(outR, errR *os.File) {
+	p.waitErr = p.cmd.Wait()
+	close(p.exited)
+	killProcessGroup(p.cmd)
+	p.cancel()
+	if p.terms != nil {
+		p.terms.closeAll()
+	}
+	// A descendant outside the group could keep the pipes open: give the
+	// readers a moment to see the end, then close them.
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	select {
+	case <-p.conn.Done():
+	case <-timer.C:
+	}
+	outR.Close()
+	select {
+	case <-p.stderrDone:
+	case <-timer.C:
+	}
+	errR.Close()
+	if p.ws != nil {
+		p.ws.close()
+	}
+}
+
+// release frees what start made when the process never started.
+func (p *process) release() {
+	p.cancel()
+	if p.ws != nil {
+		p.ws.close()
+	}
+}
+
+// dead reports whether the process exited or its connection closed.
+func (p *process) dead() bool {
+	select {
+	case <-p.exited:
+		return true
+	case <-p.conn.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// kill stops the process at once; reason, when set, says why in errors.
+func (p *process) kill(reason string) {
+	if reason != "" {
+		p.killReason.CompareAndSwap(nil, &reason)
+	}
+	p.killOnce.Do(func() { killProcessGroup(p.cmd) })
+}
+
+// stop ends the process gracefully: session/close when the agent has it,
+// then its stdin closes, then SIGTERM, then SIGKILL.
+func (p *process) stop(ctx context.Context) {
+	p.stopOnce.Do(func() {
+		grace := p.b.cfg.Limits.StopGrace
+		if p.caps.SessionCapabilities.Close != nil && !p.dead() {
+			cctx, cancel := context.WithTimeout(ctx, grace)
+			_, _ = p.conn.CloseSession(cctx, acpsdk.CloseSessionRequest{SessionId: p.acpSession})
+			cancel()
+		}
+		_ = p.stdin.Close()
+		if p.waitExit(ctx, grace) {
+			return
+		}
+		terminateProcessGroup(p.cmd)
+		if p.waitExit(ctx, time.Second) {
+			return
+		}
+		p.kill("")
+		<-p.exited
+	})
+}
+
+// waitExit waits up to d for the process to exit.
+func (p *process) waitExit(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.exited:
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// handshake runs initialize, then session/load (when there is an earlier
+// ACP session and the agent can load it) or session/new.
+func (p *process) handshake(ctx context.Context) error {
+	cfg := p.b.cfg
+	sctx, cancel := context.WithTimeout(ctx, cfg.Limits.StartTimeout)
+	defer cancel()
+	init, err := p.conn.Initialize(sctx, acpsdk.InitializeRequest{
+		ProtocolVersion: acpsdk.ProtocolVersionNumber,
+		ClientInfo:      &acpsdk.Implementation{Name: ClientName, Version: p.b.clientVersion},
+		ClientCapabilities: acpsdk.ClientCapabilities{
+			Fs:       acpsdk.FileSystemCapabilities{ReadTextFile: cfg.FS.Read, WriteTextFile: cfg.FS.Write},
+			Terminal: cfg.Terminal,
+		},
+	})
+	if err != nil {
+		return p.startError(ctx, sctx, "initialize", err)
+	}
+	if init.ProtocolVersion != acpsdk.ProtocolVersionNumber {
+		return fmt.Errorf("agent %q speaks ACP protocol version %d; the bridge speaks version %d",
+			cfg.Name, init.ProtocolVersion, acpsdk.ProtocolVersionNumber)
+	}
+	p.caps = init.AgentCapabilities
+	mcp := []acpsdk.McpServer{}
+	if prev, ok, err := p.b.sessions.Load(p.sessionID); err != nil {
+		p.b.log.Warn("acp: reading the saved ACP session failed", "agent", cfg.Name, "session", p.sessionID, "error", err.Error())
+	} else if ok && p.caps.LoadSession {
+		// The agent replays the conversation as session/update
+		// notifications; no turn is current, so they are not events again.
+		_, err := p.conn.LoadSession(sctx, acpsdk.LoadSessionRequest{SessionId: acpsdk.SessionId(prev), Cwd: p.cwd, McpServers: mcp})
+		if err == nil {
+			p.acpSession = acpsdk.SessionId(prev)
+			return nil
+		}
+		if p.dead() || sctx.Err() != nil {
+			return p.startError(ctx, sctx, "session/load", err)
+		}
+		p.b.log.Warn("acp: session/load failed; starting a new ACP session", "agent", cfg.Name, "session", p.sessionID, "error", p.clip(err.Error()))
+	}
+	resp, err := p.conn.NewSession(sctx, acpsdk.NewSessionRequest{Cwd: p.cwd, McpServers: mcp})
+	if err != nil {
+		return p.startError(ctx, sctx, "session/new", err)
+	}
+	p.acpSession = resp.SessionId
+	if err := p.b.sessions.Save(p.sessionID, string(resp.SessionId)); err != nil {
+		p.b.log.Warn("acp: saving the ACP session failed", "agent", cfg.Name, "session", p.sessionID, "error", err.Error())
+	}
+	return nil
+}
+
+// startError says why step failed while starting.
+func (p *process) startError(ctx, sctx context.Context, step string, err error) error {
+	name := p.b.cfg.Name
+	switch {
+	case p.dead():
+		return fmt.Errorf("agent %q exited at start, before answering %s (%s)%s", name, step, p.exitDescription(), p.stderrSuffix())
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case sctx.Err() != nil:
+		return fmt.Errorf("agent %q did not answer %s within %s (limits.start_timeout)%s", name, step, p.b.cfg.Limits.StartTimeout, p.stderrSuffix())
+	}
+	var re *acpsdk.RequestError
+	if errors.As(err, &re) && re.Code == -32000 {
+		return fmt.Errorf("agent %q needs authentication (%s): give it its credentials in its env", name, p.describe(re))
+	}
+	return fmt.Errorf("agent %q: %s failed: %s%s", name, step, p.describe(err), p.stderrSuffix())
+}
+
+// exitDescription says how the process ended, once it has (waiting a
+// moment for that).
+func (p *process) exitDescription() string {
+	if !p.waitExit(context.Background(), 2*time.Second) {
+		p.kill("")
+		<-p.exited
+	}
+	desc := "exit status 0"
+	if p.waitErr != nil {
+		desc = p.waitErr.Error()
+	}
+	if r := p.killReason.Load(); r != nil {
+		desc = "stopped by the bridge: " + *r
+	}
+	return desc
+}
+
+// stderrSuffix quotes the end of the agent's stderr, if it wrote any.
+func (p *process) stderrSuffix() string {
+	if p.dead() {
+		timer := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-p.stderrDone:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+	text := p.stderr.text(p.secrets)
+	if text == "" {
+		return ""
+	}
+	return fmt.Sprintf("; its stderr ends with: %s", text)
+}
+
+func (p *process) clip(s string) string {
+	return truncatingHandler{max: 1024, secrets: p.secrets}.clip(s)
+}
+
+// describe is a JSON-RPC error's message and data, bounded and redacted.
+func (p *process) describe(err error) string {
+	var re *acpsdk.RequestError
+	if errors.As(err, &re) {
+		s := re.Message
+		if re.Data != nil {
+			s += fmt.Sprintf(" %v", plainJSON(re.Data))
+		}
+		return p.clip(fmt.Sprintf("%s (code %d)", s, re.Code))
+	}
+	return p.clip(err.Error())
+}
+
+type promptResult struct {
+	resp acpsdk.PromptResponse
+	err  error
+}
+
+// prompt runs one turn: session/prompt, the updates as events, and on
+// ctx's end session/cancel and the wait for the agent's stop reason.
+func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (agent.Outcome, error) {
+	cfg := p.b.cfg
+	t := newTurnState(ctx, in, emit)
+	p.busy.Store(true)
+	p.current.Store(t)
+	p.stdout.start(cfg.Limits.TurnOutputBytes, t.flood)
+	go t.pump()
+	defer func() {
+		p.stdout.stop()
+		p.current.Store(nil)
+		t.finish()
+		p.lastUsed.Store(time.Now().UnixNano())
+		p.busy.Store(false)
+	}()
+
+	done := make(chan promptResult, 1)
+	go func() {
+		resp, err := p.conn.Prompt(p.ctx, acpsdk.PromptRequest{
+			SessionId: p.acpSession,
+			Prompt:    []acpsdk.ContentBlock{acpsdk.TextBlock(in.Prompt)},
+		})
+		done <- promptResult{resp, err}
+	}()
+
+	var r promptResult
+	cancelled := false
+	select {
+	case r = <-done:
+	case <-t.flooded:
+		p.kill(fmt.Sprintf("it wrote more than %d bytes in one turn (limits.turn_output_bytes)", cfg.Limits.TurnOutputBytes))
+		r = <-done
+	case <-ctx.Done():
+		cancelled = true
+		// ACP's cancel: the agent stops and answers the prompt with
+		// stop reason cancelled; pending permission requests are answered
+		// cancelled (their contexts end with ctx).
+		_ = p.conn.Cancel(p.ctx, acpsdk.CancelNotification{SessionId: p.acpSession})
+		grace := time.NewTimer(cfg.Limits.CancelGrace)
+		select {
+		case r = <-done:
+		case <-t.flooded:
+			p.kill(fmt.Sprintf("it wrote more than %d bytes in one turn (limits.turn_output_bytes)", cfg.Limits.TurnOutputBytes))
+			r = <-done
+		case <-grace.C:
+			p.kill(fmt.Sprintf("it did not answer session/cancel within %s (limits.cancel_grace)", cfg.Limits.CancelGrace))
+			p.b.log.Warn("acp: the agent ignored session/cancel; its process was stopped", "agent", cfg.Name, "session", in.SessionID)
+			r = <-done
+		}
+		grace.Stop()
+	}
+	// Every update sent before the answer is queued by now (acp-go-sdk
+	// handles them before it returns the answer); let them be emitted.
+	p.stdout.stop()
+	p.current.Store(nil)
+	t.finish()
+
+	if t.isFlooded() {
+		return agent.Outcome{}, fmt.Errorf("agent %q wrote more than %d bytes during the turn (limits.turn_output_bytes); its process was stopped",
+			cfg.Name, cfg.Limits.TurnOutputBytes)
+	}
+	if cancelled && (r.err != nil || r.resp.StopReason == acpsdk.StopReasonCancelled) {
+		return agent.Outcome{}, context.Cause(ctx)
+	}
+	if r.err != nil {
+		if p.dead() {
+			return agent.Outcome{}, fmt.Errorf("agent %q exited during the turn (%s)%s", cfg.Name, p.exitDescription(), p.stderrSuffix())
+		}
+		return agent.Outcome{}, fmt.Errorf("agent %q answered session/prompt with an error: %s", cfg.Name, p.describe(r.err))
+	}
+	stop, ok := stopReason(r.resp.StopReason)
+	if !ok {
+		return agent.Outcome{}, fmt.Errorf("agent %q ended the turn with stop reason %q, which ACP does not define", cfg.Name, p.clip(string(r.resp.StopReason)))
+	}
+	out := agent.Outcome{StopReason: stop}
+	if u := r.resp.Usage; u != nil {
+		out.Usage = usageOf(u)
+		if err := emit(usageEvent(u)); err != nil {
+			return agent.Outcome{}, err
+		}
+	}
+	return out, nil
+}
+
+// turnState is the running turn of a process: the queue between the
+// SDK's notification goroutine (which must not wait on the server's store)
+// and the goroutine that emits.
+type turnState struct {
+	ctx  context.Context
+	in   agent.Input
+	emit agent.Emit
+
+	mu      sync.Mutex
+	m       mapper
+	queue   []gen.ScriptEvent
+	closed  bool
+	wake    chan struct{}
+	drained chan struct{}
+
+	flooded   chan struct{}
+	floodOnce sync.Once
+}
+
+func newTurnState(ctx context.Context, in agent.Input, emit agent.Emit) *turnState {
+	return &turnState{ctx: ctx, in: in, emit: emit, wake: make(chan struct{}, 1),
+		drained: make(chan struct{}), flooded: make(chan struct{})}
+}
+
+func (t *turnState) update(u acpsdk.SessionUpdate) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.queue = append(t.queue, t.m.events(u)...)
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *turnState) toolTitle(id acpsdk.ToolCallId) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m.title(id)
+}
+
+// pump emits queued events in order until finish; after an emit error
+// (the turn is over) it drops the rest.
+func (t *turnState) pump() {
+	defer close(t.drained)
+	var failed bool
+	for {
+		t.mu.Lock()
+		batch, closed := t.queue, t.closed
+		t.queue = nil
+		t.mu.Unlock()
+		for _, e := range batch {
+			if !failed && t.emit(e) != nil {
+				failed = true
+			}
+		}
+		if len(batch) == 0 {
+			if closed {
+				return
+			}
+			<-t.wake
+		}
+	}
+}
+
+// finish takes no more updates and waits until the queued ones are
+// emitted. It may be called more than once.
+func (t *turnState) finish() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	<-t.drained
+}
+
+func (t *turnState) flood() { t.floodOnce.Do(func() { close(t.flooded) }) }
+
+func (t *turnState) isFlooded() bool {
+	select {
+	case <-t.flooded:
+		return true
+	default:
+		return false
+	}
+}
