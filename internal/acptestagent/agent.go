@@ -62,7 +62,7 @@ var (
 
 // session is one ACP session; its exported fields are what StateDir keeps.
 type session struct {
-	mu      sync.Mutex // one prompt at a time
+	mu      sync.Mutex    // one prompt at a time
 	ID      acp.SessionId `json:"id"`
 	Cwd     string        `json:"cwd"`
 	Prompts int           `json:"prompts"`

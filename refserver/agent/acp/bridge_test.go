@@ -3,6 +3,7 @@ package acp_test
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/agent"
+	"github.com/agentsession/agentsession/refserver/agent/acp"
 )
 
 func i64(v int64) *int64 { return &v }
@@ -267,7 +269,46 @@ func TestClosedBridgeRefusesTurns(t *testing.T) {
 		t.Errorf("%d processes after Close", n)
 	}
 	r := run(t, b, "s1", "hi")
-	if !errors.Is(r.err, errClosed()) {
+	if !errors.Is(r.err, acp.ErrClosed) {
 		t.Errorf("err %v", r.err)
+	}
+}
+
+// gone reports whether process pid no longer exists (it was reaped).
+func gone(pid int) bool { return syscall.Kill(pid, 0) == syscall.ESRCH }
+
+func TestCloseSessionStopsTheProcess(t *testing.T) {
+	b := newBridge(t, config(t))
+	mustRun(t, b, "s1", "hi")
+	pid := b.PID("s1")
+	if pid == 0 || gone(pid) {
+		t.Fatalf("pid %d", pid)
+	}
+	if err := b.CloseSession(context.Background(), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(pid) {
+		t.Errorf("process %d still runs after CloseSession", pid)
+	}
+	if err := b.CloseSession(context.Background(), "s1"); err != nil {
+		t.Errorf("closing again: %v", err)
+	}
+}
+
+func TestAProcessThatDiedBetweenTurnsIsReplaced(t *testing.T) {
+	b := newBridge(t, config(t))
+	mustRun(t, b, "s1", "hi")
+	pid := b.PID("s1")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && !gone(pid); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := mustRun(t, b, "s1", "/count").events.texts(); !cmp.Equal(got, []string{"prompts: 1"}) {
+		t.Errorf("texts %q", got)
+	}
+	if b.PID("s1") == pid {
+		t.Error("the same pid")
 	}
 }

@@ -2,7 +2,9 @@ package acp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"time"
 
 	acpsdk "github.com/coder/acp-go-sdk"
 )
@@ -10,7 +12,20 @@ import (
 // client answers what the agent asks of the bridge (ACP's client side).
 type client struct{ p *process }
 
-var _ acpsdk.Client = (*client)(nil)
+var (
+	_ acpsdk.Client                 = (*client)(nil)
+	_ acpsdk.ExtensionMethodHandler = (*client)(nil)
+)
+
+// HandleExtensionMethod sees the meter's end-of-output marker; other
+// extensions are unknown.
+func (c *client) HandleExtensionMethod(_ context.Context, method string, _ json.RawMessage) (any, error) {
+	if method == c.p.eofMethod {
+		c.p.drainOnce.Do(func() { close(c.p.drained) })
+		return nil, nil
+	}
+	return nil, acpsdk.NewMethodNotFound(method)
+}
 
 // SessionUpdate queues the update's events on the running turn. Updates
 // outside a turn (a session/load replay, late ones) have no turn to go to.
@@ -29,8 +44,12 @@ func (c *client) RequestPermission(ctx context.Context, req acpsdk.RequestPermis
 	if t == nil || req.SessionId != c.p.acpSession {
 		return permissionCancelled, nil
 	}
+	if t.ctx.Err() != nil {
+		c.awaitCancelSent(ctx, t)
+		return permissionCancelled, nil
+	}
 	perms := permissionsFrom(t.ctx)
-	if perms == nil || t.ctx.Err() != nil {
+	if perms == nil {
 		return permissionCancelled, nil
 	}
 	pr := permissionRequest(req, t.in.SessionID, t.in.TurnIndex, t.toolTitle(req.ToolCall.ToolCallId))
@@ -41,6 +60,10 @@ func (c *client) RequestPermission(ctx context.Context, req acpsdk.RequestPermis
 	stop := context.AfterFunc(t.ctx, cancel)
 	defer stop()
 	id, err := perms.RequestPermission(askCtx, pr)
+	if t.ctx.Err() != nil {
+		c.awaitCancelSent(ctx, t)
+		return permissionCancelled, nil
+	}
 	if err != nil {
 		return permissionCancelled, nil
 	}
@@ -50,6 +73,18 @@ func (c *client) RequestPermission(ctx context.Context, req acpsdk.RequestPermis
 		return permissionCancelled, nil
 	}
 	return permissionSelected(id), nil
+}
+
+// awaitCancelSent waits (a moment at most) until the turn's session/cancel
+// was sent.
+func (c *client) awaitCancelSent(ctx context.Context, t *turnState) {
+	timer := time.NewTimer(c.p.b.cfg.Limits.CancelGrace)
+	defer timer.Stop()
+	select {
+	case <-t.cancelSent:
+	case <-ctx.Done():
+	case <-timer.C:
+	}
 }
 
 // notEnabled answers a request the agent's config does not allow (and the

@@ -11,17 +11,32 @@ import (
 )
 
 // meter counts what the agent writes on stdout while a turn runs and calls
-// the turn's over function once the turn's limit is passed.
+// the turn's over function once the turn's limit is passed. When the
+// agent's stdout ends it adds one last line of its own, marker (an ACP
+// extension notification), before the end: acp-go-sdk handles
+// notifications in order on one goroutine, so once the marker is handled
+// every update the agent sent has been. Only the SDK's reading goroutine
+// calls Read.
 type meter struct {
-	r     io.Reader
-	ready chan struct{} // closed once reading may begin
-	limit atomic.Int64 // 0: not metering
-	count atomic.Int64
-	over  atomic.Pointer[func()]
+	r      io.Reader
+	ready  chan struct{} // closed once reading may begin
+	marker []byte
+	end    error        // how r ended, once it has
+	limit  atomic.Int64 // 0: not metering
+	count  atomic.Int64
+	over   atomic.Pointer[func()]
 }
 
 func (m *meter) Read(p []byte) (int, error) {
 	<-m.ready
+	if m.end != nil {
+		if len(m.marker) > 0 {
+			n := copy(p, m.marker)
+			m.marker = m.marker[n:]
+			return n, nil
+		}
+		return 0, m.end
+	}
 	n, err := m.r.Read(p)
 	if limit := m.limit.Load(); limit > 0 && n > 0 {
 		if m.count.Add(int64(n)) > limit {
@@ -30,7 +45,13 @@ func (m *meter) Read(p []byte) (int, error) {
 			}
 		}
 	}
-	return n, err
+	if err != nil {
+		m.end = err
+		if n == 0 {
+			return m.Read(p)
+		}
+	}
+	return n, nil
 }
 
 // start meters a turn: over is called once more than limit bytes came.

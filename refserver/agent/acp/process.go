@@ -2,12 +2,14 @@ package acp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,8 @@ type process struct {
 	acpSession acpsdk.SessionId
 	caps       acpsdk.AgentCapabilities
 
+	drained    chan struct{} // closed once every notification the agent sent was handled
+	eofMethod  string        // the meter's marker notification
 	exited     chan struct{} // closed once the process has exited
 	waitErr    error         // how it exited; read after exited
 	stderrDone chan struct{} // closed once stderr reached its end
@@ -49,6 +53,7 @@ type process struct {
 	busy     atomic.Bool
 	lastUsed atomic.Int64
 
+	drainOnce  sync.Once
 	killOnce   sync.Once
 	killReason atomic.Pointer[string]
 	stopOnce   sync.Once
@@ -72,6 +77,8 @@ func (b *Bridge) start(ctx context.Context, sessionID string) (*process, error) 
 		stderr:     &tail{limit: b.cfg.Limits.StderrTailBytes},
 		exited:     make(chan struct{}),
 		stderrDone: make(chan struct{}),
+		drained:    make(chan struct{}),
+		eofMethod:  "_agentsession/end-of-output/" + rand.Text(),
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if b.cfg.FS.Read || b.cfg.FS.Write || b.cfg.Terminal {
@@ -119,7 +126,8 @@ func (b *Bridge) start(ctx context.Context, sessionID string) (*process, error) 
 	p.cmd, p.stdin = cmd, stdin
 	// The SDK reads from its first moment; holding its reads until its
 	// logger is set keeps SetLogger from racing with a log line.
-	p.stdout = &meter{r: outR, ready: make(chan struct{})}
+	p.stdout = &meter{r: outR, ready: make(chan struct{}),
+		marker: []byte("\n{\"jsonrpc\":\"2.0\",\"method\":\"" + p.eofMethod + "\"}\n")}
 	p.lastUsed.Store(time.Now().UnixNano())
 	p.conn = acpsdk.NewClientSideConnection(&client{p: p}, stdin, p.stdout)
 	p.conn.SetLogger(slog.New(truncatingHandler{h: b.log.Handler(), max: 512, secrets: secrets}).With("agent", b.cfg.Name))
@@ -230,6 +238,42 @@ func (p *process) stop(ctx context.Context) {
 	})
 }
 
+// isTransportError reports whether err is acp-go-sdk's failure to reach
+// the agent (a write to a closed pipe, a connection that closed) rather
+// than the agent's answer.
+func isTransportError(err error) bool {
+	var re *acpsdk.RequestError
+	if !errors.As(err, &re) {
+		return true
+	}
+	m, _ := re.Data.(map[string]any)
+	msg, _ := m["error"].(string)
+	return re.Code == -32603 && (strings.HasPrefix(msg, "write ") || strings.Contains(msg, "peer disconnected"))
+}
+
+// awaitDeath waits up to d for the process to exit or its connection to
+// close.
+func (p *process) awaitDeath(d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.exited:
+	case <-p.conn.Done():
+	case <-timer.C:
+	}
+}
+
+// awaitDrained waits (a moment at most) until the updates the agent sent
+// before its output ended were handled.
+func (p *process) awaitDrained() {
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	select {
+	case <-p.drained:
+	case <-timer.C:
+	}
+}
+
 // waitExit waits up to d for the process to exit.
 func (p *process) waitExit(ctx context.Context, d time.Duration) bool {
 	timer := time.NewTimer(d)
@@ -296,6 +340,11 @@ func (p *process) handshake(ctx context.Context) error {
 // startError says why step failed while starting.
 func (p *process) startError(ctx, sctx context.Context, step string, err error) error {
 	name := p.b.cfg.Name
+	if ctx.Err() == nil && sctx.Err() == nil {
+		// A write to a process that just exited fails before its
+		// output's end is seen: give the end a moment to arrive.
+		p.awaitDeath(500 * time.Millisecond)
+	}
 	switch {
 	case p.dead():
 		return fmt.Errorf("agent %q exited at start, before answering %s (%s)%s", name, step, p.exitDescription(), p.stderrSuffix())
@@ -406,6 +455,7 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 		// stop reason cancelled; pending permission requests are answered
 		// cancelled (their contexts end with ctx).
 		_ = p.conn.Cancel(p.ctx, acpsdk.CancelNotification{SessionId: p.acpSession})
+		close(t.cancelSent)
 		grace := time.NewTimer(cfg.Limits.CancelGrace)
 		select {
 		case r = <-done:
@@ -420,7 +470,14 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 		grace.Stop()
 	}
 	// Every update sent before the answer is queued by now (acp-go-sdk
-	// handles them before it returns the answer); let them be emitted.
+	// handles them before it returns the answer; when the process died,
+	// once its output's end is handled); let them be emitted.
+	if r.err != nil && !cancelled && isTransportError(r.err) {
+		p.awaitDeath(500 * time.Millisecond)
+	}
+	if r.err != nil && p.dead() {
+		p.awaitDrained()
+	}
 	p.stdout.stop()
 	p.current.Store(nil)
 	t.finish()
@@ -469,11 +526,14 @@ type turnState struct {
 
 	flooded   chan struct{}
 	floodOnce sync.Once
+	// cancelSent is closed once session/cancel is on its way: permission
+	// requests are answered "cancelled" only after it, as ACP orders.
+	cancelSent chan struct{}
 }
 
 func newTurnState(ctx context.Context, in agent.Input, emit agent.Emit) *turnState {
 	return &turnState{ctx: ctx, in: in, emit: emit, wake: make(chan struct{}, 1),
-		drained: make(chan struct{}), flooded: make(chan struct{})}
+		drained: make(chan struct{}), flooded: make(chan struct{}), cancelSent: make(chan struct{})}
 }
 
 func (t *turnState) update(u acpsdk.SessionUpdate) {
@@ -533,7 +593,16 @@ func (t *turnState) finish() {
 	<-t.drained
 }
 
-func (t *turnState) flood() { t.floodOnce.Do(func() { close(t.flooded) }) }
+// flood ends the turn's intake: what the agent sends past its limit is
+// not emitted.
+func (t *turnState) flood() {
+	t.floodOnce.Do(func() {
+		t.mu.Lock()
+		t.closed = true
+		t.mu.Unlock()
+		close(t.flooded)
+	})
+}
 
 func (t *turnState) isFlooded() bool {
 	select {
