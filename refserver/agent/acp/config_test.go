@@ -2,12 +2,12 @@ package acp_test
 
 import (
 	"bytes"
-	"sync"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
