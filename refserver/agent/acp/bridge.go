@@ -220,14 +220,26 @@ func (b *Bridge) sessionDir(sessionID string) (string, error) {
 // calls it when the session ends; a turn still running ends with an error.
 // Closing a session without a process does nothing.
 func (b *Bridge) CloseSession(ctx context.Context, sessionID string) error {
+	b.take(sessionID).stop(ctx) // ends a running turn
+	// Wait for that turn (or a start under way) to finish, and stop what
+	// it may have started.
+	held, err := b.locks.Lock(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	defer held.Unlock()
+	b.take(sessionID).stop(ctx)
+	return b.sessions.Delete(sessionID)
+}
+
+// take removes sessionID's process from the bridge and returns it (nil
+// when it has none).
+func (b *Bridge) take(sessionID string) *process {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	p := b.procs[sessionID]
 	delete(b.procs, sessionID)
-	b.mu.Unlock()
-	if p != nil {
-		p.stop(ctx)
-	}
-	return b.sessions.Delete(sessionID)
+	return p
 }
 
 // Close stops every process, as CloseSession does, but keeps the ACP

@@ -312,3 +312,53 @@ func TestAProcessThatDiedBetweenTurnsIsReplaced(t *testing.T) {
 		t.Error("the same pid")
 	}
 }
+
+func TestAnEmitErrorEndsTheTurn(t *testing.T) {
+	b := newBridge(t, config(t))
+	storeDown := errors.New("store the event: disk full")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := b.Run(ctx, agent.Input{SessionID: "s1", Prompt: script("/say one", "/sleep 60000")},
+		func(gen.ScriptEvent) error { return storeDown })
+	if !errors.Is(err, storeDown) {
+		t.Fatalf("err %v, want the emit error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// The agent was cancelled, not killed: the session goes on.
+	if got := mustRun(t, b, "s1", "/count").events.texts(); !cmp.Equal(got, []string{"prompts: 2"}) {
+		t.Errorf("texts %q", got)
+	}
+}
+
+func TestCloseSessionDuringATurn(t *testing.T) {
+	b := newBridge(t, config(t))
+	rec := newRecorder()
+	done := make(chan turnResult, 1)
+	go func() {
+		out, err := b.Run(context.Background(), agent.Input{SessionID: "s1", Prompt: script("/say working", "/sleep 60000")}, rec.emit)
+		done <- turnResult{out: out, err: err}
+	}()
+	<-rec.first
+	pid := b.PID("s1")
+	if err := b.CloseSession(context.Background(), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		// The test agent answers "cancelled" when its stdin closes; had it
+		// not, the turn would end with an error.
+		if r.err == nil && r.out.StopReason != gen.StopReasonCancelled {
+			t.Errorf("the turn ended %+v", r.out)
+		} else if r.err != nil {
+			wantErr(t, r.err, `agent "testagent" exited during the turn`)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the turn did not end")
+	}
+	if !gone(pid) || b.Processes() != 0 {
+		t.Errorf("process %d still runs", pid)
+	}
+}

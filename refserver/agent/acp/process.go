@@ -170,16 +170,16 @@ func (p *process) wait(outR, errR *os.File) {
 	}
 	// A descendant outside the group could keep the pipes open: give the
 	// readers a moment to see the end, then close them.
-	timer := time.NewTimer(time.Second)
-	defer timer.Stop()
+	grace, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	select {
 	case <-p.conn.Done():
-	case <-timer.C:
+	case <-grace.Done():
 	}
 	outR.Close()
 	select {
 	case <-p.stderrDone:
-	case <-timer.C:
+	case <-grace.Done():
 	}
 	errR.Close()
 	if p.ws != nil {
@@ -218,6 +218,9 @@ func (p *process) kill(reason string) {
 // stop ends the process gracefully: session/close when the agent has it,
 // then its stdin closes, then SIGTERM, then SIGKILL.
 func (p *process) stop(ctx context.Context) {
+	if p == nil {
+		return
+	}
 	p.stopOnce.Do(func() {
 		grace := p.b.cfg.Limits.StopGrace
 		if p.caps.SessionCapabilities.Close != nil && !p.dead() {
@@ -420,7 +423,12 @@ type promptResult struct {
 // ctx's end session/cancel and the wait for the agent's stop reason.
 func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (agent.Outcome, error) {
 	cfg := p.b.cfg
+	// An emit error (the turn is over, or the server cannot store) ends
+	// the turn like a cancel, with that error.
+	ctx, endTurn := context.WithCancelCause(ctx)
+	defer endTurn(nil)
 	t := newTurnState(ctx, in, emit)
+	t.emitFailed = endTurn
 	p.busy.Store(true)
 	p.current.Store(t)
 	p.stdout.start(cfg.Limits.TurnOutputBytes, t.flood)
@@ -524,8 +532,9 @@ type turnState struct {
 	wake    chan struct{}
 	drained chan struct{}
 
-	flooded   chan struct{}
-	floodOnce sync.Once
+	flooded    chan struct{}
+	floodOnce  sync.Once
+	emitFailed context.CancelCauseFunc
 	// cancelSent is closed once session/cancel is on its way: permission
 	// requests are answered "cancelled" only after it, as ACP orders.
 	cancelSent chan struct{}
@@ -533,7 +542,8 @@ type turnState struct {
 
 func newTurnState(ctx context.Context, in agent.Input, emit agent.Emit) *turnState {
 	return &turnState{ctx: ctx, in: in, emit: emit, wake: make(chan struct{}, 1),
-		drained: make(chan struct{}), flooded: make(chan struct{}), cancelSent: make(chan struct{})}
+		drained: make(chan struct{}), flooded: make(chan struct{}), cancelSent: make(chan struct{}),
+		emitFailed: func(error) {}}
 }
 
 func (t *turnState) update(u acpsdk.SessionUpdate) {
@@ -567,8 +577,12 @@ func (t *turnState) pump() {
 		t.queue = nil
 		t.mu.Unlock()
 		for _, e := range batch {
-			if !failed && t.emit(e) != nil {
+			if failed {
+				break
+			}
+			if err := t.emit(e); err != nil {
 				failed = true
+				t.emitFailed(err)
 			}
 		}
 		if len(batch) == 0 {
