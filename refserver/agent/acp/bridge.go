@@ -132,6 +132,20 @@ func (b *Bridge) Run(ctx context.Context, in agent.Input, emit agent.Emit) (agen
 	return out, err
 }
 
+// StartSession starts sessionID's agent process and ACP session now
+// rather than on its first turn, so that a server can refuse to create a
+// session whose agent cannot start: the error is then a *StartError (or
+// ctx's cause). A session whose process runs is left as it is.
+func (b *Bridge) StartSession(ctx context.Context, sessionID string) error {
+	held, err := b.locks.Lock(ctx, sessionID)
+	if err != nil {
+		return context.Cause(ctx)
+	}
+	defer held.Unlock()
+	_, err = b.process(ctx, sessionID)
+	return err
+}
+
 // process returns the live process of sessionID, starting one when there
 // is none.
 func (b *Bridge) process(ctx context.Context, sessionID string) (*process, error) {

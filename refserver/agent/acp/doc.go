@@ -13,8 +13,10 @@
 // session/new with that directory, or session/load when the session had
 // an ACP session before (after a crash, an eviction or, with state_dir, a
 // server restart) and the agent supports loading; the replayed history is
-// not recorded again. Each turn is one session/prompt. CloseSession (the
-// server calls it when the session ends) sends session/close where
+// not recorded again. StartSession does all this ahead of the first turn,
+// so a server can refuse to create a session whose agent cannot start
+// (a *StartError). Each turn is one session/prompt. CloseSession (for the
+// server to call when the session ends) sends session/close where
 // supported and stops the process; Close stops them all.
 //
 // # Turns

@@ -3,6 +3,7 @@ package acp
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,11 +60,31 @@ type process struct {
 	stopOnce   sync.Once
 }
 
+// StartError is a failure to start an agent process or open its ACP
+// session: the command is missing, the process exited at start, it did not
+// answer within limits.start_timeout, it needs authentication, it speaks
+// another protocol version. Its message names the agent and the reason.
+type StartError struct {
+	Agent string
+	Err   error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
 // start starts the agent for sessionID and opens its ACP session. It
-// fails fast, with the agent's name and the reason: a missing command at
-// once, a process that exits as soon as it exits, one that does not answer
-// within limits.start_timeout.
+// fails fast, with a StartError: a missing command at once, a process
+// that exits as soon as it exits, one that does not answer within
+// limits.start_timeout. A ctx that ends first gives its cause.
 func (b *Bridge) start(ctx context.Context, sessionID string) (*process, error) {
+	p, err := b.startProcess(ctx, sessionID)
+	if err != nil && (ctx.Err() == nil || !errors.Is(err, context.Cause(ctx))) {
+		return nil, &StartError{Agent: b.cfg.Name, Err: err}
+	}
+	return p, err
+}
+
+func (b *Bridge) startProcess(ctx context.Context, sessionID string) (*process, error) {
 	cwd, err := b.sessionDir(sessionID)
 	if err != nil {
 		return nil, err
@@ -404,14 +425,22 @@ func (p *process) clip(s string) string {
 // describe is a JSON-RPC error's message and data, bounded and redacted.
 func (p *process) describe(err error) string {
 	var re *acpsdk.RequestError
-	if errors.As(err, &re) {
-		s := re.Message
-		if re.Data != nil {
-			s += fmt.Sprintf(" %v", plainJSON(re.Data))
-		}
-		return p.clip(fmt.Sprintf("%s (code %d)", s, re.Code))
+	if !errors.As(err, &re) {
+		return p.clip(err.Error())
 	}
-	return p.clip(err.Error())
+	s := re.Message
+	if m, ok := re.Data.(map[string]any); ok && len(m) == 1 {
+		for _, k := range []string{"error", "reason", "message", "details"} {
+			if v, ok := m[k].(string); ok {
+				s += ": " + v
+			}
+		}
+	} else if re.Data != nil {
+		if data, err := json.Marshal(re.Data); err == nil {
+			s += " " + string(data)
+		}
+	}
+	return p.clip(fmt.Sprintf("%s (code %d)", s, re.Code))
 }
 
 type promptResult struct {

@@ -1,8 +1,11 @@
 package acp_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +24,10 @@ func TestMissingCommandFailsFast(t *testing.T) {
 		b := newBridge(t, cfg)
 		r := run(t, b, "s1", "hi")
 		wantErr(t, r.err, `agent "testagent": cannot start "`+tt.command+`": `+tt.want)
+		var se *acp.StartError
+		if !errors.As(r.err, &se) || se.Agent != "testagent" {
+			t.Errorf("%v is not a StartError", r.err)
+		}
 		if r.took > 2*time.Second {
 			t.Errorf("%s: took %v", tt.command, r.took)
 		}
@@ -38,8 +45,34 @@ func TestExitAtStartFailsFastWithItsStderr(t *testing.T) {
 	if n := b.Processes(); n != 0 {
 		t.Errorf("%d processes", n)
 	}
-	// Every turn tries again, and fails the same way.
+	// Every turn tries again, and fails the same way; so does starting the
+	// session ahead of its first turn.
 	wantErr(t, run(t, b, "s1", "hi").err, "exited at start")
+	err := b.StartSession(t.Context(), "s2")
+	var se *acp.StartError
+	if !errors.As(err, &se) || !strings.Contains(se.Error(), "exit status 4") {
+		t.Errorf("StartSession: %v", err)
+	}
+}
+
+func TestStartSessionStartsTheProcessOnce(t *testing.T) {
+	b := newBridge(t, config(t))
+	if err := b.StartSession(t.Context(), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	pid := b.PID("s1")
+	if err := b.StartSession(t.Context(), "s1"); err != nil || b.PID("s1") != pid || pid == 0 {
+		t.Errorf("again: %v, pid %d then %d", err, pid, b.PID("s1"))
+	}
+	if got := mustRun(t, b, "s1", "/count").events.texts(); !cmp.Equal(got, []string{"prompts: 1"}) || b.PID("s1") != pid {
+		t.Errorf("the first turn: %q", got)
+	}
+	// A start cancelled by its context gives the context's cause.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.StartSession(ctx, "s2"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled start: %v", err)
+	}
 }
 
 func TestSilentAgentIsBoundedByTheStartTimeout(t *testing.T) {
@@ -50,6 +83,16 @@ func TestSilentAgentIsBoundedByTheStartTimeout(t *testing.T) {
 	wantErr(t, r.err, `agent "testagent" did not answer initialize within 300ms (limits.start_timeout)`)
 	if r.took > 3*time.Second {
 		t.Errorf("took %v", r.took)
+	}
+	// The turn's own deadline, when it comes first, is what ends the start.
+	cfg.Limits.StartTimeout = time.Minute
+	b = newBridge(t, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	r = runCtx(ctx, b, "s1", "hi")
+	var se *acp.StartError
+	if !errors.Is(r.err, context.DeadlineExceeded) || errors.As(r.err, &se) || r.took > 3*time.Second {
+		t.Errorf("err %v after %v, want the turn's deadline", r.err, r.took)
 	}
 }
 
