@@ -4,11 +4,12 @@
 // a small command language (/say, /tool, /ask, /crash, ...; see the
 // package documentation); a plain prompt is echoed.
 //
-//	agentsession-acp-testagent [-state DIR] [-exit-at-start CODE] [-hang-at-start] [-stderr-at-start TEXT]
+//	agentsession-acp-testagent [-state DIR] [-exit-at-start CODE] [-hang-at-start] [-stderr-at-start TEXT] [-require-auth]
 //
 // -state keeps sessions in DIR and enables session/load. The -*-at-start
-// flags make the process misbehave before it answers anything, for tests
-// of a client's start-up errors.
+// flags make the process misbehave before it answers anything, and
+// -require-auth makes session/new fail as an agent without credentials
+// does, for tests of a client's start-up errors.
 package main
 
 import (
@@ -34,6 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	exitAtStart := fs.Int("exit-at-start", -1, "exit with `CODE` before answering anything")
 	hangAtStart := fs.Bool("hang-at-start", false, "never answer anything (until stdin closes)")
 	stderrAtStart := fs.String("stderr-at-start", "", "write `TEXT` to stderr at start")
+	requireAuth := fs.Bool("require-auth", false, "answer session/new with ACP's authentication required")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := acptestagent.Serve(ctx, stdin, stdout, acptestagent.Options{StateDir: *state, Stderr: stderr})
+	err := acptestagent.Serve(ctx, stdin, stdout, acptestagent.Options{StateDir: *state, Stderr: stderr, RequireAuth: *requireAuth})
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "acptestagent: %v\n", err)
 		return 1

@@ -30,6 +30,9 @@ type Options struct {
 	Stderr io.Writer
 	// Exit ends the process for /crash; nil means os.Exit.
 	Exit func(code int)
+	// RequireAuth makes session/new and session/load answer ACP's
+	// "authentication required", as an agent without credentials does.
+	RequireAuth bool
 }
 
 // Serve runs one agent over r (what the client sends) and w (what the agent
@@ -103,6 +106,9 @@ func (a *agent) Logout(context.Context, acp.LogoutRequest) (acp.LogoutResponse, 
 }
 
 func (a *agent) NewSession(ctx context.Context, p acp.NewSessionRequest) (acp.NewSessionResponse, error) {
+	if a.opts.RequireAuth {
+		return acp.NewSessionResponse{}, acp.NewAuthRequired(map[string]any{"reason": "no API key configured"})
+	}
 	if !filepath.IsAbs(p.Cwd) {
 		return acp.NewSessionResponse{}, acp.NewInvalidParams(map[string]any{"cwd": "must be an absolute path"})
 	}

@@ -48,7 +48,8 @@
 //
 // Options (flags of the command) make the process misbehave before any
 // prompt: exit at start, hang at start (never answer initialize), write to
-// stderr at start. With a state directory, sessions are saved there after
+// stderr at start, or answer session/new with ACP's "authentication
+// required". With a state directory, sessions are saved there after
 // every prompt and the agent advertises loadSession: session/load replays
 // the saved exchanges (user_message_chunk, agent_message_chunk) and keeps
 // counting prompts where the earlier process stopped.

@@ -126,6 +126,20 @@ func (b *Bridge) Run(ctx context.Context, in agent.Input, emit agent.Emit) (agen
 		return agent.Outcome{}, err
 	}
 	out, err := p.prompt(ctx, in, emit)
+	var nd notDelivered
+	if errors.As(err, &nd) {
+		// The process died between turns, unseen until the prompt could
+		// not be written: nothing of this turn happened, so a new process
+		// gets it.
+		b.forget(in.SessionID, p)
+		if p, err = b.process(ctx, in.SessionID); err != nil {
+			return agent.Outcome{}, err
+		}
+		out, err = p.prompt(ctx, in, emit)
+		if errors.As(err, &nd) {
+			err = nd.error
+		}
+	}
 	if p.dead() {
 		b.forget(in.SessionID, p)
 	}

@@ -275,6 +275,24 @@ func isTransportError(err error) bool {
 	return re.Code == -32603 && (strings.HasPrefix(msg, "write ") || strings.Contains(msg, "peer disconnected"))
 }
 
+// isWriteError reports whether err is acp-go-sdk's failure to write the
+// request: the agent's stdin was closed, so it never read it.
+func isWriteError(err error) bool {
+	var re *acpsdk.RequestError
+	if !errors.As(err, &re) {
+		return false
+	}
+	m, _ := re.Data.(map[string]any)
+	msg, _ := m["error"].(string)
+	return re.Code == -32603 && strings.HasPrefix(msg, "write ")
+}
+
+// notDelivered is a turn whose prompt could not be sent because the
+// process had died since its last turn; Run tries once more on a new one.
+type notDelivered struct{ error }
+
+func (e notDelivered) Unwrap() error { return e.error }
+
 // awaitDeath waits up to d for the process to exit or its connection to
 // close.
 func (p *process) awaitDeath(d time.Duration) {
@@ -364,7 +382,7 @@ func (p *process) handshake(ctx context.Context) error {
 // startError says why step failed while starting.
 func (p *process) startError(ctx, sctx context.Context, step string, err error) error {
 	name := p.b.cfg.Name
-	if ctx.Err() == nil && sctx.Err() == nil {
+	if ctx.Err() == nil && sctx.Err() == nil && isTransportError(err) {
 		// A write to a process that just exited fails before its
 		// output's end is seen: give the end a moment to arrive.
 		p.awaitDeath(500 * time.Millisecond)
@@ -432,10 +450,11 @@ func (p *process) describe(err error) string {
 	if m, ok := re.Data.(map[string]any); ok && len(m) == 1 {
 		for _, k := range []string{"error", "reason", "message", "details"} {
 			if v, ok := m[k].(string); ok {
-				s += ": " + v
+				return p.clip(fmt.Sprintf("%s: %s (code %d)", s, v, re.Code))
 			}
 		}
-	} else if re.Data != nil {
+	}
+	if re.Data != nil {
 		if data, err := json.Marshal(re.Data); err == nil {
 			s += " " + string(data)
 		}
@@ -528,7 +547,12 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 	}
 	if r.err != nil {
 		if p.dead() {
-			return agent.Outcome{}, fmt.Errorf("agent %q exited during the turn (%s)%s", cfg.Name, p.exitDescription(), p.stderrSuffix())
+			err := fmt.Errorf("agent %q exited during the turn (%s)%s", cfg.Name, p.exitDescription(), p.stderrSuffix())
+			if isWriteError(r.err) && !t.heard() {
+				// The prompt never reached it: it had died before.
+				return agent.Outcome{}, notDelivered{err}
+			}
+			return agent.Outcome{}, err
 		}
 		return agent.Outcome{}, fmt.Errorf("agent %q answered session/prompt with an error: %s", cfg.Name, p.describe(r.err))
 	}
@@ -556,6 +580,7 @@ type turnState struct {
 
 	mu      sync.Mutex
 	m       mapper
+	updates int // received, events or not
 	queue   []gen.ScriptEvent
 	closed  bool
 	wake    chan struct{}
@@ -581,12 +606,20 @@ func (t *turnState) update(u acpsdk.SessionUpdate) {
 		t.mu.Unlock()
 		return
 	}
+	t.updates++
 	t.queue = append(t.queue, t.m.events(u)...)
 	t.mu.Unlock()
 	select {
 	case t.wake <- struct{}{}:
 	default:
 	}
+}
+
+// heard reports whether the agent sent anything during the turn.
+func (t *turnState) heard() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.updates > 0
 }
 
 func (t *turnState) toolTitle(id acpsdk.ToolCallId) string {

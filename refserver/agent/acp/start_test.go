@@ -55,6 +55,16 @@ func TestExitAtStartFailsFastWithItsStderr(t *testing.T) {
 	}
 }
 
+func TestAnAgentThatNeedsAuthenticationSaysSo(t *testing.T) {
+	b := newBridge(t, config(t, "-require-auth"))
+	r := run(t, b, "s1", "hi")
+	wantErr(t, r.err, `agent "testagent" needs authentication (Authentication required: no API key configured (code -32000)): give it its credentials in its env`)
+	var se *acp.StartError
+	if !errors.As(r.err, &se) {
+		t.Errorf("%v is not a StartError", r.err)
+	}
+}
+
 func TestStartSessionStartsTheProcessOnce(t *testing.T) {
 	b := newBridge(t, config(t))
 	if err := b.StartSession(t.Context(), "s1"); err != nil {
