@@ -243,9 +243,10 @@ func (b *Bridge) sessionDir(sessionID string) (string, error) {
 }
 
 // CloseSession stops sessionID's agent process (session/close when the
-// agent supports it, then its stdin closes, then SIGTERM, then SIGKILL,
-// each after limits.stop_grace) and forgets its ACP session. The server
-// calls it when the session ends; a turn still running ends with an error.
+// agent supports it and its stdin closes; SIGTERM when it has not exited
+// within limits.stop_grace, SIGKILL a second later) and forgets its ACP
+// session. The server is to call it when the session ends; a turn still
+// running ends (with an error, or cancelled if the agent says so).
 // Closing a session without a process does nothing.
 func (b *Bridge) CloseSession(ctx context.Context, sessionID string) error {
 	b.take(sessionID).stop(ctx) // ends a running turn
