@@ -510,8 +510,12 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 		// ACP's cancel: the agent stops and answers the prompt with
 		// stop reason cancelled; pending permission requests are answered
 		// cancelled (their contexts end with ctx).
-		_ = p.conn.Cancel(p.ctx, acpsdk.CancelNotification{SessionId: p.acpSession})
-		close(t.cancelSent)
+		// (Sent aside: an agent that reads nothing could block the write;
+		// the grace below bounds it.)
+		go func() {
+			_ = p.conn.Cancel(p.ctx, acpsdk.CancelNotification{SessionId: p.acpSession})
+			close(t.cancelSent)
+		}()
 		grace := time.NewTimer(cfg.Limits.CancelGrace)
 		select {
 		case r = <-done:
@@ -541,6 +545,10 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 	if t.isFlooded() {
 		return agent.Outcome{}, fmt.Errorf("agent %q wrote more than %d bytes during the turn (limits.turn_output_bytes); its process was stopped",
 			cfg.Name, cfg.Limits.TurnOutputBytes)
+	}
+	if err := t.emitError(); err != nil {
+		// Events were lost: the turn cannot end as if they were not.
+		return agent.Outcome{}, err
 	}
 	if cancelled && (r.err != nil || r.resp.StopReason == acpsdk.StopReasonCancelled) {
 		return agent.Outcome{}, context.Cause(ctx)
@@ -589,6 +597,7 @@ type turnState struct {
 	flooded    chan struct{}
 	floodOnce  sync.Once
 	emitFailed context.CancelCauseFunc
+	emitErr    error // the first emit error, under mu
 	// cancelSent is closed once session/cancel is on its way: permission
 	// requests are answered "cancelled" only after it, as ACP orders.
 	cancelSent chan struct{}
@@ -613,6 +622,12 @@ func (t *turnState) update(u acpsdk.SessionUpdate) {
 	case t.wake <- struct{}{}:
 	default:
 	}
+}
+
+func (t *turnState) emitError() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.emitErr
 }
 
 // heard reports whether the agent sent anything during the turn.
@@ -644,6 +659,9 @@ func (t *turnState) pump() {
 			}
 			if err := t.emit(e); err != nil {
 				failed = true
+				t.mu.Lock()
+				t.emitErr = err
+				t.mu.Unlock()
 				t.emitFailed(err)
 			}
 		}
