@@ -174,10 +174,11 @@ func Orchestrate(ctx context.Context, cfg Config, w io.Writer) (*Report, error) 
 		rep.Failures[i].Message = redact(rep.Failures[i].Message, tokens)
 	}
 	rep.print(w)
-	if err := rep.writeJSON(filepath.Join(cfg.Out, "summary.json")); err != nil {
+	rep.Path = filepath.Join(cfg.Out, "summary.json")
+	if err := rep.writeJSON(rep.Path); err != nil {
 		return rep, err
 	}
-	fmt.Fprintf(w, "summary: %s\n", filepath.Join(cfg.Out, "summary.json"))
+	fmt.Fprintf(w, "summary: %s\n", rep.Path)
 	return rep, nil
 }
 
@@ -439,6 +440,10 @@ func (j *job) runUnder(ctx context.Context, cfg Config, bin, serverURL string, t
 	argv := strings.Fields(cfg.Runners[j.sdk])
 	if j.sdk == "go" && len(argv) == 0 {
 		argv = []string{filepath.Join(bin, "go-runner")}
+	}
+	// A relative program path is the repository's (like every path here).
+	if strings.Contains(argv[0], "/") && !filepath.IsAbs(argv[0]) {
+		argv[0] = filepath.Join(cfg.Root, argv[0])
 	}
 	argv = append(argv, "--base-url", ps.URL, "--token", tokens["a"], "--token2", tokens["b"],
 		"--run", j.run, "--scenarios", filepath.Join(cfg.Root, "scenarios"), "--out", j.resultPath)

@@ -50,6 +50,8 @@ type Report struct {
 	Rows     []Row                        `json:"rows"`
 	Failures []Failure                    `json:"failures"`
 	Seconds  float64                      `json:"seconds"`
+	// Path is where summary.json was written.
+	Path string `json:"-"`
 }
 
 // OK reports whether everything passed.
@@ -259,7 +261,15 @@ func (r *Report) print(w io.Writer) {
 	tw.Flush()
 	verdict := "PASS"
 	if !r.OK() {
-		verdict = fmt.Sprintf("FAIL (%d failures)", len(r.Failures))
+		byCheck := map[string]int{}
+		for _, f := range r.Failures {
+			byCheck[f.Check]++
+		}
+		var parts []string
+		for _, k := range sortedKeys(byCheck) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, byCheck[k]))
+		}
+		verdict = fmt.Sprintf("FAIL (%d failures: %s)", len(r.Failures), strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "\n%s in %.1fs\n", verdict, r.Seconds)
 }

@@ -109,7 +109,7 @@ func TestEvaluateFailsOnEveryKindOfDifference(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep.print(&out)
-	for _, want := range []string{"3 FAILURES", "- [ts/direct] t step 1 (create_session): sdk-diff:", "FAIL (3 failures)"} {
+	for _, want := range []string{"3 FAILURES", "- [ts/direct] t step 1 (create_session): sdk-diff:", "FAIL (3 failures: profile-diff 1, sdk-diff 1, server 1)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the printed report lacks %q:\n%s", want, out.String())
 		}
