@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/scenarios/internal/format"
 )
 
@@ -52,7 +53,7 @@ func goodObservations(t *testing.T) []format.Observation {
 		{Step: 1, Do: "create_session", Value: raw(t, map[string]any{"session_id": sidA, "status": "active"})},
 		{Step: 2, Do: "turn"},
 		streamObs(t, 3, 1, 2, 3),
-		{Step: 4, Do: "turn", Error: &format.ErrorInfo{Kind: "busy", Status: 409, Code: "turn_in_progress"}},
+		{Step: 4, Do: "turn", Error: &format.ErrorInfo{Kind: "busy", Status: 409, Code: string(gen.ProblemCodeTurnInProgress)}},
 		{Step: 5, Do: "history", Value: raw(t, map[string]any{"items": []any{map[string]any{"turn_index": 1}}})},
 	}
 }

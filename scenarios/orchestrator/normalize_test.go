@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/scenarios/internal/format"
 )
 
@@ -92,12 +93,12 @@ func TestObservationValueLeavesTheMessageOut(t *testing.T) {
 	al := newAliases("rk3x9q2z")
 	text := "hi"
 	got, err := al.observationValue(format.Observation{Step: 2, Do: "turn", Text: &text,
-		Error: &format.ErrorInfo{Kind: "busy", Status: 409, Code: "turn_in_progress", Message: "details " + sidA}})
+		Error: &format.ErrorInfo{Kind: "busy", Status: 409, Code: string(gen.ProblemCodeTurnInProgress), Message: "details " + sidA}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"step": 2.0, "do": "turn", "text": "hi",
-		"error": map[string]any{"kind": "busy", "status": 409.0, "code": "turn_in_progress"}}
+		"error": map[string]any{"kind": "busy", "status": 409.0, "code": string(gen.ProblemCodeTurnInProgress)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %s, want %s", canonical(got), canonical(want))
 	}

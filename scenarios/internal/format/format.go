@@ -83,16 +83,6 @@ type ErrorInfo struct {
 	Message string `json:"message,omitempty"`
 }
 
-// Error kinds (README "Errors"), in the order a runner tries them.
-var Kinds = []string{
-	"auth", "not_found", "busy", "invalid_transition", "session_paused", "session_ended",
-	"spawn_limit", "conflict", "too_large", "validation", "rate_limited", "server",
-	"transport", "timeout", "untyped",
-}
-
-// KindUntyped is the kind of an error the SDK did not type: always a failure.
-const KindUntyped = "untyped"
-
 var idPattern = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 // LoadDir reads every *.yaml scenario of dir in file-name order.

@@ -212,7 +212,7 @@ func (r *scenarioRun) step(n int, st format.Step) (format.Observation, error) {
 		return obs, bad
 	}
 	if o.err != nil {
-		e := format.ErrorInfo{Kind: "timeout", Message: o.err.Error()}
+		e := format.ErrorInfo{Kind: format.KindTimeout, Message: o.err.Error()}
 		if !errors.Is(o.err, errActivityTimeout) {
 			e = classify(o.err)
 		}

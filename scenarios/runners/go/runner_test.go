@@ -24,26 +24,27 @@ func TestClassify(t *testing.T) {
 		err  error
 		kind string
 	}{
-		{api(401, "unauthorized"), "auth"},
-		{api(403, ""), "auth"},
-		{api(404, "not_found"), "not_found"},
-		{api(409, "turn_in_progress"), "busy"},
-		{api(409, "turn_queue_full"), "busy"},
-		{api(409, "invalid_transition"), "invalid_transition"},
-		{api(409, "session_paused"), "session_paused"},
-		{api(409, "session_ended"), "session_ended"},
-		{api(409, "spawn_limit_exceeded"), "spawn_limit"},
-		{api(409, "idempotency_in_progress"), "conflict"},
-		{api(413, "payload_too_large"), "too_large"},
-		{api(400, "invalid_request"), "validation"},
-		{api(422, "unknown_agent"), "validation"},
-		{api(429, "rate_limited"), "rate_limited"},
-		{api(503, ""), "server"},
-		{&agentsession.TransportError{Method: "GET", URL: "http://x", Err: errors.New("connection refused")}, "transport"},
-		{fmt.Errorf("%w: turn 1 after event 2", sessions.ErrStreamLost), "transport"},
-		{fmt.Errorf("%w: GET x: 200 answer: unexpected EOF", agentsession.ErrUnexpectedResponse), "untyped"},
-		{api(418, ""), "untyped"},
-		{errors.New("boom"), "untyped"},
+		{api(401, agentsession.CodeUnauthorized), format.KindAuth},
+		{api(403, ""), format.KindAuth},
+		{api(404, agentsession.CodeNotFound), format.KindNotFound},
+		{api(409, agentsession.CodeTurnInProgress), format.KindBusy},
+		{api(409, agentsession.CodeTurnQueueFull), format.KindBusy},
+		{api(409, agentsession.CodeInvalidTransition), format.KindInvalidTransition},
+		{api(409, agentsession.CodeSessionPaused), format.KindSessionPaused},
+		{api(409, agentsession.CodeSessionEnded), format.KindSessionEnded},
+		{api(409, agentsession.CodeSpawnLimitExceeded), format.KindSpawnLimit},
+		{api(409, agentsession.CodeIdempotencyInProgress), format.KindConflict},
+		{api(409, ""), format.KindConflict}, // a cut problem body: the status alone
+		{api(413, agentsession.CodePayloadTooLarge), format.KindTooLarge},
+		{api(400, agentsession.CodeInvalidRequest), format.KindValidation},
+		{api(422, agentsession.CodeUnknownAgent), format.KindValidation},
+		{api(429, agentsession.CodeRateLimited), format.KindRateLimited},
+		{api(503, ""), format.KindServer},
+		{&agentsession.TransportError{Method: "GET", URL: "http://x", Err: errors.New("connection refused")}, format.KindTransport},
+		{fmt.Errorf("%w: turn 1 after event 2", sessions.ErrStreamLost), format.KindTransport},
+		{fmt.Errorf("%w: GET x: 200 answer: unexpected EOF", agentsession.ErrUnexpectedResponse), format.KindUntyped},
+		{api(418, ""), format.KindUntyped},
+		{errors.New("boom"), format.KindUntyped},
 	}
 	for _, c := range cases {
 		got := classify(c.err)
@@ -51,8 +52,8 @@ func TestClassify(t *testing.T) {
 			t.Errorf("classify(%v) = %s, want %s", c.err, got.Kind, c.kind)
 		}
 	}
-	e := classify(api(409, "turn_in_progress"))
-	if e.Status != 409 || e.Code != "turn_in_progress" {
+	e := classify(api(409, agentsession.CodeTurnInProgress))
+	if e.Status != 409 || e.Code != string(agentsession.CodeTurnInProgress) {
 		t.Errorf("status and code: %+v", e)
 	}
 }
@@ -147,7 +148,7 @@ func TestRunnerAgainstTheReferenceServer(t *testing.T) {
 	if evs, _ := st["events"].([]any); len(evs) != 1 || *a.Observations[6].Text != "c" {
 		t.Errorf("turn_stream: %v", st)
 	}
-	for i, kind := range map[int]string{7: "not_found", 8: "auth", 9: "timeout"} {
+	for i, kind := range map[int]string{7: format.KindNotFound, 8: format.KindAuth, 9: format.KindTimeout} {
 		if e := a.Observations[i].Error; e == nil || e.Kind != kind {
 			t.Errorf("step %d: error %+v, want %s", i+1, e, kind)
 		}

@@ -417,14 +417,14 @@ func classify(err error) format.ErrorInfo {
 		kind string
 		err  error
 	}{
-		{"auth", agentsession.ErrAuth},
-		{"not_found", agentsession.ErrNotFound},
-		{"busy", agentsession.ErrBusy},
-		{"invalid_transition", agentsession.ErrInvalidTransition},
-		{"session_paused", agentsession.ErrSessionPaused},
-		{"session_ended", agentsession.ErrSessionEnded},
-		{"spawn_limit", agentsession.ErrSpawnLimit},
-		{"conflict", agentsession.ErrConflict},
+		{format.KindAuth, agentsession.ErrAuth},
+		{format.KindNotFound, agentsession.ErrNotFound},
+		{format.KindBusy, agentsession.ErrBusy},
+		{format.KindInvalidTransition, agentsession.ErrInvalidTransition},
+		{format.KindSessionPaused, agentsession.ErrSessionPaused},
+		{format.KindSessionEnded, agentsession.ErrSessionEnded},
+		{format.KindSpawnLimit, agentsession.ErrSpawnLimit},
+		{format.KindConflict, agentsession.ErrConflict},
 	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
@@ -435,15 +435,15 @@ func classify(err error) format.ErrorInfo {
 	var te *agentsession.TransportError
 	switch {
 	case ae != nil && ae.StatusCode == 413: // the SDK has no 413 sentinel yet
-		e.Kind = "too_large"
+		e.Kind = format.KindTooLarge
 	case errors.Is(err, agentsession.ErrValidation):
-		e.Kind = "validation"
+		e.Kind = format.KindValidation
 	case errors.Is(err, agentsession.ErrRateLimited):
-		e.Kind = "rate_limited"
+		e.Kind = format.KindRateLimited
 	case errors.Is(err, agentsession.ErrServer):
-		e.Kind = "server"
+		e.Kind = format.KindServer
 	case errors.As(err, &te), errors.Is(err, sessions.ErrStreamLost):
-		e.Kind = "transport"
+		e.Kind = format.KindTransport
 	default:
 		e.Kind = format.KindUntyped
 		e.Message = fmt.Sprintf("%T: %v", err, err)
