@@ -112,6 +112,13 @@ func evaluate(cfg Config, scenarios []format.Scenario, jobs []*job, state map[st
 					}
 				}
 			}
+			if j.result == nil {
+				// The runner failed as a whole (reported once above): its
+				// scenarios fail without a line each.
+				rc.checks = append(rc.checks, &scenarioCheck{sc: sc, steps: len(sc.Steps), norm: make([]map[string]any, len(sc.Steps)), al: al})
+				rc.ownOK = append(rc.ownOK, false)
+				continue
+			}
 			c := checkScenario(sc, res, al)
 			cnt := c.checkStreamsOnServer(byID)
 			rc.row.EventsStreamed += cnt.streamed
