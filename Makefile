@@ -79,3 +79,4 @@ run: ## run the reference server on its embedded SQLite default (agentsession.db
 
 include mk/typescript.mk
 include mk/python.mk
+include mk/scenarios.mk
