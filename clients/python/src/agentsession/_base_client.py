@@ -353,20 +353,29 @@ class BaseClient(Generic[HttpxClientT]):
         attempt: int,
         failure: Exception | None,
         cut: bool,
-        answer: tuple[httpx.Response, bytes] | None,
+        response: httpx.Response | None,
+        body: bytes,
     ) -> Done[M] | float:
         """After one attempt of a call: its result, or the wait before the
-        next attempt; raises the call's error when it is over."""
-        if answer is not None:
-            outcome = self._answered(call, attempt, *answer)
+        next attempt; raises the call's error when it is over.
+
+        failure is what kept the attempt from a whole answer (response is
+        None when no answer came; cut says the answer's body was cut short).
+        """
+        if failure is None:
+            assert response is not None
+            outcome = self._answered(call, attempt, response, body)
             if isinstance(outcome, exc.APIError):
                 raise outcome from None
             if not isinstance(outcome, _CutBody):
                 return outcome
             failure, cut = outcome, True
-        assert failure is not None
         wait = self._transport_failure(call, attempt, failure, cut=cut)
         if isinstance(wait, exc.APIError):
+            if response is not None and not response.is_success:
+                # An error answer whose body was cut, and no attempt left to
+                # read it whole: the status (and what came of the problem).
+                raise self._status_error(call, attempt, response, body) from None
             raise wait from failure
         return wait
 
@@ -599,6 +608,8 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             request = self._build_request(call)
             failure: Exception | None = None
             cut = False
+            response: httpx.Response | None = None
+            body = b""
             try:
                 try:
                     response = self._http.send(request, stream=True)
@@ -606,19 +617,23 @@ class SyncAPIClient(BaseClient[httpx.Client]):
                     failure = error
                 else:
                     try:
-                        body = response.read() if response.is_success else _read_bounded(response)
+                        if response.is_success:
+                            body = response.read()
+                        else:
+                            body, failure = _read_bounded(response)
                     except HTTP_ERRORS as error:
-                        failure, cut = error, True
+                        failure = error
                     finally:
                         response.close()
+                    cut = failure is not None
             except BaseException:
                 self._scrub(request)
                 raise
-            if failure is not None or not response.is_success:
+            if failure is not None or (response is not None and not response.is_success):
                 # Whatever fails may keep the request (an error's __cause__, a
                 # log handler); a success drops it, so it is not worth scrubbing.
                 self._scrub(request)
-            wait = self._outcome(call, attempt, failure, cut, None if failure else (response, body))
+            wait = self._outcome(call, attempt, failure, cut, response, body)
             if isinstance(wait, Done):
                 return wait.value
             self._sleep(wait)
@@ -633,6 +648,8 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             attempt += 1
             request = self._build_request(call)
             failure: Exception | None = None
+            response: httpx.Response | None = None
+            body = b""
             try:
                 try:
                     response = self._http.send(request, stream=True)
@@ -642,12 +659,12 @@ class SyncAPIClient(BaseClient[httpx.Client]):
                     if response.is_success:
                         return self._opened(call, attempt, response)
                     try:
-                        body = _read_bounded(response)
+                        body, failure = _read_bounded(response)
                     finally:
                         response.close()
             finally:
                 self._scrub(request)
-            wait = self._outcome(call, attempt, failure, False, None if failure else (response, body))
+            wait = self._outcome(call, attempt, failure, failure is not None and response is not None, response, body)
             assert not isinstance(wait, Done)
             self._sleep(wait)
 
@@ -686,6 +703,8 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             request = self._build_request(call)
             failure: Exception | None = None
             cut = False
+            response: httpx.Response | None = None
+            body = b""
             try:
                 try:
                     response = await self._http.send(request, stream=True)
@@ -693,19 +712,23 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
                     failure = error
                 else:
                     try:
-                        body = await response.aread() if response.is_success else await _aread_bounded(response)
+                        if response.is_success:
+                            body = await response.aread()
+                        else:
+                            body, failure = await _aread_bounded(response)
                     except HTTP_ERRORS as error:
-                        failure, cut = error, True
+                        failure = error
                     finally:
                         await response.aclose()
+                    cut = failure is not None
             except BaseException:
                 self._scrub(request)
                 raise
-            if failure is not None or not response.is_success:
+            if failure is not None or (response is not None and not response.is_success):
                 # Whatever fails may keep the request (an error's __cause__, a
                 # log handler); a success drops it, so it is not worth scrubbing.
                 self._scrub(request)
-            wait = self._outcome(call, attempt, failure, cut, None if failure else (response, body))
+            wait = self._outcome(call, attempt, failure, cut, response, body)
             if isinstance(wait, Done):
                 return wait.value
             await self._sleep(wait)
@@ -720,6 +743,8 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             attempt += 1
             request = self._build_request(call)
             failure: Exception | None = None
+            response: httpx.Response | None = None
+            body = b""
             try:
                 try:
                     response = await self._http.send(request, stream=True)
@@ -729,36 +754,38 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
                     if response.is_success:
                         return self._opened(call, attempt, response)
                     try:
-                        body = await _aread_bounded(response)
+                        body, failure = await _aread_bounded(response)
                     finally:
                         await response.aclose()
             finally:
                 self._scrub(request)
-            wait = self._outcome(call, attempt, failure, False, None if failure else (response, body))
+            wait = self._outcome(call, attempt, failure, failure is not None and response is not None, response, body)
             assert not isinstance(wait, Done)
             await self._sleep(wait)
 
 
-def _read_bounded(response: httpx.Response) -> bytes:
-    """Up to MAX_ERROR_BODY bytes of an error answer; a cut body keeps what came."""
+def _read_bounded(response: httpx.Response) -> tuple[bytes, Exception | None]:
+    """Up to MAX_ERROR_BODY bytes of an error answer, and the error that cut
+    it short (then the bytes are what came): its problem (code, detail) may be
+    in the part that never arrived, so the call retries it like a lost answer."""
     data = bytearray()
     try:
         for chunk in response.iter_bytes():
             data += chunk
             if len(data) >= MAX_ERROR_BODY:
                 break
-    except HTTP_ERRORS:
-        pass
-    return bytes(data[:MAX_ERROR_BODY])
+    except HTTP_ERRORS as error:
+        return bytes(data[:MAX_ERROR_BODY]), error
+    return bytes(data[:MAX_ERROR_BODY]), None
 
 
-async def _aread_bounded(response: httpx.Response) -> bytes:
+async def _aread_bounded(response: httpx.Response) -> tuple[bytes, Exception | None]:
     data = bytearray()
     try:
         async for chunk in response.aiter_bytes():
             data += chunk
             if len(data) >= MAX_ERROR_BODY:
                 break
-    except HTTP_ERRORS:
-        pass
-    return bytes(data[:MAX_ERROR_BODY])
+    except HTTP_ERRORS as error:
+        return bytes(data[:MAX_ERROR_BODY]), error
+    return bytes(data[:MAX_ERROR_BODY]), None
