@@ -33,7 +33,7 @@ import yaml
 import agentsession
 from agentsession import Client, Session, types
 
-SDK_NAME = "python"
+SDK_NAME = "py"  # the orchestrator's name for this runner (SCENARIO_SDKS=go,ts,py)
 # A step that takes longer is a failed step, not a stuck run (the Go runner's bound too);
 # a background turn gets ten times as long.
 STEP_TIMEOUT = 60.0

@@ -93,7 +93,7 @@ def test_every_scenario_holds_its_expectations_through_the_fault_proxy(
         assert token not in text, "a token in the result file"
         assert token not in done.stdout + done.stderr, "a token in the runner's output"
     result = json.loads(text)
-    assert result["sdk"] == "python"
+    assert result["sdk"] == "py"
     assert result["sdk_version"] == agentsession.__version__
     scenarios = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SCENARIOS.glob("*.yaml"))}
     assert [s["id"] for s in result["scenarios"]] == list(scenarios), "every scenario, in file-name order"
