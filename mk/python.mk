@@ -10,7 +10,7 @@ PYTHON    ?= python3
 PYTHON310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) python3.10)
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 
-.PHONY: py-venv py-generate py-check-generated py-lint py-test py-test-py310 py-bench
+.PHONY: py-venv py-generate py-check-generated py-lint py-test py-test-py310 py-bench py-scenario-runner
 
 $(PY_STAMP): $(PY_DIR)/requirements.txt $(PY_DIR)/requirements-test.txt $(PY_DIR)/pyproject.toml
 	rm -rf $(PY_VENV)
@@ -47,3 +47,18 @@ py-test-py310: ## the Python SDK's tests on Python 3.10 (its oldest supported ve
 
 py-bench: $(PY_STAMP) ## the SDK's echo turn against raw httpx on one reference server, interleaved (ratio printed)
 	cd $(PY_DIR) && .venv/bin/python bench/bench_echo.py $(PY_BENCH_ARGS)
+
+# The Python scenario runner (scenarios/README.md, "Running a runner"). The orchestrator
+# starts it from the repository root (its SCENARIO_RUNNER_PY setting) as
+#
+#   clients/python/.venv/bin/python clients/python/scenarios/runner.py \
+#       --base-url URL --token TOKEN --token2 TOKEN2 --run RUN_ID --scenarios scenarios \
+#       --out FILE [--only ID]
+#
+# `make py-scenario-runner` makes sure that virtual environment exists and prints that
+# command line without its flags.
+PY_SCENARIO_RUNNER := $(PY) $(PY_DIR)/scenarios/runner.py
+
+py-scenario-runner: $(PY_STAMP) ## make sure the Python scenario runner can start (the venv), and print its command line
+	@$(PY_SCENARIO_RUNNER) --help >/dev/null
+	@echo "$(PY_SCENARIO_RUNNER)"

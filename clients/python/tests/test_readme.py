@@ -15,14 +15,24 @@ from .conftest import Server
 README = Path(__file__).resolve().parents[1] / "README.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 
-# What each snippet must print (a line of its output, in order of the README).
-EXPECTED = {
-    0: "turn 2 (end_turn): Summarise the open pull requests.",
-    1: "404 not_found True",
-    2: "hi",
-    3: "end_turn 0",
-    4: "['one', 'two']",
-    5: "paused ['schema migrated']",
+# What each snippet must print (lines of its output, in this order).
+EXPECTED: dict[int, list[str]] = {
+    0: ["turn 1 (end_turn): Hello", "turn 2 (end_turn): Summarise the open pull requests."],
+    1: [
+        "404 not_found True",
+        "UnprocessableEntityError True",
+        "SessionPausedError session_paused",
+        "AuthenticationError True",
+    ],
+    2: ["hi"],
+    3: ["Hello, stream", "end_turn 0"],
+    4: ["['one', 'two']", "['three']", "[1, 2, 3]"],
+    5: [
+        "paused ['schema migrated']",
+        "True {'current_task': 'tests'}",
+        "1 entry, 1 checkpoint, 0 decisions, 0 errors.",
+        "True",
+    ],
 }
 
 
@@ -37,4 +47,5 @@ def test_snippet_runs(server: Server, index: int) -> None:
         [sys.executable, "-c", SNIPPETS[index]], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert EXPECTED[index] in done.stdout.splitlines(), done.stdout
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if line in EXPECTED[index]] == EXPECTED[index], done.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ import agentsession
 from agentsession import RetryBudget, RetryPolicy
 from agentsession._retry import server_delay
 
-from .conftest import SESSION, Recorder, event, mock_client, problem, turn_result
+from .conftest import SESSION, TOKEN, Recorder, event, mock_client, problem, turn_result
 
 OK = httpx.Response(200, json=SESSION)
 HEALTHY = httpx.Response(200, json={"status": "ok", "version": "1.0.0", "time": "2026-11-21T10:00:00Z"})
@@ -291,12 +291,65 @@ def test_a_whole_2xx_body_that_is_not_the_contract_is_not_retried() -> None:
     assert len(rec.requests) == 1
 
 
-def test_cut_error_body_keeps_what_came() -> None:
+def test_cut_error_body_keeps_what_came_once_attempts_run_out() -> None:
     rec = Recorder([cut(404, b'{"code":"not_found","detail":"No session sess_1."}')])
     c, _ = mock_client(rec)
     with pytest.raises(agentsession.NotFoundError) as info:
         c.sessions.get("sess_1")
     assert info.value.detail == "No session sess_1."
+    assert info.value.attempts == 4, "a cut error answer is retried like a lost one"
+
+
+def test_a_cut_error_body_is_read_again_so_its_code_is_not_lost() -> None:
+    busy = problem(409, "turn_in_progress", "A turn is running.")
+    rec = Recorder([cut(409, b'{"type":"https://agentsession.dev/pro'), busy])
+    c, sleeps = mock_client(rec)
+    with pytest.raises(agentsession.BusyError) as info:
+        c.sessions.handle("sess_1").turn("hi", busy_policy="reject")
+    assert info.value.code == agentsession.ProblemCode.turn_in_progress
+    assert info.value.attempts == 2
+    assert len(sleeps) == 1
+    assert len({r.headers["Idempotency-Key"] for r in rec.requests}) == 1
+
+
+def test_a_cut_error_body_of_a_call_without_retries_is_its_status_error() -> None:
+    rec = Recorder([cut(409, b'{"code":"session_pau')])
+    c, _ = mock_client(rec, max_retries=0)
+    with pytest.raises(agentsession.ConflictError) as info:
+        c.sessions.handle("sess_1").pause()
+    assert type(info.value) is agentsession.ConflictError, "the code never arrived: typed by the status"
+    assert info.value.code is None
+    assert info.value.body == b'{"code":"session_pau'
+    assert len(rec.requests) == 1
+
+
+class AsyncCutStream(httpx.AsyncByteStream):
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.data
+        raise httpx.ReadError("reset")
+
+
+async def test_async_client_reads_a_cut_error_body_again() -> None:
+    answers = [
+        httpx.Response(409, headers={"Content-Type": "application/json"}, stream=AsyncCutStream(b'{"co')),
+        problem(409, "session_paused"),
+    ]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return answers.pop(0)
+
+    no_waits = RetryPolicy(min_wait=0, max_wait=0)
+    transport = httpx.MockTransport(handler)
+    async with agentsession.AsyncClient(
+        base_url="http://x.test", token=TOKEN, transport=transport, retry=no_waits
+    ) as c:
+        with pytest.raises(agentsession.SessionPausedError) as info:
+            await c.sessions.handle("sess_1").turn("hi")
+    assert info.value.attempts == 2
 
 
 async def test_async_client_retries_with_the_same_key() -> None:

@@ -136,6 +136,18 @@ def test_unknown_frames_and_event_types_pass_through_untouched() -> None:
     assert events[1].status == "waiting"
 
 
+def test_frames_follow_the_contracts_stream_framing() -> None:
+    # An explicit `event: message` is the default type; keep-alive comments and
+    # frames of unknown types are skipped; CRLF line ends are accepted.
+    named = frame(event(2, "two"), name="message", id=2)
+    body = [accepted(), b": keep-alive\n\n", ev(1, "one"), named, b"event: turn.progress\ndata: 42\n\n"]
+    body.append(completed(1, 2).replace(b"\n", b"\r\n"))
+    c, _ = mock_client(Recorder([sse(*body)]))
+    with c.sessions.handle("sess_1").turn_stream("hi") as stream:
+        assert [e.content for e in stream] == ["one", "two"]
+    assert stream.get_final_result().last_seq == 2
+
+
 def test_a_server_that_answers_json_instead_of_a_stream() -> None:
     rec = Recorder([httpx.Response(200, json=turn_result(event(1, "a"), event(2, "b")))])
     c, _ = mock_client(rec)

@@ -50,6 +50,7 @@ from .types import (
     Event,
     EventType,
     LogEntryType,
+    ProblemCode,
     SessionStatus,
     StopReason,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "EndStatus",
     "LogEntryType",
     "ArtifactAction",
+    "ProblemCode",
     "SyncPager",
     "AsyncPager",
     "Page",

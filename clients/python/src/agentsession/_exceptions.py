@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._generated import ProblemCode
+
 __all__ = [
     "AgentSessionError",
     "APIError",
@@ -163,11 +165,13 @@ class APIResponseValidationError(APIError):
 class APIStatusError(APIError):
     """The server answered with a 4xx or 5xx status.
 
-    The fields of the RFC 9457 problem document are attributes (``code`` is
-    ``None`` when the body had none, and codes this SDK does not know are kept
-    as they came); ``body`` is the start of the raw body (at most 64 KiB),
-    also when it was empty or not JSON; ``retry_after`` is the delay the server
-    asked for in seconds (``Retry-After`` or ``Retry-After-Ms``), else ``None``.
+    The fields of the RFC 9457 problem document are attributes. ``code`` is the
+    problem's code as a ``str``, equal to a ``ProblemCode`` member when the
+    contract lists it (``err.code == ProblemCode.not_found``); a code this SDK
+    does not know is kept as it came, ``None`` when the body had none.
+    ``body`` is the start of the raw body (at most 64 KiB), also when it was
+    empty or not JSON; ``retry_after`` is the delay the server asked for in
+    seconds (``Retry-After`` or ``Retry-After-Ms``), else ``None``.
     """
 
     status_code: int
@@ -293,14 +297,17 @@ class CursorLoopError(AgentSessionError):
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
-_CONFLICTS: dict[str, type[ConflictError]] = {
-    "turn_in_progress": BusyError,
-    "turn_queue_full": BusyError,
-    "invalid_transition": InvalidTransitionError,
-    "session_paused": SessionPausedError,
-    "session_ended": SessionEndedError,
-    "spawn_limit_exceeded": SpawnLimitError,
+# The 409 codes with an exception of their own; the codes are the contract's
+# (ProblemCode), and tests/test_problem_codes.py fails when they drift apart.
+CONFLICT_CLASSES: dict[ProblemCode, type[ConflictError]] = {
+    ProblemCode.turn_in_progress: BusyError,
+    ProblemCode.turn_queue_full: BusyError,
+    ProblemCode.invalid_transition: InvalidTransitionError,
+    ProblemCode.session_paused: SessionPausedError,
+    ProblemCode.session_ended: SessionEndedError,
+    ProblemCode.spawn_limit_exceeded: SpawnLimitError,
 }
+_CONFLICTS: dict[str, type[ConflictError]] = {code.value: cls for code, cls in CONFLICT_CLASSES.items()}
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -316,7 +323,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 def status_error_class(status: int, code: str | None) -> type[APIStatusError]:
     """The exception class for an answer; unknown codes go by the status."""
-    if status == 409 and code in _CONFLICTS:
+    if status == 409 and code is not None and code in _CONFLICTS:
         return _CONFLICTS[code]
     if status in _BY_STATUS:
         return _BY_STATUS[status]

@@ -6,20 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from agentsession._models import BaseModel
 from pydantic import ConfigDict, Field, RootModel
-
-
-class JSONObject(BaseModel):
-    """
-    Any JSON object; its members are the client's or the agent's own.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
 
 
 class ProblemCode(str, Enum):
@@ -224,12 +214,12 @@ class CreateSessionRequest(BaseModel):
     """
     The agent's name (see `getCapabilities`).
     """
-    meta: JSONObject | None = None
+    meta: dict[str, Any] | None = None
     plan_slug: Annotated[str | None, Field(max_length=128, min_length=1)] = None
     """
     The plan the session works on.
     """
-    context: JSONObject | None = None
+    context: dict[str, Any] | None = None
 
 
 class BusyPolicy(str, Enum):
@@ -394,7 +384,7 @@ class Event(BaseModel):
     """
     For tool events, the tool's name.
     """
-    args: JSONObject | None = None
+    args: dict[str, Any] | None = None
     """
     For `tool_call`, the arguments.
     """
@@ -408,7 +398,7 @@ class Event(BaseModel):
     """
     For tool events, the state of the call (`ToolCallStatus`).
     """
-    data: JSONObject | None = None
+    data: dict[str, Any] | None = None
     """
     Extra structured data (plan entries, usage numbers, error codes).
     """
@@ -464,6 +454,9 @@ class EventFrame(BaseModel):
         extra="allow",
     )
     event: Literal["message"]
+    """
+    `message`: no `event:` line is sent.
+    """
     id: Annotated[
         str, Field(examples=["41"], max_length=15, pattern="^[1-9][0-9]{0,14}$")
     ]
@@ -735,7 +728,7 @@ class ContinueSessionRequest(BaseModel):
     """
     The agent of the new session.
     """
-    meta: JSONObject | None = None
+    meta: dict[str, Any] | None = None
     plan_slug: Annotated[str | None, Field(max_length=128, min_length=1)] = None
     """
     The new session's plan; defaults to this session's.
@@ -754,7 +747,7 @@ class ReplaySessionRequest(BaseModel):
     """
     The agent of the new session; defaults to this session's agent.
     """
-    meta: JSONObject | None = None
+    meta: dict[str, Any] | None = None
 
 
 class Handoff(BaseModel):
@@ -777,7 +770,7 @@ class Handoff(BaseModel):
     """
     What stands in the way.
     """
-    context_for_next: JSONObject
+    context_for_next: dict[str, Any]
     """
     Anything else the next agent needs.
     """
@@ -807,7 +800,7 @@ class HandoffRequest(BaseModel):
     """
     What stands in the way.
     """
-    context_for_next: JSONObject | None = None
+    context_for_next: dict[str, Any] | None = None
 
 
 class LogEntryType(str, Enum):
@@ -836,7 +829,7 @@ class LogEntryRequest(BaseModel):
     """
     What happened.
     """
-    data: JSONObject | None = None
+    data: dict[str, Any] | None = None
 
 
 class LogEntry(BaseModel):
@@ -865,7 +858,7 @@ class LogEntry(BaseModel):
     """
     What happened.
     """
-    data: JSONObject
+    data: dict[str, Any]
     """
     Structured details.
     """
@@ -916,7 +909,7 @@ class ArtifactRequest(BaseModel):
     The artifact's path or URI.
     """
     action: ArtifactAction
-    metadata: JSONObject | None = None
+    metadata: dict[str, Any] | None = None
 
 
 class Artifact(BaseModel):
@@ -945,7 +938,7 @@ class Artifact(BaseModel):
     """
     What the session did to the artifact (`ArtifactAction`).
     """
-    metadata: JSONObject
+    metadata: dict[str, Any]
     """
     Structured details.
     """
@@ -1064,7 +1057,7 @@ class ReplayContext(BaseModel):
     """
     The session's plan.
     """
-    context_summary: JSONObject
+    context_summary: dict[str, Any]
     """
     The session's context summary.
     """
@@ -1273,7 +1266,7 @@ class ScriptEvent(BaseModel):
     """
     For tool events, the tool's name.
     """
-    args: JSONObject | None = None
+    args: dict[str, Any] | None = None
     """
     For `tool_call`, the arguments.
     """
@@ -1287,7 +1280,7 @@ class ScriptEvent(BaseModel):
     """
     For tool events, the call's state (`ToolCallStatus`).
     """
-    data: JSONObject | None = None
+    data: dict[str, Any] | None = None
     """
     Extra structured data.
     """
@@ -1329,7 +1322,7 @@ class Features(BaseModel):
     """
     `Idempotency-Key` is honoured.
     """
-    busy_policies: list[BusyPolicy | str]
+    busy_policies: list[Annotated[BusyPolicy | str, Field(union_mode="left_to_right")]]
     """
     The busy policies `sendTurn` accepts.
     """
@@ -1367,7 +1360,7 @@ class Session(BaseModel):
     """
     Whether a turn is running (`Activity`; other values may be added).
     """
-    meta: Annotated[JSONObject, Field(examples=[{"app": "billing-bot"}])]
+    meta: Annotated[dict[str, Any], Field(examples=[{"app": "billing-bot"}])]
     """
     Free-form metadata the client attached at creation.
     """
@@ -1404,7 +1397,7 @@ class Session(BaseModel):
     0 for a root session, the parent's depth + 1 for a child.
     """
     context_summary: Annotated[
-        JSONObject, Field(examples=[{"repository": "github.com/acme/api"}])
+        dict[str, Any], Field(examples=[{"repository": "github.com/acme/api"}])
     ]
     """
     The session's working context, merge-updated with `updateContext`.
@@ -1492,6 +1485,9 @@ class TurnAcceptedFrame(BaseModel):
         extra="allow",
     )
     event: Literal["turn.accepted"]
+    """
+    `event: turn.accepted`.
+    """
     data: TurnAccepted
 
 
@@ -1504,6 +1500,9 @@ class TurnCompletedFrame(BaseModel):
         extra="allow",
     )
     event: Literal["turn.completed"]
+    """
+    `event: turn.completed`.
+    """
     data: TurnSummary
 
 
@@ -1543,7 +1542,7 @@ class HandoffContext(BaseModel):
     """
     The session's plan.
     """
-    context_summary: JSONObject
+    context_summary: dict[str, Any]
     """
     The session's context summary.
     """
@@ -1707,3 +1706,9 @@ class Capabilities(BaseModel):
     """
     features: Features
     limits: Limits
+
+
+JSONObject: TypeAlias = dict[str, Any]
+"""
+Any JSON object (the contract's ``JSONObject``): a plain ``dict`` in these models.
+"""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 __all__ = ["TurnOrder", "AsyncTurnOrder"]
 
@@ -52,31 +53,64 @@ class _FifoLock:
                 self._held = False
 
 
+@dataclass(slots=True)
+class _Slot:
+    """A session's lock and how many callers hold it or wait for it."""
+
+    lock: _FifoLock = field(default_factory=_FifoLock)
+    users: int = 0
+
+
 class TurnOrder:
     """Thread-safe per-session FIFO slots."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._slots: dict[str, tuple[_FifoLock, int]] = {}
+        self._slots: dict[str, _Slot] = {}
 
-    @contextmanager
-    def hold(self, session_id: str) -> Iterator[None]:
+    def hold(self, session_id: str) -> _Hold:
+        """``with order.hold(session_id):`` runs the block when the session's
+        earlier turns are done."""
+        return _Hold(self, session_id)
+
+    def _join(self, session_id: str) -> _Slot:
         with self._mutex:
-            lock, users = self._slots.get(session_id) or (_FifoLock(), 0)
-            self._slots[session_id] = (lock, users + 1)
+            slot = self._slots.get(session_id)
+            if slot is None:
+                slot = self._slots[session_id] = _Slot()
+            slot.users += 1
+            return slot
+
+    def _leave(self, session_id: str, slot: _Slot) -> None:
+        with self._mutex:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._slots[session_id]
+
+
+class _Hold:
+    """One caller's turn in a session's slot (a class, not a generator-based
+    context manager: this runs on every turn)."""
+
+    __slots__ = ("_order", "_session_id", "_slot")
+
+    def __init__(self, order: TurnOrder, session_id: str) -> None:
+        self._order = order
+        self._session_id = session_id
+
+    def __enter__(self) -> None:
+        slot = self._order._join(self._session_id)
         try:
-            lock.acquire()
-            try:
-                yield
-            finally:
-                lock.release()
-        finally:
-            with self._mutex:
-                lock, users = self._slots[session_id]
-                if users == 1:
-                    del self._slots[session_id]
-                else:
-                    self._slots[session_id] = (lock, users - 1)
+            slot.lock.acquire()
+        except BaseException:
+            self._order._leave(self._session_id, slot)
+            raise
+        self._slot = slot
+
+    def __exit__(self, *exc: object) -> None:
+        slot = self._slot
+        slot.lock.release()
+        self._order._leave(self._session_id, slot)
 
 
 class AsyncTurnOrder:

@@ -7,6 +7,7 @@ give up) live in _StreamState; TurnStream and AsyncTurnStream only do the I/O.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -57,6 +58,19 @@ class _Completed:
 _Item = gen.Event | _Gap | _Completed
 
 
+def _frame_event(frame: type[pydantic.BaseModel]) -> str:
+    """The ``event:`` name of a frame schema of the contract (its one-value ``event``)."""
+    (name,) = typing.get_args(frame.model_fields["event"].annotation)
+    return str(name)
+
+
+# The frames of the contract's "Stream framing": an event frame has no event: line
+# (SSE's default type, message); frames of any other type are skipped.
+TURN_ACCEPTED = _frame_event(gen.TurnAcceptedFrame)
+TURN_COMPLETED = _frame_event(gen.TurnCompletedFrame)
+EVENT_FRAMES = frozenset({"", _frame_event(gen.EventFrame)})
+
+
 class _StreamState:
     """Everything a turn stream knows, and every decision it makes."""
 
@@ -105,14 +119,14 @@ class _StreamState:
     # --- what came -----------------------------------------------------------------
 
     def on_frame(self, frame: Frame) -> list[_Item]:
-        if frame.event == "turn.accepted":
+        if frame.event == TURN_ACCEPTED:
             accepted = self._decode(gen.TurnAccepted, frame)
             self.turn_index = accepted.turn_index
             return []
-        if frame.event == "turn.completed":
+        if frame.event == TURN_COMPLETED:
             summary = self._decode(gen.TurnSummary, frame)
             return [_Completed(summary, summary.raw())]
-        if frame.event not in ("", "message"):
+        if frame.event not in EVENT_FRAMES:
             return []  # a frame type this SDK does not know
         obj = self._json(frame)
         seq = obj.get("seq")
