@@ -570,15 +570,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not scenarios:
             print(f"runner.py: no scenario {args.only!r} in {args.scenarios}", file=sys.stderr)
             return 2
-    try:
-        clients = Clients(args.base_url, args.token, args.token2)
-    except agentsession.AgentSessionError as e:
-        print(redact(f"runner.py: {e}", secrets), file=sys.stderr)
-        return 2
-    try:
-        results = [ScenarioRun(clients, s, args.run).execute() for s in scenarios]
-    finally:
-        clients.close()
+    results = []
+    for s in scenarios:
+        # Fresh clients per scenario (scenarios/README.md): no retry budget or turn
+        # order carries over from one scenario into the next.
+        try:
+            clients = Clients(args.base_url, args.token, args.token2)
+        except agentsession.AgentSessionError as e:
+            print(redact(f"runner.py: {e}", secrets), file=sys.stderr)
+            return 2
+        try:
+            results.append(ScenarioRun(clients, s, args.run).execute())
+        finally:
+            clients.close()
     result = {"sdk": SDK_NAME, "sdk_version": agentsession.__version__, "run": args.run, "scenarios": results}
     text = redact(json.dumps(result, indent=2, ensure_ascii=False, default=str), secrets)
     try:

@@ -60,14 +60,10 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "go-runner:", err)
 		return 1
 	}
-	sdk, err := newSDK(o.baseURL, map[string]string{
+	tokens := map[string]string{
 		format.ClientDefault:     o.token,
 		format.ClientOtherTenant: o.token2,
 		format.ClientBadToken:    "scenario-bad-token",
-	})
-	if err != nil {
-		fmt.Fprintln(stderr, "go-runner:", err)
-		return 1
 	}
 	res := format.Result{SDK: sdkName, SDKVersion: sdkVersion, Run: o.runID, Scenarios: []format.ScenarioResult{}}
 	found := false
@@ -76,6 +72,13 @@ func run(args []string, stderr io.Writer) int {
 			continue
 		}
 		found = true
+		// Fresh clients per scenario (scenarios/README.md): no retry budget or
+		// turn order carries over from one scenario into the next.
+		sdk, err := newSDK(o.baseURL, tokens)
+		if err != nil {
+			fmt.Fprintln(stderr, "go-runner:", err)
+			return 1
+		}
 		res.Scenarios = append(res.Scenarios, runScenario(sdk, sc, o.runID))
 	}
 	if !found {
