@@ -14,11 +14,11 @@ $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 ts-install: $(TS_STAMP) ## install the TypeScript SDK's pinned dev dependencies (npm ci)
 
 ts-generate: $(TS_STAMP) ## regenerate clients/typescript/src/generated/openapi.ts from openapi.yaml (openapi-typescript)
-	$(TS_NPX) openapi-typescript ../../openapi.yaml --output src/generated/openapi.ts
+	cd $(TS_DIR) && node scripts/generate.mjs
 
 ts-check-generated: $(TS_STAMP) ## fail when the TypeScript SDK's generated types are stale
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	(cd $(TS_DIR) && npx --no-install openapi-typescript ../../openapi.yaml --output $$tmp/openapi.ts >/dev/null) || exit 1; \
+	(cd $(TS_DIR) && node scripts/generate.mjs $$tmp/openapi.ts) || exit 1; \
 	if ! diff -q $(TS_GEN) $$tmp/openapi.ts >/dev/null; then \
 	  echo "$(TS_GEN) is stale: run 'make ts-generate' and commit the result"; exit 1; \
 	fi; echo "$(TS_GEN) is up to date"
