@@ -33,7 +33,7 @@ TS_FAULTPROXY := $(TS_DIR)/build/bin/agentsession-faultproxy
 # The scenario runner (scenarios/README.md, "Running a runner"): scenarios/runner.ts,
 # built on the package's public API (dist/, imported as @agentsession/sdk) into
 # clients/typescript/build/scenarios/runner.js. The orchestrator runs
-# `make -s ts-scenario-runner` (it prints nothing unless it fails), then, from the
+# `make ts-scenario-runner` (it prints nothing unless it fails), then, from the
 # repository root:
 #
 #   node clients/typescript/build/scenarios/runner.js --base-url URL --token TOKEN \
@@ -41,13 +41,12 @@ TS_FAULTPROXY := $(TS_DIR)/build/bin/agentsession-faultproxy
 #
 # (any working directory will do with absolute paths). Exit status 0 when the
 # scenarios ran, 2 on a bad command line, 1 when FILE cannot be written.
-TS_RUNNER := $(TS_DIR)/build/scenarios/runner.js
-
-ts-scenario-runner: $(TS_STAMP) ## build the TypeScript scenario runner, clients/typescript/build/scenarios/runner.js (prints nothing)
+ts-scenario-runner: $(TS_STAMP) ## build dist and the TypeScript scenario runner, clients/typescript/build/scenarios/runner.js (prints nothing)
 	@$(TS_NPX) tsc -p tsconfig.json
 	@$(TS_NPX) tsc -p scenarios/tsconfig.json
 
-ts-test: ts-build ts-scenario-runner ## the TypeScript SDK's unit and integration tests (against the reference server and the fault proxy, built with go build)
+# ts-scenario-runner builds dist as well: one tsc per output, also under make -j.
+ts-test: ts-scenario-runner ## the TypeScript SDK's unit and integration tests (against the reference server and the fault proxy, built with go build)
 	$(TS_NPX) tsc -p tsconfig.test.json
 	$(GO) build -o $(TS_SERVER) ./cmd/agentsession-server
 	$(GO) build -o $(TS_FAULTPROXY) ./cmd/agentsession-faultproxy

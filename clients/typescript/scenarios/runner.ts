@@ -143,6 +143,7 @@ function readScenario(file: string): Scenario {
   if (!isObject(doc)) throw new ScenarioError('not a YAML mapping');
   const id = doc['id'];
   if (typeof id !== 'string' || !/^[a-z0-9-]+$/.test(id)) throw new ScenarioError(`id ${JSON.stringify(id)} is not [a-z0-9-]+`);
+  if (id !== basename(file, '.yaml')) throw new ScenarioError(`id ${id} is not the file's name`);
   const steps = doc['steps'];
   if (!Array.isArray(steps) || steps.length === 0) throw new ScenarioError('no steps');
   return { id, steps: steps as Step[] };
@@ -201,9 +202,6 @@ class ScenarioRun {
 
   get id(): string {
     return this.#scenario.id;
-  }
-  get runId(): string {
-    return this.#runId;
   }
 
   async run(): Promise<ScenarioResult> {
