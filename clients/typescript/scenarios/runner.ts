@@ -113,7 +113,7 @@ class ScenarioError extends Error {}
 /** `wait_activity` gave up (kind `timeout`). */
 class WaitTimeout extends Error {}
 
-/** A step that cannot run because of an earlier step's failure (a session or file it would have made). */
+/** A step that cannot run because an earlier step failed (a session or file it would have made): the scenario is aborted. */
 class MissingResult extends Error {}
 
 /** The kind of an error, by the SDK's typed error classes: the first row of the table that applies. */
@@ -223,7 +223,9 @@ class ScenarioRun {
         if ('value' in out) obs.value = toJSON(out.value);
         if (out.text !== undefined) obs.text = out.text;
       } catch (err) {
-        if (err instanceof ScenarioError) {
+        // A step the runner does not understand, or one that needs what a failed
+        // step would have made: the scenario cannot go on (the failure is observed).
+        if (err instanceof ScenarioError || err instanceof MissingResult) {
           aborted = `step ${n}: ${err.message}`;
           break;
         }

@@ -113,21 +113,25 @@ describe('scenarios/runner.ts', () => {
     }
   });
 
-  it('a scenario step it does not understand aborts that scenario only', async () => {
+  it('a step it does not understand, or one whose session a failed step should have made, aborts that scenario only', async () => {
     const dir = join(tmp, 'bad');
     mkdirSync(dir);
     writeFileSync(join(dir, 'a-bad.yaml'), 'id: a-bad\nsteps:\n  - {do: health}\n  - {do: teleport}\n  - {do: health}\n');
     writeFileSync(join(dir, 'b-good.yaml'), 'id: b-good\nsteps:\n  - {do: health}\n  - {do: get_session, session: nobody}\n');
+    writeFileSync(join(dir, 'c-lost.yaml'), 'id: c-lost\nsteps:\n  - {do: create_session, as: s, with: {agent: no-such-agent}}\n  - {do: get_session, session: s}\n');
     const out = join(tmp, 'bad.json');
     const [token, token2] = srv.tokens as [string, string];
     const r = await runRunner(['--base-url', srv.url, '--token', token, '--token2', token2, '--run', 'bad', '--scenarios', dir, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(readFileSync(out, 'utf8')) as ResultFile;
-    const [bad, good] = result.scenarios;
+    const [bad, good, lost] = result.scenarios;
     assert.equal(bad?.observations.length, 1);
     assert.match(bad?.aborted ?? '', /step 2: unknown operation "teleport"/);
     assert.equal(good?.observations.length, 1);
     assert.match(good?.aborted ?? '', /no earlier step makes session "nobody"/);
+    // A step that needs what a failed step would have made ends the scenario; the failure is observed.
+    assert.deepEqual(lost?.observations.map((o) => o.error?.kind), ['validation']);
+    assert.match(lost?.aborted ?? '', /step 2: session "s" was not made/);
   });
 
   it('the checker itself finds a wrong value, a missing error and a wrong list', () => {
