@@ -46,10 +46,12 @@ import {
   type ListSessionsParams,
   type LogEntryParams,
   type ReplaySessionParams,
+  type RequestOptions,
   type Session,
   type TurnEvent,
   type TurnOptions,
   type TurnResult,
+  type UploadOptions,
 } from '@agentsession/sdk';
 
 // --- the format (scenarios/README.md)
@@ -95,7 +97,8 @@ interface Observation {
   do: string;
   value?: unknown;
   text?: string;
-  error: { kind: Kind; status: number; code: string } | null;
+  /** null for a step that succeeded; absent for a background turn (its `await` observes it). */
+  error?: { kind: Kind; status: number; code: string; message: string } | null;
 }
 
 interface ScenarioResult {
@@ -103,6 +106,10 @@ interface ScenarioResult {
   observations: Observation[];
   aborted: string | null;
 }
+
+/** The wall-time bound of one step (the Go runner's), and of a background turn. */
+const STEP_TIMEOUT = 60_000;
+const BACKGROUND_TIMEOUT = 600_000;
 
 const STEP_KEYS = new Set(['do', 'session', 'with', 'as', 'client', 'expect', 'expect_error']);
 const CLIENTS = new Set<string>(['default', 'other_tenant', 'bad_token']);
@@ -150,26 +157,26 @@ function readScenario(file: string): Scenario {
 }
 
 /** Checks a step's shape before it runs; a step the runner does not understand aborts the scenario. */
-function checkStep(step: unknown, n: number, aliases: Set<string>): asserts step is Step {
-  if (!isObject(step)) throw new ScenarioError(`step ${n} is not a mapping`);
-  for (const k of Object.keys(step)) if (!STEP_KEYS.has(k)) throw new ScenarioError(`step ${n}: unknown key ${JSON.stringify(k)}`);
+function checkStep(step: unknown, aliases: Set<string>): asserts step is Step {
+  if (!isObject(step)) throw new ScenarioError('not a mapping');
+  for (const k of Object.keys(step)) if (!STEP_KEYS.has(k)) throw new ScenarioError(`unknown key ${JSON.stringify(k)}`);
   const op = step['do'];
-  if (typeof op !== 'string' || !(op in ops)) throw new ScenarioError(`step ${n}: unknown operation ${JSON.stringify(op)}`);
+  if (typeof op !== 'string' || !(op in ops)) throw new ScenarioError(`unknown operation ${JSON.stringify(op)}`);
   const spec = ops[op] as Op;
   if (step['client'] !== undefined && !CLIENTS.has(String(step['client']))) {
-    throw new ScenarioError(`step ${n}: unknown client ${JSON.stringify(step['client'])}`);
+    throw new ScenarioError(`unknown client ${JSON.stringify(step['client'])}`);
   }
   const w = step['with'] ?? {};
-  if (!isObject(w)) throw new ScenarioError(`step ${n}: with is not a mapping`);
+  if (!isObject(w)) throw new ScenarioError('with is not a mapping');
   for (const k of Object.keys(w)) {
-    if (!spec.args.includes(k)) throw new ScenarioError(`step ${n}: ${op} takes no argument ${JSON.stringify(k)} (it takes ${spec.args.join(', ') || 'none'})`);
+    if (!spec.args.includes(k)) throw new ScenarioError(`${op} takes no argument ${JSON.stringify(k)} (it takes ${spec.args.join(', ') || 'none'})`);
   }
   if (spec.session) {
     const alias = step['session'];
     if (typeof alias !== 'string' && !(op === 'get_session' && typeof w['session_id'] === 'string')) {
-      throw new ScenarioError(`step ${n}: ${op} needs a session`);
+      throw new ScenarioError(`${op} needs a session`);
     }
-    if (typeof alias === 'string' && !aliases.has(alias)) throw new ScenarioError(`step ${n}: no earlier step makes session ${JSON.stringify(alias)}`);
+    if (typeof alias === 'string' && !aliases.has(alias)) throw new ScenarioError(`no earlier step makes session ${JSON.stringify(alias)}`);
   }
   if (typeof step['as'] === 'string') aliases.add(step['as']);
 }
@@ -179,6 +186,8 @@ function checkStep(step: unknown, n: number, aliases: Set<string>): asserts step
 interface Outcome {
   value?: unknown;
   text?: string;
+  /** A background turn was started: observed by its `await`, not here. */
+  background?: true;
 }
 
 interface Made {
@@ -193,11 +202,13 @@ class ScenarioRun {
   readonly #sessions = new Map<string, Made>();
   readonly #files = new Map<string, FileInfo>();
   readonly #background = new Map<string, Promise<Outcome>>();
+  readonly #secrets: string[];
 
-  constructor(scenario: Scenario, runId: string, clients: Record<ClientName, AgentSession>) {
+  constructor(scenario: Scenario, runId: string, clients: Record<ClientName, AgentSession>, secrets: string[]) {
     this.#scenario = scenario;
     this.#runId = runId;
     this.#clients = clients;
+    this.#secrets = secrets;
   }
 
   get id(): string {
@@ -210,34 +221,34 @@ class ScenarioRun {
     let aborted: string | null = null;
     for (const [i, raw] of this.#scenario.steps.entries()) {
       const n = i + 1;
+      const where = `step ${n} (${String(isObject(raw) ? raw['do'] : raw)})`;
       try {
-        checkStep(raw, n, aliases);
+        checkStep(raw, aliases);
       } catch (err) {
-        aborted = (err as Error).message;
+        aborted = `${where}: ${(err as Error).message}`;
         break;
       }
       const step = raw;
-      const obs: Observation = { step: n, do: step.do, error: null };
+      const obs: Observation = { step: n, do: step.do };
       try {
         const out = await this.#step(step);
+        if (!out.background) obs.error = null;
         if ('value' in out) obs.value = toJSON(out.value);
         if (out.text !== undefined) obs.text = out.text;
       } catch (err) {
-        // A step the runner does not understand, or one that needs what a failed
-        // step would have made: the scenario cannot go on (the failure is observed).
+        // A step the runner cannot carry out as written, or one that needs what a
+        // failed step would have made: the scenario cannot go on.
         if (err instanceof ScenarioError || err instanceof MissingResult) {
-          aborted = `step ${n}: ${err.message}`;
+          aborted = `${where}: ${err.message}`;
           break;
         }
         obs.error = {
           kind: kindOf(err),
           status: err instanceof APIError ? err.status : 0,
           code: err instanceof APIError ? (err.code ?? '') : '',
+          message: this.#redact(messageOf(err)),
         };
-        if (step.expect_error !== obs.error.kind) {
-          // For people reading the log; the SDK redacts the token from its messages.
-          process.stderr.write(`${this.id} step ${n} (${step.do}): ${obs.error.kind}: ${messageOf(err)}\n`);
-        }
+        if (step.expect_error !== obs.error.kind) process.stderr.write(`${this.id} ${where}: ${obs.error.kind}: ${obs.error.message}\n`);
       }
       observations.push(obs);
     }
@@ -250,7 +261,15 @@ class ScenarioRun {
     const op = ops[step.do] as Op;
     const client = this.#clients[step.client ?? 'default'];
     const w = subst(step.with ?? {}, this.#runId) as JSONObject;
-    return op.run({ run: this, step, w, client });
+    // A hung call shows up as a failed step (an AbortError, kind untyped), not a stuck run.
+    const bound = step.do === 'turn' && w['background'] === true ? BACKGROUND_TIMEOUT : STEP_TIMEOUT;
+    return op.run({ run: this, step, w, client, o: { signal: AbortSignal.timeout(bound) } });
+  }
+
+  #redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) if (secret) out = out.replaceAll(secret, '[token]');
+    return out;
   }
 
   /** The step's session, as seen by the step's client (another tenant's client addresses it by id). */
@@ -276,10 +295,9 @@ class ScenarioRun {
     return f.file_token;
   }
 
-  startBackground(step: Step, work: Promise<Outcome>): void {
-    if (!step.as) throw new ScenarioError('a background turn needs `as`');
+  startBackground(alias: string, work: Promise<Outcome>): void {
     work.catch(() => {}); // its outcome is observed by `await`
-    this.#background.set(step.as, work);
+    this.#background.set(alias, work);
   }
 
   background(alias: string): Promise<Outcome> {
@@ -291,7 +309,8 @@ class ScenarioRun {
   /** The scenario's own members of every session it makes, merged into the step's `meta`. */
   meta(step: Step, w: JSONObject): JSONObject {
     const own = isObject(w['meta']) ? w['meta'] : {};
-    return { ...own, scenario: this.id, alias: step.as ?? '', run: this.#runId };
+    const alias = step.as === undefined ? {} : { alias: step.as }; // a step without `as` sends no alias
+    return { ...own, scenario: this.id, ...alias, run: this.#runId };
   }
 }
 
@@ -300,6 +319,8 @@ interface OpContext {
   step: Step;
   w: JSONObject;
   client: AgentSession;
+  /** Every SDK call of the step takes these: the step's wall-time bound, as a signal. */
+  o: RequestOptions;
 }
 
 interface Op {
@@ -351,7 +372,7 @@ function prompt(w: JSONObject): string {
 
 function turnOptions(c: OpContext): TurnOptions {
   const { w } = c;
-  const o: TurnOptions = {};
+  const o: TurnOptions = { ...c.o };
   if (Array.isArray(w['files'])) o.files = w['files'].map((alias) => c.run.fileToken(String(alias)));
   if (typeof w['timeout_ms'] === 'number') o.turnTimeout = w['timeout_ms'];
   if (typeof w['busy_policy'] === 'string') o.busyPolicy = w['busy_policy'] as BusyPolicy;
@@ -362,42 +383,43 @@ function turnOptions(c: OpContext): TurnOptions {
 const turnOutcome = (r: TurnResult): Outcome => ({ value: r, text: r.text() });
 
 const ops: Record<string, Op> = {
-  health: { args: [], session: false, run: async ({ client }) => value(await client.health()) },
-  capabilities: { args: [], session: false, run: async ({ client }) => value(await client.capabilities()) },
+  health: { args: [], session: false, run: async ({ client, o }) => value(await client.health(o)) },
+  capabilities: { args: [], session: false, run: async ({ client, o }) => value(await client.capabilities(o)) },
   create_session: {
     args: ['agent', 'meta', 'plan_slug', 'context'],
     session: false,
-    run: async ({ run, step, w, client }) => {
+    run: async ({ run, step, w, client, o }) => {
       const params = body<CreateSessionParams>(w, ['agent', 'plan_slug', 'context'], { meta: run.meta(step, w) });
-      return info(run.keep(step, await client.sessions.create(params), client));
+      return info(run.keep(step, await client.sessions.create(params, o), client));
     },
   },
   get_session: {
     args: ['session_id'],
     session: true,
-    run: async ({ run, step, w, client }) => {
+    run: async ({ run, step, w, client, o }) => {
       const id = typeof w['session_id'] === 'string' ? w['session_id'] : run.session(step, client).id;
-      return info(await client.sessions.get(id));
+      return info(await client.sessions.get(id, o));
     },
   },
   list_sessions: {
     args: ['status', 'agent', 'plan_slug', 'limit'],
     session: false,
-    run: ({ w, client }) =>
-      items(client.sessions.list(body<ListSessionsParams>(w, ['status', 'agent', 'plan_slug', 'limit'])), (s) => s.info),
+    run: ({ w, client, o }) =>
+      items(client.sessions.list(body<ListSessionsParams>(w, ['status', 'agent', 'plan_slug', 'limit']), o), (s) => s.info),
   },
   // By id, so that every close is a request: the server's answer says whether it
   // was already closed (a Session handle answers a second close itself).
-  close_session: sessionOp([], async (s, { client }) => value(await client.sessions.close(s.id))),
+  close_session: sessionOp([], async (s, { client, o }) => value(await client.sessions.close(s.id, o))),
   turn: {
     args: [...TURN_ARGS, 'background'],
     session: true,
     run: async (c) => {
       const s = c.run.session(c.step, c.client);
-      const work = s.turn(prompt(c.w), turnOptions(c)).then(turnOutcome);
-      if (c.w['background'] !== true) return work;
-      c.run.startBackground(c.step, work);
-      return {};
+      const start = (): Promise<Outcome> => s.turn(prompt(c.w), turnOptions(c)).then(turnOutcome);
+      if (c.w['background'] !== true) return start();
+      if (!c.step.as) throw new ScenarioError('a background turn needs `as`');
+      c.run.startBackground(c.step.as, start());
+      return { background: true };
     },
   },
   turn_stream: sessionOp(TURN_ARGS, async (s, c) => {
@@ -408,57 +430,57 @@ const ops: Record<string, Op> = {
     return { value: { events, result }, text: result.text() };
   }),
   await: { args: ['turn'], session: false, run: ({ run, w }) => run.background(String(w['turn'])) },
-  cancel: sessionOp([], async (s) => value(await s.cancel())),
-  wait_activity: sessionOp(['activity', 'timeout_ms'], async (s, { w, client }) => {
+  cancel: sessionOp([], async (s, { o }) => value(await s.cancel(o))),
+  wait_activity: sessionOp(['activity', 'timeout_ms'], async (s, { w, client, o }) => {
     const want = String(w['activity']);
     const timeout = typeof w['timeout_ms'] === 'number' ? w['timeout_ms'] : 5000;
     const deadline = Date.now() + timeout;
     for (;;) {
-      const got = await client.sessions.get(s.id);
+      const got = await client.sessions.get(s.id, o);
       if (got.info?.activity === want) return info(got);
       if (Date.now() >= deadline) throw new WaitTimeout(`activity is still ${got.info?.activity} after ${timeout} ms, not ${want}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }),
-  history: sessionOp([], (s) => items(s.history())),
-  events: sessionOp(['after'], (s, { w }) => items(s.events(body<ListEventsParams>(w, ['after'])))),
-  pause: sessionOp([], async (s) => value(await s.pause())),
-  resume: sessionOp([], async (s) => value(await s.resume())),
-  end: sessionOp(['status', 'summary'], async (s, { w }) => value(await s.end(body<EndSessionParams>(w, ['status', 'summary'])))),
-  continue: sessionOp(['agent', 'meta', 'plan_slug'], async (s, { run, step, w, client }) => {
+  history: sessionOp([], (s, { o }) => items(s.history({}, o))),
+  events: sessionOp(['after'], (s, { w, o }) => items(s.events(body<ListEventsParams>(w, ['after']), o))),
+  pause: sessionOp([], async (s, { o }) => value(await s.pause(o))),
+  resume: sessionOp([], async (s, { o }) => value(await s.resume(o))),
+  end: sessionOp(['status', 'summary'], async (s, { w, o }) => value(await s.end(body<EndSessionParams>(w, ['status', 'summary']), o))),
+  continue: sessionOp(['agent', 'meta', 'plan_slug'], async (s, { run, step, w, client, o }) => {
     const params = body<ContinueSessionParams>(w, ['agent', 'plan_slug'], { meta: run.meta(step, w) });
-    return info(run.keep(step, await s.continue(params), client));
+    return info(run.keep(step, await s.continue(params, o), client));
   }),
-  handoff: sessionOp(['summary', 'next_steps', 'blockers', 'context_for_next'], async (s, { w }) =>
-    value(await s.handoff(body<HandoffParams>(w, ['summary', 'next_steps', 'blockers', 'context_for_next']))),
+  handoff: sessionOp(['summary', 'next_steps', 'blockers', 'context_for_next'], async (s, { w, o }) =>
+    value(await s.handoff(body<HandoffParams>(w, ['summary', 'next_steps', 'blockers', 'context_for_next']), o)),
   ),
-  handoff_context: sessionOp([], async (s) => value(await s.handoffContext())),
-  log: sessionOp(['type', 'message', 'message_size', 'data'], async (s, { w }) => {
+  handoff_context: sessionOp([], async (s, { o }) => value(await s.handoffContext(o))),
+  log: sessionOp(['type', 'message', 'message_size', 'data'], async (s, { w, o }) => {
     const size = w['message'] === undefined && typeof w['message_size'] === 'number' ? { message: 'x'.repeat(w['message_size']) } : {};
-    return value(await s.log(body<LogEntryParams>(w, ['type', 'message', 'data'], size)));
+    return value(await s.log(body<LogEntryParams>(w, ['type', 'message', 'data'], size), o));
   }),
-  log_entries: sessionOp(['type'], (s, { w }) => items(s.listLog(body<ListLogParams>(w, ['type'])))),
-  add_artifact: sessionOp(['path', 'action', 'metadata'], async (s, { w }) =>
-    value(await s.addArtifact(body<ArtifactParams>(w, ['path', 'action', 'metadata']))),
+  log_entries: sessionOp(['type'], (s, { w, o }) => items(s.listLog(body<ListLogParams>(w, ['type']), o))),
+  add_artifact: sessionOp(['path', 'action', 'metadata'], async (s, { w, o }) =>
+    value(await s.addArtifact(body<ArtifactParams>(w, ['path', 'action', 'metadata']), o)),
   ),
-  artifacts: sessionOp(['action'], (s, { w }) => items(s.artifacts(body<ListArtifactsParams>(w, ['action'])))),
-  update_context: sessionOp(['patch'], async (s, { w }) => value(await s.updateContext((w['patch'] ?? {}) as ContextPatch))),
-  replay_context: sessionOp([], async (s) => value(await s.replayContext())),
-  replay: sessionOp(['agent', 'meta'], async (s, { run, step, w, client }) => {
+  artifacts: sessionOp(['action'], (s, { w, o }) => items(s.artifacts(body<ListArtifactsParams>(w, ['action']), o))),
+  update_context: sessionOp(['patch'], async (s, { w, o }) => value(await s.updateContext((w['patch'] ?? {}) as ContextPatch, o))),
+  replay_context: sessionOp([], async (s, { o }) => value(await s.replayContext(o))),
+  replay: sessionOp(['agent', 'meta'], async (s, { run, step, w, client, o }) => {
     const params = body<ReplaySessionParams>(w, ['agent'], { meta: run.meta(step, w) });
-    return info(run.keep(step, await s.replay(params), client));
+    return info(run.keep(step, await s.replay(params, o), client));
   }),
-  spawn: sessionOp(['agent', 'meta'], async (s, { run, step, w, client }) => {
+  spawn: sessionOp(['agent', 'meta'], async (s, { run, step, w, client, o }) => {
     const params = body<CreateSessionParams>(w, ['agent'], { meta: run.meta(step, w) });
-    return info(run.keep(step, await s.spawn(params), client));
+    return info(run.keep(step, await s.spawn(params, o), client));
   }),
-  children: sessionOp([], (s) => items(s.children(), (child) => child.info)),
+  children: sessionOp([], (s, { o }) => items(s.children({}, o), (child) => child.info)),
   upload: {
     args: ['filename', 'content_type', 'content'],
     session: false,
-    run: async ({ run, step, w, client }) => {
+    run: async ({ run, step, w, client, o }) => {
       const bytes = new TextEncoder().encode(String(w['content'] ?? ''));
-      const opts: { filename?: string; contentType?: string } = {};
+      const opts: UploadOptions = { ...o };
       if (typeof w['filename'] === 'string') opts.filename = w['filename'];
       if (typeof w['content_type'] === 'string') opts.contentType = w['content_type'];
       return value(run.keepFile(step, await client.files.upload(bytes, opts)));
@@ -565,8 +587,8 @@ async function main(): Promise<number> {
       results.push({ id: basename(file, '.yaml'), observations: [], aborted: `${basename(file)}: ${messageOf(err)}` });
       continue;
     }
-    const result = await new ScenarioRun(scenario, args.run, clientsFor()).run();
-    const failed = result.observations.filter((o) => o.error !== null).length;
+    const result = await new ScenarioRun(scenario, args.run, clientsFor(), [args.token, args.token2]).run();
+    const failed = result.observations.filter((o) => o.error).length;
     process.stdout.write(`${result.id}: ${result.observations.length} steps, ${failed} failed${result.aborted ? `, aborted: ${result.aborted}` : ''}\n`);
     results.push(result);
   }

@@ -13,7 +13,8 @@ export interface Observation {
   do: string;
   value?: unknown;
   text?: string;
-  error: { kind: string; status: number; code: string } | null;
+  /** null (or absent) when the step succeeded; absent for a background turn. */
+  error?: { kind: string; status: number; code: string; message?: string } | null;
 }
 export interface ScenarioResult {
   id: string;
@@ -141,7 +142,7 @@ export function check(result: ResultFile, scenarios: ScenarioFile[]): string[] {
         if (o.error?.kind !== st.expect_error) problems.push(`${where}: want error ${st.expect_error}, got ${JSON.stringify(o.error)}`);
         continue;
       }
-      if (o.error !== null) {
+      if (o.error) {
         problems.push(`${where}: failed: ${JSON.stringify(o.error)}`);
         continue;
       }

@@ -76,7 +76,7 @@ describe('scenarios/runner.ts', () => {
     // runner adds) hold exactly the turns the steps observed, and their events once each.
     const observed = new Map<string, number>(); // "session/turn" → event_count
     for (const o of result.scenarios.flatMap((s) => s.observations)) {
-      if (o.error !== null || !['turn', 'turn_stream', 'await'].includes(o.do) || o.value === undefined) continue;
+      if (o.error || !['turn', 'turn_stream', 'await'].includes(o.do) || o.value === undefined) continue;
       const v = (o.do === 'turn_stream' ? (o.value as { result: unknown }).result : o.value) as Record<string, unknown>;
       observed.set(`${String(v['session_id'])}/${String(v['turn_index'])}`, v['event_count'] as number);
     }
@@ -126,12 +126,12 @@ describe('scenarios/runner.ts', () => {
     const result = JSON.parse(readFileSync(out, 'utf8')) as ResultFile;
     const [bad, good, lost] = result.scenarios;
     assert.equal(bad?.observations.length, 1);
-    assert.match(bad?.aborted ?? '', /step 2: unknown operation "teleport"/);
+    assert.match(bad?.aborted ?? '', /step 2 \(teleport\): unknown operation "teleport"/);
     assert.equal(good?.observations.length, 1);
     assert.match(good?.aborted ?? '', /no earlier step makes session "nobody"/);
     // A step that needs what a failed step would have made ends the scenario; the failure is observed.
     assert.deepEqual(lost?.observations.map((o) => o.error?.kind), ['validation']);
-    assert.match(lost?.aborted ?? '', /step 2: session "s" was not made/);
+    assert.match(lost?.aborted ?? '', /step 2 \(get_session\): session "s" was not made/);
   });
 
   it('the checker itself finds a wrong value, a missing error and a wrong list', () => {
