@@ -107,6 +107,9 @@ interface ScenarioResult {
   aborted: string | null;
 }
 
+/** This SDK's name in the result file: the orchestrator's key for it (SCENARIO_SDKS=go,ts,py). */
+const SDK_NAME = 'ts';
+
 /** The wall-time bound of one step (the Go runner's), and of a background turn. */
 const STEP_TIMEOUT = 60_000;
 const BACKGROUND_TIMEOUT = 600_000;
@@ -593,7 +596,7 @@ async function main(): Promise<number> {
     results.push(result);
   }
   try {
-    writeFileSync(args.out, `${JSON.stringify({ sdk: 'typescript', sdk_version: VERSION, run: args.run, scenarios: results }, null, 2)}\n`);
+    writeFileSync(args.out, `${JSON.stringify({ sdk: SDK_NAME, sdk_version: VERSION, run: args.run, scenarios: results }, null, 2)}\n`);
   } catch (err) {
     process.stderr.write(`cannot write ${args.out}: ${messageOf(err)}\n`);
     return 1;

@@ -67,7 +67,7 @@ describe('scenarios/runner.ts', () => {
       assert.ok(!text.includes(t) && !r.stdout.includes(t) && !r.stderr.includes(t), 'a token in the output');
     }
     const result = JSON.parse(text) as ResultFile;
-    assert.equal(result.sdk, 'typescript');
+    assert.equal(result.sdk, 'ts');
     assert.equal(result.run, runId);
     assert.deepEqual(result.scenarios.map((s) => s.id), scenarios.map((s) => s.id));
     assert.deepEqual(check(result, scenarios), []);
