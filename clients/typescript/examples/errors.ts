@@ -1,4 +1,4 @@
-import { AgentSession, APIError, BusyError, NotFoundError, TransportError, ValidationError } from '@agentsession/sdk';
+import { AgentSession, APIError, BusyError, NotFoundError, ProblemCode, TransportError, ValidationError } from '@agentsession/sdk';
 
 const client = new AgentSession();
 
@@ -15,7 +15,8 @@ try {
 try {
   await client.sessions.create({ agent: 'no-such-agent' });
 } catch (err) {
-  if (err instanceof ValidationError) console.log(`rejected: ${err.code}: ${err.detail}`);
+  // `code` is one of the contract's ProblemCode values, or a newer one kept as it came.
+  if (err instanceof ValidationError && err.code === ProblemCode.UnknownAgent) console.log(`rejected: ${err.code}: ${err.detail}`);
   else throw err;
 }
 

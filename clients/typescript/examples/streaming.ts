@@ -1,4 +1,4 @@
-import { AgentSession } from '@agentsession/sdk';
+import { AgentSession, eventTypeValues, isKnown } from '@agentsession/sdk';
 
 const client = new AgentSession();
 const session = await client.sessions.create({ agent: 'scripted' });
@@ -14,7 +14,9 @@ const prompt = JSON.stringify({
 const stream = session.turnStream(prompt, { idleTimeout: 120_000 });
 for await (const event of stream) {
   // Each event once, in seq order, even when the connection drops and the stream resumes.
-  console.log(`#${event.seq} ${event.type}: ${event.content ?? ''}`);
+  // `type` is typed 'text' | 'thinking' | ... | (any string): newer types arrive as they are.
+  const note = isKnown(eventTypeValues, event.type) ? '' : ' (newer than this SDK)';
+  console.log(`#${event.seq} ${event.type}${note}: ${event.content ?? ''}`);
 }
 const result = await stream.result(); // the whole turn, as session.turn() returns it
 console.log(`${result.stop_reason} after ${stream.resumes} resumes: ${result.text()}`);

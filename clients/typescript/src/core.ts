@@ -427,18 +427,21 @@ export class APIClient {
         return { data, info };
       }
 
-      // An error answer: read a bounded part of its body.
-      const errBody = await readBounded(res, MAX_ERROR_BODY).catch(() => '');
+      // An error answer: read a bounded part of its body. One whose body was
+      // cut lost its problem code (a BusyError would be a bare ConflictError):
+      // it is asked again like a cut 2xx, which is safe for the same reason.
+      const { text: errBody, cut } = await readBounded(res, MAX_ERROR_BODY);
       detach();
       if (signal?.aborted) throw aborted();
       const apiErr = this.#apiError(res, errBody, where, attempt, key);
       lastError = apiErr;
-      if (!(retryable && isRetryableStatus(res.status))) {
+      const retryStatus = isRetryableStatus(res.status);
+      if (!(retryable && (retryStatus || cut))) {
         budget?.succeeded(lastCost);
         this.#logCall(where, res.status, attempt, started, apiErr.requestId);
         throw apiErr;
       }
-      failure = { error: apiErr, retry: true, timeout: false, delay: serverDelay(res.headers) };
+      failure = { error: apiErr, retry: true, timeout: why === 'timeout', delay: retryStatus ? serverDelay(res.headers) : undefined };
       const next = await this.#retryWait(failure, attempt, maxRetries, deadline, signal, aborted, where, key, total);
       if (next === undefined) throw failure.error;
       lastCost = next;
@@ -628,11 +631,16 @@ export class APIClient {
 }
 
 /** Reads at most `limit` bytes of the body as text and drops the rest. */
-async function readBounded(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
+/**
+ * The start of a body (at most `limit` bytes) and whether it was cut: the
+ * read failed, fewer bytes came than its Content-Length, or its JSON breaks off.
+ */
+async function readBounded(res: Response, limit: number): Promise<{ text: string; cut: boolean }> {
+  if (!res.body) return { text: '', cut: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let failed = false;
   try {
     while (size < limit) {
       const r = await reader.read();
@@ -640,6 +648,8 @@ async function readBounded(res: Response, limit: number): Promise<string> {
       chunks.push(r.value);
       size += r.value.byteLength;
     }
+  } catch {
+    failed = true;
   } finally {
     reader.cancel().catch(() => {});
   }
@@ -651,7 +661,14 @@ async function readBounded(res: Response, limit: number): Promise<string> {
     off += part.length;
     if (off >= all.length) break;
   }
-  return new TextDecoder().decode(all);
+  const text = new TextDecoder().decode(all);
+  if (failed) return { text, cut: true };
+  if (size >= limit) return { text, cut: false }; // read no further on purpose
+  // fetch decodes compressed bodies, so the length only compares when there was no encoding.
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (!res.headers.has('content-encoding') && Number.isFinite(declared) && size < declared) return { text, cut: true };
+  const json = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
+  return { text, cut: json && text.trim() !== '' && isCutJSON(text) };
 }
 
 function snippet(body: string): string {

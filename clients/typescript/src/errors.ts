@@ -1,3 +1,4 @@
+import { problemCodeValues, type components } from './generated/openapi.js';
 import type { FieldError } from './types.js';
 
 /** The base of every error this SDK throws. */
@@ -9,32 +10,28 @@ export interface RequestInfo {
   url: string;
 }
 
-/** Problem codes of the API (openapi.yaml, "Errors"). Unknown codes are kept as they come. */
-export const ProblemCode = {
-  InvalidRequest: 'invalid_request',
-  InvalidCursor: 'invalid_cursor',
-  Unauthorized: 'unauthorized',
-  NotFound: 'not_found',
-  MethodNotAllowed: 'method_not_allowed',
-  InvalidTransition: 'invalid_transition',
-  TurnInProgress: 'turn_in_progress',
-  TurnQueueFull: 'turn_queue_full',
-  SessionPaused: 'session_paused',
-  SessionEnded: 'session_ended',
-  SpawnLimitExceeded: 'spawn_limit_exceeded',
-  IdempotencyInProgress: 'idempotency_in_progress',
-  PayloadTooLarge: 'payload_too_large',
-  UnsupportedMediaType: 'unsupported_media_type',
-  UnknownAgent: 'unknown_agent',
-  UnknownFile: 'unknown_file',
-  IdempotencyKeyReused: 'idempotency_key_reused',
-  RateLimited: 'rate_limited',
-  Internal: 'internal',
-} as const;
+/** A problem `code` the contract lists (`ProblemCode` in openapi.yaml). */
+export type KnownProblemCode = components['schemas']['ProblemCode'];
+/** A problem `code`: one the contract lists, or one a newer server added (kept as it came). */
+export type ProblemCode = components['schemas']['Problem']['code'];
+
+type PascalCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Capitalize<Head>}${PascalCase<Tail>}`
+  : Capitalize<S>;
+const pascalCase = (s: string): string => s.replace(/(?:^|_)([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The problem codes of the contract as constants (`ProblemCode.NotFound` is
+ * `'not_found'`), made from the generated list, so a regeneration brings new codes.
+ * Codes this SDK does not know are kept as they come and classed by HTTP status.
+ */
+export const ProblemCode = Object.freeze(Object.fromEntries(problemCodeValues.map((c) => [pascalCase(c), c]))) as {
+  readonly [C in KnownProblemCode as PascalCase<C>]: C;
+};
 
 export interface APIErrorInit extends RequestInfo {
   status: number;
-  code: string | undefined;
+  code: ProblemCode | undefined;
   title: string | undefined;
   detail: string | undefined;
   type: string | undefined;
@@ -56,8 +53,8 @@ export interface APIErrorInit extends RequestInfo {
 export class APIError extends AgentSessionError {
   /** The HTTP status of the last answer. */
   readonly status: number;
-  /** The problem's machine-readable `code`; undefined when the body had none. */
-  readonly code: string | undefined;
+  /** The problem's machine-readable `code` (`ProblemCode`); undefined when the body had none. */
+  readonly code: ProblemCode | undefined;
   readonly title: string | undefined;
   readonly detail: string | undefined;
   readonly type: string | undefined;

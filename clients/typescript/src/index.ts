@@ -11,6 +11,7 @@ export {
   type Fetch,
 } from './core.js';
 export * from './errors.js';
+export * from './enums.js';
 export { RetryBudget, serverDelay, isRetryableStatus, type RetryOptions } from './retry.js';
 export { PageIterator, type Page } from './pagination.js';
 export { TurnResult, TurnStream, DEFAULT_MAX_RESUMES, type TurnOptions, type TurnStreamOptions } from './turn.js';

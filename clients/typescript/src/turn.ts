@@ -9,6 +9,7 @@ import {
   TransportError,
   UnexpectedResponseError,
 } from './errors.js';
+import type { components } from './generated/openapi.js';
 import type { KeyedLock } from './internal/keyed-lock.js';
 import { sleep, uuid } from './internal/util.js';
 import { readSSE } from './sse.js';
@@ -38,6 +39,13 @@ export interface TurnStreamOptions extends TurnOptions {
 }
 
 export const DEFAULT_MAX_RESUMES = 5;
+
+// The frame types of a turn stream, typed by the contract's frame schemas so
+// that a renamed frame fails to compile.
+type Frames = components['schemas'];
+const TURN_ACCEPTED_FRAME: Frames['TurnAcceptedFrame']['event'] = 'turn.accepted';
+const EVENT_FRAME: Frames['EventFrame']['event'] = 'message';
+const TURN_COMPLETED_FRAME: Frames['TurnCompletedFrame']['event'] = 'turn.completed';
 
 /** What a turn needs from the client: the request path and the per-session turn order. */
 export interface TurnHost {
@@ -322,16 +330,19 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     };
     arm();
     try {
+      // The contract's "Stream framing": `turn.accepted` first, one unnamed
+      // (`message`) frame per event whose `id` is its seq, `turn.completed` last;
+      // comments are keep-alives, and frames of any other type are skipped.
       for await (const f of readSSE(res.body, conn.signal)) {
-        switch (f.event) {
-          case 'turn.accepted': {
-            const a = this.#parse(f.data, 'turn.accepted') as TurnAccepted;
+        const frame: string = f.event === '' ? EVENT_FRAME : f.event; // no `event:` line is SSE's `message`
+        switch (frame) {
+          case TURN_ACCEPTED_FRAME: {
+            const a = this.#parse(f.data, TURN_ACCEPTED_FRAME) as TurnAccepted;
             this.#accepted = a;
             if (typeof a.turn_index === 'number') this.#turnIndex = a.turn_index;
             break;
           }
-          case '':
-          case 'message': {
+          case EVENT_FRAME: {
             if (f.data === '') break;
             const obj = this.#parse(f.data, 'event');
             arm();
@@ -340,8 +351,8 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
             if (a) yield a;
             break;
           }
-          case 'turn.completed': {
-            yield* this.#complete(this.#parse(f.data, 'turn.completed'));
+          case TURN_COMPLETED_FRAME: {
+            yield* this.#complete(this.#parse(f.data, TURN_COMPLETED_FRAME));
             return;
           }
           default:

@@ -1,33 +1,22 @@
-// The SDK's public data types, all derived from the generated contract types
+// The SDK's public data types, all taken from the generated contract types
 // (src/generated/openapi.ts) so that a contract change reaches them by
-// regeneration. Response types open their enums: a newer server may send
-// values this SDK does not know, and they must pass through untouched.
+// regeneration. Every enum-valued member of a response is open in the contract
+// (`anyOf: [<Enum>, string]`), generated as `<Enum> | (string & {})`: a newer
+// server's values type-check and pass through untouched, and editors still
+// offer the known ones.
 import type { components, operations } from './generated/openapi.js';
 
 type Schemas = components['schemas'];
 
-/** A string enum that also admits values this SDK does not know; the known ones stay literal for autocompletion. */
-export type Open<T extends string> = T | (string & {});
-
-/** T with every string-literal union (an enum) opened, recursively. */
-export type OpenEnums<T> = T extends string
-  ? string extends T
-    ? T
-    : Open<T>
-  : T extends readonly (infer U)[]
-    ? OpenEnums<U>[]
-    : T extends object
-      ? { [K in keyof T]: OpenEnums<T[K]> }
-      : T;
-
-// Enums. Response fields carry the opened forms; requests take the closed ones.
-export type SessionStatus = Open<Schemas['SessionStatus']>;
-export type Activity = Open<Schemas['Activity']>;
-export type EventType = Open<Schemas['EventType']>;
-export type ToolCallStatus = Open<Schemas['ToolCallStatus']>;
-export type StopReason = Open<Schemas['StopReason']>;
-export type CancelledBy = Open<Schemas['CancelledBy']>;
-export type TurnStatus = Open<Schemas['TurnStatus']>;
+// Enums as responses carry them: the known values, or any other string.
+export type SessionStatus = Schemas['Session']['status'];
+export type Activity = Schemas['Session']['activity'];
+export type EventType = Schemas['Event']['type'];
+export type ToolCallStatus = Exclude<Schemas['Event']['status'], undefined>;
+export type StopReason = Schemas['TurnSummary']['stop_reason'];
+export type CancelledBy = Exclude<Schemas['TurnSummary']['cancelled_by'], undefined>;
+export type TurnStatus = Schemas['Turn']['status'];
+// Enums as requests take them: the known values only.
 export type LogEntryType = Schemas['LogEntryType'];
 export type ArtifactAction = Schemas['ArtifactAction'];
 export type BusyPolicy = Schemas['BusyPolicy'];
@@ -35,30 +24,32 @@ export type EndStatus = Schemas['EndStatus'];
 
 // Responses.
 /** A session as the server last reported it. */
-export type SessionInfo = OpenEnums<Schemas['Session']>;
+export type SessionInfo = Schemas['Session'];
 /**
  * One event of a turn, with every member the server sent (known or not).
  * `raw` is its JSON text as received (not enumerable, so `JSON.stringify(event)` gives the members).
  */
-export type TurnEvent = OpenEnums<Schemas['Event']> & { readonly raw: string };
-export type TurnSummary = OpenEnums<Schemas['TurnSummary']>;
-export type TurnAccepted = OpenEnums<Schemas['TurnAccepted']>;
+export type TurnEvent = Schemas['Event'] & { readonly raw: string };
+export type TurnSummary = Schemas['TurnSummary'];
+export type TurnAccepted = Schemas['TurnAccepted'];
 /** A turn of the history (`history()`, `getTurn()`). */
-export type Turn = OpenEnums<Schemas['Turn']>;
+export type Turn = Schemas['Turn'];
 export type Usage = Schemas['Usage'];
 export type CancelTurnResult = Schemas['CancelTurnResult'];
-export type CloseSessionResult = OpenEnums<Schemas['CloseSessionResult']>;
-export type LogEntry = OpenEnums<Schemas['LogEntry']>;
-export type Artifact = OpenEnums<Schemas['Artifact']>;
+export type CloseSessionResult = Schemas['CloseSessionResult'];
+export type LogEntry = Schemas['LogEntry'];
+export type Artifact = Schemas['Artifact'];
 export type Handoff = Schemas['Handoff'];
-export type HandoffContext = OpenEnums<Schemas['HandoffContext']>;
-export type ReplayContext = OpenEnums<Schemas['ReplayContext']>;
+export type HandoffContext = Schemas['HandoffContext'];
+export type ReplayContext = Schemas['ReplayContext'];
 /** An uploaded file's metadata (`file_token` goes into a turn's `files`). */
 export type FileInfo = Schemas['File'];
-export type Capabilities = OpenEnums<Schemas['Capabilities']>;
+export type Capabilities = Schemas['Capabilities'];
 export type Health = Schemas['Health'];
 export type Problem = Schemas['Problem'];
 export type FieldError = Schemas['FieldError'];
+/** A free-form JSON object (`meta`, `context_summary`, `data`, `args`, `metadata`, `context_for_next`). */
+export type JSONObject = Schemas['JSONObject'];
 
 // Requests.
 export type CreateSessionParams = Schemas['CreateSessionRequest'];

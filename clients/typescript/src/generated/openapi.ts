@@ -601,7 +601,7 @@ export interface components {
              *     treat one you do not know by the HTTP status.
              * @example not_found
              */
-            code: string | components["schemas"]["ProblemCode"];
+            code: components["schemas"]["ProblemCode"] | (string & {});
             /**
              * @description The request's `X-Request-Id`.
              * @example req_01hx7k2mb4x9
@@ -655,7 +655,7 @@ export interface components {
         /** @description The server's health. */
         Health: {
             /** @description `ok` when the server can serve requests (`HealthStatus`; other values may be added). */
-            status: string | components["schemas"]["HealthStatus"];
+            status: components["schemas"]["HealthStatus"] | (string & {});
             /**
              * @description The server's version.
              * @example 1.0.0
@@ -706,7 +706,7 @@ export interface components {
              */
             name: string;
             /** @description What kind of agent this is (`AgentKind`; other values may be added). */
-            kind: string | components["schemas"]["AgentKind"];
+            kind: components["schemas"]["AgentKind"] | (string & {});
             /**
              * @description What the agent does.
              * @example Answers every prompt with one text event holding the prompt.
@@ -736,7 +736,7 @@ export interface components {
             /** @description The steps, in order. */
             steps: components["schemas"]["ScriptStep"][];
             /** @description How the turn ends (`StopReason`); default `end_turn`. */
-            stop_reason?: string | components["schemas"]["StopReason"];
+            stop_reason?: components["schemas"]["StopReason"] | (string & {});
             usage?: components["schemas"]["Usage"];
         };
         /** @description One step of an `AgentScript`. */
@@ -751,7 +751,7 @@ export interface components {
         /** @description The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`. */
         ScriptEvent: {
             /** @description The event type (`EventType`; the agent ends the turn with an error on a type it cannot play). */
-            type: string | components["schemas"]["EventType"];
+            type: components["schemas"]["EventType"] | (string & {});
             /** @description The event's text. */
             content?: string;
             /** @description For tool events, the call's id. */
@@ -763,7 +763,7 @@ export interface components {
             /** @description For `tool_result`, the tool's result (any JSON value). */
             result?: unknown;
             /** @description For tool events, the call's state (`ToolCallStatus`). */
-            status?: string | components["schemas"]["ToolCallStatus"];
+            status?: components["schemas"]["ToolCallStatus"] | (string & {});
             /** @description Extra structured data. */
             data?: components["schemas"]["JSONObject"];
         };
@@ -784,7 +784,7 @@ export interface components {
             /** @description `Idempotency-Key` is honoured. */
             idempotency: boolean;
             /** @description The busy policies `sendTurn` accepts. */
-            busy_policies: (string | components["schemas"]["BusyPolicy"])[];
+            busy_policies: (components["schemas"]["BusyPolicy"] | (string & {}))[];
         };
         /** @description The server's limits. */
         Limits: {
@@ -872,9 +872,9 @@ export interface components {
              */
             agent: string;
             /** @description Where the session is in its lifecycle (`SessionStatus`; other values may be added). */
-            status: string | components["schemas"]["SessionStatus"];
+            status: components["schemas"]["SessionStatus"] | (string & {});
             /** @description Whether a turn is running (`Activity`; other values may be added). */
-            activity: string | components["schemas"]["Activity"];
+            activity: components["schemas"]["Activity"] | (string & {});
             /**
              * @description Free-form metadata the client attached at creation.
              * @example {
@@ -1073,7 +1073,7 @@ export interface components {
              */
             turn_index: number;
             /** @description The kind of event (`EventType`). Pass types you do not know through untouched. */
-            type: string | components["schemas"]["EventType"];
+            type: components["schemas"]["EventType"] | (string & {});
             /**
              * @description The text of a `text`, `thinking`, `plan` or `error` event.
              * @example Hello
@@ -1094,7 +1094,7 @@ export interface components {
             /** @description For `tool_result`, the tool's result (any JSON value). */
             result?: unknown;
             /** @description For tool events, the state of the call (`ToolCallStatus`). */
-            status?: string | components["schemas"]["ToolCallStatus"];
+            status?: components["schemas"]["ToolCallStatus"] | (string & {});
             /** @description Extra structured data (plan entries, usage numbers, error codes). */
             data?: components["schemas"]["JSONObject"];
             /**
@@ -1178,7 +1178,7 @@ export interface components {
              */
             turn_index: number;
             /** @description `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay. */
-            status: string | components["schemas"]["TurnStatus"];
+            status: components["schemas"]["TurnStatus"] | (string & {});
         };
         /** @description How a turn ended; the data of the `turn.completed` SSE frame. */
         TurnSummary: {
@@ -1194,9 +1194,9 @@ export interface components {
              */
             turn_index: number;
             /** @description Why the turn ended (`StopReason`; other values may be added). */
-            stop_reason: string | components["schemas"]["StopReason"];
+            stop_reason: components["schemas"]["StopReason"] | (string & {});
             /** @description For a cancelled turn, what cancelled it (`CancelledBy`). */
-            cancelled_by?: string | components["schemas"]["CancelledBy"];
+            cancelled_by?: components["schemas"]["CancelledBy"] | (string & {});
             /**
              * Format: int64
              * @description How long the turn ran, in milliseconds.
@@ -1252,13 +1252,13 @@ export interface components {
             /** @description The file tokens given with the prompt. */
             files?: string[];
             /** @description Where the turn is (`TurnStatus`; other values may be added). */
-            status: string | components["schemas"]["TurnStatus"];
+            status: components["schemas"]["TurnStatus"] | (string & {});
             /** @description The busy policy the turn was sent with (`BusyPolicy`). */
-            busy_policy: string | components["schemas"]["BusyPolicy"];
+            busy_policy: components["schemas"]["BusyPolicy"] | (string & {});
             /** @description Why the turn ended, once it has (`StopReason`). */
-            stop_reason?: string | components["schemas"]["StopReason"];
+            stop_reason?: components["schemas"]["StopReason"] | (string & {});
             /** @description For a cancelled turn, what cancelled it (`CancelledBy`). */
-            cancelled_by?: string | components["schemas"]["CancelledBy"];
+            cancelled_by?: components["schemas"]["CancelledBy"] | (string & {});
             /**
              * Format: int64
              * @description How long the turn ran; present once it ended.
@@ -1373,7 +1373,7 @@ export interface components {
             /** @description The session's agent. */
             agent: string;
             /** @description The session's status (`SessionStatus`). */
-            status: string | components["schemas"]["SessionStatus"];
+            status: components["schemas"]["SessionStatus"] | (string & {});
             /** @description The session's plan. */
             plan_slug?: string;
             /** @description The session's context summary. */
@@ -1428,7 +1428,7 @@ export interface components {
             /** @description The session. */
             session_id: string;
             /** @description The kind of entry (`LogEntryType`; other values may be added). */
-            type: string | components["schemas"]["LogEntryType"];
+            type: components["schemas"]["LogEntryType"] | (string & {});
             /**
              * @description What happened.
              * @example Schema migrated
@@ -1476,7 +1476,7 @@ export interface components {
              */
             path: string;
             /** @description What the session did to the artifact (`ArtifactAction`). */
-            action: string | components["schemas"]["ArtifactAction"];
+            action: components["schemas"]["ArtifactAction"] | (string & {});
             /** @description Structured details. */
             metadata: components["schemas"]["JSONObject"];
             /**
@@ -1541,7 +1541,7 @@ export interface components {
             /** @description The session's agent. */
             agent: string;
             /** @description The session's status (`SessionStatus`). */
-            status: string | components["schemas"]["SessionStatus"];
+            status: components["schemas"]["SessionStatus"] | (string & {});
             /** @description The session's plan. */
             plan_slug?: string;
             /** @description The session's context summary. */
@@ -3568,3 +3568,28 @@ export interface operations {
         };
     };
 }
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["invalid_request", "invalid_cursor", "unauthorized", "not_found", "method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full", "session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress", "payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file", "idempotency_key_reused", "rate_limited", "internal"];
+export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthStatus"]> = ["ok"];
+export const agentKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentKind"]> = ["echo", "scripted", "model"];
+export const sessionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionStatus"]> = ["active", "paused", "completed", "failed"];
+export const endStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EndStatus"]> = ["completed", "failed"];
+export const activityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Activity"]> = ["idle", "running", "stalled"];
+export const busyPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BusyPolicy"]> = ["reject", "enqueue", "interrupt"];
+export const stopReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StopReason"]> = ["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled", "error"];
+export const cancelledByValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CancelledBy"]> = ["cancel_request", "interrupt", "timeout", "session_closed"];
+export const turnStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnStatus"]> = ["queued", "running", "completed"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["text", "thinking", "tool_call", "tool_result", "plan", "usage", "error"];
+export const toolCallStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ToolCallStatus"]> = ["pending", "in_progress", "completed", "failed", "cancelled"];
+export const turnAcceptedFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnAcceptedFrame"]["event"]> = ["turn.accepted"];
+export const eventFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventFrame"]["event"]> = ["message"];
+export const turnCompletedFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnCompletedFrame"]["event"]> = ["turn.completed"];
+export const logEntryTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogEntryType"]> = ["info", "warning", "error", "success", "checkpoint", "decision"];
+export const artifactActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ArtifactAction"]> = ["created", "modified", "deleted"];

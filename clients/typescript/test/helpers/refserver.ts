@@ -1,6 +1,6 @@
 // Starts the reference server (cmd/agentsession-server, built from this
 // repository with `go build`) as a subprocess on an ephemeral port, with an
-// in-memory store and two tenants.
+// in-memory store and two tenants; and other programs of cmd/ the same way.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,25 +13,31 @@ export const repoDir = resolve(packageDir, '../..');
 
 export const TOKENS = ['tok-a-7f3a9c1e', 'tok-b-2d8e4b60'] as const;
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
 /**
- * The server binary: $AGENTSESSION_SERVER_BIN (make ts-test builds it), else
- * built from this repository once per test process (go's cache makes a
- * rebuild cheap, and the binary is never stale).
+ * A binary of this repository's cmd/NAME: $ENV (make ts-test builds it), else
+ * built once per test process (go's cache makes a rebuild cheap, and the
+ * binary is never stale).
  */
-export function serverBinary(): string {
-  const fromEnv = process.env['AGENTSESSION_SERVER_BIN'];
+export function goBinary(name: string, env: string): string {
+  const fromEnv = process.env[env];
   if (fromEnv) return fromEnv;
-  if (built) return built;
-  const bin = join(packageDir, 'build', 'bin', 'agentsession-server');
+  const done = built.get(name);
+  if (done) return done;
+  const bin = join(packageDir, 'build', 'bin', name);
   mkdirSync(dirname(bin), { recursive: true });
   // Build to a private name, then rename: test files that start at once never see half a binary.
   const tmp = `${bin}.${process.pid}.tmp`;
-  execFileSync(process.env['GO'] ?? 'go', ['build', '-o', tmp, './cmd/agentsession-server'], { cwd: repoDir, stdio: 'inherit' });
+  execFileSync(process.env['GO'] ?? 'go', ['build', '-o', tmp, `./cmd/${name}`], { cwd: repoDir, stdio: 'inherit' });
   renameSync(tmp, bin);
-  built = bin;
+  built.set(name, bin);
   return bin;
+}
+
+/** The reference server's binary ($AGENTSESSION_SERVER_BIN or built). */
+export function serverBinary(): string {
+  return goBinary('agentsession-server', 'AGENTSESSION_SERVER_BIN');
 }
 
 export interface RefServer {
@@ -42,16 +48,18 @@ export interface RefServer {
 
 /** Starts a server; `args` adds flags (e.g. ['-max-children', '2']). */
 export async function startServer(args: string[] = []): Promise<RefServer> {
-  const child: ChildProcess = spawn(
-    serverBinary(),
-    ['-addr', '127.0.0.1:0', '-db', ':memory:', '-tokens', TOKENS.join(','), '-log-level', 'error', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const p = await startListening(serverBinary(), ['-addr', '127.0.0.1:0', '-db', ':memory:', '-tokens', TOKENS.join(','), '-log-level', 'error', ...args]);
+  return { url: p.url, tokens: TOKENS, stop: p.stop };
+}
+
+/** Starts a program that prints "listening on http://HOST:PORT" once it serves; `stop` ends it. */
+export async function startListening(bin: string, args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`the server did not start: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => rej(new Error(`${bin} did not start: ${stderr}`)), 15_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -62,12 +70,11 @@ export async function startServer(args: string[] = []): Promise<RefServer> {
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      rej(new Error(`the server exited (${code}): ${stderr}`));
+      rej(new Error(`${bin} exited (${code}): ${stderr}`));
     });
   });
   return {
     url,
-    tokens: TOKENS,
     stop: () =>
       new Promise<void>((res) => {
         if (child.exitCode !== null) return res();

@@ -1,12 +1,14 @@
 // Every TypeScript snippet of README.md is an example program, included
-// verbatim, and each example runs against a fresh reference server.
+// verbatim, and each example runs against a fresh reference server; so does
+// the scenario runner's command line.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { packageDir, startServer, type RefServer } from '../helpers/refserver.js';
+import { packageDir, repoDir, startServer, type RefServer } from '../helpers/refserver.js';
+import { loadScenarios, type ResultFile } from '../helpers/scenario-check.js';
 
 const run = promisify(execFile);
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
@@ -46,13 +48,26 @@ describe('README.md', () => {
     });
   }
 
-  it('the driver snippet runs', async () => {
-    const m = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## For a scenario runner')));
-    assert.ok(m?.[1]);
-    const code = `const baseURL = ${JSON.stringify(srv.url)}, token = ${JSON.stringify(srv.tokens[0])};\n${m[1]}\nconsole.log(JSON.stringify(await d.run({ op: 'turn', session: 'a', args: { prompt: 'again' } })));`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: packageDir });
-    const res = JSON.parse(stdout) as { ok: boolean; value: { text: string } };
-    assert.equal(res.ok, true);
-    assert.equal(res.value.text, 'again');
+  it('the scenario runner snippet runs from the repository root', async () => {
+    const block = /<!-- runner: [^>]*-->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, 'the runner snippet');
+    assert.match(block, /^make ts-scenario-runner\b/m); // built by make ts-test before the tests run
+    const command = block.slice(block.indexOf('node ')).replace(/\\\n/g, ' ');
+    const out = /--out (\S+)/.exec(command)?.[1] as string;
+    rmSync(out, { force: true });
+    try {
+      await run('sh', ['-c', command], {
+        cwd: repoDir,
+        env: { ...process.env, AGENTSESSION_BASE_URL: srv.url, AGENTSESSION_TOKEN: srv.tokens[0], SECOND_TENANT_TOKEN: srv.tokens[1] },
+        timeout: 60_000,
+      });
+      // Straight to the server, without the proxy rules some scenarios need, so only
+      // that it ran every scenario is checked here (scenarios.test.ts checks the rest).
+      const result = JSON.parse(readFileSync(out, 'utf8')) as ResultFile;
+      assert.equal(result.run, 'r1');
+      assert.deepEqual(result.scenarios.map((x) => [x.id, x.aborted]), loadScenarios(join(repoDir, 'scenarios')).map((x) => [x.id, null]));
+    } finally {
+      rmSync(out, { force: true });
+    }
   });
 });

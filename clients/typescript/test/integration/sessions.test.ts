@@ -155,6 +155,8 @@ describe('busy policy', () => {
     const first = s.turn(script(['1'], 300));
     await running(s);
     const second = s.turn(script(['2']), { busyPolicy: 'enqueue' });
+    // Sent at once, two turns may reach the server in either order: send the third once the second is queued.
+    while ((await s.history().toArray()).length < 2) await new Promise((r) => setTimeout(r, 10));
     const third = s.turn(script(['3']), { busyPolicy: 'enqueue' });
     const rs = await Promise.all([first, second, third]);
     assert.deepEqual(rs.map((r) => r.text()), ['1', '2', '3']);

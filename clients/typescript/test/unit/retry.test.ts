@@ -5,6 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   AbortError,
   AgentSession,
+  BusyError,
+  ConflictError,
+  NotFoundError,
   RetryBudget,
   ServerError,
   serverDelay,
@@ -274,6 +277,49 @@ describe('a 2xx whose body is cut', () => {
       assert.equal(s.id, 's1');
       assert.equal(hits, 2);
     });
+  });
+});
+
+describe('an error answer whose body is cut', () => {
+  const busy = JSON.stringify({ type: 'about:blank', title: 'Busy', status: 409, code: 'turn_in_progress', request_id: 'req_1' });
+  const cut409: Handler[] = [
+    () => cutBody(409, busy.slice(0, 30), { 'content-type': 'application/problem+json' }),
+    () => new Response(busy.slice(0, 25), { status: 409, headers: { 'content-type': 'application/problem+json', 'content-length': String(busy.length) } }),
+    () => new Response(busy.slice(0, 40), { status: 409, headers: { 'content-type': 'application/problem+json' } }),
+    () => problem(409, 'turn_in_progress'),
+  ];
+
+  it('is asked again with the same key (reset, short of Content-Length, cut JSON), so its code and class survive', async () => {
+    const { c, fetch } = client(cut409);
+    const e = await c.sessions.handle('s1').turn('hi', { busyPolicy: 'reject' }).catch((x: unknown) => x);
+    assert.ok(e instanceof BusyError, String(e));
+    assert.equal(e.code, 'turn_in_progress');
+    assert.equal(e.attempts, 4);
+    assert.equal(new Set(fetch.calls.map((r) => r.headers.get('idempotency-key'))).size, 1);
+  });
+
+  it('without a key (not retryable) or once the attempts run out, it is the APIError of its status', async () => {
+    const once = client(cut409);
+    const e = await once.c.sessions.handle('s1').turn('hi', { busyPolicy: 'reject', idempotencyKey: null }).catch((x: unknown) => x);
+    assert.ok(e instanceof ConflictError && !(e instanceof BusyError), String(e));
+    assert.equal(e.code, undefined);
+    assert.equal(once.fetch.calls.length, 1);
+    const always = client(() => cutBody(404, '{"code":"not_fo', { 'content-type': 'application/problem+json' }));
+    const nf = await always.c.sessions.get('s1').catch((x: unknown) => x);
+    assert.ok(nf instanceof NotFoundError, String(nf));
+    assert.equal(nf.attempts, 4);
+  });
+
+  it('a complete error body, an empty one or one that is not JSON is not asked again', async () => {
+    for (const res of [
+      () => problem(409, 'session_paused'),
+      () => new Response('', { status: 409 }),
+      () => new Response('<html>conflict</html>', { status: 409, headers: { 'content-type': 'text/html' } }),
+    ]) {
+      const { c, fetch } = client([res]);
+      await assert.rejects(c.sessions.handle('s1').pause(), ConflictError);
+      assert.equal(fetch.calls.length, 1);
+    }
   });
 });
 

@@ -149,6 +149,27 @@ describe('turnStream', () => {
     assert.equal(r.text(), '');
   });
 
+  it("reads frames as the contract's Stream framing says: message is the default type, unknown types are skipped", async () => {
+    const { s } = client([
+      () =>
+        sse([
+          accepted(1).replaceAll('\n', '\r\n'),
+          // An unknown frame type, even with an id, is skipped and moves no resume point.
+          'event: turn.progress\nid: 99\ndata: {"seq":99,"type":"text","content":"no"}\n\n',
+          // `event: message` spelled out is an event frame like an unnamed one.
+          'event: message\nid: 1\ndata: {"seq":1,"turn_index":1,"type":"text","content":"a"}\n\n',
+          ': keep-alive\r\r',
+          // Several data lines join with LF.
+          'id: 2\ndata: {"seq":2,"turn_index":1,\ndata: "type":"text","content":"b"}\n\n',
+          'event: turn.completed\ndata: {"session_id":"s1","turn_index":1,"stop_reason":"end_turn","duration_ms":1,"event_count":2,"first_seq":1,"last_seq":2,"started_at":"x","ended_at":"y"}\n\n',
+        ]),
+    ]);
+    const st = s.turnStream('hi');
+    assert.deepEqual((await collect(st)).map((e) => e.content), ['a', 'b']);
+    assert.equal((await st.result()).text(), 'ab');
+    assert.equal(st.turnIndex, 1);
+  });
+
   it('an API error when opening is thrown as it is, not resumed', async () => {
     const { s, fetch } = client([() => problem(409, 'turn_in_progress')]);
     await assert.rejects(s.turnStream('hi', { busyPolicy: 'reject' }).result(), BusyError);
