@@ -19,7 +19,10 @@ SCENARIO_RUNNER_PY ?= clients/python/.venv/bin/python clients/python/scenarios/r
 
 .PHONY: scenarios
 
-scenarios: ## the scenario suite: SDK runners (SCENARIO_SDKS=go,ts,py) × fault profiles against the reference server; summary in out/scenarios/summary.json
+# The TypeScript and Python runners are built (or their venv made) first when asked for.
+SCENARIO_PREREQS := $(if $(findstring ts,$(SCENARIO_SDKS)),ts-scenario-runner) $(if $(findstring py,$(SCENARIO_SDKS)),py-venv)
+
+scenarios: $(SCENARIO_PREREQS) ## the scenario suite: SDK runners (SCENARIO_SDKS=go,ts,py) × fault profiles against the reference server; summary in out/scenarios/summary.json
 	SCENARIO_SDKS='$(SCENARIO_SDKS)' SCENARIO_PROFILES='$(SCENARIO_PROFILES)' SCENARIO_ONLY='$(SCENARIO_ONLY)' \
 	SCENARIO_OUT='$(SCENARIO_OUT)' SCENARIO_RUNNER_TS='$(SCENARIO_RUNNER_TS)' SCENARIO_RUNNER_PY='$(SCENARIO_RUNNER_PY)' \
 	GO='$(GO)' $(GO) test -tags scenarios -count=1 -run '^TestScenarios$$' -v -timeout 20m ./scenarios/orchestrator
