@@ -121,7 +121,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := requestIdentity(r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), body.digestable)
-	d := st.decide(r, id)
+	d := st.decide(r, body.digestable, id)
 	x := &exchange{p: p, st: st, w: w, r: r, body: body, d: d}
 	start := time.Now()
 	if p.log.Enabled(r.Context(), slog.LevelDebug) {
