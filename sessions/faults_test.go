@@ -115,7 +115,7 @@ func TestEveryKeyedCallSurvivesACutBody(t *testing.T) {
 	}
 	_, err = s.Spawn(ctx, sessions.CreateParams{Agent: "echo"})
 	step("Spawn", err)
-	f, err := s.Upload(ctx, "a.txt", strings.NewReader("some text"))
+	f, err := s.Upload(ctx, sessions.UploadParams{Filename: "a.txt", Content: strings.NewReader("some text")})
 	step("Upload", err)
 	if f != nil {
 		_, err = s.Turn(ctx, script(0, "with a file"), sessions.WithFiles(f.FileToken))

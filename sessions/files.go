@@ -18,27 +18,43 @@ import (
 	"github.com/agentsession/agentsession/gen"
 )
 
-// Upload stores the content of r as a file named filename and returns its
-// metadata; pass its FileToken to a turn with WithFiles. Files belong to
-// the tenant: any session's turns may use the token. The content is read
-// into memory first so that a retry can send it again. The part's media type
-// comes from the file name's extension, else from the content. A file over
-// the server's limit fails with agentsession.ErrTooLarge.
-func (s *Session) Upload(ctx context.Context, filename string, r io.Reader, opts ...agentsession.CallOption) (*File, error) {
-	name := filepath.Base(filename)
-	if filename == "" || name == "." || name == string(filepath.Separator) {
+// UploadParams describes a file to upload.
+type UploadParams struct {
+	// Filename is the file's name; its base name is sent. Required.
+	Filename string
+	// Content is read whole, before the first attempt, so that a retry can
+	// send it again.
+	Content io.Reader
+	// ContentType is the file's media type; "" takes it from the file
+	// name's extension, else from the content.
+	ContentType string
+}
+
+// Upload stores a file and returns its metadata; pass its FileToken to a
+// turn with WithFiles. Files belong to the tenant: any session's turns may
+// use the token. A file over the server's limit fails with
+// agentsession.ErrTooLarge.
+func (s *Session) Upload(ctx context.Context, p UploadParams, opts ...agentsession.CallOption) (*File, error) {
+	name := filepath.Base(p.Filename)
+	if p.Filename == "" || name == "." || name == string(filepath.Separator) {
 		return nil, errors.New("sessions: Upload: empty file name")
 	}
-	if r == nil {
-		return nil, errors.New("sessions: Upload: nil reader")
+	if p.Content == nil {
+		return nil, errors.New("sessions: Upload: no content (nil reader)")
 	}
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(p.Content)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: Upload: reading %s: %w", name, err)
 	}
-	ctype := mime.TypeByExtension(filepath.Ext(name))
+	ctype := p.ContentType
+	if ctype == "" {
+		ctype = mime.TypeByExtension(filepath.Ext(name))
+	}
 	if ctype == "" {
 		ctype = http.DetectContentType(data)
+	}
+	if strings.ContainsAny(ctype, "\r\n") {
+		return nil, fmt.Errorf("sessions: Upload: content type %q holds a line break", ctype)
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -61,14 +77,15 @@ func (s *Session) Upload(ctx context.Context, filename string, r io.Reader, opts
 
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")
 
-// UploadFile uploads the file at path under its base name.
+// UploadFile uploads the file at path under its base name, its media type
+// taken from the name's extension, else from the content.
 func (s *Session) UploadFile(ctx context.Context, path string, opts ...agentsession.CallOption) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: UploadFile: %w", err)
 	}
 	defer f.Close()
-	return s.Upload(ctx, filepath.Base(path), f, opts...)
+	return s.Upload(ctx, UploadParams{Filename: filepath.Base(path), Content: f}, opts...)
 }
 
 // File returns the metadata of an uploaded file.

@@ -182,7 +182,7 @@ func TestIntegrationTurnOptions(t *testing.T) {
 
 	// Files.
 	s := newSession(t, svc, "echo")
-	f, err := s.Upload(ctx, "notes.txt", strings.NewReader("hello file"))
+	f, err := s.Upload(ctx, sessions.UploadParams{Filename: "notes.txt", Content: strings.NewReader("hello file")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,3 +174,66 @@ func TestStreamWithoutSeqsEndsAtTheResumeBound(t *testing.T) {
 		t.Errorf("the second resume came %v after the first: resumes without progress must back off", times[2].Sub(times[1]))
 	}
 }
+
+// TurnResult and Turn marshal back to the contract's JSON: what the server
+// sent, member for member (the scenario runners report it so).
+func TestTurnTypesMarshalAsTheContract(t *testing.T) {
+	event := `{"content":"hi","created_at":"2026-01-01T00:00:01Z","seq":7,"turn_index":2,"type":"text","x_future":1}`
+	summary := `"cancelled_by":"timeout","duration_ms":1500,"ended_at":"2026-01-01T00:00:02Z","event_count":1,"first_seq":7,` +
+		`"last_seq":7,"session_id":"s1","started_at":"2026-01-01T00:00:01Z","stop_reason":"cancelled","turn_index":2,` +
+		`"usage":{"input_tokens":5,"output_tokens":0}`
+	result := `{` + summary + `,"events":[` + event + `]}`
+	ended := `{"busy_policy":"enqueue","created_at":"2026-01-01T00:00:00Z",` + summary + `,"events":[` + event + `],"files":["f1"],"prompt":"p","status":"completed"}`
+	running := `{"busy_policy":"reject","created_at":"2026-01-01T00:00:00Z","event_count":0,"prompt":"p","session_id":"s1","started_at":"2026-01-01T00:00:01Z","status":"running","turn_index":3}`
+	c, mux := sdktest.Setup(t)
+	answer := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, body)
+		}
+	}
+	mux.HandleFunc("POST /v1/sessions/s1/turns", answer(result))
+	mux.HandleFunc("GET /v1/sessions/s1/turns/2", answer(ended))
+	mux.HandleFunc("GET /v1/sessions/s1/turns/3", answer(running))
+	s := sessions.New(c).Session("s1")
+	ctx := context.Background()
+	res, err := s.Turn(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := s.GetTurn(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t3, err := s.GetTurn(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		v    any
+		want string
+	}{{"TurnResult", res, result}, {"ended Turn", t2, ended}, {"running Turn", t3, running}} {
+		got, err := json.Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if canon(t, got) != canon(t, []byte(tt.want)) {
+			t.Errorf("%s marshals as\n%s\nwant\n%s", tt.name, canon(t, got), canon(t, []byte(tt.want)))
+		}
+	}
+}
+
+// canon re-encodes JSON with sorted members.
+func canon(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}

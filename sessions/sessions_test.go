@@ -201,7 +201,8 @@ func TestUpload(t *testing.T) {
 			"size_bytes": len(b), "sha256": "x", "created_at": "2026-01-01T00:00:00Z"})
 	})
 	s := sessions.New(c).Session("s1")
-	f, err := s.Upload(context.Background(), "dir/report \"q\".csv", strings.NewReader("a,b\n1,2\n"), agentsession.IdempotencyKey("up-1"))
+	f, err := s.Upload(context.Background(), sessions.UploadParams{Filename: "dir/report \"q\".csv", Content: strings.NewReader("a,b\n1,2\n")},
+		agentsession.IdempotencyKey("up-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +213,18 @@ func TestUpload(t *testing.T) {
 	if f.FileToken != "file_1" || f.SizeBytes != 8 {
 		t.Errorf("File = %+v", f)
 	}
-	if _, err := s.Upload(context.Background(), "", strings.NewReader("x")); err == nil {
+	if _, err := s.Upload(context.Background(), sessions.UploadParams{Content: strings.NewReader("x")}); err == nil {
 		t.Error("Upload with an empty name succeeded")
+	}
+	if _, err := s.Upload(context.Background(), sessions.UploadParams{Filename: "a.txt"}); err == nil {
+		t.Error("Upload without content succeeded")
+	}
+	if _, err := s.Upload(context.Background(), sessions.UploadParams{Filename: "a", Content: strings.NewReader("x"), ContentType: "text/plain\r\nX: y"}); err == nil {
+		t.Error("Upload with a line break in the content type succeeded")
+	}
+	f, err = s.Upload(context.Background(), sessions.UploadParams{Filename: "notes.txt", Content: strings.NewReader("x"), ContentType: "text/plain"})
+	if err != nil || got.Type != "text/plain" {
+		t.Errorf("Upload with a content type sent %q (%v), want text/plain", got.Type, err)
 	}
 	if _, err := s.UploadFile(context.Background(), "/nonexistent/file.txt"); err == nil {
 		t.Error("UploadFile of a missing file succeeded")

@@ -135,6 +135,16 @@ type Usage struct {
 	Reported bool
 }
 
+// wire returns the contract's Usage: both counts when the agent reported
+// usage, none otherwise.
+func (u Usage) wire() gen.Usage {
+	if !u.Reported {
+		return gen.Usage{}
+	}
+	in, out := u.InputTokens, u.OutputTokens
+	return gen.Usage{InputTokens: &in, OutputTokens: &out}
+}
+
 func usageFrom(u gen.Usage) Usage {
 	var out Usage
 	if u.InputTokens != nil {
@@ -184,6 +194,20 @@ func textOf(events []Event) string {
 	return b.String()
 }
 
+// MarshalJSON writes the turn as the contract's TurnResult (snake_case
+// members, duration_ms, each event as received).
+func (r TurnResult) MarshalJSON() ([]byte, error) {
+	events := r.Events
+	if events == nil {
+		events = []Event{}
+	}
+	return json.Marshal(wireTurnResult{TurnSummary: gen.TurnSummary{
+		SessionID: r.SessionID, TurnIndex: r.TurnIndex, StopReason: r.StopReason, CancelledBy: r.CancelledBy,
+		Usage: r.Usage.wire(), StartedAt: r.StartedAt, EndedAt: r.EndedAt, DurationMs: r.Duration.Milliseconds(),
+		EventCount: r.EventCount, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq,
+	}, Events: events})
+}
+
 // wireTurnResult is the contract's TurnResult, events kept raw.
 type wireTurnResult struct {
 	gen.TurnSummary
@@ -191,6 +215,9 @@ type wireTurnResult struct {
 }
 
 func turnResultFrom(s gen.TurnSummary, events []Event, resp *agentsession.Response) *TurnResult {
+	if events == nil {
+		events = []Event{}
+	}
 	r := &TurnResult{
 		SessionID: s.SessionID, TurnIndex: s.TurnIndex, StopReason: s.StopReason, CancelledBy: s.CancelledBy,
 		Events: events, Usage: usageFrom(s.Usage), StartedAt: s.StartedAt, EndedAt: s.EndedAt,
@@ -227,10 +254,26 @@ type Turn struct {
 	LastSeq    int64
 }
 
+// MarshalJSON writes the turn as the contract's Turn (snake_case members,
+// duration_ms once it ended, each event as received).
+func (t Turn) MarshalJSON() ([]byte, error) {
+	w := wireTurn{Turn: gen.Turn{
+		SessionID: t.SessionID, TurnIndex: t.TurnIndex, Prompt: t.Prompt, Files: t.Files, BusyPolicy: t.BusyPolicy,
+		Status: t.Status, StopReason: t.StopReason, CancelledBy: t.CancelledBy, Usage: t.Usage.wire(),
+		CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt,
+		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq,
+	}, Events: t.Events}
+	if !t.EndedAt.IsZero() {
+		ms := t.Duration.Milliseconds()
+		w.DurationMs = &ms
+	}
+	return json.Marshal(w)
+}
+
 // wireTurn is the contract's Turn, events kept raw.
 type wireTurn struct {
 	gen.Turn
-	Events []Event `json:"events"`
+	Events []Event `json:"events,omitzero"`
 }
 
 func turnFrom(w *wireTurn) *Turn {

@@ -11,34 +11,35 @@ import (
 	"testing"
 
 	"github.com/agentsession/agentsession"
+	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/refservertest"
 	"github.com/agentsession/agentsession/scenarios/internal/format"
 	"github.com/agentsession/agentsession/sessions"
 )
 
 func TestClassify(t *testing.T) {
-	api := func(status int, code agentsession.ProblemCode) error {
+	api := func(status int, code gen.ProblemCode) error {
 		return fmt.Errorf("wrapped: %w", &agentsession.APIError{StatusCode: status, Code: code})
 	}
 	cases := []struct {
 		err  error
 		kind string
 	}{
-		{api(401, agentsession.CodeUnauthorized), format.KindAuth},
+		{api(401, gen.ProblemCodeUnauthorized), format.KindAuth},
 		{api(403, ""), format.KindAuth},
-		{api(404, agentsession.CodeNotFound), format.KindNotFound},
-		{api(409, agentsession.CodeTurnInProgress), format.KindBusy},
-		{api(409, agentsession.CodeTurnQueueFull), format.KindBusy},
-		{api(409, agentsession.CodeInvalidTransition), format.KindInvalidTransition},
-		{api(409, agentsession.CodeSessionPaused), format.KindSessionPaused},
-		{api(409, agentsession.CodeSessionEnded), format.KindSessionEnded},
-		{api(409, agentsession.CodeSpawnLimitExceeded), format.KindSpawnLimit},
-		{api(409, agentsession.CodeIdempotencyInProgress), format.KindConflict},
+		{api(404, gen.ProblemCodeNotFound), format.KindNotFound},
+		{api(409, gen.ProblemCodeTurnInProgress), format.KindBusy},
+		{api(409, gen.ProblemCodeTurnQueueFull), format.KindBusy},
+		{api(409, gen.ProblemCodeInvalidTransition), format.KindInvalidTransition},
+		{api(409, gen.ProblemCodeSessionPaused), format.KindSessionPaused},
+		{api(409, gen.ProblemCodeSessionEnded), format.KindSessionEnded},
+		{api(409, gen.ProblemCodeSpawnLimitExceeded), format.KindSpawnLimit},
+		{api(409, gen.ProblemCodeIdempotencyInProgress), format.KindConflict},
 		{api(409, ""), format.KindConflict}, // a cut problem body: the status alone
-		{api(413, agentsession.CodePayloadTooLarge), format.KindTooLarge},
-		{api(400, agentsession.CodeInvalidRequest), format.KindValidation},
-		{api(422, agentsession.CodeUnknownAgent), format.KindValidation},
-		{api(429, agentsession.CodeRateLimited), format.KindRateLimited},
+		{api(413, gen.ProblemCodePayloadTooLarge), format.KindTooLarge},
+		{api(400, gen.ProblemCodeInvalidRequest), format.KindValidation},
+		{api(422, gen.ProblemCodeUnknownAgent), format.KindValidation},
+		{api(429, gen.ProblemCodeRateLimited), format.KindRateLimited},
 		{api(503, ""), format.KindServer},
 		{&agentsession.TransportError{Method: "GET", URL: "http://x", Err: errors.New("connection refused")}, format.KindTransport},
 		{fmt.Errorf("%w: turn 1 after event 2", sessions.ErrStreamLost), format.KindTransport},
@@ -52,8 +53,8 @@ func TestClassify(t *testing.T) {
 			t.Errorf("classify(%v) = %s, want %s", c.err, got.Kind, c.kind)
 		}
 	}
-	e := classify(api(409, agentsession.CodeTurnInProgress))
-	if e.Status != 409 || e.Code != string(agentsession.CodeTurnInProgress) {
+	e := classify(api(409, gen.ProblemCodeTurnInProgress))
+	if e.Status != 409 || e.Code != string(gen.ProblemCodeTurnInProgress) {
 		t.Errorf("status and code: %+v", e)
 	}
 }

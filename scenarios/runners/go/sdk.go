@@ -39,13 +39,12 @@ type sdk struct {
 	clients map[string]*sdkClient
 }
 
-// sdkClient is one token's client and its services. Handles are kept per
-// session id so that a session's turns go through one handle, as a user's
+// sdkClient is one token's client and its service. Handles are kept per
+// session id so that a session's calls go through one handle, as a user's
 // would.
 type sdkClient struct {
 	c  *agentsession.Client
 	ss *sessions.Service
-	lc *lifecycle.Service
 
 	mu      sync.Mutex
 	handles map[string]*sessions.Session
@@ -59,7 +58,7 @@ func newSDK(baseURL string, tokens map[string]string) (*sdk, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.clients[name] = &sdkClient{c: c, ss: sessions.New(c), lc: lifecycle.New(c), handles: map[string]*sessions.Session{}}
+		s.clients[name] = &sdkClient{c: c, ss: sessions.New(c), handles: map[string]*sessions.Session{}}
 	}
 	return s, nil
 }
@@ -116,7 +115,7 @@ func (a turnArgs) options() []sessions.TurnOption {
 		o = append(o, sessions.WithBusyPolicy(sessions.BusyPolicy(a.BusyPolicy)))
 	}
 	if a.IdempotencyKey != "" {
-		o = append(o, sessions.WithIdempotencyKey(a.IdempotencyKey))
+		o = append(o, sessions.WithCallOptions(agentsession.IdempotencyKey(a.IdempotencyKey)))
 	}
 	return o
 }
@@ -191,7 +190,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		l, err := collect(k.ss.List(ctx, sessions.ListOptions{Status: agentsession.SessionStatus(a.Status),
+		l, err := collect(k.ss.List(ctx, sessions.ListOptions{Status: lifecycle.Status(a.Status),
 			Agent: a.Agent, PlanSlug: a.PlanSlug, PageSize: a.Limit}))
 		return infos(l), nil, err
 	case "upload":
@@ -203,20 +202,20 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		// Upload takes the media type from the file name (no parameter for it).
-		return first(k.ss.Upload(ctx, a.Filename, strings.NewReader(a.Content)))
+		// Files belong to the tenant: any handle uploads them.
+		return first(k.handle("").Upload(ctx, sessions.UploadParams{Filename: a.Filename,
+			ContentType: a.ContentType, Content: strings.NewReader(a.Content)}))
 	}
 
 	if err := needSession(); err != nil {
 		return nil, nil, err
 	}
-	id := h.ID()
 	switch c.Do {
 	case "close_session":
 		// Session.Close returns no CloseSessionResult (and answers a second
 		// Close without a request), so the runner sends the contract's
 		// closeSession through the SDK's request path to observe the answer.
-		req, err := gen.NewCloseSessionRequest(k.c.BaseURL(), id)
+		req, err := gen.NewCloseSessionRequest(k.c.BaseURL(), h.ID())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -265,9 +264,9 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		}
 		return collectValue(h.Events(ctx, a.After))
 	case "pause":
-		return first(k.lc.Pause(ctx, id))
+		return changed(h, h.Pause(ctx))
 	case "resume":
-		return first(k.lc.Resume(ctx, id))
+		return changed(h, h.Resume(ctx))
 	case "end":
 		var a struct {
 			Status  string `json:"status"`
@@ -276,7 +275,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.End(ctx, id, lifecycle.EndStatus(a.Status), a.Summary))
+		return changed(h, h.End(ctx, lifecycle.EndStatus(a.Status), a.Summary))
 	case "continue":
 		var a struct {
 			Agent    string         `json:"agent"`
@@ -286,7 +285,12 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.Continue(ctx, id, lifecycle.ContinueParams{Agent: a.Agent, Meta: a.Meta, PlanSlug: a.PlanSlug}))
+		next, err := h.Continue(ctx, lifecycle.ContinueParams{Agent: a.Agent, Meta: a.Meta, PlanSlug: a.PlanSlug})
+		if err != nil {
+			return nil, nil, err
+		}
+		k.keep(next)
+		return next.Info(), nil, nil
 	case "handoff":
 		var a struct {
 			Summary        string         `json:"summary"`
@@ -297,10 +301,10 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.Handoff(ctx, id, lifecycle.HandoffParams{Summary: a.Summary, NextSteps: a.NextSteps,
+		return changed(h, h.Handoff(ctx, lifecycle.HandoffParams{Summary: a.Summary, NextSteps: a.NextSteps,
 			Blockers: a.Blockers, ContextForNext: a.ContextForNext}))
 	case "handoff_context":
-		return first(k.lc.HandoffContext(ctx, id))
+		return first(h.HandoffContext(ctx))
 	case "log":
 		var a struct {
 			Type        string         `json:"type"`
@@ -314,7 +318,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if a.MessageSize > 0 {
 			a.Message = strings.Repeat("x", a.MessageSize)
 		}
-		return first(k.lc.Log(ctx, id, lifecycle.Entry{Type: lifecycle.LogType(a.Type), Message: a.Message, Data: a.Data}))
+		return first(h.Log(ctx, lifecycle.LogParams{Type: lifecycle.LogType(a.Type), Message: a.Message, Data: a.Data}))
 	case "log_entries":
 		var a struct {
 			Type string `json:"type"`
@@ -322,7 +326,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return collectValue(k.lc.LogEntries(ctx, id, lifecycle.LogType(a.Type)))
+		return collectValue(h.LogEntries(ctx, lifecycle.LogType(a.Type)))
 	case "add_artifact":
 		var a struct {
 			Path     string         `json:"path"`
@@ -332,7 +336,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.AddArtifact(ctx, id, lifecycle.ArtifactParams{Path: a.Path,
+		return first(h.AddArtifact(ctx, lifecycle.ArtifactParams{Path: a.Path,
 			Action: lifecycle.ArtifactAction(a.Action), Metadata: a.Metadata}))
 	case "artifacts":
 		var a struct {
@@ -341,7 +345,7 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return collectValue(k.lc.Artifacts(ctx, id, lifecycle.ArtifactAction(a.Action)))
+		return collectValue(h.Artifacts(ctx, lifecycle.ArtifactAction(a.Action)))
 	case "update_context":
 		var a struct {
 			Patch map[string]any `json:"patch"`
@@ -349,9 +353,9 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.UpdateContext(ctx, id, a.Patch))
+		return changed(h, h.UpdateContext(ctx, a.Patch))
 	case "replay_context":
-		return first(k.lc.ReplayContext(ctx, id))
+		return first(h.ReplayContext(ctx))
 	case "replay":
 		var a struct {
 			Agent string         `json:"agent"`
@@ -360,7 +364,12 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return first(k.lc.Replay(ctx, id, lifecycle.ReplayParams{Agent: a.Agent, Meta: a.Meta}))
+		replayed, err := h.Replay(ctx, lifecycle.ReplayParams{Agent: a.Agent, Meta: a.Meta})
+		if err != nil {
+			return nil, nil, err
+		}
+		k.keep(replayed)
+		return replayed.Info(), nil, nil
 	case "spawn":
 		var a struct {
 			Agent string         `json:"agent"`
@@ -380,6 +389,15 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		return infos(l), nil, err
 	}
 	return nil, nil, badf("unknown operation %q", c.Do)
+}
+
+// changed observes a verb that answers with the session: the handle's Info,
+// which the answer updated.
+func changed(h *sessions.Session, err error) (any, *string, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.Info(), nil, nil
 }
 
 func first[T any](v T, err error) (any, *string, error) {
@@ -434,7 +452,7 @@ func classify(err error) format.ErrorInfo {
 	}
 	var te *agentsession.TransportError
 	switch {
-	case ae != nil && ae.StatusCode == 413: // the SDK has no 413 sentinel yet
+	case errors.Is(err, agentsession.ErrTooLarge): // before ErrValidation, which a 413 also matches
 		e.Kind = format.KindTooLarge
 	case errors.Is(err, agentsession.ErrValidation):
 		e.Kind = format.KindValidation
