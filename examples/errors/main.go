@@ -52,7 +52,7 @@ func explain(err error) string {
 	case errors.Is(err, context.DeadlineExceeded): // the deadline passed, maybe while retrying
 		return "out of time"
 	case errors.As(err, &apiErr): // any other answer: status, problem code, request id
-		return fmt.Sprintf("%d %s: %s (request %s, attempt %d)",
+		return fmt.Sprintf("%d %s: %s (request %s, %d attempt(s))",
 			apiErr.StatusCode, apiErr.Code, apiErr.Detail, apiErr.RequestID, apiErr.Attempts)
 	case errors.As(err, &netErr): // no answer: the network error
 		return fmt.Sprintf("no answer after %d attempts: %v", netErr.Attempts, netErr.Err)
