@@ -280,15 +280,21 @@ func TestReportFormats(t *testing.T) {
 	if err := xml.Unmarshal(data, &junit); err != nil {
 		t.Fatalf("junit.xml: %v", err)
 	}
-	if got := [4]int{junit.Tests, junit.Failures, junit.Errors, junit.Skipped}; got != [4]int{4, 1, 0, 1} {
-		t.Errorf("junit tests/failures/errors/skipped = %v, want [4 1 0 1]", got)
+	// The checks (4: 1 failure, 1 skipped) and the compliance suite: three
+	// levels, none reached, all for want of verified requirements (skipped).
+	if got := [4]int{junit.Tests, junit.Failures, junit.Errors, junit.Skipped}; got != [4]int{7, 1, 0, 4} {
+		t.Errorf("junit tests/failures/errors/skipped = %v, want [7 1 0 4]", got)
+	}
+	if len(junit.Suites) == 0 || junit.Suites[0].Name != "compliance" || junit.Suites[0].Properties == nil ||
+		junit.Suites[0].Properties.Items[0] != (junitProperty{Name: "compliance_level", Value: "none"}) {
+		t.Errorf("junit.xml does not open with the compliance suite and its level: %+v", junit.Suites[:1])
 	}
 
 	html, err := os.ReadFile(filepath.Join(dir, HTMLFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FAIL", `id="SESS-901"`, "status 404, want 200", "curl -sS -i", "By group", "By level", "Response (excerpt)"} {
+	for _, want := range []string{"FAIL", `id="SESS-901"`, "status 404, want 200", "curl -sS -i", "By group", "By level", "Response (excerpt)", "Compliance", "Every requirement"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}
