@@ -173,6 +173,9 @@ func protocolChecks() []*check {
 		def("PROTO-006", Should, "",
 			"no request of the run made the server fail with a 5xx",
 			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
 				all := t.c.exchanges()
 				var bad []*Exchange
 				for _, ex := range all {

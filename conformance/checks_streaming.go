@@ -376,7 +376,7 @@ func streamingChecks() []*check {
 				if err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "early"}, step{600, "text", "late"})}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "early"}, step{1000, "text", "late"})}, nil)
 				if err != nil {
 					return err
 				}
@@ -384,7 +384,7 @@ func streamingChecks() []*check {
 					return Failf("the stream did not carry the events and turn.completed")
 				}
 				if gap := st.endAt.Sub(st.firstAt); gap < 300*time.Millisecond {
-					return Failf("the first event arrived only %s before turn.completed although the agent waited 600 ms: the stream is buffered", gap.Round(time.Millisecond))
+					return Failf("the first event arrived only %s before turn.completed although the agent waited 1000 ms: the stream is buffered", gap.Round(time.Millisecond))
 				}
 				return nil
 			}, NeedStreaming, NeedScripted).traces("REQ-STRM-006"),

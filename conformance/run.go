@@ -451,7 +451,9 @@ func preflight(ctx context.Context, c *client) (*env, []string, error) {
 			return configured, nil
 		}
 		for _, a := range e.caps.Agents {
-			if a.Kind == kind {
+			// An agent with a fixed script plays it whatever the prompt:
+			// it cannot play the suite's scripts.
+			if a.Kind == kind && len(a.Script.Steps) == 0 {
 				return a.Name, nil
 			}
 		}
