@@ -249,6 +249,15 @@ func comply(results []RequirementResult, declared func(string) bool) Compliance 
 // Summary is the compliance in one line: "standard (full not reached: 2
 // requirements unverified)".
 func (c Compliance) Summary() string {
+	if m := c.Missing(); m != "" {
+		return fmt.Sprintf("%s (%s)", c.Level, m)
+	}
+	return c.Level
+}
+
+// Missing says what keeps the next level out of reach ("full not reached:
+// 2 requirements unverified"), or "" when every level is reached.
+func (c Compliance) Missing() string {
 	var next *LevelResult
 	for i := range c.Levels {
 		if !c.Levels[i].Reached {
@@ -257,7 +266,7 @@ func (c Compliance) Summary() string {
 		}
 	}
 	if next == nil {
-		return c.Level
+		return ""
 	}
 	var why []string
 	if n := len(next.Failed); n > 0 {
@@ -272,7 +281,7 @@ func (c Compliance) Summary() string {
 	if len(why) == 0 {
 		why = append(why, "a lower level is not reached")
 	}
-	return fmt.Sprintf("%s (%s not reached: %s)", c.Level, next.Name, strings.Join(why, "; "))
+	return fmt.Sprintf("%s not reached: %s", next.Name, strings.Join(why, "; "))
 }
 
 // plural renders "1 request", "3 requests".

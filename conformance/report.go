@@ -364,7 +364,7 @@ pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:.5rem;overflow-x:auto;wh
 .problem{border:1px solid #e1e4e8;border-left:4px solid #cf222e;padding:.5rem 1rem;margin:1rem 0;border-radius:.3rem}
 .problem.warn{border-left-color:#9a6700} .problem.error{border-left-color:#953800}
 .advert{border:2px solid #cf222e;background:#fff5f5;padding:.5rem 1rem;border-radius:.3rem;margin:1rem 0}
-.meta{color:#57606a} code{font-size:.9em} summary{cursor:pointer}
+.meta{color:#57606a} code{font-size:.9em} summary{cursor:pointer} td a{white-space:nowrap}
 </style>
 </head>
 <body>
@@ -374,13 +374,13 @@ contract {{.Suite.SpecVersion}} · profile {{.Config.Profile}} · run prefix <co
 started {{.StartedAt.Format "2006-01-02 15:04:05 UTC"}} · took {{duration .DurationMS}}<br>
 Agents used: <code>{{.Target.EchoAgent}}</code> (the echo agent){{if .Target.ScriptedAgent}}, <code>{{.Target.ScriptedAgent}}</code> (the scripted agent){{else}}, no scripted agent{{end}} ·
 second tenant: {{if .Target.SecondTenant}}yes{{else}}no (isolation checks skipped){{end}} ·
-declared: {{if .Target.Declared}}{{join .Target.Declared ", "}}{{else}}nothing{{end}}</p>
+declared or available: {{if .Target.Declared}}{{join .Target.Declared ", "}}{{else}}nothing{{end}}</p>
 {{range .Notes}}<p class="meta">Note: {{.}}</p>{{end}}
 <p>{{.Summary.Total}} checks: {{.Summary.Pass}} pass, {{.Summary.Fail}} fail, {{.Summary.Warn}} warn, {{.Summary.Skip}} skip, {{.Summary.Error}} error.
 The run passes when every MUST check passes; a failed SHOULD or MAY is a warning; skipped checks test features the server does not declare, or that this run could not test.</p>
 
 <h2>Compliance</h2>
-<p>Compliance level <strong>{{.Compliance.Level}}</strong>: {{.Compliance.Summary}}.
+<p>Compliance level <strong>{{.Compliance.Level}}</strong>{{with .Compliance.Missing}}; {{.}}{{else}}: every level reached{{end}}.
 Of {{len .Requirements}} server requirements, {{reqCount . "pass"}} pass, {{reqCount . "fail"}} fail, {{reqCount . "warn"}} warn, {{reqCount . "unverified"}} are unverified and {{reqCount . "not_applicable"}} do not apply.</p>
 {{range .Compliance.FalseAdvertising}}<div class="advert"><strong>False advertising:</strong> the server declares <code>{{.Feature}}</code> in getCapabilities but fails {{join .Requirements ", "}} (checks {{join .Checks ", "}}).</div>
 {{end}}
