@@ -314,7 +314,7 @@ func idempotencyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				body := map[string]any{"prompt": script("", step{0, "text", "first "}, step{1200, "text", "and only"})}
+				body := map[string]any{"prompt": script("", step{0, "text", "first "}, step{1500, "text", "and only"})}
 				header := map[string]string{"Idempotency-Key": t.key("running")}
 				first := t.turnAsyncWith(ctx, s.SessionID, body, header)
 				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {

@@ -723,7 +723,7 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{1000, "text", "b"})})
+				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{1500, "text", "b"})})
 				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}

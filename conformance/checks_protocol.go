@@ -235,8 +235,8 @@ func protocolChecks() []*check {
 					if !ok || p.Instance == "" {
 						continue
 					}
-					u, err := url.Parse(ex.URL)
-					if err != nil || (p.Instance != u.EscapedPath() && p.Instance != u.Path) {
+					unescaped, _ := url.PathUnescape(ex.path)
+					if p.Instance != ex.path && p.Instance != unescaped {
 						bad = append(bad, ex)
 					}
 				}

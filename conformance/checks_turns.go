@@ -569,7 +569,7 @@ func turnChecks() []*check {
 				}
 				if t.env.scripted != "" {
 					// A turn seen while it runs: not ended, nothing of an end.
-					ch := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{400, "text", "b"})})
+					ch := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": longScript()})
 					tr, err := t.waitTurn(ctx, s.SessionID, 1, true)
 					if err != nil {
 						return err
@@ -584,7 +584,10 @@ func turnChecks() []*check {
 					if tr.StartedAt.IsZero() {
 						return resp.Failf("a running turn has no started_at")
 					}
-					if _, err := await(ctx, ch); err != nil {
+					if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
+						return err
+					}
+					if _, err := awaitWithin(ctx, ch, cancelWait, "cancelTurn answered"); err != nil {
 						return err
 					}
 				}

@@ -88,6 +88,7 @@ type Exchange struct {
 	header  http.Header
 	problem []byte // the body of an error response, bounded
 	check   string
+	path    string // the request's escaped path, unredacted (URL may hide token text)
 }
 
 // bounds of what an exchange keeps.
@@ -202,7 +203,7 @@ func (c *client) build(ctx context.Context, r request) (*http.Request, *Exchange
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("User-Agent", "agentsession-conformance/"+SpecVersion())
-	ex := &Exchange{Method: r.Method, URL: c.redact(u)}
+	ex := &Exchange{Method: r.Method, URL: c.redact(u), path: req.URL.EscapedPath()}
 	ex.Curl = c.curl(r, req, body)
 	if r.File != nil {
 		ex.RequestBody = fmt.Sprintf("(multipart upload: %s, %d bytes)", r.File.Filename, len(r.File.Data))

@@ -47,11 +47,11 @@ type SuiteInfo struct {
 // TargetInfo describes the server under test.
 type TargetInfo struct {
 	BaseURL       string   `json:"base_url"`
-	ServerName    string   `json:"server_name,omitempty"`
-	ServerVersion string   `json:"server_version,omitempty"`
-	APIVersion    string   `json:"api_version,omitempty"`
+	ServerName    string   `json:"server_name"`
+	ServerVersion string   `json:"server_version"`
+	APIVersion    string   `json:"api_version"`
 	EchoAgent     string   `json:"echo_agent"`
-	ScriptedAgent string   `json:"scripted_agent,omitempty"`
+	ScriptedAgent string   `json:"scripted_agent"`
 	SecondTenant  bool     `json:"second_tenant"`
 	Declared      []string `json:"declared"` // the needs the server meets, e.g. feature:streaming
 }
