@@ -117,7 +117,7 @@ var defects = []defect{
 		})
 	}},
 	{"REQ-ERR-002", "validation problems list no errors", problemField(func(_ *http.Request, m map[string]any) {
-		if m["code"] == "invalid_request" {
+		if m["code"] == string(gen.ProblemCodeInvalidRequest) {
 			delete(m, "errors")
 		}
 	})},

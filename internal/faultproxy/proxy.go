@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/agentsession/agentsession/gen"
 )
 
 // AdminPrefix starts every admin path; requests under it are answered by
@@ -287,7 +289,7 @@ func (x *exchange) answerStatus(f Fault) {
 		x.w.WriteHeader(f.Status)
 		json.NewEncoder(x.w).Encode(map[string]any{
 			"type": "https://agentsession.dev/problems/rate_limited", "title": "Too many requests",
-			"status": f.Status, "detail": detail, "code": "rate_limited", "request_id": reqID,
+			"status": f.Status, "detail": detail, "code": gen.ProblemCodeRateLimited, "request_id": reqID,
 		})
 		return
 	}
