@@ -383,14 +383,11 @@ func badInputChecks() []*check {
 				if t.env.has(NeedLifecycle) {
 					long := strings.Repeat("s", 65536)
 					hand := map[string]any{"summary": long, "next_steps": repeatString("step", 100), "blockers": repeatString("blocker", 100)}
-					for _, c := range []statusCase{
-						{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": long}}, http.StatusCreated},
-						{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": strings.Repeat("p", 4096), "action": "created"}}, http.StatusCreated},
-						{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", s.SessionID), JSON: hand}, http.StatusOK},
-						{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": "completed", "summary": long}}, http.StatusOK},
-					} {
-						cases = append(cases, c)
-					}
+					cases = append(cases,
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": long}}, http.StatusCreated},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": strings.Repeat("p", 4096), "action": "created"}}, http.StatusCreated},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", s.SessionID), JSON: hand}, http.StatusOK},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": "completed", "summary": long}}, http.StatusOK})
 				}
 				for _, c := range cases {
 					resp, err := t.Do(ctx, c.r)

@@ -561,7 +561,7 @@ func turnChecks() []*check {
 				return nil
 			}).traces("REQ-TURN-011"),
 		def("TURN-016", Must, "sendTurn getTurn getSession",
-			"a turn's status, stop_reason, duration_ms, started_at and ended_at follow it (running, then completed); its counts match its events; getTurn shows what the TurnResult said; last_turn_at is the newest turn's created_at",
+			"a turn's status, stop_reason, duration_ms, started_at and ended_at follow it (queued, running, then completed); its counts match its events; getTurn shows what the TurnResult said; last_turn_at is the newest turn's created_at",
 			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
 				if err != nil {
@@ -584,11 +584,34 @@ func turnChecks() []*check {
 					if tr.StartedAt.IsZero() {
 						return resp.Failf("a running turn has no started_at")
 					}
+					var queued <-chan asyncResult
+					if t.env.has(NeedEnqueue) {
+						// A turn waiting behind it: queued, not started.
+						queued = t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+						if err := t.waitTurnCount(ctx, s.SessionID, 2, "enqueueing a turn"); err != nil {
+							return err
+						}
+						m, resp, err := t.rawTurn(ctx, s.SessionID, 2)
+						if err != nil {
+							return err
+						}
+						if m["status"] != string(gen.TurnStatusQueued) {
+							return resp.Failf("a turn waiting behind another has status %v, want queued", m["status"])
+						}
+						if err := expectAbsent(resp, m, "a queued turn", "started_at", "stop_reason", "duration_ms", "ended_at"); err != nil {
+							return err
+						}
+					}
 					if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
 						return err
 					}
 					if _, err := awaitWithin(ctx, ch, cancelWait, "cancelTurn answered"); err != nil {
 						return err
+					}
+					if queued != nil {
+						if _, err := await(ctx, queued); err != nil {
+							return err
+						}
 					}
 				}
 				r, err := t.turn(ctx, s.SessionID, prompt)
