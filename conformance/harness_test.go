@@ -499,3 +499,34 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A server may answer with media-type parameters (charset) and in any case:
+// the suite judges the media type, not its spelling.
+func TestResponseMediaTypeParametersAreAccepted(t *testing.T) {
+	session := map[string]any{
+		"session_id": "s", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
+		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+		"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+	}
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/sessions/s" {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			_ = json.NewEncoder(w).Encode(session)
+			return
+		}
+		w.Header().Set("Content-Type", "Application/Problem+JSON; charset=UTF-8")
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(gen.Problem{Type: "about:blank", Title: "x", Status: 404, Code: gen.ProblemCodeNotFound, RequestID: "req_fake"})
+	})
+	withCatalogue(t,
+		getCheck("SESS-901", Must, "/v1/sessions/s", func(r *response) error { return r.Expect(200) }),
+		getCheck("SESS-902", Must, "/v1/sessions/none", func(r *response) error { return r.ExpectProblem(404, gen.ProblemCodeNotFound) }),
+	)
+	res := testRun(t, srv, nil)
+	for _, c := range res.Checks {
+		if c.Outcome != Pass {
+			t.Errorf("%s: %s %s %q", c.ID, c.Outcome, c.Message, c.Violations)
+		}
+	}
+}
