@@ -430,7 +430,7 @@ func lifecycleDetailChecks() []*check {
 				return nil
 			}, NeedLifecycle).traces("REQ-LIFE-007", "REQ-LIFE-008"),
 		def("LIFE-036", Must, "addLogEntry listLogEntries getSession",
-			"addLogEntry answers 201 with the entry; listLogEntries lists entries oldest first and filters by type; action_count counts them",
+			"addLogEntry answers 201 with the entry (its own id, created_at on the server's clock); listLogEntries lists entries oldest first and filters by type; action_count counts them",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
@@ -438,6 +438,10 @@ func lifecycleDetailChecks() []*check {
 				}
 				types := []string{"info", "warning", "error", "success", "checkpoint", "decision"}
 				seen := map[string]bool{}
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
 				for _, typ := range types {
 					e, err := t.logEntry(ctx, s.SessionID, typ, "a "+typ)
 					if err != nil {
@@ -463,6 +467,17 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(messages(all), want); d != "" {
 					return Failf("listLogEntries (oldest first): %s", d)
 				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				prev := before
+				for _, e := range all {
+					if err := expectBetween("log entry "+e.Message+": created_at", e.CreatedAt, prev, after); err != nil {
+						return err
+					}
+					prev = e.CreatedAt
+				}
 				only, _, err := listAll[gen.LogEntry](ctx, t, p, url.Values{"type": {"decision"}}, 0, 5)
 				if err != nil {
 					return err
@@ -480,7 +495,7 @@ func lifecycleDetailChecks() []*check {
 				return nil
 			}, NeedLifecycle).traces("REQ-LIFE-013", "REQ-LIFE-015", "REQ-SESS-016", "REQ-LIFE-023"),
 		def("LIFE-037", Must, "addArtifact listArtifacts getSession",
-			"addArtifact answers 201 with the record; listArtifacts lists them oldest first and filters by action; artifact_count counts them",
+			"addArtifact answers 201 with the record (its own id, created_at on the server's clock); listArtifacts lists them oldest first and filters by action; artifact_count counts them",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
@@ -488,6 +503,10 @@ func lifecycleDetailChecks() []*check {
 				}
 				recs := [][2]string{{"src/a.go", "created"}, {"src/b.go", "modified"}, {"src/c.go", "deleted"}}
 				seen := map[string]bool{}
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
 				for _, r := range recs {
 					a, err := t.artifact(ctx, s.SessionID, r[0], r[1])
 					if err != nil {
@@ -508,6 +527,17 @@ func lifecycleDetailChecks() []*check {
 				}
 				if d := jsonDiff(paths(all), []string{"src/a.go", "src/b.go", "src/c.go"}); d != "" {
 					return Failf("listArtifacts (oldest first): %s", d)
+				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				prev := before
+				for _, a := range all {
+					if err := expectBetween("artifact "+a.Path+": created_at", a.CreatedAt, prev, after); err != nil {
+						return err
+					}
+					prev = a.CreatedAt
 				}
 				only, _, err := listAll[gen.Artifact](ctx, t, p, url.Values{"action": {"modified"}}, 0, 5)
 				if err != nil {
