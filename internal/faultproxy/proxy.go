@@ -288,7 +288,7 @@ func (x *exchange) answerStatus(f Fault) {
 		x.status = f.Status
 		x.w.WriteHeader(f.Status)
 		json.NewEncoder(x.w).Encode(map[string]any{
-			"type": "https://agentsession.dev/problems/rate_limited", "title": "Too many requests",
+			"type": "https://agentsession.dev/problems/" + string(gen.ProblemCodeRateLimited), "title": "Too many requests",
 			"status": f.Status, "detail": detail, "code": gen.ProblemCodeRateLimited, "request_id": reqID,
 		})
 		return
