@@ -73,7 +73,9 @@ class FieldError(BaseModel):
     )
     location: Annotated[str, Field(examples=["body.prompt"])]
     """
-    Where the field is, such as `body.prompt`, `query.limit` or `header.Idempotency-Key`.
+    Where the field is: `body.` and the member's path (`body.prompt`, `body.files.0`;
+    `body` for the body as a whole), `query.<name>`, `header.<Name>` or `path.<name>`.
+
     """
     message: Annotated[str, Field(examples=["a non-empty string is required"])]
     """
@@ -147,7 +149,7 @@ class Limits(BaseModel):
     """
     max_children: Annotated[int, Field(examples=[5])]
     """
-    The most active children one session may have.
+    The most children that have not ended (active or paused) one session may have.
     """
     max_depth: Annotated[int, Field(examples=[1])]
     """
@@ -631,7 +633,7 @@ class Turn(BaseModel):
     usage: Usage | None = None
     event_count: Annotated[int, Field(ge=0)]
     """
-    How many events the turn has produced so far.
+    How many events the turn has produced so far (`last_seq` - `first_seq` + 1).
     """
     first_seq: Annotated[int | None, Field(ge=1)] = None
     """
@@ -1431,11 +1433,14 @@ class Session(BaseModel):
     """
     updated_at: datetime
     """
-    When the session last changed.
+    When the session last changed: `created_at` at first, then the time of its newest
+    change (a turn accepted, an event, a turn ended, a status change, handoff notes, a
+    work-log entry, an artifact, a context update). Reads change nothing.
+
     """
     last_turn_at: datetime | None = None
     """
-    When the session's newest turn was accepted.
+    When the session's newest turn was accepted (that turn's `created_at`).
     """
     ended_at: datetime | None = None
     """

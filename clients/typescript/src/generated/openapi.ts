@@ -13,7 +13,9 @@ export interface paths {
         };
         /**
          * Check that the server is up
-         * @description Answers without authentication so that load balancers and probes can use it.
+         * @description Answers without authentication so that load balancers and probes can use it: the
+         *     `Authorization` header is ignored, whatever it holds (none, an unknown token, another
+         *     scheme).
          */
         get: operations["getHealth"];
         put?: never;
@@ -61,8 +63,9 @@ export interface paths {
         put?: never;
         /**
          * Create a session
-         * @description Starts a new `active` session with the named agent. `context` seeds the session's
-         *     context summary. An unknown agent answers `422 unknown_agent`.
+         * @description Starts a new `active`, `idle` session with the named agent. `context` seeds the
+         *     session's context summary. An unknown agent answers `422 unknown_agent` and creates
+         *     nothing. Without an `Idempotency-Key` every call creates a new session.
          */
         post: operations["createSession"];
         delete?: never;
@@ -119,9 +122,9 @@ export interface paths {
         put?: never;
         /**
          * Send a turn
-         * @description Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-         *     the call returns when the turn ends, with every event. With
-         *     `Accept: text/event-stream` the events stream as server-sent events (see
+         * @description Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+         *     also for `*\/*` or no `Accept`) the call returns when the turn ends, with every event.
+         *     With `Accept: text/event-stream` the events stream as server-sent events (see
          *     "Turns, events and streaming"). The session must be `active`: a paused session
          *     answers `409 session_paused`, an ended one `409 session_ended`. While another turn
          *     runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -329,7 +332,8 @@ export interface paths {
          * Continue a session with another agent
          * @description Creates a new `active` session for `agent` whose `continued_from` is this session.
          *     The new session inherits the context summary, the handoff notes and, unless given,
-         *     the plan. The original session is not changed. Works from any status.
+         *     the plan; its `meta` is the body's. The original session is not changed. Works from
+         *     any status. An unknown agent answers `422 unknown_agent`.
          */
         post: operations["continueSession"];
         delete?: never;
@@ -351,7 +355,8 @@ export interface paths {
         /**
          * Read everything a new agent needs to take over
          * @description The session's context summary, handoff notes, most recent work-log entries (newest
-         *     first) and artifacts, in one document.
+         *     first, at most 20) and artifacts (oldest first, at most 100), in one document, with
+         *     the session's status, counters and timestamps as `getSession` shows them.
          */
         get: operations["getHandoffContext"];
         put?: never;
@@ -471,7 +476,9 @@ export interface paths {
          * @description Creates a new `active` session (by default for the same agent) whose
          *     `continued_from` is this session and whose context summary holds this session's
          *     context summary plus a `replay` member with the replay context's progress, last
-         *     checkpoint, decisions and errors. The original session is not changed.
+         *     checkpoint, decisions and errors; its plan is the original's and its `meta` the
+         *     body's. The original session is not changed. An unknown agent answers
+         *     `422 unknown_agent`.
          */
         post: operations["replaySession"];
         delete?: never;
@@ -499,8 +506,10 @@ export interface paths {
         /**
          * Spawn a child session
          * @description Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-         *     depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-         *     the server answers `409 spawn_limit_exceeded`.
+         *     depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+         *     paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+         *     the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+         *     an unknown agent answers `422 unknown_agent`.
          */
         post: operations["spawnChild"];
         delete?: never;
@@ -642,7 +651,8 @@ export interface components {
         /** @description One field that failed validation. */
         FieldError: {
             /**
-             * @description Where the field is, such as `body.prompt`, `query.limit` or `header.Idempotency-Key`.
+             * @description Where the field is: `body.` and the member's path (`body.prompt`, `body.files.0`;
+             *     `body` for the body as a whole), `query.<name>`, `header.<Name>` or `path.<name>`.
              * @example body.prompt
              */
             location: string;
@@ -814,7 +824,7 @@ export interface components {
             max_page_size: number;
             /**
              * Format: int32
-             * @description The most active children one session may have.
+             * @description The most children that have not ended (active or paused) one session may have.
              * @example 5
              */
             max_children: number;
@@ -947,12 +957,14 @@ export interface components {
             created_at: string;
             /**
              * Format: date-time
-             * @description When the session last changed.
+             * @description When the session last changed: `created_at` at first, then the time of its newest
+             *     change (a turn accepted, an event, a turn ended, a status change, handoff notes, a
+             *     work-log entry, an artifact, a context update). Reads change nothing.
              */
             updated_at: string;
             /**
              * Format: date-time
-             * @description When the session's newest turn was accepted.
+             * @description When the session's newest turn was accepted (that turn's `created_at`).
              */
             last_turn_at?: string;
             /**
@@ -1267,7 +1279,7 @@ export interface components {
             usage?: components["schemas"]["Usage"];
             /**
              * Format: int32
-             * @description How many events the turn has produced so far.
+             * @description How many events the turn has produced so far (`last_seq` - `first_seq` + 1).
              */
             event_count: number;
             /**
