@@ -53,7 +53,7 @@ check-breaking: ## fail on breaking changes to openapi.yaml since BASE (default:
 build: ## build every binary into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: test-go ts-test py-lint py-test ## every test: Go (vet, gofmt, -race), the TypeScript SDK, the Python SDK (ruff, mypy --strict, pytest)
+test: test-go ts-test py-lint py-test scenarios ## every test: Go (vet, gofmt, -race), the TypeScript SDK, the Python SDK (ruff, mypy --strict, pytest), the cross-language scenarios under faults
 
 test-go: ## vet, check formatting, and run every Go test with the race detector
 	$(GO) vet ./...

@@ -3,14 +3,14 @@
 # runner under every fault profile and checks the results, the SDKs against
 # each other and the server's turns and events. Included by the Makefile.
 #
-#   make scenarios                                   the Go runner, every profile
-#   make scenarios SCENARIO_SDKS=go,ts,py            the three SDKs
+#   make scenarios                                   the three SDKs, every profile
+#   make scenarios SCENARIO_SDKS=go                  the Go runner alone
 #   make scenarios SCENARIO_PROFILES=direct,streams SCENARIO_ONLY=03-stream-cut-resume
 #
 # The TypeScript and Python runners are started with SCENARIO_RUNNER_TS and
 # SCENARIO_RUNNER_PY (command lines run from the repository root); results,
 # logs and summary.json go to SCENARIO_OUT (out/scenarios).
-SCENARIO_SDKS      ?= go
+SCENARIO_SDKS      ?= go,ts,py
 SCENARIO_PROFILES  ?=
 SCENARIO_ONLY      ?=
 SCENARIO_OUT       ?= $(CURDIR)/out/scenarios
