@@ -223,6 +223,9 @@ type turnEnd struct {
 	stop  gen.StopReason
 	by    gen.CancelledBy
 	usage gen.Usage
+	// events are the agent's last events (agent.Outcome.Events), stored
+	// in the transaction that ends the turn.
+	events []gen.ScriptEvent
 	// message, when set, is recorded as a final error event.
 	message string
 }
@@ -232,7 +235,7 @@ func (s *Server) startRunner(rn *runner, ex *turnExec) {
 	ex.progress.Store(time.Now().UnixNano())
 	rn.running.Store(ex)
 	s.active.add()
-	go s.runLoop(rn, ex)
+	s.workers.run(func() { s.runLoop(rn, ex) })
 }
 
 // runLoop runs ex, then every queued turn in order, until the queue is
@@ -303,7 +306,15 @@ func (s *Server) execute(ex *turnExec) store.Turn {
 		}
 		out, err = runAgent(ctx, ag, agent.Input{SessionID: ex.key.id, TurnIndex: ex.index, Prompt: ex.prompt, Files: ex.files}, emit)
 	}
-	return s.finish(ex, decideEnd(ctx, ex.beginEnd(), out, err))
+	// The outcome's events are kept as emitted ones would be: not after an
+	// error, nor once the turn's context is done.
+	var last []gen.ScriptEvent
+	if err == nil && ctx.Err() == nil {
+		last = out.Events
+	}
+	end := decideEnd(ctx, ex.beginEnd(), out, err)
+	end.events = last
+	return s.finish(ex, end)
 }
 
 // runAgent runs ag, turning a panic into an error.
@@ -399,16 +410,21 @@ func appendEventTx(tx store.Tx, sess *store.Session, t *store.Turn, se gen.Scrip
 	return ev, nil
 }
 
-// endTurnTx ends t in tx (with a final error event when end.message is
-// set) and writes it; the caller writes sess back.
-func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now time.Time) (*gen.Event, error) {
-	var evp *gen.Event
+// endTurnTx ends t in tx, after end.events and a final error event when
+// end.message is set, and writes it; the caller writes sess back. It
+// returns the events it stored.
+func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now time.Time) ([]gen.Event, error) {
+	var stored []gen.Event
+	last := end.events
 	if end.message != "" {
-		ev, err := appendEventTx(tx, sess, t, gen.ScriptEvent{Type: gen.EventTypeError, Content: end.message}, now)
+		last = append(last[:len(last):len(last)], gen.ScriptEvent{Type: gen.EventTypeError, Content: end.message})
+	}
+	for _, se := range last {
+		ev, err := appendEventTx(tx, sess, t, se, now)
 		if err != nil {
 			return nil, err
 		}
-		evp = &ev
+		stored = append(stored, ev)
 	}
 	t.Status = gen.TurnStatusCompleted
 	t.StopReason = end.stop
@@ -421,20 +437,21 @@ func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now
 	}
 	t.EndedAt = now
 	sess.UpdatedAt = now
-	return evp, tx.UpdateTurn(t)
+	return stored, tx.UpdateTurn(t)
 }
 
-// finish records the end of the running turn ex, publishes its final error
-// event if any, and returns the ended record.
+// finish records the end of the running turn ex, publishes the events it
+// stored with it, and returns the ended record.
 func (s *Server) finish(ex *turnExec, end turnEnd) store.Turn {
-	t := ex.turn
-	var evp *gen.Event
+	var t store.Turn
+	var stored []gen.Event
 	err := s.store.Update(storeCtx, func(tx store.Tx) error {
+		t = ex.turn
 		sess, err := tx.GetSession(ex.key.tenant, ex.key.id)
 		if err != nil {
 			return err
 		}
-		if evp, err = endTurnTx(tx, sess, &t, end, s.now()); err != nil {
+		if stored, err = endTurnTx(tx, sess, &t, end, s.now()); err != nil {
 			return err
 		}
 		return tx.UpdateSession(sess)
@@ -448,11 +465,11 @@ func (s *Server) finish(ex *turnExec, end turnEnd) store.Turn {
 		if t.StartedAt.IsZero() {
 			t.StartedAt = t.EndedAt
 		}
-		evp = nil
+		stored = nil
 	}
 	ex.turn = t
-	if evp != nil {
-		ex.publish(*evp)
+	for _, ev := range stored {
+		ex.publish(ev)
 	}
 	return t
 }
@@ -471,17 +488,17 @@ func (s *Server) drainQueue(rn *runner, end turnEnd) error {
 	rn.queue = nil
 	for i, ex := range queued {
 		ex.turn = ended[i]
-		if events[i] != nil {
-			ex.publish(*events[i])
+		for _, ev := range events[i] {
+			ex.publish(ev)
 		}
 		ex.end(ended[i])
 	}
 	return nil
 }
 
-func (s *Server) endQueuedTx(key sessKey, queued []*turnExec, end turnEnd) ([]store.Turn, []*gen.Event, error) {
+func (s *Server) endQueuedTx(key sessKey, queued []*turnExec, end turnEnd) ([]store.Turn, [][]gen.Event, error) {
 	var ended []store.Turn
-	var events []*gen.Event
+	var events [][]gen.Event
 	err := s.store.Update(storeCtx, func(tx store.Tx) error {
 		ended, events = nil, nil
 		sess, err := tx.GetSession(key.tenant, key.id)

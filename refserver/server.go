@@ -38,7 +38,8 @@ type Server struct {
 	// cancels it with errShutdown.
 	baseCtx context.Context
 	stop    context.CancelCauseFunc
-	active  tracker // runner goroutines
+	active  tracker // turn runners running
+	workers *workers
 	now     func() time.Time
 }
 
@@ -84,6 +85,7 @@ func New(cfg Config) (*Server, error) {
 		tenants: map[string]struct{}{},
 		inner:   http.NewServeMux(),
 		turns:   runnerSet{m: map[sessKey]*runner{}},
+		workers: newWorkers(),
 		now:     func() time.Time { return time.Now().UTC() },
 	}
 	for _, t := range cfg.Tokens {

@@ -20,28 +20,27 @@ package store
 //
 // Turns, events, log entries and artifacts reference their session with a
 // foreign key (tenant, session_id), so a record can never name another
-// tenant's session. Every query is scoped by tenant. Times are RFC 3339 text
+// tenant's session; the store checks it on insert (requireSession) rather
+// than SQLite, mostly from the writer's row cache. Every query is scoped by
+// tenant. Times are RFC 3339 text
 // in UTC with nanoseconds ("" for the zero time), which round-trips exactly.
 // Idempotency records live in the same database as the data they protect and
 // are written in the same transaction.
 //
-// Concurrency: one writer connection (Update is BEGIN IMMEDIATE ... COMMIT,
-// so writers queue for it rather than fail on a lock upgrade) and a separate
-// pool of read-only connections for View. In WAL mode readers see the last
-// committed state and never wait for the writer.
+// Concurrency: one writer connection, whose Update calls are committed in
+// groups (sqlite_engine.go), and a separate pool of read-only connections
+// for View. In WAL mode readers see the last committed state and never wait
+// for the writer. The file is opened with the unix-excl VFS: the process
+// holds it exclusively while the store is open (another process gets
+// "database is locked"), and the WAL index lives in the process's memory
+// instead of a -shm file, so transactions take no file locks.
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -169,270 +168,6 @@ CREATE TABLE idempotency (
 `,
 }
 
-// SQLiteOption tunes OpenSQLite.
-type SQLiteOption func(*sqliteConfig)
-
-type sqliteConfig struct {
-	busyTimeout time.Duration
-	readConns   int
-}
-
-// WithBusyTimeout sets how long a statement waits for a lock held by another
-// process before it fails (default 5s). Within one store, writers queue in
-// Go and never wait on SQLite's lock.
-func WithBusyTimeout(d time.Duration) SQLiteOption {
-	return func(c *sqliteConfig) { c.busyTimeout = d }
-}
-
-// WithReadConns sets the size of the read pool View uses (default 4).
-func WithReadConns(n int) SQLiteOption {
-	return func(c *sqliteConfig) {
-		if n > 0 {
-			c.readConns = n
-		}
-	}
-}
-
-type sqliteStore struct {
-	writer     *sql.DB // one connection: Update
-	reader     *sql.DB // read-only pool: View
-	writeStmts map[string]*sql.Stmt
-	readStmts  map[string]*sql.Stmt
-
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-}
-
-// OpenSQLite opens (creating it if needed) the database file at path and
-// brings its schema up to date. The directory must exist.
-//
-// Durability: the database runs in WAL mode with synchronous=NORMAL. A
-// committed Update survives the process crashing or being killed, and the
-// file is never corrupted; a power loss or an OS crash may lose the last
-// transactions committed before it (SQLite syncs the WAL at checkpoints, not
-// at every commit). That is the right trade for a reference server: FULL
-// would add an fsync to every turn.
-func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
-	cfg := sqliteConfig{busyTimeout: 5 * time.Second, readConns: 4}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("open sqlite store: %q is not a file path (use NewMemory for an in-memory store)", path)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	dir := filepath.Dir(abs)
-	if fi, err := os.Stat(dir); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("open sqlite store %s: directory %s does not exist: %w", path, dir, err)
-		}
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("open sqlite store %s: %s is not a directory", path, dir)
-	}
-
-	// A file: URI, so that any character in the path is escaped; the driver
-	// runs the _pragma values on every new connection.
-	dsn := func(pragmas ...string) string {
-		q := url.Values{}
-		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
-		for _, p := range pragmas {
-			q.Add("_pragma", p)
-		}
-		p := filepath.ToSlash(abs)
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p // file:///C:/dir/x.db on Windows
-		}
-		return (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
-	}
-	s := &sqliteStore{}
-	s.writer, err = sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.writer.SetMaxOpenConns(1)
-	s.writer.SetMaxIdleConns(1)
-	s.writer.SetConnMaxIdleTime(0)
-	s.writer.SetConnMaxLifetime(0)
-	if err := migrate(s.writer); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.reader, err = sql.Open("sqlite", dsn("query_only(1)"))
-	if err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.reader.SetMaxOpenConns(cfg.readConns)
-	s.reader.SetMaxIdleConns(cfg.readConns)
-	s.reader.SetConnMaxIdleTime(0)
-	s.reader.SetConnMaxLifetime(0)
-	if s.writeStmts, err = prepare(s.writer, writeQueries); err == nil {
-		s.readStmts, err = prepare(s.reader, readQueries)
-	}
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// migrate applies the migrations the database has not seen yet.
-func migrate(db *sql.DB) error {
-	ctx := context.Background()
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(migrations))
-	}
-	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("read journal mode: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal", mode)
-	}
-	for v := version; v < len(migrations); v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		// user_version is part of the transaction: a step is applied wholly or not at all.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-	}
-	return nil
-}
-
-func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: view: %w", err)
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return s.beginErr("view", ctx, err)
-	}
-	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.readStmts, readOnly: true}
-	defer func() {
-		stx.done.Store(true)
-		tx.Rollback() // nothing to keep
-	}()
-	return fn(stx)
-}
-
-func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: update: %w", err)
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return s.beginErr("update", ctx, err)
-	}
-	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.writeStmts}
-	committed := false
-	defer func() {
-		stx.done.Store(true)
-		if !committed { // fn failed or panicked
-			tx.Rollback()
-		}
-	}()
-	if err := fn(stx); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: update: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("store: update: %w", ctx.Err())
-		}
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	committed = true
-	return nil
-}
-
-// beginErr explains why a transaction could not start.
-func (s *sqliteStore) beginErr(op string, ctx context.Context, err error) error {
-	switch {
-	case s.closed.Load():
-		return ErrClosed
-	case ctx.Err() != nil:
-		return fmt.Errorf("store: %s: %w", op, ctx.Err())
-	}
-	return fmt.Errorf("store: %s: begin: %w", op, err)
-}
-
-func (s *sqliteStore) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		// Readers first: the last connection to close checkpoints the WAL.
-		s.closeErr = errors.Join(closeStmts(s.readStmts), closeStmts(s.writeStmts), s.reader.Close(), s.writer.Close())
-	})
-	return s.closeErr
-}
-
-// sqliteTx is one transaction on a sqliteStore.
-type sqliteTx struct {
-	tx       *sql.Tx
-	ctx      context.Context
-	stmts    map[string]*sql.Stmt // prepared on the transaction's DB
-	readOnly bool
-	done     atomic.Bool
-}
-
-func (t *sqliteTx) check(op string, write bool) error {
-	if t.done.Load() {
-		return fmt.Errorf("%s: %w", op, ErrTxDone)
-	}
-	if write && t.readOnly {
-		return fmt.Errorf("%s: %w", op, ErrReadOnly)
-	}
-	return nil
-}
-
-func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
-	}
-	return t.tx.ExecContext(t.ctx, query, args...)
-}
-
-func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
-	}
-	return t.tx.QueryContext(t.ctx, query, args...)
-}
-
-func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
-	}
-	return t.tx.QueryRowContext(t.ctx, query, args...)
-}
-
 // sqliteCode returns the extended result code of a driver error, or 0.
 func sqliteCode(err error) int {
 	var e *sqlite.Error
@@ -452,6 +187,24 @@ func insertErr(what string, err error) error {
 		return fmt.Errorf("%s: session: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// requireSession is the foreign key check of a record of the session: the
+// writer does not have SQLite enforce the schema's foreign keys, which would
+// look the session up again for every insert, while the session a turn
+// writes to is nearly always in its row cache.
+func (t *sqliteTx) requireSession(tenant, id, what string) error {
+	if t.cache != nil && t.cache.sessions[sessionKey{tenant, id}] != nil {
+		return nil
+	}
+	ok, err := t.sessionExists(tenant, id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !ok {
+		return fmt.Errorf("%s: session: %w", what, ErrNotFound)
+	}
+	return nil
 }
 
 // sessionExists reports whether the tenant has the session; lists use it to
@@ -541,18 +294,11 @@ type scanner interface{ Scan(dest ...any) error }
 // a turn runs, and the other fixed ones. Lists with optional filters are
 // built per call.
 const (
-	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qUpdateSession = `UPDATE sessions SET agent = ?, status = ?, meta = ?, plan_slug = ?, continued_from = ?,
-		parent_id = ?, depth = ?, context = ?, handoff = ?, final_summary = ?, turn_count = ?, action_count = ?,
-		artifact_count = ?, last_event_seq = ?, created_at = ?, updated_at = ?, last_turn_at = ?, ended_at = ?
-		WHERE tenant = ? AND id = ?`
-	qInsertTurn = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetTurn    = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
-	qUpdateTurn = `UPDATE turns SET prompt = ?, files = ?, busy_policy = ?, timeout_ms = ?, status = ?,
-		stop_reason = ?, cancelled_by = ?, usage = ?, event_count = ?, first_seq = ?, last_seq = ?,
-		created_at = ?, started_at = ?, ended_at = ? WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qSessionExists  = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
+	qInsertSession  = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetSession     = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
+	qInsertTurn     = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetTurn        = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
 	qListTurns      = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
 	qInsertEvent    = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
 	qListEvents     = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?`
@@ -572,38 +318,6 @@ const (
 		(tenant, operation, key, request_hash, status_code, body, session_id, turn_index, created_at)
 		VALUES (?,?,?,?,?,?,?,?,?)`
 )
-
-// readQueries and writeQueries are what the read pool and the writer prepare.
-var (
-	readQueries = []string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListEvents, qListTurnEvents,
-		qGetFile, qFileData, qGetIdempotency}
-	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
-		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency}, readQueries...)
-)
-
-// prepare prepares queries on db. A transaction then reuses the statement
-// on its connection (sql.Tx.StmtContext), which saves SQLite from parsing
-// the same SQL again on every call.
-func prepare(db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
-	m := make(map[string]*sql.Stmt, len(queries))
-	for _, q := range queries {
-		st, err := db.Prepare(q)
-		if err != nil {
-			closeStmts(m)
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		m[q] = st
-	}
-	return m, nil
-}
-
-func closeStmts(m map[string]*sql.Stmt) error {
-	var errs []error
-	for _, st := range m {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
-}
 
 // --- sessions ---
 
@@ -680,12 +394,19 @@ func (t *sqliteTx) CreateSession(s *Session) error {
 		return fmt.Errorf("create session %s: %w", s.ID, err)
 	}
 	s.Ord = ord
+	c.Ord = ord
+	t.cacheSession(c)
 	return nil
 }
 
 func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	if err := t.check("get session", false); err != nil {
 		return nil, err
+	}
+	if t.cache != nil {
+		if c := t.cache.sessions[sessionKey{tenant, id}]; c != nil {
+			return cloneSession(c)
+		}
 	}
 	s, err := scanSession(t.queryRow(qGetSession, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -694,7 +415,25 @@ func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get session %s: %w", id, err)
 	}
+	if t.cache != nil {
+		c, err := cloneSession(s)
+		if err != nil {
+			return nil, fmt.Errorf("get session %s: %w", id, err)
+		}
+		t.cacheSession(c)
+	}
 	return s, nil
+}
+
+// cacheSession records c, a normalized image of the row, in the writer's
+// cache (writes only).
+func (t *sqliteTx) cacheSession(c *Session) {
+	if t.cache == nil {
+		return
+	}
+	k := sessionKey{c.Tenant, c.ID}
+	t.cache.putSession(k, c)
+	t.touched.sessions = append(t.touched.sessions, k)
 }
 
 func (t *sqliteTx) UpdateSession(s *Session) error {
@@ -708,11 +447,19 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
-	args, err := sessionArgs(c)
+	var old *Session
+	if t.cache != nil {
+		old = t.cache.sessions[sessionKey{c.Tenant, c.ID}]
+	}
+	mask := changedColumns(sessionColumns, old, c)
+	if mask == 0 {
+		return nil // the row (which exists: it is cached) already holds s
+	}
+	args, err := updateArgs(sessionColumns, mask, c, c.Tenant, c.ID)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
-	res, err := t.exec(qUpdateSession, append(args, c.Tenant, c.ID)...)
+	res, err := t.exec(t.cache.updateSQL(mask, true), args...)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
@@ -720,6 +467,10 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	} else if n == 0 {
 		return fmt.Errorf("update session %s: %w", s.ID, ErrNotFound)
+	}
+	if old != nil { // Ord is known only from the cached image
+		c.Ord = old.Ord
+		t.cacheSession(c)
 	}
 	return nil
 }
@@ -857,16 +608,41 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	if err := t.requireSession(c.Tenant, c.SessionID, what); err != nil {
+		return err
+	}
 	if _, err := t.exec(qInsertTurn,
 		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
 		return insertErr(what, err)
 	}
+	t.cacheTurn(c)
 	return nil
+}
+
+// cacheTurn records c, a normalized image of the row, in the writer's
+// cache (writes only). An ended turn is dropped instead: it is seldom
+// written again.
+func (t *sqliteTx) cacheTurn(c *Turn) {
+	if t.cache == nil {
+		return
+	}
+	k := turnKey{c.Tenant, c.SessionID, c.Index}
+	if c.Status == gen.TurnStatusCompleted {
+		delete(t.cache.turns, k)
+	} else {
+		t.cache.putTurn(k, c)
+	}
+	t.touched.turns = append(t.touched.turns, k)
 }
 
 func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 	if err := t.check("get turn", false); err != nil {
 		return nil, err
+	}
+	if t.cache != nil {
+		if c := t.cache.turns[turnKey{tenant, sessionID, index}]; c != nil {
+			return cloneTurn(c)
+		}
 	}
 	tr, err := scanTurn(t.queryRow(qGetTurn, tenant, sessionID, index))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -874,6 +650,13 @@ func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, err)
+	}
+	if t.cache != nil {
+		c, err := cloneTurn(tr)
+		if err != nil {
+			return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, err)
+		}
+		t.cacheTurn(c)
 	}
 	return tr, nil
 }
@@ -890,11 +673,19 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	if err != nil {
 		return fmt.Errorf("update turn: %w", err)
 	}
-	args, err := turnArgs(c)
+	var old *Turn
+	if t.cache != nil {
+		old = t.cache.turns[turnKey{c.Tenant, c.SessionID, c.Index}]
+	}
+	mask := changedColumns(turnColumns, old, c)
+	if mask == 0 {
+		return nil // the row (which exists: it is cached) already holds tr
+	}
+	args, err := updateArgs(turnColumns, mask, c, c.Tenant, c.SessionID, c.Index)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	res, err := t.exec(qUpdateTurn, append(args, c.Tenant, c.SessionID, c.Index)...)
+	res, err := t.exec(t.cache.updateSQL(mask, false), args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -903,6 +694,7 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	} else if n == 0 {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
+	t.cacheTurn(c)
 	return nil
 }
 
@@ -969,6 +761,9 @@ func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	if err := t.requireSession(tenant, sessionID, what); err != nil {
+		return err
+	}
 	if _, err := t.exec(qInsertEvent,
 		tenant, sessionID, c.Seq, c.TurnIndex, data); err != nil {
 		return insertErr(what, err)
@@ -1028,6 +823,9 @@ func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	data, err := encJSON(c.Data)
 	if err != nil {
 		return 0, fmt.Errorf("add log entry %s: %w", e.ID, err)
+	}
+	if err := t.requireSession(tenant, c.SessionID, "add log entry to "+e.SessionID); err != nil {
+		return 0, err
 	}
 	res, err := t.exec(qInsertLogEntry, tenant, c.SessionID, c.ID, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
 	if err != nil {
@@ -1105,6 +903,9 @@ func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	meta, err := encJSON(c.Metadata)
 	if err != nil {
 		return 0, fmt.Errorf("add artifact %s: %w", a.ID, err)
+	}
+	if err := t.requireSession(tenant, c.SessionID, "add artifact to "+a.SessionID); err != nil {
+		return 0, err
 	}
 	res, err := t.exec(qInsertArtifact, tenant, c.SessionID, c.ID, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
 	if err != nil {

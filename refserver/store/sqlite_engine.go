@@ -1,0 +1,760 @@
+package store
+
+// The SQLite store's connections, transactions and group commit.
+//
+// Every statement runs on a connection the store holds for its whole life
+// (a *sql.Conn), through statements prepared once on that connection, with
+// a context that is never cancelled. That keeps database/sql's pool and the
+// driver's per-call cancellation goroutines off the hot path: a turn runs
+// a dozen statements, and each of those goroutines cost as much as the
+// statement itself. Contexts are checked when a transaction starts and,
+// for Update, before it commits.
+//
+// Writes: one writer connection. Concurrent Update calls queue; the first
+// in the queue becomes the leader and runs every queued fn (up to
+// maxBatch) in one transaction, each inside its own savepoint so that a
+// failing fn loses only its own writes, then commits once and wakes the
+// others. Each caller returns only after the commit that holds its writes,
+// so "Update returned nil" still means "durable", while N concurrent
+// sessions pay for one COMMIT instead of N. A caller alone in the queue
+// runs its fn on its own goroutine with no hand-off and no savepoint.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SQLiteOption tunes OpenSQLite.
+type SQLiteOption func(*sqliteConfig)
+
+type sqliteConfig struct {
+	busyTimeout time.Duration
+	readConns   int
+	maxBatch    int
+	onCommit    func(CommitInfo)
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by another
+// process before it fails (default 5s). Within one store, writers queue in
+// Go and never wait on SQLite's lock.
+func WithBusyTimeout(d time.Duration) SQLiteOption {
+	return func(c *sqliteConfig) { c.busyTimeout = d }
+}
+
+// WithReadConns sets the size of the read pool View uses (default 4).
+func WithReadConns(n int) SQLiteOption {
+	return func(c *sqliteConfig) {
+		if n > 0 {
+			c.readConns = n
+		}
+	}
+}
+
+// WithMaxBatch caps how many queued Update calls one transaction commits
+// together (default 64; 1 turns group commit off).
+func WithMaxBatch(n int) SQLiteOption {
+	return func(c *sqliteConfig) {
+		if n > 0 {
+			c.maxBatch = n
+		}
+	}
+}
+
+// WithCommitObserver has f called after every write transaction (from the
+// goroutine that ran it; f must be quick), for metrics.
+func WithCommitObserver(f func(CommitInfo)) SQLiteOption {
+	return func(c *sqliteConfig) { c.onCommit = f }
+}
+
+// CommitInfo describes one write transaction of the SQLite store.
+type CommitInfo struct {
+	// Updates is the number of Update calls the transaction committed
+	// together (group commit); failed ones are not counted.
+	Updates int
+	// Transaction is the time from BEGIN to the end of COMMIT; Commit the
+	// COMMIT alone (writing the WAL).
+	Transaction, Commit time.Duration
+	// Err is the error of BEGIN or COMMIT, if any.
+	Err error
+}
+
+const defaultMaxBatch = 64
+
+// maxCachedStmts bounds the statements a connection keeps prepared beyond
+// the fixed ones (lists build their SQL from their filters).
+const maxCachedStmts = 256
+
+// Transaction control, prepared on every connection like the queries.
+const (
+	qBeginImmediate = `BEGIN IMMEDIATE`
+	qBegin          = `BEGIN`
+	qCommit         = `COMMIT`
+	qRollback       = `ROLLBACK`
+	qSavepoint      = `SAVEPOINT upd`
+	qRelease        = `RELEASE upd`
+	qRollbackTo     = `ROLLBACK TO upd`
+	qDataVersion    = `PRAGMA data_version`
+)
+
+// bg is the context of every statement (see the file comment).
+var bg = context.Background()
+
+type sqliteStore struct {
+	cfg      sqliteConfig
+	writerDB *sql.DB // one connection: Update
+	readerDB *sql.DB // read-only connections: View
+	writer   *sqlConn
+	readers  chan *sqlConn
+	// cache is the writer's row cache (sqlite_cache.go); only the leader
+	// of the running batch touches it.
+	cache *rowCache
+
+	// The write queue (group commit); mu guards it, leading and closing.
+	mu      sync.Mutex
+	queue   []*writeReq
+	leading bool
+	closing bool
+	idle    chan struct{} // closed when no leader runs once closing
+
+	// file counts the stores of this process open on the same file.
+	file *openFile
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// openFiles are the database files the stores of this process have open.
+// The unix-excl VFS keeps other processes out of a file while it is open,
+// so only another store of this process can write behind the writer's row
+// cache; while there is none, the writer need not ask data_version.
+var openFiles struct {
+	sync.Mutex
+	files []*openFile
+}
+
+type openFile struct {
+	info   os.FileInfo
+	stores int
+	// shared is set once a second store opened the file, and stays set.
+	shared atomic.Bool
+}
+
+func registerFile(path string) (*openFile, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	openFiles.Lock()
+	defer openFiles.Unlock()
+	for _, f := range openFiles.files {
+		if os.SameFile(f.info, fi) {
+			f.stores++
+			f.shared.Store(true)
+			return f, nil
+		}
+	}
+	f := &openFile{info: fi, stores: 1}
+	openFiles.files = append(openFiles.files, f)
+	return f, nil
+}
+
+func (f *openFile) release() {
+	openFiles.Lock()
+	defer openFiles.Unlock()
+	if f.stores--; f.stores == 0 {
+		openFiles.files = slices.DeleteFunc(openFiles.files, func(o *openFile) bool { return o == f })
+	}
+}
+
+// OpenSQLite opens (creating it if needed) the database file at path and
+// brings its schema up to date. The directory must exist.
+//
+// Durability: the database runs in WAL mode with synchronous=NORMAL. A
+// committed Update survives the process crashing or being killed, and the
+// file is never corrupted; a power loss or an OS crash may lose the last
+// transactions committed before it (SQLite syncs the WAL at checkpoints, not
+// at every commit). That is the right trade for a reference server: FULL
+// would add an fsync to every turn.
+func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
+	cfg := sqliteConfig{busyTimeout: 5 * time.Second, readConns: 4, maxBatch: defaultMaxBatch}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite store: %q is not a file path (use NewMemory for an in-memory store)", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open sqlite store %s: directory %s does not exist: %w", path, dir, err)
+		}
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("open sqlite store %s: %s is not a directory", path, dir)
+	}
+
+	// A file: URI, so that any character in the path is escaped; the driver
+	// runs the _pragma values on every new connection.
+	dsn := func(pragmas ...string) string {
+		q := url.Values{}
+		q.Add("vfs", "unix-excl")
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
+		for _, p := range pragmas {
+			q.Add("_pragma", p)
+		}
+		p := filepath.ToSlash(abs)
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // file:///C:/dir/x.db on Windows
+		}
+		return (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
+	}
+	fail := func(err error) (Store, error) { return nil, fmt.Errorf("open sqlite store %s: %w", path, err) }
+	s := &sqliteStore{cfg: cfg, readers: make(chan *sqlConn, cfg.readConns), cache: newRowCache()}
+	// The writer's page cache holds the hot pages of every session with a
+	// turn running (-16000: 16 MB; the default is 2 MB). Foreign keys are
+	// checked by the store (requireSession), mostly from its row cache.
+	s.writerDB, err = sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(NORMAL)", "cache_size(-16000)"))
+	if err != nil {
+		return fail(err)
+	}
+	s.writerDB.SetMaxOpenConns(1)
+	s.writerDB.SetMaxIdleConns(1)
+	s.writerDB.SetConnMaxIdleTime(0)
+	s.writerDB.SetConnMaxLifetime(0)
+	if err := migrate(s.writerDB); err != nil {
+		s.writerDB.Close()
+		return fail(err)
+	}
+	// The file exists now (migrate created it).
+	if s.file, err = registerFile(abs); err != nil {
+		s.writerDB.Close()
+		return fail(err)
+	}
+	s.readerDB, err = sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		s.writerDB.Close()
+		s.file.release()
+		return fail(err)
+	}
+	s.readerDB.SetMaxOpenConns(cfg.readConns)
+	s.readerDB.SetMaxIdleConns(cfg.readConns)
+	s.readerDB.SetConnMaxIdleTime(0)
+	s.readerDB.SetConnMaxLifetime(0)
+	if s.writer, err = openConn(s.writerDB, writeQueries); err != nil {
+		s.Close()
+		return fail(err)
+	}
+	for range cfg.readConns {
+		c, err := openConn(s.readerDB, readQueries)
+		if err != nil {
+			s.Close()
+			return fail(err)
+		}
+		s.readers <- c
+	}
+	return s, nil
+}
+
+// migrate applies the migrations the database has not seen yet.
+func migrate(db *sql.DB) error {
+	ctx := context.Background()
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(migrations))
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		// user_version is part of the transaction: a step is applied wholly or not at all.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// sqlConn is one connection the store holds, with its prepared statements.
+// One goroutine uses it at a time.
+type sqlConn struct {
+	conn   *sql.Conn
+	stmts  map[string]*sql.Stmt
+	cached int // statements prepared on first use
+}
+
+func openConn(db *sql.DB, queries []string) (*sqlConn, error) {
+	conn, err := db.Conn(bg)
+	if err != nil {
+		return nil, err
+	}
+	c := &sqlConn{conn: conn, stmts: make(map[string]*sql.Stmt, len(queries)+8)}
+	for _, q := range queries {
+		st, err := conn.PrepareContext(bg, q)
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.stmts[q] = st
+	}
+	return c, nil
+}
+
+// stmt returns the prepared statement of query, preparing and keeping it
+// on first use; nil when the cache is full or preparing failed (the caller
+// then runs the SQL unprepared, which reports the error).
+func (c *sqlConn) stmt(query string) *sql.Stmt {
+	if st := c.stmts[query]; st != nil {
+		return st
+	}
+	if c.cached >= maxCachedStmts {
+		return nil
+	}
+	st, err := c.conn.PrepareContext(bg, query)
+	if err != nil {
+		return nil
+	}
+	c.stmts[query] = st
+	c.cached++
+	return st
+}
+
+func (c *sqlConn) exec(query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(query); st != nil {
+		return st.ExecContext(bg, args...)
+	}
+	return c.conn.ExecContext(bg, query, args...)
+}
+
+func (c *sqlConn) query(query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(query); st != nil {
+		return st.QueryContext(bg, args...)
+	}
+	return c.conn.QueryContext(bg, query, args...)
+}
+
+func (c *sqlConn) queryRow(query string, args ...any) *sql.Row {
+	if st := c.stmt(query); st != nil {
+		return st.QueryRowContext(bg, args...)
+	}
+	return c.conn.QueryRowContext(bg, query, args...)
+}
+
+func (c *sqlConn) close() error {
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, c.conn.Close())...)
+}
+
+// --- reads ---
+
+func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: view: %w", err)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	var c *sqlConn
+	select {
+	case c = <-s.readers:
+	case <-ctx.Done():
+		return fmt.Errorf("store: view: %w", ctx.Err())
+	}
+	defer s.putReader(c)
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if _, err := c.exec(qBegin); err != nil {
+		return fmt.Errorf("store: view: begin: %w", err)
+	}
+	stx := &sqliteTx{c: c, readOnly: true}
+	defer func() {
+		stx.done.Store(true)
+		c.exec(qRollback) // nothing to keep
+	}()
+	return fn(stx)
+}
+
+// putReader returns c to the pool, or closes it once the store is closed.
+func (s *sqliteStore) putReader(c *sqlConn) {
+	if s.closed.Load() {
+		c.close()
+		return
+	}
+	s.readers <- c
+	if s.closed.Load() { // Close may have drained the pool before c came back
+		s.drainReaders()
+	}
+}
+
+func (s *sqliteStore) drainReaders() (errs []error) {
+	for {
+		select {
+		case c := <-s.readers:
+			errs = append(errs, c.close())
+		default:
+			return errs
+		}
+	}
+}
+
+// --- writes (group commit) ---
+
+// writeReq is one Update call waiting in, or running from, the queue.
+type writeReq struct {
+	ctx context.Context
+	fn  func(Tx) error
+	// wake receives true when the request is to lead (run the next
+	// batch), false once its batch has ended and err is set.
+	wake     chan bool
+	taken    bool // in a batch (under sqliteStore.mu)
+	chosen   bool // told to lead (under sqliteStore.mu)
+	err      error
+	panicked bool
+	panicVal any
+	ok       bool // fn succeeded inside the current batch
+}
+
+var errAborted = errors.New("store: update: the goroutine running the transaction exited")
+
+func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: update: %w", err)
+	}
+	r := &writeReq{ctx: ctx, fn: fn, wake: make(chan bool, 1)}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.queue = append(s.queue, r)
+	lead := !s.leading
+	s.leading = true
+	s.mu.Unlock()
+	if !lead {
+		select {
+		case lead = <-r.wake:
+		case <-ctx.Done():
+			s.mu.Lock()
+			if !r.taken && !r.chosen {
+				s.dequeue(r)
+				s.mu.Unlock()
+				return fmt.Errorf("store: update: %w", ctx.Err())
+			}
+			s.mu.Unlock()
+			lead = <-r.wake // chosen to lead, or already in a batch
+		}
+	}
+	if lead {
+		s.lead()
+	}
+	if r.panicked {
+		panic(r.panicVal)
+	}
+	return r.err
+}
+
+// dequeue removes r, waiting and not chosen to lead, from the queue (s.mu
+// held).
+func (s *sqliteStore) dequeue(r *writeReq) {
+	for i, q := range s.queue {
+		if q == r {
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+// lead runs one batch from the head of the queue (the leader is its first
+// request), then hands the lead to the next request waiting, if any.
+func (s *sqliteStore) lead() {
+	s.mu.Lock()
+	n := min(len(s.queue), s.cfg.maxBatch)
+	batch := make([]*writeReq, n)
+	copy(batch, s.queue)
+	s.queue = append(s.queue[:0], s.queue[n:]...)
+	for _, r := range batch {
+		r.taken = true
+	}
+	s.mu.Unlock()
+
+	finished := false
+	defer func() {
+		if !finished { // runtime.Goexit in an fn: fail the rest, keep nothing
+			s.writer.exec(qRollback)
+			s.cache.clear()
+			for _, r := range batch {
+				if r.err == nil && !r.panicked {
+					r.err = errAborted
+				}
+			}
+		}
+		for _, r := range batch[1:] {
+			r.wake <- false
+		}
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			s.queue[0].chosen = true
+			s.queue[0].wake <- true
+		} else {
+			s.leading = false
+			if s.closing && s.idle != nil {
+				close(s.idle)
+				s.idle = nil
+			}
+		}
+		s.mu.Unlock()
+	}()
+	s.runBatch(batch)
+	finished = true
+}
+
+// runBatch runs the fns of batch in one transaction and commits it; each
+// request's err (or panic) is set.
+func (s *sqliteStore) runBatch(batch []*writeReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = fmt.Errorf("store: update: %w", err)
+		} else {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	if s.closed.Load() {
+		for _, r := range live {
+			r.err = ErrClosed
+		}
+		return
+	}
+	w := s.writer
+	start := time.Now()
+	if _, err := w.exec(qBeginImmediate); err != nil {
+		err = fmt.Errorf("store: update: begin: %w", err)
+		for _, r := range live {
+			r.err = err
+		}
+		s.observe(CommitInfo{Err: err})
+		return
+	}
+	if s.file.shared.Load() {
+		var version int64
+		if err := w.queryRow(qDataVersion).Scan(&version); err != nil {
+			s.abortBatch(live, fmt.Errorf("store: update: read data_version: %w", err))
+			return
+		}
+		if version != s.cache.dataVersion { // another store wrote the file
+			s.cache.clear()
+			s.cache.dataVersion = version
+		}
+	}
+	// Alone, a request needs no savepoint: a failure rolls back everything.
+	alone := len(live) == 1
+	committed := 0
+	for _, r := range live {
+		if !alone {
+			if _, err := w.exec(qSavepoint); err != nil {
+				s.abortBatch(live, fmt.Errorf("store: update: savepoint: %w", err))
+				return
+			}
+		}
+		s.runFn(r)
+		switch {
+		case r.ok && alone:
+		case r.ok:
+			if _, err := w.exec(qRelease); err != nil {
+				s.abortBatch(live, fmt.Errorf("store: update: release: %w", err))
+				return
+			}
+		case alone:
+			w.exec(qRollback)
+			return
+		default:
+			_, err1 := w.exec(qRollbackTo)
+			_, err2 := w.exec(qRelease)
+			if err := errors.Join(err1, err2); err != nil {
+				s.abortBatch(live, fmt.Errorf("store: update: roll back to savepoint: %w", err))
+				return
+			}
+		}
+		if r.ok {
+			committed++
+		}
+	}
+	if committed == 0 {
+		w.exec(qRollback)
+		return
+	}
+	commitStart := time.Now()
+	_, err := w.exec(qCommit)
+	end := time.Now()
+	if err != nil {
+		w.exec(qRollback) // the transaction may still be open after a failed COMMIT
+		s.cache.clear()
+		err = fmt.Errorf("store: commit: %w", err)
+		for _, r := range live {
+			if r.ok {
+				r.err, r.ok = err, false
+			}
+		}
+	}
+	s.observe(CommitInfo{Updates: committed, Transaction: end.Sub(start), Commit: end.Sub(commitStart), Err: err})
+}
+
+// runFn runs r.fn in the open transaction and records its outcome: ok, an
+// error, or a panic to re-raise in r's own goroutine.
+func (s *sqliteStore) runFn(r *writeReq) {
+	stx := &sqliteTx{c: s.writer, cache: s.cache, touched: &touched{}}
+	defer func() {
+		stx.done.Store(true)
+		if v := recover(); v != nil {
+			r.panicked, r.panicVal, r.ok = true, v, false
+		}
+		if !r.ok { // its writes are rolled back: so are its cache entries
+			s.cache.forget(stx.touched)
+		}
+	}()
+	if err := r.fn(stx); err != nil {
+		r.err = err
+		return
+	}
+	// A transaction that outlived its context is not committed.
+	if err := r.ctx.Err(); err != nil {
+		r.err = fmt.Errorf("store: update: %w", err)
+		return
+	}
+	r.ok = true
+}
+
+// abortBatch rolls the whole transaction back and fails every request of
+// it that had not failed already.
+func (s *sqliteStore) abortBatch(live []*writeReq, err error) {
+	s.writer.exec(qRollback)
+	s.cache.clear()
+	for _, r := range live {
+		if r.ok || (r.err == nil && !r.panicked) {
+			r.err, r.ok = err, false
+		}
+	}
+	s.observe(CommitInfo{Err: err})
+}
+
+func (s *sqliteStore) observe(ci CommitInfo) {
+	if s.cfg.onCommit != nil {
+		s.cfg.onCommit(ci)
+	}
+}
+
+// Close waits for the write transaction in progress, if any, then closes
+// the connections; a View still running closes its connection when it
+// ends. Later calls fail with ErrClosed.
+func (s *sqliteStore) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		var idle chan struct{}
+		if s.leading {
+			idle = make(chan struct{})
+			s.idle = idle
+		}
+		s.mu.Unlock()
+		if idle != nil {
+			<-idle
+		}
+		s.closed.Store(true)
+		// Readers first: the last connection to close checkpoints the WAL.
+		errs := s.drainReaders()
+		if s.writer != nil {
+			errs = append(errs, s.writer.close())
+		}
+		errs = append(errs, s.readerDB.Close(), s.writerDB.Close())
+		if s.file != nil {
+			s.file.release()
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// sqliteTx is one transaction on a sqliteStore: its connection, in a
+// transaction (and, for a batched Update, a savepoint).
+type sqliteTx struct {
+	c        *sqlConn
+	readOnly bool
+	done     atomic.Bool
+	// cache and touched are the writer's row cache and what this
+	// transaction put in it; nil in a View.
+	cache   *rowCache
+	touched *touched
+}
+
+func (t *sqliteTx) check(op string, write bool) error {
+	if t.done.Load() {
+		return fmt.Errorf("%s: %w", op, ErrTxDone)
+	}
+	if write && t.readOnly {
+		return fmt.Errorf("%s: %w", op, ErrReadOnly)
+	}
+	return nil
+}
+
+func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
+	return t.c.exec(query, args...)
+}
+
+func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.c.query(query, args...)
+}
+
+func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
+	return t.c.queryRow(query, args...)
+}
+
+// readQueries and writeQueries are what the readers and the writer prepare
+// when they open.
+var (
+	txQueries   = []string{qBegin, qCommit, qRollback}
+	readQueries = append([]string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListEvents, qListTurnEvents,
+		qGetFile, qFileData, qGetIdempotency}, txQueries...)
+	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
+		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency,
+		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion}, readQueries...)
+)
