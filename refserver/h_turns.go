@@ -176,10 +176,10 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 	case !busy:
 		a.startRunner(rn, ex)
 	case policy == gen.BusyPolicyInterrupt:
-		rn.queue = append([]*turnExec{ex}, rn.queue...)
+		rn.setQueue(append([]*turnExec{ex}, rn.queue...))
 		rn.running.Load().cancelWith(causeInterrupt)
 	default:
-		rn.queue = append(rn.queue, ex)
+		rn.setQueue(append(rn.queue, ex))
 	}
 	a.turns.release(rn)
 	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false)
@@ -263,6 +263,9 @@ func (ex *turnExec) turnStatus() gen.TurnStatus {
 // ex, or from the store once the turn has ended.
 func (s *Server) streamOf(ctx context.Context, key sessKey, index int, ex *turnExec, after int64) (sseStream, error) {
 	st := sseStream{ctx: ctx, keepAlive: s.cfg.KeepAlive, after: after, ex: ex}
+	if s.metrics != nil {
+		st.subscribers = s.metrics.streams
+	}
 	if ex != nil {
 		return st, nil
 	}

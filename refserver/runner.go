@@ -52,6 +52,27 @@ type runner struct {
 	// running is written under mu and read without it (activity).
 	running atomic.Pointer[turnExec]
 	queue   []*turnExec
+	// queued is len(queue), for the metrics, which read it without mu.
+	queued atomic.Int32
+}
+
+// setQueue replaces rn's queue (rn locked).
+func (rn *runner) setQueue(q []*turnExec) {
+	rn.queue = q
+	rn.queued.Store(int32(len(q)))
+}
+
+// counts returns the turns running and queued now, for the metrics.
+func (rs *runnerSet) counts() (running, queued int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, rn := range rs.m {
+		if rn.running.Load() != nil {
+			running++
+		}
+		queued += int(rn.queued.Load())
+	}
+	return running, queued
 }
 
 // lock returns the session's runner, locked, creating it when needed.
@@ -252,7 +273,7 @@ func (s *Server) runLoop(rn *runner, ex *turnExec) {
 		if !rn.closing && len(rn.queue) > 0 {
 			next = rn.queue[0]
 			rn.queue[0] = nil
-			rn.queue = rn.queue[1:]
+			rn.setQueue(rn.queue[1:])
 			next.progress.Store(time.Now().UnixNano())
 			rn.running.Store(next)
 		}
@@ -268,7 +289,7 @@ func (s *Server) kick(rn *runner) {
 	if rn.running.Load() == nil && len(rn.queue) > 0 && !rn.closing {
 		ex := rn.queue[0]
 		rn.queue[0] = nil
-		rn.queue = rn.queue[1:]
+		rn.setQueue(rn.queue[1:])
 		s.startRunner(rn, ex)
 	}
 }
@@ -485,7 +506,7 @@ func (s *Server) drainQueue(rn *runner, end turnEnd) error {
 	if err != nil {
 		return err
 	}
-	rn.queue = nil
+	rn.setQueue(nil)
 	for i, ex := range queued {
 		ex.turn = ended[i]
 		for _, ev := range events[i] {

@@ -28,6 +28,7 @@ type Server struct {
 	store   store.Store
 	agents  *agent.Registry
 	log     *slog.Logger
+	metrics *Metrics // nil: none
 	tenants map[string]struct{}
 	routes  map[string]*route
 	inner   *http.ServeMux // the operations and the not-routed fallback
@@ -90,6 +91,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, t := range cfg.Tokens {
 		s.tenants[TenantID(t)] = struct{}{}
+	}
+	if m := cfg.Metrics; m != nil {
+		if err := m.register(s); err != nil {
+			return nil, fmt.Errorf("refserver: metrics (one Metrics per Server): %w", err)
+		}
+		s.metrics = m
+		s.store = metricsStore{Store: cfg.Store, m: m}
 	}
 	s.cfg.Tokens = nil // only the digests are kept
 	if cfg.RateLimit > 0 {
