@@ -93,7 +93,10 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 		replay *store.Idempotency
 		busy   bool
 	)
-	err = a.store.Update(ctx, func(tx store.Tx) error {
+	// The acceptance may commit with the turn's first write (a store that
+	// defers it): the turn runs at once, and nothing is acknowledged, no
+	// turn.accepted and no answer, before accepted says it is committed.
+	accepted, err := store.UpdateDeferred(a.store, ctx, func(tx store.Tx) error {
 		rec, err := k.lookup(tx)
 		if err != nil || rec != nil {
 			replay = rec
@@ -162,7 +165,7 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 		}
 		ex = newTurnExec(key, t, sess.Agent, metas, timeout)
 		return nil
-	})
+	}, acceptDelay)
 	if err != nil {
 		a.turns.release(rn)
 		return nil, err
@@ -170,7 +173,7 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 	if replay != nil {
 		ex = rn.find(replay.TurnIndex)
 		a.turns.release(rn)
-		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true)
+		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true, accepted)
 	}
 	switch {
 	case !busy:
@@ -182,17 +185,28 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 		rn.setQueue(append(rn.queue, ex))
 	}
 	a.turns.release(rn)
-	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false)
+	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false, accepted)
 }
 
+// acceptDelay bounds how long a turn's acceptance may wait to be committed
+// with its first write.
+const acceptDelay = time.Millisecond
+
 // turnAnswer answers sendTurn for turn index: a stream, or the TurnResult
-// once the turn has ended. ex is the live turn, nil when it has ended.
-func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool) (genserver.SendTurnResponseObject, error) {
+// once the turn has ended. ex is the live turn, nil when it has ended;
+// accepted returns once the acceptance is committed.
+func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool, accepted func() error) (genserver.SendTurnResponseObject, error) {
 	if stream {
+		if ex == nil { // read from the store: only once it holds the turn
+			if err := accepted(); err != nil {
+				return nil, err
+			}
+		}
 		st, err := s.streamOf(ctx, key, index, ex, after)
 		if err != nil {
 			return nil, err
 		}
+		st.acceptedCommit = accepted
 		status := gen.TurnStatusCompleted
 		if ex != nil {
 			if _, final, _ := ex.since(0); final == nil {
@@ -209,12 +223,18 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 		case <-ctx.Done():
 			return nil, ctx.Err() // the turn goes on without the client
 		}
+		if err := accepted(); err != nil {
+			return nil, err
+		}
 		// The runner holds every event it stored for the turn and the
 		// ended record it wrote: no need to read them back.
 		events, final, _ := ex.since(0)
 		resp, err := jsonAnswer(http.StatusOK, resultJSON(final, events))
 		resp.replayed = replayed
 		return resp, err
+	}
+	if err := accepted(); err != nil {
+		return nil, err
 	}
 	var t *store.Turn
 	var events []gen.Event

@@ -130,6 +130,19 @@ type metricsStore struct {
 	m *Metrics
 }
 
+// UpdateDeferred times the write until fn has run; the commit that follows
+// is the next write's.
+func (s metricsStore) UpdateDeferred(ctx context.Context, fn func(store.Tx) error, maxDelay time.Duration) (func() error, error) {
+	start := time.Now()
+	wait, err := store.UpdateDeferred(s.Store, ctx, fn, maxDelay)
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.m.update.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	return wait, err
+}
+
 func (s metricsStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	start := time.Now()
 	err := s.Store.Update(ctx, fn)

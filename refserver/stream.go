@@ -32,12 +32,20 @@ type sseStream struct {
 	replayed bool
 	// subscribers counts the open streams (nil: no metrics).
 	subscribers prometheus.Gauge
+	// acceptedCommit, when set, returns once the turn's acceptance is
+	// committed: turn.accepted acknowledges it.
+	acceptedCommit func() error
 }
 
 func (st sseStream) VisitSendTurnResponse(w http.ResponseWriter) error   { return st.serve(w) }
 func (st sseStream) VisitStreamTurnResponse(w http.ResponseWriter) error { return st.serve(w) }
 
 func (st sseStream) serve(w http.ResponseWriter) error {
+	if st.acceptedCommit != nil {
+		if err := st.acceptedCommit(); err != nil {
+			return err
+		}
+	}
 	if st.subscribers != nil {
 		st.subscribers.Inc()
 		defer st.subscribers.Dec()

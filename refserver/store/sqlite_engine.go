@@ -125,6 +125,8 @@ type sqliteStore struct {
 	leading bool
 	closing bool
 	idle    chan struct{} // closed when no leader runs once closing
+	// open is the transaction deferred writes left open, if any.
+	open *openTx
 
 	// file counts the stores of this process open on the same file.
 	file *openFile
@@ -440,24 +442,63 @@ func (s *sqliteStore) drainReaders() (errs []error) {
 type writeReq struct {
 	ctx context.Context
 	fn  func(Tx) error
+	// deferred (UpdateDeferred) may return before its commit, within delay.
+	deferred bool
+	delay    time.Duration
 	// wake receives true when the request is to lead (run the next
-	// batch), false once its batch has ended and err is set.
-	wake     chan bool
-	taken    bool // in a batch (under sqliteStore.mu)
-	chosen   bool // told to lead (under sqliteStore.mu)
-	err      error
-	panicked bool
-	panicVal any
-	ok       bool // fn succeeded inside the current batch
+	// batch), false once err is its answer.
+	wake chan bool
+	// committed receives the commit's outcome of a deferred request whose
+	// fn succeeded.
+	committed chan error
+	taken     bool // in a batch (under sqliteStore.mu)
+	chosen    bool // told to lead (under sqliteStore.mu)
+	err       error
+	panicked  bool
+	panicVal  any
+	ok        bool // fn succeeded inside the current transaction
+}
+
+// openTx is a write transaction that deferred writes left open: the next
+// leader continues it, or its timer commits it.
+type openTx struct {
+	waiters  []*writeReq // deferred requests whose writes it holds
+	deadline time.Time   // when it must be committed at the latest
+	started  time.Time
+	timer    *time.Timer
+	// expired: its timer fired while a leader ran; the leader commits it
+	// when it hands off with nothing queued.
+	expired bool
 }
 
 var errAborted = errors.New("store: update: the goroutine running the transaction exited")
 
 func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
+	return s.submit(&writeReq{ctx: ctx, fn: fn, wake: make(chan bool, 1)})
+}
+
+// UpdateDeferred implements Deferrer: fn runs like Update's, but the call
+// may return before the commit, leaving the transaction open for the next
+// write to continue and commit (one commit instead of two); a timer
+// commits it after maxDelay at the latest.
+func (s *sqliteStore) UpdateDeferred(ctx context.Context, fn func(Tx) error, maxDelay time.Duration) (func() error, error) {
+	r := &writeReq{ctx: ctx, fn: fn, wake: make(chan bool, 1), deferred: true, delay: maxDelay, committed: make(chan error, 1)}
+	if err := s.submit(r); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	var cerr error
+	return func() error {
+		once.Do(func() { cerr = <-r.committed })
+		return cerr
+	}, nil
+}
+
+// submit queues r, runs or waits for its batch, and returns its answer.
+func (s *sqliteStore) submit(r *writeReq) error {
+	if err := r.ctx.Err(); err != nil {
 		return fmt.Errorf("store: update: %w", err)
 	}
-	r := &writeReq{ctx: ctx, fn: fn, wake: make(chan bool, 1)}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -470,12 +511,12 @@ func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if !lead {
 		select {
 		case lead = <-r.wake:
-		case <-ctx.Done():
+		case <-r.ctx.Done():
 			s.mu.Lock()
 			if !r.taken && !r.chosen {
 				s.dequeue(r)
 				s.mu.Unlock()
-				return fmt.Errorf("store: update: %w", ctx.Err())
+				return fmt.Errorf("store: update: %w", r.ctx.Err())
 			}
 			s.mu.Unlock()
 			lead = <-r.wake // chosen to lead, or already in a batch
@@ -501,142 +542,289 @@ func (s *sqliteStore) dequeue(r *writeReq) {
 	}
 }
 
-// lead runs one batch from the head of the queue (the leader is its first
-// request), then hands the lead to the next request waiting, if any.
-func (s *sqliteStore) lead() {
-	s.mu.Lock()
-	n := min(len(s.queue), s.cfg.maxBatch)
+// takeLocked moves up to n requests from the head of the queue (s.mu held).
+func (s *sqliteStore) takeLocked(n int) []*writeReq {
+	n = min(len(s.queue), n)
 	batch := make([]*writeReq, n)
 	copy(batch, s.queue)
 	s.queue = append(s.queue[:0], s.queue[n:]...)
 	for _, r := range batch {
 		r.taken = true
 	}
-	s.mu.Unlock()
+	return batch
+}
 
-	finished := false
-	defer func() {
-		if !finished { // runtime.Goexit in an fn: fail the rest, keep nothing
-			s.writer.exec(qRollback)
-			s.cache.clear()
-			for _, r := range batch {
-				if r.err == nil && !r.panicked {
-					r.err = errAborted
-				}
-			}
-		}
-		for _, r := range batch[1:] {
-			r.wake <- false
-		}
-		s.mu.Lock()
+// handOff passes the lead to the next request waiting, or ends it, after
+// committing the open transaction if its time is up.
+func (s *sqliteStore) handOff() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
 		if len(s.queue) > 0 {
 			s.queue[0].chosen = true
 			s.queue[0].wake <- true
-		} else {
-			s.leading = false
-			if s.closing && s.idle != nil {
-				close(s.idle)
-				s.idle = nil
-			}
+			return
 		}
+		o := s.open
+		if o == nil || !o.expired {
+			break
+		}
+		s.open = nil
 		s.mu.Unlock()
-	}()
-	s.runBatch(batch)
-	finished = true
+		s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
+		s.mu.Lock()
+	}
+	s.leading = false
+	if s.closing && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
 }
 
-// runBatch runs the fns of batch in one transaction and commits it; each
-// request's err (or panic) is set.
-func (s *sqliteStore) runBatch(batch []*writeReq) {
-	live := batch[:0:0]
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.err = fmt.Errorf("store: update: %w", err)
-		} else {
-			live = append(live, r)
-		}
+// writeTx is one write transaction as a leader runs it.
+type writeTx struct {
+	// reqs are the requests the leader ran in it; when own, reqs[0] is the
+	// leader's own request, which is not woken: it returns by itself.
+	reqs []*writeReq
+	own  bool
+	// waiters are the deferred requests an earlier leader ran in it.
+	waiters []*writeReq
+	open    bool // BEGIN done
+	started time.Time
+	// deadline is the latest commit its deferred requests allow.
+	deadline time.Time
+}
+
+// lead runs the head of the queue, the leader's own request first, in the
+// writer's transaction (continuing one left open), takes in the requests
+// that arrive meanwhile, then commits, or leaves the transaction open when
+// every write in it is deferred and nothing waits, and hands the lead on.
+func (s *sqliteStore) lead() {
+	s.mu.Lock()
+	tx := &writeTx{reqs: s.takeLocked(s.cfg.maxBatch), own: true}
+	if o := s.open; o != nil {
+		s.open = nil
+		o.timer.Stop() // its callback, if it runs, finds s.open changed
+		tx.waiters, tx.open, tx.started, tx.deadline = o.waiters, true, o.started, o.deadline
 	}
-	if len(live) == 0 {
+	s.mu.Unlock()
+	done := false
+	defer func() {
+		if !done { // runtime.Goexit in an fn: fail everyone, keep nothing
+			s.fail(tx, errAborted)
+		}
+		s.handOff()
+	}()
+	s.run(tx)
+	done = true
+}
+
+// run runs tx's requests, and those that arrive meanwhile, and ends tx.
+func (s *sqliteStore) run(tx *writeTx) {
+	batch := tx.reqs
+	for {
+		for _, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				r.err = fmt.Errorf("store: update: %w", err)
+				continue
+			}
+			if !tx.open {
+				if err := s.begin(tx); err != nil {
+					s.fail(tx, err)
+					return
+				}
+			}
+			// Alone in a new transaction, a request needs no savepoint:
+			// its failure rolls back everything.
+			alone := len(tx.reqs) == 1 && tx.waiters == nil
+			if err := s.runOne(r, alone); err != nil {
+				s.fail(tx, err)
+				return
+			}
+			if alone && !r.ok {
+				s.writer.exec(qRollback)
+				tx.open = false
+			}
+			if r.ok && r.deferred {
+				if d := time.Now().Add(r.delay); tx.deadline.IsZero() || d.Before(tx.deadline) {
+					tx.deadline = d
+				}
+			}
+		}
+		s.mu.Lock()
+		if more := s.cfg.maxBatch - len(tx.reqs); more > 0 && len(s.queue) > 0 && !s.closing {
+			batch = s.takeLocked(more) // they arrived meanwhile: same commit
+			tx.reqs = append(tx.reqs, batch...)
+			s.mu.Unlock()
+			continue
+		}
+		if s.leaveOpenLocked(tx) {
+			s.mu.Unlock()
+			s.wake(tx)
+			return
+		}
+		s.mu.Unlock()
+		s.commit(tx)
 		return
 	}
-	if s.closed.Load() {
-		for _, r := range live {
-			r.err = ErrClosed
-		}
-		return
-	}
+}
+
+// begin opens the writer's transaction.
+func (s *sqliteStore) begin(tx *writeTx) error {
 	w := s.writer
-	start := time.Now()
-	if _, err := w.exec(qBeginImmediate); err != nil {
-		err = fmt.Errorf("store: update: begin: %w", err)
-		for _, r := range live {
-			r.err = err
-		}
-		s.observe(CommitInfo{Err: err})
-		return
+	if s.closed.Load() {
+		return ErrClosed
 	}
+	tx.started = time.Now()
+	if _, err := w.exec(qBeginImmediate); err != nil {
+		return fmt.Errorf("store: update: begin: %w", err)
+	}
+	tx.open = true
 	if s.file.shared.Load() {
 		var version int64
 		if err := w.queryRow(qDataVersion).Scan(&version); err != nil {
-			s.abortBatch(live, fmt.Errorf("store: update: read data_version: %w", err))
-			return
+			return fmt.Errorf("store: update: read data_version: %w", err)
 		}
 		if version != s.cache.dataVersion { // another store wrote the file
 			s.cache.clear()
 			s.cache.dataVersion = version
 		}
 	}
-	// Alone, a request needs no savepoint: a failure rolls back everything.
-	alone := len(live) == 1
-	committed := 0
-	for _, r := range live {
-		if !alone {
-			if _, err := w.exec(qSavepoint); err != nil {
-				s.abortBatch(live, fmt.Errorf("store: update: savepoint: %w", err))
-				return
-			}
-		}
-		s.runFn(r)
-		switch {
-		case r.ok && alone:
-		case r.ok:
-			if _, err := w.exec(qRelease); err != nil {
-				s.abortBatch(live, fmt.Errorf("store: update: release: %w", err))
-				return
-			}
-		case alone:
-			w.exec(qRollback)
-			return
-		default:
-			_, err1 := w.exec(qRollbackTo)
-			_, err2 := w.exec(qRelease)
-			if err := errors.Join(err1, err2); err != nil {
-				s.abortBatch(live, fmt.Errorf("store: update: roll back to savepoint: %w", err))
-				return
-			}
-		}
-		if r.ok {
-			committed++
+	return nil
+}
+
+// runOne runs r's fn in the open transaction, inside a savepoint unless it
+// is alone; an error means the transaction itself failed.
+func (s *sqliteStore) runOne(r *writeReq, alone bool) error {
+	w := s.writer
+	if !alone {
+		if _, err := w.exec(qSavepoint); err != nil {
+			return fmt.Errorf("store: update: savepoint: %w", err)
 		}
 	}
-	if committed == 0 {
-		w.exec(qRollback)
+	s.runFn(r)
+	switch {
+	case alone:
+	case r.ok:
+		if _, err := w.exec(qRelease); err != nil {
+			return fmt.Errorf("store: update: release: %w", err)
+		}
+	default:
+		_, err1 := w.exec(qRollbackTo)
+		_, err2 := w.exec(qRelease)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("store: update: roll back to savepoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// leaveOpenLocked leaves tx open when every write in it is deferred,
+// nothing waits for the writer and its deadline has not passed; its timer
+// then commits it (s.mu held).
+func (s *sqliteStore) leaveOpenLocked(tx *writeTx) bool {
+	if !tx.open || s.closing || len(s.queue) > 0 {
+		return false
+	}
+	waiters := tx.waiters
+	for _, r := range tx.reqs {
+		switch {
+		case r.ok && !r.deferred:
+			return false // its caller waits for the commit
+		case r.ok:
+			waiters = append(waiters, r)
+		}
+	}
+	wait := time.Until(tx.deadline)
+	if len(waiters) == 0 || wait <= 0 {
+		return false
+	}
+	o := &openTx{waiters: waiters, deadline: tx.deadline, started: tx.started}
+	s.open = o
+	o.timer = time.AfterFunc(wait, func() { s.flush(o) })
+	return true
+}
+
+// flush commits o, a transaction left open, unless a leader took it over.
+func (s *sqliteStore) flush(o *openTx) {
+	s.mu.Lock()
+	if s.open != o {
+		s.mu.Unlock()
+		return // a leader continues it
+	}
+	if s.leading {
+		o.expired = true // the leader continues it or, handing off, commits it
+		s.mu.Unlock()
+		return
+	}
+	s.open = nil
+	s.leading = true
+	s.mu.Unlock()
+	defer s.handOff()
+	s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
+}
+
+// commit commits tx (if anything in it succeeded) and answers everyone.
+func (s *sqliteStore) commit(tx *writeTx) {
+	n := len(tx.waiters)
+	for _, r := range tx.reqs {
+		if r.ok {
+			n++
+		}
+	}
+	if n == 0 {
+		if tx.open {
+			s.writer.exec(qRollback) // nothing to keep
+		}
+		s.wake(tx)
 		return
 	}
 	commitStart := time.Now()
-	_, err := w.exec(qCommit)
+	_, err := s.writer.exec(qCommit)
 	end := time.Now()
 	if err != nil {
-		w.exec(qRollback) // the transaction may still be open after a failed COMMIT
-		s.cache.clear()
-		err = fmt.Errorf("store: commit: %w", err)
-		for _, r := range live {
-			if r.ok {
-				r.err, r.ok = err, false
-			}
+		s.writer.exec(qRollback) // the transaction may still be open after a failed COMMIT
+		s.fail(tx, fmt.Errorf("store: commit: %w", err))
+		return
+	}
+	s.observe(CommitInfo{Updates: n, Transaction: end.Sub(tx.started), Commit: end.Sub(commitStart)})
+	for _, r := range tx.waiters {
+		r.committed <- nil
+	}
+	for _, r := range tx.reqs {
+		if r.ok && r.deferred {
+			r.committed <- nil
 		}
 	}
-	s.observe(CommitInfo{Updates: committed, Transaction: end.Sub(start), Commit: end.Sub(commitStart), Err: err})
+	s.wake(tx)
+}
+
+// fail rolls tx back and gives err to everyone whose writes it held.
+func (s *sqliteStore) fail(tx *writeTx, err error) {
+	if tx.open {
+		s.writer.exec(qRollback)
+	}
+	s.cache.clear()
+	s.observe(CommitInfo{Err: err})
+	for _, r := range tx.waiters {
+		r.committed <- err
+	}
+	for _, r := range tx.reqs {
+		if r.ok || (r.err == nil && !r.panicked) {
+			r.err, r.ok = err, false
+		}
+	}
+	s.wake(tx)
+}
+
+// wake answers tx's requests, all but the leader's own.
+func (s *sqliteStore) wake(tx *writeTx) {
+	for i, r := range tx.reqs {
+		if i == 0 && tx.own {
+			continue
+		}
+		r.wake <- false
+	}
 }
 
 // runFn runs r.fn in the open transaction and records its outcome: ok, an
@@ -664,40 +852,33 @@ func (s *sqliteStore) runFn(r *writeReq) {
 	r.ok = true
 }
 
-// abortBatch rolls the whole transaction back and fails every request of
-// it that had not failed already.
-func (s *sqliteStore) abortBatch(live []*writeReq, err error) {
-	s.writer.exec(qRollback)
-	s.cache.clear()
-	for _, r := range live {
-		if r.ok || (r.err == nil && !r.panicked) {
-			r.err, r.ok = err, false
-		}
-	}
-	s.observe(CommitInfo{Err: err})
-}
-
 func (s *sqliteStore) observe(ci CommitInfo) {
 	if s.cfg.onCommit != nil {
 		s.cfg.onCommit(ci)
 	}
 }
 
-// Close waits for the write transaction in progress, if any, then closes
-// the connections; a View still running closes its connection when it
-// ends. Later calls fail with ErrClosed.
+
+// Close waits for the write transaction in progress, if any, commits
+// deferred writes, then closes the connections; a View still running
+// closes its connection when it ends. Later calls fail with ErrClosed.
 func (s *sqliteStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closing = true
-		var idle chan struct{}
-		if s.leading {
-			idle = make(chan struct{})
+		for s.leading {
+			idle := make(chan struct{})
 			s.idle = idle
-		}
-		s.mu.Unlock()
-		if idle != nil {
+			s.mu.Unlock()
 			<-idle
+			s.mu.Lock()
+		}
+		o := s.open // deferred writes: commit them
+		s.open = nil
+		s.mu.Unlock()
+		if o != nil {
+			o.timer.Stop()
+			s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
 		}
 		s.closed.Store(true)
 		// Readers first: the last connection to close checkpoints the WAL.

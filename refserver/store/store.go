@@ -70,6 +70,34 @@ type Store interface {
 	Close() error
 }
 
+// Deferrer is a Store whose writes may stay uncommitted for a moment, so
+// that the next write commits them too: two writes that follow each other
+// closely (a turn's acceptance and its first event or its end) then cost
+// one commit. The SQLite store is one.
+type Deferrer interface {
+	// UpdateDeferred runs fn as Update does, but may return as soon as fn
+	// has run: the writes are then committed with the next write, or after
+	// maxDelay at the latest. An error is fn's (nothing was written) or
+	// the store's. Once wait returns nil the writes are committed (durable
+	// and visible to View); wait returns the commit's error otherwise.
+	// Until then nothing may be acknowledged on the strength of them.
+	UpdateDeferred(ctx context.Context, fn func(Tx) error, maxDelay time.Duration) (wait func() error, err error)
+}
+
+// UpdateDeferred calls s.UpdateDeferred when s is a Deferrer, else
+// s.Update (whose writes are committed when it returns).
+func UpdateDeferred(s Store, ctx context.Context, fn func(Tx) error, maxDelay time.Duration) (wait func() error, err error) {
+	if d, ok := s.(Deferrer); ok {
+		return d.UpdateDeferred(ctx, fn, maxDelay)
+	}
+	if err := s.Update(ctx, fn); err != nil {
+		return nil, err
+	}
+	return committed, nil
+}
+
+func committed() error { return nil }
+
 // Tx is one transaction. It must not be used after the function it was
 // passed to returns (its methods then fail with ErrTxDone), nor from more
 // than one goroutine. Transactions do not nest: calling View or Update from
