@@ -858,7 +858,6 @@ func (s *sqliteStore) observe(ci CommitInfo) {
 	}
 }
 
-
 // Close waits for the write transaction in progress, if any, commits
 // deferred writes, then closes the connections; a View still running
 // closes its connection when it ends. Later calls fail with ErrClosed.
