@@ -262,7 +262,7 @@ func turnEvents(tx store.Tx, t *store.Turn, after int64) ([]gen.Event, error) {
 		return nil, nil
 	}
 	events, _, err := tx.ListEvents(t.Tenant, t.SessionID, store.EventQuery{
-		AfterSeq: max(after, t.FirstSeq-1), TurnIndex: t.Index, Limit: t.EventCount})
+		AfterSeq: max(after, t.FirstSeq-1), ThroughSeq: t.LastSeq, TurnIndex: t.Index, Limit: t.EventCount})
 	return events, err
 }
 
@@ -445,8 +445,20 @@ func (a api) ListEvents(ctx context.Context, req genserver.ListEventsRequestObje
 	scope := listScope(tenant, req.SessionID, strconv.Itoa(int(deref(p.TurnIndex))))
 	items, next, err := readPage(ctx, a.store, "events", scope, p.Cursor, p.Limit,
 		func(tx store.Tx, cur int64, limit int) ([]gen.Event, int64, error) {
-			items, next, err := tx.ListEvents(tenant, req.SessionID, store.EventQuery{
-				AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit})
+			q := store.EventQuery{AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit}
+			if q.TurnIndex > 0 {
+				// The turn's seq range bounds the read (events have no index by turn).
+				t, err := tx.GetTurn(tenant, req.SessionID, q.TurnIndex)
+				switch {
+				case err == nil && t.EventCount == 0:
+					return nil, 0, nil
+				case err == nil:
+					q.AfterSeq, q.ThroughSeq = max(q.AfterSeq, t.FirstSeq-1), t.LastSeq
+				case !errors.Is(err, store.ErrNotFound):
+					return nil, 0, err
+				}
+			}
+			items, next, err := tx.ListEvents(tenant, req.SessionID, q)
 			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {

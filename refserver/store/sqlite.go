@@ -9,10 +9,12 @@ package store
 //
 //	sessions     ord INTEGER PRIMARY KEY AUTOINCREMENT, UNIQUE (tenant, id);
 //	             one column per Session field; Meta, Context, Handoff as JSON
-//	turns        PRIMARY KEY (tenant, session_id, idx); Files, Usage as JSON;
-//	             a partial index finds queued and running turns
-//	events       PRIMARY KEY (tenant, session_id, seq), an index on
-//	             (tenant, session_id, turn_index, seq); the event as JSON
+//	turns        PRIMARY KEY (tenant, session_id, idx); Files, Usage as JSON
+//	events       PRIMARY KEY (tenant, session_id, seq); the event as JSON
+//
+// No secondary index on turns or events: each would cost every turn or
+// event an extra B-tree insert and its commit an extra page in the WAL
+// (migration 2 dropped the two there were).
 //	log_entries  ord INTEGER PRIMARY KEY AUTOINCREMENT; Data as JSON
 //	artifacts    ord INTEGER PRIMARY KEY AUTOINCREMENT; Metadata as JSON
 //	files        UNIQUE (tenant, token); the bytes as a BLOB
@@ -40,6 +42,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -165,6 +168,14 @@ CREATE TABLE idempotency (
 	created_at   TEXT NOT NULL,
 	PRIMARY KEY (tenant, operation, key)
 ) WITHOUT ROWID;
+`,
+	// 2: drop the indexes a turn paid for on every write: turns_unfinished
+	// (insert and delete per turn; UnfinishedTurns, run once at start-up,
+	// scans turns instead) and events_by_turn (an insert per event; a
+	// turn's events are read by seq range, EventQuery.ThroughSeq).
+	`
+DROP INDEX turns_unfinished;
+DROP INDEX events_by_turn;
 `,
 }
 
@@ -294,16 +305,20 @@ type scanner interface{ Scan(dest ...any) error }
 // a turn runs, and the other fixed ones. Lists with optional filters are
 // built per call.
 const (
-	qSessionExists  = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertSession  = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetSession     = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertTurn     = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetTurn        = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
-	qListTurns      = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
-	qInsertEvent    = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
-	qListEvents     = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?`
-	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND turn_index = ?
+	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
+	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
+	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
+	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
+	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		ORDER BY seq LIMIT ?`
+	// A turn's events are read by seq range (the primary key) and filtered:
+	// they are (nearly) contiguous, and an index by turn would cost every
+	// event a second insert and the commit a page.
+	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
+		AND turn_index = ? ORDER BY seq LIMIT ?`
 	qInsertLogEntry = `INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
 		VALUES (?,?,?,?,?,?,?)`
 	qInsertArtifact = `INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
@@ -775,9 +790,13 @@ func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Eve
 	if err := t.check("list events", false); err != nil {
 		return nil, 0, err
 	}
-	query, args := qListEvents, []any{tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit)}
+	through := int64(math.MaxInt64)
+	if q.ThroughSeq > 0 {
+		through = q.ThroughSeq
+	}
+	query, args := qListEvents, []any{tenant, sessionID, q.AfterSeq, through, sqlLimit(q.Limit)}
 	if q.TurnIndex > 0 {
-		query, args = qListTurnEvents, []any{tenant, sessionID, q.AfterSeq, q.TurnIndex, sqlLimit(q.Limit)}
+		query, args = qListTurnEvents, []any{tenant, sessionID, q.AfterSeq, through, q.TurnIndex, sqlLimit(q.Limit)}
 	}
 	rows, err := t.query(query, args...)
 	if err != nil {

@@ -259,6 +259,9 @@ type EventQuery struct {
 	AfterSeq int64
 	// TurnIndex, when > 0, keeps one turn's events.
 	TurnIndex int
+	// ThroughSeq, when > 0, keeps events with Seq <= ThroughSeq: with a
+	// turn's last seq, the read stops at the turn's end.
+	ThroughSeq int64
 	// Limit is the page size; 0 means no limit.
 	Limit int
 }
