@@ -205,7 +205,7 @@ func insertErr(what string, err error) error {
 // look the session up again for every insert, while the session a turn
 // writes to is nearly always in its row cache.
 func (t *sqliteTx) requireSession(tenant, id, what string) error {
-	if t.cache != nil && t.cache.sessions[sessionKey{tenant, id}] != nil {
+	if t.cache != nil && t.cache.session(sessionKey{tenant, id}) != nil {
 		return nil
 	}
 	ok, err := t.sessionExists(tenant, id)
@@ -419,7 +419,7 @@ func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 		return nil, err
 	}
 	if t.cache != nil {
-		if c := t.cache.sessions[sessionKey{tenant, id}]; c != nil {
+		if c := t.cache.session(sessionKey{tenant, id}); c != nil {
 			return cloneSession(c)
 		}
 	}
@@ -440,15 +440,22 @@ func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	return s, nil
 }
 
-// cacheSession records c, a normalized image of the row, in the writer's
-// cache (writes only).
+// cacheSession records c, a normalized image of the row as the database
+// has it, in the writer's cache (writes only).
 func (t *sqliteTx) cacheSession(c *Session) {
 	if t.cache == nil {
 		return
 	}
-	k := sessionKey{c.Tenant, c.ID}
-	t.cache.putSession(k, c)
-	t.touched.sessions = append(t.touched.sessions, k)
+	t.cache.setSession(t.touched, sessionKey{c.Tenant, c.ID}, &sessionEntry{img: c})
+}
+
+// flush writes the writer's dirty session images before a query that
+// could read them.
+func (t *sqliteTx) flush() error {
+	if t.cache == nil {
+		return nil
+	}
+	return t.cache.flushSessions(t.c, t.touched)
 }
 
 func (t *sqliteTx) UpdateSession(s *Session) error {
@@ -462,14 +469,22 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
-	var old *Session
+	k := sessionKey{c.Tenant, c.ID}
+	var entry *sessionEntry
 	if t.cache != nil {
-		old = t.cache.sessions[sessionKey{c.Tenant, c.ID}]
+		entry = t.cache.sessions[k]
 	}
-	mask := changedColumns(sessionColumns, old, c)
-	if mask == 0 {
-		return nil // the row (which exists: it is cached) already holds s
+	if entry != nil {
+		// Cached, so the row exists: the change goes into the image, and to
+		// the database with the transaction's other changes to the row.
+		mask := changedColumns(sessionColumns, entry.img, c)
+		if mask != 0 {
+			c.Ord = entry.img.Ord
+			t.cache.setSession(t.touched, k, &sessionEntry{img: c, dirty: entry.dirty | mask})
+		}
+		return nil
 	}
+	mask := allColumns(len(sessionColumns))
 	args, err := updateArgs(sessionColumns, mask, c, c.Tenant, c.ID)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
@@ -483,11 +498,7 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	} else if n == 0 {
 		return fmt.Errorf("update session %s: %w", s.ID, ErrNotFound)
 	}
-	if old != nil { // Ord is known only from the cached image
-		c.Ord = old.Ord
-		t.cacheSession(c)
-	}
-	return nil
+	return nil // not cached: Ord is not known here
 }
 
 // sessionFilter returns the WHERE clause and arguments of q's filters.
@@ -515,6 +526,9 @@ func sessionFilter(tenant string, q SessionQuery) (string, []any) {
 func (t *sqliteTx) ListSessions(tenant string, q SessionQuery) ([]*Session, int64, error) {
 	if err := t.check("list sessions", false); err != nil {
 		return nil, 0, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
 	where, args := sessionFilter(tenant, q)
 	rows, err := t.query(`SELECT ord, `+sessionCols+` FROM sessions WHERE `+where+` AND ord > ? ORDER BY ord LIMIT ?`,
@@ -544,6 +558,9 @@ func (t *sqliteTx) ListSessions(tenant string, q SessionQuery) ([]*Session, int6
 func (t *sqliteTx) CountSessions(tenant string, q SessionQuery) (int, error) {
 	if err := t.check("count sessions", false); err != nil {
 		return 0, err
+	}
+	if err := t.flush(); err != nil {
+		return 0, fmt.Errorf("count sessions: %w", err)
 	}
 	where, args := sessionFilter(tenant, q)
 	var n int

@@ -8,13 +8,21 @@ package store
 // columns of the session and three of the turn, not all of them with their
 // JSON re-encoded).
 //
+// A session's changes are written to the database once per transaction,
+// not once per UpdateSession: the cached image is marked dirty, and the
+// dirty images are written before the COMMIT and before any query that
+// reads sessions by other than their key (ListSessions, CountSessions).
+// A turn's acceptance and its end write the session twice in the one
+// transaction they share; the database gets one UPDATE.
+//
 // The cache is exact, not a guess: it holds what the database holds inside
 // the writer's current transaction. It stays exact because
 //   - only the writer connection writes, and only through CreateSession,
 //     UpdateSession, CreateTurn and UpdateTurn, which keep it up to date;
-//   - every key an Update's fn put into the cache is dropped when that fn
-//     fails (its savepoint or transaction is rolled back), and the whole
-//     cache is dropped when a transaction fails to commit;
+//   - what an Update's fn did to the cache is undone when that fn fails
+//     (its savepoint or transaction is rolled back): sessions get back the
+//     image and dirty columns they had before it, turns it put in are
+//     dropped; the whole cache is dropped when a transaction fails;
 //   - PRAGMA data_version, read at the start of every write transaction,
 //     changes when another connection (another store on the same file)
 //     committed, and then the whole cache is dropped.
@@ -41,8 +49,15 @@ type turnKey struct {
 	index           int
 }
 
+// sessionEntry is a cached session: its normalized image (never handed
+// out) and the columns where the image is ahead of the database.
+type sessionEntry struct {
+	img   *Session
+	dirty uint64
+}
+
 type rowCache struct {
-	sessions map[sessionKey]*Session // normalized images, never handed out
+	sessions map[sessionKey]*sessionEntry
 	turns    map[turnKey]*Turn
 	// dataVersion is the last PRAGMA data_version seen (0: unknown).
 	dataVersion int64
@@ -53,7 +68,7 @@ type rowCache struct {
 
 func newRowCache() *rowCache {
 	return &rowCache{
-		sessions: map[sessionKey]*Session{}, turns: map[turnKey]*Turn{},
+		sessions: map[sessionKey]*sessionEntry{}, turns: map[turnKey]*Turn{},
 		sessionSQL: map[uint64]string{}, turnSQL: map[uint64]string{},
 	}
 }
@@ -63,11 +78,25 @@ func (c *rowCache) clear() {
 	clear(c.turns)
 }
 
-func (c *rowCache) putSession(k sessionKey, s *Session) {
-	if len(c.sessions) >= maxCachedSessions {
-		clear(c.sessions)
+// session returns the cached image of a session, or nil.
+func (c *rowCache) session(k sessionKey) *Session {
+	if e := c.sessions[k]; e != nil {
+		return e.img
 	}
-	c.sessions[k] = s
+	return nil
+}
+
+// evictClean makes room: past the bound, every clean entry goes (dirty ones
+// stay until written).
+func (c *rowCache) evictClean() {
+	if len(c.sessions) < maxCachedSessions {
+		return
+	}
+	for k, e := range c.sessions {
+		if e.dirty == 0 {
+			delete(c.sessions, k)
+		}
+	}
 }
 
 func (c *rowCache) putTurn(k turnKey, t *Turn) {
@@ -77,20 +106,75 @@ func (c *rowCache) putTurn(k turnKey, t *Turn) {
 	c.turns[k] = t
 }
 
-// touched records the keys one fn put into or took out of the cache, to
-// drop them if its writes are rolled back.
+// touched records what one fn did to the cache, to undo it if its writes
+// are rolled back: the session entries as they were before its first
+// change to each (nil: absent), the turn keys it put in or took out.
 type touched struct {
-	sessions []sessionKey
+	sessions []sessionUndo
 	turns    []turnKey
 }
 
-func (c *rowCache) forget(t *touched) {
-	for _, k := range t.sessions {
+type sessionUndo struct {
+	key  sessionKey
+	prev *sessionEntry
+}
+
+// setSession replaces (or, with e nil, removes) a session's entry,
+// remembering in t its state before the fn's first change.
+func (c *rowCache) setSession(t *touched, k sessionKey, e *sessionEntry) {
+	if !slices.ContainsFunc(t.sessions, func(u sessionUndo) bool { return u.key == k }) {
+		t.sessions = append(t.sessions, sessionUndo{k, c.sessions[k]})
+	}
+	if e == nil {
 		delete(c.sessions, k)
+		return
+	}
+	if c.sessions[k] == nil {
+		c.evictClean()
+	}
+	c.sessions[k] = e
+}
+
+// undo reverts what one fn did to the cache.
+func (c *rowCache) undo(t *touched) {
+	for i := len(t.sessions) - 1; i >= 0; i-- {
+		if u := t.sessions[i]; u.prev == nil {
+			delete(c.sessions, u.key)
+		} else {
+			c.sessions[u.key] = u.prev
+		}
 	}
 	for _, k := range t.turns {
 		delete(c.turns, k)
 	}
+}
+
+// flushSessions writes the dirty session images to the database (in the
+// writer's open transaction); t records the change when a fn is running.
+func (c *rowCache) flushSessions(conn *sqlConn, t *touched) error {
+	for k, e := range c.sessions {
+		if e.dirty == 0 {
+			continue
+		}
+		args, err := updateArgs(sessionColumns, e.dirty, e.img, k.tenant, k.id)
+		if err != nil {
+			return fmt.Errorf("update session %s: %w", k.id, err)
+		}
+		res, err := conn.exec(c.updateSQL(e.dirty, true), args...)
+		if err != nil {
+			return fmt.Errorf("update session %s: %w", k.id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("update session %s: %d rows, %v", k.id, n, err)
+		}
+		clean := &sessionEntry{img: e.img}
+		if t != nil {
+			c.setSession(t, k, clean)
+		} else {
+			c.sessions[k] = clean
+		}
+	}
+	return nil
 }
 
 // column is one updatable column of a row type R: how to tell whether two

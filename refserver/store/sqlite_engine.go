@@ -779,6 +779,10 @@ func (s *sqliteStore) commit(tx *writeTx) {
 		s.wake(tx)
 		return
 	}
+	if err := s.cache.flushSessions(s.writer, nil); err != nil {
+		s.fail(tx, fmt.Errorf("store: commit: %w", err))
+		return
+	}
 	commitStart := time.Now()
 	_, err := s.writer.exec(qCommit)
 	end := time.Now()
@@ -836,8 +840,8 @@ func (s *sqliteStore) runFn(r *writeReq) {
 		if v := recover(); v != nil {
 			r.panicked, r.panicVal, r.ok = true, v, false
 		}
-		if !r.ok { // its writes are rolled back: so are its cache entries
-			s.cache.forget(stx.touched)
+		if !r.ok { // its writes are rolled back: so is what it did to the cache
+			s.cache.undo(stx.touched)
 		}
 	}()
 	if err := r.fn(stx); err != nil {

@@ -348,3 +348,73 @@ func view(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
 		t.Fatal(err)
 	}
 }
+
+// A session's changes from several writes of one transaction reach the
+// database together; a failing write among them loses only its own, and
+// queries inside the transaction see them all.
+func TestSQLiteSessionChangesInOneTransaction(t *testing.T) {
+	s, c := openObserved(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateSession(testSession("t1", "s1")) })
+	change := func(fn func(*store.Session)) func(tx store.Tx) error {
+		return func(tx store.Tx) error {
+			ss, err := tx.GetSession("t1", "s1")
+			if err != nil {
+				return err
+			}
+			fn(ss)
+			return tx.UpdateSession(ss)
+		}
+	}
+	wait, err := store.UpdateDeferred(s, ctx, change(func(ss *store.Session) { ss.TurnCount = 1 }), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait2, err := store.UpdateDeferred(s, ctx, change(func(ss *store.Session) { ss.PlanSlug = "plan" }), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fails after changing the session: only its change is lost.
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := change(func(ss *store.Session) { ss.TurnCount, ss.FinalSummary = 99, "lost" })(tx); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatal(err)
+	}
+	// Queries see the changes not yet written.
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := change(func(ss *store.Session) { ss.Status = gen.SessionStatusPaused })(tx); err != nil {
+			return err
+		}
+		n, err := tx.CountSessions("t1", store.SessionQuery{Statuses: []gen.SessionStatus{gen.SessionStatusPaused}, PlanSlug: "plan"})
+		if err != nil || n != 1 {
+			t.Errorf("CountSessions inside the transaction = %d, %v; want 1", n, err)
+		}
+		list, _, err := tx.ListSessions("t1", store.SessionQuery{})
+		if err != nil || len(list) != 1 || list[0].TurnCount != 1 || list[0].Status != gen.SessionStatusPaused {
+			t.Errorf("ListSessions inside the transaction = %+v, %v", list, err)
+		}
+		return nil
+	})
+	if wait() != nil || wait2() != nil {
+		t.Fatal("deferred writes not committed")
+	}
+	view(t, s, func(tx store.Tx) error {
+		ss, err := tx.GetSession("t1", "s1")
+		if err != nil {
+			return err
+		}
+		if ss.TurnCount != 1 || ss.PlanSlug != "plan" || ss.Status != gen.SessionStatusPaused || ss.FinalSummary != "" {
+			t.Errorf("after the commit: %+v", ss)
+		}
+		return nil
+	})
+	for _, ci := range c.snapshot() {
+		if ci.Err != nil {
+			t.Errorf("commit error: %v", ci.Err)
+		}
+	}
+}
