@@ -310,6 +310,7 @@ const (
 	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
 	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qMaxTurn       = `SELECT coalesce(max(idx), 0) FROM turns WHERE tenant = ? AND session_id = ?`
 	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
 	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
 	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
@@ -449,13 +450,13 @@ func (t *sqliteTx) cacheSession(c *Session) {
 	t.cache.setSession(t.touched, sessionKey{c.Tenant, c.ID}, &sessionEntry{img: c})
 }
 
-// flush writes the writer's dirty session images before a query that
-// could read them.
+// flush writes what the writer's cache holds ahead of the database (dirty
+// sessions, pending turns) before a query that could read it.
 func (t *sqliteTx) flush() error {
 	if t.cache == nil {
 		return nil
 	}
-	return t.cache.flushSessions(t.c, t.touched)
+	return t.cache.flush(t.c, t.touched)
 }
 
 func (t *sqliteTx) UpdateSession(s *Session) error {
@@ -643,6 +644,26 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	if err := t.requireSession(c.Tenant, c.SessionID, what); err != nil {
 		return err
 	}
+	if t.cache != nil {
+		// Insert it with the transaction's other writes, if its index is
+		// known to be new.
+		k, sk := turnKey{c.Tenant, c.SessionID, c.Index}, sessionKey{c.Tenant, c.SessionID}
+		if t.cache.turns[k] != nil {
+			return fmt.Errorf("%s: %w", what, ErrExists)
+		}
+		top, known := t.cache.maxTurn[sk]
+		if !known {
+			if err := t.queryRow(qMaxTurn, c.Tenant, c.SessionID).Scan(&top); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			t.cache.setMaxTurn(t.touched, sk, top)
+		}
+		if c.Index > top {
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true})
+			t.cache.setMaxTurn(t.touched, sk, c.Index)
+			return nil
+		}
+	}
 	if _, err := t.exec(qInsertTurn,
 		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
 		return insertErr(what, err)
@@ -651,20 +672,18 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	return nil
 }
 
-// cacheTurn records c, a normalized image of the row, in the writer's
-// cache (writes only). An ended turn is dropped instead: it is seldom
-// written again.
+// cacheTurn records c, a normalized image of the row as the database has
+// it, in the writer's cache (writes only). An ended turn is dropped
+// instead: it is seldom written again.
 func (t *sqliteTx) cacheTurn(c *Turn) {
 	if t.cache == nil {
 		return
 	}
-	k := turnKey{c.Tenant, c.SessionID, c.Index}
-	if c.Status == gen.TurnStatusCompleted {
-		delete(t.cache.turns, k)
-	} else {
-		t.cache.putTurn(k, c)
+	var e *turnEntry
+	if c.Status != gen.TurnStatusCompleted {
+		e = &turnEntry{img: c}
 	}
-	t.touched.turns = append(t.touched.turns, k)
+	t.cache.setTurn(t.touched, turnKey{c.Tenant, c.SessionID, c.Index}, e)
 }
 
 func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
@@ -672,7 +691,7 @@ func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 		return nil, err
 	}
 	if t.cache != nil {
-		if c := t.cache.turns[turnKey{tenant, sessionID, index}]; c != nil {
+		if c := t.cache.turn(turnKey{tenant, sessionID, index}); c != nil {
 			return cloneTurn(c)
 		}
 	}
@@ -707,7 +726,13 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	}
 	var old *Turn
 	if t.cache != nil {
-		old = t.cache.turns[turnKey{c.Tenant, c.SessionID, c.Index}]
+		k := turnKey{c.Tenant, c.SessionID, c.Index}
+		if e := t.cache.turns[k]; e != nil && e.pending {
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true}) // inserted as it is now
+			return nil
+		} else if e != nil {
+			old = e.img
+		}
 	}
 	mask := changedColumns(turnColumns, old, c)
 	if mask == 0 {
@@ -734,6 +759,9 @@ func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, 
 	if err := t.check("list turns", false); err != nil {
 		return nil, 0, err
 	}
+	if err := t.flush(); err != nil {
+		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
+	}
 	rows, err := t.query(qListTurns, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
@@ -755,6 +783,9 @@ func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, 
 func (t *sqliteTx) UnfinishedTurns() ([]*Turn, error) {
 	if err := t.check("unfinished turns", false); err != nil {
 		return nil, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, fmt.Errorf("unfinished turns: %w", err)
 	}
 	rows, err := t.query(`SELECT ` + prefixCols("t.", turnCols) + ` FROM turns t
 		JOIN sessions s ON s.tenant = t.tenant AND s.id = t.session_id

@@ -13,16 +13,20 @@ package store
 // dirty images are written before the COMMIT and before any query that
 // reads sessions by other than their key (ListSessions, CountSessions).
 // A turn's acceptance and its end write the session twice in the one
-// transaction they share; the database gets one UPDATE.
+// transaction they share; the database gets one UPDATE. Likewise a new
+// turn is inserted when the transaction commits (or before a query that
+// lists turns), with the values it has by then: a turn accepted and ended
+// in one transaction costs one INSERT and no UPDATE. That its index is new
+// is known without a query from the largest index the session has.
 //
 // The cache is exact, not a guess: it holds what the database holds inside
 // the writer's current transaction. It stays exact because
 //   - only the writer connection writes, and only through CreateSession,
 //     UpdateSession, CreateTurn and UpdateTurn, which keep it up to date;
 //   - what an Update's fn did to the cache is undone when that fn fails
-//     (its savepoint or transaction is rolled back): sessions get back the
-//     image and dirty columns they had before it, turns it put in are
-//     dropped; the whole cache is dropped when a transaction fails;
+//     (its savepoint or transaction is rolled back): every entry it
+//     changed gets back the state it had before; the whole cache is
+//     dropped when a transaction fails;
 //   - PRAGMA data_version, read at the start of every write transaction,
 //     changes when another connection (another store on the same file)
 //     committed, and then the whole cache is dropped.
@@ -56,9 +60,19 @@ type sessionEntry struct {
 	dirty uint64
 }
 
+// turnEntry is a cached turn: its normalized image (never handed out),
+// and whether it is still to be inserted.
+type turnEntry struct {
+	img     *Turn
+	pending bool
+}
+
 type rowCache struct {
 	sessions map[sessionKey]*sessionEntry
-	turns    map[turnKey]*Turn
+	turns    map[turnKey]*turnEntry
+	// maxTurn is the largest turn index of a session, in the database or
+	// pending (absent: not known yet).
+	maxTurn map[sessionKey]int
 	// dataVersion is the last PRAGMA data_version seen (0: unknown).
 	dataVersion int64
 	// updateSQL caches the partial UPDATE statements by column set.
@@ -68,7 +82,7 @@ type rowCache struct {
 
 func newRowCache() *rowCache {
 	return &rowCache{
-		sessions: map[sessionKey]*sessionEntry{}, turns: map[turnKey]*Turn{},
+		sessions: map[sessionKey]*sessionEntry{}, turns: map[turnKey]*turnEntry{}, maxTurn: map[sessionKey]int{},
 		sessionSQL: map[uint64]string{}, turnSQL: map[uint64]string{},
 	}
 }
@@ -76,6 +90,15 @@ func newRowCache() *rowCache {
 func (c *rowCache) clear() {
 	clear(c.sessions)
 	clear(c.turns)
+	clear(c.maxTurn)
+}
+
+// turn returns the cached image of a turn, or nil.
+func (c *rowCache) turn(k turnKey) *Turn {
+	if e := c.turns[k]; e != nil {
+		return e.img
+	}
+	return nil
 }
 
 // session returns the cached image of a session, or nil.
@@ -99,11 +122,74 @@ func (c *rowCache) evictClean() {
 	}
 }
 
-func (c *rowCache) putTurn(k turnKey, t *Turn) {
-	if len(c.turns) >= maxCachedTurns {
-		clear(c.turns)
+// setTurn replaces (or, with e nil, removes) a turn's entry, remembering
+// in t its state before the fn's first change.
+func (c *rowCache) setTurn(t *touched, k turnKey, e *turnEntry) {
+	if !slices.ContainsFunc(t.turns, func(u turnUndo) bool { return u.key == k }) {
+		t.turns = append(t.turns, turnUndo{k, c.turns[k]})
 	}
-	c.turns[k] = t
+	if e == nil {
+		delete(c.turns, k)
+		return
+	}
+	if c.turns[k] == nil && len(c.turns) >= maxCachedTurns {
+		for k, e := range c.turns { // make room; pending turns stay
+			if !e.pending {
+				delete(c.turns, k)
+			}
+		}
+	}
+	c.turns[k] = e
+}
+
+// setMaxTurn records a session's largest turn index, remembering in t the
+// value before the fn's first change.
+func (c *rowCache) setMaxTurn(t *touched, k sessionKey, n int) {
+	if !slices.ContainsFunc(t.maxTurn, func(u maxTurnUndo) bool { return u.key == k }) {
+		prev, known := c.maxTurn[k]
+		t.maxTurn = append(t.maxTurn, maxTurnUndo{k, prev, known})
+	}
+	if len(c.maxTurn) >= maxCachedSessions {
+		clear(c.maxTurn) // only an optimization: unknown is always right
+	}
+	c.maxTurn[k] = n
+}
+
+// flushTurns inserts the pending turns (in the writer's open transaction);
+// t records the change when a fn is running.
+func (c *rowCache) flushTurns(conn *sqlConn, t *touched) error {
+	for k, e := range c.turns {
+		if !e.pending {
+			continue
+		}
+		args, err := turnArgs(e.img)
+		if err != nil {
+			return fmt.Errorf("create turn %s/%d: %w", k.session, k.index, err)
+		}
+		if _, err := conn.exec(qInsertTurn, append([]any{k.tenant, k.session, k.index}, args...)...); err != nil {
+			return insertErr(fmt.Sprintf("create turn %s/%d", k.session, k.index), err)
+		}
+		var next *turnEntry // an ended turn is seldom written again: drop it
+		if e.img.Status != gen.TurnStatusCompleted {
+			next = &turnEntry{img: e.img}
+		}
+		if t != nil {
+			c.setTurn(t, k, next)
+		} else if next == nil {
+			delete(c.turns, k)
+		} else {
+			c.turns[k] = next
+		}
+	}
+	return nil
+}
+
+// flush writes every change the cache holds ahead of the database.
+func (c *rowCache) flush(conn *sqlConn, t *touched) error {
+	if err := c.flushTurns(conn, t); err != nil {
+		return err
+	}
+	return c.flushSessions(conn, t)
 }
 
 // touched records what one fn did to the cache, to undo it if its writes
@@ -111,12 +197,24 @@ func (c *rowCache) putTurn(k turnKey, t *Turn) {
 // change to each (nil: absent), the turn keys it put in or took out.
 type touched struct {
 	sessions []sessionUndo
-	turns    []turnKey
+	turns    []turnUndo
+	maxTurn  []maxTurnUndo
 }
 
 type sessionUndo struct {
 	key  sessionKey
 	prev *sessionEntry
+}
+
+type turnUndo struct {
+	key  turnKey
+	prev *turnEntry
+}
+
+type maxTurnUndo struct {
+	key   sessionKey
+	prev  int
+	known bool
 }
 
 // setSession replaces (or, with e nil, removes) a session's entry,
@@ -144,8 +242,19 @@ func (c *rowCache) undo(t *touched) {
 			c.sessions[u.key] = u.prev
 		}
 	}
-	for _, k := range t.turns {
-		delete(c.turns, k)
+	for i := len(t.turns) - 1; i >= 0; i-- {
+		if u := t.turns[i]; u.prev == nil {
+			delete(c.turns, u.key)
+		} else {
+			c.turns[u.key] = u.prev
+		}
+	}
+	for i := len(t.maxTurn) - 1; i >= 0; i-- {
+		if u := t.maxTurn[i]; u.known {
+			c.maxTurn[u.key] = u.prev
+		} else {
+			delete(c.maxTurn, u.key)
+		}
 	}
 }
 

@@ -779,7 +779,7 @@ func (s *sqliteStore) commit(tx *writeTx) {
 		s.wake(tx)
 		return
 	}
-	if err := s.cache.flushSessions(s.writer, nil); err != nil {
+	if err := s.cache.flush(s.writer, nil); err != nil {
 		s.fail(tx, fmt.Errorf("store: commit: %w", err))
 		return
 	}
@@ -940,5 +940,5 @@ var (
 		qGetFile, qFileData, qGetIdempotency}, txQueries...)
 	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
 		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency,
-		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion}, readQueries...)
+		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion, qMaxTurn}, readQueries...)
 )

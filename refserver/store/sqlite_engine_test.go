@@ -418,3 +418,110 @@ func TestSQLiteSessionChangesInOneTransaction(t *testing.T) {
 		}
 	}
 }
+
+// A new turn is inserted with the transaction's other writes; until then
+// the transaction sees it, duplicates are refused, and a failing write
+// takes its turn away.
+func TestSQLiteTurnsInsertedAtCommit(t *testing.T) {
+	s, _ := openObserved(t)
+	ctx := context.Background()
+	newTurn := func(i int) *store.Turn {
+		return &store.Turn{Tenant: "t1", SessionID: "s1", Index: i, Prompt: fmt.Sprint("p", i), BusyPolicy: gen.BusyPolicyReject,
+			Status: gen.TurnStatusRunning, CreatedAt: time.Now()}
+	}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateSession(testSession("t1", "s1")) })
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn(1)); err != nil {
+			return err
+		}
+		if err := tx.CreateTurn(newTurn(1)); !errors.Is(err, store.ErrExists) {
+			t.Errorf("second CreateTurn of index 1 in the transaction: %v, want ErrExists", err)
+		}
+		tr, err := tx.GetTurn("t1", "s1", 1)
+		if err != nil || tr.Prompt != "p1" {
+			t.Errorf("GetTurn of the new turn: %+v, %v", tr, err)
+		}
+		tr.Status, tr.StopReason, tr.EventCount = gen.TurnStatusCompleted, gen.StopReasonEndTurn, 2
+		if err := tx.UpdateTurn(tr); err != nil {
+			return err
+		}
+		list, _, err := tx.ListTurns("t1", "s1", store.Page{})
+		if err != nil || len(list) != 1 || list[0].StopReason != gen.StopReasonEndTurn {
+			t.Errorf("ListTurns inside the transaction: %+v, %v", list, err)
+		}
+		return tx.CreateTurn(newTurn(2))
+	})
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateTurn(newTurn(2)) }); !errors.Is(err, store.ErrExists) {
+		t.Errorf("CreateTurn of committed index 2: %v, want ErrExists", err)
+	}
+	// A failing write's turn is gone, and its index free again.
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn(3)); err != nil {
+			return err
+		}
+		return errBoom
+	}); !errors.Is(err, errBoom) {
+		t.Fatal(err)
+	}
+	wait, err := store.UpdateDeferred(s, ctx, func(tx store.Tx) error { return tx.CreateTurn(newTurn(3)) }, time.Minute)
+	if err != nil {
+		t.Fatalf("CreateTurn of index 3 after its rollback: %v", err)
+	}
+	// A write joining the deferred one fails: turn 3 stays.
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		tr, err := tx.GetTurn("t1", "s1", 3)
+		if err != nil {
+			return err
+		}
+		tr.Prompt = "changed"
+		if err := tx.UpdateTurn(tr); err != nil {
+			return err
+		}
+		return errBoom
+	}); !errors.Is(err, errBoom) {
+		t.Fatal(err)
+	}
+	mustUpdate(t, s, func(tx store.Tx) error { return nil })
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	// Below the largest index, a free index still works.
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTurn(newTurn(7)) })
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTurn(newTurn(5)) })
+	view(t, s, func(tx store.Tx) error {
+		list, _, err := tx.ListTurns("t1", "s1", store.Page{})
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, tr := range list {
+			got = append(got, fmt.Sprint(tr.Index, ":", tr.Prompt, ":", tr.Status))
+		}
+		want := []string{"1:p1:completed", "2:p2:running", "3:p3:running", "5:p5:running", "7:p7:running"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("turns %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+// Another store's turns on the same file are seen (data_version): an
+// index it took is not taken again.
+func TestSQLiteTurnsOfAnotherStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	a, b := openSQLite(t, path), openSQLite(t, path)
+	turn := func(i int) *store.Turn {
+		return &store.Turn{Tenant: "t1", SessionID: "s1", Index: i, Status: gen.TurnStatusQueued, CreatedAt: time.Now()}
+	}
+	mustUpdate(t, a, func(tx store.Tx) error {
+		if err := tx.CreateSession(testSession("t1", "s1")); err != nil {
+			return err
+		}
+		return tx.CreateTurn(turn(1))
+	})
+	mustUpdate(t, b, func(tx store.Tx) error { return tx.CreateTurn(turn(2)) })
+	if err := a.Update(context.Background(), func(tx store.Tx) error { return tx.CreateTurn(turn(2)) }); !errors.Is(err, store.ErrExists) {
+		t.Errorf("index 2, taken by the other store: %v, want ErrExists", err)
+	}
+	mustUpdate(t, a, func(tx store.Tx) error { return tx.CreateTurn(turn(3)) })
+}
