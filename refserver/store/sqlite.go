@@ -453,8 +453,11 @@ func (t *sqliteTx) cacheSession(c *Session) {
 // flush writes what the writer's cache holds ahead of the database (dirty
 // sessions, pending turns) before a query that could read it.
 func (t *sqliteTx) flush() error {
-	if t.cache == nil {
+	if t.cache == nil || !t.cache.ahead() {
 		return nil
+	}
+	if err := t.start(); err != nil {
+		return err
 	}
 	return t.cache.flush(t.c, t.touched)
 }

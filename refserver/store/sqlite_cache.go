@@ -184,6 +184,21 @@ func (c *rowCache) flushTurns(conn *sqlConn, t *touched) error {
 	return nil
 }
 
+// ahead reports whether the cache holds changes the database has not.
+func (c *rowCache) ahead() bool {
+	for _, e := range c.turns {
+		if e.pending {
+			return true
+		}
+	}
+	for _, e := range c.sessions {
+		if e.dirty != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // flush writes every change the cache holds ahead of the database.
 func (c *rowCache) flush(conn *sqlConn, t *touched) error {
 	if err := c.flushTurns(conn, t); err != nil {

@@ -469,6 +469,8 @@ type openTx struct {
 	// expired: its timer fired while a leader ran; the leader commits it
 	// when it hands off with nothing queued.
 	expired bool
+	// sqlOpen: BEGIN was run (the writes may all be in the row cache).
+	sqlOpen bool
 }
 
 var errAborted = errors.New("store: update: the goroutine running the transaction exited")
@@ -571,7 +573,7 @@ func (s *sqliteStore) handOff() {
 		}
 		s.open = nil
 		s.mu.Unlock()
-		s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
+		s.commit(&writeTx{waiters: o.waiters, open: o.sqlOpen, started: o.started})
 		s.mu.Lock()
 	}
 	s.leading = false
@@ -605,7 +607,7 @@ func (s *sqliteStore) lead() {
 	if o := s.open; o != nil {
 		s.open = nil
 		o.timer.Stop() // its callback, if it runs, finds s.open changed
-		tx.waiters, tx.open, tx.started, tx.deadline = o.waiters, true, o.started, o.deadline
+		tx.waiters, tx.open, tx.started, tx.deadline = o.waiters, o.sqlOpen, o.started, o.deadline
 	}
 	s.mu.Unlock()
 	done := false
@@ -628,22 +630,17 @@ func (s *sqliteStore) run(tx *writeTx) {
 				r.err = fmt.Errorf("store: update: %w", err)
 				continue
 			}
-			if !tx.open {
+			// Another store may have written the file: the transaction must
+			// begin (and check data_version) before fn reads the cache.
+			if !tx.open && s.file.shared.Load() {
 				if err := s.begin(tx); err != nil {
 					s.fail(tx, err)
 					return
 				}
 			}
-			// Alone in a new transaction, a request needs no savepoint:
-			// its failure rolls back everything.
-			alone := len(tx.reqs) == 1 && tx.waiters == nil
-			if err := s.runOne(r, alone); err != nil {
+			if err := s.runOne(tx, r); err != nil {
 				s.fail(tx, err)
 				return
-			}
-			if alone && !r.ok {
-				s.writer.exec(qRollback)
-				tx.open = false
 			}
 			if r.ok && r.deferred {
 				if d := time.Now().Add(r.delay); tx.deadline.IsZero() || d.Before(tx.deadline) {
@@ -686,6 +683,12 @@ func (s *sqliteStore) begin(tx *writeTx) error {
 			return fmt.Errorf("store: update: read data_version: %w", err)
 		}
 		if version != s.cache.dataVersion { // another store wrote the file
+			if s.cache.ahead() {
+				// Writes already made from the cache may rest on what it
+				// wrote: give them up (a store opened on the file while this
+				// one had a transaction going).
+				return errors.New("store: update: another store on the same file wrote during the transaction")
+			}
 			s.cache.clear()
 			s.cache.dataVersion = version
 		}
@@ -693,28 +696,46 @@ func (s *sqliteStore) begin(tx *writeTx) error {
 	return nil
 }
 
-// runOne runs r's fn in the open transaction, inside a savepoint unless it
-// is alone; an error means the transaction itself failed.
-func (s *sqliteStore) runOne(r *writeReq, alone bool) error {
+// runOne runs r's fn in tx; an error means the transaction itself failed.
+//
+// Nothing is done in SQL before fn's first statement: the transaction
+// begins there if it has not yet (the writes before it are all in the
+// row cache, see sqlite_cache.go), and otherwise a savepoint is set, so
+// that fn's failure rolls back fn's own statements and nothing else. A
+// turn's acceptance runs no statement at all; its end begins the
+// transaction and needs no savepoint.
+func (s *sqliteStore) runOne(tx *writeTx, r *writeReq) error {
 	w := s.writer
-	if !alone {
+	began, savepoint := false, false
+	first := func() error {
+		if !tx.open {
+			if err := s.begin(tx); err != nil {
+				return err
+			}
+			began = true
+			return nil
+		}
 		if _, err := w.exec(qSavepoint); err != nil {
 			return fmt.Errorf("store: update: savepoint: %w", err)
 		}
+		savepoint = true
+		return nil
 	}
-	s.runFn(r)
+	s.runFn(r, first)
 	switch {
-	case alone:
-	case r.ok:
+	case savepoint && r.ok:
 		if _, err := w.exec(qRelease); err != nil {
 			return fmt.Errorf("store: update: release: %w", err)
 		}
-	default:
+	case savepoint:
 		_, err1 := w.exec(qRollbackTo)
 		_, err2 := w.exec(qRelease)
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("store: update: roll back to savepoint: %w", err)
 		}
+	case began && !r.ok: // the transaction held nothing else in SQL
+		w.exec(qRollback)
+		tx.open = false
 	}
 	return nil
 }
@@ -723,7 +744,7 @@ func (s *sqliteStore) runOne(r *writeReq, alone bool) error {
 // nothing waits for the writer and its deadline has not passed; its timer
 // then commits it (s.mu held).
 func (s *sqliteStore) leaveOpenLocked(tx *writeTx) bool {
-	if !tx.open || s.closing || len(s.queue) > 0 {
+	if s.closing || len(s.queue) > 0 {
 		return false
 	}
 	waiters := tx.waiters
@@ -739,7 +760,7 @@ func (s *sqliteStore) leaveOpenLocked(tx *writeTx) bool {
 	if len(waiters) == 0 || wait <= 0 {
 		return false
 	}
-	o := &openTx{waiters: waiters, deadline: tx.deadline, started: tx.started}
+	o := &openTx{waiters: waiters, deadline: tx.deadline, started: tx.started, sqlOpen: tx.open}
 	s.open = o
 	o.timer = time.AfterFunc(wait, func() { s.flush(o) })
 	return true
@@ -761,7 +782,7 @@ func (s *sqliteStore) flush(o *openTx) {
 	s.leading = true
 	s.mu.Unlock()
 	defer s.handOff()
-	s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
+	s.commit(&writeTx{waiters: o.waiters, open: o.sqlOpen, started: o.started})
 }
 
 // commit commits tx (if anything in it succeeded) and answers everyone.
@@ -779,6 +800,16 @@ func (s *sqliteStore) commit(tx *writeTx) {
 		s.wake(tx)
 		return
 	}
+	if !tx.open && s.cache.ahead() {
+		if err := s.begin(tx); err != nil {
+			s.fail(tx, err)
+			return
+		}
+	}
+	if !tx.open { // nothing was written: nothing to commit
+		s.answerCommitted(tx)
+		return
+	}
 	if err := s.cache.flush(s.writer, nil); err != nil {
 		s.fail(tx, fmt.Errorf("store: commit: %w", err))
 		return
@@ -792,6 +823,11 @@ func (s *sqliteStore) commit(tx *writeTx) {
 		return
 	}
 	s.observe(CommitInfo{Updates: n, Transaction: end.Sub(tx.started), Commit: end.Sub(commitStart)})
+	s.answerCommitted(tx)
+}
+
+// answerCommitted answers everyone of a committed tx.
+func (s *sqliteStore) answerCommitted(tx *writeTx) {
 	for _, r := range tx.waiters {
 		r.committed <- nil
 	}
@@ -833,8 +869,8 @@ func (s *sqliteStore) wake(tx *writeTx) {
 
 // runFn runs r.fn in the open transaction and records its outcome: ok, an
 // error, or a panic to re-raise in r's own goroutine.
-func (s *sqliteStore) runFn(r *writeReq) {
-	stx := &sqliteTx{c: s.writer, cache: s.cache, touched: &touched{}}
+func (s *sqliteStore) runFn(r *writeReq, first func() error) {
+	stx := &sqliteTx{c: s.writer, cache: s.cache, touched: &touched{}, first: first}
 	defer func() {
 		stx.done.Store(true)
 		if v := recover(); v != nil {
@@ -881,7 +917,7 @@ func (s *sqliteStore) Close() error {
 		s.mu.Unlock()
 		if o != nil {
 			o.timer.Stop()
-			s.commit(&writeTx{waiters: o.waiters, open: true, started: o.started})
+			s.commit(&writeTx{waiters: o.waiters, open: o.sqlOpen, started: o.started})
 		}
 		s.closed.Store(true)
 		// Readers first: the last connection to close checkpoints the WAL.
@@ -904,6 +940,8 @@ type sqliteTx struct {
 	c        *sqlConn
 	readOnly bool
 	done     atomic.Bool
+	// first, in a write, runs before its first statement (see runOne).
+	first func() error
 	// cache and touched are the writer's row cache and what this
 	// transaction put in it; nil in a View.
 	cache   *rowCache
@@ -920,17 +958,40 @@ func (t *sqliteTx) check(op string, write bool) error {
 	return nil
 }
 
+// start runs t.first once, before t's first statement.
+func (t *sqliteTx) start() error {
+	if f := t.first; f != nil {
+		t.first = nil
+		return f()
+	}
+	return nil
+}
+
 func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
+	if err := t.start(); err != nil {
+		return nil, err
+	}
 	return t.c.exec(query, args...)
 }
 
 func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.start(); err != nil {
+		return nil, err
+	}
 	return t.c.query(query, args...)
 }
 
-func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
+func (t *sqliteTx) queryRow(query string, args ...any) scanner {
+	if err := t.start(); err != nil {
+		return errRow{err}
+	}
 	return t.c.queryRow(query, args...)
 }
+
+// errRow is a row whose query could not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // readQueries and writeQueries are what the readers and the writer prepare
 // when they open.
