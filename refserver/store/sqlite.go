@@ -204,16 +204,16 @@ func insertErr(what string, err error) error {
 // writer does not have SQLite enforce the schema's foreign keys, which would
 // look the session up again for every insert, while the session a turn
 // writes to is nearly always in its row cache.
-func (t *sqliteTx) requireSession(tenant, id, what string) error {
+func (t *sqliteTx) requireSession(tenant, id string) error {
 	if t.cache != nil && t.cache.session(sessionKey{tenant, id}) != nil {
 		return nil
 	}
 	ok, err := t.sessionExists(tenant, id)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return err
 	}
 	if !ok {
-		return fmt.Errorf("%s: session: %w", what, ErrNotFound)
+		return fmt.Errorf("session: %w", ErrNotFound)
 	}
 	return nil
 }
@@ -635,29 +635,25 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	if tr == nil {
 		return fmt.Errorf("create turn: nil turn")
 	}
-	what := fmt.Sprintf("create turn %s/%d", tr.SessionID, tr.Index)
+	what := func() string { return fmt.Sprintf("create turn %s/%d", tr.SessionID, tr.Index) } // only on errors
 	c, err := cloneTurn(tr)
 	if err != nil {
 		return fmt.Errorf("create turn: %w", err)
 	}
-	args, err := turnArgs(c)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := t.requireSession(c.Tenant, c.SessionID, what); err != nil {
-		return err
+	if err := t.requireSession(c.Tenant, c.SessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if t.cache != nil {
 		// Insert it with the transaction's other writes, if its index is
 		// known to be new.
 		k, sk := turnKey{c.Tenant, c.SessionID, c.Index}, sessionKey{c.Tenant, c.SessionID}
 		if t.cache.turns[k] != nil {
-			return fmt.Errorf("%s: %w", what, ErrExists)
+			return fmt.Errorf("%s: %w", what(), ErrExists)
 		}
 		top, known := t.cache.maxTurn[sk]
 		if !known {
 			if err := t.queryRow(qMaxTurn, c.Tenant, c.SessionID).Scan(&top); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
+				return fmt.Errorf("%s: %w", what(), err)
 			}
 			t.cache.setMaxTurn(t.touched, sk, top)
 		}
@@ -667,9 +663,13 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 			return nil
 		}
 	}
+	args, err := turnArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
 	if _, err := t.exec(qInsertTurn,
 		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
-		return insertErr(what, err)
+		return insertErr(what(), err)
 	}
 	t.cacheTurn(c)
 	return nil
@@ -722,7 +722,7 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	if tr == nil {
 		return fmt.Errorf("update turn: nil turn")
 	}
-	what := fmt.Sprintf("update turn %s/%d", tr.SessionID, tr.Index)
+	what := func() string { return fmt.Sprintf("update turn %s/%d", tr.SessionID, tr.Index) } // only on errors
 	c, err := cloneTurn(tr)
 	if err != nil {
 		return fmt.Errorf("update turn: %w", err)
@@ -743,16 +743,16 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	}
 	args, err := updateArgs(turnColumns, mask, c, c.Tenant, c.SessionID, c.Index)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	res, err := t.exec(t.cache.updateSQL(mask, false), args...)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	} else if n == 0 {
-		return fmt.Errorf("%s: %w", what, ErrNotFound)
+		return fmt.Errorf("%s: %w", what(), ErrNotFound)
 	}
 	t.cacheTurn(c)
 	return nil
@@ -818,21 +818,21 @@ func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
 	if err := t.check("append event", true); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("append event %s/%d", sessionID, ev.Seq)
+	what := func() string { return fmt.Sprintf("append event %s/%d", sessionID, ev.Seq) } // only on errors
 	c, err := cloneEvent(ev)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	data, err := encJSON(c)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	}
-	if err := t.requireSession(tenant, sessionID, what); err != nil {
-		return err
+	if err := t.requireSession(tenant, sessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if _, err := t.exec(qInsertEvent,
 		tenant, sessionID, c.Seq, c.TurnIndex, data); err != nil {
-		return insertErr(what, err)
+		return insertErr(what(), err)
 	}
 	return nil
 }
@@ -894,8 +894,8 @@ func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("add log entry %s: %w", e.ID, err)
 	}
-	if err := t.requireSession(tenant, c.SessionID, "add log entry to "+e.SessionID); err != nil {
-		return 0, err
+	if err := t.requireSession(tenant, c.SessionID); err != nil {
+		return 0, fmt.Errorf("add log entry to %s: %w", e.SessionID, err)
 	}
 	res, err := t.exec(qInsertLogEntry, tenant, c.SessionID, c.ID, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
 	if err != nil {
@@ -974,8 +974,8 @@ func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("add artifact %s: %w", a.ID, err)
 	}
-	if err := t.requireSession(tenant, c.SessionID, "add artifact to "+a.SessionID); err != nil {
-		return 0, err
+	if err := t.requireSession(tenant, c.SessionID); err != nil {
+		return 0, fmt.Errorf("add artifact to %s: %w", a.SessionID, err)
 	}
 	res, err := t.exec(qInsertArtifact, tenant, c.SessionID, c.ID, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
 	if err != nil {
