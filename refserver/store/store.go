@@ -61,9 +61,13 @@ type Store interface {
 	// A cancelled ctx fails it with an error wrapping ctx.Err().
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction. When fn returns an error
-	// (or panics) nothing it wrote is kept and its error is returned as is;
-	// otherwise everything is committed at once. A ctx cancelled before the
-	// commit fails it with an error wrapping ctx.Err(), and nothing is kept.
+	// (or panics) nothing it wrote is kept and its error is returned as is
+	// (a panic is re-raised); otherwise everything is committed at once,
+	// and Update returns once it is. A ctx cancelled before the commit
+	// fails it with an error wrapping ctx.Err(), and nothing is kept. fn
+	// may run on another goroutine than Update's caller (the SQLite store
+	// commits concurrent Updates together), so it must not call
+	// runtime.Goexit (t.FailNow) or rely on goroutine-local state.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store; View and Update then fail with ErrClosed. It
 	// is safe to call more than once.
