@@ -3,16 +3,17 @@ SHELL := /bin/bash
 GO    ?= go
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help generate check-generated lint-spec build test run tools demo
+.PHONY: help generate check-generated lint-spec build test test-go run tools demo
 .PHONY: docs docs-test test-spec-tools check-breaking
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-generate: ## regenerate gen/ (models and client; gen/server; gen/spec) from openapi.yaml
+generate: ## regenerate every binding from openapi.yaml: gen/ (Go), the TypeScript types, the Python models
 	$(GO) generate ./gen/...
+	$(MAKE) ts-generate py-generate
 
-check-generated: ## fail when gen/ is stale (regenerates into a temp copy and compares)
+check-generated: ts-check-generated py-check-generated ## fail when gen/, the TypeScript types or the Python models are stale (regenerates into a temp copy and compares)
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	cp -r gen openapi.yaml go.mod go.sum $$tmp/; \
 	(cd $$tmp/gen && $(GO) generate ./... ) || exit 1; \
@@ -52,7 +53,9 @@ check-breaking: ## fail on breaking changes to openapi.yaml since BASE (default:
 build: ## build every binary into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## vet, check formatting, and run every Go test with the race detector
+test: test-go ts-test py-lint py-test ## every test: Go (vet, gofmt, -race), the TypeScript SDK, the Python SDK (ruff, mypy --strict, pytest)
+
+test-go: ## vet, check formatting, and run every Go test with the race detector
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -73,3 +76,7 @@ AGENTSESSION_TOKENS ?= dev-token
 
 run: ## run the reference server on its embedded SQLite default (agentsession.db, token dev-token)
 	AGENTSESSION_TOKENS='$(AGENTSESSION_TOKENS)' $(GO) run ./cmd/agentsession-server
+
+include mk/typescript.mk
+include mk/python.mk
+include mk/scenarios.mk

@@ -394,3 +394,117 @@ func jsonDiff(got, want any) string {
 	}
 	return fmt.Sprintf("got %s, want %s", excerpt(gn, 400), excerpt(wn, 400))
 }
+
+// serverNow reads the server's clock: getHealth's time. The timestamps of
+// the server's resources are on the same clock, so a resource made between
+// two readings carries a time between them, whatever the client's clock says.
+func (t *tester) serverNow(ctx context.Context) (time.Time, error) {
+	resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous})
+	if err != nil {
+		return time.Time{}, err
+	}
+	h, err := expectJSON[gen.Health](resp, http.StatusOK)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if h.Time.IsZero() {
+		return time.Time{}, resp.Failf("getHealth has no time")
+	}
+	return h.Time, nil
+}
+
+// precision is how coarse a timestamp may be: a whole second when it has no
+// fraction (the server may truncate to seconds), else none.
+func precision(ts ...time.Time) time.Duration {
+	for _, x := range ts {
+		if x.Nanosecond() == 0 {
+			return time.Second
+		}
+	}
+	return 0
+}
+
+// expectBetween fails unless lo <= v <= hi, give or take the timestamps'
+// precision.
+func expectBetween(what string, v, lo, hi time.Time) error {
+	slack := precision(v, lo, hi)
+	switch {
+	case v.IsZero():
+		return Failf("%s is missing", what)
+	case v.Before(lo.Add(-slack)):
+		return Failf("%s %s is before %s, when the server's clock said it had not happened yet", what, v.Format(time.RFC3339Nano), lo.Format(time.RFC3339Nano))
+	case v.After(hi.Add(slack)):
+		return Failf("%s %s is after %s, when the server's clock said it had happened", what, v.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// notBefore fails unless a is not before b, give or take the precision.
+func notBefore(what string, a time.Time, bWhat string, b time.Time) error {
+	if a.Before(b.Add(-precision(a, b))) {
+		return Failf("%s %s is before %s %s", what, a.Format(time.RFC3339Nano), bWhat, b.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// restart restarts the server with the run's hook and waits until getHealth
+// answers 200 again. A failing hook is a harness error (the run's set-up),
+// a server that does not come back a failure.
+func (t *tester) restart(ctx context.Context) error {
+	if t.env.restart == nil {
+		return Skipf("no restart hook")
+	}
+	t.Logf("restarting the server")
+	if err := t.env.restart(ctx); err != nil {
+		return fmt.Errorf("the restart hook failed: %v", err)
+	}
+	deadline := time.Now().Add(restartWait)
+	for {
+		resp, _, err := t.c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous}, t.chk.ID, nil)
+		if err == nil && resp.Status == http.StatusOK {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return Failf("the server did not answer getHealth with 200 within %s of the restart", restartWait)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// restartWait bounds how long the suite waits for a restarted server.
+const restartWait = 30 * time.Second
+
+// rawJSON decodes a response body as a generic JSON object.
+func rawJSON(resp *response) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(resp.Body, &m); err != nil || m == nil {
+		return nil, resp.Failf("the body is not a JSON object")
+	}
+	return m, nil
+}
+
+// rawSession reads a session as a generic JSON object, to see which members
+// it has.
+func (t *tester) rawSession(ctx context.Context, id string) (map[string]any, *response, error) {
+	resp, err := t.get(ctx, path("/v1/sessions/%s", id), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := resp.Expect(http.StatusOK); err != nil {
+		return nil, resp, err
+	}
+	m, err := rawJSON(resp)
+	return m, resp, err
+}
+
+// snapshot is what of a session must stay as it is when an operation on
+// another session (continue, replay) promises to leave it unchanged.
+func snapshot(s gen.Session) map[string]any {
+	b, _ := json.Marshal(s)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	delete(m, "activity") // a live value, not something an operation changes
+	return m
+}

@@ -23,7 +23,18 @@ const (
 	NeedIdempotency Need = "feature:idempotency"   // features.idempotency
 	NeedEnqueue     Need = "busy_policy:enqueue"   // features.busy_policies has enqueue
 	NeedInterrupt   Need = "busy_policy:interrupt" // features.busy_policies has interrupt
+	// NeedRestart is a way to restart the server (Config.Restart, or the
+	// binary's -restart-command); the checks that use it run one at a time.
+	NeedRestart Need = "restart"
 )
+
+// harnessNeeds are what the run, not the server, has to provide; a check
+// skipped for one of them leaves its requirements unverified.
+var harnessNeeds = []Need{NeedSecondToken, NeedScripted, NeedRestart}
+
+// allNeeds lists every need in the order results.json's declared lists them.
+var allNeeds = []Need{NeedSecondToken, NeedScripted, NeedRestart, NeedStreaming, NeedResume, NeedFiles, NeedLifecycle,
+	NeedChildren, NeedReplay, NeedIdempotency, NeedEnqueue, NeedInterrupt}
 
 // The groups, in the order the suite runs and reports them.
 var groupOrder = []string{
@@ -42,7 +53,10 @@ type CheckInfo struct {
 	Group      string   `json:"group"`
 	Operations []string `json:"operations"`
 	Rule       string   `json:"rule"`
-	Requires   []Need   `json:"requires,omitempty"`
+	// Requirements are the IDs of the contract's requirements (x-requirements
+	// in openapi.yaml) the check tests; every one has the check's level.
+	Requirements []string `json:"requirements"`
+	Requires     []Need   `json:"requires"`
 }
 
 // check is a catalogue entry with the code that runs it.
@@ -51,6 +65,15 @@ type check struct {
 	run func(ctx context.Context, t *tester) error
 	// post checks run after every other check, over every exchange of the run.
 	post bool
+	// serial checks (those that restart the server) run one at a time after
+	// the concurrent ones and before the post-run ones.
+	serial bool
+}
+
+// traces records the requirements a check tests.
+func (c *check) traces(ids ...string) *check {
+	c.Requirements = append(c.Requirements, ids...)
+	return c
 }
 
 // catalogue holds every check in report order; it is built once at init from
@@ -75,6 +98,7 @@ func Catalogue() []CheckInfo {
 	for i, c := range catalogue {
 		out[i] = c.CheckInfo
 		out[i].Operations = slices.Clone(c.Operations)
+		out[i].Requirements = slices.Clone(c.Requirements)
 		out[i].Requires = slices.Clone(c.Requires)
 	}
 	return out
@@ -115,11 +139,16 @@ func def(id string, level Level, ops string, rule string, run func(ctx context.C
 	default:
 		panic("conformance: check id with unknown group prefix: " + id)
 	}
-	return &check{
+	if needs == nil {
+		needs = []Need{}
+	}
+	c := &check{
 		CheckInfo: CheckInfo{
 			ID: id, Level: level, Group: group,
-			Operations: strings.Fields(ops), Rule: rule, Requires: needs,
+			Operations: strings.Fields(ops), Rule: rule, Requires: needs, Requirements: []string{},
 		},
 		run: run,
 	}
+	c.serial = slices.Contains(needs, NeedRestart)
+	return c
 }

@@ -22,8 +22,7 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 		}
 	}
 	known := map[Need]bool{}
-	for _, n := range []Need{NeedSecondToken, NeedScripted, NeedStreaming, NeedResume, NeedFiles, NeedLifecycle,
-		NeedChildren, NeedReplay, NeedIdempotency, NeedEnqueue, NeedInterrupt} {
+	for _, n := range allNeeds {
 		known[n] = true
 	}
 	idPattern := regexp.MustCompile(`^[A-Z]+-\d{3}$`)
@@ -113,7 +112,7 @@ func TestSelectChecks(t *testing.T) {
 		include, exclude []string
 		want             []string
 	}{
-		{[]string{"service"}, nil, []string{"SVC-001", "SVC-002"}},
+		{[]string{"service"}, nil, []string{"SVC-001", "SVC-002", "SVC-003"}},
 		{[]string{"SVC-002", "auth-001"}, nil, []string{"SVC-002", "AUTH-001"}},
 		{[]string{"LIFE-00*"}, []string{"LIFE-002", "LIFE-004", "LIFE-006", "LIFE-008"}, []string{"LIFE-001", "LIFE-003", "LIFE-005", "LIFE-007", "LIFE-009"}},
 		{[]string{"Service"}, []string{"service"}, nil},

@@ -66,7 +66,7 @@ func badInputChecks() []*check {
 						raw(http.MethodPatch, path("/v1/sessions/%s/context", s.SessionID), "application/json", `{"a":}`))
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-003"),
 		def("BAD-002", Must, "createSession sendTurn endSession addArtifact updateContext",
 			"a body or field of the wrong JSON type answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -90,7 +90,7 @@ func badInputChecks() []*check {
 						request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", s.SessionID), JSON: []int{1, 2}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-004"),
 		def("BAD-003", Must, "createSession sendTurn endSession handoffSession addLogEntry addArtifact continueSession",
 			"a body without a required field (or with an empty prompt) answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -119,7 +119,7 @@ func badInputChecks() []*check {
 					}
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-005"),
 		def("BAD-004", Must, "sendTurn endSession addLogEntry addArtifact listSessions",
 			"an unknown enum value in a body or query answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -140,9 +140,9 @@ func badInputChecks() []*check {
 						request{Method: http.MethodGet, Path: path("/v1/sessions/%s/log", s.SessionID), Query: url.Values{"type": {"gossip"}}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-006"),
 		def("BAD-005", Must, "createSession sendTurn",
-			"a JSON body over limits.max_body_bytes answers 413 payload_too_large",
+			"a JSON body of exactly limits.max_body_bytes is accepted; one byte more answers 413 payload_too_large",
 			func(ctx context.Context, t *tester) error {
 				limit := t.env.caps.Limits.MaxBodyBytes
 				if limit < 1 || limit > 64<<20 {
@@ -152,21 +152,30 @@ func badInputChecks() []*check {
 				if err != nil {
 					return err
 				}
-				// A valid body padded to one byte over the limit.
-				head := `{"agent":"` + t.env.echo + `","meta":{"pad":"`
-				tail := `"}}`
-				pad := int(limit) + 1 - len(head) - len(tail)
-				body := head + strings.Repeat("x", pad) + tail
-				curl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(head), pad, shellQuote(tail))
-				turnHead, turnTail := `{"prompt":"`, `"}`
-				turnPad := int(limit) + 1 - len(turnHead) - len(turnTail)
-				turnBody := turnHead + strings.Repeat("x", turnPad) + turnTail
-				turnCurl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(turnHead), turnPad, shellQuote(turnTail))
-				return expectAll(ctx, t, []request{
-					{Method: http.MethodPost, Path: "/v1/sessions", Body: []byte(body), ContentType: "application/json", CurlStdin: curl},
-					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), Body: []byte(turnBody), ContentType: "application/json", CurlStdin: turnCurl},
-				}, http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge)
-			}),
+				// Valid bodies padded to exactly the limit (accepted) and to
+				// one byte over it (refused).
+				padded := func(p, head, tail string, size int) request {
+					pad := size - len(head) - len(tail)
+					curl := fmt.Sprintf(`{ printf '%%s' %s; head -c %d /dev/zero | tr '\0' x; printf '%%s' %s; }`, shellQuote(head), pad, shellQuote(tail))
+					return request{Method: http.MethodPost, Path: p, Body: []byte(head + strings.Repeat("x", pad) + tail), ContentType: "application/json", CurlStdin: curl}
+				}
+				session := func(size int) request {
+					return padded("/v1/sessions", `{"agent":"`+t.env.echo+`","plan_slug":"`+t.plan()+`","meta":{"pad":"`, `"}}`, size)
+				}
+				turn := func(size int) request {
+					return padded(path("/v1/sessions/%s/turns", s.SessionID), `{"prompt":"`, `"}`, size)
+				}
+				for _, r := range []request{session(int(limit)), turn(int(limit))} {
+					resp, err := t.Do(ctx, r)
+					if err != nil {
+						return err
+					}
+					if err := resp.Expect(http.StatusCreated, http.StatusOK); err != nil {
+						return fmt.Errorf("a body of exactly max_body_bytes (%d): %w", limit, err)
+					}
+				}
+				return expectAll(ctx, t, []request{session(int(limit) + 1), turn(int(limit) + 1)}, http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge)
+			}).traces("REQ-CAP-006"),
 		def("BAD-006", Must, "getSession closeSession sendTurn getFile",
 			"odd path ids (encoded slashes and dots, unicode, NUL, invalid UTF-8, 10,000 characters, SQL) answer a 4xx problem, never a 5xx",
 			func(ctx context.Context, t *tester) error {
@@ -190,7 +199,7 @@ func badInputChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-011", "REQ-ERR-007"),
 		def("BAD-007", Must, "getTurn streamTurn",
 			"a turn_index that is not a positive 32-bit integer answers a 4xx problem, never a 5xx",
 			func(ctx context.Context, t *tester) error {
@@ -210,7 +219,7 @@ func badInputChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-007", "REQ-ERR-011"),
 		def("BAD-008", Must, "createSession getSession cancelTurn updateContext getHealth uploadFile",
 			"a method the route does not have answers 405 method_not_allowed with an Allow header listing the route's methods",
 			func(ctx context.Context, t *tester) error {
@@ -250,7 +259,7 @@ func badInputChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-013"),
 		def("BAD-009", Must, "",
 			"a route the API does not have answers 404 not_found",
 			func(ctx context.Context, t *tester) error {
@@ -263,7 +272,7 @@ func badInputChecks() []*check {
 					reqs = append(reqs, request{Method: http.MethodGet, Path: p})
 				}
 				return expectAll(ctx, t, reqs, http.StatusNotFound, gen.ProblemCodeNotFound)
-			}),
+			}).traces("REQ-ERR-012"),
 		def("BAD-010", Must, "createSession sendTurn uploadFile",
 			"a body in a media type the operation does not accept answers 415 unsupported_media_type",
 			func(ctx context.Context, t *tester) error {
@@ -279,7 +288,7 @@ func badInputChecks() []*check {
 					reqs = append(reqs, raw(http.MethodPost, "/v1/files", "application/json", `{"file":"x"}`))
 				}
 				return expectAll(ctx, t, reqs, http.StatusUnsupportedMediaType, gen.ProblemCodeUnsupportedMediaType)
-			}),
+			}).traces("REQ-ERR-014"),
 		def("BAD-011", Must, "listSessions listEvents",
 			"a query parameter of the wrong type or range answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -294,17 +303,26 @@ func badInputChecks() []*check {
 					{Method: http.MethodGet, Path: events, Query: url.Values{"turn_index": {"0"}}},
 					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"plan_slug": {strings.Repeat("p", 200)}}},
 				}, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-007", "REQ-EVT-003"),
 		def("BAD-012", Must, "createSession",
-			"an Idempotency-Key over 255 characters or with spaces answers 400 invalid_request",
+			"an Idempotency-Key of 255 characters from ! to ~ is accepted; one of 256 characters or with spaces answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
+				for _, key := range []string{t.key("") + strings.Repeat("k", 255-len(t.key(""))), "!" + t.key("printable") + "~"} {
+					resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
+					if err != nil {
+						return err
+					}
+					if err := resp.Expect(http.StatusCreated); err != nil {
+						return fmt.Errorf("an Idempotency-Key of %d characters from ! to ~: %w", len(key), err)
+					}
+				}
 				var reqs []request
 				for _, key := range []string{strings.Repeat("k", 256), "has spaces in it"} {
 					reqs = append(reqs, request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": key}})
 				}
 				return expectAll(ctx, t, reqs, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}, NeedIdempotency),
-		def("BAD-013", Should, "createSession sendTurn",
+			}, NeedIdempotency).traces("REQ-IDEM-010"),
+		def("BAD-013", Must, "createSession sendTurn",
 			"a validation problem lists the offending fields in errors, each with a location and a message",
 			func(ctx context.Context, t *tester) error {
 				resp, err := t.post(ctx, "/v1/sessions", map[string]any{"meta": map[string]any{}})
@@ -324,7 +342,7 @@ func badInputChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-002"),
 		def("BAD-014", Must, "createSession sendTurn",
 			"a missing or empty body where one is required answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -337,6 +355,215 @@ func badInputChecks() []*check {
 					raw(http.MethodPost, path("/v1/sessions/%s/turns", s.SessionID), "application/json", ""),
 					raw(http.MethodPost, "/v1/sessions", "application/json", "null"),
 				}, http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}),
+			}).traces("REQ-ERR-003"),
+		def("BAD-015", Must, "createSession listSessions sendTurn listEvents endSession handoffSession addLogEntry addArtifact",
+			"a value exactly at a documented bound is accepted: 128-character agent and plan_slug, timeout_ms 1, after 999999999999999, 32 files, 65536-character summaries and messages, 100 next steps and blockers, a 4096-character artifact path",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				plan128 := boundedPlan(t, 128)
+				cases := []statusCase{
+					// A well-formed name of no agent: the bound is met, the agent is unknown.
+					{request{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": strings.Repeat("a", 128), "meta": t.meta()}}, http.StatusUnprocessableEntity},
+					{request{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": t.env.echo, "plan_slug": plan128, "meta": t.meta()}}, http.StatusCreated},
+					{request{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"agent": {strings.Repeat("a", 128)}, "plan_slug": {plan128}}}, http.StatusOK},
+					{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "a 1 ms timeout", "timeout_ms": 1}}, http.StatusOK},
+					{request{Method: http.MethodGet, Path: path("/v1/sessions/%s/events", s.SessionID), Query: url.Values{"after": {"999999999999999"}}}, http.StatusOK},
+					{request{Method: http.MethodGet, Path: path("/v1/sessions/%s/events", s.SessionID), Query: url.Values{"after": {"0"}}}, http.StatusOK},
+				}
+				if t.env.has(NeedFiles) {
+					f, _, err := t.upload(ctx, testFile("bound.txt"), asPrimary)
+					if err != nil {
+						return err
+					}
+					cases = append(cases, statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "32 files", "files": repeatString(f.FileToken, 32)}}, http.StatusOK})
+				}
+				if t.env.has(NeedLifecycle) {
+					long := strings.Repeat("s", 65536)
+					hand := map[string]any{"summary": long, "next_steps": repeatString("step", 100), "blockers": repeatString("blocker", 100)}
+					cases = append(cases,
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", s.SessionID), JSON: map[string]any{"type": "info", "message": long}}, http.StatusCreated},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", s.SessionID), JSON: map[string]any{"path": strings.Repeat("p", 4096), "action": "created"}}, http.StatusCreated},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", s.SessionID), JSON: hand}, http.StatusOK},
+						statusCase{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", s.SessionID), JSON: map[string]any{"status": "completed", "summary": long}}, http.StatusOK})
+				}
+				for _, c := range cases {
+					resp, err := t.Do(ctx, c.r)
+					if err != nil {
+						return err
+					}
+					if err := resp.Expect(c.status); err != nil {
+						return fmt.Errorf("a value exactly at its bound: %w", err)
+					}
+				}
+				return nil
+			}).traces("REQ-ERR-008"),
+		def("BAD-016", Must, "createSession listSessions sendTurn listEvents endSession handoffSession addLogEntry addArtifact continueSession",
+			"a value one past a documented bound answers 400 invalid_request: 129-character agent and plan_slug, timeout_ms 0, after 10^15, 33 files, 65537-character summaries and messages, 101 next steps or blockers, a 4097-character artifact path",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				plan129 := boundedPlan(t, 129)
+				reqs := []request{
+					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": strings.Repeat("a", 129), "meta": t.meta()}},
+					{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": t.env.echo, "plan_slug": plan129, "meta": t.meta()}},
+					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"agent": {strings.Repeat("a", 129)}}},
+					{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"plan_slug": {plan129}}},
+					{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "no time at all", "timeout_ms": 0}},
+					{Method: http.MethodGet, Path: path("/v1/sessions/%s/events", s.SessionID), Query: url.Values{"after": {"1000000000000000"}}},
+				}
+				if t.env.has(NeedFiles) {
+					f, _, err := t.upload(ctx, testFile("over-bound.txt"), asPrimary)
+					if err != nil {
+						return err
+					}
+					reqs = append(reqs, request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "33 files", "files": repeatString(f.FileToken, 33)}})
+				}
+				if t.env.has(NeedLifecycle) {
+					long := strings.Repeat("s", 65537)
+					id := s.SessionID
+					reqs = append(reqs,
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", id), JSON: map[string]any{"type": "info", "message": long}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", id), JSON: map[string]any{"path": strings.Repeat("p", 4097), "action": "created"}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: map[string]any{"summary": long}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: map[string]any{"summary": "ok", "next_steps": repeatString("step", 101)}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: map[string]any{"summary": "ok", "blockers": repeatString("blocker", 101)}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/end", id), JSON: map[string]any{"status": "completed", "summary": long}},
+						request{Method: http.MethodPost, Path: path("/v1/sessions/%s/continue", id), JSON: map[string]any{"agent": t.env.echo, "plan_slug": plan129}})
+				}
+				for _, r := range reqs {
+					resp, err := t.Do(ctx, r)
+					if err != nil {
+						return err
+					}
+					if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
+						return fmt.Errorf("a value one past its bound: %w", err)
+					}
+				}
+				list, err := t.planSessions(ctx)
+				if err != nil {
+					return err
+				}
+				if len(list) != 1 {
+					return Failf("listSessions?plan_slug=%s: %d sessions; a refused request must create none", t.plan(), len(list))
+				}
+				return nil
+			}).traces("REQ-ERR-009"),
+		def("BAD-017", Must, "createSession sendTurn listSessions getTurn",
+			"a field error's location names the field: body.agent, body.meta, body.files.0, body (malformed JSON), query.limit, header.Idempotency-Key, path.turn_index",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				cases := []locationCase{
+					{request{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"meta": t.meta()}}, "body.agent"},
+					{request{Method: http.MethodPost, Path: "/v1/sessions", JSON: map[string]any{"agent": t.env.echo, "meta": "not an object"}}, "body.meta"},
+					{request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", s.SessionID), JSON: map[string]any{"prompt": "x", "files": []string{""}}}, "body.files.0"},
+					{raw(http.MethodPost, "/v1/sessions", "application/json", `{"agent":`), "body"},
+					{request{Method: http.MethodGet, Path: "/v1/sessions", Query: url.Values{"limit": {"0"}}}, "query.limit"},
+				}
+				if t.env.has(NeedIdempotency) {
+					cases = append(cases, locationCase{request{Method: http.MethodPost, Path: "/v1/sessions", JSON: t.sessionBody(t.env.echo), Header: map[string]string{"Idempotency-Key": "has spaces"}}, "header.Idempotency-Key"})
+				}
+				for _, c := range cases {
+					resp, err := t.Do(ctx, c.r)
+					if err != nil {
+						return err
+					}
+					if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
+						return err
+					}
+					if err := expectLocation(resp, c.location); err != nil {
+						return err
+					}
+				}
+				// A path parameter: a server may answer 404 (no such turn) rather than 400.
+				resp, err := t.get(ctx, path("/v1/sessions/%s/turns/", s.SessionID)+"abc", nil)
+				if err != nil {
+					return err
+				}
+				if resp.Status == http.StatusBadRequest {
+					return expectLocation(resp, "path.turn_index")
+				}
+				return nil
+			}).traces("REQ-ERR-021"),
+		def("BAD-018", Must, "createSession sendTurn addLogEntry updateContext",
+			"a JSON body's media type is matched case-insensitively and without parameters: application/json; charset=utf-8 and Application/JSON are accepted",
+			func(ctx context.Context, t *tester) error {
+				body := string(mustJSON(t.sessionBody(t.env.echo)))
+				var id string
+				for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"} {
+					resp, err := t.Do(ctx, raw(http.MethodPost, "/v1/sessions", ct, body))
+					if err != nil {
+						return err
+					}
+					s, err := expectJSON[gen.Session](resp, http.StatusCreated)
+					if err != nil {
+						return fmt.Errorf("Content-Type %q: %w", ct, err)
+					}
+					id = s.SessionID
+				}
+				reqs := []statusCase{{raw(http.MethodPost, path("/v1/sessions/%s/turns", id), "application/json; charset=utf-8", `{"prompt":"with a charset"}`), http.StatusOK}}
+				if t.env.has(NeedLifecycle) {
+					reqs = append(reqs,
+						statusCase{raw(http.MethodPost, path("/v1/sessions/%s/log", id), "application/json; charset=utf-8", `{"type":"info","message":"with a charset"}`), http.StatusCreated},
+						statusCase{raw(http.MethodPatch, path("/v1/sessions/%s/context", id), "APPLICATION/JSON", `{"charset":"ignored"}`), http.StatusOK})
+				}
+				for _, c := range reqs {
+					resp, err := t.Do(ctx, c.r)
+					if err != nil {
+						return err
+					}
+					if err := resp.Expect(c.status); err != nil {
+						return fmt.Errorf("Content-Type %q: %w", c.r.ContentType, err)
+					}
+				}
+				return nil
+			}).traces("REQ-ERR-015"),
 	}
+}
+
+// statusCase is a request and the status it must answer.
+type statusCase struct {
+	r      request
+	status int
+}
+
+// locationCase is a bad request and the location its field error names.
+type locationCase struct {
+	r        request
+	location string
+}
+
+// boundedPlan is a plan_slug of exactly n characters that starts with the
+// check's plan (so the run's cleanup and filters still find it).
+func boundedPlan(t *tester, n int) string {
+	p := t.plan("bound")
+	return p + strings.Repeat("x", n-len(p))
+}
+
+func repeatString(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// expectLocation fails unless the problem lists a field error at location.
+func expectLocation(resp *response, location string) error {
+	p, _ := resp.problem()
+	var got []string
+	for _, e := range p.Errors {
+		if e.Location == location {
+			return nil
+		}
+		got = append(got, e.Location)
+	}
+	return resp.Failf("the field errors' locations are %q, want %q among them", got, location)
 }

@@ -103,7 +103,7 @@ func busyChecks() []*check {
 					return Failf("getSession: turn_count %d, want 1 (rejected turns are not accepted)", got.TurnCount)
 				}
 				return nil
-			}, NeedScripted),
+			}, NeedScripted).traces("REQ-BUSY-002", "REQ-SESS-015"),
 		def("BUSY-002", Must, "sendTurn",
 			"a turn with busy_policy enqueue waits and runs after the running turn: both complete, in order",
 			func(ctx context.Context, t *tester) error {
@@ -137,7 +137,7 @@ func busyChecks() []*check {
 					return Failf("the queued turn started at %s, before the running turn ended at %s", r2.StartedAt, r1.EndedAt)
 				}
 				return nil
-			}, NeedScripted, NeedEnqueue),
+			}, NeedScripted, NeedEnqueue).traces("REQ-BUSY-003", "REQ-BUSY-001"),
 		def("BUSY-003", Must, "sendTurn",
 			"a turn with busy_policy interrupt ends the running turn (stop_reason cancelled, cancelled_by interrupt) and runs next",
 			func(ctx context.Context, t *tester) error {
@@ -161,7 +161,7 @@ func busyChecks() []*check {
 					return Failf("the interrupting turn: stop_reason %q, text %q; want end_turn, %q", r2.StopReason, textOf(r2.Events), "interrupter")
 				}
 				return nil
-			}, NeedScripted, NeedInterrupt),
+			}, NeedScripted, NeedInterrupt).traces("REQ-BUSY-004", "REQ-TURN-014"),
 		def("BUSY-004", Must, "cancelTurn",
 			"cancelTurn ends the running turn: 200 with cancelled true and its turn_index; the turn ends (and getTurn shows it) cancelled by cancel_request",
 			func(ctx context.Context, t *tester) error {
@@ -191,7 +191,7 @@ func busyChecks() []*check {
 					return Failf("getTurn after the cancel: status %q, stop_reason %q, cancelled_by %q; want completed, cancelled, cancel_request", tr.Status, tr.StopReason, tr.CancelledBy)
 				}
 				return nil
-			}, NeedScripted),
+			}, NeedScripted).traces("REQ-BUSY-005", "REQ-AGT-004", "REQ-TURN-014"),
 		def("BUSY-005", Must, "cancelTurn",
 			"cancelTurn is idempotent: with no turn running it answers 200 with cancelled false, every time",
 			func(ctx context.Context, t *tester) error {
@@ -207,6 +207,9 @@ func busyChecks() []*check {
 					if c.Cancelled || c.SessionID != s.SessionID {
 						return resp.Failf("cancelled %v, session_id %q; want false, %q", c.Cancelled, c.SessionID, s.SessionID)
 					}
+					if c.TurnIndex != 0 {
+						return resp.Failf("turn_index %d although no turn was cancelled", c.TurnIndex)
+					}
 				}
 				if _, err := t.turn(ctx, s.SessionID, "after the cancels"); err != nil {
 					return err
@@ -219,13 +222,20 @@ func busyChecks() []*check {
 					return resp.Failf("cancelled true after the turn had ended")
 				}
 				return nil
-			}),
+			}).traces("REQ-BUSY-006"),
 		def("BUSY-006", Must, "closeSession",
-			"closeSession cancels the running turn (cancelled_by session_closed) and completes the session",
+			"closeSession cancels the running turn (cancelled_by session_closed) and, with enqueue, every queued turn, and completes the session",
 			func(ctx context.Context, t *tester) error {
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
+				}
+				var queued <-chan asyncResult
+				if t.env.has(NeedEnqueue) {
+					queued = t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "queued"}), "busy_policy": "enqueue"})
+					if err := t.waitTurnCount(ctx, s.SessionID, 2, "enqueueing a turn"); err != nil {
+						return err
+					}
 				}
 				resp, err := t.Do(ctx, opClose.req(s.SessionID))
 				if err != nil {
@@ -242,11 +252,25 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return expectCancelled("the running turn", r, gen.CancelledBySessionClosed)
-			}, NeedScripted),
+				if err := expectCancelled("the running turn", r, gen.CancelledBySessionClosed); err != nil {
+					return err
+				}
+				if queued == nil {
+					return nil
+				}
+				q, err := awaitWithin(ctx, queued, cancelWait, "closeSession answered")
+				if err != nil {
+					return err
+				}
+				if q.StopReason != gen.StopReasonCancelled || q.CancelledBy != gen.CancelledBySessionClosed || len(q.Events) != 0 {
+					return Failf("the queued turn: stop_reason %q, cancelled_by %q, %d events; want cancelled by session_closed before it ran", q.StopReason, q.CancelledBy, len(q.Events))
+				}
+				return nil
+			}, NeedScripted).traces("REQ-SESS-007", "REQ-TURN-014"),
 		def("BUSY-007", Must, "getSession",
 			"a session's activity is running while a turn runs and idle once it ended",
 			func(ctx context.Context, t *tester) error {
+				start := time.Now()
 				s, first, err := t.runningTurn(ctx)
 				if err != nil {
 					return err
@@ -255,7 +279,10 @@ func busyChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if got.Activity != gen.ActivityRunning {
+				// A turn quiet for longer than stall_after_ms is rightly
+				// stalled; the long script is quiet from its first event on.
+				quiet := time.Since(start) > time.Duration(t.env.caps.Limits.StallAfterMs)*time.Millisecond
+				if got.Activity != gen.ActivityRunning && !(quiet && got.Activity == gen.ActivityStalled) {
 					return Failf("getSession: activity %q while a turn runs, want running", got.Activity)
 				}
 				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
@@ -272,8 +299,8 @@ func busyChecks() []*check {
 					return Failf("getSession: activity %q after the turn ended, want idle", got.Activity)
 				}
 				return nil
-			}, NeedScripted),
-		def("BUSY-008", Should, "sendTurn",
+			}, NeedScripted).traces("REQ-ACT-001"),
+		def("BUSY-008", Must, "sendTurn",
 			"with limits.max_queued_turns turns waiting, one more enqueued turn answers 409 turn_queue_full",
 			func(ctx context.Context, t *tester) error {
 				limit := int(t.env.caps.Limits.MaxQueuedTurns)
@@ -310,7 +337,7 @@ func busyChecks() []*check {
 				}
 				wg.Wait()
 				return failure
-			}, NeedScripted, NeedEnqueue),
+			}, NeedScripted, NeedEnqueue).traces("REQ-BUSY-008"),
 		def("BUSY-009", Must, "cancelTurn sendTurn",
 			"cancelTurn leaves queued turns alone: the running turn ends cancelled, the queued one then runs to end_turn",
 			func(ctx context.Context, t *tester) error {
@@ -341,6 +368,45 @@ func busyChecks() []*check {
 					return Failf("the queued turn: stop_reason %q, want end_turn", r2.StopReason)
 				}
 				return nil
-			}, NeedScripted, NeedEnqueue),
+			}, NeedScripted, NeedEnqueue).traces("REQ-BUSY-007"),
+		def("BUSY-010", Must, "getSession",
+			"a session whose running turn has shown no event for longer than limits.stall_after_ms has activity stalled (checked when the threshold is at most 3 s)",
+			func(ctx context.Context, t *tester) error {
+				stall := time.Duration(t.env.caps.Limits.StallAfterMs) * time.Millisecond
+				if stall <= 0 || stall > maxStallWait {
+					return Skipf("stall_after_ms is %d: the check waits for thresholds of at most %s", t.env.caps.Limits.StallAfterMs, maxStallWait)
+				}
+				s, first, err := t.runningTurn(ctx)
+				if err != nil {
+					return err
+				}
+				since := time.Now() // the turn's first event came before this
+				var last gen.Session
+				for deadline := since.Add(stall + 2*time.Second); time.Now().Before(deadline); {
+					if last, err = t.session(ctx, s.SessionID); err != nil {
+						return err
+					}
+					if last.Activity == gen.ActivityStalled {
+						break
+					}
+					if err := sleep(ctx, 25*time.Millisecond); err != nil {
+						return err
+					}
+				}
+				failure := error(nil)
+				if last.Activity != gen.ActivityStalled {
+					failure = Failf("getSession: activity %q %s after the turn's last event, want stalled (stall_after_ms %d)", last.Activity, time.Since(since).Round(time.Millisecond), stall.Milliseconds())
+				}
+				if _, _, err := t.cancel(ctx, s.SessionID); err != nil {
+					return err
+				}
+				if _, err := awaitWithin(ctx, first, cancelWait, "cancelTurn answered"); err != nil {
+					return err
+				}
+				return failure
+			}, NeedScripted).traces("REQ-ACT-002"),
 	}
 }
+
+// maxStallWait bounds the stall threshold BUSY-010 waits for.
+const maxStallWait = 3 * time.Second

@@ -78,7 +78,7 @@ func childChecks() []*check {
 					return Failf("listChildren: %s", d)
 				}
 				return nil
-			}, NeedChildren),
+			}, NeedChildren).traces("REQ-CHLD-002", "REQ-SESS-013"),
 		def("CHLD-002", Must, "spawnChild",
 			"spawning more than limits.max_children active children answers 409 spawn_limit_exceeded",
 			func(ctx context.Context, t *tester) error {
@@ -100,7 +100,7 @@ func childChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSpawnLimitExceeded)
-			}, NeedChildren),
+			}, NeedChildren).traces("REQ-CHLD-005"),
 		def("CHLD-003", Must, "spawnChild",
 			"spawning a child deeper than limits.max_depth answers 409 spawn_limit_exceeded",
 			func(ctx context.Context, t *tester) error {
@@ -125,7 +125,7 @@ func childChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSpawnLimitExceeded)
-			}, NeedChildren),
+			}, NeedChildren).traces("REQ-CHLD-006"),
 		def("CHLD-004", Must, "closeSession listChildren",
 			"closing a parent closes its active children (completed); a child that had already failed stays failed",
 			func(ctx context.Context, t *tester) error {
@@ -162,7 +162,7 @@ func childChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedChildren),
+			}, NeedChildren).traces("REQ-CHLD-001"),
 		def("CHLD-005", Must, "endSession",
 			"ending a parent with endSession closes its active children",
 			func(ctx context.Context, t *tester) error {
@@ -181,11 +181,11 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				if got.Status != gen.SessionStatusCompleted && got.Status != gen.SessionStatusFailed {
-					return Failf("the child is %q after its parent ended, want ended", got.Status)
+				if got.Status != gen.SessionStatusCompleted || got.EndedAt.IsZero() {
+					return Failf("the child is %q after its parent ended (ended_at set: %v), want completed, as closeSession leaves it", got.Status, !got.EndedAt.IsZero())
 				}
 				return nil
-			}, NeedChildren, NeedLifecycle),
+			}, NeedChildren, NeedLifecycle).traces("REQ-CHLD-001"),
 		def("CHLD-006", Must, "spawnChild closeSession",
 			"only active children count against max_children: after one is closed another can be spawned",
 			func(ctx context.Context, t *tester) error {
@@ -216,9 +216,9 @@ func childChecks() []*check {
 				}
 				_, err = t.child(ctx, parent.SessionID)
 				return err
-			}, NeedChildren),
-		def("CHLD-007", Should, "spawnChild",
-			"spawnChild under a parent that is not active answers 409",
+			}, NeedChildren).traces("REQ-CHLD-005"),
+		def("CHLD-007", Must, "spawnChild",
+			"spawnChild under a paused parent answers 409 session_paused, under an ended one 409 session_ended, and spawns nothing",
 			func(ctx context.Context, t *tester) error {
 				parent, err := t.echoSession(ctx)
 				if err != nil {
@@ -231,8 +231,27 @@ func childChecks() []*check {
 				if err != nil {
 					return err
 				}
-				return resp.ExpectProblemIn(http.StatusConflict)
-			}, NeedChildren, NeedLifecycle),
+				if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionPaused); err != nil {
+					return err
+				}
+				if err := t.closeSession(ctx, parent.SessionID); err != nil {
+					return err
+				}
+				if resp, err = t.spawn(ctx, parent.SessionID); err != nil {
+					return err
+				}
+				if err := resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionEnded); err != nil {
+					return err
+				}
+				kids, err := t.children(ctx, parent.SessionID, nil)
+				if err != nil {
+					return err
+				}
+				if len(kids) != 0 {
+					return Failf("listChildren: %d children after two refused spawns", len(kids))
+				}
+				return nil
+			}, NeedChildren, NeedLifecycle).traces("REQ-CHLD-003"),
 		def("CHLD-008", Must, "listChildren",
 			"listChildren lists only this parent's children and filters them by status",
 			func(ctx context.Context, t *tester) error {
@@ -282,6 +301,38 @@ func childChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedChildren),
+			}, NeedChildren).traces("REQ-CHLD-004"),
+		def("CHLD-009", Must, "spawnChild getSession",
+			"spawnChild makes the child from its body as createSession would: the body's agent, meta, plan_slug and context",
+			func(ctx context.Context, t *tester) error {
+				parent, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				body := map[string]any{
+					"agent": t.env.echo, "plan_slug": t.plan("child"),
+					"meta":    map[string]any{"conformance_run": t.env.prefix, "conformance_check": t.chk.ID, "role": "reviewer"},
+					"context": map[string]any{"task": "review", "nested": map[string]any{"n": 1.0}},
+				}
+				resp, err := t.post(ctx, path("/v1/sessions/%s/children", parent.SessionID), body)
+				if err != nil {
+					return err
+				}
+				c, err := expectJSON[gen.Session](resp, http.StatusCreated)
+				if err != nil {
+					return err
+				}
+				got, err := t.session(ctx, c.SessionID)
+				if err != nil {
+					return err
+				}
+				for _, s := range []gen.Session{c, got} {
+					have := map[string]any{"agent": s.Agent, "plan_slug": s.PlanSlug, "meta": s.Meta, "context": s.ContextSummary}
+					if d := jsonDiff(have, body); d != "" {
+						return Failf("the child (agent, plan_slug, meta, context_summary): %s", d)
+					}
+				}
+				return nil
+			}, NeedChildren).traces("REQ-CHLD-002"),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"github.com/agentsession/agentsession/gen"
 )
@@ -31,11 +32,24 @@ func fileChecks() []*check {
 			"uploadFile answers 201 with a file_token and the part's filename, content type, size and SHA-256",
 			func(ctx context.Context, t *tester) error {
 				f := testFile("notes.txt")
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
 				got, resp, err := t.upload(ctx, f, asPrimary)
 				if err != nil {
 					return err
 				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				if err := expectBetween("uploadFile: created_at", got.CreatedAt, before, after); err != nil {
+					return err
+				}
 				sum := sha256.Sum256(f.Data)
+				// Hex is hex in either case.
+				got.SHA256 = strings.ToLower(got.SHA256)
 				want := gen.File{FileToken: got.FileToken, Filename: f.Filename, ContentType: f.ContentType, SizeBytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: got.CreatedAt}
 				if got.FileToken == "" {
 					return resp.Failf("empty file_token")
@@ -44,7 +58,7 @@ func fileChecks() []*check {
 					return resp.Failf("file metadata: %s", d)
 				}
 				return nil
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-FILE-001", "REQ-FILE-005"),
 		def("FILE-002", Must, "getFile",
 			"getFile returns the uploaded file's metadata",
 			func(ctx context.Context, t *tester) error {
@@ -64,7 +78,7 @@ func fileChecks() []*check {
 					return resp.Failf("getFile differs from the upload's answer: %s", d)
 				}
 				return nil
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-FILE-003"),
 		def("FILE-003", Must, "sendTurn getTurn",
 			"a turn accepts an uploaded file's token in files, and the turn lists it",
 			func(ctx context.Context, t *tester) error {
@@ -91,7 +105,7 @@ func fileChecks() []*check {
 					return Failf("getTurn files: %s", d)
 				}
 				return nil
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-FILE-004"),
 		def("FILE-004", Must, "sendTurn",
 			"a turn naming a file token the tenant never uploaded answers 422 unknown_file",
 			func(ctx context.Context, t *tester) error {
@@ -104,7 +118,7 @@ func fileChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile)
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-FILE-004"),
 		def("FILE-005", Must, "getFile",
 			"getFile for a token that does not exist answers 404 not_found",
 			func(ctx context.Context, t *tester) error {
@@ -113,7 +127,7 @@ func fileChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound)
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-ERR-011"),
 		def("FILE-006", Must, "uploadFile",
 			"an upload without a part named file answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -124,20 +138,28 @@ func fileChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
-			}, NeedFiles),
-		def("FILE-007", Should, "uploadFile",
-			"an upload over limits.max_file_bytes answers 413 payload_too_large",
+			}, NeedFiles).traces("REQ-FILE-002"),
+		def("FILE-007", Must, "uploadFile",
+			"an upload of exactly limits.max_file_bytes is accepted; one byte more answers 413 payload_too_large",
 			func(ctx context.Context, t *tester) error {
 				limit := t.env.caps.Limits.MaxFileBytes
 				if limit < 1 || limit > 32<<20 {
 					return Skipf("max_file_bytes is %d: the check sends at most 32 MiB", limit)
 				}
-				f := &filePart{Field: "file", Filename: "big.bin", ContentType: "application/octet-stream", Data: bytes.Repeat([]byte{'x'}, int(limit)+1)}
-				resp, err := t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: f})
+				data := bytes.Repeat([]byte{'x'}, int(limit)+1)
+				at := &filePart{Field: "file", Filename: "exactly-the-limit.bin", ContentType: "application/octet-stream", Data: data[:limit]}
+				got, resp, err := t.upload(ctx, at, asPrimary)
 				if err != nil {
 					return err
 				}
+				if got.SizeBytes != limit {
+					return resp.Failf("size_bytes %d for an upload of exactly max_file_bytes (%d)", got.SizeBytes, limit)
+				}
+				over := &filePart{Field: "file", Filename: "one-byte-over.bin", ContentType: "application/octet-stream", Data: data}
+				if resp, err = t.Do(ctx, request{Method: http.MethodPost, Path: "/v1/files", File: over}); err != nil {
+					return err
+				}
 				return resp.ExpectProblem(http.StatusRequestEntityTooLarge, gen.ProblemCodePayloadTooLarge)
-			}, NeedFiles),
+			}, NeedFiles).traces("REQ-CAP-007"),
 	}
 }

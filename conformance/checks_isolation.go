@@ -68,7 +68,7 @@ func isolationChecks() []*check {
 					return err
 				}
 				return as2(ctx, t, []request{{Method: http.MethodGet, Path: path("/v1/sessions/%s", s.SessionID)}})
-			}, NeedSecondToken),
+			}, NeedSecondToken).traces("REQ-TEN-001"),
 		def("ISO-002", Must, "sendTurn listTurns getTurn streamTurn listEvents cancelTurn",
 			"another tenant's session answers 404 on every turn operation and gains no turn",
 			func(ctx context.Context, t *tester) error {
@@ -91,7 +91,7 @@ func isolationChecks() []*check {
 					return err
 				}
 				return t.unchanged(ctx, s)
-			}, NeedSecondToken),
+			}, NeedSecondToken).traces("REQ-TEN-001"),
 		def("ISO-003", Must, "closeSession",
 			"another tenant's closeSession answers 404 and the session stays active",
 			func(ctx context.Context, t *tester) error {
@@ -103,7 +103,7 @@ func isolationChecks() []*check {
 					return err
 				}
 				return t.unchanged(ctx, s)
-			}, NeedSecondToken),
+			}, NeedSecondToken).traces("REQ-TEN-001"),
 		def("ISO-004", Must, "pauseSession resumeSession endSession continueSession handoffSession getHandoffContext addLogEntry listLogEntries addArtifact listArtifacts updateContext getReplayContext replaySession",
 			"another tenant's session answers 404 on every lifecycle operation and is not changed",
 			func(ctx context.Context, t *tester) error {
@@ -134,7 +134,7 @@ func isolationChecks() []*check {
 					return err
 				}
 				return t.unchanged(ctx, s)
-			}, NeedSecondToken, NeedLifecycle),
+			}, NeedSecondToken, NeedLifecycle).traces("REQ-TEN-001"),
 		def("ISO-005", Must, "spawnChild listChildren",
 			"another tenant's session answers 404 on spawnChild and listChildren and gains no child",
 			func(ctx context.Context, t *tester) error {
@@ -156,7 +156,7 @@ func isolationChecks() []*check {
 					return Failf("the session has %d children after the other tenant's spawn", len(kids))
 				}
 				return nil
-			}, NeedSecondToken, NeedChildren),
+			}, NeedSecondToken, NeedChildren).traces("REQ-TEN-001"),
 		def("ISO-006", Must, "getFile sendTurn",
 			"another tenant's file answers 404 on getFile, and its token in a turn answers 422 unknown_file",
 			func(ctx context.Context, t *tester) error {
@@ -177,7 +177,7 @@ func isolationChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile)
-			}, NeedSecondToken, NeedFiles),
+			}, NeedSecondToken, NeedFiles).traces("REQ-TEN-001", "REQ-FILE-004"),
 		def("ISO-007", Must, "listSessions",
 			"another tenant's sessions never appear in listSessions, filtered or not",
 			func(ctx context.Context, t *tester) error {
@@ -221,7 +221,7 @@ func isolationChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedSecondToken),
+			}, NeedSecondToken).traces("REQ-TEN-002"),
 		def("ISO-008", Must, "createSession",
 			"Idempotency-Keys are per tenant: the other tenant's request with the same key and body creates its own session",
 			func(ctx context.Context, t *tester) error {
@@ -251,6 +251,6 @@ func isolationChecks() []*check {
 					return err
 				}
 				return resp.Expect(http.StatusOK)
-			}, NeedSecondToken, NeedIdempotency),
+			}, NeedSecondToken, NeedIdempotency).traces("REQ-IDEM-005"),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 )
@@ -58,6 +59,13 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 	if from == gen.SessionStatusActive && op.op == "closeSession" {
 		needs = nil // closeSession is core
 	}
+	req := "REQ-LIFE-001"
+	switch {
+	case op.op == "closeSession":
+		req = "REQ-SESS-006"
+	case to == "":
+		req = "REQ-LIFE-002"
+	}
 	return def(id, Must, op.op, rule, func(ctx context.Context, t *tester) error {
 		s, err := t.echoSession(ctx)
 		if err != nil {
@@ -95,7 +103,7 @@ func transitionCheck(id string, from gen.SessionStatus, op lifecycleOp, to gen.S
 		}
 		_, err = t.expectStatus(ctx, s.SessionID, to)
 		return err
-	}, needs...)
+	}, needs...).traces(req)
 }
 
 // logEntry adds a work-log entry and expects 201.
@@ -182,7 +190,7 @@ func lifecycleChecks() []*check {
 					return resp.Failf("already_closed %v, status %q; want true, failed", res.AlreadyClosed, res.Session.Status)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-SESS-008"),
 	}
 	return append(checks, lifecycleDetailChecks()...)
 }
@@ -211,7 +219,7 @@ func lifecycleDetailChecks() []*check {
 					return Failf("getSession: final_summary %q, ended_at %v; want %q and a time", got.FinalSummary, got.EndedAt, "all done")
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-005"),
 		def("LIFE-031", Must, "pauseSession sendTurn resumeSession",
 			"a paused session answers a turn with 409 session_paused; once resumed it accepts turns again",
 			func(ctx context.Context, t *tester) error {
@@ -237,20 +245,29 @@ func lifecycleDetailChecks() []*check {
 				}
 				_, err = t.turn(ctx, s.SessionID, "after resume")
 				return err
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-TURN-004"),
 		def("LIFE-032", Must, "handoffSession getSession",
-			"handoffSession stores the notes (summary, next_steps, blockers, context_for_next, created_at) and pauses; a second handoff replaces them",
+			"handoffSession stores the notes (summary, next_steps, blockers, context_for_next; [] and {} when not given; created_at when written) and pauses; a later handoff replaces them",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
-				for _, summary := range []string{"first", "second"} {
-					resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionID), handoffBody(summary))
+				var prev time.Time
+				for _, body := range []map[string]any{handoffBody("first"), handoffBody("second"), {"summary": "only a summary"}} {
+					before, err := t.serverNow(ctx)
+					if err != nil {
+						return err
+					}
+					resp, err := t.post(ctx, path("/v1/sessions/%s/handoff", s.SessionID), body)
 					if err != nil {
 						return err
 					}
 					got, err := expectJSON[gen.Session](resp, http.StatusOK)
+					if err != nil {
+						return err
+					}
+					after, err := t.serverNow(ctx)
 					if err != nil {
 						return err
 					}
@@ -261,13 +278,23 @@ func lifecycleDetailChecks() []*check {
 						return resp.Failf("no handoff member after handoff")
 					}
 					h := got.Handoff
-					want := handoffBody(summary)
+					want := map[string]any{"summary": body["summary"], "next_steps": []string{}, "blockers": []string{}, "context_for_next": map[string]any{}}
+					for k, v := range body {
+						want[k] = v
+					}
 					if d := jsonDiff(map[string]any{"summary": h.Summary, "next_steps": h.NextSteps, "blockers": h.Blockers, "context_for_next": h.ContextForNext}, want); d != "" {
 						return resp.Failf("handoff notes: %s", d)
 					}
+					if err := expectBetween("handoff.created_at", h.CreatedAt, before, after); err != nil {
+						return err
+					}
+					if err := notBefore("the new handoff's created_at", h.CreatedAt, "the previous one's", prev); err != nil {
+						return err
+					}
+					prev = h.CreatedAt
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-010", "REQ-LIFE-022"),
 		def("LIFE-033", Must, "getHandoffContext",
 			"getHandoffContext returns the context summary, the handoff notes, the newest 20 work-log entries newest first, the artifacts oldest first and turn_count",
 			func(ctx context.Context, t *tester) error {
@@ -326,7 +353,7 @@ func lifecycleDetailChecks() []*check {
 					return resp.Failf("artifacts (oldest first): %s", d)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-011"),
 		def("LIFE-034", Must, "continueSession",
 			"continueSession creates an active session for the agent with continued_from set, inheriting the context summary, handoff notes and plan; the original is unchanged",
 			func(ctx context.Context, t *tester) error {
@@ -339,6 +366,10 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				if err := resp.Expect(http.StatusOK); err != nil {
+					return err
+				}
+				before, err := t.session(ctx, orig.SessionID)
+				if err != nil {
 					return err
 				}
 				resp, err = t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionID), map[string]any{"agent": t.env.echo, "meta": t.meta()})
@@ -366,9 +397,15 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(next.ContextSummary, seedContext()); d != "" {
 					return resp.Failf("context_summary not inherited: %s", d)
 				}
-				_, err = t.expectStatus(ctx, orig.SessionID, gen.SessionStatusPaused)
-				return err
-			}, NeedLifecycle),
+				after, err := t.session(ctx, orig.SessionID)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(snapshot(after), snapshot(before)); d != "" {
+					return Failf("continueSession changed the original session: %s", d)
+				}
+				return nil
+			}, NeedLifecycle).traces("REQ-LIFE-007", "REQ-LIFE-008", "REQ-SESS-023"),
 		def("LIFE-035", Must, "continueSession",
 			"continueSession works from an ended session, and a given plan_slug replaces the inherited one",
 			func(ctx context.Context, t *tester) error {
@@ -391,20 +428,29 @@ func lifecycleDetailChecks() []*check {
 					return resp.Failf("plan_slug %q continued_from %q, want %q %q", next.PlanSlug, next.ContinuedFrom, t.plan("next"), orig.SessionID)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-007", "REQ-LIFE-008"),
 		def("LIFE-036", Must, "addLogEntry listLogEntries getSession",
-			"addLogEntry answers 201 with the entry; listLogEntries lists entries oldest first and filters by type; action_count counts them",
+			"addLogEntry answers 201 with the entry (its own id, created_at on the server's clock); listLogEntries lists entries oldest first and filters by type; action_count counts them",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				types := []string{"info", "warning", "error", "success", "checkpoint", "decision"}
+				seen := map[string]bool{}
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
 				for _, typ := range types {
 					e, err := t.logEntry(ctx, s.SessionID, typ, "a "+typ)
 					if err != nil {
 						return err
 					}
+					if seen[e.ID] {
+						return Failf("addLogEntry %s: id %q was already another entry's", typ, e.ID)
+					}
+					seen[e.ID] = true
 					if e.ID == "" || e.SessionID != s.SessionID || string(e.Type) != typ || e.Message != "a "+typ || e.Data["msg"] != "a "+typ {
 						return Failf("addLogEntry %s: the answer does not hold the entry sent (id %q, session %q, type %q, message %q)", typ, e.ID, e.SessionID, e.Type, e.Message)
 					}
@@ -421,6 +467,17 @@ func lifecycleDetailChecks() []*check {
 				if d := jsonDiff(messages(all), want); d != "" {
 					return Failf("listLogEntries (oldest first): %s", d)
 				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				prev := before
+				for _, e := range all {
+					if err := expectBetween("log entry "+e.Message+": created_at", e.CreatedAt, prev, after); err != nil {
+						return err
+					}
+					prev = e.CreatedAt
+				}
 				only, _, err := listAll[gen.LogEntry](ctx, t, p, url.Values{"type": {"decision"}}, 0, 5)
 				if err != nil {
 					return err
@@ -436,20 +493,29 @@ func lifecycleDetailChecks() []*check {
 					return Failf("getSession: action_count %d, want %d", got.ActionCount, len(types))
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-013", "REQ-LIFE-015", "REQ-SESS-016", "REQ-LIFE-023"),
 		def("LIFE-037", Must, "addArtifact listArtifacts getSession",
-			"addArtifact answers 201 with the record; listArtifacts lists them oldest first and filters by action; artifact_count counts them",
+			"addArtifact answers 201 with the record (its own id, created_at on the server's clock); listArtifacts lists them oldest first and filters by action; artifact_count counts them",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
 				if err != nil {
 					return err
 				}
 				recs := [][2]string{{"src/a.go", "created"}, {"src/b.go", "modified"}, {"src/c.go", "deleted"}}
+				seen := map[string]bool{}
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
 				for _, r := range recs {
 					a, err := t.artifact(ctx, s.SessionID, r[0], r[1])
 					if err != nil {
 						return err
 					}
+					if seen[a.ID] {
+						return Failf("addArtifact %s: id %q was already another artifact's", r[0], a.ID)
+					}
+					seen[a.ID] = true
 					if a.ID == "" || a.SessionID != s.SessionID || a.Path != r[0] || string(a.Action) != r[1] || a.Metadata["path"] != r[0] {
 						return Failf("addArtifact %s: the answer does not hold the record sent", r[0])
 					}
@@ -461,6 +527,17 @@ func lifecycleDetailChecks() []*check {
 				}
 				if d := jsonDiff(paths(all), []string{"src/a.go", "src/b.go", "src/c.go"}); d != "" {
 					return Failf("listArtifacts (oldest first): %s", d)
+				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				prev := before
+				for _, a := range all {
+					if err := expectBetween("artifact "+a.Path+": created_at", a.CreatedAt, prev, after); err != nil {
+						return err
+					}
+					prev = a.CreatedAt
 				}
 				only, _, err := listAll[gen.Artifact](ctx, t, p, url.Values{"action": {"modified"}}, 0, 5)
 				if err != nil {
@@ -477,7 +554,7 @@ func lifecycleDetailChecks() []*check {
 					return Failf("getSession: artifact_count %d, want 3", got.ArtifactCount)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-016", "REQ-LIFE-017", "REQ-SESS-017"),
 		def("LIFE-038", Must, "updateContext",
 			"updateContext merges with JSON Merge Patch rules: members replace, nested objects merge, null removes",
 			func(ctx context.Context, t *tester) error {
@@ -508,7 +585,7 @@ func lifecycleDetailChecks() []*check {
 					return Failf("getSession context_summary after the patch: %s", d)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-018"),
 		def("LIFE-039", Must, "addLogEntry addArtifact updateContext",
 			"on an ended session addLogEntry, addArtifact and updateContext answer 409 session_ended",
 			func(ctx context.Context, t *tester) error {
@@ -533,7 +610,7 @@ func lifecycleDetailChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-LIFE-014"),
 		def("LIFE-040", Must, "getReplayContext",
 			"getReplayContext sorts the work log into checkpoints, decisions and errors (oldest first), counts them in progress, and groups the artifacts by action",
 			func(ctx context.Context, t *tester) error {
@@ -586,8 +663,34 @@ func lifecycleDetailChecks() []*check {
 				if rc.SessionID != s.SessionID || rc.Status != gen.SessionStatusActive {
 					return resp.Failf("session_id %q status %q, want %q active", rc.SessionID, rc.Status, s.SessionID)
 				}
+				// The session's own members, as getSession shows them, also once it ended.
+				if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusFailed); err != nil {
+					return err
+				}
+				sess, err := t.session(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if resp, err = t.get(ctx, path("/v1/sessions/%s/replay", s.SessionID), nil); err != nil {
+					return err
+				}
+				if rc, err = expectJSON[gen.ReplayContext](resp, http.StatusOK); err != nil {
+					return err
+				}
+				type common struct {
+					Agent, Plan, Final, Created, Ended string
+					Status                             gen.SessionStatus
+					Context                            map[string]any
+					Handoff                            gen.Handoff
+				}
+				stamp := func(x time.Time) string { return x.UTC().Format(time.RFC3339Nano) }
+				haveC := common{rc.Agent, rc.PlanSlug, rc.FinalSummary, stamp(rc.CreatedAt), stamp(rc.EndedAt), rc.Status, rc.ContextSummary, rc.Handoff}
+				wantC := common{sess.Agent, sess.PlanSlug, sess.FinalSummary, stamp(sess.CreatedAt), stamp(sess.EndedAt), sess.Status, sess.ContextSummary, sess.Handoff}
+				if d := jsonDiff(haveC, wantC); d != "" {
+					return resp.Failf("the replay context differs from getSession: %s", d)
+				}
 				return nil
-			}, NeedLifecycle, NeedReplay),
+			}, NeedLifecycle, NeedReplay).traces("REQ-LIFE-019", "REQ-LIFE-024"),
 		def("LIFE-041", Must, "replaySession",
 			"replaySession creates an active session (same agent by default) continued_from the original, whose context summary keeps the original's and adds a replay member",
 			func(ctx context.Context, t *tester) error {
@@ -622,7 +725,7 @@ func lifecycleDetailChecks() []*check {
 				}
 				_, err = t.expectStatus(ctx, orig.SessionID, gen.SessionStatusActive)
 				return err
-			}, NeedLifecycle, NeedReplay),
+			}, NeedLifecycle, NeedReplay).traces("REQ-LIFE-020"),
 		def("LIFE-042", Must, "endSession",
 			"endSession cancels the running turn (stop_reason cancelled, cancelled_by session_closed)",
 			func(ctx context.Context, t *tester) error {
@@ -642,7 +745,7 @@ func lifecycleDetailChecks() []*check {
 					return err
 				}
 				return expectCancelled("the running turn", r, gen.CancelledBySessionClosed)
-			}, NeedLifecycle, NeedScripted),
+			}, NeedLifecycle, NeedScripted).traces("REQ-LIFE-006", "REQ-TURN-014"),
 		def("LIFE-043", Must, "pauseSession",
 			"pausing a session lets its running turn finish normally",
 			func(ctx context.Context, t *tester) error {
@@ -650,7 +753,7 @@ func lifecycleDetailChecks() []*check {
 				if err != nil {
 					return err
 				}
-				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{400, "text", "b"})})
+				first := t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "a"}, step{1500, "text", "b"})})
 				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
 					return err
 				}
@@ -665,7 +768,7 @@ func lifecycleDetailChecks() []*check {
 					return Failf("the turn running at pause: stop_reason %q text %q, want end_turn %q", r.StopReason, textOf(r.Events), "ab")
 				}
 				return nil
-			}, NeedLifecycle, NeedScripted),
+			}, NeedLifecycle, NeedScripted).traces("REQ-LIFE-004"),
 		def("LIFE-045", Must, "addLogEntry addArtifact updateContext",
 			"a paused session still takes work-log entries, artifacts and context updates",
 			func(ctx context.Context, t *tester) error {
@@ -694,8 +797,8 @@ func lifecycleDetailChecks() []*check {
 					return resp.Failf("status %q, action_count %d, artifact_count %d, context %v; want paused, 1, 1, paused=true", got.Status, got.ActionCount, got.ArtifactCount, got.ContextSummary)
 				}
 				return nil
-			}, NeedLifecycle),
-		def("LIFE-044", Should, "replaySession",
+			}, NeedLifecycle).traces("REQ-LIFE-014"),
+		def("LIFE-044", Must, "replaySession",
 			"the replay member of a replayed session holds progress, last_checkpoint, decisions and errors",
 			func(ctx context.Context, t *tester) error {
 				orig, err := t.echoSession(ctx)
@@ -720,6 +823,146 @@ func lifecycleDetailChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedLifecycle, NeedReplay),
+			}, NeedLifecycle, NeedReplay).traces("REQ-LIFE-020"),
+		def("LIFE-046", Must, "sendTurn getTurn",
+			"a turn running when the server restarts is ended by the restart: getTurn shows it completed with stop_reason error and a final error event",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				// The client's own request dies with the server; its answer does not matter.
+				_ = t.turnAsync(ctx, s.SessionID, map[string]any{"prompt": longScript()})
+				if _, err := t.waitTurn(ctx, s.SessionID, 1, true); err != nil {
+					return err
+				}
+				if err := t.restart(ctx); err != nil {
+					return err
+				}
+				tr, err := t.getTurn(ctx, s.SessionID, 1)
+				if err != nil {
+					return err
+				}
+				if tr.Status != gen.TurnStatusCompleted || tr.StopReason != gen.StopReasonError {
+					return Failf("getTurn after the restart: status %q, stop_reason %q; want completed, error", tr.Status, tr.StopReason)
+				}
+				if n := len(tr.Events); n == 0 || tr.Events[n-1].Type != gen.EventTypeError {
+					return Failf("getTurn after the restart: events %v, want a final error event", eventTypes(tr.Events))
+				}
+				got, err := t.session(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if got.Activity != gen.ActivityIdle {
+					return Failf("getSession after the restart: activity %q, want idle", got.Activity)
+				}
+				return nil
+			}, NeedRestart, NeedScripted).traces("REQ-LIFE-003"),
+		def("LIFE-047", Must, "continueSession",
+			"the continuing session's meta is the body's; continueSession with an unknown agent answers 422 unknown_agent and creates nothing",
+			func(ctx context.Context, t *tester) error {
+				orig, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				meta := map[string]any{"conformance_run": t.env.prefix, "conformance_check": t.chk.ID, "shift": "night"}
+				resp, err := t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionID), map[string]any{"agent": t.env.echo, "meta": meta})
+				if err != nil {
+					return err
+				}
+				next, err := expectJSON[gen.Session](resp, http.StatusCreated)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(next.Meta, meta); d != "" {
+					return resp.Failf("meta of the new session: %s", d)
+				}
+				resp, err = t.post(ctx, path("/v1/sessions/%s/continue", orig.SessionID), map[string]any{"agent": "conformance-no-such-agent", "meta": t.meta()})
+				if err != nil {
+					return err
+				}
+				if err := resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownAgent); err != nil {
+					return err
+				}
+				list, err := t.planSessions(ctx)
+				if err != nil {
+					return err
+				}
+				if len(list) != 2 {
+					return Failf("listSessions?plan_slug=%s: %d sessions, want 2 (the original and one continuation)", t.plan(), len(list))
+				}
+				return nil
+			}, NeedLifecycle).traces("REQ-LIFE-009"),
+		def("LIFE-048", Must, "addArtifact getHandoffContext",
+			"getHandoffContext holds the oldest 100 artifacts of a session that has 101",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				var want []string
+				for i := 0; i <= 100; i++ {
+					p := fmt.Sprintf("art-%03d.txt", i)
+					if _, err := t.artifact(ctx, s.SessionID, p, "created"); err != nil {
+						return err
+					}
+					if i < 100 {
+						want = append(want, p)
+					}
+				}
+				resp, err := t.get(ctx, path("/v1/sessions/%s/handoff", s.SessionID), nil)
+				if err != nil {
+					return err
+				}
+				hc, err := expectJSON[gen.HandoffContext](resp, http.StatusOK)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(paths(hc.Artifacts), want); d != "" {
+					return resp.Failf("artifacts (the oldest 100 of 101): %s", d)
+				}
+				return nil
+			}, NeedLifecycle).traces("REQ-LIFE-012"),
+		def("LIFE-049", Must, "replaySession getSession",
+			"replaySession leaves the original session unchanged; the new session has the body's agent and meta and the original's plan_slug",
+			func(ctx context.Context, t *tester) error {
+				orig, err := t.contextSession(ctx)
+				if err != nil {
+					return err
+				}
+				if _, err := t.logEntry(ctx, orig.SessionID, "checkpoint", "c1"); err != nil {
+					return err
+				}
+				before, err := t.session(ctx, orig.SessionID)
+				if err != nil {
+					return err
+				}
+				meta := map[string]any{"conformance_run": t.env.prefix, "conformance_check": t.chk.ID, "replayed": true}
+				resp, err := t.post(ctx, path("/v1/sessions/%s/replay", orig.SessionID), map[string]any{"agent": t.env.echo, "meta": meta})
+				if err != nil {
+					return err
+				}
+				next, err := expectJSON[gen.Session](resp, http.StatusCreated)
+				if err != nil {
+					return err
+				}
+				switch {
+				case next.Agent != t.env.echo:
+					return resp.Failf("agent %q, want the body's %q", next.Agent, t.env.echo)
+				case next.PlanSlug != orig.PlanSlug:
+					return resp.Failf("plan_slug %q, want the original's %q", next.PlanSlug, orig.PlanSlug)
+				}
+				if d := jsonDiff(next.Meta, meta); d != "" {
+					return resp.Failf("meta of the new session: %s", d)
+				}
+				after, err := t.session(ctx, orig.SessionID)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(snapshot(after), snapshot(before)); d != "" {
+					return Failf("replaySession changed the original session: %s", d)
+				}
+				return nil
+			}, NeedLifecycle, NeedReplay).traces("REQ-LIFE-021"),
 	}
 }

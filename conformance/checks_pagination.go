@@ -40,6 +40,9 @@ func walkExpect[V any](ctx context.Context, t *tester, what, p string, q url.Val
 		for _, it := range pg.Items {
 			got = append(got, id(it))
 		}
+		if pg.NextCursor != nil && len(*pg.NextCursor) > maxCursorLength {
+			return resp.Failf("%s: a next_cursor of %d characters; the cursor parameter takes at most %d", what, len(*pg.NextCursor), maxCursorLength)
+		}
 		more := len(got) < len(want)
 		switch {
 		case len(pg.Items) > limit:
@@ -48,16 +51,8 @@ func walkExpect[V any](ctx context.Context, t *tester, what, p string, q url.Val
 			return resp.Failf("%s: page %d holds %d items with limit=%d although more follow", what, pages, len(pg.Items), limit)
 		case more && (pg.NextCursor == nil || *pg.NextCursor == ""):
 			return resp.Failf("%s: no next_cursor on page %d although %d of %d items were seen", what, pages, len(got), len(want))
-		case !more && pg.NextCursor != nil && *pg.NextCursor != "":
-			// A server may not know the page was the last; the next page must then be empty.
-			q.Set("cursor", *pg.NextCursor)
-			last, resp, err := getPage[V](ctx, t, p, q)
-			if err != nil {
-				return err
-			}
-			if len(last.Items) != 0 {
-				return resp.Failf("%s: the page after the last item holds %d more items", what, len(last.Items))
-			}
+		case !more && pg.NextCursor != nil:
+			return resp.Failf("%s: the last page (%d of %d items seen) has a next_cursor: it is absent exactly when no more items follow", what, len(got), len(want))
 		}
 		if !more || pages > len(want)+2 {
 			break
@@ -90,7 +85,7 @@ func paginationChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-PAGE-001", "REQ-PAGE-002", "REQ-PAGE-005"),
 		def("PAGE-002", Must, "listSessions",
 			"a cursor walk with limit=1 sees every session exactly once, oldest first",
 			func(ctx context.Context, t *tester) error {
@@ -103,7 +98,7 @@ func paginationChecks() []*check {
 					want = append(want, s.SessionID)
 				}
 				return walkExpect(ctx, t, "listSessions", "/v1/sessions", url.Values{"plan_slug": {t.plan()}}, 1, want, func(s gen.Session) string { return s.SessionID })
-			}),
+			}).traces("REQ-PAGE-003", "REQ-PAGE-001"),
 		def("PAGE-003", Must, "listLogEntries",
 			"without limit a list returns limits.default_page_size items and a next_cursor when more exist",
 			func(ctx context.Context, t *tester) error {
@@ -128,7 +123,7 @@ func paginationChecks() []*check {
 					return resp.Failf("%d items and next_cursor %v without limit, want %d items and a cursor", len(pg.Items), pg.NextCursor != nil, size)
 				}
 				return nil
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-CAP-008"),
 		def("PAGE-004", Must, "listSessions listEvents",
 			"a limit below 1, above 100 or not a number answers 400 invalid_request",
 			func(ctx context.Context, t *tester) error {
@@ -148,7 +143,7 @@ func paginationChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-PAGE-004"),
 		def("PAGE-005", Must, "listSessions listTurns",
 			"a cursor the server never issued answers 400 invalid_cursor",
 			func(ctx context.Context, t *tester) error {
@@ -168,7 +163,7 @@ func paginationChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-010"),
 		def("PAGE-006", Must, "listTurns listEvents",
 			"listTurns and listEvents walked with limit=1 and limit=2 see every turn and event exactly once, in order",
 			func(ctx context.Context, t *tester) error {
@@ -198,7 +193,7 @@ func paginationChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-PAGE-003"),
 		def("PAGE-007", Must, "listLogEntries listArtifacts",
 			"listLogEntries and listArtifacts walked with limit=2 see every item exactly once, oldest first",
 			func(ctx context.Context, t *tester) error {
@@ -223,7 +218,7 @@ func paginationChecks() []*check {
 					return err
 				}
 				return walkExpect(ctx, t, "listArtifacts", path("/v1/sessions/%s/artifacts", s.SessionID), nil, 2, arts, func(a gen.Artifact) string { return a.ID })
-			}, NeedLifecycle),
+			}, NeedLifecycle).traces("REQ-PAGE-003"),
 		def("PAGE-008", Must, "listChildren",
 			"listChildren walked with limit=1 sees every child exactly once, oldest first",
 			func(ctx context.Context, t *tester) error {
@@ -244,8 +239,8 @@ func paginationChecks() []*check {
 					want = append(want, c.SessionID)
 				}
 				return walkExpect(ctx, t, "listChildren", path("/v1/sessions/%s/children", parent.SessionID), nil, 1, want, func(s gen.Session) string { return s.SessionID })
-			}, NeedChildren),
-		def("PAGE-009", Should, "listSessions listEvents",
+			}, NeedChildren).traces("REQ-PAGE-003", "REQ-CHLD-004"),
+		def("PAGE-009", Must, "listSessions listEvents",
 			"a cursor issued for one list answers 400 invalid_cursor on another",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.echoSession(ctx)
@@ -269,6 +264,49 @@ func paginationChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidCursor)
-			}),
+			}).traces("REQ-ERR-010"),
+		def("PAGE-010", Must, "listSessions listEvents",
+			"limit=1 and limit=limits.max_page_size (100 on most servers) are accepted and bound the page; a limit above max_page_size answers 400 invalid_request",
+			func(ctx context.Context, t *tester) error {
+				var want []string
+				for i := 0; i < 3; i++ {
+					s, err := t.echoSession(ctx)
+					if err != nil {
+						return err
+					}
+					want = append(want, s.SessionID)
+				}
+				maxSize := int(t.env.caps.Limits.MaxPageSize)
+				limits := []int{1, maxSize}
+				q := url.Values{"plan_slug": {t.plan()}}
+				for _, limit := range limits {
+					q.Set("limit", strconv.Itoa(limit))
+					pg, resp, err := getPage[gen.Session](ctx, t, "/v1/sessions", q)
+					if err != nil {
+						return err
+					}
+					if wantN := min(limit, len(want)); len(pg.Items) != wantN {
+						return resp.Failf("limit=%d: %d items of %d, want %d", limit, len(pg.Items), len(want), wantN)
+					}
+					pe, resp, err := getPage[gen.Event](ctx, t, path("/v1/sessions/%s/events", want[0]), url.Values{"limit": {strconv.Itoa(limit)}})
+					if err != nil {
+						return err
+					}
+					if len(pe.Items) != 0 {
+						return resp.Failf("limit=%d on a session without events: %d items", limit, len(pe.Items))
+					}
+				}
+				if maxSize < 100 {
+					resp, err := t.get(ctx, "/v1/sessions", url.Values{"limit": {strconv.Itoa(maxSize + 1)}})
+					if err != nil {
+						return err
+					}
+					return resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest)
+				}
+				return nil
+			}).traces("REQ-PAGE-004", "REQ-CAP-009"),
 	}
 }
+
+// maxCursorLength is the cursor parameter's maxLength.
+const maxCursorLength = 512

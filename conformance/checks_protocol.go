@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/agentsession/agentsession/gen"
@@ -86,26 +88,30 @@ func protocolChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-RID-001"),
 		def("PROTO-002", Must, "getHealth createSession listSessions getSession closeSession sendTurn",
 			"a valid X-Request-Id sent by the client is echoed on the answer and is the request_id of a problem",
 			func(ctx context.Context, t *tester) error {
-				id := "cf-req." + t.env.prefix + "_42"
-				resps, err := someOfEverything(ctx, t, map[string]string{"X-Request-Id": id})
-				if err != nil {
-					return err
-				}
-				for _, r := range resps {
-					if got := r.Header.Get("X-Request-Id"); got != id {
-						return r.Failf("status %d: X-Request-Id %q, want the client's %q", r.Status, got, id)
+				short := "cf-req." + t.env.prefix + "_42"
+				// The longest valid id: 128 characters.
+				long := short + strings.Repeat("x", 128-len(short))
+				for _, id := range []string{short, long} {
+					resps, err := someOfEverything(ctx, t, map[string]string{"X-Request-Id": id})
+					if err != nil {
+						return err
 					}
-					if p, ok := r.problem(); ok && p.RequestID != id {
-						return r.Failf("problem request_id %q, want the client's %q", p.RequestID, id)
+					for _, r := range resps {
+						if got := r.Header.Get("X-Request-Id"); got != id {
+							return r.Failf("status %d: X-Request-Id %q, want the client's %q (%d characters)", r.Status, got, id, len(id))
+						}
+						if p, ok := r.problem(); ok && p.RequestID != id {
+							return r.Failf("problem request_id %q, want the client's %q", p.RequestID, id)
+						}
 					}
 				}
 				return nil
-			}),
-		def("PROTO-003", Should, "getHealth getSession",
+			}).traces("REQ-RID-002", "REQ-RID-004"),
+		def("PROTO-003", Must, "getHealth getSession",
 			"an invalid client X-Request-Id (too long, or characters outside A-Z a-z 0-9 . _ -) is replaced by one the server makes up",
 			func(ctx context.Context, t *tester) error {
 				for _, id := range []string{strings.Repeat("r", 129), "has spaces", "semi;colon", "<script>"} {
@@ -125,7 +131,7 @@ func protocolChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-RID-003"),
 	}
 	post := []*check{
 		def("PROTO-004", Must, "",
@@ -142,9 +148,9 @@ func protocolChecks() []*check {
 					}
 				}
 				return postRunReport("had no X-Request-Id", bad, len(all))
-			}),
+			}).traces("REQ-RID-001"),
 		def("PROTO-005", Must, "",
-			"every error the suite received during the run was a problem document whose status is the HTTP status and whose request_id is the X-Request-Id",
+			"every error the suite received during the run was a problem document with a code, whose status is the HTTP status",
 			func(ctx context.Context, t *tester) error {
 				if _, err := someOfEverything(ctx, t, nil); err != nil {
 					return err
@@ -158,15 +164,18 @@ func protocolChecks() []*check {
 					var p gen.Problem
 					mt, _, _ := mime.ParseMediaType(ex.header.Get("Content-Type"))
 					if mt != "application/problem+json" || json.Unmarshal(ex.problem, &p) != nil ||
-						int(p.Status) != ex.Status || p.Code == "" || p.RequestID != ex.header.Get("X-Request-Id") {
+						int(p.Status) != ex.Status || p.Code == "" {
 						bad = append(bad, ex)
 					}
 				}
 				return postRunReport("were errors without a matching problem document", bad, len(all))
-			}),
+			}).traces("REQ-ERR-001", "REQ-ERR-019"),
 		def("PROTO-006", Should, "",
 			"no request of the run made the server fail with a 5xx",
 			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
 				all := t.c.exchanges()
 				var bad []*Exchange
 				for _, ex := range all {
@@ -175,10 +184,129 @@ func protocolChecks() []*check {
 					}
 				}
 				return postRunReport("were 5xx", bad, len(all))
-			}),
+			}).traces("REQ-ERR-016"),
 	}
+	post = append(post,
+		def("PROTO-007", Must, "",
+			"every problem document the suite received during the run had the response's X-Request-Id as its request_id",
+			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
+				all := t.c.exchanges()
+				var bad []*Exchange
+				for _, ex := range all {
+					if p, ok := problemOf(ex); ok && p.RequestID != ex.header.Get("X-Request-Id") {
+						bad = append(bad, ex)
+					}
+				}
+				return postRunReport("were problems whose request_id is not the X-Request-Id", bad, len(all))
+			}).traces("REQ-RID-004"),
+		def("PROTO-008", Must, "",
+			"every 429 the suite received during the run was a rate_limited problem with a Retry-After of whole seconds",
+			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
+				all := t.c.exchanges()
+				var bad []*Exchange
+				for _, ex := range all {
+					if ex.Status != http.StatusTooManyRequests {
+						continue
+					}
+					p, ok := problemOf(ex)
+					n, err := strconv.Atoi(strings.TrimSpace(ex.header.Get("Retry-After")))
+					if !ok || p.Code != gen.ProblemCodeRateLimited || err != nil || n < 0 {
+						bad = append(bad, ex)
+					}
+				}
+				return postRunReport("were 429s without rate_limited and a Retry-After of seconds", bad, len(all))
+			}).traces("REQ-RATE-002"),
+		def("PROTO-009", Must, "",
+			"every problem document the suite received during the run that has an instance names the request's path in it",
+			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
+				all := t.c.exchanges()
+				var bad []*Exchange
+				for _, ex := range all {
+					p, ok := problemOf(ex)
+					if !ok || p.Instance == "" {
+						continue
+					}
+					unescaped, _ := url.PathUnescape(ex.path)
+					if p.Instance != ex.path && p.Instance != unescaped {
+						bad = append(bad, ex)
+					}
+				}
+				return postRunReport("were problems whose instance is not the request's path", bad, len(all))
+			}).traces("REQ-ERR-020"),
+		def("PROTO-010", Must, "",
+			"every problem document the suite received during the run had an absolute URI as its type, one type per code",
+			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
+				all := t.c.exchanges()
+				typeOf := map[gen.ProblemCode]string{}
+				var bad []*Exchange
+				for _, ex := range all {
+					p, ok := problemOf(ex)
+					if !ok {
+						continue
+					}
+					u, err := url.Parse(p.Type)
+					if err != nil || !u.IsAbs() {
+						bad = append(bad, ex)
+						continue
+					}
+					if prev, seen := typeOf[p.Code]; seen && prev != p.Type {
+						bad = append(bad, ex)
+						continue
+					}
+					typeOf[p.Code] = p.Type
+				}
+				return postRunReport("were problems whose type is not an absolute URI, or not the type of their code", bad, len(all))
+			}).traces("REQ-ERR-018"),
+		def("PROTO-011", Must, "",
+			"every 401 the suite received during the run carried WWW-Authenticate: Bearer",
+			func(ctx context.Context, t *tester) error {
+				if _, err := someOfEverything(ctx, t, nil); err != nil {
+					return err
+				}
+				all := t.c.exchanges()
+				var bad []*Exchange
+				for _, ex := range all {
+					if ex.Status != http.StatusUnauthorized {
+						continue
+					}
+					ok := false
+					for _, h := range ex.header.Values("WWW-Authenticate") {
+						scheme, _, _ := strings.Cut(strings.TrimSpace(h), " ")
+						ok = ok || strings.EqualFold(strings.TrimSuffix(scheme, ","), "bearer")
+					}
+					if !ok {
+						bad = append(bad, ex)
+					}
+				}
+				return postRunReport("were 401s without WWW-Authenticate: Bearer", bad, len(all))
+			}).traces("REQ-AUTH-002"),
+	)
 	for _, c := range post {
 		c.post = true
 	}
 	return append(checks, post...)
+}
+
+// problemOf decodes an exchange's problem document, when it is one.
+func problemOf(ex *Exchange) (gen.Problem, bool) {
+	var p gen.Problem
+	if ex.Status < 400 || json.Unmarshal(ex.problem, &p) != nil {
+		return p, false
+	}
+	if mt, _, _ := mime.ParseMediaType(ex.header.Get("Content-Type")); mt != "application/problem+json" {
+		return p, false
+	}
+	return p, true
 }

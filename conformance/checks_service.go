@@ -38,10 +38,12 @@ func serviceChecks() []*check {
 					return resp.Failf("limits: max_body_bytes %d is too small to hold a request", l.MaxBodyBytes)
 				case l.MaxTurnTimeoutMs < 1:
 					return resp.Failf("limits: max_turn_timeout_ms %d must be positive", l.MaxTurnTimeoutMs)
+				case caps.APIVersion != "v1":
+					return resp.Failf("api_version %q, want v1: the major version of the paths", caps.APIVersion)
 				}
 				return nil
-			}),
-		def("SVC-002", Should, "getCapabilities",
+			}).traces("REQ-CAP-001", "REQ-CAP-003", "REQ-CAP-005"),
+		def("SVC-002", Must, "getCapabilities",
 			"features.busy_policies lists reject, the default busy policy",
 			func(ctx context.Context, t *tester) error {
 				resp, err := t.get(ctx, "/v1/capabilities", nil)
@@ -56,6 +58,29 @@ func serviceChecks() []*check {
 					return resp.Failf("busy_policies %v does not list reject", caps.Features.BusyPolicies)
 				}
 				return nil
-			}),
+			}).traces("REQ-CAP-004"),
+		def("SVC-003", Must, "getCapabilities createSession",
+			"every agent getCapabilities lists can be used: createSession with its name answers 201 with a session of that agent",
+			func(ctx context.Context, t *tester) error {
+				if len(t.env.caps.Agents) > maxAgentsTried {
+					t.Logf("the server lists %d agents; the check tries the first %d", len(t.env.caps.Agents), maxAgentsTried)
+				}
+				for i, a := range t.env.caps.Agents {
+					if i == maxAgentsTried {
+						break
+					}
+					s, err := t.create(ctx, t.sessionBody(a.Name), asPrimary)
+					if err != nil {
+						return err
+					}
+					if s.Agent != a.Name {
+						return Failf("createSession with agent %q: the session's agent is %q", a.Name, s.Agent)
+					}
+				}
+				return nil
+			}).traces("REQ-CAP-002"),
 	}
 }
+
+// maxAgentsTried bounds the sessions SVC-003 creates.
+const maxAgentsTried = 20

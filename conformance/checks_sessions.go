@@ -2,8 +2,10 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 )
@@ -49,7 +51,7 @@ func sessionChecks() []*check {
 					return resp.Failf("context_summary is the context given at creation: %s", d)
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-001", "REQ-SESS-024"),
 		def("SESS-002", Must, "getSession",
 			"getSession returns the session as created",
 			func(ctx context.Context, t *tester) error {
@@ -75,7 +77,7 @@ func sessionChecks() []*check {
 					return Failf("getSession differs from the createSession answer: %s", d)
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-005"),
 		def("SESS-003", Must, "createSession",
 			"createSession with an agent the server does not have answers 422 unknown_agent",
 			func(ctx context.Context, t *tester) error {
@@ -84,7 +86,7 @@ func sessionChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownAgent)
-			}),
+			}).traces("REQ-SESS-002"),
 		def("SESS-004", Must, "listSessions",
 			"listSessions lists the tenant's sessions and filters them by plan_slug, status and agent",
 			func(ctx context.Context, t *tester) error {
@@ -123,7 +125,7 @@ func sessionChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-004"),
 		def("SESS-005", Must, "closeSession",
 			"closeSession on an active session answers 200 with already_closed false and the session completed, with ended_at",
 			func(ctx context.Context, t *tester) error {
@@ -149,7 +151,7 @@ func sessionChecks() []*check {
 				}
 				_, err = t.expectStatus(ctx, s.SessionID, gen.SessionStatusCompleted)
 				return err
-			}),
+			}).traces("REQ-SESS-006"),
 		def("SESS-006", Must, "closeSession",
 			"closeSession is idempotent: closing again answers 200 with already_closed true and changes nothing",
 			func(ctx context.Context, t *tester) error {
@@ -181,7 +183,7 @@ func sessionChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-008"),
 		def("SESS-007", Must, "closeSession sendTurn",
 			"a turn on a closed session answers 409 session_ended",
 			func(ctx context.Context, t *tester) error {
@@ -197,7 +199,7 @@ func sessionChecks() []*check {
 					return err
 				}
 				return resp.ExpectProblem(http.StatusConflict, gen.ProblemCodeSessionEnded)
-			}),
+			}).traces("REQ-TURN-005"),
 		def("SESS-008", Must, "getSession closeSession",
 			"a session id that does not exist answers 404 not_found on getSession and closeSession",
 			func(ctx context.Context, t *tester) error {
@@ -211,7 +213,7 @@ func sessionChecks() []*check {
 					}
 				}
 				return nil
-			}),
+			}).traces("REQ-ERR-011"),
 		def("SESS-009", Must, "closeSession listTurns getTurn listEvents",
 			"a closed session keeps its history: its turns and events stay readable",
 			func(ctx context.Context, t *tester) error {
@@ -248,7 +250,7 @@ func sessionChecks() []*check {
 					return Failf("listEvents after close: %d events, want %d", len(events), len(res.Events))
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-009"),
 		def("SESS-010", Must, "createSession",
 			"two createSession calls without an Idempotency-Key create two distinct sessions",
 			func(ctx context.Context, t *tester) error {
@@ -264,6 +266,207 @@ func sessionChecks() []*check {
 					return Failf("both calls returned session %s", a.SessionID)
 				}
 				return nil
-			}),
+			}).traces("REQ-SESS-003", "REQ-SESS-011"),
+		def("SESS-011", Must, "createSession getSession sendTurn",
+			"updated_at equals created_at on a new session, stays the same on reads and moves forward with every change (a turn, and with lifecycle a pause, resume, work-log entry, artifact, context update and handoff)",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				if !s.UpdatedAt.Equal(s.CreatedAt) {
+					return Failf("createSession: updated_at %s differs from created_at %s on a new session", s.UpdatedAt.Format(time.RFC3339Nano), s.CreatedAt.Format(time.RFC3339Nano))
+				}
+				for i := 0; i < 2; i++ {
+					got, err := t.session(ctx, s.SessionID)
+					if err != nil {
+						return err
+					}
+					if !got.UpdatedAt.Equal(s.UpdatedAt) {
+						return Failf("getSession #%d: a read moved updated_at from %s to %s", i+1, s.UpdatedAt.Format(time.RFC3339Nano), got.UpdatedAt.Format(time.RFC3339Nano))
+					}
+				}
+				id := s.SessionID
+				changes := []namedRequest{
+					{"sendTurn", request{Method: http.MethodPost, Path: path("/v1/sessions/%s/turns", id), JSON: map[string]any{"prompt": "change"}}},
+				}
+				if t.env.has(NeedLifecycle) {
+					changes = append(changes,
+						namedRequest{"pauseSession", opPause.req(id)},
+						namedRequest{"resumeSession", opResume.req(id)},
+						namedRequest{"addLogEntry", request{Method: http.MethodPost, Path: path("/v1/sessions/%s/log", id), JSON: map[string]any{"type": "info", "message": "change"}}},
+						namedRequest{"addArtifact", request{Method: http.MethodPost, Path: path("/v1/sessions/%s/artifacts", id), JSON: map[string]any{"path": "changed.txt", "action": "created"}}},
+						namedRequest{"updateContext", request{Method: http.MethodPatch, Path: path("/v1/sessions/%s/context", id), JSON: map[string]any{"changed": true}}},
+						namedRequest{"handoffSession", request{Method: http.MethodPost, Path: path("/v1/sessions/%s/handoff", id), JSON: handoffBody("change")}})
+				}
+				prev := s.UpdatedAt
+				for _, c := range changes {
+					// Keep the change apart from the clock reading on a
+					// server with fine timestamps.
+					if err := sleep(ctx, 3*time.Millisecond); err != nil {
+						return err
+					}
+					before, err := t.serverNow(ctx)
+					if err != nil {
+						return err
+					}
+					resp, err := t.Do(ctx, c.req)
+					if err != nil {
+						return err
+					}
+					if err := resp.Expect(http.StatusOK, http.StatusCreated); err != nil {
+						return err
+					}
+					got, err := t.session(ctx, id)
+					if err != nil {
+						return err
+					}
+					if err := notBefore("updated_at after "+c.what, got.UpdatedAt, "the server's time before it", before); err != nil {
+						return err
+					}
+					if err := notBefore("updated_at after "+c.what, got.UpdatedAt, "updated_at before it", prev); err != nil {
+						return err
+					}
+					prev = got.UpdatedAt
+				}
+				return nil
+			}).traces("REQ-SESS-020"),
+		def("SESS-012", Must, "getHealth createSession",
+			"a session's created_at is on the server's clock: between getHealth's time just before and just after createSession",
+			func(ctx context.Context, t *tester) error {
+				before, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				s, err := t.echoSession(ctx)
+				if err != nil {
+					return err
+				}
+				after, err := t.serverNow(ctx)
+				if err != nil {
+					return err
+				}
+				if after.Before(before) {
+					return Failf("getHealth: time went back from %s to %s", before.Format(time.RFC3339Nano), after.Format(time.RFC3339Nano))
+				}
+				return expectBetween("createSession: created_at", s.CreatedAt, before, after)
+			}).traces("REQ-SESS-019", "REQ-SVC-002"),
+		def("SESS-013", Must, "createSession getSession sendTurn",
+			"a session without meta or context has meta {} and context_summary {}; meta and context_summary stay as created through turns (and pause and resume)",
+			func(ctx context.Context, t *tester) error {
+				bare, err := t.create(ctx, map[string]any{"agent": t.env.echo, "plan_slug": t.plan()}, asPrimary)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(bare.Meta, map[string]any{}); d != "" || bare.Meta == nil {
+					return Failf("createSession without meta: meta %s", d)
+				}
+				if d := jsonDiff(bare.ContextSummary, map[string]any{}); d != "" || bare.ContextSummary == nil {
+					return Failf("createSession without context: context_summary %s", d)
+				}
+				body := t.sessionBody(t.env.echo)
+				body["context"] = map[string]any{"kept": "as given"}
+				s, err := t.create(ctx, body, asPrimary)
+				if err != nil {
+					return err
+				}
+				if _, err := t.turn(ctx, s.SessionID, "does not touch meta"); err != nil {
+					return err
+				}
+				if t.env.has(NeedLifecycle) {
+					if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusPaused); err != nil {
+						return err
+					}
+					if resp, err := t.Do(ctx, opResume.req(s.SessionID)); err != nil {
+						return err
+					} else if err := resp.Expect(http.StatusOK); err != nil {
+						return err
+					}
+				}
+				got, err := t.session(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if d := jsonDiff(got.Meta, body["meta"]); d != "" {
+					return Failf("getSession after a turn: meta %s", d)
+				}
+				if d := jsonDiff(got.ContextSummary, body["context"]); d != "" {
+					return Failf("getSession after a turn: context_summary %s (only updateContext changes it)", d)
+				}
+				return nil
+			}).traces("REQ-SESS-012", "REQ-SESS-014"),
+		def("SESS-014", Must, "createSession getSession closeSession",
+			"members without a value are absent (plan_slug, continued_from, parent_session_id, handoff, final_summary, last_turn_at, ended_at on a new session); last_turn_at appears with the first turn and ended_at exactly when the session ends",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.create(ctx, map[string]any{"agent": t.env.echo, "meta": t.meta()}, asPrimary)
+				if err != nil {
+					return err
+				}
+				m, resp, err := t.rawSession(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if err := expectAbsent(resp, m, "a new session without a plan", "plan_slug", "continued_from", "parent_session_id", "handoff", "final_summary", "last_turn_at", "ended_at"); err != nil {
+					return err
+				}
+				if _, err := t.turn(ctx, s.SessionID, "first"); err != nil {
+					return err
+				}
+				m, resp, err = t.rawSession(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if _, ok := m["last_turn_at"]; !ok {
+					return resp.Failf("no last_turn_at after the first turn")
+				}
+				if err := expectAbsent(resp, m, "an active session", "ended_at", "final_summary"); err != nil {
+					return err
+				}
+				if t.env.has(NeedLifecycle) {
+					if err := t.toStatus(ctx, s.SessionID, gen.SessionStatusPaused); err != nil {
+						return err
+					}
+					m, resp, err = t.rawSession(ctx, s.SessionID)
+					if err != nil {
+						return err
+					}
+					if err := expectAbsent(resp, m, "a paused session", "ended_at"); err != nil {
+						return err
+					}
+				}
+				if err := t.closeSession(ctx, s.SessionID); err != nil {
+					return err
+				}
+				m, resp, err = t.rawSession(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if _, ok := m["ended_at"]; !ok {
+					return resp.Failf("a closed (completed) session has no ended_at")
+				}
+				return expectAbsent(resp, m, "a session closed without a summary", "final_summary")
+			}).traces("REQ-SESS-010", "REQ-SESS-022"),
 	}
+}
+
+// namedRequest is a request and what to call it in a message.
+type namedRequest struct {
+	what string
+	req  request
+}
+
+// expectAbsent fails when the object has any of the members: a member
+// without a value is left out, never null or "".
+func expectAbsent(resp *response, m map[string]any, what string, members ...string) error {
+	for _, k := range members {
+		if v, ok := m[k]; ok {
+			return resp.Failf("%s has %s %s: a member without a value is absent", what, k, excerpt(mustJSON(v), 80))
+		}
+	}
+	return nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }

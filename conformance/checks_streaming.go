@@ -1,13 +1,16 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agentsession/agentsession/gen"
@@ -198,7 +201,7 @@ func streamingChecks() []*check {
 				}
 				_, _, err = t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
 				return err
-			}, NeedStreaming),
+			}, NeedStreaming).traces("REQ-TURN-003"),
 		def("STRM-002", Must, "sendTurn",
 			"the stream opens with a turn.accepted frame naming the session and the new turn_index",
 			func(ctx context.Context, t *tester) error {
@@ -220,7 +223,7 @@ func streamingChecks() []*check {
 					return Failf("turn.accepted names session %q turn %d, want %q turn 2", st.accepted.SessionID, st.accepted.TurnIndex, s.SessionID)
 				}
 				return nil
-			}, NeedStreaming),
+			}, NeedStreaming).traces("REQ-STRM-001", "REQ-STRM-011"),
 		def("STRM-003", Must, "sendTurn",
 			"each event is an unnamed frame whose id is the event's seq; ids increase by one with no gaps",
 			func(ctx context.Context, t *tester) error {
@@ -251,7 +254,7 @@ func streamingChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedStreaming),
+			}, NeedStreaming).traces("REQ-STRM-002", "REQ-EVT-005"),
 		def("STRM-004", Must, "sendTurn",
 			"the stream ends with one turn.completed frame whose TurnSummary matches the streamed events, and then closes",
 			func(ctx context.Context, t *tester) error {
@@ -280,7 +283,7 @@ func streamingChecks() []*check {
 					return Failf("turn.completed: stop_reason %q, want end_turn", c.StopReason)
 				}
 				return nil
-			}, NeedStreaming),
+			}, NeedStreaming).traces("REQ-STRM-003", "REQ-TURN-015"),
 		def("STRM-005", Must, "sendTurn listEvents",
 			"the streamed events are the events the event log holds for the turn",
 			func(ctx context.Context, t *tester) error {
@@ -300,17 +303,17 @@ func streamingChecks() []*check {
 					return Failf("streamed events differ from listEvents?turn_index=1: %s", d)
 				}
 				return nil
-			}, NeedStreaming),
+			}, NeedStreaming).traces("REQ-STRM-002"),
 		def("STRM-006", Must, "streamTurn",
-			"streamTurn with Last-Event-ID after the turn ended sends exactly the events after that seq, then turn.completed",
+			"streamTurn with Last-Event-ID after the turn ended sends exactly the events after that seq, then turn.completed, and no turn.accepted",
 			func(ctx context.Context, t *tester) error {
 				return resumeAfterEnd(ctx, t, true)
-			}, NeedResume),
+			}, NeedResume, NeedStreaming).traces("REQ-STRM-008", "REQ-STRM-001"),
 		def("STRM-007", Must, "streamTurn",
 			"streamTurn with ?after= after the turn ended sends exactly the events after that seq, then turn.completed",
 			func(ctx context.Context, t *tester) error {
 				return resumeAfterEnd(ctx, t, false)
-			}, NeedResume),
+			}, NeedResume).traces("REQ-STRM-008", "REQ-EVT-003"),
 		def("STRM-008", Must, "sendTurn streamTurn",
 			"a client that drops the stream mid-turn and resumes with Last-Event-ID gets every missed event exactly once, then turn.completed",
 			func(ctx context.Context, t *tester) error {
@@ -347,8 +350,8 @@ func streamingChecks() []*check {
 					return Failf("listEvents: the turn has %d events, want the script's 4", len(all))
 				}
 				return expectResumed("streamTurn Last-Event-ID", rest, all, seen)
-			}, NeedStreaming, NeedResume, NeedScripted),
-		def("STRM-009", Should, "streamTurn",
+			}, NeedStreaming, NeedResume, NeedScripted).traces("REQ-STRM-008"),
+		def("STRM-009", Must, "streamTurn",
 			"when both Last-Event-ID and ?after= are given, Last-Event-ID wins",
 			func(ctx context.Context, t *tester) error {
 				s, prompt, err := t.streamingSession(ctx)
@@ -365,15 +368,15 @@ func streamingChecks() []*check {
 					return err
 				}
 				return expectResumed("streamTurn with Last-Event-ID and after", st, r.Events, first)
-			}, NeedResume),
-		def("STRM-010", Should, "sendTurn",
+			}, NeedResume).traces("REQ-STRM-009"),
+		def("STRM-010", Must, "sendTurn",
 			"events are sent as they happen: an event reaches the client well before the turn ends",
 			func(ctx context.Context, t *tester) error {
 				s, err := t.scriptedSession(ctx)
 				if err != nil {
 					return err
 				}
-				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "early"}, step{600, "text", "late"})}, nil)
+				st, _, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "early"}, step{1000, "text", "late"})}, nil)
 				if err != nil {
 					return err
 				}
@@ -381,10 +384,10 @@ func streamingChecks() []*check {
 					return Failf("the stream did not carry the events and turn.completed")
 				}
 				if gap := st.endAt.Sub(st.firstAt); gap < 300*time.Millisecond {
-					return Failf("the first event arrived only %s before turn.completed although the agent waited 600 ms: the stream is buffered", gap.Round(time.Millisecond))
+					return Failf("the first event arrived only %s before turn.completed although the agent waited 1000 ms: the stream is buffered", gap.Round(time.Millisecond))
 				}
 				return nil
-			}, NeedStreaming, NeedScripted),
+			}, NeedStreaming, NeedScripted).traces("REQ-STRM-006"),
 		def("STRM-011", Must, "sendTurn",
 			"re-sending a streamed sendTurn with the same Idempotency-Key and Last-Event-ID resumes the first turn's stream and starts no new turn",
 			func(ctx context.Context, t *tester) error {
@@ -417,7 +420,7 @@ func streamingChecks() []*check {
 					return Failf("getSession: turn_count %d after a replayed sendTurn, want 1", got.TurnCount)
 				}
 				return nil
-			}, NeedStreaming, NeedIdempotency),
+			}, NeedStreaming, NeedIdempotency).traces("REQ-TURN-007"),
 		def("STRM-012", Must, "streamTurn",
 			"streamTurn for a turn that does not exist answers 404 not_found, not a stream",
 			func(ctx context.Context, t *tester) error {
@@ -434,7 +437,7 @@ func streamingChecks() []*check {
 					return st.Failf("answered 200 with an event stream for a turn that does not exist")
 				}
 				return st.ExpectProblem(http.StatusNotFound, gen.ProblemCodeNotFound)
-			}, NeedResume),
+			}, NeedResume).traces("REQ-ERR-011"),
 		def("STRM-013", Must, "sendTurn",
 			"turn.accepted says status running for a turn that starts at once and queued for a turn that waits behind another (busy_policy enqueue)",
 			func(ctx context.Context, t *tester) error {
@@ -479,8 +482,163 @@ func streamingChecks() []*check {
 					}
 				}
 				return nil
-			}, NeedStreaming, NeedScripted, NeedEnqueue),
+			}, NeedStreaming, NeedScripted, NeedEnqueue).traces("REQ-STRM-011"),
+		def("STRM-014", May, "sendTurn",
+			"while the agent is quiet for over a second the stream carries : keep-alive comment lines",
+			func(ctx context.Context, t *tester) error {
+				s, err := t.scriptedSession(ctx)
+				if err != nil {
+					return err
+				}
+				st, stream, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": script("", step{0, "text", "before"}, step{1200, "text", "after a quiet second"})}, nil)
+				if err != nil {
+					return err
+				}
+				if st.completed == nil {
+					return stream.Failf("the stream ended without turn.completed")
+				}
+				if stream.Comments() == 0 {
+					return stream.Failf("no comment line in a stream quiet for 1.2 s")
+				}
+				return nil
+			}, NeedStreaming, NeedScripted).traces("REQ-STRM-005"),
+		def("STRM-015", Must, "sendTurn",
+			"the stream's bytes are framed as the contract says: \\n line ends, one data: line per frame, an id: line only on event frames, nothing but comments between frames",
+			func(ctx context.Context, t *tester) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				if t.env.scripted != "" {
+					prompt = script("", step{0, "text", "line one\nline two"}, step{300, "thinking", "after a pause"}, step{0, "text", "end"})
+				}
+				st, stream, err := t.streamTurnBody(ctx, s.SessionID, map[string]any{"prompt": prompt}, nil)
+				if err != nil {
+					return err
+				}
+				if st.completed == nil {
+					return stream.Failf("the stream ended without turn.completed")
+				}
+				raw, truncated := stream.Raw()
+				return checkFraming(stream, raw, truncated)
+			}, NeedStreaming).traces("REQ-STRM-004"),
+		def("STRM-016", Must, "streamTurn",
+			"Last-Event-ID: 0 resumes from the turn's first event and 999999999999999 sends no event; 16 digits, a sign or letters answer 400 invalid_request",
+			func(ctx context.Context, t *tester) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				warmUp := "warm-up"
+				if t.env.scripted != "" {
+					warmUp = script("", step{0, "text", "warm-up"})
+				}
+				if _, err := t.turn(ctx, s.SessionID, warmUp); err != nil {
+					return err
+				}
+				r, err := t.turn(ctx, s.SessionID, prompt)
+				if err != nil {
+					return err
+				}
+				for _, lei := range []string{"0", "999999999999999"} {
+					st, _, err := t.resume(ctx, s.SessionID, r.TurnIndex, lei, "")
+					if err != nil {
+						return err
+					}
+					after, _ := strconv.ParseInt(lei, 10, 64)
+					if err := expectResumed("streamTurn Last-Event-ID "+lei, st, r.Events, after); err != nil {
+						return err
+					}
+				}
+				for _, lei := range []string{"1000000000000000", "-1", "+1", "abc", "1.0"} {
+					resp, err := t.Do(ctx, request{Method: http.MethodGet, Path: path("/v1/sessions/%s/turns/%d/stream", s.SessionID, r.TurnIndex), Stream: true,
+						Header: map[string]string{"Last-Event-ID": lei}})
+					if err != nil {
+						return err
+					}
+					if err := resp.ExpectProblem(http.StatusBadRequest, gen.ProblemCodeInvalidRequest); err != nil {
+						return fmt.Errorf("Last-Event-ID %q: %w", lei, err)
+					}
+				}
+				return nil
+			}, NeedResume).traces("REQ-STRM-010"),
+		def("STRM-017", Must, "sendTurn",
+			"a streamed sendTurn repeated with the same Idempotency-Key after the turn ended opens with turn.accepted status completed, then all its events and turn.completed, and starts no turn",
+			func(ctx context.Context, t *tester) error {
+				s, prompt, err := t.streamingSession(ctx)
+				if err != nil {
+					return err
+				}
+				header := map[string]string{"Idempotency-Key": t.plan("key")}
+				body := map[string]any{"prompt": prompt}
+				first, _, err := t.streamTurnBody(ctx, s.SessionID, body, header)
+				if err != nil {
+					return err
+				}
+				again, stream, err := t.streamTurnBody(ctx, s.SessionID, body, header)
+				if err != nil {
+					return err
+				}
+				switch a := again.accepted; {
+				case a == nil:
+					return stream.Failf("the replay has no turn.accepted frame (frames: %v)", again.order)
+				case a.Status != gen.TurnStatusCompleted || a.TurnIndex != 1:
+					return stream.Failf("the replay's turn.accepted says turn %d %q, want turn 1 completed", a.TurnIndex, a.Status)
+				}
+				if err := expectResumed("the replayed sendTurn", again, first.events, 0); err != nil {
+					return err
+				}
+				got, err := t.session(ctx, s.SessionID)
+				if err != nil {
+					return err
+				}
+				if got.TurnCount != 1 {
+					return Failf("getSession: turn_count %d after a replayed sendTurn, want 1", got.TurnCount)
+				}
+				return nil
+			}, NeedStreaming, NeedIdempotency).traces("REQ-STRM-012"),
 	}
+}
+
+// checkFraming checks a stream's raw bytes against the contract's framing.
+func checkFraming(stream *eventStream, raw []byte, truncated bool) error {
+	if i := bytes.IndexByte(raw, '\r'); i >= 0 {
+		return stream.Failf("the stream has a \\r at byte %d: the server writes \\n line ends", i)
+	}
+	text := string(raw)
+	if !truncated && !strings.HasSuffix(text, "\n\n") {
+		return stream.Failf("the stream does not end with a blank line after its last frame")
+	}
+	for n, block := range strings.Split(strings.TrimRight(text, "\n"), "\n\n") {
+		var data, ids, events int
+		for _, line := range strings.Split(block, "\n") {
+			field, _, _ := strings.Cut(line, ":")
+			switch {
+			case strings.HasPrefix(line, ":"):
+			case field == "data":
+				data++
+			case field == "id":
+				ids++
+			case field == "event":
+				events++
+			case line == "":
+				return stream.Failf("frame %d has an empty line inside it", n+1)
+			default:
+				return stream.Failf("frame %d has the line %q: the contract's frames have event:, id: and data: lines only", n+1, excerpt([]byte(line), 80))
+			}
+		}
+		switch {
+		case data == 0 && (ids > 0 || events > 0):
+			return stream.Failf("frame %d has no data: line", n+1)
+		case data > 1:
+			return stream.Failf("frame %d has %d data: lines; the server writes one per frame", n+1, data)
+		case ids > 0 && events > 0:
+			return stream.Failf("frame %d is named (event:) and has an id: line; only event frames carry an id", n+1)
+		case data == 1 && events == 0 && ids == 0:
+			return stream.Failf("frame %d is an event frame without an id: line", n+1)
+		}
+	}
+	return nil
 }
 
 // resumeAfterEnd runs STRM-006 (header) and STRM-007 (query): resume a
@@ -522,6 +680,9 @@ func resumeAfterEnd(ctx context.Context, t *tester, header bool) error {
 		what := map[bool]string{true: "streamTurn Last-Event-ID", false: "streamTurn ?after="}[header]
 		if err := expectResumed(what, st, r.Events, after); err != nil {
 			return err
+		}
+		if st.accepted != nil {
+			return Failf("%s: the stream has a turn.accepted frame; only a sendTurn stream opens with one", what)
 		}
 		if st.completed.TurnIndex != r.TurnIndex || st.completed.StopReason != r.StopReason {
 			return Failf("%s: turn.completed says turn %d %q, want turn %d %q", what, st.completed.TurnIndex, st.completed.StopReason, r.TurnIndex, r.StopReason)

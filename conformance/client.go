@@ -50,6 +50,10 @@ type request struct {
 	Header map[string]string
 	// Stream asks for text/event-stream; use T.Stream to send it.
 	Stream bool
+	// Accept, when set, is sent as the Accept header instead of the one
+	// Stream implies; NoAccept sends none at all.
+	Accept   string
+	NoAccept bool
 	// CurlStdin, when set, is a shell command that prints the body, for
 	// bodies too large to print: the curl rendering becomes
 	// "CurlStdin | curl ... --data-binary @-".
@@ -84,6 +88,7 @@ type Exchange struct {
 	header  http.Header
 	problem []byte // the body of an error response, bounded
 	check   string
+	path    string // the request's escaped path, unredacted (URL may hide token text)
 }
 
 // bounds of what an exchange keeps.
@@ -185,16 +190,20 @@ func (c *client) build(ctx context.Context, r request) (*http.Request, *Exchange
 			req.Header.Set("Authorization", r.Authorization)
 		}
 	}
-	if r.Stream {
+	switch {
+	case r.NoAccept:
+	case r.Accept != "":
+		req.Header.Set("Accept", r.Accept)
+	case r.Stream:
 		req.Header.Set("Accept", "text/event-stream")
-	} else {
+	default:
 		req.Header.Set("Accept", "application/json")
 	}
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("User-Agent", "agentsession-conformance/"+SpecVersion())
-	ex := &Exchange{Method: r.Method, URL: c.redact(u)}
+	ex := &Exchange{Method: r.Method, URL: c.redact(u), path: req.URL.EscapedPath()}
 	ex.Curl = c.curl(r, req, body)
 	if r.File != nil {
 		ex.RequestBody = fmt.Sprintf("(multipart upload: %s, %d bytes)", r.File.Filename, len(r.File.Data))
@@ -456,7 +465,35 @@ type eventStream struct {
 	closed bool
 	start  time.Time
 	mu     sync.Mutex
+	// raw keeps the stream's bytes as they came (bounded), for the checks
+	// of the framing itself.
+	raw boundedBuffer
 }
+
+// maxRawStream bounds what an eventStream keeps of its raw bytes.
+const maxRawStream = 256 << 10
+
+// boundedBuffer keeps the first maxRawStream bytes written to it.
+type boundedBuffer struct {
+	b         bytes.Buffer
+	truncated bool
+}
+
+func (w *boundedBuffer) Write(p []byte) (int, error) {
+	if room := maxRawStream - w.b.Len(); room < len(p) {
+		w.truncated = true
+		w.b.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return w.b.Write(p)
+}
+
+// Raw returns the bytes of the stream read so far (at most maxRawStream)
+// and whether more came.
+func (s *eventStream) Raw() ([]byte, bool) { return s.raw.b.Bytes(), s.raw.truncated }
+
+// Comments reports how many comment lines the stream has carried so far.
+func (s *eventStream) Comments() int { return s.reader.Comments() }
 
 // Next returns the next frame, io.EOF at the end of the stream.
 func (s *eventStream) Next() (sse.Frame, error) {

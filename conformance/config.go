@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -72,6 +74,15 @@ type Config struct {
 	// ReportDir, when set, is where Run writes results.json, junit.xml and
 	// report.html.
 	ReportDir string `yaml:"report_dir"`
+
+	// RestartCommand, when set, is a shell command (sh -c) that restarts the
+	// server under test, keeping its data: it enables the checks that a
+	// turn running at a restart is ended and that idempotency keys survive
+	// one. It must return once the server has stopped and started again (the
+	// suite then waits for getHealth). Restart does the same from Go and wins
+	// over RestartCommand.
+	RestartCommand string                          `yaml:"restart_command"`
+	Restart        func(ctx context.Context) error `yaml:"-"`
 
 	// HTTPClient sends the requests (default: a client with its own pooled
 	// transport). Its Timeout should be zero: RequestTimeout applies.
@@ -148,6 +159,7 @@ type fileConfig struct {
 	Prefix         string   `yaml:"prefix"`
 	Keep           bool     `yaml:"keep"`
 	ReportDir      string   `yaml:"report_dir"`
+	RestartCommand string   `yaml:"restart_command"`
 }
 
 func (f fileConfig) apply(cfg *Config) error {
@@ -156,6 +168,7 @@ func (f fileConfig) apply(cfg *Config) error {
 	cfg.Include, cfg.Exclude = f.Include, f.Exclude
 	cfg.EchoAgent, cfg.ScriptedAgent = f.EchoAgent, f.ScriptedAgent
 	cfg.Concurrency, cfg.Prefix, cfg.Keep, cfg.ReportDir = f.Concurrency, f.Prefix, f.Keep, f.ReportDir
+	cfg.RestartCommand = f.RestartCommand
 	var err error
 	if f.CheckTimeout != "" {
 		if cfg.CheckTimeout, err = time.ParseDuration(f.CheckTimeout); err != nil {
@@ -187,6 +200,7 @@ var EnvVars = [][2]string{
 	{EnvPrefix + "PREFIX", "prefix of everything the run creates"},
 	{EnvPrefix + "KEEP", "true: keep the sessions the run created"},
 	{EnvPrefix + "REPORT_DIR", "where to write the reports"},
+	{EnvPrefix + "RESTART_COMMAND", "shell command that restarts the server (enables the restart checks)"},
 	{EnvConfigFile, "the YAML config file"},
 }
 
@@ -245,6 +259,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		cfg.Keep = b
 	}
 	str("REPORT_DIR", &cfg.ReportDir)
+	str("RESTART_COMMAND", &cfg.RestartCommand)
 	return nil
 }
 
@@ -318,6 +333,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if !prefixPattern.MatchString(cfg.Prefix) {
 		return cfg, configErrorf("prefix %q: use 1-40 of A-Z a-z 0-9 _ - (it starts plan slugs)", cfg.Prefix)
 	}
+	if cfg.Restart == nil && strings.TrimSpace(cfg.RestartCommand) != "" {
+		cfg.Restart = shellRestart(cfg.RestartCommand)
+	}
 	if cfg.HTTPClient == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
@@ -373,4 +391,18 @@ func selectChecks(profile Profile, include, exclude []string) ([]*check, error) 
 		}
 	}
 	return out, nil
+}
+
+// shellRestart runs command with sh -c; its output is kept (bounded) for the
+// error when it fails.
+func shellRestart(command string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		cmd := exec.CommandContext(ctx, "sh", "-c", command)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("restart command: %v: %s", err, excerpt(bytes.TrimSpace(out.Bytes()), 500))
+		}
+		return nil
+	}
 }

@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,31 @@ func TestConfigDefaults(t *testing.T) {
 	other, _ := Config{BaseURL: "http://h:1", Token: "t"}.withDefaults()
 	if other.Prefix == cfg.Prefix {
 		t.Errorf("two runs share the prefix %s", cfg.Prefix)
+	}
+}
+
+func TestRestartCommandConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(file, []byte("restart_command: from the file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(file, func(string) string { return "" })
+	if err != nil || cfg.RestartCommand != "from the file" {
+		t.Fatalf("file: %q, %v", cfg.RestartCommand, err)
+	}
+	env := map[string]string{EnvPrefix + "RESTART_COMMAND": "exit 0"}
+	cfg, err = LoadConfig(file, func(k string) string { return env[k] })
+	if err != nil || cfg.RestartCommand != "exit 0" {
+		t.Fatalf("environment over file: %q, %v", cfg.RestartCommand, err)
+	}
+	cfg.BaseURL, cfg.Token = "http://127.0.0.1:1", "t"
+	if cfg, err = cfg.withDefaults(); err != nil || cfg.Restart == nil {
+		t.Fatalf("withDefaults: restart hook %v, %v", cfg.Restart != nil, err)
+	}
+	if err := cfg.Restart(context.Background()); err != nil {
+		t.Errorf("exit 0: %v", err)
+	}
+	if err := shellRestart("echo broke >&2; exit 4")(context.Background()); err == nil || !strings.Contains(err.Error(), "broke") {
+		t.Errorf("a failing command: %v, want its output in the error", err)
 	}
 }

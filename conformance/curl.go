@@ -49,6 +49,10 @@ func (c *client) curl(r request, req *http.Request, body []byte) string {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	if r.NoAccept {
+		// curl sends Accept: */* unless told to send none.
+		b.WriteString(" -H 'Accept:'")
+	}
 	for _, k := range names {
 		b.WriteString(" -H " + shellQuote(k+": "+c.redact(req.Header.Get(k))))
 	}

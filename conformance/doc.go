@@ -6,8 +6,11 @@
 // it receives (status, headers, body and each server-sent event) against the
 // contract embedded in the gen/spec package; it never imports the reference
 // server. Each check has a stable ID, a requirement level (MUST, SHOULD,
-// MAY), the operations it exercises and a one-line rule: see Catalogue and
-// CHECKS.md.
+// MAY), the operations it exercises, a one-line rule and the contract's
+// requirements it tests (the x-requirements of openapi.yaml, see
+// Requirements), whose level it has: see Catalogue and CHECKS.md. A run
+// judges every server requirement and states the compliance level the
+// server reached (Result.Requirements, Result.Compliance).
 //
 // Run it from Go (for example in a test of your own server):
 //

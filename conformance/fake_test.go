@@ -34,7 +34,7 @@ func fakeServer(t *testing.T, extra http.HandlerFunc) *httptest.Server {
 		writeJSON(w, http.StatusOK, gen.Capabilities{
 			APIVersion: "v1",
 			Server:     gen.ServerInfo{Name: "fake", Version: "0"},
-			Agents:     []gen.AgentInfo{{Name: "echo", Kind: gen.AgentKindEcho}},
+			Agents:     []gen.AgentInfo{{Name: "echo", Kind: gen.AgentKindEcho}, {Name: "scripted", Kind: gen.AgentKindScripted}},
 			Features:   gen.Features{BusyPolicies: []gen.BusyPolicy{gen.BusyPolicyReject}},
 			Limits:     gen.Limits{MaxBodyBytes: 1 << 20, MaxFileBytes: 1 << 20, DefaultPageSize: 20, MaxPageSize: 100, MaxChildren: 5, MaxDepth: 1, MaxQueuedTurns: 4, MaxTurnTimeoutMs: 60000, StallAfterMs: 60000},
 		})

@@ -280,15 +280,21 @@ func TestReportFormats(t *testing.T) {
 	if err := xml.Unmarshal(data, &junit); err != nil {
 		t.Fatalf("junit.xml: %v", err)
 	}
-	if got := [4]int{junit.Tests, junit.Failures, junit.Errors, junit.Skipped}; got != [4]int{4, 1, 0, 1} {
-		t.Errorf("junit tests/failures/errors/skipped = %v, want [4 1 0 1]", got)
+	// The checks (4: 1 failure, 1 skipped) and the compliance suite: three
+	// levels, none reached, all for want of verified requirements (skipped).
+	if got := [4]int{junit.Tests, junit.Failures, junit.Errors, junit.Skipped}; got != [4]int{7, 1, 0, 4} {
+		t.Errorf("junit tests/failures/errors/skipped = %v, want [7 1 0 4]", got)
+	}
+	if len(junit.Suites) == 0 || junit.Suites[0].Name != "compliance" || junit.Suites[0].Properties == nil ||
+		junit.Suites[0].Properties.Items[0] != (junitProperty{Name: "compliance_level", Value: "none"}) {
+		t.Errorf("junit.xml does not open with the compliance suite and its level: %+v", junit.Suites[:1])
 	}
 
 	html, err := os.ReadFile(filepath.Join(dir, HTMLFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FAIL", `id="SESS-901"`, "status 404, want 200", "curl -sS -i", "By group", "By level", "Response (excerpt)"} {
+	for _, want := range []string{"FAIL", `id="SESS-901"`, "status 404, want 200", "curl -sS -i", "By group", "By level", "Response (excerpt)", "Compliance", "Every requirement"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}
@@ -490,6 +496,37 @@ func TestRetryAfter(t *testing.T) {
 	for in, want := range map[string]time.Duration{"": time.Second, "x": time.Second, "-1": time.Second, "0": 0, "2": 2 * time.Second, "3600": maxRateLimitWait} {
 		if got := retryAfter(in); got != want {
 			t.Errorf("retryAfter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// A server may answer with media-type parameters (charset) and in any case:
+// the suite judges the media type, not its spelling.
+func TestResponseMediaTypeParametersAreAccepted(t *testing.T) {
+	session := map[string]any{
+		"session_id": "s", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
+		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+		"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+	}
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/sessions/s" {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			_ = json.NewEncoder(w).Encode(session)
+			return
+		}
+		w.Header().Set("Content-Type", "Application/Problem+JSON; charset=UTF-8")
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(gen.Problem{Type: "about:blank", Title: "x", Status: 404, Code: gen.ProblemCodeNotFound, RequestID: "req_fake"})
+	})
+	withCatalogue(t,
+		getCheck("SESS-901", Must, "/v1/sessions/s", func(r *response) error { return r.Expect(200) }),
+		getCheck("SESS-902", Must, "/v1/sessions/none", func(r *response) error { return r.ExpectProblem(404, gen.ProblemCodeNotFound) }),
+	)
+	res := testRun(t, srv, nil)
+	for _, c := range res.Checks {
+		if c.Outcome != Pass {
+			t.Errorf("%s: %s %s %q", c.ID, c.Outcome, c.Message, c.Violations)
 		}
 	}
 }

@@ -43,8 +43,13 @@ var Outcomes = []Outcome{Pass, Fail, Warn, Skip, Error}
 var (
 	// ErrFail: the server broke the check's rule.
 	ErrFail = errors.New("fail")
-	// ErrSkip: the check does not apply to this server.
+	// ErrSkip: the check could not test this server (a limit too large to
+	// fill, a threshold too long to wait for): its requirements stay
+	// unverified.
 	ErrSkip = errors.New("skip")
+	// ErrNotApplicable (an ErrSkip): the server has nothing the check tests,
+	// so its requirements do not apply.
+	ErrNotApplicable = fmt.Errorf("%w: not applicable", ErrSkip)
 )
 
 // failure is an ErrFail that remembers the HTTP exchange that showed it, so
@@ -66,6 +71,11 @@ func Failf(format string, args ...any) error {
 // Skipf returns an ErrSkip with the reason.
 func Skipf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrSkip}, args...)...)
+}
+
+// NotApplicablef returns an ErrNotApplicable with the reason.
+func NotApplicablef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrNotApplicable}, args...)...)
 }
 
 // exchangeOf returns the exchange a failure carries, if any.

@@ -99,7 +99,7 @@ func (p *progress) printGroup(g string) {
 	if len(bad) > 0 {
 		line += "  (" + strings.Join(bad, ", ") + ")"
 	}
-	fmt.Fprintf(p.w, "%s  %.1fs\n", line, p.last[g].Sub(p.first[g]).Seconds())
+	fmt.Fprintf(p.w, "%s  %s\n", line, duration(p.last[g].Sub(p.first[g]).Milliseconds()))
 }
 
 func (p *progress) groupDurations() map[string]time.Duration {
@@ -118,7 +118,7 @@ func (p *progress) summary() {
 		return
 	}
 	r := p.res
-	fmt.Fprintf(p.w, "\n%d checks in %.1fs: %s\n", r.Summary.Total, float64(r.DurationMS)/1000, r.Summary)
+	fmt.Fprintf(p.w, "\n%d checks in %s: %s\n", r.Summary.Total, duration(r.DurationMS), r.Summary)
 	for _, n := range r.Notes {
 		fmt.Fprintf(p.w, "note: %s\n", n)
 	}
@@ -144,11 +144,12 @@ func (p *progress) summary() {
 	if r.Cleanup.Kept > 0 {
 		fmt.Fprintf(p.w, "\nkept %d sessions (prefix %s)\n", r.Cleanup.Kept, r.Config.Prefix)
 	}
+	p.compliance()
 	verdict := "PASS: every MUST check passed"
 	if !r.Passed() {
 		verdict = "FAIL: a MUST check did not pass"
 	}
-	fmt.Fprintf(p.w, "\n%s\n", verdict)
+	fmt.Fprintf(p.w, "\n%s; compliance level %s\n", verdict, r.Compliance.Level)
 }
 
 func indent(s, prefix string) string {
@@ -162,4 +163,27 @@ func oneLine(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// compliance prints the levels, the requirements keeping the next level out
+// of reach, and any false advertising.
+func (p *progress) compliance() {
+	r := p.res
+	counts := requirementCounts(r)
+	fmt.Fprintf(p.w, "\nCompliance: %s\n  %d server requirements: %d pass, %d fail, %d warn, %d unverified, %d do not apply\n",
+		r.Compliance.Summary(), len(r.Requirements), counts[ReqPass], counts[ReqFail], counts[ReqWarn], counts[ReqUnverified], counts[ReqNotApplicable])
+	for _, l := range r.Compliance.Levels {
+		mark := "[x]"
+		if !l.Reached {
+			mark = "[ ]"
+		}
+		line := fmt.Sprintf("  %s %-8s %3d requirements, %d pass, %d do not apply", mark, l.Name, l.Requirements, l.Passed, l.NotApplicable)
+		if !l.Reached {
+			line += ": " + oneLine(r.levelDetail(l), 200)
+		}
+		fmt.Fprintln(p.w, line)
+	}
+	for _, fa := range r.Compliance.FalseAdvertising {
+		fmt.Fprintf(p.w, "  FALSE ADVERTISING: declares %s but fails %s (checks %s)\n", fa.Feature, strings.Join(fa.Requirements, ", "), strings.Join(fa.Checks, ", "))
+	}
 }

@@ -30,8 +30,12 @@ type Result struct {
 	Groups        []GroupSummary `json:"groups"`
 	Levels        []LevelSummary `json:"levels"`
 	Checks        []CheckResult  `json:"checks"`
-	Cleanup       CleanupInfo    `json:"cleanup"`
-	Notes         []string       `json:"notes,omitempty"`
+	// Requirements is the verdict on every server requirement of the
+	// contract, and Compliance the level the server reached.
+	Requirements []RequirementResult `json:"requirements"`
+	Compliance   Compliance          `json:"compliance"`
+	Cleanup      CleanupInfo         `json:"cleanup"`
+	Notes        []string            `json:"notes"`
 }
 
 // SuiteInfo names the suite and the contract version it tests.
@@ -43,11 +47,11 @@ type SuiteInfo struct {
 // TargetInfo describes the server under test.
 type TargetInfo struct {
 	BaseURL       string   `json:"base_url"`
-	ServerName    string   `json:"server_name,omitempty"`
-	ServerVersion string   `json:"server_version,omitempty"`
-	APIVersion    string   `json:"api_version,omitempty"`
+	ServerName    string   `json:"server_name"`
+	ServerVersion string   `json:"server_version"`
+	APIVersion    string   `json:"api_version"`
 	EchoAgent     string   `json:"echo_agent"`
-	ScriptedAgent string   `json:"scripted_agent,omitempty"`
+	ScriptedAgent string   `json:"scripted_agent"`
 	SecondTenant  bool     `json:"second_tenant"`
 	Declared      []string `json:"declared"` // the needs the server meets, e.g. feature:streaming
 }
@@ -55,8 +59,8 @@ type TargetInfo struct {
 // ConfigInfo is the configuration of the run, without the tokens.
 type ConfigInfo struct {
 	Profile     Profile  `json:"profile"`
-	Include     []string `json:"include,omitempty"`
-	Exclude     []string `json:"exclude,omitempty"`
+	Include     []string `json:"include"`
+	Exclude     []string `json:"exclude"`
 	Prefix      string   `json:"prefix"`
 	Keep        bool     `json:"keep"`
 	Concurrency int      `json:"concurrency"`
@@ -121,10 +125,12 @@ type LevelSummary struct {
 // CheckResult is one check's verdict.
 type CheckResult struct {
 	CheckInfo
-	Outcome    Outcome  `json:"outcome"`
-	Message    string   `json:"message,omitempty"`
-	Violations []string `json:"violations,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
+	Outcome Outcome `json:"outcome"`
+	// SkipKind, for a skipped check, says why (see SkipKind).
+	SkipKind   SkipKind `json:"skip_kind,omitempty"`
+	Message    string   `json:"message"`
+	Violations []string `json:"violations"`
+	Notes      []string `json:"notes"`
 	DurationMS int64    `json:"duration_ms"`
 	Requests   int      `json:"requests"`
 	// Culprit is the exchange that showed the failure (fail, warn, error).
@@ -138,8 +144,26 @@ type CheckResult struct {
 type CleanupInfo struct {
 	Closed   int      `json:"closed"`
 	Kept     int      `json:"kept"`
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 }
+
+// SkipKind says why a check was skipped, which decides what its skip means
+// for its requirements.
+type SkipKind string
+
+// The kinds of skip.
+const (
+	// SkipNotDeclared: the check needs a feature the server does not
+	// declare; its requirements do not apply.
+	SkipNotDeclared SkipKind = "not_declared"
+	// SkipNotApplicable: the server has nothing the check could test (for
+	// example no agent with a fixed script); its requirements do not apply.
+	SkipNotApplicable SkipKind = "not_applicable"
+	// SkipUnverifiable: the run could not test it (no second token, no
+	// scripted agent, no restart hook, a limit too large to fill); its
+	// requirements stay unverified.
+	SkipUnverifiable SkipKind = "unverifiable"
+)
 
 const maxReportedExchanges = 30
 
@@ -210,20 +234,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			SecondTenant: e.hasSecond, Declared: e.declared(),
 		},
 		Config: ConfigInfo{
-			Profile: cfg.Profile, Include: cfg.Include, Exclude: cfg.Exclude,
+			Profile: cfg.Profile, Include: nonNilStrings(cfg.Include), Exclude: nonNilStrings(cfg.Exclude),
 			Prefix: cfg.Prefix, Keep: cfg.Keep, Concurrency: cfg.Concurrency,
 		},
 		StartedAt: start.UTC(),
-		Notes:     notes,
+		Notes:     nonNilStrings(notes),
 		Checks:    make([]CheckResult, len(selected)),
+		Cleanup:   CleanupInfo{Problems: []string{}},
 	}
 	prog := newProgress(cfg, selected, res)
 
-	var normal, post []int
+	var normal, serial, post []int
 	for i, chk := range selected {
-		if chk.post {
+		switch {
+		case chk.post:
 			post = append(post, i)
-		} else {
+		case chk.serial:
+			serial = append(serial, i)
+		default:
 			normal = append(normal, i)
 		}
 	}
@@ -257,14 +285,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		// Interrupted: no verdict (the checks cut short would read as failures).
 		return nil, fmt.Errorf("run interrupted: %w", err)
 	}
-	// The post-run checks look at every exchange of the run, so they go last.
-	for _, i := range post {
+	// The checks that restart the server run alone, after the others; the
+	// post-run checks look at every exchange of the run, so they go last.
+	for _, i := range append(serial, post...) {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("run interrupted: %w", ctx.Err())
+		}
 		runOne(i)
 	}
 	slices.Sort(res.Cleanup.Problems)
 
 	res.DurationMS = time.Since(start).Milliseconds()
 	res.summarize(prog.groupDurations())
+	res.Requirements, res.Compliance = assess(res.Checks, e)
 	prog.summary()
 	if cfg.ReportDir != "" {
 		if err := WriteReports(res, cfg.ReportDir); err != nil {
@@ -276,9 +309,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // runCheck runs one check with its own T and time limit, then cleans up.
 func runCheck(ctx context.Context, c *client, e *env, chk *check) (cr CheckResult, closed, kept int, problems []string) {
-	cr = CheckResult{CheckInfo: chk.CheckInfo, Outcome: Skip}
+	cr = CheckResult{CheckInfo: chk.CheckInfo, Outcome: Skip, Violations: []string{}, Notes: []string{}}
 	if missing := e.missing(chk.Requires); len(missing) > 0 {
+		cr.SkipKind = SkipNotDeclared
 		cr.Message = "not declared by the server: " + strings.Join(missing, ", ")
+		for _, n := range missing {
+			if slices.Contains(harnessNeeds, Need(n)) {
+				cr.SkipKind = SkipUnverifiable
+				cr.Message = "not available to this run: " + strings.Join(missing, ", ")
+			}
+		}
 		return cr, 0, 0, nil
 	}
 	t := &tester{c: c, chk: chk, env: e}
@@ -300,9 +340,9 @@ func runCheck(ctx context.Context, c *client, e *env, chk *check) (cr CheckResul
 		cancel()
 	}
 
-	cr.Violations = t.violations()
+	cr.Violations = nonNilStrings(t.violations())
 	t.mu.Lock()
-	cr.Notes = t.notes
+	cr.Notes = nonNilStrings(t.notes)
 	cr.Requests = len(t.exchanges)
 	exchanges := t.exchanges
 	t.mu.Unlock()
@@ -310,6 +350,10 @@ func runCheck(ctx context.Context, c *client, e *env, chk *check) (cr CheckResul
 	switch {
 	case errors.Is(err, ErrSkip):
 		cr.Outcome, cr.Message = Skip, strings.TrimPrefix(err.Error(), ErrSkip.Error()+": ")
+		cr.SkipKind = SkipUnverifiable
+		if errors.Is(err, ErrNotApplicable) {
+			cr.SkipKind = SkipNotApplicable
+		}
 		return cr, closed, kept, problems
 	case err == nil && len(cr.Violations) == 0:
 		cr.Outcome = Pass
@@ -361,7 +405,7 @@ func safeRun(ctx context.Context, t *tester, chk *check) (err error) {
 // preflight reads the health and capabilities the checks adapt to. Anything
 // that makes testing impossible is a configuration error.
 func preflight(ctx context.Context, c *client) (*env, []string, error) {
-	e := &env{prefix: c.cfg.Prefix, hasSecond: c.cfg.Token2 != ""}
+	e := &env{prefix: c.cfg.Prefix, hasSecond: c.cfg.Token2 != "", restart: c.cfg.Restart}
 	var notes []string
 	resp, _, err := c.roundTrip(ctx, request{Method: http.MethodGet, Path: "/v1/health", As: asAnonymous}, "preflight", nil)
 	if err != nil {
@@ -407,7 +451,9 @@ func preflight(ctx context.Context, c *client) (*env, []string, error) {
 			return configured, nil
 		}
 		for _, a := range e.caps.Agents {
-			if a.Kind == kind {
+			// An agent with a fixed script plays it whatever the prompt:
+			// it cannot play the suite's scripts.
+			if a.Kind == kind && len(a.Script.Steps) == 0 {
 				return a.Name, nil
 			}
 		}
@@ -442,6 +488,8 @@ func (e *env) has(n Need) bool {
 		return e.hasSecond
 	case NeedScripted:
 		return e.scripted != ""
+	case NeedRestart:
+		return e.restart != nil
 	case NeedStreaming:
 		return f.Streaming
 	case NeedResume:
@@ -475,9 +523,8 @@ func (e *env) missing(needs []Need) []string {
 }
 
 func (e *env) declared() []string {
-	var out []string
-	for _, n := range []Need{NeedSecondToken, NeedScripted, NeedStreaming, NeedResume, NeedFiles, NeedLifecycle,
-		NeedChildren, NeedReplay, NeedIdempotency, NeedEnqueue, NeedInterrupt} {
+	out := []string{}
+	for _, n := range allNeeds {
 		if e.has(n) {
 			out = append(out, string(n))
 		}
@@ -514,4 +561,13 @@ func (r *Result) summarize(durations map[string]time.Duration) {
 			r.Levels = append(r.Levels, *s)
 		}
 	}
+}
+
+// nonNilStrings returns s, or an empty list for nil, so that results.json
+// always has the member.
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -47,18 +48,34 @@ var frameKinds = map[string]frameKind{
 	string(gen.TurnCompletedFrameEventTurnCompleted): {string(gen.TurnCompletedFrameEventTurnCompleted), "TurnCompletedFrame", "TurnSummary"},
 }
 
+// validators caches a validator per base path: decoding the contract and
+// building its router is most of the cost of a short run, and a validator is
+// read-only once built.
+var validators sync.Map // base path → *validator
+
 func newValidator(baseURL string) (*validator, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base URL: %w", err)
+	}
+	// A server URL without a host routes on the path alone: the suite only
+	// ever sends to the base URL.
+	base := strings.TrimRight(u.EscapedPath(), "/")
+	if v, ok := validators.Load(base); ok {
+		return v.(*validator), nil
+	}
 	// GetSwagger decodes a fresh document, so editing Servers touches no one else.
 	doc, err := spec.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded contract: %w", err)
 	}
-	doc.Servers = openapi3.Servers{{URL: baseURL}}
+	doc.Servers = openapi3.Servers{{URL: base + "/"}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("route the contract at %s: %w", baseURL, err)
 	}
-	return &validator{doc: doc, router: router}, nil
+	v, _ := validators.LoadOrStore(base, &validator{doc: doc, router: router})
+	return v.(*validator), nil
 }
 
 // SpecVersion returns the contract's info.version the suite tests against.

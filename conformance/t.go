@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type env struct {
 	scripted  string // the scripted agent's name, "" when there is none
 	prefix    string
 	hasSecond bool
+	restart   func(ctx context.Context) error
 }
 
 // tester is a check's handle on the server: it sends requests (validating every
@@ -75,7 +77,7 @@ func (t *tester) Stream(ctx context.Context, r request) (*eventStream, error) {
 	s := &eventStream{response: resp, c: t.c, start: time.Now()}
 	if hr != nil {
 		s.body = hr.Body
-		s.reader = sse.NewReader(hr.Body)
+		s.reader = sse.NewReader(io.TeeReader(hr.Body, &s.raw))
 	}
 	return s, nil
 }

@@ -119,7 +119,9 @@ type ClientInterface interface {
 
 	// GetHealth Check that the server is up
 	//
-	// Answers without authentication so that load balancers and probes can use it.
+	// Answers without authentication so that load balancers and probes can use it: the
+	// `Authorization` header is ignored, whatever it holds (none, an unknown token, another
+	// scheme).
 	//
 	// Corresponds with GET /v1/health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -133,8 +135,9 @@ type ClientInterface interface {
 
 	// CreateSessionWithBody Create a session
 	//
-	// Starts a new `active` session with the named agent. `context` seeds the session's
-	// context summary. An unknown agent answers `422 unknown_agent`.
+	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+	// nothing. Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -143,8 +146,9 @@ type ClientInterface interface {
 
 	// CreateSession Create a session
 	//
-	// Starts a new `active` session with the named agent. `context` seeds the session's
-	// context summary. An unknown agent answers `422 unknown_agent`.
+	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+	// nothing. Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -214,8 +218,10 @@ type ClientInterface interface {
 	// SpawnChildWithBody Spawn a child session
 	//
 	// Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-	// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-	// the server answers `409 spawn_limit_exceeded`.
+	// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+	// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+	// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+	// an unknown agent answers `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -225,8 +231,10 @@ type ClientInterface interface {
 	// SpawnChild Spawn a child session
 	//
 	// Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-	// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-	// the server answers `409 spawn_limit_exceeded`.
+	// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+	// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+	// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+	// an unknown agent answers `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -259,7 +267,8 @@ type ClientInterface interface {
 	//
 	// Creates a new `active` session for `agent` whose `continued_from` is this session.
 	// The new session inherits the context summary, the handoff notes and, unless given,
-	// the plan. The original session is not changed. Works from any status.
+	// the plan; its `meta` is the body's. The original session is not changed. Works from
+	// any status. An unknown agent answers `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -270,7 +279,8 @@ type ClientInterface interface {
 	//
 	// Creates a new `active` session for `agent` whose `continued_from` is this session.
 	// The new session inherits the context summary, the handoff notes and, unless given,
-	// the plan. The original session is not changed. Works from any status.
+	// the plan; its `meta` is the body's. The original session is not changed. Works from
+	// any status. An unknown agent answers `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -311,7 +321,8 @@ type ClientInterface interface {
 	// GetHandoffContext Read everything a new agent needs to take over
 	//
 	// The session's context summary, handoff notes, most recent work-log entries (newest
-	// first) and artifacts, in one document.
+	// first, at most 20) and artifacts (oldest first, at most 100), in one document, with
+	// the session's status, counters and timestamps as `getSession` shows them.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
 	GetHandoffContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -386,7 +397,9 @@ type ClientInterface interface {
 	// Creates a new `active` session (by default for the same agent) whose
 	// `continued_from` is this session and whose context summary holds this session's
 	// context summary plus a `replay` member with the replay context's progress, last
-	// checkpoint, decisions and errors. The original session is not changed.
+	// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+	// body's. The original session is not changed. An unknown agent answers
+	// `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -398,7 +411,9 @@ type ClientInterface interface {
 	// Creates a new `active` session (by default for the same agent) whose
 	// `continued_from` is this session and whose context summary holds this session's
 	// context summary plus a `replay` member with the replay context's progress, last
-	// checkpoint, decisions and errors. The original session is not changed.
+	// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+	// body's. The original session is not changed. An unknown agent answers
+	// `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -421,9 +436,9 @@ type ClientInterface interface {
 
 	// SendTurnWithBody Send a turn
 	//
-	// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-	// the call returns when the turn ends, with every event. With
-	// `Accept: text/event-stream` the events stream as server-sent events (see
+	// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+	// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+	// With `Accept: text/event-stream` the events stream as server-sent events (see
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -440,9 +455,9 @@ type ClientInterface interface {
 
 	// SendTurn Send a turn
 	//
-	// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-	// the call returns when the turn ends, with every event. With
-	// `Accept: text/event-stream` the events stream as server-sent events (see
+	// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+	// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+	// With `Accept: text/event-stream` the events stream as server-sent events (see
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -534,7 +549,9 @@ func (c *Client) GetFile(ctx context.Context, fileToken string, reqEditors ...Re
 
 // GetHealth Check that the server is up
 //
-// Answers without authentication so that load balancers and probes can use it.
+// Answers without authentication so that load balancers and probes can use it: the
+// `Authorization` header is ignored, whatever it holds (none, an unknown token, another
+// scheme).
 //
 // Corresponds with GET /v1/health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -568,8 +585,9 @@ func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, r
 
 // CreateSessionWithBody Create a session
 //
-// Starts a new `active` session with the named agent. `context` seeds the session's
-// context summary. An unknown agent answers `422 unknown_agent`.
+// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+// nothing. Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes any type of body and a specified content type.
 //
@@ -588,8 +606,9 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, params *CreateSessio
 
 // CreateSession Create a session
 //
-// Starts a new `active` session with the named agent. `context` seeds the session's
-// context summary. An unknown agent answers `422 unknown_agent`.
+// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+// nothing. Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -739,8 +758,10 @@ func (c *Client) ListChildren(ctx context.Context, sessionID SessionID, params *
 // SpawnChildWithBody Spawn a child session
 //
 // Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-// the server answers `409 spawn_limit_exceeded`.
+// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+// an unknown agent answers `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -760,8 +781,10 @@ func (c *Client) SpawnChildWithBody(ctx context.Context, sessionID SessionID, pa
 // SpawnChild Spawn a child session
 //
 // Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-// the server answers `409 spawn_limit_exceeded`.
+// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+// an unknown agent answers `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -824,7 +847,8 @@ func (c *Client) UpdateContext(ctx context.Context, sessionID SessionID, params 
 //
 // Creates a new `active` session for `agent` whose `continued_from` is this session.
 // The new session inherits the context summary, the handoff notes and, unless given,
-// the plan. The original session is not changed. Works from any status.
+// the plan; its `meta` is the body's. The original session is not changed. Works from
+// any status. An unknown agent answers `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -845,7 +869,8 @@ func (c *Client) ContinueSessionWithBody(ctx context.Context, sessionID SessionI
 //
 // Creates a new `active` session for `agent` whose `continued_from` is this session.
 // The new session inherits the context summary, the handoff notes and, unless given,
-// the plan. The original session is not changed. Works from any status.
+// the plan; its `meta` is the body's. The original session is not changed. Works from
+// any status. An unknown agent answers `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -926,7 +951,8 @@ func (c *Client) ListEvents(ctx context.Context, sessionID SessionID, params *Li
 // GetHandoffContext Read everything a new agent needs to take over
 //
 // The session's context summary, handoff notes, most recent work-log entries (newest
-// first) and artifacts, in one document.
+// first, at most 20) and artifacts (oldest first, at most 100), in one document, with
+// the session's status, counters and timestamps as `getSession` shows them.
 //
 // Corresponds with GET /v1/sessions/{session_id}/handoff (the `GetHandoffContext` operationId).
 func (c *Client) GetHandoffContext(ctx context.Context, sessionID SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1081,7 +1107,9 @@ func (c *Client) GetReplayContext(ctx context.Context, sessionID SessionID, reqE
 // Creates a new `active` session (by default for the same agent) whose
 // `continued_from` is this session and whose context summary holds this session's
 // context summary plus a `replay` member with the replay context's progress, last
-// checkpoint, decisions and errors. The original session is not changed.
+// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+// body's. The original session is not changed. An unknown agent answers
+// `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1103,7 +1131,9 @@ func (c *Client) ReplaySessionWithBody(ctx context.Context, sessionID SessionID,
 // Creates a new `active` session (by default for the same agent) whose
 // `continued_from` is this session and whose context summary holds this session's
 // context summary plus a `replay` member with the replay context's progress, last
-// checkpoint, decisions and errors. The original session is not changed.
+// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+// body's. The original session is not changed. An unknown agent answers
+// `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1156,9 +1186,9 @@ func (c *Client) ListTurns(ctx context.Context, sessionID SessionID, params *Lis
 
 // SendTurnWithBody Send a turn
 //
-// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-// the call returns when the turn ends, with every event. With
-// `Accept: text/event-stream` the events stream as server-sent events (see
+// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+// With `Accept: text/event-stream` the events stream as server-sent events (see
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -1185,9 +1215,9 @@ func (c *Client) SendTurnWithBody(ctx context.Context, sessionID SessionID, para
 
 // SendTurn Send a turn
 //
-// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-// the call returns when the turn ends, with every event. With
-// `Accept: text/event-stream` the events stream as server-sent events (see
+// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+// With `Accept: text/event-stream` the events stream as server-sent events (see
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -3016,7 +3046,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetHealthWithResponse Check that the server is up
 	//
-	// Answers without authentication so that load balancers and probes can use it.
+	// Answers without authentication so that load balancers and probes can use it: the
+	// `Authorization` header is ignored, whatever it holds (none, an unknown token, another
+	// scheme).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3034,8 +3066,9 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSessionWithBodyWithResponse Create a session
 	//
-	// Starts a new `active` session with the named agent. `context` seeds the session's
-	// context summary. An unknown agent answers `422 unknown_agent`.
+	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+	// nothing. Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3044,8 +3077,9 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSessionWithResponse Create a session
 	//
-	// Starts a new `active` session with the named agent. `context` seeds the session's
-	// context summary. An unknown agent answers `422 unknown_agent`.
+	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+	// nothing. Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3125,8 +3159,10 @@ type ClientWithResponsesInterface interface {
 	// SpawnChildWithBodyWithResponse Spawn a child session
 	//
 	// Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-	// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-	// the server answers `409 spawn_limit_exceeded`.
+	// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+	// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+	// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+	// an unknown agent answers `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3136,8 +3172,10 @@ type ClientWithResponsesInterface interface {
 	// SpawnChildWithResponse Spawn a child session
 	//
 	// Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-	// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-	// the server answers `409 spawn_limit_exceeded`.
+	// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+	// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+	// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+	// an unknown agent answers `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3170,7 +3208,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a new `active` session for `agent` whose `continued_from` is this session.
 	// The new session inherits the context summary, the handoff notes and, unless given,
-	// the plan. The original session is not changed. Works from any status.
+	// the plan; its `meta` is the body's. The original session is not changed. Works from
+	// any status. An unknown agent answers `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3181,7 +3220,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a new `active` session for `agent` whose `continued_from` is this session.
 	// The new session inherits the context summary, the handoff notes and, unless given,
-	// the plan. The original session is not changed. Works from any status.
+	// the plan; its `meta` is the body's. The original session is not changed. Works from
+	// any status. An unknown agent answers `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3224,7 +3264,8 @@ type ClientWithResponsesInterface interface {
 	// GetHandoffContextWithResponse Read everything a new agent needs to take over
 	//
 	// The session's context summary, handoff notes, most recent work-log entries (newest
-	// first) and artifacts, in one document.
+	// first, at most 20) and artifacts (oldest first, at most 100), in one document, with
+	// the session's status, counters and timestamps as `getSession` shows them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3307,7 +3348,9 @@ type ClientWithResponsesInterface interface {
 	// Creates a new `active` session (by default for the same agent) whose
 	// `continued_from` is this session and whose context summary holds this session's
 	// context summary plus a `replay` member with the replay context's progress, last
-	// checkpoint, decisions and errors. The original session is not changed.
+	// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+	// body's. The original session is not changed. An unknown agent answers
+	// `422 unknown_agent`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3319,7 +3362,9 @@ type ClientWithResponsesInterface interface {
 	// Creates a new `active` session (by default for the same agent) whose
 	// `continued_from` is this session and whose context summary holds this session's
 	// context summary plus a `replay` member with the replay context's progress, last
-	// checkpoint, decisions and errors. The original session is not changed.
+	// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+	// body's. The original session is not changed. An unknown agent answers
+	// `422 unknown_agent`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3346,9 +3391,9 @@ type ClientWithResponsesInterface interface {
 
 	// SendTurnWithBodyWithResponse Send a turn
 	//
-	// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-	// the call returns when the turn ends, with every event. With
-	// `Accept: text/event-stream` the events stream as server-sent events (see
+	// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+	// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+	// With `Accept: text/event-stream` the events stream as server-sent events (see
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -3365,9 +3410,9 @@ type ClientWithResponsesInterface interface {
 
 	// SendTurnWithResponse Send a turn
 	//
-	// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-	// the call returns when the turn ends, with every event. With
-	// `Accept: text/event-stream` the events stream as server-sent events (see
+	// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+	// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+	// With `Accept: text/event-stream` the events stream as server-sent events (see
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -7529,7 +7574,9 @@ func (c *ClientWithResponses) GetFileWithResponse(ctx context.Context, fileToken
 
 // GetHealthWithResponse Check that the server is up
 //
-// Answers without authentication so that load balancers and probes can use it.
+// Answers without authentication so that load balancers and probes can use it: the
+// `Authorization` header is ignored, whatever it holds (none, an unknown token, another
+// scheme).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7559,8 +7606,9 @@ func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, para
 
 // CreateSessionWithBodyWithResponse Create a session
 //
-// Starts a new `active` session with the named agent. `context` seeds the session's
-// context summary. An unknown agent answers `422 unknown_agent`.
+// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+// nothing. Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7575,8 +7623,9 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 
 // CreateSessionWithResponse Create a session
 //
-// Starts a new `active` session with the named agent. `context` seeds the session's
-// context summary. An unknown agent answers `422 unknown_agent`.
+// Starts a new `active`, `idle` session with the named agent. `context` seeds the
+// session's context summary. An unknown agent answers `422 unknown_agent` and creates
+// nothing. Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7704,8 +7753,10 @@ func (c *ClientWithResponses) ListChildrenWithResponse(ctx context.Context, sess
 // SpawnChildWithBodyWithResponse Spawn a child session
 //
 // Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-// the server answers `409 spawn_limit_exceeded`.
+// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+// an unknown agent answers `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7721,8 +7772,10 @@ func (c *ClientWithResponses) SpawnChildWithBodyWithResponse(ctx context.Context
 // SpawnChildWithResponse Spawn a child session
 //
 // Creates an `active` session under this one (`parent_session_id`, `depth` = parent's
-// depth + 1). The parent must be `active`. Over the children-per-parent or depth cap
-// the server answers `409 spawn_limit_exceeded`.
+// depth + 1) from the body, as `createSession` would. The parent must be `active`: a
+// paused parent answers `409 session_paused`, an ended one `409 session_ended`. Over
+// the children-per-parent or depth cap the server answers `409 spawn_limit_exceeded`;
+// an unknown agent answers `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7773,7 +7826,8 @@ func (c *ClientWithResponses) UpdateContextWithResponse(ctx context.Context, ses
 //
 // Creates a new `active` session for `agent` whose `continued_from` is this session.
 // The new session inherits the context summary, the handoff notes and, unless given,
-// the plan. The original session is not changed. Works from any status.
+// the plan; its `meta` is the body's. The original session is not changed. Works from
+// any status. An unknown agent answers `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7790,7 +7844,8 @@ func (c *ClientWithResponses) ContinueSessionWithBodyWithResponse(ctx context.Co
 //
 // Creates a new `active` session for `agent` whose `continued_from` is this session.
 // The new session inherits the context summary, the handoff notes and, unless given,
-// the plan. The original session is not changed. Works from any status.
+// the plan; its `meta` is the body's. The original session is not changed. Works from
+// any status. An unknown agent answers `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7857,7 +7912,8 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, sessio
 // GetHandoffContextWithResponse Read everything a new agent needs to take over
 //
 // The session's context summary, handoff notes, most recent work-log entries (newest
-// first) and artifacts, in one document.
+// first, at most 20) and artifacts (oldest first, at most 100), in one document, with
+// the session's status, counters and timestamps as `getSession` shows them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7988,7 +8044,9 @@ func (c *ClientWithResponses) GetReplayContextWithResponse(ctx context.Context, 
 // Creates a new `active` session (by default for the same agent) whose
 // `continued_from` is this session and whose context summary holds this session's
 // context summary plus a `replay` member with the replay context's progress, last
-// checkpoint, decisions and errors. The original session is not changed.
+// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+// body's. The original session is not changed. An unknown agent answers
+// `422 unknown_agent`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8006,7 +8064,9 @@ func (c *ClientWithResponses) ReplaySessionWithBodyWithResponse(ctx context.Cont
 // Creates a new `active` session (by default for the same agent) whose
 // `continued_from` is this session and whose context summary holds this session's
 // context summary plus a `replay` member with the replay context's progress, last
-// checkpoint, decisions and errors. The original session is not changed.
+// checkpoint, decisions and errors; its plan is the original's and its `meta` the
+// body's. The original session is not changed. An unknown agent answers
+// `422 unknown_agent`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8051,9 +8111,9 @@ func (c *ClientWithResponses) ListTurnsWithResponse(ctx context.Context, session
 
 // SendTurnWithBodyWithResponse Send a turn
 //
-// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-// the call returns when the turn ends, with every event. With
-// `Accept: text/event-stream` the events stream as server-sent events (see
+// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+// With `Accept: text/event-stream` the events stream as server-sent events (see
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
@@ -8076,9 +8136,9 @@ func (c *ClientWithResponses) SendTurnWithBodyWithResponse(ctx context.Context, 
 
 // SendTurnWithResponse Send a turn
 //
-// Sends a prompt to the session's agent. With `Accept: application/json` (the default)
-// the call returns when the turn ends, with every event. With
-// `Accept: text/event-stream` the events stream as server-sent events (see
+// Sends a prompt to the session's agent. With `Accept: application/json` (the default,
+// also for `*/*` or no `Accept`) the call returns when the turn ends, with every event.
+// With `Accept: text/event-stream` the events stream as server-sent events (see
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`

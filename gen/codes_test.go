@@ -95,6 +95,9 @@ func TestProblemCodesComeFromTheContract(t *testing.T) {
 		if strings.HasPrefix(f.path, "../gen/") {
 			continue // the contract's own tests pin the list as written
 		}
+		if f.path == "../scenarios/internal/format/kinds.go" {
+			continue // the scenario format's error kinds: some share a code's spelling
+		}
 		report := func(lit *ast.BasicLit, why string) {
 			t.Errorf("%s: %s %s: use the gen.ProblemCode constant", f.fset.Position(lit.Pos()), why, lit.Value)
 		}

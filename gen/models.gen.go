@@ -757,7 +757,9 @@ type Features struct {
 
 // FieldError One field that failed validation.
 type FieldError struct {
-	// Location Where the field is, such as `body.prompt`, `query.limit` or `header.Idempotency-Key`.
+	// Location Where the field is: `body.` and the member's path (`body.prompt`, `body.files.0`;
+	// `body` for the body as a whole), `query.<name>`, `header.<Name>` or `path.<name>`.
+	//
 	//
 	// Example: body.prompt
 	Location string `json:"location"`
@@ -918,7 +920,7 @@ type Limits struct {
 	// Example: 1048576
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 
-	// MaxChildren The most active children one session may have.
+	// MaxChildren The most children that have not ended (active or paused) one session may have.
 	//
 	// Example: 5
 	MaxChildren int32 `json:"max_children"`
@@ -1266,7 +1268,7 @@ type Session struct {
 	// Example: 41
 	LastEventSeq int64 `json:"last_event_seq"`
 
-	// LastTurnAt When the session's newest turn was accepted.
+	// LastTurnAt When the session's newest turn was accepted (that turn's `created_at`).
 	LastTurnAt time.Time `json:"last_turn_at,omitzero"`
 
 	// Meta Free-form metadata the client attached at creation.
@@ -1297,7 +1299,9 @@ type Session struct {
 	// Example: 3
 	TurnCount int32 `json:"turn_count"`
 
-	// UpdatedAt When the session last changed.
+	// UpdatedAt When the session last changed: `created_at` at first, then the time of its newest
+	// change (a turn accepted, an event, a turn ended, a status change, handoff notes, a
+	// work-log entry, an artifact, a context update). Reads change nothing.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
@@ -1338,7 +1342,7 @@ type Turn struct {
 	// EndedAt When the turn ended.
 	EndedAt time.Time `json:"ended_at,omitzero"`
 
-	// EventCount How many events the turn has produced so far.
+	// EventCount How many events the turn has produced so far (`last_seq` - `first_seq` + 1).
 	EventCount int32 `json:"event_count"`
 
 	// Events The turn's events (`getTurn` only).

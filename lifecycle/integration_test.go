@@ -10,6 +10,7 @@ import (
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/lifecycle"
 	"github.com/agentsession/agentsession/refserver/refservertest"
+	"github.com/agentsession/agentsession/sessions"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		prefix        = fs.String("prefix", "", "prefix of everything the run creates (default: cf- and random hex)")
 		keep          = fs.Bool("keep", false, "keep the sessions the run created, for debugging")
 		out           = fs.String("out", "", "directory for the reports (default "+defaultReportDir+"; -out= writes none)")
+		restart       = fs.String("restart-command", "", "shell command that restarts the server keeping its data (enables the restart checks)")
 		list          = fs.Bool("list", false, "print the check catalogue as JSON and exit")
 		writeChecks   = fs.String("write-checks", "", "write the catalogue as Markdown (CHECKS.md) to this file and exit")
 	)
@@ -136,6 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Keep = *keep
 	}
 	str("out", &cfg.ReportDir, *out)
+	str("restart-command", &cfg.RestartCommand, *restart)
 	cfg.Progress = stdout
 
 	res, err := conformance.Run(ctx, cfg)

@@ -8,13 +8,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agentsession/agentsession/conformance"
+	"github.com/agentsession/agentsession/refserver"
 	"github.com/agentsession/agentsession/refserver/refservertest"
 )
 
@@ -141,7 +144,12 @@ func TestPrecedenceFlagsEnvFile(t *testing.T) {
 }
 
 func TestFullRunAgainstTheReferenceServer(t *testing.T) {
-	srv := refservertest.Start(t)
+	// Keep-alive comments often enough for STRM-014 (MAY) to see one, and
+	// small body limits, cheap to fill under -race; the thresholds of minutes
+	// stay, so the checks that wait for them are skipped.
+	srv := refservertest.Start(t, func(c *refserver.Config) {
+		c.KeepAlive, c.MaxBodyBytes, c.MaxFileBytes = 200*time.Millisecond, 128<<10, 64<<10
+	})
 	dir := t.TempDir()
 	env := map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0], "AGENTSESSION_CONFORMANCE_TOKEN2": srv.Tokens[1]}
 	code, out, errOut := runCmd(t, env, "-base-url", srv.URL, "-out", dir)
@@ -165,6 +173,24 @@ func TestFullRunAgainstTheReferenceServer(t *testing.T) {
 	if !strings.Contains(out, "PASS: every MUST check passed") {
 		t.Errorf("no verdict line:\n%s", out)
 	}
+	// Nothing fails or warns; what the run cannot test is skipped, and left
+	// unverified, so the compliance level falls short of core.
+	var res conformance.Result
+	data, err := os.ReadFile(filepath.Join(dir, conformance.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Checks {
+		if c.Outcome != conformance.Pass && c.Outcome != conformance.Skip {
+			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	if !strings.Contains(out, "Compliance: none (core not reached") || len(res.Compliance.FalseAdvertising) != 0 {
+		t.Errorf("compliance %q, false advertising %v; want core not reached for want of a restart hook and short thresholds", res.Compliance.Summary(), res.Compliance.FalseAdvertising)
+	}
 }
 
 func TestAFailedMustExits1(t *testing.T) {
@@ -178,6 +204,34 @@ func TestAFailedMustExits1(t *testing.T) {
 		"-base-url", broken.URL, "-include", "PROTO-001", "-out", "")
 	if code != 1 || !strings.Contains(out, "FAIL PROTO-001") {
 		t.Errorf("exit %d, want 1 with PROTO-001 failing:\n%s", code, out)
+	}
+}
+
+// The restart hook runs the -restart-command; a command that fails is the
+// run's set-up at fault (an error outcome, which fails a MUST check), never
+// a verdict on the server.
+func TestRestartCommand(t *testing.T) {
+	srv := refservertest.Start(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, map[string]string{"AGENTSESSION_CONFORMANCE_TOKEN": srv.Tokens[0]},
+		"-base-url", srv.URL, "-include", "IDEM-017", "-out", dir, "-restart-command", "echo restarting; exit 3")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	var res conformance.Result
+	data, err := os.ReadFile(filepath.Join(dir, conformance.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := res.Check("IDEM-017")
+	if !ok || c.Outcome != conformance.Error || !strings.Contains(c.Message, "restart hook failed") || !strings.Contains(c.Message, "restarting") {
+		t.Errorf("IDEM-017: %s %q, want an error saying the restart hook failed with its output", c.Outcome, c.Message)
+	}
+	if !slices.Contains(res.Target.Declared, "restart") {
+		t.Errorf("declared %v lacks restart", res.Target.Declared)
 	}
 }
 

@@ -5,19 +5,16 @@ import (
 	"testing"
 
 	"github.com/agentsession/agentsession/conformance"
-	"github.com/agentsession/agentsession/refserver/refservertest"
 )
 
-// BenchmarkFullSuite times one full run (every check, two tenants) against
-// the in-process reference server:
+// BenchmarkFullSuite times one full run (every check, two tenants, the
+// restart checks) against the in-process reference server:
 //
 //	go test -run '^$' -bench FullSuite -benchtime 5x ./conformance/selftest
 func BenchmarkFullSuite(b *testing.B) {
-	srv := refservertest.Start(b)
+	tg := startTestTarget(b, nil, false)
 	for b.Loop() {
-		res, err := conformance.Run(context.Background(), conformance.Config{
-			BaseURL: srv.URL, Token: srv.Tokens[0], Token2: srv.Tokens[1],
-		})
+		res, err := conformance.Run(context.Background(), tg.config())
 		if err != nil {
 			b.Fatal(err)
 		}

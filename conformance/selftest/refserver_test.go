@@ -2,24 +2,33 @@ package selftest
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentsession/agentsession/conformance"
-	"github.com/agentsession/agentsession/refserver/refservertest"
 )
 
-// TestReferenceServerPasses runs the whole suite (full profile, two tenants)
-// against the reference server: every check must pass. The reference server
-// declares every optional feature, so nothing may be skipped either.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := scriptsDir(); err == nil {
+		_ = os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// TestReferenceServerPasses runs the whole suite (full profile, two tenants,
+// a restart hook) against the reference server in the self-tests'
+// configuration: every check passes, none warns or is skipped, every server
+// requirement of the contract passes, and the server is fully compliant.
 func TestReferenceServerPasses(t *testing.T) {
-	srv := refservertest.Start(t)
+	tg := startTestTarget(t, nil, false)
 	var out strings.Builder
+	cfg := tg.config()
+	cfg.Progress = &out
 	start := time.Now()
-	res, err := conformance.Run(context.Background(), conformance.Config{
-		BaseURL: srv.URL, Token: srv.Tokens[0], Token2: srv.Tokens[1], Progress: &out,
-	})
+	res, err := conformance.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,19 +41,19 @@ func TestReferenceServerPasses(t *testing.T) {
 			t.Errorf("%s [%s] %s: %s", c.ID, c.Level, c.Outcome, c.Message)
 		}
 	}
-	if !res.Passed() || res.ExitCode() != 0 {
-		t.Errorf("verdict %s, exit code %d", res.Verdict, res.ExitCode())
+	for _, r := range res.Requirements {
+		if r.Outcome != conformance.ReqPass {
+			t.Errorf("requirement %s [%s]: %s %s", r.ID, r.Level, r.Outcome, r.Reason)
+		}
+	}
+	if !res.Passed() || res.ExitCode() != 0 || res.Compliance.Level != conformance.LevelFull || len(res.Compliance.FalseAdvertising) != 0 {
+		t.Errorf("verdict %s, exit code %d, compliance %s, false advertising %v", res.Verdict, res.ExitCode(), res.Compliance.Summary(), res.Compliance.FalseAdvertising)
 	}
 	if n := len(res.Cleanup.Problems); n > 0 {
 		t.Errorf("cleanup problems: %q", res.Cleanup.Problems)
 	}
-	// Every check named by the defect table exists (and so passed above).
-	for _, d := range defects {
-		for _, id := range d.caughtBy {
-			if _, ok := res.Check(id); !ok {
-				t.Errorf("defect %q names unknown check %s", d.name, id)
-			}
-		}
+	if tg.Restarts.Load() == 0 {
+		t.Errorf("the restart checks did not restart the server")
 	}
 	if t.Failed() {
 		t.Log(out.String())
@@ -53,10 +62,10 @@ func TestReferenceServerPasses(t *testing.T) {
 
 // The core profile runs the MUST checks only, and they pass too.
 func TestReferenceServerPassesCore(t *testing.T) {
-	srv := refservertest.Start(t)
-	res, err := conformance.Run(context.Background(), conformance.Config{
-		BaseURL: srv.URL, Token: srv.Tokens[0], Profile: conformance.ProfileCore,
-	})
+	tg := startTestTarget(t, nil, false)
+	cfg := tg.config()
+	cfg.Profile, cfg.Token2 = conformance.ProfileCore, ""
+	res, err := conformance.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +81,9 @@ func TestReferenceServerPassesCore(t *testing.T) {
 		if c.Outcome != want {
 			t.Errorf("%s: %s (%s), want %s", c.ID, c.Outcome, c.Message, want)
 		}
+	}
+	// The isolation requirements are unverified, so no level is reached.
+	if res.Compliance.Level != conformance.LevelNone || !strings.Contains(res.Compliance.Summary(), "unverified") {
+		t.Errorf("compliance %s, want none for want of a second tenant", res.Compliance.Summary())
 	}
 }

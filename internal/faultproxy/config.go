@@ -73,6 +73,10 @@ type Match struct {
 	// Stream, when set, matches on whether the Accept header asks for
 	// text/event-stream (true) or not (false).
 	Stream *bool `json:"stream,omitempty" yaml:"stream,omitempty"`
+	// Body is an RE2 regular expression searched in the request body (its
+	// first 32 MiB), so that a test can address one request by a marker it
+	// put in the body, such as a prompt, whatever the session's id.
+	Body string `json:"body,omitempty" yaml:"body,omitempty"`
 }
 
 // Schedule says which of the requests a rule sees get the fault. A rule
@@ -205,6 +209,7 @@ type compiledRule struct {
 	Rule
 	index   int // position in Config.Rules
 	path    *regexp.Regexp
+	body    *regexp.Regexp
 	methods map[string]bool
 }
 
@@ -234,6 +239,13 @@ func compile(c Config) ([]*compiledRule, error) {
 				bad("match.path: %v", err)
 			}
 			cr.path = re
+		}
+		if r.Match.Body != "" {
+			re, err := regexp.Compile(r.Match.Body)
+			if err != nil {
+				bad("match.body: %v", err)
+			}
+			cr.body = re
 		}
 		if len(r.Match.Methods) > 0 {
 			cr.methods = map[string]bool{}
@@ -329,8 +341,8 @@ func validateFault(f Fault, bad func(string, ...any)) {
 	}
 }
 
-// matches reports whether the rule selects r.
-func (cr *compiledRule) matches(r *http.Request) bool {
+// matches reports whether the rule selects r, whose body (read ahead) is body.
+func (cr *compiledRule) matches(r *http.Request, body []byte) bool {
 	m := cr.Match
 	if cr.methods != nil && !cr.methods[r.Method] {
 		return false
@@ -342,6 +354,9 @@ func (cr *compiledRule) matches(r *http.Request) bool {
 		return false
 	}
 	if m.Stream != nil && *m.Stream != wantsStream(r) {
+		return false
+	}
+	if cr.body != nil && !cr.body.Match(body) {
 		return false
 	}
 	return true

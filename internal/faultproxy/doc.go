@@ -98,7 +98,9 @@
 // field given matches: methods, case-insensitive; path, an RE2 regexp
 // searched in the URL path (anchor it with ^ and $); path_prefix; stream,
 // true when the Accept header lists text/event-stream, false when it does
-// not. For each request (admin requests excepted) the rules are tried from
+// not; body, an RE2 regexp searched in the request body (a marker a test
+// puts in a prompt addresses that one request, whatever its session id).
+// For each request (admin requests excepted) the rules are tried from
 // the highest priority down, ties in config order, like firewall rules:
 // each rule that matches sees the request and counts it, and the first
 // whose Schedule fires takes it; the rules after it never see that

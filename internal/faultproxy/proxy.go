@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/agentsession/agentsession/gen"
 )
 
 // AdminPrefix starts every admin path; requests under it are answered by
@@ -119,7 +121,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := requestIdentity(r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), body.digestable)
-	d := st.decide(r, id)
+	d := st.decide(r, body.digestable, id)
 	x := &exchange{p: p, st: st, w: w, r: r, body: body, d: d}
 	start := time.Now()
 	if p.log.Enabled(r.Context(), slog.LevelDebug) {
@@ -286,8 +288,8 @@ func (x *exchange) answerStatus(f Fault) {
 		x.status = f.Status
 		x.w.WriteHeader(f.Status)
 		json.NewEncoder(x.w).Encode(map[string]any{
-			"type": "https://agentsession.dev/problems/rate_limited", "title": "Too many requests",
-			"status": f.Status, "detail": detail, "code": "rate_limited", "request_id": reqID,
+			"type": "https://agentsession.dev/problems/" + string(gen.ProblemCodeRateLimited), "title": "Too many requests",
+			"status": f.Status, "detail": detail, "code": gen.ProblemCodeRateLimited, "request_id": reqID,
 		})
 		return
 	}

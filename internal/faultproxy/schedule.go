@@ -83,13 +83,13 @@ type decision struct {
 // schedule fires takes it; the rules after it never see the request. Once
 // the request's identity has had Config.MaxPerRequest faults no rule takes
 // it (and every matching rule counts it).
-func (st *state) decide(r *http.Request, id identity) *decision {
+func (st *state) decide(r *http.Request, body []byte, id identity) *decision {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.requests++
 	capped := st.cfg.MaxPerRequest > 0 && st.perID[id] >= st.cfg.MaxPerRequest
 	for _, rs := range st.rules {
-		if !rs.rule.matches(r) {
+		if !rs.rule.matches(r, body) {
 			continue
 		}
 		rs.matched++

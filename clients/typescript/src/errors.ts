@@ -1,0 +1,227 @@
+import { problemCodeValues, type components } from './generated/openapi.js';
+import type { FieldError } from './types.js';
+
+/** The base of every error this SDK throws. */
+export class AgentSessionError extends Error {}
+
+/** What identifies the request an error is about (no query, no credentials). */
+export interface RequestInfo {
+  method: string;
+  url: string;
+}
+
+/** A problem `code` the contract lists (`ProblemCode` in openapi.yaml). */
+export type KnownProblemCode = components['schemas']['ProblemCode'];
+/** A problem `code`: one the contract lists, or one a newer server added (kept as it came). */
+export type ProblemCode = components['schemas']['Problem']['code'];
+
+type PascalCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Capitalize<Head>}${PascalCase<Tail>}`
+  : Capitalize<S>;
+const pascalCase = (s: string): string => s.replace(/(?:^|_)([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The problem codes of the contract as constants (`ProblemCode.NotFound` is
+ * `'not_found'`), made from the generated list, so a regeneration brings new codes.
+ * Codes this SDK does not know are kept as they come and classed by HTTP status.
+ */
+export const ProblemCode = Object.freeze(Object.fromEntries(problemCodeValues.map((c) => [pascalCase(c), c]))) as {
+  readonly [C in KnownProblemCode as PascalCase<C>]: C;
+};
+
+export interface APIErrorInit extends RequestInfo {
+  status: number;
+  code: ProblemCode | undefined;
+  title: string | undefined;
+  detail: string | undefined;
+  type: string | undefined;
+  instance: string | undefined;
+  fieldErrors: FieldError[];
+  requestId: string | undefined;
+  idempotencyKey: string | undefined;
+  attempts: number;
+  retryAfter: number | undefined;
+  headers: Headers;
+  body: string;
+}
+
+/**
+ * The server answered with a non-2xx status. Every string here comes from the
+ * server with the client's token redacted. `body` is the start of the raw body
+ * (at most 64 KiB), also when it was empty or not a problem document.
+ */
+export class APIError extends AgentSessionError {
+  /** The HTTP status of the last answer. */
+  readonly status: number;
+  /** The problem's machine-readable `code` (`ProblemCode`); undefined when the body had none. */
+  readonly code: ProblemCode | undefined;
+  readonly title: string | undefined;
+  readonly detail: string | undefined;
+  readonly type: string | undefined;
+  readonly instance: string | undefined;
+  /** The offending fields of a validation failure. */
+  readonly fieldErrors: FieldError[];
+  /** `X-Request-Id` (or the problem's `request_id`): quote it when reporting a problem. */
+  readonly requestId: string | undefined;
+  /** The `Idempotency-Key` the request carried. */
+  readonly idempotencyKey: string | undefined;
+  /** How many HTTP attempts the call made (1 without retries). */
+  readonly attempts: number;
+  /** The delay the server asked for (`Retry-After` / `Retry-After-Ms`), in milliseconds. */
+  readonly retryAfter: number | undefined;
+  readonly method: string;
+  readonly url: string;
+  /** The last answer's headers (values redacted). */
+  readonly headers: Headers;
+  /** The start of the raw body (redacted, at most 64 KiB). */
+  readonly body: string;
+
+  constructor(init: APIErrorInit, message: string) {
+    super(message);
+    this.status = init.status;
+    this.code = init.code;
+    this.title = init.title;
+    this.detail = init.detail;
+    this.type = init.type;
+    this.instance = init.instance;
+    this.fieldErrors = init.fieldErrors;
+    this.requestId = init.requestId;
+    this.idempotencyKey = init.idempotencyKey;
+    this.attempts = init.attempts;
+    this.retryAfter = init.retryAfter;
+    this.method = init.method;
+    this.url = init.url;
+    this.headers = init.headers;
+    this.body = init.body;
+  }
+}
+
+/** 401 or 403: the token is missing, unknown or not allowed. */
+export class AuthError extends APIError {}
+/** 404: no such resource for this tenant (another tenant's resources answer 404 too). */
+export class NotFoundError extends APIError {}
+/** Any 409: the request conflicts with the resource's state. The subclasses name the known codes. */
+export class ConflictError extends APIError {}
+/** 409 `turn_in_progress` (busy policy reject) or `turn_queue_full` (enqueue). */
+export class BusyError extends ConflictError {}
+/** 409 `invalid_transition`: the lifecycle forbids the change. */
+export class InvalidTransitionError extends ConflictError {}
+/** 409 `session_paused`: resume the session first. */
+export class SessionPausedError extends ConflictError {}
+/** 409 `session_ended`: the session accepts no more work. */
+export class SessionEndedError extends ConflictError {}
+/** 409 `spawn_limit_exceeded`: a child-session cap (children per parent or depth). */
+export class SpawnLimitError extends ConflictError {}
+/** 400 or 422: the server rejected the request's content; `fieldErrors` lists the fields. */
+export class ValidationError extends APIError {}
+/** 413: the request body is over the server's limit. */
+export class PayloadTooLargeError extends APIError {}
+/** 429: `retryAfter` is the server's delay in milliseconds. */
+export class RateLimitError extends APIError {}
+/** Any 5xx. */
+export class ServerError extends APIError {}
+
+type APIErrorClass = new (init: APIErrorInit, message: string) => APIError;
+
+const conflictByCode: Record<string, APIErrorClass> = {
+  [ProblemCode.TurnInProgress]: BusyError,
+  [ProblemCode.TurnQueueFull]: BusyError,
+  [ProblemCode.InvalidTransition]: InvalidTransitionError,
+  [ProblemCode.SessionPaused]: SessionPausedError,
+  [ProblemCode.SessionEnded]: SessionEndedError,
+  [ProblemCode.SpawnLimitExceeded]: SpawnLimitError,
+};
+
+/** The class of an answer: by status, refined by the code for a 409; unknown codes fall back to the status. */
+export function apiErrorClass(status: number, code: string | undefined): APIErrorClass {
+  if (status === 401 || status === 403) return AuthError;
+  if (status === 404) return NotFoundError;
+  if (status === 409) return (code !== undefined && conflictByCode[code]) || ConflictError;
+  if (status === 400 || status === 422) return ValidationError;
+  if (status === 413) return PayloadTooLargeError;
+  if (status === 429) return RateLimitError;
+  if (status >= 500 && status <= 599) return ServerError;
+  return APIError;
+}
+
+/**
+ * No usable answer arrived: the connection failed or was reset, an attempt
+ * timed out, or a 2xx body was cut short. `cause` is the last network error.
+ */
+export class TransportError extends AgentSessionError {
+  readonly method: string;
+  readonly url: string;
+  /** How many HTTP attempts the call made. */
+  readonly attempts: number;
+  readonly idempotencyKey: string | undefined;
+
+  constructor(
+    message: string,
+    init: RequestInfo & { attempts: number; idempotencyKey: string | undefined; cause?: unknown },
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.method = init.method;
+    this.url = init.url;
+    this.attempts = init.attempts;
+    this.idempotencyKey = init.idempotencyKey;
+  }
+}
+
+/**
+ * An attempt's `timeout` passed with no answer on its last attempt, or the
+ * call's `totalTimeout` passed (then `cause` is the last error, an
+ * `APIError` when the server had answered).
+ */
+export class TimeoutError extends TransportError {}
+
+/** The caller's `AbortSignal` fired; `cause` is the signal's reason. */
+export class AbortError extends AgentSessionError {}
+
+/** A 2xx answer the SDK could not understand (not JSON, not a valid event stream frame). */
+export class UnexpectedResponseError extends AgentSessionError {
+  readonly status: number;
+  readonly requestId: string | undefined;
+  /** The start of the body (redacted, at most 64 KiB). */
+  readonly body: string;
+  constructor(message: string, init: { status: number; requestId: string | undefined; body: string; cause?: unknown }) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status;
+    this.requestId = init.requestId;
+    this.body = init.body;
+  }
+}
+
+/**
+ * A turn stream dropped and could not be resumed: `maxResumes` attempts in a
+ * row brought no new event (also when the server's events carry no `seq`, so
+ * that a resume cannot tell new events from replayed ones). `cause` is the
+ * last failure.
+ */
+export class StreamLostError extends AgentSessionError {
+  readonly turnIndex: number | undefined;
+  readonly lastSeq: number;
+  readonly resumes: number;
+  constructor(
+    message: string,
+    init: { turnIndex: number | undefined; lastSeq: number; resumes: number; cause?: unknown },
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.turnIndex = init.turnIndex;
+    this.lastSeq = init.lastSeq;
+    this.resumes = init.resumes;
+  }
+}
+
+/** No event arrived on a turn stream within its `idleTimeout` (keep-alives do not count). */
+export class StreamIdleTimeoutError extends AgentSessionError {}
+
+// Names survive minification, and `AbortError` is also the web platform's name
+// for an aborted operation, so `err.name === 'AbortError'` checks keep working.
+for (const [name, cls] of Object.entries({
+  AgentSessionError, APIError, AuthError, NotFoundError, ConflictError, BusyError, InvalidTransitionError,
+  SessionPausedError, SessionEndedError, SpawnLimitError, ValidationError, PayloadTooLargeError,
+  RateLimitError, ServerError, TransportError, TimeoutError, AbortError, UnexpectedResponseError,
+  StreamLostError, StreamIdleTimeoutError,
+})) {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+}

@@ -1,0 +1,54 @@
+// FIFO locks by key, for the per-session ordering of turns: the order in
+// which callers ask is the order in which they hold the lock; different keys
+// never wait for each other. A waiter whose signal aborts leaves the queue
+// without disturbing the others.
+
+type Waiter = { grant: () => void };
+
+export class KeyedLock {
+  #queues = new Map<string, Waiter[]>(); // head = the holder
+
+  /**
+   * Joins the queue of `key` at once (synchronously, so call order is queue
+   * order) and resolves with a release function when it is this caller's turn.
+   */
+  acquire(key: string, signal?: AbortSignal, onAbort?: () => unknown): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(onAbort ? onAbort() : signal.reason);
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = [];
+      this.#queues.set(key, queue);
+    }
+    const q = queue;
+    return new Promise((resolve, reject) => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        const i = q.indexOf(waiter);
+        if (i >= 0) q.splice(i, 1);
+        if (i === 0) q[0]?.grant();
+        if (q.length === 0 && this.#queues.get(key) === q) this.#queues.delete(key);
+      };
+      const abort = (): void => {
+        if (q[0] === waiter) return; // already holding: the holder releases
+        release();
+        reject(onAbort ? onAbort() : signal?.reason);
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', abort);
+          resolve(release);
+        },
+      };
+      q.push(waiter);
+      if (q.length === 1) waiter.grant();
+      else signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  /** Keys with a holder or waiters (for tests). */
+  get size(): number {
+    return this.#queues.size;
+  }
+}

@@ -1,0 +1,458 @@
+// Turns: the synchronous result (TurnResult) and the resumable event stream
+// (TurnStream).
+import type { APIClient, OpenStream, RequestOptions, ResponseInfo } from './core.js';
+import {
+  AbortError,
+  AgentSessionError,
+  StreamIdleTimeoutError,
+  StreamLostError,
+  TransportError,
+  UnexpectedResponseError,
+} from './errors.js';
+import type { components } from './generated/openapi.js';
+import type { KeyedLock } from './internal/keyed-lock.js';
+import { sleep, uuid } from './internal/util.js';
+import { readSSE } from './sse.js';
+import type { BusyPolicy, TurnAccepted, TurnEvent, TurnSummary } from './types.js';
+
+/** Options of one turn. */
+export interface TurnOptions extends RequestOptions {
+  /** File tokens from `files.upload()` to give the agent. */
+  files?: string[] | undefined;
+  /** Milliseconds after which the server ends the turn (`stop_reason: cancelled`, `cancelled_by: timeout`). */
+  turnTimeout?: number | undefined;
+  /**
+   * What the server does while another turn runs: `reject` (a BusyError at
+   * once), `enqueue` or `interrupt`. Without a policy the SDK keeps this
+   * client's turns on the session in call order, one at a time; with one, the
+   * turn is sent at once and the server decides.
+   */
+  busyPolicy?: BusyPolicy | undefined;
+}
+
+/** Options of a streamed turn. */
+export interface TurnStreamOptions extends TurnOptions {
+  /** Resumes in a row that bring no new event before the stream fails with StreamLostError (default 5; 0: never resume). */
+  maxResumes?: number | undefined;
+  /** Milliseconds without an event (keep-alives do not count) after which the stream fails with StreamIdleTimeoutError. */
+  idleTimeout?: number | undefined;
+}
+
+export const DEFAULT_MAX_RESUMES = 5;
+
+// The frame types of a turn stream, typed by the contract's frame schemas so
+// that a renamed frame fails to compile.
+type Frames = components['schemas'];
+const TURN_ACCEPTED_FRAME: Frames['TurnAcceptedFrame']['event'] = 'turn.accepted';
+const EVENT_FRAME: Frames['EventFrame']['event'] = 'message';
+const TURN_COMPLETED_FRAME: Frames['TurnCompletedFrame']['event'] = 'turn.completed';
+
+/** What a turn needs from the client: the request path and the per-session turn order. */
+export interface TurnHost {
+  readonly client: APIClient;
+  readonly turnOrder: KeyedLock;
+}
+
+/** The wire body of a turn. */
+export function turnBody(prompt: string, o: TurnOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = { prompt };
+  if (o.files?.length) body['files'] = o.files;
+  if (o.turnTimeout !== undefined) body['timeout_ms'] = Math.ceil(o.turnTimeout);
+  if (o.busyPolicy !== undefined) body['busy_policy'] = o.busyPolicy;
+  return body;
+}
+
+/** Gives an event its `raw` JSON text (not enumerable; computed on demand when not given). */
+export function asEvent(obj: Record<string, unknown>, raw?: string): TurnEvent {
+  if (raw !== undefined) {
+    Object.defineProperty(obj, 'raw', { value: raw, enumerable: false });
+  } else if (!Object.prototype.hasOwnProperty.call(obj, 'raw')) {
+    let text: string | undefined;
+    Object.defineProperty(obj, 'raw', { get: () => (text ??= JSON.stringify(obj)), enumerable: false });
+  }
+  return obj as unknown as TurnEvent;
+}
+
+/** A finished turn: the summary's members (known or not), its events, and `text()`. */
+export interface TurnResult extends TurnSummary {}
+export class TurnResult {
+  declare readonly events: TurnEvent[];
+  /** The HTTP answer (request id, idempotency key, attempts, replayed). */
+  declare readonly response: ResponseInfo | undefined;
+
+  constructor(data: Record<string, unknown>, response?: ResponseInfo) {
+    Object.assign(this, data);
+    const events = Array.isArray(data['events']) ? (data['events'] as Record<string, unknown>[]) : [];
+    Object.defineProperty(this, 'events', { value: events.map((e) => asEvent(e)), enumerable: true });
+    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+  }
+
+  /** The `content` of the `text` events, in order. */
+  text(): string {
+    let s = '';
+    for (const e of this.events) if (e.type === 'text' && typeof e.content === 'string') s += e.content;
+    return s;
+  }
+}
+
+/** Runs a synchronous turn. */
+export async function runTurn(host: TurnHost, sessionId: string, prompt: string, o: TurnOptions): Promise<TurnResult> {
+  const { client } = host;
+  const aborted = abortedError(o.signal, 'the turn was aborted');
+  // Join the session's queue before anything is awaited, so call order is send order.
+  const release = o.busyPolicy ? undefined : await host.turnOrder.acquire(sessionId, o.signal, aborted);
+  try {
+    // The server answers when the turn ends: only a turn with its own timeout bounds the attempt.
+    const attemptTimeout = client.timeout && o.turnTimeout ? o.turnTimeout + client.timeout : null;
+    const { data, info } = await client.request<Record<string, unknown>>({
+      method: 'POST',
+      path: `v1/sessions/${encodeURIComponent(sessionId)}/turns`,
+      body: turnBody(prompt, o),
+      options: o,
+      attemptTimeout,
+    });
+    return new TurnResult(data, info);
+  } finally {
+    release?.();
+  }
+}
+
+function abortedError(signal: AbortSignal | undefined, what: string): () => AbortError {
+  return () => new AbortError(what, signal?.reason === undefined ? undefined : { cause: signal.reason });
+}
+
+/** The first resume goes at once; the next ones back off (100 ms doubling, at most 2 s). */
+export function resumeDelay(failures: number): number {
+  return failures <= 1 ? 0 : Math.min(100 * 2 ** (failures - 2), 2_000);
+}
+
+/**
+ * A streamed turn: iterate it to get each event as the agent produces it,
+ * then `result()` for the finished turn. Nothing is sent before the
+ * iteration (or `result()`) starts, and it can be iterated once.
+ *
+ * A dropped connection is resumed after the last event seen (`streamTurn`
+ * with `Last-Event-ID`, or the same `sendTurn` with its idempotency key while
+ * the turn index is not known yet), so every event is yielded exactly once,
+ * in `seq` order. Leaving the loop early stops listening; the turn goes on
+ * on the server unless it is cancelled.
+ */
+export class TurnStream implements AsyncIterable<TurnEvent> {
+  readonly #host: TurnHost;
+  readonly #sessionId: string;
+  readonly #prompt: string;
+  readonly #opts: TurnStreamOptions;
+  readonly #key: string;
+  #started = false;
+  #turnIndex: number | undefined;
+  #accepted: TurnAccepted | undefined;
+  #lastSeq = 0;
+  #resumes = 0;
+  #sawSeqless = false;
+  #events: TurnEvent[] = [];
+  #info: ResponseInfo | undefined;
+  #result: TurnResult | undefined;
+  #settle!: { resolve: (r: TurnResult) => void; reject: (e: unknown) => void };
+  readonly #finished: Promise<TurnResult>;
+
+  constructor(host: TurnHost, sessionId: string, prompt: string, opts: TurnStreamOptions) {
+    this.#host = host;
+    this.#sessionId = sessionId;
+    this.#prompt = prompt;
+    this.#opts = opts;
+    this.#key = opts.idempotencyKey || uuid(); // a stream always has one: its resumes depend on it
+    this.#finished = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.#finished.catch(() => {}); // rejections reach whoever calls result(); nobody else must see them
+  }
+
+  /** The turn's index once the server named it. */
+  get turnIndex(): number | undefined {
+    return this.#turnIndex;
+  }
+  /** The `turn.accepted` frame (`status` says running or queued). */
+  get accepted(): TurnAccepted | undefined {
+    return this.#accepted;
+  }
+  /** How many times the stream was resumed after a drop. */
+  get resumes(): number {
+    return this.#resumes;
+  }
+  /** The idempotency key every request of this turn carries. */
+  get idempotencyKey(): string {
+    return this.#key;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<TurnEvent, void, undefined> {
+    if (this.#started) throw new AgentSessionError('a TurnStream can be iterated only once');
+    this.#started = true;
+    return this.#run();
+  }
+
+  /**
+   * The finished turn, as `turn()` returns it. Called before iterating, it
+   * reads the whole stream. Rejects with the stream's error, or when the loop
+   * over the events stopped before the turn ended.
+   */
+  async result(): Promise<TurnResult> {
+    if (!this.#started) {
+      for await (const _ of this) {
+        // read to the end
+      }
+    }
+    return this.#finished;
+  }
+
+  async *#run(): AsyncGenerator<TurnEvent, void, undefined> {
+    const o = this.#opts;
+    const signal = o.signal;
+    const aborted = abortedError(signal, 'the turn stream was aborted');
+    const maxResumes = o.maxResumes ?? DEFAULT_MAX_RESUMES;
+    let release: (() => void) | undefined;
+    let conn: OpenStream | undefined;
+    let outcome: 'done' | 'failed' | undefined;
+    try {
+      if (!o.busyPolicy) release = await this.#host.turnOrder.acquire(this.#sessionId, signal, aborted);
+      conn = await this.#open(true);
+      let failures = 0;
+      for (;;) {
+        const it = this.#read(conn);
+        let progressed = false;
+        let dropped: unknown;
+        try {
+          for (;;) {
+            const r = await it.next();
+            if (r.done) break;
+            if (r.value.progress) progressed = true;
+            yield r.value.event;
+          }
+        } catch (err) {
+          if (signal?.aborted) throw aborted();
+          if (!(err instanceof Error) || err instanceof AgentSessionError) throw err;
+          dropped = err; // a read error: the connection dropped
+        } finally {
+          await it.return(undefined);
+          conn.close();
+        }
+        if (this.#result) {
+          outcome = 'done';
+          this.#settle.resolve(this.#result);
+          return;
+        }
+        dropped ??= new Error('the stream ended before turn.completed');
+        if (progressed) failures = 0;
+        for (;;) {
+          failures++;
+          if (failures > maxResumes) {
+            const why = this.#sawSeqless
+              ? "the server's events carry no seq (SSE id), so a resume cannot tell new events from replayed ones"
+              : `${maxResumes} resume${maxResumes === 1 ? '' : 's'} in a row brought no new event`;
+            throw new StreamLostError(
+              `turn stream lost (turn ${this.#turnIndex ?? '?'}, after event ${this.#lastSeq}, ${this.#resumes} resumes): ${why}; last: ${messageOf(dropped)}`,
+              { turnIndex: this.#turnIndex, lastSeq: this.#lastSeq, resumes: this.#resumes, cause: dropped },
+            );
+          }
+          await sleep(resumeDelay(failures), signal, aborted);
+          this.#resumes++;
+          try {
+            conn = await this.#open(false);
+            break;
+          } catch (err) {
+            if (!(err instanceof TransportError) || signal?.aborted) throw err;
+            dropped = err;
+          }
+        }
+      }
+    } catch (err) {
+      outcome = 'failed';
+      this.#settle.reject(err);
+      throw err;
+    } finally {
+      conn?.close();
+      release?.();
+      if (outcome === undefined) {
+        this.#settle.reject(new AgentSessionError('the turn stream was not read to its end'));
+      }
+    }
+  }
+
+  /** Starts the turn (first), or resumes it after the last event seen. */
+  #open(first: boolean): Promise<OpenStream> {
+    const { client } = this.#host;
+    const base = `v1/sessions/${encodeURIComponent(this.#sessionId)}`;
+    const options: RequestOptions = { ...this.#opts, idempotencyKey: this.#key };
+    if (!first && this.#turnIndex !== undefined) {
+      return client.open({
+        method: 'GET',
+        path: `${base}/turns/${this.#turnIndex}/stream`,
+        headers: { 'Last-Event-ID': String(this.#lastSeq) },
+        options: { ...options, idempotencyKey: undefined },
+      });
+    }
+    return client
+      .open({
+        method: 'POST',
+        path: `${base}/turns`,
+        body: turnBody(this.#prompt, this.#opts),
+        headers: first ? undefined : { 'Last-Event-ID': String(this.#lastSeq) },
+        options,
+      })
+      .then((s) => {
+        if (first) this.#info = s.info;
+        return s;
+      });
+  }
+
+  /** Reads one connection; yields the events not seen before; sets #result when the turn completes. */
+  async *#read(conn: OpenStream): AsyncGenerator<{ event: TurnEvent; progress: boolean }, void, undefined> {
+    const res = conn.response;
+    if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
+      // A server that does not stream answers with the whole turn.
+      const data = (await res.json()) as Record<string, unknown>;
+      const whole = new TurnResult(data);
+      for (const ev of whole.events) {
+        const a = this.#accept(ev, undefined);
+        if (a) yield a;
+      }
+      yield* this.#complete(data);
+      return;
+    }
+    if (!res.body) throw new Error('the event stream has no body');
+    const idleMs = this.#opts.idleTimeout;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    let idleFired = false;
+    const arm = (): void => {
+      if (!idleMs) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleFired = true;
+        conn.close();
+      }, idleMs);
+    };
+    arm();
+    try {
+      // The contract's "Stream framing": `turn.accepted` first, one unnamed
+      // (`message`) frame per event whose `id` is its seq, `turn.completed` last;
+      // comments are keep-alives, and frames of any other type are skipped.
+      for await (const f of readSSE(res.body, conn.signal)) {
+        const frame: string = f.event === '' ? EVENT_FRAME : f.event; // no `event:` line is SSE's `message`
+        switch (frame) {
+          case TURN_ACCEPTED_FRAME: {
+            const a = this.#parse(f.data, TURN_ACCEPTED_FRAME) as TurnAccepted;
+            this.#accepted = a;
+            if (typeof a.turn_index === 'number') this.#turnIndex = a.turn_index;
+            break;
+          }
+          case EVENT_FRAME: {
+            if (f.data === '') break;
+            const obj = this.#parse(f.data, 'event');
+            arm();
+            const idSeq = f.id !== undefined && /^\d+$/.test(f.id) ? Number(f.id) : undefined;
+            const a = this.#accept(asEvent(obj, f.data), idSeq);
+            if (a) yield a;
+            break;
+          }
+          case TURN_COMPLETED_FRAME: {
+            yield* this.#complete(this.#parse(f.data, TURN_COMPLETED_FRAME));
+            return;
+          }
+          default:
+          // a frame type this SDK does not know: skipped
+        }
+      }
+    } catch (err) {
+      if (idleFired) {
+        throw new StreamIdleTimeoutError(
+          `no event within ${idleMs} ms (turn ${this.#turnIndex ?? '?'}, after event ${this.#lastSeq})`,
+          { cause: err },
+        );
+      }
+      throw err;
+    } finally {
+      clearTimeout(idleTimer);
+    }
+  }
+
+  #parse(data: string, frame: string): Record<string, unknown> {
+    let v: unknown;
+    try {
+      v = JSON.parse(data);
+    } catch (err) {
+      throw this.#protocolError(`bad ${frame} frame: ${messageOf(err)}`, data, err);
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw this.#protocolError(`bad ${frame} frame: not an object`, data);
+    return v as Record<string, unknown>;
+  }
+
+  #protocolError(message: string, data: string, cause?: unknown): UnexpectedResponseError {
+    const r = (s: string): string => this.#host.client.redact(s);
+    return new UnexpectedResponseError(r(message), {
+      status: 200,
+      requestId: this.#info?.requestId,
+      body: r(data.slice(0, 4096)),
+      cause: this.#host.client.safeCause(cause),
+    });
+  }
+
+  /** Takes an event unless it was seen already; returns what to yield. */
+  #accept(ev: TurnEvent, idSeq: number | undefined): { event: TurnEvent; progress: boolean } | undefined {
+    const seq = typeof ev.seq === 'number' ? ev.seq : idSeq;
+    if (this.#turnIndex === undefined && typeof ev.turn_index === 'number') this.#turnIndex = ev.turn_index;
+    if (seq === undefined) {
+      // Without a seq a replayed event cannot be told from a new one: such
+      // events are taken on the first connection only, and never count as progress.
+      this.#sawSeqless = true;
+      if (this.#resumes > 0) return undefined;
+      this.#events.push(ev);
+      return { event: ev, progress: false };
+    }
+    if (seq <= this.#lastSeq) return undefined; // replayed after a resume: already yielded
+    this.#lastSeq = seq;
+    this.#events.push(ev);
+    return { event: ev, progress: true };
+  }
+
+  /** Ends the turn. Events the summary counts but the stream skipped are read from the event log first. */
+  async *#complete(summary: Record<string, unknown>): AsyncGenerator<{ event: TurnEvent; progress: boolean }, void, undefined> {
+    const s = summary as Partial<TurnSummary>;
+    if (typeof s.turn_index === 'number') this.#turnIndex = s.turn_index;
+    if (typeof s.last_seq === 'number' && s.last_seq > this.#lastSeq && this.#turnIndex !== undefined) {
+      const after = Math.max(this.#lastSeq, typeof s.first_seq === 'number' ? s.first_seq - 1 : 0);
+      try {
+        for await (const ev of this.#eventLog(after)) {
+          const a = this.#accept(ev, undefined);
+          if (a) yield a;
+        }
+      } catch (err) {
+        if (err instanceof AbortError) throw err;
+        // The summary still ends the turn; the gap stays visible in the seqs.
+      }
+    }
+    const rest = { ...summary };
+    delete rest['events'];
+    this.#result = new TurnResult({ ...rest, events: this.#events }, this.#info);
+  }
+
+  async *#eventLog(after: number): AsyncGenerator<TurnEvent> {
+    const { client } = this.#host;
+    let cursor: string | undefined;
+    for (;;) {
+      const { data } = await client.request<{ items: Record<string, unknown>[]; next_cursor?: string }>({
+        method: 'GET',
+        path: `v1/sessions/${encodeURIComponent(this.#sessionId)}/events`,
+        query: { after, turn_index: this.#turnIndex, limit: 100, cursor },
+        options: { signal: this.#opts.signal },
+      });
+      for (const e of data.items) yield asEvent(e);
+      if (!data.next_cursor) return;
+      cursor = data.next_cursor;
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) {
+    const c = (err as { cause?: unknown }).cause;
+    return c instanceof Error && c.message !== err.message ? `${err.message}: ${c.message}` : err.message;
+  }
+  return String(err);
+}
