@@ -141,6 +141,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.active.wait(ctx); err != nil {
 		return fmt.Errorf("refserver: shutdown: %w", err)
 	}
+	s.workers.stop()
 	return nil
 }
 

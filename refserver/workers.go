@@ -1,6 +1,9 @@
 package refserver
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // workers runs the turn runners on goroutines that outlive one turn. A new
 // goroutine starts with a small stack, and the SQLite store (C translated
@@ -8,13 +11,15 @@ import "time"
 // goroutine more than the turn's own work on the memory store. A worker
 // keeps its grown stack for the next turn.
 type workers struct {
-	jobs chan func()
+	jobs     chan func()
+	quit     chan struct{}
+	stopOnce sync.Once
 }
 
 // workerIdle is how long an idle worker waits for a job before it exits.
 const workerIdle = 10 * time.Second
 
-func newWorkers() *workers { return &workers{jobs: make(chan func())} }
+func newWorkers() *workers { return &workers{jobs: make(chan func()), quit: make(chan struct{})} }
 
 // run runs job on an idle worker, or on a new one when none is idle.
 func (w *workers) run(job func()) {
@@ -25,6 +30,10 @@ func (w *workers) run(job func()) {
 	}
 }
 
+// stop makes idle workers exit; later jobs still run, each on a goroutine
+// of its own that exits after it.
+func (w *workers) stop() { w.stopOnce.Do(func() { close(w.quit) }) }
+
 func (w *workers) work(job func()) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
@@ -34,6 +43,8 @@ func (w *workers) work(job func()) {
 		select {
 		case job = <-w.jobs:
 		case <-idle.C:
+			return
+		case <-w.quit:
 			return
 		}
 	}
