@@ -581,14 +581,7 @@ const turnCols = `tenant, session_id, idx, prompt, files, busy_policy, timeout_m
 
 // turnArgs returns c's column values in turnCols order after the key.
 func turnArgs(c *Turn) ([]any, error) {
-	files, err := encJSON(c.Files)
-	if err != nil {
-		return nil, err
-	}
-	usage, err := encJSON(c.Usage)
-	if err != nil {
-		return nil, err
-	}
+	files, usage := encodeFiles(c.Files), encodeUsage(c.Usage)
 	return []any{c.Prompt, files, string(c.BusyPolicy), c.TimeoutMs, string(c.Status), string(c.StopReason),
 		string(c.CancelledBy), usage, c.EventCount, c.FirstSeq, c.LastSeq,
 		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt)}, nil
@@ -823,7 +816,7 @@ func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	data, err := encJSON(c)
+	data, err := encodeEvent(c)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}

@@ -332,13 +332,13 @@ var sessionColumns = []column[Session]{
 
 var turnColumns = []column[Turn]{
 	{"prompt", func(a, b *Turn) bool { return a.Prompt == b.Prompt }, func(r *Turn) (any, error) { return r.Prompt, nil }},
-	{"files", func(a, b *Turn) bool { return sliceEqual(a.Files, b.Files) }, func(r *Turn) (any, error) { return encJSON(r.Files) }},
+	{"files", func(a, b *Turn) bool { return sliceEqual(a.Files, b.Files) }, func(r *Turn) (any, error) { return encodeFiles(r.Files), nil }},
 	{"busy_policy", func(a, b *Turn) bool { return a.BusyPolicy == b.BusyPolicy }, func(r *Turn) (any, error) { return string(r.BusyPolicy), nil }},
 	{"timeout_ms", func(a, b *Turn) bool { return a.TimeoutMs == b.TimeoutMs }, func(r *Turn) (any, error) { return r.TimeoutMs, nil }},
 	{"status", func(a, b *Turn) bool { return a.Status == b.Status }, func(r *Turn) (any, error) { return string(r.Status), nil }},
 	{"stop_reason", func(a, b *Turn) bool { return a.StopReason == b.StopReason }, func(r *Turn) (any, error) { return string(r.StopReason), nil }},
 	{"cancelled_by", func(a, b *Turn) bool { return a.CancelledBy == b.CancelledBy }, func(r *Turn) (any, error) { return string(r.CancelledBy), nil }},
-	{"usage", func(a, b *Turn) bool { return usageEqual(a.Usage, b.Usage) }, func(r *Turn) (any, error) { return encJSON(r.Usage) }},
+	{"usage", func(a, b *Turn) bool { return usageEqual(a.Usage, b.Usage) }, func(r *Turn) (any, error) { return encodeUsage(r.Usage), nil }},
 	{"event_count", func(a, b *Turn) bool { return a.EventCount == b.EventCount }, func(r *Turn) (any, error) { return r.EventCount, nil }},
 	{"first_seq", func(a, b *Turn) bool { return a.FirstSeq == b.FirstSeq }, func(r *Turn) (any, error) { return r.FirstSeq, nil }},
 	{"last_seq", func(a, b *Turn) bool { return a.LastSeq == b.LastSeq }, func(r *Turn) (any, error) { return r.LastSeq, nil }},
