@@ -12,12 +12,23 @@ package store
 //
 // Writes: one writer connection. Concurrent Update calls queue; the first
 // in the queue becomes the leader and runs every queued fn (up to
-// maxBatch) in one transaction, each inside its own savepoint so that a
-// failing fn loses only its own writes, then commits once and wakes the
-// others. Each caller returns only after the commit that holds its writes,
-// so "Update returned nil" still means "durable", while N concurrent
-// sessions pay for one COMMIT instead of N. A caller alone in the queue
-// runs its fn on its own goroutine with no hand-off and no savepoint.
+// maxBatch, taking in those that arrive meanwhile) in one transaction,
+// then commits once and wakes the others. Each caller returns only after
+// the commit that holds its writes, so "Update returned nil" still means
+// "durable", while N concurrent sessions pay for one COMMIT instead of N.
+// A caller alone in the queue runs its fn on its own goroutine, with no
+// hand-off.
+//
+// A failing fn loses only its own writes: its changes to the row cache
+// are undone, and its statements are rolled back, to a savepoint set at
+// its first statement when the transaction already held statements, or
+// wholly when it began the transaction. The transaction begins at the
+// first statement, so writes held in the row cache (sqlite_cache.go) need
+// neither BEGIN nor savepoint until the commit writes them.
+//
+// UpdateDeferred may leave the transaction open when nothing else waits:
+// the next write continues it and commits both, or a timer commits it.
+// A turn's acceptance and its end are then one commit.
 
 import (
 	"context"
