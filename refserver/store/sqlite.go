@@ -469,14 +469,18 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	if s == nil {
 		return fmt.Errorf("update session: nil session")
 	}
-	c, err := cloneSession(s)
-	if err != nil {
-		return fmt.Errorf("update session: %w", err)
-	}
-	k := sessionKey{c.Tenant, c.ID}
+	k := sessionKey{s.Tenant, s.ID}
 	var entry *sessionEntry
 	if t.cache != nil {
 		entry = t.cache.sessions[k]
+	}
+	clone := cloneSession
+	if entry != nil {
+		clone = func(s *Session) (*Session, error) { return cloneSessionLike(s, entry.img) }
+	}
+	c, err := clone(s)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
 	}
 	if entry != nil {
 		// Cached, so the row exists: the change goes into the image, and to
