@@ -43,6 +43,9 @@ type Config struct {
 	// Logger receives one line per request and the server's events; nil
 	// discards them. Tokens are never logged.
 	Logger *slog.Logger
+	// Metrics, when set, records the server's metrics (NewMetrics); serve
+	// Metrics.Handler on a listener of its own. nil records none.
+	Metrics *Metrics
 
 	// MaxBodyBytes bounds JSON request bodies (413 above it).
 	MaxBodyBytes int64

@@ -38,6 +38,16 @@
 //
 // Turns run in a per-session runner (one running turn, a FIFO queue) that
 // stores every event before broadcasting it; streams read live events from
-// the runner and ended turns from the store. On start the server ends the
-// turns an unclean stop left running; Shutdown ends the running ones.
+// the runner and ended turns from the store, and a JSON turn is answered
+// from the runner's memory. A turn's acceptance may be committed with its
+// first write (store.Deferrer); turn.accepted and the JSON answer wait for
+// that commit. On start the server ends the turns an unclean stop left
+// running; Shutdown ends the running ones.
+//
+// # Metrics
+//
+// With Config.Metrics (NewMetrics), the server records Prometheus metrics:
+// requests by operation and status, turns running and queued, open
+// streams, store writes and (with store.WithCommitObserver) SQLite commits.
+// Serve Metrics.Handler on a listener of its own: the API never serves it.
 package refserver

@@ -248,7 +248,7 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 		return tx.PutIdempotency(k.record(resp.status, resp.body, now))
 	})
 	if err == nil && len(ended) == len(queued) {
-		rn.queue = nil
+		rn.setQueue(nil)
 		for i, ex := range queued {
 			ex.turn = ended[i]
 			ex.end(ended[i])

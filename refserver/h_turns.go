@@ -93,7 +93,10 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 		replay *store.Idempotency
 		busy   bool
 	)
-	err = a.store.Update(ctx, func(tx store.Tx) error {
+	// The acceptance may commit with the turn's first write (a store that
+	// defers it): the turn runs at once, and nothing is acknowledged, no
+	// turn.accepted and no answer, before accepted says it is committed.
+	accepted, err := store.UpdateDeferred(a.store, ctx, func(tx store.Tx) error {
 		rec, err := k.lookup(tx)
 		if err != nil || rec != nil {
 			replay = rec
@@ -162,7 +165,7 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 		}
 		ex = newTurnExec(key, t, sess.Agent, metas, timeout)
 		return nil
-	})
+	}, acceptDelay)
 	if err != nil {
 		a.turns.release(rn)
 		return nil, err
@@ -170,29 +173,40 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 	if replay != nil {
 		ex = rn.find(replay.TurnIndex)
 		a.turns.release(rn)
-		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true)
+		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true, accepted)
 	}
 	switch {
 	case !busy:
 		a.startRunner(rn, ex)
 	case policy == gen.BusyPolicyInterrupt:
-		rn.queue = append([]*turnExec{ex}, rn.queue...)
+		rn.setQueue(append([]*turnExec{ex}, rn.queue...))
 		rn.running.Load().cancelWith(causeInterrupt)
 	default:
-		rn.queue = append(rn.queue, ex)
+		rn.setQueue(append(rn.queue, ex))
 	}
 	a.turns.release(rn)
-	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false)
+	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false, accepted)
 }
 
+// acceptDelay bounds how long a turn's acceptance may wait to be committed
+// with its first write.
+const acceptDelay = time.Millisecond
+
 // turnAnswer answers sendTurn for turn index: a stream, or the TurnResult
-// once the turn has ended. ex is the live turn, nil when it has ended.
-func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool) (genserver.SendTurnResponseObject, error) {
+// once the turn has ended. ex is the live turn, nil when it has ended;
+// accepted returns once the acceptance is committed.
+func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool, accepted func() error) (genserver.SendTurnResponseObject, error) {
 	if stream {
+		if ex == nil { // read from the store: only once it holds the turn
+			if err := accepted(); err != nil {
+				return nil, err
+			}
+		}
 		st, err := s.streamOf(ctx, key, index, ex, after)
 		if err != nil {
 			return nil, err
 		}
+		st.acceptedCommit = accepted
 		status := gen.TurnStatusCompleted
 		if ex != nil {
 			if _, final, _ := ex.since(0); final == nil {
@@ -209,6 +223,18 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 		case <-ctx.Done():
 			return nil, ctx.Err() // the turn goes on without the client
 		}
+		if err := accepted(); err != nil {
+			return nil, err
+		}
+		// The runner holds every event it stored for the turn and the
+		// ended record it wrote: no need to read them back.
+		events, final, _ := ex.since(0)
+		resp, err := jsonAnswer(http.StatusOK, resultJSON(final, events))
+		resp.replayed = replayed
+		return resp, err
+	}
+	if err := accepted(); err != nil {
+		return nil, err
 	}
 	var t *store.Turn
 	var events []gen.Event
@@ -236,7 +262,7 @@ func turnEvents(tx store.Tx, t *store.Turn, after int64) ([]gen.Event, error) {
 		return nil, nil
 	}
 	events, _, err := tx.ListEvents(t.Tenant, t.SessionID, store.EventQuery{
-		AfterSeq: max(after, t.FirstSeq-1), TurnIndex: t.Index, Limit: t.EventCount})
+		AfterSeq: max(after, t.FirstSeq-1), ThroughSeq: t.LastSeq, TurnIndex: t.Index, Limit: t.EventCount})
 	return events, err
 }
 
@@ -257,6 +283,9 @@ func (ex *turnExec) turnStatus() gen.TurnStatus {
 // ex, or from the store once the turn has ended.
 func (s *Server) streamOf(ctx context.Context, key sessKey, index int, ex *turnExec, after int64) (sseStream, error) {
 	st := sseStream{ctx: ctx, keepAlive: s.cfg.KeepAlive, after: after, ex: ex}
+	if s.metrics != nil {
+		st.subscribers = s.metrics.streams
+	}
 	if ex != nil {
 		return st, nil
 	}
@@ -416,8 +445,20 @@ func (a api) ListEvents(ctx context.Context, req genserver.ListEventsRequestObje
 	scope := listScope(tenant, req.SessionID, strconv.Itoa(int(deref(p.TurnIndex))))
 	items, next, err := readPage(ctx, a.store, "events", scope, p.Cursor, p.Limit,
 		func(tx store.Tx, cur int64, limit int) ([]gen.Event, int64, error) {
-			items, next, err := tx.ListEvents(tenant, req.SessionID, store.EventQuery{
-				AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit})
+			q := store.EventQuery{AfterSeq: max(cur, deref(p.After)), TurnIndex: int(deref(p.TurnIndex)), Limit: limit}
+			if q.TurnIndex > 0 {
+				// The turn's seq range bounds the read (events have no index by turn).
+				t, err := tx.GetTurn(tenant, req.SessionID, q.TurnIndex)
+				switch {
+				case err == nil && t.EventCount == 0:
+					return nil, 0, nil
+				case err == nil:
+					q.AfterSeq, q.ThroughSeq = max(q.AfterSeq, t.FirstSeq-1), t.LastSeq
+				case !errors.Is(err, store.ErrNotFound):
+					return nil, 0, err
+				}
+			}
+			items, next, err := tx.ListEvents(tenant, req.SessionID, q)
 			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {

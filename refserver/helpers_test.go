@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +25,12 @@ import (
 	"github.com/agentsession/agentsession/gen/spec"
 	"github.com/agentsession/agentsession/refserver"
 	"github.com/agentsession/agentsession/refserver/refservertest"
+	"github.com/agentsession/agentsession/refserver/store"
 	"github.com/agentsession/agentsession/sse"
 )
+
+// testStoreEnv names the store the tests' servers run on.
+const testStoreEnv = "AGENTSESSION_TEST_STORE"
 
 // The tests talk to the server over loopback HTTP like any client, and
 // check every answer against openapi.yaml: the response schema of its
@@ -60,10 +66,20 @@ func newClient(t testing.TB, srv *refservertest.Server, tenant int) *client {
 }
 
 // start runs a server with options and returns a client of its first tenant.
+// With AGENTSESSION_TEST_STORE=sqlite (TestSuiteOnSQLite) the server's store
+// is a fresh SQLite file unless an option sets one.
 func start(t testing.TB, opts ...func(*refserver.Config)) (*refservertest.Server, *client) {
 	t.Helper()
 	wg := new(sync.WaitGroup)
 	t.Cleanup(wg.Wait) // runs after the server's own cleanup
+	if os.Getenv(testStoreEnv) == "sqlite" {
+		st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() }) // after the server's shutdown
+		opts = append([]func(*refserver.Config){func(c *refserver.Config) { c.Store = st }}, opts...)
+	}
 	srv := refservertest.Start(t, opts...)
 	asyncOf.Store(srv, wg)
 	t.Cleanup(func() { asyncOf.Delete(srv) })

@@ -172,13 +172,21 @@ func (s *Server) logRequest(r *http.Request, ri *reqInfo, start time.Time) {
 	if route == "" {
 		route = "unmatched"
 	}
+	elapsed := time.Since(start)
+	if s.metrics != nil {
+		op := "unmatched"
+		if ri.route != nil {
+			op = ri.route.op
+		}
+		s.metrics.observeRequest(op, status, elapsed)
+	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("route", route),
 		slog.String("path", r.URL.EscapedPath()),
 		slog.Int("status", status),
 		slog.Int64("bytes", ri.rw.bytes),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("request_id", ri.id),
 		slog.String("tenant", ri.tenant),
 	)

@@ -52,6 +52,27 @@ type runner struct {
 	// running is written under mu and read without it (activity).
 	running atomic.Pointer[turnExec]
 	queue   []*turnExec
+	// queued is len(queue), for the metrics, which read it without mu.
+	queued atomic.Int32
+}
+
+// setQueue replaces rn's queue (rn locked).
+func (rn *runner) setQueue(q []*turnExec) {
+	rn.queue = q
+	rn.queued.Store(int32(len(q)))
+}
+
+// counts returns the turns running and queued now, for the metrics.
+func (rs *runnerSet) counts() (running, queued int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, rn := range rs.m {
+		if rn.running.Load() != nil {
+			running++
+		}
+		queued += int(rn.queued.Load())
+	}
+	return running, queued
 }
 
 // lock returns the session's runner, locked, creating it when needed.
@@ -223,6 +244,9 @@ type turnEnd struct {
 	stop  gen.StopReason
 	by    gen.CancelledBy
 	usage gen.Usage
+	// events are the agent's last events (agent.Outcome.Events), stored
+	// in the transaction that ends the turn.
+	events []gen.ScriptEvent
 	// message, when set, is recorded as a final error event.
 	message string
 }
@@ -232,7 +256,7 @@ func (s *Server) startRunner(rn *runner, ex *turnExec) {
 	ex.progress.Store(time.Now().UnixNano())
 	rn.running.Store(ex)
 	s.active.add()
-	go s.runLoop(rn, ex)
+	s.workers.run(func() { s.runLoop(rn, ex) })
 }
 
 // runLoop runs ex, then every queued turn in order, until the queue is
@@ -249,7 +273,7 @@ func (s *Server) runLoop(rn *runner, ex *turnExec) {
 		if !rn.closing && len(rn.queue) > 0 {
 			next = rn.queue[0]
 			rn.queue[0] = nil
-			rn.queue = rn.queue[1:]
+			rn.setQueue(rn.queue[1:])
 			next.progress.Store(time.Now().UnixNano())
 			rn.running.Store(next)
 		}
@@ -265,7 +289,7 @@ func (s *Server) kick(rn *runner) {
 	if rn.running.Load() == nil && len(rn.queue) > 0 && !rn.closing {
 		ex := rn.queue[0]
 		rn.queue[0] = nil
-		rn.queue = rn.queue[1:]
+		rn.setQueue(rn.queue[1:])
 		s.startRunner(rn, ex)
 	}
 }
@@ -303,7 +327,15 @@ func (s *Server) execute(ex *turnExec) store.Turn {
 		}
 		out, err = runAgent(ctx, ag, agent.Input{SessionID: ex.key.id, TurnIndex: ex.index, Prompt: ex.prompt, Files: ex.files}, emit)
 	}
-	return s.finish(ex, decideEnd(ctx, ex.beginEnd(), out, err))
+	// The outcome's events are kept as emitted ones would be: not after an
+	// error, nor once the turn's context is done.
+	var last []gen.ScriptEvent
+	if err == nil && ctx.Err() == nil {
+		last = out.Events
+	}
+	end := decideEnd(ctx, ex.beginEnd(), out, err)
+	end.events = last
+	return s.finish(ex, end)
 }
 
 // runAgent runs ag, turning a panic into an error.
@@ -399,16 +431,21 @@ func appendEventTx(tx store.Tx, sess *store.Session, t *store.Turn, se gen.Scrip
 	return ev, nil
 }
 
-// endTurnTx ends t in tx (with a final error event when end.message is
-// set) and writes it; the caller writes sess back.
-func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now time.Time) (*gen.Event, error) {
-	var evp *gen.Event
+// endTurnTx ends t in tx, after end.events and a final error event when
+// end.message is set, and writes it; the caller writes sess back. It
+// returns the events it stored.
+func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now time.Time) ([]gen.Event, error) {
+	var stored []gen.Event
+	last := end.events
 	if end.message != "" {
-		ev, err := appendEventTx(tx, sess, t, gen.ScriptEvent{Type: gen.EventTypeError, Content: end.message}, now)
+		last = append(last[:len(last):len(last)], gen.ScriptEvent{Type: gen.EventTypeError, Content: end.message})
+	}
+	for _, se := range last {
+		ev, err := appendEventTx(tx, sess, t, se, now)
 		if err != nil {
 			return nil, err
 		}
-		evp = &ev
+		stored = append(stored, ev)
 	}
 	t.Status = gen.TurnStatusCompleted
 	t.StopReason = end.stop
@@ -421,20 +458,21 @@ func endTurnTx(tx store.Tx, sess *store.Session, t *store.Turn, end turnEnd, now
 	}
 	t.EndedAt = now
 	sess.UpdatedAt = now
-	return evp, tx.UpdateTurn(t)
+	return stored, tx.UpdateTurn(t)
 }
 
-// finish records the end of the running turn ex, publishes its final error
-// event if any, and returns the ended record.
+// finish records the end of the running turn ex, publishes the events it
+// stored with it, and returns the ended record.
 func (s *Server) finish(ex *turnExec, end turnEnd) store.Turn {
-	t := ex.turn
-	var evp *gen.Event
+	var t store.Turn
+	var stored []gen.Event
 	err := s.store.Update(storeCtx, func(tx store.Tx) error {
+		t = ex.turn
 		sess, err := tx.GetSession(ex.key.tenant, ex.key.id)
 		if err != nil {
 			return err
 		}
-		if evp, err = endTurnTx(tx, sess, &t, end, s.now()); err != nil {
+		if stored, err = endTurnTx(tx, sess, &t, end, s.now()); err != nil {
 			return err
 		}
 		return tx.UpdateSession(sess)
@@ -448,11 +486,11 @@ func (s *Server) finish(ex *turnExec, end turnEnd) store.Turn {
 		if t.StartedAt.IsZero() {
 			t.StartedAt = t.EndedAt
 		}
-		evp = nil
+		stored = nil
 	}
 	ex.turn = t
-	if evp != nil {
-		ex.publish(*evp)
+	for _, ev := range stored {
+		ex.publish(ev)
 	}
 	return t
 }
@@ -468,20 +506,20 @@ func (s *Server) drainQueue(rn *runner, end turnEnd) error {
 	if err != nil {
 		return err
 	}
-	rn.queue = nil
+	rn.setQueue(nil)
 	for i, ex := range queued {
 		ex.turn = ended[i]
-		if events[i] != nil {
-			ex.publish(*events[i])
+		for _, ev := range events[i] {
+			ex.publish(ev)
 		}
 		ex.end(ended[i])
 	}
 	return nil
 }
 
-func (s *Server) endQueuedTx(key sessKey, queued []*turnExec, end turnEnd) ([]store.Turn, []*gen.Event, error) {
+func (s *Server) endQueuedTx(key sessKey, queued []*turnExec, end turnEnd) ([]store.Turn, [][]gen.Event, error) {
 	var ended []store.Turn
-	var events []*gen.Event
+	var events [][]gen.Event
 	err := s.store.Update(storeCtx, func(tx store.Tx) error {
 		ended, events = nil, nil
 		sess, err := tx.GetSession(key.tenant, key.id)

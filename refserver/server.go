@@ -28,6 +28,7 @@ type Server struct {
 	store   store.Store
 	agents  *agent.Registry
 	log     *slog.Logger
+	metrics *Metrics // nil: none
 	tenants map[string]struct{}
 	routes  map[string]*route
 	inner   *http.ServeMux // the operations and the not-routed fallback
@@ -38,7 +39,8 @@ type Server struct {
 	// cancels it with errShutdown.
 	baseCtx context.Context
 	stop    context.CancelCauseFunc
-	active  tracker // runner goroutines
+	active  tracker // turn runners running
+	workers *workers
 	now     func() time.Time
 }
 
@@ -84,10 +86,18 @@ func New(cfg Config) (*Server, error) {
 		tenants: map[string]struct{}{},
 		inner:   http.NewServeMux(),
 		turns:   runnerSet{m: map[sessKey]*runner{}},
+		workers: newWorkers(),
 		now:     func() time.Time { return time.Now().UTC() },
 	}
 	for _, t := range cfg.Tokens {
 		s.tenants[TenantID(t)] = struct{}{}
+	}
+	if m := cfg.Metrics; m != nil {
+		if err := m.register(s); err != nil {
+			return nil, fmt.Errorf("refserver: metrics (one Metrics per Server): %w", err)
+		}
+		s.metrics = m
+		s.store = metricsStore{Store: cfg.Store, m: m}
 	}
 	s.cfg.Tokens = nil // only the digests are kept
 	if cfg.RateLimit > 0 {
@@ -131,6 +141,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.active.wait(ctx); err != nil {
 		return fmt.Errorf("refserver: shutdown: %w", err)
 	}
+	s.workers.stop()
 	return nil
 }
 

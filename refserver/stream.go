@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/refserver/store"
 	"github.com/agentsession/agentsession/sse"
@@ -28,12 +30,26 @@ type sseStream struct {
 	events   []gen.Event
 	final    *store.Turn
 	replayed bool
+	// subscribers counts the open streams (nil: no metrics).
+	subscribers prometheus.Gauge
+	// acceptedCommit, when set, returns once the turn's acceptance is
+	// committed: turn.accepted acknowledges it.
+	acceptedCommit func() error
 }
 
 func (st sseStream) VisitSendTurnResponse(w http.ResponseWriter) error   { return st.serve(w) }
 func (st sseStream) VisitStreamTurnResponse(w http.ResponseWriter) error { return st.serve(w) }
 
 func (st sseStream) serve(w http.ResponseWriter) error {
+	if st.acceptedCommit != nil {
+		if err := st.acceptedCommit(); err != nil {
+			return err
+		}
+	}
+	if st.subscribers != nil {
+		st.subscribers.Inc()
+		defer st.subscribers.Dec()
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

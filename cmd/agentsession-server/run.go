@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -38,6 +41,8 @@ type settings struct {
 	maxTurnTimeout, stallAfter, keepAlive time.Duration
 	rateLimit                             float64
 	rateBurst                             int
+	metricsAddr, metricsPath, metricsTok  string
+	pprof                                 bool
 }
 
 // envNames maps each flag to its environment variable.
@@ -59,6 +64,10 @@ var envNames = map[string]string{
 	"keep-alive":       "AGENTSESSION_KEEP_ALIVE",
 	"rate-limit":       "AGENTSESSION_RATE_LIMIT",
 	"rate-burst":       "AGENTSESSION_RATE_BURST",
+	"metrics-addr":     "AGENTSESSION_METRICS_ADDR",
+	"metrics-path":     "AGENTSESSION_METRICS_PATH",
+	"metrics-token":    "AGENTSESSION_METRICS_TOKEN",
+	"pprof":            "AGENTSESSION_PPROF",
 }
 
 func newFlagSet(s *settings, stderr io.Writer) *flag.FlagSet {
@@ -81,6 +90,10 @@ func newFlagSet(s *settings, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&s.keepAlive, "keep-alive", refserver.DefaultKeepAlive, "interval of keep-alive comments on quiet event streams")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 0, "requests per second per tenant (0: no limit)")
 	fs.IntVar(&s.rateBurst, "rate-burst", 0, "rate-limit burst (0: the rate, at least 1)")
+	fs.StringVar(&s.metricsAddr, "metrics-addr", "", "operator listen address for Prometheus metrics (and pprof); empty: off. Never the API's address")
+	fs.StringVar(&s.metricsPath, "metrics-path", "/metrics", "path of the metrics on the operator listener")
+	fs.StringVar(&s.metricsTok, "metrics-token", "", "bearer token the operator listener requires (empty: none); not a tenant token")
+	fs.BoolVar(&s.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on the operator listener (needs -metrics-addr)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: agentsession-server [flags]\n\nRuns the Agent Session API reference server. Each flag can also be set\nby an environment variable; a flag on the command line wins.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -162,11 +175,63 @@ func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
 
-func openStore(path string) (store.Store, error) {
+func openStore(path string, m *refserver.Metrics) (store.Store, error) {
 	if path == ":memory:" {
 		return store.NewMemory(), nil
 	}
-	return store.OpenSQLite(path)
+	var opts []store.SQLiteOption
+	if m != nil {
+		opts = append(opts, store.WithCommitObserver(m.ObserveCommit))
+	}
+	return store.OpenSQLite(path, opts...)
+}
+
+// checkOperator refuses an operator listener set up in a way that would
+// mix it with the API.
+func checkOperator(s settings, tokens []string) error {
+	switch {
+	case s.metricsAddr == "" && s.pprof:
+		return errors.New("-pprof needs -metrics-addr: pprof is served only on the operator listener")
+	case s.metricsAddr == "" && s.metricsTok != "":
+		return errors.New("-metrics-token needs -metrics-addr")
+	case s.metricsAddr == "":
+		return nil
+	case !strings.HasPrefix(s.metricsPath, "/") || strings.HasPrefix(s.metricsPath, "/debug/pprof"):
+		return fmt.Errorf("-metrics-path %q: want a path such as /metrics (not under /debug/pprof)", s.metricsPath)
+	}
+	for _, t := range tokens {
+		if s.metricsTok != "" && s.metricsTok == t {
+			return errors.New("-metrics-token is also a tenant token: give operators a token of their own")
+		}
+	}
+	return nil
+}
+
+// operatorHandler serves the metrics and, when asked, pprof; with a token
+// it answers 401 to every request without it.
+func operatorHandler(s settings, m *refserver.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+s.metricsPath, m.Handler())
+	if s.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	if s.metricsTok == "" {
+		return mux
+	}
+	want := sha256.Sum256([]byte("Bearer " + s.metricsTok))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="agentsession-operator"`)
+			http.Error(w, "the operator token is required", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // run is the whole command; main only wires it to the process. It returns
@@ -194,13 +259,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(tokens) == 0 {
 		return fail(exitConfig, "no bearer token configured: set AGENTSESSION_TOKENS (comma-separated) or -tokens, or a tokens file with -tokens-file")
 	}
-	st, err := openStore(s.db)
+	if err := checkOperator(s, tokens); err != nil {
+		return fail(exitConfig, "%v", err)
+	}
+	var metrics *refserver.Metrics
+	if s.metricsAddr != "" {
+		metrics = refserver.NewMetrics()
+	}
+	st, err := openStore(s.db, metrics)
 	if err != nil {
 		return fail(exitConfig, "open the database: %v", err)
 	}
 	defer st.Close()
 	srv, err := refserver.New(refserver.Config{
-		Store: st, Tokens: tokens, ScriptsDir: s.scripts, Logger: log,
+		Store: st, Tokens: tokens, ScriptsDir: s.scripts, Logger: log, Metrics: metrics,
 		MaxBodyBytes: s.maxBody, MaxFileBytes: s.maxFile,
 		MaxChildren: zeroMeansNone(s.maxChildren), MaxDepth: zeroMeansNone(s.maxDepth),
 		MaxQueuedTurns: s.maxQueued, MaxTurnTimeout: s.maxTurnTimeout,
@@ -214,13 +286,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(exitConfig, "listen on %s: %v", s.addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	served := make(chan error, 1)
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	var ops *http.Server
+	var opsLn net.Listener
+	if metrics != nil {
+		if opsLn, err = net.Listen("tcp", s.metricsAddr); err != nil {
+			ln.Close()
+			return fail(exitConfig, "listen on %s (-metrics-addr): %v", s.metricsAddr, err)
+		}
+		ops = &http.Server{Handler: operatorHandler(s, metrics), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
+	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	log.Info("serving", slog.String("url", url), slog.String("db", s.db), slog.Int("tenants", len(tokens)),
 		slog.Any("agents", srv.Config().Agents.Names()))
+	var opsURL string
+	if ops != nil {
+		go func() { served <- ops.Serve(opsLn) }()
+		opsURL = "http://" + opsLn.Addr().String() + s.metricsPath
+		log.Info("serving metrics", slog.String("url", opsURL), slog.Bool("pprof", s.pprof), slog.Bool("token", s.metricsTok != ""))
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", url)
+	if ops != nil {
+		fmt.Fprintf(stdout, "metrics on %s\n", opsURL)
+	}
 
 	select {
 	case err := <-served:
@@ -240,6 +331,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Error("close the listener", slog.String("error", err.Error()))
 		code = exitFailed
+	}
+	if ops != nil {
+		if err := ops.Shutdown(sctx); err != nil {
+			log.Error("close the metrics listener", slog.String("error", err.Error()))
+			code = exitFailed
+		}
 	}
 	log.Info("stopped")
 	return code

@@ -95,6 +95,14 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"database in a missing directory", []string{"-db", filepath.Join(dir, "no", "such", "x.db")}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "open the database"},
 		{"bad script", []string{"-db", ":memory:", "-scripts", badScripts}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "bad.json"},
 		{"address in use or invalid", []string{"-db", ":memory:", "-addr", "256.0.0.1:1"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "listen on"},
+		{"pprof without an operator listener", []string{"-db", ":memory:", "-pprof"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "-pprof needs -metrics-addr"},
+		{"metrics token without an operator listener", []string{"-db", ":memory:", "-metrics-token", "op"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "-metrics-token needs -metrics-addr"},
+		{"metrics token that is a tenant's", []string{"-db", ":memory:", "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-metrics-token", "t"},
+			map[string]string{"AGENTSESSION_TOKENS": "t"}, "also a tenant token"},
+		{"metrics path", []string{"-db", ":memory:", "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-metrics-path", "metrics"},
+			map[string]string{"AGENTSESSION_TOKENS": "t"}, "-metrics-path"},
+		{"metrics address invalid", []string{"-db", ":memory:", "-addr", "127.0.0.1:0", "-metrics-addr", "256.0.0.1:1"},
+			map[string]string{"AGENTSESSION_TOKENS": "t"}, "-metrics-addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,5 +260,92 @@ func TestServeAndShutDown(t *testing.T) {
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("no database file: %v", err)
+	}
+}
+
+// TestOperatorListener: -metrics-addr serves the metrics (and, with -pprof,
+// pprof) on a listener of its own behind the operator token; the API's
+// listener serves neither, and a tenant token opens neither.
+func TestOperatorListener(t *testing.T) {
+	const tenant, operator = "tenant-token-1", "operator-token-1"
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	stdout := lineWriter{make(chan string, 10)}
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "m.db"),
+			"-metrics-addr", "127.0.0.1:0", "-metrics-path", "/ops/metrics", "-pprof"},
+			envOf(map[string]string{"AGENTSESSION_TOKENS": tenant, "AGENTSESSION_METRICS_TOKEN": operator}), stdout, &stderr)
+	}()
+	var api, metrics string
+	for metrics == "" {
+		select {
+		case line := <-stdout.lines:
+			if u, ok := strings.CutPrefix(line, "listening on "); ok {
+				api = u
+			} else if u, ok := strings.CutPrefix(line, "metrics on "); ok {
+				metrics = u
+			} else {
+				t.Fatalf("stdout line %q", line)
+			}
+		case code := <-done:
+			t.Fatalf("exited %d: %s", code, stderr.String())
+		case <-time.After(10 * time.Second):
+			t.Fatal("no listening lines")
+		}
+	}
+	if api == "" || !strings.HasSuffix(metrics, "/ops/metrics") || strings.HasPrefix(metrics, api) {
+		t.Fatalf("api %q, metrics %q: want two listeners", api, metrics)
+	}
+	ops := strings.TrimSuffix(metrics, "/ops/metrics")
+	get := func(url, token string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	if code, _ := get(api+"/v1/capabilities", tenant); code != 200 {
+		t.Fatalf("capabilities: %d", code)
+	}
+	code, text := get(metrics, operator)
+	if code != 200 || !strings.Contains(text, `agentsession_http_requests_total{operation="getCapabilities",status="200"} 1`) {
+		t.Errorf("metrics with the operator token: %d\n%s", code, text)
+	}
+	if code, text := get(ops+"/debug/pprof/", operator); code != 200 || !strings.Contains(text, "goroutine") {
+		t.Errorf("pprof with the operator token: %d %.200s", code, text)
+	}
+	for _, tc := range []struct{ url, token string }{
+		{metrics, ""}, {metrics, tenant}, {ops + "/debug/pprof/", tenant}, {ops + "/debug/pprof/goroutine", ""},
+	} {
+		if code, _ := get(tc.url, tc.token); code != http.StatusUnauthorized {
+			t.Errorf("GET %s with token %q: %d, want 401", tc.url, tc.token, code)
+		}
+	}
+	for _, p := range []string{"/metrics", "/ops/metrics", "/debug/pprof/"} {
+		for _, tok := range []string{tenant, operator} {
+			if code, _ := get(api+p, tok); code == 200 {
+				t.Errorf("the API serves %s (token %q)", p, tok)
+			}
+		}
+	}
+	stop()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no graceful exit")
+	}
+	if logs := stderr.String(); strings.Contains(logs, operator) || strings.Contains(logs, tenant) {
+		t.Errorf("the logs contain a token:\n%s", logs)
 	}
 }

@@ -25,6 +25,12 @@ type Outcome struct {
 	StopReason gen.StopReason
 	// Usage is the zero value when the agent reports none.
 	Usage gen.Usage
+	// Events are the turn's last events, after the emitted ones. The
+	// server stores them in the same write as the turn's end, where emit
+	// costs a write each: an agent whose last events are ready when it
+	// returns ends its turn with one write fewer. They are dropped, as an
+	// emit would fail, when Run returns an error or after its ctx is done.
+	Events []gen.ScriptEvent
 }
 
 // Emit records one event of the turn. It returns an error once the turn is

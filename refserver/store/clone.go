@@ -144,6 +144,38 @@ func cloneSession(s *Session) (*Session, error) {
 	return &out, nil
 }
 
+// cloneSessionLike is cloneSession, but it shares like's free-form values
+// (Meta, Context, Handoff) where s's are the same: like is a normalized
+// image nobody modifies (the SQLite writer's cache), and most writes
+// change a counter, not those.
+func cloneSessionLike(s, like *Session) (*Session, error) {
+	sameMeta, sameCtxt, sameHandoff := mapEqual(s.Meta, like.Meta), mapEqual(s.Context, like.Context), handoffEqual(s.Handoff, like.Handoff)
+	rest := *s // what is shared is not cloned
+	if sameMeta {
+		rest.Meta = nil
+	}
+	if sameCtxt {
+		rest.Context = nil
+	}
+	if sameHandoff {
+		rest.Handoff = gen.Handoff{}
+	}
+	out, err := cloneSession(&rest)
+	if err != nil {
+		return nil, err
+	}
+	if sameMeta {
+		out.Meta = like.Meta
+	}
+	if sameCtxt {
+		out.Context = like.Context
+	}
+	if sameHandoff {
+		out.Handoff = like.Handoff
+	}
+	return out, nil
+}
+
 // cloneTurn returns a normalized deep copy of t.
 func cloneTurn(t *Turn) (*Turn, error) {
 	out := *t

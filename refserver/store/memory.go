@@ -421,6 +421,9 @@ func (tx *memTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event
 	start, _ := slices.BinarySearchFunc(ms.events, q.AfterSeq+1, func(e gen.Event, seq int64) int { return cmp.Compare(e.Seq, seq) })
 	var out []gen.Event
 	for _, e := range ms.events[start:] {
+		if q.ThroughSeq > 0 && e.Seq > q.ThroughSeq {
+			break
+		}
 		if q.TurnIndex > 0 && int(e.TurnIndex) != q.TurnIndex {
 			continue
 		}

@@ -9,10 +9,12 @@ package store
 //
 //	sessions     ord INTEGER PRIMARY KEY AUTOINCREMENT, UNIQUE (tenant, id);
 //	             one column per Session field; Meta, Context, Handoff as JSON
-//	turns        PRIMARY KEY (tenant, session_id, idx); Files, Usage as JSON;
-//	             a partial index finds queued and running turns
-//	events       PRIMARY KEY (tenant, session_id, seq), an index on
-//	             (tenant, session_id, turn_index, seq); the event as JSON
+//	turns        PRIMARY KEY (tenant, session_id, idx); Files, Usage as JSON
+//	events       PRIMARY KEY (tenant, session_id, seq); the event as JSON
+//
+// No secondary index on turns or events: each would cost every turn or
+// event an extra B-tree insert and its commit an extra page in the WAL
+// (migration 2 dropped the two there were).
 //	log_entries  ord INTEGER PRIMARY KEY AUTOINCREMENT; Data as JSON
 //	artifacts    ord INTEGER PRIMARY KEY AUTOINCREMENT; Metadata as JSON
 //	files        UNIQUE (tenant, token); the bytes as a BLOB
@@ -20,28 +22,28 @@ package store
 //
 // Turns, events, log entries and artifacts reference their session with a
 // foreign key (tenant, session_id), so a record can never name another
-// tenant's session. Every query is scoped by tenant. Times are RFC 3339 text
+// tenant's session; the store checks it on insert (requireSession) rather
+// than SQLite, mostly from the writer's row cache. Every query is scoped by
+// tenant. Times are RFC 3339 text
 // in UTC with nanoseconds ("" for the zero time), which round-trips exactly.
 // Idempotency records live in the same database as the data they protect and
 // are written in the same transaction.
 //
-// Concurrency: one writer connection (Update is BEGIN IMMEDIATE ... COMMIT,
-// so writers queue for it rather than fail on a lock upgrade) and a separate
-// pool of read-only connections for View. In WAL mode readers see the last
-// committed state and never wait for the writer.
+// Concurrency: one writer connection, whose Update calls are committed in
+// groups (sqlite_engine.go), and a separate pool of read-only connections
+// for View. In WAL mode readers see the last committed state and never wait
+// for the writer. The file is opened with the unix-excl VFS: the process
+// holds it exclusively while the store is open (another process gets
+// "database is locked"), and the WAL index lives in the process's memory
+// instead of a -shm file, so transactions take no file locks.
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
+	"math"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -167,270 +169,14 @@ CREATE TABLE idempotency (
 	PRIMARY KEY (tenant, operation, key)
 ) WITHOUT ROWID;
 `,
-}
-
-// SQLiteOption tunes OpenSQLite.
-type SQLiteOption func(*sqliteConfig)
-
-type sqliteConfig struct {
-	busyTimeout time.Duration
-	readConns   int
-}
-
-// WithBusyTimeout sets how long a statement waits for a lock held by another
-// process before it fails (default 5s). Within one store, writers queue in
-// Go and never wait on SQLite's lock.
-func WithBusyTimeout(d time.Duration) SQLiteOption {
-	return func(c *sqliteConfig) { c.busyTimeout = d }
-}
-
-// WithReadConns sets the size of the read pool View uses (default 4).
-func WithReadConns(n int) SQLiteOption {
-	return func(c *sqliteConfig) {
-		if n > 0 {
-			c.readConns = n
-		}
-	}
-}
-
-type sqliteStore struct {
-	writer     *sql.DB // one connection: Update
-	reader     *sql.DB // read-only pool: View
-	writeStmts map[string]*sql.Stmt
-	readStmts  map[string]*sql.Stmt
-
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-}
-
-// OpenSQLite opens (creating it if needed) the database file at path and
-// brings its schema up to date. The directory must exist.
-//
-// Durability: the database runs in WAL mode with synchronous=NORMAL. A
-// committed Update survives the process crashing or being killed, and the
-// file is never corrupted; a power loss or an OS crash may lose the last
-// transactions committed before it (SQLite syncs the WAL at checkpoints, not
-// at every commit). That is the right trade for a reference server: FULL
-// would add an fsync to every turn.
-func OpenSQLite(path string, opts ...SQLiteOption) (Store, error) {
-	cfg := sqliteConfig{busyTimeout: 5 * time.Second, readConns: 4}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("open sqlite store: %q is not a file path (use NewMemory for an in-memory store)", path)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	dir := filepath.Dir(abs)
-	if fi, err := os.Stat(dir); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("open sqlite store %s: directory %s does not exist: %w", path, dir, err)
-		}
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("open sqlite store %s: %s is not a directory", path, dir)
-	}
-
-	// A file: URI, so that any character in the path is escaped; the driver
-	// runs the _pragma values on every new connection.
-	dsn := func(pragmas ...string) string {
-		q := url.Values{}
-		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
-		for _, p := range pragmas {
-			q.Add("_pragma", p)
-		}
-		p := filepath.ToSlash(abs)
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p // file:///C:/dir/x.db on Windows
-		}
-		return (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
-	}
-	s := &sqliteStore{}
-	s.writer, err = sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.writer.SetMaxOpenConns(1)
-	s.writer.SetMaxIdleConns(1)
-	s.writer.SetConnMaxIdleTime(0)
-	s.writer.SetConnMaxLifetime(0)
-	if err := migrate(s.writer); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.reader, err = sql.Open("sqlite", dsn("query_only(1)"))
-	if err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	s.reader.SetMaxOpenConns(cfg.readConns)
-	s.reader.SetMaxIdleConns(cfg.readConns)
-	s.reader.SetConnMaxIdleTime(0)
-	s.reader.SetConnMaxLifetime(0)
-	if s.writeStmts, err = prepare(s.writer, writeQueries); err == nil {
-		s.readStmts, err = prepare(s.reader, readQueries)
-	}
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// migrate applies the migrations the database has not seen yet.
-func migrate(db *sql.DB) error {
-	ctx := context.Background()
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(migrations))
-	}
-	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("read journal mode: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal", mode)
-	}
-	for v := version; v < len(migrations); v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		// user_version is part of the transaction: a step is applied wholly or not at all.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
-		}
-	}
-	return nil
-}
-
-func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: view: %w", err)
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return s.beginErr("view", ctx, err)
-	}
-	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.readStmts, readOnly: true}
-	defer func() {
-		stx.done.Store(true)
-		tx.Rollback() // nothing to keep
-	}()
-	return fn(stx)
-}
-
-func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: update: %w", err)
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return s.beginErr("update", ctx, err)
-	}
-	stx := &sqliteTx{tx: tx, ctx: ctx, stmts: s.writeStmts}
-	committed := false
-	defer func() {
-		stx.done.Store(true)
-		if !committed { // fn failed or panicked
-			tx.Rollback()
-		}
-	}()
-	if err := fn(stx); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: update: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("store: update: %w", ctx.Err())
-		}
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	committed = true
-	return nil
-}
-
-// beginErr explains why a transaction could not start.
-func (s *sqliteStore) beginErr(op string, ctx context.Context, err error) error {
-	switch {
-	case s.closed.Load():
-		return ErrClosed
-	case ctx.Err() != nil:
-		return fmt.Errorf("store: %s: %w", op, ctx.Err())
-	}
-	return fmt.Errorf("store: %s: begin: %w", op, err)
-}
-
-func (s *sqliteStore) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		// Readers first: the last connection to close checkpoints the WAL.
-		s.closeErr = errors.Join(closeStmts(s.readStmts), closeStmts(s.writeStmts), s.reader.Close(), s.writer.Close())
-	})
-	return s.closeErr
-}
-
-// sqliteTx is one transaction on a sqliteStore.
-type sqliteTx struct {
-	tx       *sql.Tx
-	ctx      context.Context
-	stmts    map[string]*sql.Stmt // prepared on the transaction's DB
-	readOnly bool
-	done     atomic.Bool
-}
-
-func (t *sqliteTx) check(op string, write bool) error {
-	if t.done.Load() {
-		return fmt.Errorf("%s: %w", op, ErrTxDone)
-	}
-	if write && t.readOnly {
-		return fmt.Errorf("%s: %w", op, ErrReadOnly)
-	}
-	return nil
-}
-
-func (t *sqliteTx) exec(query string, args ...any) (sql.Result, error) {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
-	}
-	return t.tx.ExecContext(t.ctx, query, args...)
-}
-
-func (t *sqliteTx) query(query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
-	}
-	return t.tx.QueryContext(t.ctx, query, args...)
-}
-
-func (t *sqliteTx) queryRow(query string, args ...any) *sql.Row {
-	if st := t.stmts[query]; st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
-	}
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	// 2: drop the indexes a turn paid for on every write: turns_unfinished
+	// (insert and delete per turn; UnfinishedTurns, run once at start-up,
+	// scans turns instead) and events_by_turn (an insert per event; a
+	// turn's events are read by seq range, EventQuery.ThroughSeq).
+	`
+DROP INDEX turns_unfinished;
+DROP INDEX events_by_turn;
+`,
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.
@@ -452,6 +198,24 @@ func insertErr(what string, err error) error {
 		return fmt.Errorf("%s: session: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// requireSession is the foreign key check of a record of the session: the
+// writer does not have SQLite enforce the schema's foreign keys, which would
+// look the session up again for every insert, while the session a turn
+// writes to is nearly always in its row cache.
+func (t *sqliteTx) requireSession(tenant, id string) error {
+	if t.cache != nil && t.cache.session(sessionKey{tenant, id}) != nil {
+		return nil
+	}
+	ok, err := t.sessionExists(tenant, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("session: %w", ErrNotFound)
+	}
+	return nil
 }
 
 // sessionExists reports whether the tenant has the session; lists use it to
@@ -544,20 +308,18 @@ const (
 	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
 	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qUpdateSession = `UPDATE sessions SET agent = ?, status = ?, meta = ?, plan_slug = ?, continued_from = ?,
-		parent_id = ?, depth = ?, context = ?, handoff = ?, final_summary = ?, turn_count = ?, action_count = ?,
-		artifact_count = ?, last_event_seq = ?, created_at = ?, updated_at = ?, last_turn_at = ?, ended_at = ?
-		WHERE tenant = ? AND id = ?`
-	qInsertTurn = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetTurn    = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
-	qUpdateTurn = `UPDATE turns SET prompt = ?, files = ?, busy_policy = ?, timeout_ms = ?, status = ?,
-		stop_reason = ?, cancelled_by = ?, usage = ?, event_count = ?, first_seq = ?, last_seq = ?,
-		created_at = ?, started_at = ?, ended_at = ? WHERE tenant = ? AND session_id = ? AND idx = ?`
-	qListTurns      = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
-	qInsertEvent    = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
-	qListEvents     = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?`
-	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND turn_index = ?
+	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
+	qMaxTurn       = `SELECT coalesce(max(idx), 0) FROM turns WHERE tenant = ? AND session_id = ?`
+	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
+	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
+	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		ORDER BY seq LIMIT ?`
+	// A turn's events are read by seq range (the primary key) and filtered:
+	// they are (nearly) contiguous, and an index by turn would cost every
+	// event a second insert and the commit a page.
+	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
+		AND turn_index = ? ORDER BY seq LIMIT ?`
 	qInsertLogEntry = `INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
 		VALUES (?,?,?,?,?,?,?)`
 	qInsertArtifact = `INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
@@ -572,38 +334,6 @@ const (
 		(tenant, operation, key, request_hash, status_code, body, session_id, turn_index, created_at)
 		VALUES (?,?,?,?,?,?,?,?,?)`
 )
-
-// readQueries and writeQueries are what the read pool and the writer prepare.
-var (
-	readQueries = []string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListEvents, qListTurnEvents,
-		qGetFile, qFileData, qGetIdempotency}
-	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
-		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency}, readQueries...)
-)
-
-// prepare prepares queries on db. A transaction then reuses the statement
-// on its connection (sql.Tx.StmtContext), which saves SQLite from parsing
-// the same SQL again on every call.
-func prepare(db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
-	m := make(map[string]*sql.Stmt, len(queries))
-	for _, q := range queries {
-		st, err := db.Prepare(q)
-		if err != nil {
-			closeStmts(m)
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		m[q] = st
-	}
-	return m, nil
-}
-
-func closeStmts(m map[string]*sql.Stmt) error {
-	var errs []error
-	for _, st := range m {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
-}
 
 // --- sessions ---
 
@@ -680,12 +410,19 @@ func (t *sqliteTx) CreateSession(s *Session) error {
 		return fmt.Errorf("create session %s: %w", s.ID, err)
 	}
 	s.Ord = ord
+	c.Ord = ord
+	t.cacheSession(c)
 	return nil
 }
 
 func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	if err := t.check("get session", false); err != nil {
 		return nil, err
+	}
+	if t.cache != nil {
+		if c := t.cache.session(sessionKey{tenant, id}); c != nil {
+			return cloneSession(c)
+		}
 	}
 	s, err := scanSession(t.queryRow(qGetSession, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -694,7 +431,35 @@ func (t *sqliteTx) GetSession(tenant, id string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get session %s: %w", id, err)
 	}
+	if t.cache != nil {
+		c, err := cloneSession(s)
+		if err != nil {
+			return nil, fmt.Errorf("get session %s: %w", id, err)
+		}
+		t.cacheSession(c)
+	}
 	return s, nil
+}
+
+// cacheSession records c, a normalized image of the row as the database
+// has it, in the writer's cache (writes only).
+func (t *sqliteTx) cacheSession(c *Session) {
+	if t.cache == nil {
+		return
+	}
+	t.cache.setSession(t.touched, sessionKey{c.Tenant, c.ID}, &sessionEntry{img: c})
+}
+
+// flush writes what the writer's cache holds ahead of the database (dirty
+// sessions, pending turns) before a query that could read it.
+func (t *sqliteTx) flush() error {
+	if t.cache == nil || !t.cache.ahead() {
+		return nil
+	}
+	if err := t.start(); err != nil {
+		return err
+	}
+	return t.cache.flush(t.c, t.touched)
 }
 
 func (t *sqliteTx) UpdateSession(s *Session) error {
@@ -704,15 +469,35 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	if s == nil {
 		return fmt.Errorf("update session: nil session")
 	}
-	c, err := cloneSession(s)
+	k := sessionKey{s.Tenant, s.ID}
+	var entry *sessionEntry
+	if t.cache != nil {
+		entry = t.cache.sessions[k]
+	}
+	clone := cloneSession
+	if entry != nil {
+		clone = func(s *Session) (*Session, error) { return cloneSessionLike(s, entry.img) }
+	}
+	c, err := clone(s)
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
-	args, err := sessionArgs(c)
+	if entry != nil {
+		// Cached, so the row exists: the change goes into the image, and to
+		// the database with the transaction's other changes to the row.
+		mask := changedColumns(sessionColumns, entry.img, c)
+		if mask != 0 {
+			c.Ord = entry.img.Ord
+			t.cache.setSession(t.touched, k, &sessionEntry{img: c, dirty: entry.dirty | mask})
+		}
+		return nil
+	}
+	mask := allColumns(len(sessionColumns))
+	args, err := updateArgs(sessionColumns, mask, c, c.Tenant, c.ID)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
-	res, err := t.exec(qUpdateSession, append(args, c.Tenant, c.ID)...)
+	res, err := t.exec(t.cache.updateSQL(mask, true), args...)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
@@ -721,7 +506,7 @@ func (t *sqliteTx) UpdateSession(s *Session) error {
 	} else if n == 0 {
 		return fmt.Errorf("update session %s: %w", s.ID, ErrNotFound)
 	}
-	return nil
+	return nil // not cached: Ord is not known here
 }
 
 // sessionFilter returns the WHERE clause and arguments of q's filters.
@@ -749,6 +534,9 @@ func sessionFilter(tenant string, q SessionQuery) (string, []any) {
 func (t *sqliteTx) ListSessions(tenant string, q SessionQuery) ([]*Session, int64, error) {
 	if err := t.check("list sessions", false); err != nil {
 		return nil, 0, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
 	where, args := sessionFilter(tenant, q)
 	rows, err := t.query(`SELECT ord, `+sessionCols+` FROM sessions WHERE `+where+` AND ord > ? ORDER BY ord LIMIT ?`,
@@ -779,6 +567,9 @@ func (t *sqliteTx) CountSessions(tenant string, q SessionQuery) (int, error) {
 	if err := t.check("count sessions", false); err != nil {
 		return 0, err
 	}
+	if err := t.flush(); err != nil {
+		return 0, fmt.Errorf("count sessions: %w", err)
+	}
 	where, args := sessionFilter(tenant, q)
 	var n int
 	if err := t.queryRow(`SELECT count(*) FROM sessions WHERE `+where, args...).Scan(&n); err != nil {
@@ -794,14 +585,7 @@ const turnCols = `tenant, session_id, idx, prompt, files, busy_policy, timeout_m
 
 // turnArgs returns c's column values in turnCols order after the key.
 func turnArgs(c *Turn) ([]any, error) {
-	files, err := encJSON(c.Files)
-	if err != nil {
-		return nil, err
-	}
-	usage, err := encJSON(c.Usage)
-	if err != nil {
-		return nil, err
-	}
+	files, usage := encodeFiles(c.Files), encodeUsage(c.Usage)
 	return []any{c.Prompt, files, string(c.BusyPolicy), c.TimeoutMs, string(c.Status), string(c.StopReason),
 		string(c.CancelledBy), usage, c.EventCount, c.FirstSeq, c.LastSeq,
 		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt)}, nil
@@ -848,25 +632,68 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 	if tr == nil {
 		return fmt.Errorf("create turn: nil turn")
 	}
-	what := fmt.Sprintf("create turn %s/%d", tr.SessionID, tr.Index)
+	what := func() string { return fmt.Sprintf("create turn %s/%d", tr.SessionID, tr.Index) } // only on errors
 	c, err := cloneTurn(tr)
 	if err != nil {
 		return fmt.Errorf("create turn: %w", err)
 	}
+	if err := t.requireSession(c.Tenant, c.SessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if t.cache != nil {
+		// Insert it with the transaction's other writes, if its index is
+		// known to be new.
+		k, sk := turnKey{c.Tenant, c.SessionID, c.Index}, sessionKey{c.Tenant, c.SessionID}
+		if t.cache.turns[k] != nil {
+			return fmt.Errorf("%s: %w", what(), ErrExists)
+		}
+		top, known := t.cache.maxTurn[sk]
+		if !known {
+			if err := t.queryRow(qMaxTurn, c.Tenant, c.SessionID).Scan(&top); err != nil {
+				return fmt.Errorf("%s: %w", what(), err)
+			}
+			t.cache.setMaxTurn(t.touched, sk, top)
+		}
+		if c.Index > top {
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true})
+			t.cache.setMaxTurn(t.touched, sk, c.Index)
+			return nil
+		}
+	}
 	args, err := turnArgs(c)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if _, err := t.exec(qInsertTurn,
 		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
-		return insertErr(what, err)
+		return insertErr(what(), err)
 	}
+	t.cacheTurn(c)
 	return nil
+}
+
+// cacheTurn records c, a normalized image of the row as the database has
+// it, in the writer's cache (writes only). An ended turn is dropped
+// instead: it is seldom written again.
+func (t *sqliteTx) cacheTurn(c *Turn) {
+	if t.cache == nil {
+		return
+	}
+	var e *turnEntry
+	if c.Status != gen.TurnStatusCompleted {
+		e = &turnEntry{img: c}
+	}
+	t.cache.setTurn(t.touched, turnKey{c.Tenant, c.SessionID, c.Index}, e)
 }
 
 func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 	if err := t.check("get turn", false); err != nil {
 		return nil, err
+	}
+	if t.cache != nil {
+		if c := t.cache.turn(turnKey{tenant, sessionID, index}); c != nil {
+			return cloneTurn(c)
+		}
 	}
 	tr, err := scanTurn(t.queryRow(qGetTurn, tenant, sessionID, index))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -874,6 +701,13 @@ func (t *sqliteTx) GetTurn(tenant, sessionID string, index int) (*Turn, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, err)
+	}
+	if t.cache != nil {
+		c, err := cloneTurn(tr)
+		if err != nil {
+			return nil, fmt.Errorf("get turn %s/%d: %w", sessionID, index, err)
+		}
+		t.cacheTurn(c)
 	}
 	return tr, nil
 }
@@ -885,30 +719,48 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	if tr == nil {
 		return fmt.Errorf("update turn: nil turn")
 	}
-	what := fmt.Sprintf("update turn %s/%d", tr.SessionID, tr.Index)
+	what := func() string { return fmt.Sprintf("update turn %s/%d", tr.SessionID, tr.Index) } // only on errors
 	c, err := cloneTurn(tr)
 	if err != nil {
 		return fmt.Errorf("update turn: %w", err)
 	}
-	args, err := turnArgs(c)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	var old *Turn
+	if t.cache != nil {
+		k := turnKey{c.Tenant, c.SessionID, c.Index}
+		if e := t.cache.turns[k]; e != nil && e.pending {
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true}) // inserted as it is now
+			return nil
+		} else if e != nil {
+			old = e.img
+		}
 	}
-	res, err := t.exec(qUpdateTurn, append(args, c.Tenant, c.SessionID, c.Index)...)
+	mask := changedColumns(turnColumns, old, c)
+	if mask == 0 {
+		return nil // the row (which exists: it is cached) already holds tr
+	}
+	args, err := updateArgs(turnColumns, mask, c, c.Tenant, c.SessionID, c.Index)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	res, err := t.exec(t.cache.updateSQL(mask, false), args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	} else if n == 0 {
-		return fmt.Errorf("%s: %w", what, ErrNotFound)
+		return fmt.Errorf("%s: %w", what(), ErrNotFound)
 	}
+	t.cacheTurn(c)
 	return nil
 }
 
 func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error) {
 	if err := t.check("list turns", false); err != nil {
 		return nil, 0, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
 	rows, err := t.query(qListTurns, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
 	if err != nil {
@@ -931,6 +783,9 @@ func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, 
 func (t *sqliteTx) UnfinishedTurns() ([]*Turn, error) {
 	if err := t.check("unfinished turns", false); err != nil {
 		return nil, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, fmt.Errorf("unfinished turns: %w", err)
 	}
 	rows, err := t.query(`SELECT ` + prefixCols("t.", turnCols) + ` FROM turns t
 		JOIN sessions s ON s.tenant = t.tenant AND s.id = t.session_id
@@ -960,18 +815,21 @@ func (t *sqliteTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
 	if err := t.check("append event", true); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("append event %s/%d", sessionID, ev.Seq)
+	what := func() string { return fmt.Sprintf("append event %s/%d", sessionID, ev.Seq) } // only on errors
 	c, err := cloneEvent(ev)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	data, err := encJSON(c)
+	data, err := encodeEvent(c)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if err := t.requireSession(tenant, sessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if _, err := t.exec(qInsertEvent,
 		tenant, sessionID, c.Seq, c.TurnIndex, data); err != nil {
-		return insertErr(what, err)
+		return insertErr(what(), err)
 	}
 	return nil
 }
@@ -980,9 +838,13 @@ func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Eve
 	if err := t.check("list events", false); err != nil {
 		return nil, 0, err
 	}
-	query, args := qListEvents, []any{tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit)}
+	through := int64(math.MaxInt64)
+	if q.ThroughSeq > 0 {
+		through = q.ThroughSeq
+	}
+	query, args := qListEvents, []any{tenant, sessionID, q.AfterSeq, through, sqlLimit(q.Limit)}
 	if q.TurnIndex > 0 {
-		query, args = qListTurnEvents, []any{tenant, sessionID, q.AfterSeq, q.TurnIndex, sqlLimit(q.Limit)}
+		query, args = qListTurnEvents, []any{tenant, sessionID, q.AfterSeq, through, q.TurnIndex, sqlLimit(q.Limit)}
 	}
 	rows, err := t.query(query, args...)
 	if err != nil {
@@ -1028,6 +890,9 @@ func (t *sqliteTx) AddLogEntry(tenant string, e gen.LogEntry) (int64, error) {
 	data, err := encJSON(c.Data)
 	if err != nil {
 		return 0, fmt.Errorf("add log entry %s: %w", e.ID, err)
+	}
+	if err := t.requireSession(tenant, c.SessionID); err != nil {
+		return 0, fmt.Errorf("add log entry to %s: %w", e.SessionID, err)
 	}
 	res, err := t.exec(qInsertLogEntry, tenant, c.SessionID, c.ID, string(c.Type), c.Message, data, fmtTime(c.CreatedAt))
 	if err != nil {
@@ -1105,6 +970,9 @@ func (t *sqliteTx) AddArtifact(tenant string, a gen.Artifact) (int64, error) {
 	meta, err := encJSON(c.Metadata)
 	if err != nil {
 		return 0, fmt.Errorf("add artifact %s: %w", a.ID, err)
+	}
+	if err := t.requireSession(tenant, c.SessionID); err != nil {
+		return 0, fmt.Errorf("add artifact to %s: %w", a.SessionID, err)
 	}
 	res, err := t.exec(qInsertArtifact, tenant, c.SessionID, c.ID, c.Path, string(c.Action), meta, fmtTime(c.CreatedAt))
 	if err != nil {

@@ -61,14 +61,46 @@ type Store interface {
 	// A cancelled ctx fails it with an error wrapping ctx.Err().
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction. When fn returns an error
-	// (or panics) nothing it wrote is kept and its error is returned as is;
-	// otherwise everything is committed at once. A ctx cancelled before the
-	// commit fails it with an error wrapping ctx.Err(), and nothing is kept.
+	// (or panics) nothing it wrote is kept and its error is returned as is
+	// (a panic is re-raised); otherwise everything is committed at once,
+	// and Update returns once it is. A ctx cancelled before the commit
+	// fails it with an error wrapping ctx.Err(), and nothing is kept. fn
+	// may run on another goroutine than Update's caller (the SQLite store
+	// commits concurrent Updates together), so it must not call
+	// runtime.Goexit (t.FailNow) or rely on goroutine-local state.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store; View and Update then fail with ErrClosed. It
 	// is safe to call more than once.
 	Close() error
 }
+
+// Deferrer is a Store whose writes may stay uncommitted for a moment, so
+// that the next write commits them too: two writes that follow each other
+// closely (a turn's acceptance and its first event or its end) then cost
+// one commit. The SQLite store is one.
+type Deferrer interface {
+	// UpdateDeferred runs fn as Update does, but may return as soon as fn
+	// has run: the writes are then committed with the next write, or after
+	// maxDelay at the latest. An error is fn's (nothing was written) or
+	// the store's. Once wait returns nil the writes are committed (durable
+	// and visible to View); wait returns the commit's error otherwise.
+	// Until then nothing may be acknowledged on the strength of them.
+	UpdateDeferred(ctx context.Context, fn func(Tx) error, maxDelay time.Duration) (wait func() error, err error)
+}
+
+// UpdateDeferred calls s.UpdateDeferred when s is a Deferrer, else
+// s.Update (whose writes are committed when it returns).
+func UpdateDeferred(s Store, ctx context.Context, fn func(Tx) error, maxDelay time.Duration) (wait func() error, err error) {
+	if d, ok := s.(Deferrer); ok {
+		return d.UpdateDeferred(ctx, fn, maxDelay)
+	}
+	if err := s.Update(ctx, fn); err != nil {
+		return nil, err
+	}
+	return committed, nil
+}
+
+func committed() error { return nil }
 
 // Tx is one transaction. It must not be used after the function it was
 // passed to returns (its methods then fail with ErrTxDone), nor from more
@@ -231,6 +263,9 @@ type EventQuery struct {
 	AfterSeq int64
 	// TurnIndex, when > 0, keeps one turn's events.
 	TurnIndex int
+	// ThroughSeq, when > 0, keeps events with Seq <= ThroughSeq: with a
+	// turn's last seq, the read stops at the turn's end.
+	ThroughSeq int64
 	// Limit is the page size; 0 means no limit.
 	Limit int
 }
