@@ -15,6 +15,9 @@ package store
 // No secondary index on turns or events: each would cost every turn or
 // event an extra B-tree insert and its commit an extra page in the WAL
 // (migration 2 dropped the two there were).
+//	lifecycle_events  PRIMARY KEY (tenant, session_id, lifecycle_seq); the event as JSON
+//	permission_requests  ord INTEGER PRIMARY KEY AUTOINCREMENT, UNIQUE (tenant,
+//	             session_id, request_id); Options as JSON
 //	log_entries  ord INTEGER PRIMARY KEY AUTOINCREMENT; Data as JSON
 //	artifacts    ord INTEGER PRIMARY KEY AUTOINCREMENT; Metadata as JSON
 //	files        UNIQUE (tenant, token); the bytes as a BLOB
@@ -177,6 +180,45 @@ CREATE TABLE idempotency (
 DROP INDEX turns_unfinished;
 DROP INDEX events_by_turn;
 `,
+	// 3: contract 1.2. Sessions say why they ended and which agent options
+	// are in force, and number their lifecycle events; turns keep their
+	// meta. Rows of earlier versions read back with the defaults: no end
+	// reason (it was never recorded), no options, no lifecycle events, no
+	// meta.
+	`
+ALTER TABLE sessions ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN agent_options TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE sessions ADD COLUMN last_lifecycle_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN meta TEXT NOT NULL DEFAULT 'null';
+
+CREATE TABLE lifecycle_events (
+	tenant        TEXT NOT NULL,
+	session_id    TEXT NOT NULL,
+	lifecycle_seq INTEGER NOT NULL,
+	event         TEXT NOT NULL,
+	PRIMARY KEY (tenant, session_id, lifecycle_seq),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+) WITHOUT ROWID;
+
+CREATE TABLE permission_requests (
+	ord          INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant       TEXT NOT NULL,
+	session_id   TEXT NOT NULL,
+	request_id   TEXT NOT NULL,
+	turn_index   INTEGER NOT NULL,
+	tool_call_id TEXT NOT NULL,
+	title        TEXT NOT NULL,
+	options      TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	outcome      TEXT NOT NULL,
+	option_id    TEXT NOT NULL,
+	created_at   TEXT NOT NULL,
+	answered_at  TEXT NOT NULL,
+	UNIQUE (tenant, session_id, request_id),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+);
+CREATE INDEX permission_requests_by_session ON permission_requests (tenant, session_id, ord);
+`,
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.
@@ -306,12 +348,16 @@ type scanner interface{ Scan(dest ...any) error }
 // built per call.
 const (
 	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
 	qMaxTurn       = `SELECT coalesce(max(idx), 0) FROM turns WHERE tenant = ? AND session_id = ?`
 	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
+	// With a status: a session's turns are few to scan, and an index by
+	// status would cost every turn's writes.
+	qListTurnsByStatus = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? AND status = ?
+		ORDER BY idx LIMIT ?`
 	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
 	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		ORDER BY seq LIMIT ?`
@@ -320,6 +366,15 @@ const (
 	// event a second insert and the commit a page.
 	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		AND turn_index = ? ORDER BY seq LIMIT ?`
+	qInsertLifecycle = `INSERT INTO lifecycle_events (tenant, session_id, lifecycle_seq, event) VALUES (?,?,?,?)`
+	qListLifecycle   = `SELECT event FROM lifecycle_events WHERE tenant = ? AND session_id = ? AND lifecycle_seq > ?
+		ORDER BY lifecycle_seq LIMIT ?`
+	qInsertPermission = `INSERT INTO permission_requests (` + permissionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetPermission    = `SELECT ord, ` + permissionCols + ` FROM permission_requests
+		WHERE tenant = ? AND session_id = ? AND request_id = ?`
+	qUpdatePermission = `UPDATE permission_requests SET turn_index = ?, tool_call_id = ?, title = ?, options = ?,
+		status = ?, outcome = ?, option_id = ?, created_at = ?, answered_at = ?
+		WHERE tenant = ? AND session_id = ? AND request_id = ?`
 	qInsertLogEntry = `INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
 		VALUES (?,?,?,?,?,?,?)`
 	qInsertArtifact = `INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
@@ -339,7 +394,7 @@ const (
 
 const sessionCols = `tenant, id, agent, status, meta, plan_slug, continued_from, parent_id, depth,
 	context, handoff, final_summary, turn_count, action_count, artifact_count, last_event_seq,
-	created_at, updated_at, last_turn_at, ended_at`
+	created_at, updated_at, last_turn_at, ended_at, end_reason, agent_options, last_lifecycle_seq`
 
 // sessionArgs returns c's column values in sessionCols order after tenant
 // and id.
@@ -356,20 +411,29 @@ func sessionArgs(c *Session) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts, err := encJSON(c.AgentOptions)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.Agent, string(c.Status), meta, c.PlanSlug, c.ContinuedFrom, c.ParentID, c.Depth,
 		ctxt, handoff, c.FinalSummary, c.TurnCount, c.ActionCount, c.ArtifactCount, c.LastEventSeq,
-		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.LastTurnAt), fmtTime(c.EndedAt)}, nil
+		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.LastTurnAt), fmtTime(c.EndedAt),
+		string(c.EndReason), opts, c.LastLifecycleSeq}, nil
 }
 
 func scanSession(sc scanner) (*Session, error) {
 	var s Session
-	var status, meta, ctxt, handoff, created, updated, lastTurn, ended string
+	var status, meta, ctxt, handoff, created, updated, lastTurn, ended, endReason, opts string
 	if err := sc.Scan(&s.Ord, &s.Tenant, &s.ID, &s.Agent, &status, &meta, &s.PlanSlug, &s.ContinuedFrom,
 		&s.ParentID, &s.Depth, &ctxt, &handoff, &s.FinalSummary, &s.TurnCount, &s.ActionCount,
-		&s.ArtifactCount, &s.LastEventSeq, &created, &updated, &lastTurn, &ended); err != nil {
+		&s.ArtifactCount, &s.LastEventSeq, &created, &updated, &lastTurn, &ended,
+		&endReason, &opts, &s.LastLifecycleSeq); err != nil {
 		return nil, err
 	}
-	s.Status = gen.SessionStatus(status)
+	s.Status, s.EndReason = gen.SessionStatus(status), gen.EndReason(endReason)
+	if err := decJSON(opts, &s.AgentOptions); err != nil {
+		return nil, err
+	}
 	if err := decJSON(meta, &s.Meta); err != nil {
 		return nil, err
 	}
@@ -581,22 +645,39 @@ func (t *sqliteTx) CountSessions(tenant string, q SessionQuery) (int, error) {
 // --- turns ---
 
 const turnCols = `tenant, session_id, idx, prompt, files, busy_policy, timeout_ms, status, stop_reason,
-	cancelled_by, usage, event_count, first_seq, last_seq, created_at, started_at, ended_at`
+	cancelled_by, usage, event_count, first_seq, last_seq, created_at, started_at, ended_at, meta`
 
 // turnArgs returns c's column values in turnCols order after the key.
 func turnArgs(c *Turn) ([]any, error) {
 	files, usage := encodeFiles(c.Files), encodeUsage(c.Usage)
+	meta, err := encodeMeta(c.Meta)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.Prompt, files, string(c.BusyPolicy), c.TimeoutMs, string(c.Status), string(c.StopReason),
 		string(c.CancelledBy), usage, c.EventCount, c.FirstSeq, c.LastSeq,
-		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt)}, nil
+		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt), meta}, nil
+}
+
+// encodeMeta is encJSON for a turn's meta, which most turns do not have.
+func encodeMeta(m map[string]any) (string, error) {
+	if m == nil {
+		return "null", nil
+	}
+	return encJSON(m)
 }
 
 func scanTurn(sc scanner) (*Turn, error) {
 	var tr Turn
-	var files, busy, status, stop, cancelledBy, usage, created, started, ended string
+	var files, busy, status, stop, cancelledBy, usage, created, started, ended, meta string
 	if err := sc.Scan(&tr.Tenant, &tr.SessionID, &tr.Index, &tr.Prompt, &files, &busy, &tr.TimeoutMs, &status,
-		&stop, &cancelledBy, &usage, &tr.EventCount, &tr.FirstSeq, &tr.LastSeq, &created, &started, &ended); err != nil {
+		&stop, &cancelledBy, &usage, &tr.EventCount, &tr.FirstSeq, &tr.LastSeq, &created, &started, &ended, &meta); err != nil {
 		return nil, err
+	}
+	if meta != "null" {
+		if err := decJSON(meta, &tr.Meta); err != nil {
+			return nil, err
+		}
 	}
 	tr.BusyPolicy, tr.Status = gen.BusyPolicy(busy), gen.TurnStatus(status)
 	tr.StopReason, tr.CancelledBy = gen.StopReason(stop), gen.CancelledBy(cancelledBy)
@@ -755,14 +836,18 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 	return nil
 }
 
-func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error) {
+func (t *sqliteTx) ListTurns(tenant, sessionID string, p TurnQuery) ([]*Turn, int64, error) {
 	if err := t.check("list turns", false); err != nil {
 		return nil, 0, err
 	}
 	if err := t.flush(); err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
-	rows, err := t.query(qListTurns, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
+	query, args := qListTurns, []any{tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit)}
+	if p.Status != "" {
+		query, args = qListTurnsByStatus, []any{tenant, sessionID, p.AfterOrd, string(p.Status), sqlLimit(p.Limit)}
+	}
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
@@ -873,6 +958,209 @@ func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Eve
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 		return out, out[len(out)-1].Seq, nil
+	}
+	return out, 0, nil
+}
+
+// --- lifecycle events ---
+
+func (t *sqliteTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error {
+	if err := t.check("append lifecycle event", true); err != nil {
+		return err
+	}
+	what := func() string { return fmt.Sprintf("append lifecycle event %s/%d", sessionID, ev.LifecycleSeq) } // only on errors
+	c, err := cloneLifecycleEvent(ev)
+	if err != nil {
+		return fmt.Errorf("append lifecycle event: %w", err)
+	}
+	data, err := encodeLifecycleEvent(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if err := t.requireSession(tenant, sessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if _, err := t.exec(qInsertLifecycle, tenant, sessionID, c.LifecycleSeq, data); err != nil {
+		return insertErr(what(), err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error) {
+	if err := t.check("list lifecycle events", false); err != nil {
+		return nil, 0, err
+	}
+	rows, err := t.query(qListLifecycle, tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []gen.LifecycleEvent
+	var data string
+	for rows.Next() {
+		if err := rows.Scan(&data); err != nil {
+			return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+		}
+		var ev gen.LifecycleEvent
+		if err := decJSON(data, &ev); err != nil {
+			return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+		}
+		ev.CreatedAt = ev.CreatedAt.UTC()
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list lifecycle events", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].LifecycleSeq, nil
+	}
+	return out, 0, nil
+}
+
+// --- permission requests ---
+
+const permissionCols = `tenant, session_id, request_id, turn_index, tool_call_id, title, options, status, outcome,
+	option_id, created_at, answered_at`
+
+// permissionArgs returns c's column values in permissionCols order after
+// the key (tenant, session_id, request_id).
+func permissionArgs(c *PermissionRequest) ([]any, error) {
+	opts, err := encJSON(c.Options)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.TurnIndex, c.ToolCallID, c.Title, opts, string(c.Status), string(c.Outcome), c.OptionID,
+		fmtTime(c.CreatedAt), fmtTime(c.AnsweredAt)}, nil
+}
+
+func scanPermission(sc scanner) (*PermissionRequest, error) {
+	var r PermissionRequest
+	var opts, status, outcome, created, answered string
+	if err := sc.Scan(&r.Ord, &r.Tenant, &r.SessionID, &r.RequestID, &r.TurnIndex, &r.ToolCallID, &r.Title, &opts,
+		&status, &outcome, &r.OptionID, &created, &answered); err != nil {
+		return nil, err
+	}
+	r.Status, r.Outcome = gen.PermissionStatus(status), gen.PermissionOutcome(outcome)
+	if err := decJSON(opts, &r.Options); err != nil {
+		return nil, err
+	}
+	if err := parseTimes(created, &r.CreatedAt, answered, &r.AnsweredAt); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (t *sqliteTx) CreatePermissionRequest(r *PermissionRequest) error {
+	if err := t.check("create permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("create permission request: nil request")
+	}
+	what := "create permission request " + r.SessionID + "/" + r.RequestID
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("create permission request: %w", err)
+	}
+	args, err := permissionArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := t.requireSession(c.Tenant, c.SessionID); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(qInsertPermission, append([]any{c.Tenant, c.SessionID, c.RequestID}, args...)...)
+	if err != nil {
+		return insertErr(what, err)
+	}
+	if r.Ord, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) GetPermissionRequest(tenant, sessionID, requestID string) (*PermissionRequest, error) {
+	if err := t.check("get permission request", false); err != nil {
+		return nil, err
+	}
+	r, err := scanPermission(t.queryRow(qGetPermission, tenant, sessionID, requestID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, err)
+	}
+	return r, nil
+}
+
+func (t *sqliteTx) UpdatePermissionRequest(r *PermissionRequest) error {
+	if err := t.check("update permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("update permission request: nil request")
+	}
+	what := "update permission request " + r.SessionID + "/" + r.RequestID
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("update permission request: %w", err)
+	}
+	args, err := permissionArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(qUpdatePermission, append(args, c.Tenant, c.SessionID, c.RequestID)...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ListPermissionRequests(tenant, sessionID string, q PermissionQuery) ([]*PermissionRequest, int64, error) {
+	if err := t.check("list permission requests", false); err != nil {
+		return nil, 0, err
+	}
+	query := `SELECT ord, ` + permissionCols + ` FROM permission_requests WHERE tenant = ? AND session_id = ? AND ord > ?`
+	args := []any{tenant, sessionID, q.AfterOrd}
+	if q.Status != "" {
+		query += ` AND status = ?`
+		args = append(args, string(q.Status))
+	}
+	if q.TurnIndex > 0 {
+		query += ` AND turn_index = ?`
+		args = append(args, q.TurnIndex)
+	}
+	rows, err := t.query(query+` ORDER BY ord LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []*PermissionRequest
+	for rows.Next() {
+		r, err := scanPermission(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list permission requests", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].Ord, nil
 	}
 	return out, 0, nil
 }

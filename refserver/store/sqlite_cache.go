@@ -328,6 +328,9 @@ var sessionColumns = []column[Session]{
 	{"updated_at", func(a, b *Session) bool { return a.UpdatedAt.Equal(b.UpdatedAt) }, func(r *Session) (any, error) { return fmtTime(r.UpdatedAt), nil }},
 	{"last_turn_at", func(a, b *Session) bool { return a.LastTurnAt.Equal(b.LastTurnAt) }, func(r *Session) (any, error) { return fmtTime(r.LastTurnAt), nil }},
 	{"ended_at", func(a, b *Session) bool { return a.EndedAt.Equal(b.EndedAt) }, func(r *Session) (any, error) { return fmtTime(r.EndedAt), nil }},
+	{"end_reason", func(a, b *Session) bool { return a.EndReason == b.EndReason }, func(r *Session) (any, error) { return string(r.EndReason), nil }},
+	{"agent_options", func(a, b *Session) bool { return mapEqual(a.AgentOptions, b.AgentOptions) }, func(r *Session) (any, error) { return encJSON(r.AgentOptions) }},
+	{"last_lifecycle_seq", func(a, b *Session) bool { return a.LastLifecycleSeq == b.LastLifecycleSeq }, func(r *Session) (any, error) { return r.LastLifecycleSeq, nil }},
 }
 
 var turnColumns = []column[Turn]{
@@ -345,6 +348,7 @@ var turnColumns = []column[Turn]{
 	{"created_at", func(a, b *Turn) bool { return a.CreatedAt.Equal(b.CreatedAt) }, func(r *Turn) (any, error) { return fmtTime(r.CreatedAt), nil }},
 	{"started_at", func(a, b *Turn) bool { return a.StartedAt.Equal(b.StartedAt) }, func(r *Turn) (any, error) { return fmtTime(r.StartedAt), nil }},
 	{"ended_at", func(a, b *Turn) bool { return a.EndedAt.Equal(b.EndedAt) }, func(r *Turn) (any, error) { return fmtTime(r.EndedAt), nil }},
+	{"meta", func(a, b *Turn) bool { return mapEqual(a.Meta, b.Meta) }, func(r *Turn) (any, error) { return encodeMeta(r.Meta) }},
 }
 
 const (
