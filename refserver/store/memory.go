@@ -460,7 +460,9 @@ func (tx *memTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.Lifecycle
 	return nil
 }
 
-func compareLifecycleSeq(e gen.LifecycleEvent, seq int64) int { return cmp.Compare(e.LifecycleSeq, seq) }
+func compareLifecycleSeq(e gen.LifecycleEvent, seq int64) int {
+	return cmp.Compare(e.LifecycleSeq, seq)
+}
 
 func (tx *memTx) ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error) {
 	if err := tx.check("list lifecycle events", false); err != nil {

@@ -358,8 +358,8 @@ const (
 	// status would cost every turn's writes.
 	qListTurnsByStatus = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? AND status = ?
 		ORDER BY idx LIMIT ?`
-	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
-	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
+	qInsertEvent = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
+	qListEvents  = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		ORDER BY seq LIMIT ?`
 	// A turn's events are read by seq range (the primary key) and filtered:
 	// they are (nearly) contiguous, and an index by turn would cost every
