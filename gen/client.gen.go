@@ -494,8 +494,8 @@ type ClientInterface interface {
 	// ListTurns List a session's turns
 	//
 	// The turn history, oldest first, optionally in one status (`?status=queued` lists the
-	// turns waiting, in the order they will run). Items carry no events; read them with
-	// `listEvents` or `getTurn`.
+	// turns waiting; their `queue_position` says in which order they run). Items carry no
+	// events; read them with `listEvents` or `getTurn`.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
 	ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1372,8 +1372,8 @@ func (c *Client) StreamSession(ctx context.Context, sessionID SessionID, params 
 // ListTurns List a session's turns
 //
 // The turn history, oldest first, optionally in one status (`?status=queued` lists the
-// turns waiting, in the order they will run). Items carry no events; read them with
-// `listEvents` or `getTurn`.
+// turns waiting; their `queue_position` says in which order they run). Items carry no
+// events; read them with `listEvents` or `getTurn`.
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
 func (c *Client) ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4084,8 +4084,8 @@ type ClientWithResponsesInterface interface {
 	// ListTurnsWithResponse List a session's turns
 	//
 	// The turn history, oldest first, optionally in one status (`?status=queued` lists the
-	// turns waiting, in the order they will run). Items carry no events; read them with
-	// `listEvents` or `getTurn`.
+	// turns waiting; their `queue_position` says in which order they run). Items carry no
+	// events; read them with `listEvents` or `getTurn`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9785,8 +9785,8 @@ func (c *ClientWithResponses) StreamSessionWithResponse(ctx context.Context, ses
 // ListTurnsWithResponse List a session's turns
 //
 // The turn history, oldest first, optionally in one status (`?status=queued` lists the
-// turns waiting, in the order they will run). Items carry no events; read them with
-// `listEvents` or `getTurn`.
+// turns waiting; their `queue_position` says in which order they run). Items carry no
+// events; read them with `listEvents` or `getTurn`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

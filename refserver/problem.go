@@ -40,6 +40,12 @@ var problemTitles = map[gen.ProblemCode]string{
 	gen.ProblemCodeIdempotencyKeyReused:  "Idempotency key reused",
 	gen.ProblemCodeRateLimited:           "Too many requests",
 	gen.ProblemCodeInternal:              "Internal server error",
+	gen.ProblemCodeRequestTimeout:        "Request timeout",
+	gen.ProblemCodeTurnEnded:             "Turn ended",
+	gen.ProblemCodePermissionResolved:    "Permission request resolved",
+	gen.ProblemCodeUnknownOption:         "Unknown option",
+	gen.ProblemCodeUnsupportedBusyPolicy: "Unsupported busy policy",
+	gen.ProblemCodeInvalidAgentOptions:   "Invalid agent options",
 }
 
 // apiError is the one error type handlers and middleware return for an

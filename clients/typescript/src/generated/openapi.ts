@@ -119,8 +119,8 @@ export interface paths {
         /**
          * List a session's turns
          * @description The turn history, oldest first, optionally in one status (`?status=queued` lists the
-         *     turns waiting, in the order they will run). Items carry no events; read them with
-         *     `listEvents` or `getTurn`.
+         *     turns waiting; their `queue_position` says in which order they run). Items carry no
+         *     events; read them with `listEvents` or `getTurn`.
          */
         get: operations["listTurns"];
         put?: never;
