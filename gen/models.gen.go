@@ -1776,7 +1776,7 @@ type Session struct {
 	Agent string `json:"agent"`
 
 	// AgentOptions The agent options in force: those given at creation with the agent's defaults
-	// filled in. Present when the agent declares options.
+	// filled in. Present when some option is in force.
 	//
 	//
 	// Example: {"prefix":"\u003e "}

@@ -30,7 +30,7 @@ func (s *Server) checkAgent(name string) error {
 
 // agentOptions checks the agent_options of a new session of agent name
 // against the options the agent declares, and returns those in force (the
-// given ones, defaults filled in; nil for an agent that declares none):
+// given ones, defaults filled in; nil when none is):
 // an unknown agent is 422 unknown_agent, an undeclared option or a value
 // of another type or outside its enum 422 invalid_agent_options naming
 // each member.
@@ -64,15 +64,17 @@ func (s *Server) agentOptions(name string, given map[string]any) (map[string]any
 		e.fields = fields
 		return nil, e
 	}
-	if len(declared) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]any, len(declared))
+	var out map[string]any
 	for _, o := range declared {
-		if v, ok := given[o.Name]; ok {
+		v, ok := given[o.Name]
+		if !ok {
+			v, ok = o.Default, o.Default != nil
+		}
+		if ok {
+			if out == nil {
+				out = make(map[string]any, len(declared))
+			}
 			out[o.Name] = v
-		} else if o.Default != nil {
-			out[o.Name] = o.Default
 		}
 	}
 	return out, nil

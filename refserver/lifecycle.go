@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,6 +86,18 @@ func (h *sessionHub) changed(key sessKey) <-chan struct{} {
 	return nil
 }
 
+// watched reports whether a stream of one of keys is open.
+func (h *sessionHub) watched(keys []sessKey) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range keys {
+		if h.subs[k] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // signal wakes the streams of the sessions in keys.
 func (h *sessionHub) signal(keys []sessKey) {
 	h.mu.Lock()
@@ -105,42 +118,68 @@ type hubStore struct {
 	hub *sessionHub
 }
 
-// hubTx records the sessions whose logs a transaction writes.
+// hubTx is a transaction that records the sessions whose logs it writes.
+// They are pooled, with their run function bound once, so that a write
+// costs no allocation for them.
 type hubTx struct {
 	store.Tx
+	fn      func(store.Tx) error
+	run     func(store.Tx) error // ht.runFn, bound once
 	touched []sessKey
 }
 
-func (t *hubTx) note(tenant, id string) {
+var hubTxs = sync.Pool{New: func() any {
+	ht := &hubTx{touched: make([]sessKey, 0, 2)}
+	ht.run = ht.runFn
+	return ht
+}}
+
+// runFn runs the write's fn on the store's transaction; the store may run
+// it again (a retried batch): the last run's sessions count.
+func (ht *hubTx) runFn(tx store.Tx) error {
+	ht.Tx, ht.touched = tx, ht.touched[:0]
+	err := ht.fn(ht)
+	ht.Tx = nil
+	return err
+}
+
+func (ht *hubTx) note(tenant, id string) {
 	k := sessKey{tenant, id}
-	for _, have := range t.touched {
+	for _, have := range ht.touched {
 		if have == k {
 			return
 		}
 	}
-	t.touched = append(t.touched, k)
+	ht.touched = append(ht.touched, k)
 }
 
-func (t *hubTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
-	t.note(tenant, sessionID)
-	return t.Tx.AppendEvent(tenant, sessionID, ev)
+func (ht *hubTx) AppendEvent(tenant, sessionID string, ev gen.Event) error {
+	ht.note(tenant, sessionID)
+	return ht.Tx.AppendEvent(tenant, sessionID, ev)
 }
 
-func (t *hubTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error {
-	t.note(tenant, sessionID)
-	return t.Tx.AppendLifecycleEvent(tenant, sessionID, ev)
+func (ht *hubTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error {
+	ht.note(tenant, sessionID)
+	return ht.Tx.AppendLifecycleEvent(tenant, sessionID, ev)
+}
+
+func getHubTx(fn func(store.Tx) error) *hubTx {
+	ht := hubTxs.Get().(*hubTx)
+	ht.fn = fn
+	return ht
+}
+
+func putHubTx(ht *hubTx) {
+	ht.fn, ht.touched = nil, ht.touched[:0]
+	hubTxs.Put(ht)
 }
 
 func (s hubStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	var touched []sessKey
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		ht := &hubTx{Tx: tx}
-		err := fn(ht)
-		touched = ht.touched // fn may run more than once (a retried batch): the last run counts
-		return err
-	})
-	if err == nil && len(touched) > 0 {
-		s.hub.signal(touched)
+	ht := getHubTx(fn)
+	defer putHubTx(ht)
+	err := s.Store.Update(ctx, ht.run)
+	if err == nil && len(ht.touched) > 0 {
+		s.hub.signal(ht.touched)
 	}
 	return err
 }
@@ -148,16 +187,13 @@ func (s hubStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 // UpdateDeferred keeps the inner store's deferral; the streams are woken
 // once the writes are committed (wait returned nil).
 func (s hubStore) UpdateDeferred(ctx context.Context, fn func(store.Tx) error, maxDelay time.Duration) (func() error, error) {
-	var touched []sessKey
-	wait, err := store.UpdateDeferred(s.Store, ctx, func(tx store.Tx) error {
-		ht := &hubTx{Tx: tx}
-		err := fn(ht)
-		touched = ht.touched
-		return err
-	}, maxDelay)
-	if err != nil || len(touched) == 0 {
+	ht := getHubTx(fn)
+	defer putHubTx(ht)
+	wait, err := store.UpdateDeferred(s.Store, ctx, ht.run, maxDelay)
+	if err != nil || len(ht.touched) == 0 || !s.hub.watched(ht.touched) {
 		return wait, err
 	}
+	touched := slices.Clone(ht.touched)
 	return func() error {
 		err := wait()
 		if err == nil {

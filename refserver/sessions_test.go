@@ -16,7 +16,7 @@ func TestCreateAndGetSession(t *testing.T) {
 		PlanSlug: "migrate-db", Context: gen.JSONObject{"repo": "api"}})
 	want := gen.Session{SessionID: s.SessionID, Agent: "echo", Status: gen.SessionStatusActive, Activity: gen.ActivityIdle,
 		Meta: map[string]any{"app": "bot", "n": float64(3)}, PlanSlug: "migrate-db", ContextSummary: map[string]any{"repo": "api"},
-		AgentOptions: gen.JSONObject{"prefix": ""}, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt}
+		CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

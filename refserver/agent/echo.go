@@ -10,7 +10,7 @@ import (
 type echo struct{}
 
 // EchoPrefixOption is the echo agent's one option: a string put before
-// the echoed text (empty by default), so agent options can be tried.
+// the echoed text (none by default), so agent options can be tried.
 const EchoPrefixOption = "prefix"
 
 // Echo returns the echo agent: each turn emits one text event whose content
@@ -22,7 +22,7 @@ func Echo() Agent { return echo{} }
 func (echo) Info() gen.AgentInfo {
 	return gen.AgentInfo{Name: "echo", Kind: gen.AgentKindEcho,
 		Description: "Answers every prompt with one text event holding the prompt.",
-		Options: []gen.AgentOption{{Name: EchoPrefixOption, Type: gen.AgentOptionTypeString, Default: "",
+		Options: []gen.AgentOption{{Name: EchoPrefixOption, Type: gen.AgentOptionTypeString,
 			Description: "Put before the echoed text."}}}
 }
 

@@ -41,11 +41,13 @@ package store
 // instead of a -shm file, so transactions take no file locks.
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,14 +184,20 @@ DROP INDEX events_by_turn;
 `,
 	// 3: contract 1.2. Sessions say why they ended and which agent options
 	// are in force, and number their lifecycle events; turns keep their
-	// meta. Rows of earlier versions read back with the defaults: no end
-	// reason (it was never recorded), no options, no lifecycle events, no
-	// meta.
+	// meta. A turn's own lifecycle events (queued, started, ended) live on
+	// its row (lc_*, see AppendLifecycleEvent), the others in
+	// lifecycle_events. Rows of earlier versions read back with the
+	// defaults: no end reason (it was never recorded), no options, no
+	// lifecycle events, no meta.
 	`
 ALTER TABLE sessions ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN agent_options TEXT NOT NULL DEFAULT 'null';
 ALTER TABLE sessions ADD COLUMN last_lifecycle_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE turns ADD COLUMN meta TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE turns ADD COLUMN lc_queued TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_started TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_ended TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_max INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE lifecycle_events (
 	tenant        TEXT NOT NULL,
@@ -350,7 +358,7 @@ const (
 	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
 	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertTurn    = `INSERT INTO turns (` + turnCols + `, ` + turnLCCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
 	qMaxTurn       = `SELECT coalesce(max(idx), 0) FROM turns WHERE tenant = ? AND session_id = ?`
 	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
@@ -369,8 +377,15 @@ const (
 	qInsertLifecycle = `INSERT INTO lifecycle_events (tenant, session_id, lifecycle_seq, event) VALUES (?,?,?,?)`
 	qListLifecycle   = `SELECT event FROM lifecycle_events WHERE tenant = ? AND session_id = ? AND lifecycle_seq > ?
 		ORDER BY lifecycle_seq LIMIT ?`
-	qInsertPermission = `INSERT INTO permission_requests (` + permissionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
-	qGetPermission    = `SELECT ord, ` + permissionCols + ` FROM permission_requests
+	qMaxLifecycle = `SELECT max((SELECT coalesce(max(lifecycle_seq), 0) FROM lifecycle_events WHERE tenant = ?1 AND session_id = ?2),
+		(SELECT coalesce(max(lc_max), 0) FROM turns WHERE tenant = ?1 AND session_id = ?2))`
+	// A turn's lifecycle events: the session's turns are scanned, which
+	// lifecycle reads (rare next to turn writes) pay so that a turn's start
+	// and end cost no row and no page of their own.
+	qListTurnLifecycle = `SELECT lc_queued, lc_started, lc_ended FROM turns WHERE tenant = ? AND session_id = ? AND lc_max > ?`
+	qUpdateTurnLC      = `UPDATE turns SET ` + turnLCSet + ` WHERE ` + turnWhere
+	qInsertPermission  = `INSERT INTO permission_requests (` + permissionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetPermission     = `SELECT ord, ` + permissionCols + ` FROM permission_requests
 		WHERE tenant = ? AND session_id = ? AND request_id = ?`
 	qUpdatePermission = `UPDATE permission_requests SET turn_index = ?, tool_call_id = ?, title = ?, options = ?,
 		status = ?, outcome = ?, option_id = ?, created_at = ?, answered_at = ?
@@ -736,7 +751,7 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 			t.cache.setMaxTurn(t.touched, sk, top)
 		}
 		if c.Index > top {
-			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true})
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true, lc: &turnLC{}})
 			t.cache.setMaxTurn(t.touched, sk, c.Index)
 			return nil
 		}
@@ -746,7 +761,7 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if _, err := t.exec(qInsertTurn,
-		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
+		append(append([]any{c.Tenant, c.SessionID, c.Index}, args...), (*turnLC)(nil).args()...)...); err != nil {
 		return insertErr(what(), err)
 	}
 	t.cacheTurn(c)
@@ -806,24 +821,32 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 		return fmt.Errorf("update turn: %w", err)
 	}
 	var old *Turn
+	var prevLC, lc *turnLC // the row's lifecycle events as cached; lc when this write is to carry them
 	if t.cache != nil {
 		k := turnKey{c.Tenant, c.SessionID, c.Index}
 		if e := t.cache.turns[k]; e != nil && e.pending {
-			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true}) // inserted as it is now
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true, lc: e.lc}) // inserted as it is now
 			return nil
 		} else if e != nil {
-			old = e.img
+			old, prevLC = e.img, e.lc
+			if e.lc != nil && e.lc.dirty {
+				lc = e.lc
+			}
 		}
 	}
 	mask := changedColumns(turnColumns, old, c)
-	if mask == 0 {
+	if mask == 0 && lc == nil {
 		return nil // the row (which exists: it is cached) already holds tr
 	}
 	args, err := updateArgs(turnColumns, mask, c, c.Tenant, c.SessionID, c.Index)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
-	res, err := t.exec(t.cache.updateSQL(mask, false), args...)
+	query := t.cache.updateSQL(mask, false)
+	if lc != nil {
+		query, args = withTurnLC(query, mask, args, lc)
+	}
+	res, err := t.exec(query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
@@ -833,6 +856,14 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 		return fmt.Errorf("%s: %w", what(), ErrNotFound)
 	}
 	t.cacheTurn(c)
+	if prevLC != nil { // known (and now written): keep them while the turn stays cached
+		k := turnKey{c.Tenant, c.SessionID, c.Index}
+		if e := t.cache.turns[k]; e != nil {
+			clean := *prevLC
+			clean.dirty = false
+			t.cache.setTurn(t.touched, k, &turnEntry{img: e.img, lc: &clean})
+		}
+	}
 	return nil
 }
 
@@ -980,37 +1011,132 @@ func (t *sqliteTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.Lifecyc
 	if err := t.requireSession(tenant, sessionID); err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
+	if t.cache != nil {
+		// Insert it at the commit, with the transaction's others, if its
+		// lifecycle_seq is known to be new.
+		sk := sessionKey{tenant, sessionID}
+		top, known := t.cache.maxLifecycle[sk]
+		if !known {
+			if err := t.queryRow(qMaxLifecycle, tenant, sessionID).Scan(&top); err != nil {
+				return fmt.Errorf("%s: %w", what(), err)
+			}
+			t.cache.setMaxLifecycle(t.touched, sk, top)
+		}
+		if c.LifecycleSeq > top {
+			if !t.cache.attachLifecycle(t.touched, turnKey{tenant, sessionID, int(c.TurnIndex)}, c, data) {
+				t.cache.addLifecycle(t.touched, lifecycleRow{tenant: tenant, session: sessionID, seq: c.LifecycleSeq, data: data})
+			}
+			t.cache.setMaxLifecycle(t.touched, sk, c.LifecycleSeq)
+			return nil
+		}
+	}
+	// Not known to be new: it may be taken on a turn's row, which the
+	// table's key does not see.
+	if err := t.flush(); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	taken, err := t.turnLifecycleTaken(tenant, sessionID, c.LifecycleSeq)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if taken {
+		return fmt.Errorf("%s: %w", what(), ErrExists)
+	}
 	if _, err := t.exec(qInsertLifecycle, tenant, sessionID, c.LifecycleSeq, data); err != nil {
 		return insertErr(what(), err)
 	}
 	return nil
 }
 
+// turnLifecycleTaken reports whether a turn's row of the session holds a
+// lifecycle event with lifecycle_seq seq.
+func (t *sqliteTx) turnLifecycleTaken(tenant, sessionID string, seq int64) (bool, error) {
+	rows, err := t.query(qListTurnLifecycle, tenant, sessionID, seq-1)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var slots [3]string
+	for rows.Next() {
+		if err := rows.Scan(&slots[0], &slots[1], &slots[2]); err != nil {
+			return false, err
+		}
+		for _, d := range slots {
+			var ev struct {
+				Seq int64 `json:"lifecycle_seq"`
+			}
+			if d != "" && json.Unmarshal([]byte(d), &ev) == nil && ev.Seq == seq {
+				return true, nil
+			}
+		}
+	}
+	return false, rows.Err()
+}
+
 func (t *sqliteTx) ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error) {
 	if err := t.check("list lifecycle events", false); err != nil {
 		return nil, 0, err
 	}
-	rows, err := t.query(qListLifecycle, tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit))
-	if err != nil {
+	if err := t.flush(); err != nil {
 		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
 	}
-	defer rows.Close()
+	fail := func(err error) ([]gen.LifecycleEvent, int64, error) {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	}
 	var out []gen.LifecycleEvent
+	decode := func(data string) error {
+		var ev gen.LifecycleEvent
+		if err := decJSON(data, &ev); err != nil {
+			return err
+		}
+		if ev.LifecycleSeq > q.AfterSeq {
+			ev.CreatedAt = ev.CreatedAt.UTC()
+			out = append(out, ev)
+		}
+		return nil
+	}
+	rows, err := t.query(qListLifecycle, tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit))
+	if err != nil {
+		return fail(err)
+	}
 	var data string
 	for rows.Next() {
 		if err := rows.Scan(&data); err != nil {
-			return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+			rows.Close()
+			return fail(err)
 		}
-		var ev gen.LifecycleEvent
-		if err := decJSON(data, &ev); err != nil {
-			return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+		if err := decode(data); err != nil {
+			rows.Close()
+			return fail(err)
 		}
-		ev.CreatedAt = ev.CreatedAt.UTC()
-		out = append(out, ev)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
 	}
+	rows, err = t.query(qListTurnLifecycle, tenant, sessionID, q.AfterSeq)
+	if err != nil {
+		return fail(err)
+	}
+	var slots [3]string
+	for rows.Next() {
+		if err := rows.Scan(&slots[0], &slots[1], &slots[2]); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		for _, d := range slots {
+			if d == "" {
+				continue
+			}
+			if err := decode(d); err != nil {
+				rows.Close()
+				return fail(err)
+			}
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
+	}
+	slices.SortFunc(out, func(a, b gen.LifecycleEvent) int { return cmp.Compare(a.LifecycleSeq, b.LifecycleSeq) })
 	if len(out) == 0 {
 		return nil, 0, t.emptyListErr("list lifecycle events", tenant, sessionID)
 	}

@@ -1013,5 +1013,6 @@ var (
 	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
 		qInsertLifecycle, qInsertPermission, qUpdatePermission,
 		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency,
-		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion, qMaxTurn}, readQueries...)
+		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion, qMaxTurn, qMaxLifecycle,
+		lifecycleInsertSQL(2)}, readQueries...)
 )

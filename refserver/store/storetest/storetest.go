@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Turns", testTurns},
 		{"Events", testEvents},
 		{"LifecycleEvents", testLifecycleEvents},
+		{"TurnLifecycleEvents", testTurnLifecycleEvents},
 		{"PermissionRequests", testPermissionRequests},
 		{"TurnsByStatus", testTurnsByStatus},
 		{"LogEntries", testLogEntries},
@@ -437,6 +438,140 @@ func testLifecycleEvents(t *testing.T, s store.Store) {
 		_, _, err := tx.ListLifecycleEvents("t1", "nope", store.LifecycleQuery{})
 		return err
 	}), store.ErrNotFound)
+}
+
+// A turn's lifecycle events, written with the turn's own writes as the
+// server writes them (a store may keep them on the turn), read back in
+// lifecycle_seq order with the session's others.
+func testTurnLifecycleEvents(t *testing.T, s store.Store) {
+	lc := func(seq, after int64, typ gen.LifecycleEventType, turn int32) gen.LifecycleEvent {
+		ev := gen.LifecycleEvent{LifecycleSeq: seq, AfterSeq: after, Type: typ, TurnIndex: turn, CreatedAt: at(int(seq))}
+		switch typ {
+		case gen.LifecycleEventTypeTurnEnded:
+			ev.StopReason = gen.StopReasonEndTurn
+		case gen.LifecycleEventTypeTurnQueued:
+			ev.QueuePosition = 1
+		case gen.LifecycleEventTypeStatusChanged:
+			ev.Status = gen.SessionStatusPaused
+		}
+		return ev
+	}
+	var want []gen.LifecycleEvent
+	appendLC := func(tx store.Tx, ev gen.LifecycleEvent) error {
+		want = append(want, ev)
+		return tx.AppendLifecycleEvent("t1", "s1", ev)
+	}
+	turn := func(tx store.Tx, index int, status gen.TurnStatus) error {
+		tr, err := tx.GetTurn("t1", "s1", index)
+		if err != nil {
+			return err
+		}
+		tr.Status = status
+		return tx.UpdateTurn(tr)
+	}
+	// Turn 1 is accepted and started with a session event; it ends later.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSession(newSession("t1", "s1")); err != nil {
+			return err
+		}
+		if err := tx.CreateTurn(newTurn("t1", "s1", 1, gen.TurnStatusRunning)); err != nil {
+			return err
+		}
+		if err := appendLC(tx, lc(1, 0, gen.LifecycleEventTypeTurnStarted, 1)); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(2, 0, gen.LifecycleEventTypeStatusChanged, 0))
+	})
+	update(t, s, func(tx store.Tx) error {
+		// Turn 2 queues behind it.
+		if err := tx.CreateTurn(newTurn("t1", "s1", 2, gen.TurnStatusQueued)); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(3, 0, gen.LifecycleEventTypeTurnQueued, 2))
+	})
+	update(t, s, func(tx store.Tx) error {
+		if err := appendLC(tx, lc(4, 3, gen.LifecycleEventTypeTurnEnded, 1)); err != nil {
+			return err
+		}
+		return turn(tx, 1, gen.TurnStatusCompleted)
+	})
+	update(t, s, func(tx store.Tx) error { // started: the turn is written first
+		if err := turn(tx, 2, gen.TurnStatusRunning); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(5, 3, gen.LifecycleEventTypeTurnStarted, 2))
+	})
+	// Turn 3 runs and ends in one transaction; one event of a turn the
+	// session does not have, one of a turn whose slot is taken.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn("t1", "s1", 3, gen.TurnStatusQueued)); err != nil {
+			return err
+		}
+		for _, ev := range []gen.LifecycleEvent{lc(6, 3, gen.LifecycleEventTypeTurnQueued, 3),
+			lc(7, 4, gen.LifecycleEventTypeTurnEnded, 2), lc(8, 4, gen.LifecycleEventTypeTurnStarted, 3),
+			lc(9, 4, gen.LifecycleEventTypeTurnStarted, 9), lc(10, 4, gen.LifecycleEventTypeTurnStarted, 3)} {
+			if err := appendLC(tx, ev); err != nil {
+				return err
+			}
+		}
+		if err := turn(tx, 2, gen.TurnStatusCompleted); err != nil {
+			return err
+		}
+		if err := appendLC(tx, lc(11, 5, gen.LifecycleEventTypeTurnEnded, 3)); err != nil {
+			return err
+		}
+		return turn(tx, 3, gen.TurnStatusCompleted)
+	})
+	// A write that fails takes its events with it.
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn("t1", "s1", 4, gen.TurnStatusRunning)); err != nil {
+			return err
+		}
+		if err := tx.AppendLifecycleEvent("t1", "s1", lc(12, 5, gen.LifecycleEventTypeTurnStarted, 4)); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	wantErr(t, "failed write", err, errBoom)
+	view(t, s, func(tx store.Tx) error {
+		got, next, err := tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" || next != 0 {
+			t.Errorf("ListLifecycleEvents (-want +got), next %d:\n%s", next, diff)
+		}
+		for _, limit := range []int{1, 2, 3, 5} {
+			page := pageAll(t, limit, func(after int64) ([]gen.LifecycleEvent, int64, error) {
+				return tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: after, Limit: limit})
+			})
+			if diff := cmp.Diff(want, page); diff != "" {
+				t.Errorf("paged by %d (-want +got):\n%s", limit, diff)
+			}
+		}
+		got, _, err = tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: 7, Limit: 2})
+		if err == nil && !cmp.Equal(want[7:9], got) {
+			t.Errorf("after 7, limit 2: %+v", got)
+		}
+		return err
+	})
+	for _, seq := range []int64{1, 4, 5, 8, 9, 11} { // on a turn, or in the table
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			return tx.AppendLifecycleEvent("t1", "s1", lc(seq, 9, gen.LifecycleEventTypeHandoff, 0))
+		})
+		wantErr(t, fmt.Sprintf("AppendLifecycleEvent of the taken %d", seq), err, store.ErrExists)
+	}
+	// The turns read back as they were written.
+	view(t, s, func(tx store.Tx) error {
+		turns, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{})
+		if err != nil {
+			return err
+		}
+		if len(turns) != 3 || turns[2].Status != gen.TurnStatusCompleted || turns[0].Prompt != "p" {
+			t.Errorf("turns %+v", turns)
+		}
+		return nil
+	})
 }
 
 func testPermissionRequests(t *testing.T, s store.Store) {
