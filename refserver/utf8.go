@@ -61,6 +61,7 @@ func badUTF8(data []byte) (location, what string, bad bool) {
 			if expectKey {
 				expectKey = false
 				if !ok {
+					stack = stack[:len(stack)-1] // the object's location, not a member's
 					return path(""), "a member name", true
 				}
 				stack[len(stack)-1].key = s
