@@ -1719,7 +1719,7 @@ class Session(BaseModel):
     ] = None
     """
     The agent options in force: those given at creation with the agent's defaults
-    filled in. Present when the agent declares options.
+    filled in. Present when some option is in force.
 
     """
 

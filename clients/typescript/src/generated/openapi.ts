@@ -1287,7 +1287,7 @@ export interface components {
             duration_ms?: number;
             /**
              * @description The agent options in force: those given at creation with the agent's defaults
-             *     filled in. Present when the agent declares options.
+             *     filled in. Present when some option is in force.
              * @example {
              *       "prefix": "> "
              *     }
@@ -2632,8 +2632,7 @@ export interface operations {
                      *             {
                      *               "name": "prefix",
                      *               "description": "Put before the echoed text.",
-                     *               "type": "string",
-                     *               "default": ""
+                     *               "type": "string"
                      *             }
                      *           ]
                      *         },
