@@ -23,6 +23,10 @@ const (
 	NeedIdempotency Need = "feature:idempotency"   // features.idempotency
 	NeedEnqueue     Need = "busy_policy:enqueue"   // features.busy_policies has enqueue
 	NeedInterrupt   Need = "busy_policy:interrupt" // features.busy_policies has interrupt
+	// Contract 1.2.
+	NeedPermissions   Need = "feature:permissions"    // features.permissions
+	NeedSessionStream Need = "feature:session_stream" // features.session_stream
+	NeedSteer         Need = "busy_policy:steer"      // features.busy_policies has steer
 	// NeedRestart is a way to restart the server (Config.Restart, or the
 	// binary's -restart-command); the checks that use it run one at a time.
 	NeedRestart Need = "restart"
@@ -34,7 +38,7 @@ var harnessNeeds = []Need{NeedSecondToken, NeedScripted, NeedRestart}
 
 // allNeeds lists every need in the order results.json's declared lists them.
 var allNeeds = []Need{NeedSecondToken, NeedScripted, NeedRestart, NeedStreaming, NeedResume, NeedFiles, NeedLifecycle,
-	NeedChildren, NeedReplay, NeedIdempotency, NeedEnqueue, NeedInterrupt}
+	NeedChildren, NeedReplay, NeedIdempotency, NeedEnqueue, NeedInterrupt, NeedPermissions, NeedSessionStream, NeedSteer}
 
 // The groups, in the order the suite runs and reports them.
 var groupOrder = []string{

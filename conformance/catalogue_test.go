@@ -56,7 +56,7 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 	}
 	// Every operation of the contract is exercised by some check.
 	for op := range ops {
-		if !covered[op] {
+		if !covered[op] && !awaitingOperations[op] {
 			t.Errorf("no check names operation %s", op)
 		}
 	}

@@ -38,7 +38,7 @@ func TestOutcomes(t *testing.T) {
 		case "/v1/sessions/good":
 			writeJSON(w, http.StatusOK, map[string]any{
 				"session_id": "good", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
-				"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+				"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "queued_turns": 0, "action_count": 0, "artifact_count": 0,
 				"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
 			})
 		case "/v1/sessions/bad":
@@ -375,7 +375,7 @@ func TestCleanupClosesWhatChecksCreate(t *testing.T) {
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/sessions":
 			writeJSON(w, http.StatusCreated, map[string]any{
 				"session_id": "s1", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
-				"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+				"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "queued_turns": 0, "action_count": 0, "artifact_count": 0,
 				"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
 			})
 		case r.Method == http.MethodDelete:
@@ -455,7 +455,7 @@ func TestCurl(t *testing.T) {
 func TestRateLimitedRequestsAreRetried(t *testing.T) {
 	session := map[string]any{
 		"session_id": "s", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
-		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "queued_turns": 0, "action_count": 0, "artifact_count": 0,
 		"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
 	}
 	for _, tc := range []struct {
@@ -505,7 +505,7 @@ func TestRetryAfter(t *testing.T) {
 func TestResponseMediaTypeParametersAreAccepted(t *testing.T) {
 	session := map[string]any{
 		"session_id": "s", "agent": "echo", "status": "active", "activity": "idle", "meta": map[string]any{},
-		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "action_count": 0, "artifact_count": 0,
+		"context_summary": map[string]any{}, "depth": 0, "turn_count": 0, "queued_turns": 0, "action_count": 0, "artifact_count": 0,
 		"last_event_seq": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
 	}
 	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {

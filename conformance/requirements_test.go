@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentsession/agentsession/gen/spec"
 )
 
 // TestRequirementsAreTraced is the traceability gate of issue "Conformance
@@ -86,6 +88,67 @@ func TestRequirementsParse(t *testing.T) {
 	} {
 		if _, err := parseRequirements([]byte(bad.doc)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: error %v, want one saying %q", bad.name, err, bad.want)
+		}
+	}
+}
+
+// The requirements and operations awaiting checks are the contract's, have
+// no check yet (an entry whose check has landed must go), and are every
+// server requirement left without one.
+func TestAwaitingChecks(t *testing.T) {
+	all, err := loadRequirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Requirement{}
+	for _, r := range all {
+		byID[r.ID] = r
+	}
+	checked := map[string]bool{}
+	named := map[string]bool{}
+	for _, c := range Catalogue() {
+		for _, id := range c.Requirements {
+			checked[id] = true
+		}
+		for _, op := range c.Operations {
+			named[op] = true
+		}
+	}
+	for id := range awaitingChecks {
+		r, ok := byID[id]
+		switch {
+		case !ok:
+			t.Errorf("%s awaits checks but the contract does not define it", id)
+		case r.Subject != SubjectServer:
+			t.Errorf("%s awaits checks but binds the %s", id, r.Subject)
+		case checked[id]:
+			t.Errorf("%s has a check now: remove it from awaitingChecks", id)
+		}
+	}
+	if got := AwaitingChecks(); len(got) != len(awaitingChecks) {
+		t.Errorf("AwaitingChecks lists %d requirements, the list has %d", len(got), len(awaitingChecks))
+	}
+	for _, r := range Requirements() {
+		if awaitingChecks[r.ID] {
+			t.Errorf("Requirements lists %s, which awaits checks", r.ID)
+		}
+	}
+	doc, err := spec.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops[op.OperationID] = true
+		}
+	}
+	for op := range awaitingOperations {
+		switch {
+		case !ops[op]:
+			t.Errorf("operation %s awaits checks but the contract does not have it", op)
+		case named[op]:
+			t.Errorf("a check names %s now: remove it from awaitingOperations", op)
 		}
 	}
 }

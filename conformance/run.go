@@ -508,6 +508,12 @@ func (e *env) has(n Need) bool {
 		return slices.Contains(f.BusyPolicies, gen.BusyPolicyEnqueue)
 	case NeedInterrupt:
 		return slices.Contains(f.BusyPolicies, gen.BusyPolicyInterrupt)
+	case NeedPermissions:
+		return f.Permissions
+	case NeedSessionStream:
+		return f.SessionStream
+	case NeedSteer:
+		return slices.Contains(f.BusyPolicies, gen.BusyPolicySteer)
 	}
 	return false
 }

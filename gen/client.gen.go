@@ -136,8 +136,10 @@ type ClientInterface interface {
 	// CreateSessionWithBody Create a session
 	//
 	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
-	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-	// nothing. Without an `Idempotency-Key` every call creates a new session.
+	// session's context summary and `agent_options` sets the agent's options (see
+	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+	// does not take answer `422 invalid_agent_options`, and either creates nothing.
+	// Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -147,8 +149,10 @@ type ClientInterface interface {
 	// CreateSession Create a session
 	//
 	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
-	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-	// nothing. Without an `Idempotency-Key` every call creates a new session.
+	// session's context summary and `agent_options` sets the agent's options (see
+	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+	// does not take answer `422 invalid_agent_options`, and either creates nothing.
+	// Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -349,9 +353,19 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
 	HandoffSession(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListLifecycleEvents Read the session's lifecycle events
+	//
+	// The session's lifecycle events (turns queued, started and ended, status changes,
+	// handoffs, children spawned) in `lifecycle_seq` order; `after` starts after a
+	// lifecycle sequence number. They are recorded with the change they describe, so this
+	// history and `streamSession` agree.
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/lifecycle (the `ListLifecycleEvents` operationId).
+	ListLifecycleEvents(ctx context.Context, sessionID SessionID, params *ListLifecycleEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListLogEntries List work-log entries
 	//
-	// The session's work log, oldest first, optionally of one type.
+	// The session's work log, oldest first (or newest first with `order=newest_first`), optionally of one type.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
 	ListLogEntries(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -383,6 +397,45 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
 	PauseSession(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPermissions List a session's permission requests
+	//
+	// The session's permission requests, oldest first, optionally in one status:
+	// `?status=pending` shows what the session's running turn waits for, for a client
+	// that is not streaming.
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/permissions (the `ListPermissions` operationId).
+	ListPermissions(ctx context.Context, sessionID SessionID, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerPermissionWithBody Answer a permission request
+	//
+	// Answers a pending permission request with one of its options. The answer is
+	// recorded as a `permission_response` event in the session's sequence and the agent
+	// goes on. The same answer again answers `200` and changes nothing; another answer to
+	// an answered request, or any answer to a cancelled one, answers
+	// `409 permission_resolved`; an option the request does not offer answers
+	// `422 unknown_option`, whatever the request's state. An unknown request id, another
+	// tenant's included, answers `404`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+	AnswerPermissionWithBody(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerPermission Answer a permission request
+	//
+	// Answers a pending permission request with one of its options. The answer is
+	// recorded as a `permission_response` event in the session's sequence and the agent
+	// goes on. The same answer again answers `200` and changes nothing; another answer to
+	// an answered request, or any answer to a cancelled one, answers
+	// `409 permission_resolved`; an option the request does not offer answers
+	// `422 unknown_option`, whatever the request's state. An unknown request id, another
+	// tenant's included, answers `404`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+	AnswerPermission(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, body AnswerPermissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReplayContext Read the replay context
 	//
@@ -427,9 +480,22 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
 	ResumeSession(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StreamSession Stream everything that happens in a session
+	//
+	// One server-sent event stream for the whole session: every turn event and every
+	// lifecycle event, in order, from the resume point (`Last-Event-ID` or `after`,
+	// `<seq>.<lifecycle_seq>`; the header wins; `0.0`, the default, is the beginning),
+	// then live, across turns, until the session ends; then a `session.ended` frame with
+	// the `Session`. See "Stream framing".
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/stream (the `StreamSession` operationId).
+	StreamSession(ctx context.Context, sessionID SessionID, params *StreamSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTurns List a session's turns
 	//
-	// The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
+	// The turn history, oldest first, optionally in one status (`?status=queued` lists the
+	// turns waiting; their `queue_position` says in which order they run). Items carry no
+	// events; read them with `listEvents` or `getTurn`.
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
 	ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -442,11 +508,16 @@ type ClientInterface interface {
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-	// waits, `interrupt` cancels the running turn.
+	// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+	// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+	// be steered). `meta` is returned with the turn.
+	//
+	// A JSON turn that starts waiting for an answer to a permission request answers
+	// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 	//
 	// Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-	// with the first turn's result (waiting for it if it still runs) or, for a stream,
-	// replays its events after `Last-Event-ID`.
+	// with the first turn's result (waiting for it if it still runs, `202` while it waits
+	// for input) or, for a stream, replays its events after `Last-Event-ID`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -461,11 +532,16 @@ type ClientInterface interface {
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-	// waits, `interrupt` cancels the running turn.
+	// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+	// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+	// be steered). `meta` is returned with the turn.
+	//
+	// A JSON turn that starts waiting for an answer to a permission request answers
+	// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 	//
 	// Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-	// with the first turn's result (waiting for it if it still runs) or, for a stream,
-	// replays its events after `Last-Event-ID`.
+	// with the first turn's result (waiting for it if it still runs, `202` while it waits
+	// for input) or, for a stream, replays its events after `Last-Event-ID`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -478,6 +554,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
 	GetTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelTurnAt Cancel one turn, queued or running
+	//
+	// Cancels the turn with this index. A queued turn ends at once with
+	// `stop_reason: cancelled` (`cancelled_by: cancel_request`) without running: it has no
+	// events, it leaves the queue, and the turns behind it move up. The running turn is
+	// cancelled exactly as `cancelTurn` cancels it, and the answer comes once it has
+	// ended. A turn that has already ended answers `409 turn_ended`. Answers the ended
+	// `Turn` (without its events).
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/turns/{turn_index}/cancel (the `CancelTurnAt` operationId).
+	CancelTurnAt(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *CancelTurnAtParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamTurn Stream or resume a turn's events
 	//
@@ -586,8 +674,10 @@ func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, r
 // CreateSessionWithBody Create a session
 //
 // Starts a new `active`, `idle` session with the named agent. `context` seeds the
-// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-// nothing. Without an `Idempotency-Key` every call creates a new session.
+// session's context summary and `agent_options` sets the agent's options (see
+// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+// does not take answer `422 invalid_agent_options`, and either creates nothing.
+// Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes any type of body and a specified content type.
 //
@@ -607,8 +697,10 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, params *CreateSessio
 // CreateSession Create a session
 //
 // Starts a new `active`, `idle` session with the named agent. `context` seeds the
-// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-// nothing. Without an `Idempotency-Key` every call creates a new session.
+// session's context summary and `agent_options` sets the agent's options (see
+// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+// does not take answer `422 invalid_agent_options`, and either creates nothing.
+// Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1009,9 +1101,29 @@ func (c *Client) HandoffSession(ctx context.Context, sessionID SessionID, params
 	return c.Client.Do(req)
 }
 
+// ListLifecycleEvents Read the session's lifecycle events
+//
+// The session's lifecycle events (turns queued, started and ended, status changes,
+// handoffs, children spawned) in `lifecycle_seq` order; `after` starts after a
+// lifecycle sequence number. They are recorded with the change they describe, so this
+// history and `streamSession` agree.
+//
+// Corresponds with GET /v1/sessions/{session_id}/lifecycle (the `ListLifecycleEvents` operationId).
+func (c *Client) ListLifecycleEvents(ctx context.Context, sessionID SessionID, params *ListLifecycleEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLifecycleEventsRequest(c.Server, sessionID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListLogEntries List work-log entries
 //
-// The session's work log, oldest first, optionally of one type.
+// The session's work log, oldest first (or newest first with `order=newest_first`), optionally of one type.
 //
 // Corresponds with GET /v1/sessions/{session_id}/log (the `ListLogEntries` operationId).
 func (c *Client) ListLogEntries(ctx context.Context, sessionID SessionID, params *ListLogEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1074,6 +1186,75 @@ func (c *Client) AddLogEntry(ctx context.Context, sessionID SessionID, params *A
 // Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
 func (c *Client) PauseSession(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPauseSessionRequest(c.Server, sessionID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPermissions List a session's permission requests
+//
+// The session's permission requests, oldest first, optionally in one status:
+// `?status=pending` shows what the session's running turn waits for, for a client
+// that is not streaming.
+//
+// Corresponds with GET /v1/sessions/{session_id}/permissions (the `ListPermissions` operationId).
+func (c *Client) ListPermissions(ctx context.Context, sessionID SessionID, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPermissionsRequest(c.Server, sessionID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerPermissionWithBody Answer a permission request
+//
+// Answers a pending permission request with one of its options. The answer is
+// recorded as a `permission_response` event in the session's sequence and the agent
+// goes on. The same answer again answers `200` and changes nothing; another answer to
+// an answered request, or any answer to a cancelled one, answers
+// `409 permission_resolved`; an option the request does not offer answers
+// `422 unknown_option`, whatever the request's state. An unknown request id, another
+// tenant's included, answers `404`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+func (c *Client) AnswerPermissionWithBody(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerPermissionRequestWithBody(c.Server, sessionID, requestID, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerPermission Answer a permission request
+//
+// Answers a pending permission request with one of its options. The answer is
+// recorded as a `permission_response` event in the session's sequence and the agent
+// goes on. The same answer again answers `200` and changes nothing; another answer to
+// an answered request, or any answer to a cancelled one, answers
+// `409 permission_resolved`; an option the request does not offer answers
+// `422 unknown_option`, whatever the request's state. An unknown request id, another
+// tenant's included, answers `404`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+func (c *Client) AnswerPermission(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, body AnswerPermissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerPermissionRequest(c.Server, sessionID, requestID, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1167,9 +1348,32 @@ func (c *Client) ResumeSession(ctx context.Context, sessionID SessionID, params 
 	return c.Client.Do(req)
 }
 
+// StreamSession Stream everything that happens in a session
+//
+// One server-sent event stream for the whole session: every turn event and every
+// lifecycle event, in order, from the resume point (`Last-Event-ID` or `after`,
+// `<seq>.<lifecycle_seq>`; the header wins; `0.0`, the default, is the beginning),
+// then live, across turns, until the session ends; then a `session.ended` frame with
+// the `Session`. See "Stream framing".
+//
+// Corresponds with GET /v1/sessions/{session_id}/stream (the `StreamSession` operationId).
+func (c *Client) StreamSession(ctx context.Context, sessionID SessionID, params *StreamSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSessionRequest(c.Server, sessionID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTurns List a session's turns
 //
-// The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
+// The turn history, oldest first, optionally in one status (`?status=queued` lists the
+// turns waiting; their `queue_position` says in which order they run). Items carry no
+// events; read them with `listEvents` or `getTurn`.
 //
 // Corresponds with GET /v1/sessions/{session_id}/turns (the `ListTurns` operationId).
 func (c *Client) ListTurns(ctx context.Context, sessionID SessionID, params *ListTurnsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1192,11 +1396,16 @@ func (c *Client) ListTurns(ctx context.Context, sessionID SessionID, params *Lis
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-// waits, `interrupt` cancels the running turn.
+// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+// be steered). `meta` is returned with the turn.
+//
+// A JSON turn that starts waiting for an answer to a permission request answers
+// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 //
 // Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-// with the first turn's result (waiting for it if it still runs) or, for a stream,
-// replays its events after `Last-Event-ID`.
+// with the first turn's result (waiting for it if it still runs, `202` while it waits
+// for input) or, for a stream, replays its events after `Last-Event-ID`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1221,11 +1430,16 @@ func (c *Client) SendTurnWithBody(ctx context.Context, sessionID SessionID, para
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-// waits, `interrupt` cancels the running turn.
+// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+// be steered). `meta` is returned with the turn.
+//
+// A JSON turn that starts waiting for an answer to a permission request answers
+// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 //
 // Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-// with the first turn's result (waiting for it if it still runs) or, for a stream,
-// replays its events after `Last-Event-ID`.
+// with the first turn's result (waiting for it if it still runs, `202` while it waits
+// for input) or, for a stream, replays its events after `Last-Event-ID`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1249,6 +1463,28 @@ func (c *Client) SendTurn(ctx context.Context, sessionID SessionID, params *Send
 // Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
 func (c *Client) GetTurn(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetTurnRequest(c.Server, sessionID, turnIndex)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelTurnAt Cancel one turn, queued or running
+//
+// Cancels the turn with this index. A queued turn ends at once with
+// `stop_reason: cancelled` (`cancelled_by: cancel_request`) without running: it has no
+// events, it leaves the queue, and the turns behind it move up. The running turn is
+// cancelled exactly as `cancelTurn` cancels it, and the answer comes once it has
+// ended. A turn that has already ended answers `409 turn_ended`. Answers the ended
+// `Turn` (without its events).
+//
+// Corresponds with POST /v1/sessions/{session_id}/turns/{turn_index}/cancel (the `CancelTurnAt` operationId).
+func (c *Client) CancelTurnAt(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *CancelTurnAtParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelTurnAtRequest(c.Server, sessionID, turnIndex, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2358,6 +2594,91 @@ func NewHandoffSessionRequestWithBody(server string, sessionID SessionID, params
 	return req, nil
 }
 
+// NewListLifecycleEventsRequest constructs an http.Request for the ListLifecycleEvents method
+func NewListLifecycleEventsRequest(server string, sessionID SessionID, params *ListLifecycleEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sessions/%s/lifecycle", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListLogEntriesRequest constructs an http.Request for the ListLogEntries method
 func NewListLogEntriesRequest(server string, sessionID SessionID, params *ListLogEntriesParams) (*http.Request, error) {
 	var err error
@@ -2396,6 +2717,18 @@ func NewListLogEntriesRequest(server string, sessionID SessionID, params *ListLo
 		if params.Type != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2535,6 +2868,160 @@ func NewPauseSessionRequest(server string, sessionID SessionID, params *PauseSes
 	if err != nil {
 		return nil, err
 	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListPermissionsRequest constructs an http.Request for the ListPermissions method
+func NewListPermissionsRequest(server string, sessionID SessionID, params *ListPermissionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sessions/%s/permissions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerPermissionRequest calls the generic AnswerPermission builder with application/json body
+func NewAnswerPermissionRequest(server string, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, body AnswerPermissionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerPermissionRequestWithBody(server, sessionID, requestID, params, "application/json", bodyReader)
+}
+
+// NewAnswerPermissionRequestWithBody constructs an http.Request for the AnswerPermission method, with any body, and a specified content type
+func NewAnswerPermissionRequestWithBody(server string, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "request_id", requestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sessions/%s/permissions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -2699,6 +3186,82 @@ func NewResumeSessionRequest(server string, sessionID SessionID, params *ResumeS
 	return req, nil
 }
 
+// NewStreamSessionRequest constructs an http.Request for the StreamSession method
+func NewStreamSessionRequest(server string, sessionID SessionID, params *StreamSessionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sessions/%s/stream", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListTurnsRequest constructs an http.Request for the ListTurns method
 func NewListTurnsRequest(server string, sessionID SessionID, params *ListTurnsParams) (*http.Request, error) {
 	var err error
@@ -2733,6 +3296,18 @@ func NewListTurnsRequest(server string, sessionID SessionID, params *ListTurnsPa
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -2881,6 +3456,62 @@ func NewGetTurnRequest(server string, sessionID SessionID, turnIndex TurnIndex) 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelTurnAtRequest constructs an http.Request for the CancelTurnAt method
+func NewCancelTurnAtRequest(server string, sessionID SessionID, turnIndex TurnIndex, params *CancelTurnAtParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "session_id", sessionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "turn_index", turnIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int32"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sessions/%s/turns/%s/cancel", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -3067,8 +3698,10 @@ type ClientWithResponsesInterface interface {
 	// CreateSessionWithBodyWithResponse Create a session
 	//
 	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
-	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-	// nothing. Without an `Idempotency-Key` every call creates a new session.
+	// session's context summary and `agent_options` sets the agent's options (see
+	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+	// does not take answer `422 invalid_agent_options`, and either creates nothing.
+	// Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3078,8 +3711,10 @@ type ClientWithResponsesInterface interface {
 	// CreateSessionWithResponse Create a session
 	//
 	// Starts a new `active`, `idle` session with the named agent. `context` seeds the
-	// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-	// nothing. Without an `Idempotency-Key` every call creates a new session.
+	// session's context summary and `agent_options` sets the agent's options (see
+	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+	// does not take answer `422 invalid_agent_options`, and either creates nothing.
+	// Without an `Idempotency-Key` every call creates a new session.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3294,9 +3929,21 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/sessions/{session_id}/handoff (the `HandoffSession` operationId).
 	HandoffSessionWithResponse(ctx context.Context, sessionID SessionID, params *HandoffSessionParams, body HandoffSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*HandoffSessionResponse, error)
 
+	// ListLifecycleEventsWithResponse Read the session's lifecycle events
+	//
+	// The session's lifecycle events (turns queued, started and ended, status changes,
+	// handoffs, children spawned) in `lifecycle_seq` order; `after` starts after a
+	// lifecycle sequence number. They are recorded with the change they describe, so this
+	// history and `streamSession` agree.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/lifecycle (the `ListLifecycleEvents` operationId).
+	ListLifecycleEventsWithResponse(ctx context.Context, sessionID SessionID, params *ListLifecycleEventsParams, reqEditors ...RequestEditorFn) (*ListLifecycleEventsResponse, error)
+
 	// ListLogEntriesWithResponse List work-log entries
 	//
-	// The session's work log, oldest first, optionally of one type.
+	// The session's work log, oldest first (or newest first with `order=newest_first`), optionally of one type.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3332,6 +3979,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/sessions/{session_id}/pause (the `PauseSession` operationId).
 	PauseSessionWithResponse(ctx context.Context, sessionID SessionID, params *PauseSessionParams, reqEditors ...RequestEditorFn) (*PauseSessionResponse, error)
+
+	// ListPermissionsWithResponse List a session's permission requests
+	//
+	// The session's permission requests, oldest first, optionally in one status:
+	// `?status=pending` shows what the session's running turn waits for, for a client
+	// that is not streaming.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/permissions (the `ListPermissions` operationId).
+	ListPermissionsWithResponse(ctx context.Context, sessionID SessionID, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*ListPermissionsResponse, error)
+
+	// AnswerPermissionWithBodyWithResponse Answer a permission request
+	//
+	// Answers a pending permission request with one of its options. The answer is
+	// recorded as a `permission_response` event in the session's sequence and the agent
+	// goes on. The same answer again answers `200` and changes nothing; another answer to
+	// an answered request, or any answer to a cancelled one, answers
+	// `409 permission_resolved`; an option the request does not offer answers
+	// `422 unknown_option`, whatever the request's state. An unknown request id, another
+	// tenant's included, answers `404`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+	AnswerPermissionWithBodyWithResponse(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerPermissionResponse, error)
+
+	// AnswerPermissionWithResponse Answer a permission request
+	//
+	// Answers a pending permission request with one of its options. The answer is
+	// recorded as a `permission_response` event in the session's sequence and the agent
+	// goes on. The same answer again answers `200` and changes nothing; another answer to
+	// an answered request, or any answer to a cancelled one, answers
+	// `409 permission_resolved`; an option the request does not offer answers
+	// `422 unknown_option`, whatever the request's state. An unknown request id, another
+	// tenant's included, answers `404`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+	AnswerPermissionWithResponse(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, body AnswerPermissionJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerPermissionResponse, error)
 
 	// GetReplayContextWithResponse Read the replay context
 	//
@@ -3380,9 +4068,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/sessions/{session_id}/resume (the `ResumeSession` operationId).
 	ResumeSessionWithResponse(ctx context.Context, sessionID SessionID, params *ResumeSessionParams, reqEditors ...RequestEditorFn) (*ResumeSessionResponse, error)
 
+	// StreamSessionWithResponse Stream everything that happens in a session
+	//
+	// One server-sent event stream for the whole session: every turn event and every
+	// lifecycle event, in order, from the resume point (`Last-Event-ID` or `after`,
+	// `<seq>.<lifecycle_seq>`; the header wins; `0.0`, the default, is the beginning),
+	// then live, across turns, until the session ends; then a `session.ended` frame with
+	// the `Session`. See "Stream framing".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sessions/{session_id}/stream (the `StreamSession` operationId).
+	StreamSessionWithResponse(ctx context.Context, sessionID SessionID, params *StreamSessionParams, reqEditors ...RequestEditorFn) (*StreamSessionResponse, error)
+
 	// ListTurnsWithResponse List a session's turns
 	//
-	// The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
+	// The turn history, oldest first, optionally in one status (`?status=queued` lists the
+	// turns waiting; their `queue_position` says in which order they run). Items carry no
+	// events; read them with `listEvents` or `getTurn`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3397,11 +4100,16 @@ type ClientWithResponsesInterface interface {
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-	// waits, `interrupt` cancels the running turn.
+	// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+	// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+	// be steered). `meta` is returned with the turn.
+	//
+	// A JSON turn that starts waiting for an answer to a permission request answers
+	// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 	//
 	// Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-	// with the first turn's result (waiting for it if it still runs) or, for a stream,
-	// replays its events after `Last-Event-ID`.
+	// with the first turn's result (waiting for it if it still runs, `202` while it waits
+	// for input) or, for a stream, replays its events after `Last-Event-ID`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3416,11 +4124,16 @@ type ClientWithResponsesInterface interface {
 	// "Turns, events and streaming"). The session must be `active`: a paused session
 	// answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 	// runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-	// waits, `interrupt` cancels the running turn.
+	// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+	// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+	// be steered). `meta` is returned with the turn.
+	//
+	// A JSON turn that starts waiting for an answer to a permission request answers
+	// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 	//
 	// Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-	// with the first turn's result (waiting for it if it still runs) or, for a stream,
-	// replays its events after `Last-Event-ID`.
+	// with the first turn's result (waiting for it if it still runs, `202` while it waits
+	// for input) or, for a stream, replays its events after `Last-Event-ID`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3435,6 +4148,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/sessions/{session_id}/turns/{turn_index} (the `GetTurn` operationId).
 	GetTurnWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, reqEditors ...RequestEditorFn) (*GetTurnResponse, error)
+
+	// CancelTurnAtWithResponse Cancel one turn, queued or running
+	//
+	// Cancels the turn with this index. A queued turn ends at once with
+	// `stop_reason: cancelled` (`cancelled_by: cancel_request`) without running: it has no
+	// events, it leaves the queue, and the turns behind it move up. The running turn is
+	// cancelled exactly as `cancelTurn` cancels it, and the answer comes once it has
+	// ended. A turn that has already ended answers `409 turn_ended`. Answers the ended
+	// `Turn` (without its events).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/sessions/{session_id}/turns/{turn_index}/cancel (the `CancelTurnAt` operationId).
+	CancelTurnAtWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *CancelTurnAtParams, reqEditors ...RequestEditorFn) (*CancelTurnAtResponse, error)
 
 	// StreamTurnWithResponse Stream or resume a turn's events
 	//
@@ -3557,6 +4284,11 @@ type UploadFileResponse401Headers struct {
 	XRequestID      string
 }
 
+// UploadFileResponse408Headers the declared response headers of an HTTP 408 response for UploadFile
+type UploadFileResponse408Headers struct {
+	XRequestID string
+}
+
 // UploadFileResponse409Headers the declared response headers of an HTTP 409 response for UploadFile
 type UploadFileResponse409Headers struct {
 	RetryAfter int
@@ -3598,6 +4330,8 @@ type UploadFileResponse struct {
 	ApplicationProblemJSON400 *BadRequest
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -3616,6 +4350,8 @@ type UploadFileResponse struct {
 	Headers400 *UploadFileResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UploadFileResponse401Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UploadFileResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UploadFileResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -3643,6 +4379,11 @@ func (r UploadFileResponse) GetApplicationProblemJSON400() *BadRequest {
 // GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r UploadFileResponse) GetApplicationProblemJSON401() *Unauthorized {
 	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r UploadFileResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -4023,6 +4764,11 @@ type CreateSessionResponse401Headers struct {
 	XRequestID      string
 }
 
+// CreateSessionResponse408Headers the declared response headers of an HTTP 408 response for CreateSession
+type CreateSessionResponse408Headers struct {
+	XRequestID string
+}
+
 // CreateSessionResponse409Headers the declared response headers of an HTTP 409 response for CreateSession
 type CreateSessionResponse409Headers struct {
 	RetryAfter int
@@ -4064,6 +4810,8 @@ type CreateSessionResponse struct {
 	ApplicationProblemJSON400 *BadRequest
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -4082,6 +4830,8 @@ type CreateSessionResponse struct {
 	Headers400 *CreateSessionResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateSessionResponse401Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateSessionResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *CreateSessionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -4109,6 +4859,11 @@ func (r CreateSessionResponse) GetApplicationProblemJSON400() *BadRequest {
 // GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r CreateSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
 	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -4551,6 +5306,11 @@ type AddArtifactResponse404Headers struct {
 	XRequestID string
 }
 
+// AddArtifactResponse408Headers the declared response headers of an HTTP 408 response for AddArtifact
+type AddArtifactResponse408Headers struct {
+	XRequestID string
+}
+
 // AddArtifactResponse409Headers the declared response headers of an HTTP 409 response for AddArtifact
 type AddArtifactResponse409Headers struct {
 	RetryAfter int
@@ -4594,6 +5354,8 @@ type AddArtifactResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -4614,6 +5376,8 @@ type AddArtifactResponse struct {
 	Headers401 *AddArtifactResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AddArtifactResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *AddArtifactResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AddArtifactResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -4646,6 +5410,11 @@ func (r AddArtifactResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r AddArtifactResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AddArtifactResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -4997,6 +5766,11 @@ type SpawnChildResponse404Headers struct {
 	XRequestID string
 }
 
+// SpawnChildResponse408Headers the declared response headers of an HTTP 408 response for SpawnChild
+type SpawnChildResponse408Headers struct {
+	XRequestID string
+}
+
 // SpawnChildResponse409Headers the declared response headers of an HTTP 409 response for SpawnChild
 type SpawnChildResponse409Headers struct {
 	RetryAfter int
@@ -5040,6 +5814,8 @@ type SpawnChildResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -5060,6 +5836,8 @@ type SpawnChildResponse struct {
 	Headers401 *SpawnChildResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SpawnChildResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *SpawnChildResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *SpawnChildResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -5092,6 +5870,11 @@ func (r SpawnChildResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r SpawnChildResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5174,6 +5957,11 @@ type UpdateContextResponse404Headers struct {
 	XRequestID string
 }
 
+// UpdateContextResponse408Headers the declared response headers of an HTTP 408 response for UpdateContext
+type UpdateContextResponse408Headers struct {
+	XRequestID string
+}
+
 // UpdateContextResponse409Headers the declared response headers of an HTTP 409 response for UpdateContext
 type UpdateContextResponse409Headers struct {
 	RetryAfter int
@@ -5217,6 +6005,8 @@ type UpdateContextResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -5237,6 +6027,8 @@ type UpdateContextResponse struct {
 	Headers401 *UpdateContextResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateContextResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateContextResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateContextResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -5269,6 +6061,11 @@ func (r UpdateContextResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r UpdateContextResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r UpdateContextResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5351,6 +6148,11 @@ type ContinueSessionResponse404Headers struct {
 	XRequestID string
 }
 
+// ContinueSessionResponse408Headers the declared response headers of an HTTP 408 response for ContinueSession
+type ContinueSessionResponse408Headers struct {
+	XRequestID string
+}
+
 // ContinueSessionResponse409Headers the declared response headers of an HTTP 409 response for ContinueSession
 type ContinueSessionResponse409Headers struct {
 	RetryAfter int
@@ -5394,6 +6196,8 @@ type ContinueSessionResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -5414,6 +6218,8 @@ type ContinueSessionResponse struct {
 	Headers401 *ContinueSessionResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ContinueSessionResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ContinueSessionResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *ContinueSessionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -5446,6 +6252,11 @@ func (r ContinueSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ContinueSessionResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5528,6 +6339,11 @@ type EndSessionResponse404Headers struct {
 	XRequestID string
 }
 
+// EndSessionResponse408Headers the declared response headers of an HTTP 408 response for EndSession
+type EndSessionResponse408Headers struct {
+	XRequestID string
+}
+
 // EndSessionResponse409Headers the declared response headers of an HTTP 409 response for EndSession
 type EndSessionResponse409Headers struct {
 	RetryAfter int
@@ -5571,6 +6387,8 @@ type EndSessionResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -5591,6 +6409,8 @@ type EndSessionResponse struct {
 	Headers401 *EndSessionResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *EndSessionResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *EndSessionResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *EndSessionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -5623,6 +6443,11 @@ func (r EndSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r EndSessionResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r EndSessionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5945,6 +6770,11 @@ type HandoffSessionResponse404Headers struct {
 	XRequestID string
 }
 
+// HandoffSessionResponse408Headers the declared response headers of an HTTP 408 response for HandoffSession
+type HandoffSessionResponse408Headers struct {
+	XRequestID string
+}
+
 // HandoffSessionResponse409Headers the declared response headers of an HTTP 409 response for HandoffSession
 type HandoffSessionResponse409Headers struct {
 	RetryAfter int
@@ -5988,6 +6818,8 @@ type HandoffSessionResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6008,6 +6840,8 @@ type HandoffSessionResponse struct {
 	Headers401 *HandoffSessionResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *HandoffSessionResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *HandoffSessionResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *HandoffSessionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -6040,6 +6874,11 @@ func (r HandoffSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r HandoffSessionResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r HandoffSessionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -6095,6 +6934,126 @@ func (r HandoffSessionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HandoffSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListLifecycleEventsResponse200Headers the declared response headers of an HTTP 200 response for ListLifecycleEvents
+type ListLifecycleEventsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListLifecycleEventsResponse400Headers the declared response headers of an HTTP 400 response for ListLifecycleEvents
+type ListLifecycleEventsResponse400Headers struct {
+	XRequestID string
+}
+
+// ListLifecycleEventsResponse401Headers the declared response headers of an HTTP 401 response for ListLifecycleEvents
+type ListLifecycleEventsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListLifecycleEventsResponse404Headers the declared response headers of an HTTP 404 response for ListLifecycleEvents
+type ListLifecycleEventsResponse404Headers struct {
+	XRequestID string
+}
+
+// ListLifecycleEventsResponse429Headers the declared response headers of an HTTP 429 response for ListLifecycleEvents
+type ListLifecycleEventsResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListLifecycleEventsResponse500Headers the declared response headers of an HTTP 500 response for ListLifecycleEvents
+type ListLifecycleEventsResponse500Headers struct {
+	XRequestID string
+}
+
+type ListLifecycleEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LifecycleEventList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListLifecycleEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListLifecycleEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListLifecycleEventsResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListLifecycleEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListLifecycleEventsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListLifecycleEventsResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLifecycleEventsResponse) GetJSON200() *LifecycleEventList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListLifecycleEventsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListLifecycleEventsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListLifecycleEventsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListLifecycleEventsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListLifecycleEventsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLifecycleEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLifecycleEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLifecycleEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLifecycleEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6242,6 +7201,11 @@ type AddLogEntryResponse404Headers struct {
 	XRequestID string
 }
 
+// AddLogEntryResponse408Headers the declared response headers of an HTTP 408 response for AddLogEntry
+type AddLogEntryResponse408Headers struct {
+	XRequestID string
+}
+
 // AddLogEntryResponse409Headers the declared response headers of an HTTP 409 response for AddLogEntry
 type AddLogEntryResponse409Headers struct {
 	RetryAfter int
@@ -6285,6 +7249,8 @@ type AddLogEntryResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6305,6 +7271,8 @@ type AddLogEntryResponse struct {
 	Headers401 *AddLogEntryResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AddLogEntryResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *AddLogEntryResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AddLogEntryResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -6337,6 +7305,11 @@ func (r AddLogEntryResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r AddLogEntryResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AddLogEntryResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -6547,6 +7520,317 @@ func (r PauseSessionResponse) ContentType() string {
 	return ""
 }
 
+// ListPermissionsResponse200Headers the declared response headers of an HTTP 200 response for ListPermissions
+type ListPermissionsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListPermissionsResponse400Headers the declared response headers of an HTTP 400 response for ListPermissions
+type ListPermissionsResponse400Headers struct {
+	XRequestID string
+}
+
+// ListPermissionsResponse401Headers the declared response headers of an HTTP 401 response for ListPermissions
+type ListPermissionsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListPermissionsResponse404Headers the declared response headers of an HTTP 404 response for ListPermissions
+type ListPermissionsResponse404Headers struct {
+	XRequestID string
+}
+
+// ListPermissionsResponse429Headers the declared response headers of an HTTP 429 response for ListPermissions
+type ListPermissionsResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListPermissionsResponse500Headers the declared response headers of an HTTP 500 response for ListPermissions
+type ListPermissionsResponse500Headers struct {
+	XRequestID string
+}
+
+type ListPermissionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PermissionRequestList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPermissionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPermissionsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPermissionsResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListPermissionsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPermissionsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPermissionsResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPermissionsResponse) GetJSON200() *PermissionRequestList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPermissionsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPermissionsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListPermissionsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPermissionsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPermissionsResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPermissionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPermissionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPermissionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerPermissionResponse200Headers the declared response headers of an HTTP 200 response for AnswerPermission
+type AnswerPermissionResponse200Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse400Headers the declared response headers of an HTTP 400 response for AnswerPermission
+type AnswerPermissionResponse400Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse401Headers the declared response headers of an HTTP 401 response for AnswerPermission
+type AnswerPermissionResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// AnswerPermissionResponse404Headers the declared response headers of an HTTP 404 response for AnswerPermission
+type AnswerPermissionResponse404Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse408Headers the declared response headers of an HTTP 408 response for AnswerPermission
+type AnswerPermissionResponse408Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse409Headers the declared response headers of an HTTP 409 response for AnswerPermission
+type AnswerPermissionResponse409Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// AnswerPermissionResponse413Headers the declared response headers of an HTTP 413 response for AnswerPermission
+type AnswerPermissionResponse413Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse415Headers the declared response headers of an HTTP 415 response for AnswerPermission
+type AnswerPermissionResponse415Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse422Headers the declared response headers of an HTTP 422 response for AnswerPermission
+type AnswerPermissionResponse422Headers struct {
+	XRequestID string
+}
+
+// AnswerPermissionResponse429Headers the declared response headers of an HTTP 429 response for AnswerPermission
+type AnswerPermissionResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// AnswerPermissionResponse500Headers the declared response headers of an HTTP 500 response for AnswerPermission
+type AnswerPermissionResponse500Headers struct {
+	XRequestID string
+}
+
+type AnswerPermissionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PermissionRequest
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *PayloadTooLarge
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *UnsupportedMediaType
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AnswerPermissionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AnswerPermissionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerPermissionResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AnswerPermissionResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *AnswerPermissionResponse408Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AnswerPermissionResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AnswerPermissionResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AnswerPermissionResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AnswerPermissionResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AnswerPermissionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AnswerPermissionResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerPermissionResponse) GetJSON200() *PermissionRequest {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON413() *PayloadTooLarge {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationProblemJSON415
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AnswerPermissionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerPermissionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerPermissionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerPermissionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerPermissionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReplayContextResponse200Headers the declared response headers of an HTTP 200 response for GetReplayContext
 type GetReplayContextResponse200Headers struct {
 	XRequestID string
@@ -6688,6 +7972,11 @@ type ReplaySessionResponse404Headers struct {
 	XRequestID string
 }
 
+// ReplaySessionResponse408Headers the declared response headers of an HTTP 408 response for ReplaySession
+type ReplaySessionResponse408Headers struct {
+	XRequestID string
+}
+
 // ReplaySessionResponse409Headers the declared response headers of an HTTP 409 response for ReplaySession
 type ReplaySessionResponse409Headers struct {
 	RetryAfter int
@@ -6731,6 +8020,8 @@ type ReplaySessionResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6751,6 +8042,8 @@ type ReplaySessionResponse struct {
 	Headers401 *ReplaySessionResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ReplaySessionResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ReplaySessionResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *ReplaySessionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -6783,6 +8076,11 @@ func (r ReplaySessionResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ReplaySessionResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -6993,6 +8291,119 @@ func (r ResumeSessionResponse) ContentType() string {
 	return ""
 }
 
+// StreamSessionResponse200Headers the declared response headers of an HTTP 200 response for StreamSession
+type StreamSessionResponse200Headers struct {
+	XRequestID string
+}
+
+// StreamSessionResponse400Headers the declared response headers of an HTTP 400 response for StreamSession
+type StreamSessionResponse400Headers struct {
+	XRequestID string
+}
+
+// StreamSessionResponse401Headers the declared response headers of an HTTP 401 response for StreamSession
+type StreamSessionResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// StreamSessionResponse404Headers the declared response headers of an HTTP 404 response for StreamSession
+type StreamSessionResponse404Headers struct {
+	XRequestID string
+}
+
+// StreamSessionResponse429Headers the declared response headers of an HTTP 429 response for StreamSession
+type StreamSessionResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// StreamSessionResponse500Headers the declared response headers of an HTTP 500 response for StreamSession
+type StreamSessionResponse500Headers struct {
+	XRequestID string
+}
+
+type StreamSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamSessionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StreamSessionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamSessionResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *StreamSessionResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamSessionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StreamSessionResponse500Headers
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamSessionResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamSessionResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamSessionResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamSessionResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListTurnsResponse200Headers the declared response headers of an HTTP 200 response for ListTurns
 type ListTurnsResponse200Headers struct {
 	XRequestID string
@@ -7118,6 +8529,11 @@ type SendTurnResponse200Headers struct {
 	XRequestID string
 }
 
+// SendTurnResponse202Headers the declared response headers of an HTTP 202 response for SendTurn
+type SendTurnResponse202Headers struct {
+	XRequestID string
+}
+
 // SendTurnResponse400Headers the declared response headers of an HTTP 400 response for SendTurn
 type SendTurnResponse400Headers struct {
 	XRequestID string
@@ -7131,6 +8547,11 @@ type SendTurnResponse401Headers struct {
 
 // SendTurnResponse404Headers the declared response headers of an HTTP 404 response for SendTurn
 type SendTurnResponse404Headers struct {
+	XRequestID string
+}
+
+// SendTurnResponse408Headers the declared response headers of an HTTP 408 response for SendTurn
+type SendTurnResponse408Headers struct {
 	XRequestID string
 }
 
@@ -7171,12 +8592,16 @@ type SendTurnResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TurnResult
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *TurnWaiting
 	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationProblemJSON400 *BadRequest
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *RequestTimeout
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Conflict
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -7191,12 +8616,16 @@ type SendTurnResponse struct {
 	ApplicationProblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SendTurnResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SendTurnResponse202Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *SendTurnResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SendTurnResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SendTurnResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *SendTurnResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *SendTurnResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -7216,6 +8645,11 @@ func (r SendTurnResponse) GetJSON200() *TurnResult {
 	return r.JSON200
 }
 
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendTurnResponse) GetJSON202() *TurnWaiting {
+	return r.JSON202
+}
+
 // GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r SendTurnResponse) GetApplicationProblemJSON400() *BadRequest {
 	return r.ApplicationProblemJSON400
@@ -7229,6 +8663,11 @@ func (r SendTurnResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r SendTurnResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r SendTurnResponse) GetApplicationProblemJSON408() *RequestTimeout {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -7404,6 +8843,155 @@ func (r GetTurnResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetTurnResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelTurnAtResponse200Headers the declared response headers of an HTTP 200 response for CancelTurnAt
+type CancelTurnAtResponse200Headers struct {
+	XRequestID string
+}
+
+// CancelTurnAtResponse400Headers the declared response headers of an HTTP 400 response for CancelTurnAt
+type CancelTurnAtResponse400Headers struct {
+	XRequestID string
+}
+
+// CancelTurnAtResponse401Headers the declared response headers of an HTTP 401 response for CancelTurnAt
+type CancelTurnAtResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CancelTurnAtResponse404Headers the declared response headers of an HTTP 404 response for CancelTurnAt
+type CancelTurnAtResponse404Headers struct {
+	XRequestID string
+}
+
+// CancelTurnAtResponse409Headers the declared response headers of an HTTP 409 response for CancelTurnAt
+type CancelTurnAtResponse409Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// CancelTurnAtResponse422Headers the declared response headers of an HTTP 422 response for CancelTurnAt
+type CancelTurnAtResponse422Headers struct {
+	XRequestID string
+}
+
+// CancelTurnAtResponse429Headers the declared response headers of an HTTP 429 response for CancelTurnAt
+type CancelTurnAtResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// CancelTurnAtResponse500Headers the declared response headers of an HTTP 500 response for CancelTurnAt
+type CancelTurnAtResponse500Headers struct {
+	XRequestID string
+}
+
+type CancelTurnAtResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Turn
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableEntity
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CancelTurnAtResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CancelTurnAtResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelTurnAtResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CancelTurnAtResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CancelTurnAtResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CancelTurnAtResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelTurnAtResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CancelTurnAtResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelTurnAtResponse) GetJSON200() *Turn {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON422() *UnprocessableEntity {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CancelTurnAtResponse) GetApplicationProblemJSON500() *InternalError {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelTurnAtResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelTurnAtResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelTurnAtResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelTurnAtResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7607,8 +9195,10 @@ func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, para
 // CreateSessionWithBodyWithResponse Create a session
 //
 // Starts a new `active`, `idle` session with the named agent. `context` seeds the
-// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-// nothing. Without an `Idempotency-Key` every call creates a new session.
+// session's context summary and `agent_options` sets the agent's options (see
+// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+// does not take answer `422 invalid_agent_options`, and either creates nothing.
+// Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7624,8 +9214,10 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 // CreateSessionWithResponse Create a session
 //
 // Starts a new `active`, `idle` session with the named agent. `context` seeds the
-// session's context summary. An unknown agent answers `422 unknown_agent` and creates
-// nothing. Without an `Idempotency-Key` every call creates a new session.
+// session's context summary and `agent_options` sets the agent's options (see
+// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+// does not take answer `422 invalid_agent_options`, and either creates nothing.
+// Without an `Idempotency-Key` every call creates a new session.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7960,9 +9552,27 @@ func (c *ClientWithResponses) HandoffSessionWithResponse(ctx context.Context, se
 	return ParseHandoffSessionResponse(rsp)
 }
 
+// ListLifecycleEventsWithResponse Read the session's lifecycle events
+//
+// The session's lifecycle events (turns queued, started and ended, status changes,
+// handoffs, children spawned) in `lifecycle_seq` order; `after` starts after a
+// lifecycle sequence number. They are recorded with the change they describe, so this
+// history and `streamSession` agree.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sessions/{session_id}/lifecycle (the `ListLifecycleEvents` operationId).
+func (c *ClientWithResponses) ListLifecycleEventsWithResponse(ctx context.Context, sessionID SessionID, params *ListLifecycleEventsParams, reqEditors ...RequestEditorFn) (*ListLifecycleEventsResponse, error) {
+	rsp, err := c.ListLifecycleEvents(ctx, sessionID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLifecycleEventsResponse(rsp)
+}
+
 // ListLogEntriesWithResponse List work-log entries
 //
-// The session's work log, oldest first, optionally of one type.
+// The session's work log, oldest first (or newest first with `order=newest_first`), optionally of one type.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8021,6 +9631,65 @@ func (c *ClientWithResponses) PauseSessionWithResponse(ctx context.Context, sess
 		return nil, err
 	}
 	return ParsePauseSessionResponse(rsp)
+}
+
+// ListPermissionsWithResponse List a session's permission requests
+//
+// The session's permission requests, oldest first, optionally in one status:
+// `?status=pending` shows what the session's running turn waits for, for a client
+// that is not streaming.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sessions/{session_id}/permissions (the `ListPermissions` operationId).
+func (c *ClientWithResponses) ListPermissionsWithResponse(ctx context.Context, sessionID SessionID, params *ListPermissionsParams, reqEditors ...RequestEditorFn) (*ListPermissionsResponse, error) {
+	rsp, err := c.ListPermissions(ctx, sessionID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPermissionsResponse(rsp)
+}
+
+// AnswerPermissionWithBodyWithResponse Answer a permission request
+//
+// Answers a pending permission request with one of its options. The answer is
+// recorded as a `permission_response` event in the session's sequence and the agent
+// goes on. The same answer again answers `200` and changes nothing; another answer to
+// an answered request, or any answer to a cancelled one, answers
+// `409 permission_resolved`; an option the request does not offer answers
+// `422 unknown_option`, whatever the request's state. An unknown request id, another
+// tenant's included, answers `404`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+func (c *ClientWithResponses) AnswerPermissionWithBodyWithResponse(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerPermissionResponse, error) {
+	rsp, err := c.AnswerPermissionWithBody(ctx, sessionID, requestID, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerPermissionResponse(rsp)
+}
+
+// AnswerPermissionWithResponse Answer a permission request
+//
+// Answers a pending permission request with one of its options. The answer is
+// recorded as a `permission_response` event in the session's sequence and the agent
+// goes on. The same answer again answers `200` and changes nothing; another answer to
+// an answered request, or any answer to a cancelled one, answers
+// `409 permission_resolved`; an option the request does not offer answers
+// `422 unknown_option`, whatever the request's state. An unknown request id, another
+// tenant's included, answers `404`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/sessions/{session_id}/permissions/{request_id} (the `AnswerPermission` operationId).
+func (c *ClientWithResponses) AnswerPermissionWithResponse(ctx context.Context, sessionID SessionID, requestID RequestID, params *AnswerPermissionParams, body AnswerPermissionJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerPermissionResponse, error) {
+	rsp, err := c.AnswerPermission(ctx, sessionID, requestID, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerPermissionResponse(rsp)
 }
 
 // GetReplayContextWithResponse Read the replay context
@@ -8094,9 +9763,30 @@ func (c *ClientWithResponses) ResumeSessionWithResponse(ctx context.Context, ses
 	return ParseResumeSessionResponse(rsp)
 }
 
+// StreamSessionWithResponse Stream everything that happens in a session
+//
+// One server-sent event stream for the whole session: every turn event and every
+// lifecycle event, in order, from the resume point (`Last-Event-ID` or `after`,
+// `<seq>.<lifecycle_seq>`; the header wins; `0.0`, the default, is the beginning),
+// then live, across turns, until the session ends; then a `session.ended` frame with
+// the `Session`. See "Stream framing".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sessions/{session_id}/stream (the `StreamSession` operationId).
+func (c *ClientWithResponses) StreamSessionWithResponse(ctx context.Context, sessionID SessionID, params *StreamSessionParams, reqEditors ...RequestEditorFn) (*StreamSessionResponse, error) {
+	rsp, err := c.StreamSession(ctx, sessionID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSessionResponse(rsp)
+}
+
 // ListTurnsWithResponse List a session's turns
 //
-// The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
+// The turn history, oldest first, optionally in one status (`?status=queued` lists the
+// turns waiting; their `queue_position` says in which order they run). Items carry no
+// events; read them with `listEvents` or `getTurn`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8117,11 +9807,16 @@ func (c *ClientWithResponses) ListTurnsWithResponse(ctx context.Context, session
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-// waits, `interrupt` cancels the running turn.
+// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+// be steered). `meta` is returned with the turn.
+//
+// A JSON turn that starts waiting for an answer to a permission request answers
+// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 //
 // Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-// with the first turn's result (waiting for it if it still runs) or, for a stream,
-// replays its events after `Last-Event-ID`.
+// with the first turn's result (waiting for it if it still runs, `202` while it waits
+// for input) or, for a stream, replays its events after `Last-Event-ID`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8142,11 +9837,16 @@ func (c *ClientWithResponses) SendTurnWithBodyWithResponse(ctx context.Context, 
 // "Turns, events and streaming"). The session must be `active`: a paused session
 // answers `409 session_paused`, an ended one `409 session_ended`. While another turn
 // runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-// waits, `interrupt` cancels the running turn.
+// waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+// turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+// be steered). `meta` is returned with the turn.
+//
+// A JSON turn that starts waiting for an answer to a permission request answers
+// `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
 //
 // Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-// with the first turn's result (waiting for it if it still runs) or, for a stream,
-// replays its events after `Last-Event-ID`.
+// with the first turn's result (waiting for it if it still runs, `202` while it waits
+// for input) or, for a stream, replays its events after `Last-Event-ID`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8172,6 +9872,26 @@ func (c *ClientWithResponses) GetTurnWithResponse(ctx context.Context, sessionID
 		return nil, err
 	}
 	return ParseGetTurnResponse(rsp)
+}
+
+// CancelTurnAtWithResponse Cancel one turn, queued or running
+//
+// Cancels the turn with this index. A queued turn ends at once with
+// `stop_reason: cancelled` (`cancelled_by: cancel_request`) without running: it has no
+// events, it leaves the queue, and the turns behind it move up. The running turn is
+// cancelled exactly as `cancelTurn` cancels it, and the answer comes once it has
+// ended. A turn that has already ended answers `409 turn_ended`. Answers the ended
+// `Turn` (without its events).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/sessions/{session_id}/turns/{turn_index}/cancel (the `CancelTurnAt` operationId).
+func (c *ClientWithResponses) CancelTurnAtWithResponse(ctx context.Context, sessionID SessionID, turnIndex TurnIndex, params *CancelTurnAtParams, reqEditors ...RequestEditorFn) (*CancelTurnAtResponse, error) {
+	rsp, err := c.CancelTurnAt(ctx, sessionID, turnIndex, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelTurnAtResponse(rsp)
 }
 
 // StreamTurnWithResponse Stream or resume a turn's events
@@ -8331,6 +10051,13 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 		}
 		response.ApplicationProblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8413,6 +10140,16 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 408:
+		var headers UploadFileResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers UploadFileResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -8866,6 +10603,13 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 		}
 		response.ApplicationProblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8948,6 +10692,16 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 408:
+		var headers CreateSessionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateSessionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -9483,6 +11237,13 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9575,6 +11336,16 @@ func ParseAddArtifactResponse(rsp *http.Response) (*AddArtifactResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers AddArtifactResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers AddArtifactResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10013,6 +11784,13 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10105,6 +11883,16 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers SpawnChildResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers SpawnChildResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10226,6 +12014,13 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10318,6 +12113,16 @@ func ParseUpdateContextResponse(rsp *http.Response) (*UpdateContextResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers UpdateContextResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers UpdateContextResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10439,6 +12244,13 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10531,6 +12343,16 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers ContinueSessionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers ContinueSessionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10652,6 +12474,13 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10744,6 +12573,16 @@ func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers EndSessionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers EndSessionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11141,6 +12980,13 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11233,6 +13079,16 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers HandoffSessionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers HandoffSessionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11299,6 +13155,144 @@ func ParseHandoffSessionResponse(rsp *http.Response) (*HandoffSessionResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers HandoffSessionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListLifecycleEventsResponse parses an HTTP response from a ListLifecycleEventsWithResponse call
+func ParseListLifecycleEventsResponse(rsp *http.Response) (*ListLifecycleEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLifecycleEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LifecycleEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListLifecycleEventsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListLifecycleEventsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListLifecycleEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListLifecycleEventsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListLifecycleEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListLifecycleEventsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11492,6 +13486,13 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11584,6 +13585,16 @@ func ParseAddLogEntryResponse(rsp *http.Response) (*AddLogEntryResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers AddLogEntryResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers AddLogEntryResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11842,6 +13853,374 @@ func ParsePauseSessionResponse(rsp *http.Response) (*PauseSessionResponse, error
 	return response, nil
 }
 
+// ParseListPermissionsResponse parses an HTTP response from a ListPermissionsWithResponse call
+func ParseListPermissionsResponse(rsp *http.Response) (*ListPermissionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPermissionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PermissionRequestList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPermissionsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPermissionsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPermissionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListPermissionsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPermissionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPermissionsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAnswerPermissionResponse parses an HTTP response from a AnswerPermissionWithResponse call
+func ParseAnswerPermissionResponse(rsp *http.Response) (*AnswerPermissionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerPermissionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PermissionRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AnswerPermissionResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers AnswerPermissionResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AnswerPermissionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers AnswerPermissionResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers AnswerPermissionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 409:
+		var headers AnswerPermissionResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AnswerPermissionResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AnswerPermissionResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AnswerPermissionResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers AnswerPermissionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers AnswerPermissionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetReplayContextResponse parses an HTTP response from a GetReplayContextWithResponse call
 func ParseGetReplayContextResponse(rsp *http.Response) (*GetReplayContextResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12022,6 +14401,13 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12114,6 +14500,16 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers ReplaySessionResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers ReplaySessionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12372,6 +14768,137 @@ func ParseResumeSessionResponse(rsp *http.Response) (*ResumeSessionResponse, err
 	return response, nil
 }
 
+// ParseStreamSessionResponse parses an HTTP response from a StreamSessionWithResponse call
+func ParseStreamSessionResponse(rsp *http.Response) (*StreamSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamSessionResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers StreamSessionResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers StreamSessionResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers StreamSessionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers StreamSessionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListTurnsResponse parses an HTTP response from a ListTurnsWithResponse call
 func ParseListTurnsResponse(rsp *http.Response) (*ListTurnsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12531,6 +15058,13 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest TurnWaiting
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12551,6 +15085,13 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			return nil, err
 		}
 		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -12610,6 +15151,16 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers SendTurnResponse202Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers202 = &headers
 	case rsp.StatusCode == 400:
 		var headers SendTurnResponse400Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12647,6 +15198,16 @@ func ParseSendTurnResponse(rsp *http.Response) (*SendTurnResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers SendTurnResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers SendTurnResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12851,6 +15412,185 @@ func ParseGetTurnResponse(rsp *http.Response) (*GetTurnResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetTurnResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelTurnAtResponse parses an HTTP response from a CancelTurnAtWithResponse call
+func ParseCancelTurnAtResponse(rsp *http.Response) (*CancelTurnAtResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelTurnAtResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Turn
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CancelTurnAtResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers CancelTurnAtResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CancelTurnAtResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers CancelTurnAtResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CancelTurnAtResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers CancelTurnAtResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers CancelTurnAtResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CancelTurnAtResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -3,6 +3,7 @@ package gen_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -72,17 +73,45 @@ func TestExamplesMatchTheirSchemas(t *testing.T) {
 
 // Every text/event-stream example reads to the end with the project's own SSE reader
 // (each frame, the last one included, ends with a blank line), every frame is a valid
-// TurnStreamFrame and decodes into its generated type, and the stream ends with
-// turn.completed.
+// frame of its stream (TurnStreamFrame for a turn's stream, SessionStreamFrame for
+// streamSession's) and decodes into its generated type, and the stream ends with its
+// last frame (turn.completed, session.ended).
 func TestStreamExamples(t *testing.T) {
 	doc := loadSpec(t)
-	frameSchema := doc.Components.Schemas["TurnStreamFrame"].Value
-	n := 0
+	kinds := map[string]struct {
+		frame  *openapi3.Schema
+		last   string
+		decode func(raw []byte) (any, error)
+	}{
+		"EventStream": {doc.Components.Schemas["TurnStreamFrame"].Value, string(gen.TurnCompletedFrameEventTurnCompleted),
+			func(raw []byte) (any, error) {
+				var typed gen.TurnStreamFrame
+				if err := json.Unmarshal(raw, &typed); err != nil {
+					return nil, err
+				}
+				return typed.ValueByDiscriminator()
+			}},
+		"SessionStream": {doc.Components.Schemas["SessionStreamFrame"].Value, string(gen.SessionEndedFrameEventSessionEnded),
+			func(raw []byte) (any, error) {
+				var typed gen.SessionStreamFrame
+				if err := json.Unmarshal(raw, &typed); err != nil {
+					return nil, err
+				}
+				return typed.ValueByDiscriminator()
+			}},
+	}
+	n := map[string]int{}
 	for _, ex := range allExamples(doc) {
 		if ex.mediaType != "text/event-stream" {
 			continue
 		}
-		n++
+		schemaName := strings.TrimPrefix(ex.schema.Ref, "#/components/schemas/")
+		kind, ok := kinds[schemaName]
+		if !ok {
+			t.Errorf("%s: a stream example whose schema is %q, not EventStream or SessionStream", ex.where, ex.schema.Ref)
+			continue
+		}
+		n[schemaName]++
 		text, ok := ex.value.(string)
 		if !ok {
 			t.Errorf("%s: a stream example must be the stream's text", ex.where)
@@ -114,28 +143,35 @@ func TestStreamExamples(t *testing.T) {
 				continue
 			}
 			obj["data"] = data
-			if err := frameSchema.VisitJSON(obj); err != nil {
-				t.Errorf("%s: frame %d (%s) does not match TurnStreamFrame: %v", ex.where, frames, obj["event"], err)
+			if err := kind.frame.VisitJSON(obj); err != nil {
+				t.Errorf("%s: frame %d (%s) does not match its frame schema: %v", ex.where, frames, obj["event"], err)
 			}
 			raw, _ := json.Marshal(obj)
-			var typed gen.TurnStreamFrame
-			if err := json.Unmarshal(raw, &typed); err != nil {
-				t.Fatal(err)
-			}
-			v, err := typed.ValueByDiscriminator()
+			v, err := kind.decode(raw)
 			if err != nil {
 				t.Errorf("%s: frame %d: %v", ex.where, frames, err)
 			}
-			if e, ok := v.(gen.EventFrame); ok && e.ID != "" && e.Data.Seq == 0 {
-				t.Errorf("%s: frame %d: event frame without seq", ex.where, frames)
+			switch v := v.(type) {
+			case gen.EventFrame:
+				if v.ID != "" && v.Data.Seq == 0 {
+					t.Errorf("%s: frame %d: event frame without seq", ex.where, frames)
+				}
+			case gen.SessionEventFrame:
+				if want := fmt.Sprintf("%d.", v.Data.Seq); !strings.HasPrefix(v.ID, want) {
+					t.Errorf("%s: frame %d: id %q, want the event's seq %d before the dot", ex.where, frames, v.ID, v.Data.Seq)
+				}
+			case gen.SessionLifecycleFrame:
+				if want := fmt.Sprintf(".%d", v.Data.LifecycleSeq); !strings.HasSuffix(v.ID, want) {
+					t.Errorf("%s: frame %d: id %q, want the lifecycle_seq %d after the dot", ex.where, frames, v.ID, v.Data.LifecycleSeq)
+				}
 			}
 			last = obj["event"].(string)
 		}
-		if frames == 0 || last != string(gen.TurnCompletedFrameEventTurnCompleted) {
-			t.Errorf("%s: %d frames, the last %q; a stream ends with turn.completed", ex.where, frames, last)
+		if frames == 0 || last != kind.last {
+			t.Errorf("%s: %d frames, the last %q; the stream ends with %s", ex.where, frames, last, kind.last)
 		}
 	}
-	if n != 2 {
-		t.Fatalf("%d stream examples, want 2 (sendTurn and streamTurn)", n)
+	if n["EventStream"] != 2 || n["SessionStream"] != 1 {
+		t.Fatalf("stream examples %v, want 2 turn streams (sendTurn and streamTurn) and 1 session stream", n)
 	}
 }

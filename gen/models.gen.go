@@ -14,9 +14,10 @@ import (
 
 // Defines values for Activity.
 const (
-	ActivityIdle    Activity = "idle"
-	ActivityRunning Activity = "running"
-	ActivityStalled Activity = "stalled"
+	ActivityIdle            Activity = "idle"
+	ActivityRunning         Activity = "running"
+	ActivityStalled         Activity = "stalled"
+	ActivityWaitingForInput Activity = "waiting_for_input"
 )
 
 // Valid indicates whether the value is a known member of the Activity enum.
@@ -27,6 +28,8 @@ func (e Activity) Valid() bool {
 	case ActivityRunning:
 		return true
 	case ActivityStalled:
+		return true
+	case ActivityWaitingForInput:
 		return true
 	default:
 		return false
@@ -48,6 +51,30 @@ func (e AgentKind) Valid() bool {
 	case AgentKindModel:
 		return true
 	case AgentKindScripted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentOptionType.
+const (
+	AgentOptionTypeBoolean AgentOptionType = "boolean"
+	AgentOptionTypeInteger AgentOptionType = "integer"
+	AgentOptionTypeNumber  AgentOptionType = "number"
+	AgentOptionTypeString  AgentOptionType = "string"
+)
+
+// Valid indicates whether the value is a known member of the AgentOptionType enum.
+func (e AgentOptionType) Valid() bool {
+	switch e {
+	case AgentOptionTypeBoolean:
+		return true
+	case AgentOptionTypeInteger:
+		return true
+	case AgentOptionTypeNumber:
+		return true
+	case AgentOptionTypeString:
 		return true
 	default:
 		return false
@@ -80,6 +107,7 @@ const (
 	BusyPolicyEnqueue   BusyPolicy = "enqueue"
 	BusyPolicyInterrupt BusyPolicy = "interrupt"
 	BusyPolicyReject    BusyPolicy = "reject"
+	BusyPolicySteer     BusyPolicy = "steer"
 )
 
 // Valid indicates whether the value is a known member of the BusyPolicy enum.
@@ -90,6 +118,8 @@ func (e BusyPolicy) Valid() bool {
 	case BusyPolicyInterrupt:
 		return true
 	case BusyPolicyReject:
+		return true
+	case BusyPolicySteer:
 		return true
 	default:
 		return false
@@ -114,6 +144,30 @@ func (e CancelledBy) Valid() bool {
 	case CancelledBySessionClosed:
 		return true
 	case CancelledByTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EndReason.
+const (
+	EndReasonClosed       EndReason = "closed"
+	EndReasonEnded        EndReason = "ended"
+	EndReasonFailed       EndReason = "failed"
+	EndReasonParentClosed EndReason = "parent_closed"
+)
+
+// Valid indicates whether the value is a known member of the EndReason enum.
+func (e EndReason) Valid() bool {
+	switch e {
+	case EndReasonClosed:
+		return true
+	case EndReasonEnded:
+		return true
+	case EndReasonFailed:
+		return true
+	case EndReasonParentClosed:
 		return true
 	default:
 		return false
@@ -155,19 +209,28 @@ func (e EventFrameEvent) Valid() bool {
 
 // Defines values for EventType.
 const (
-	EventTypeError      EventType = "error"
-	EventTypePlan       EventType = "plan"
-	EventTypeText       EventType = "text"
-	EventTypeThinking   EventType = "thinking"
-	EventTypeToolCall   EventType = "tool_call"
-	EventTypeToolResult EventType = "tool_result"
-	EventTypeUsage      EventType = "usage"
+	EventTypeError              EventType = "error"
+	EventTypeGuidance           EventType = "guidance"
+	EventTypePermissionRequest  EventType = "permission_request"
+	EventTypePermissionResponse EventType = "permission_response"
+	EventTypePlan               EventType = "plan"
+	EventTypeText               EventType = "text"
+	EventTypeThinking           EventType = "thinking"
+	EventTypeToolCall           EventType = "tool_call"
+	EventTypeToolResult         EventType = "tool_result"
+	EventTypeUsage              EventType = "usage"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
 	case EventTypeError:
+		return true
+	case EventTypeGuidance:
+		return true
+	case EventTypePermissionRequest:
+		return true
+	case EventTypePermissionResponse:
 		return true
 	case EventTypePlan:
 		return true
@@ -195,6 +258,36 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LifecycleEventType.
+const (
+	LifecycleEventTypeChildSpawned  LifecycleEventType = "child_spawned"
+	LifecycleEventTypeHandoff       LifecycleEventType = "handoff"
+	LifecycleEventTypeStatusChanged LifecycleEventType = "status_changed"
+	LifecycleEventTypeTurnEnded     LifecycleEventType = "turn_ended"
+	LifecycleEventTypeTurnQueued    LifecycleEventType = "turn_queued"
+	LifecycleEventTypeTurnStarted   LifecycleEventType = "turn_started"
+)
+
+// Valid indicates whether the value is a known member of the LifecycleEventType enum.
+func (e LifecycleEventType) Valid() bool {
+	switch e {
+	case LifecycleEventTypeChildSpawned:
+		return true
+	case LifecycleEventTypeHandoff:
+		return true
+	case LifecycleEventTypeStatusChanged:
+		return true
+	case LifecycleEventTypeTurnEnded:
+		return true
+	case LifecycleEventTypeTurnQueued:
+		return true
+	case LifecycleEventTypeTurnStarted:
 		return true
 	default:
 		return false
@@ -231,26 +324,113 @@ func (e LogEntryType) Valid() bool {
 	}
 }
 
+// Defines values for LogOrder.
+const (
+	LogOrderNewestFirst LogOrder = "newest_first"
+	LogOrderOldestFirst LogOrder = "oldest_first"
+)
+
+// Valid indicates whether the value is a known member of the LogOrder enum.
+func (e LogOrder) Valid() bool {
+	switch e {
+	case LogOrderNewestFirst:
+		return true
+	case LogOrderOldestFirst:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermissionOptionKind.
+const (
+	PermissionOptionKindAllowAlways  PermissionOptionKind = "allow_always"
+	PermissionOptionKindAllowOnce    PermissionOptionKind = "allow_once"
+	PermissionOptionKindRejectAlways PermissionOptionKind = "reject_always"
+	PermissionOptionKindRejectOnce   PermissionOptionKind = "reject_once"
+)
+
+// Valid indicates whether the value is a known member of the PermissionOptionKind enum.
+func (e PermissionOptionKind) Valid() bool {
+	switch e {
+	case PermissionOptionKindAllowAlways:
+		return true
+	case PermissionOptionKindAllowOnce:
+		return true
+	case PermissionOptionKindRejectAlways:
+		return true
+	case PermissionOptionKindRejectOnce:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermissionOutcome.
+const (
+	PermissionOutcomeCancelled PermissionOutcome = "cancelled"
+	PermissionOutcomeSelected  PermissionOutcome = "selected"
+)
+
+// Valid indicates whether the value is a known member of the PermissionOutcome enum.
+func (e PermissionOutcome) Valid() bool {
+	switch e {
+	case PermissionOutcomeCancelled:
+		return true
+	case PermissionOutcomeSelected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermissionStatus.
+const (
+	PermissionStatusAnswered  PermissionStatus = "answered"
+	PermissionStatusCancelled PermissionStatus = "cancelled"
+	PermissionStatusPending   PermissionStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the PermissionStatus enum.
+func (e PermissionStatus) Valid() bool {
+	switch e {
+	case PermissionStatusAnswered:
+		return true
+	case PermissionStatusCancelled:
+		return true
+	case PermissionStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeIdempotencyInProgress ProblemCode = "idempotency_in_progress"
 	ProblemCodeIdempotencyKeyReused  ProblemCode = "idempotency_key_reused"
 	ProblemCodeInternal              ProblemCode = "internal"
+	ProblemCodeInvalidAgentOptions   ProblemCode = "invalid_agent_options"
 	ProblemCodeInvalidCursor         ProblemCode = "invalid_cursor"
 	ProblemCodeInvalidRequest        ProblemCode = "invalid_request"
 	ProblemCodeInvalidTransition     ProblemCode = "invalid_transition"
 	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
+	ProblemCodePermissionResolved    ProblemCode = "permission_resolved"
 	ProblemCodeRateLimited           ProblemCode = "rate_limited"
+	ProblemCodeRequestTimeout        ProblemCode = "request_timeout"
 	ProblemCodeSessionEnded          ProblemCode = "session_ended"
 	ProblemCodeSessionPaused         ProblemCode = "session_paused"
 	ProblemCodeSpawnLimitExceeded    ProblemCode = "spawn_limit_exceeded"
+	ProblemCodeTurnEnded             ProblemCode = "turn_ended"
 	ProblemCodeTurnInProgress        ProblemCode = "turn_in_progress"
 	ProblemCodeTurnQueueFull         ProblemCode = "turn_queue_full"
 	ProblemCodeUnauthorized          ProblemCode = "unauthorized"
 	ProblemCodeUnknownAgent          ProblemCode = "unknown_agent"
 	ProblemCodeUnknownFile           ProblemCode = "unknown_file"
+	ProblemCodeUnknownOption         ProblemCode = "unknown_option"
+	ProblemCodeUnsupportedBusyPolicy ProblemCode = "unsupported_busy_policy"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
 )
 
@@ -262,6 +442,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeIdempotencyKeyReused:
 		return true
 	case ProblemCodeInternal:
+		return true
+	case ProblemCodeInvalidAgentOptions:
 		return true
 	case ProblemCodeInvalidCursor:
 		return true
@@ -275,13 +457,19 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePayloadTooLarge:
 		return true
+	case ProblemCodePermissionResolved:
+		return true
 	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeRequestTimeout:
 		return true
 	case ProblemCodeSessionEnded:
 		return true
 	case ProblemCodeSessionPaused:
 		return true
 	case ProblemCodeSpawnLimitExceeded:
+		return true
+	case ProblemCodeTurnEnded:
 		return true
 	case ProblemCodeTurnInProgress:
 		return true
@@ -293,7 +481,56 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeUnknownFile:
 		return true
+	case ProblemCodeUnknownOption:
+		return true
+	case ProblemCodeUnsupportedBusyPolicy:
+		return true
 	case ProblemCodeUnsupportedMediaType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionEndedFrameEvent.
+const (
+	SessionEndedFrameEventSessionEnded SessionEndedFrameEvent = "session.ended"
+)
+
+// Valid indicates whether the value is a known member of the SessionEndedFrameEvent enum.
+func (e SessionEndedFrameEvent) Valid() bool {
+	switch e {
+	case SessionEndedFrameEventSessionEnded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionEventFrameEvent.
+const (
+	SessionEventFrameEventMessage SessionEventFrameEvent = "message"
+)
+
+// Valid indicates whether the value is a known member of the SessionEventFrameEvent enum.
+func (e SessionEventFrameEvent) Valid() bool {
+	switch e {
+	case SessionEventFrameEventMessage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionLifecycleFrameEvent.
+const (
+	SessionLifecycleFrameEventSessionLifecycle SessionLifecycleFrameEvent = "session.lifecycle"
+)
+
+// Valid indicates whether the value is a known member of the SessionLifecycleFrameEvent enum.
+func (e SessionLifecycleFrameEvent) Valid() bool {
+	switch e {
+	case SessionLifecycleFrameEventSessionLifecycle:
 		return true
 	default:
 		return false
@@ -432,8 +669,10 @@ func (e TurnStatus) Valid() bool {
 	}
 }
 
-// Activity Whether a turn is running: `idle`, `running`, or `stalled` when the running turn
-// has shown no progress for longer than `limits.stall_after_ms`.
+// Activity Whether a turn is running: `idle`, `running`, `stalled` when the running turn has
+// shown no progress for longer than `limits.stall_after_ms`, or `waiting_for_input`
+// while the running turn waits for an answer to a permission request (which is not
+// a stall).
 type Activity string
 
 // AgentInfo An agent sessions can use.
@@ -451,9 +690,21 @@ type AgentInfo struct {
 	// Example: echo
 	Name string `json:"name"`
 
+	// Options The options sessions of this agent take in `agent_options` (for example a model
+	// or a reasoning effort); absent or empty when it takes none.
+	Options []AgentOption `json:"options,omitzero"`
+
+	// Permissions True when the agent may ask permission (`permission_request` events); absent
+	// means false.
+	Permissions bool `json:"permissions,omitzero"`
+
 	// Script For a `scripted` agent that plays a fixed script whatever the prompt, that script.
 	// Absent for agents that read their script from the prompt.
 	Script AgentScript `json:"script,omitzero"`
+
+	// Steer True when the agent takes guidance (`busy_policy: steer`); absent means false:
+	// a `steer` prompt to its sessions answers `422 unsupported_busy_policy`.
+	Steer bool `json:"steer,omitzero"`
 }
 
 // AgentKind What kind of agent this is. `echo` answers each turn with one `text` event whose
@@ -462,10 +713,40 @@ type AgentInfo struct {
 // sequence, delay and stop reason. `model` is any other agent.
 type AgentKind string
 
+// AgentOption One option an agent takes in `agent_options`.
+type AgentOption struct {
+	// Default The value in force when the session does not set one; absent when there is none.
+	//
+	// Example: medium
+	Default interface{} `json:"default,omitzero"`
+
+	// Description What the option does.
+	//
+	// Example: Put before the echoed text.
+	Description string `json:"description,omitzero"`
+
+	// Enum The values allowed, when only some are; absent means any value of the type.
+	//
+	// Example: ["low","medium","high"]
+	Enum []interface{} `json:"enum,omitzero"`
+
+	// Name The member name in `agent_options`.
+	//
+	// Example: prefix
+	Name string `json:"name"`
+
+	// Type The JSON type of its values (`AgentOptionType`; other values may be added).
+	Type AgentOptionType `json:"type"`
+}
+
+// AgentOptionType The JSON type of an agent option's values: `string`, `integer` (a number without a
+// fraction), `number` or `boolean`.
+type AgentOptionType string
+
 // AgentScript The prompt of a turn to a `scripted` agent, as JSON. The agent waits `delay_ms`
-// before each step, emits the step's event (when it has one), and finally ends the
-// turn with `stop_reason` (default `end_turn`) and `usage`. The turn stays cancellable
-// during every delay.
+// before each step, emits the step's event or asks the step's `ask` (when it has
+// one), and finally ends the turn with `stop_reason` (default `end_turn`) and `usage`.
+// The turn stays cancellable during every delay and every wait for an answer.
 type AgentScript struct {
 	// Steps The steps, in order.
 	Steps []ScriptStep `json:"steps"`
@@ -541,7 +822,8 @@ type ArtifactsByAction struct {
 }
 
 // BusyPolicy What `sendTurn` does while another turn runs: `reject` answers `409
-// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
+// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn,
+// `steer` gives the prompt to the running turn as guidance (no new turn).
 type BusyPolicy string
 
 // CancelTurnResult The result of `cancelTurn`.
@@ -598,6 +880,11 @@ type ContinueSessionRequest struct {
 	// Agent The agent of the new session.
 	Agent string `json:"agent"`
 
+	// AgentOptions Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	AgentOptions JSONObject `json:"agent_options,omitzero"`
+
 	// Meta Any JSON object; its members are the client's or the agent's own.
 	//
 	// Example: {"app":"billing-bot","user":"u_42"}
@@ -608,13 +895,20 @@ type ContinueSessionRequest struct {
 }
 
 // CreateSessionRequest A new session: its `agent`, and optionally `meta` (free-form metadata kept with the
-// session and returned as its `meta`), `plan_slug` and `context` (the initial context
-// summary, returned as `context_summary`).
+// session and returned as its `meta`), `plan_slug`, `context` (the initial context
+// summary, returned as `context_summary`) and `agent_options` (values for the options
+// the agent declares in `AgentInfo.options`, returned with the defaults as
+// `agent_options`).
 type CreateSessionRequest struct {
 	// Agent The agent's name (see `getCapabilities`).
 	//
 	// Example: echo
 	Agent string `json:"agent"`
+
+	// AgentOptions Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	AgentOptions JSONObject `json:"agent_options,omitzero"`
 
 	// Context Any JSON object; its members are the client's or the agent's own.
 	//
@@ -629,6 +923,11 @@ type CreateSessionRequest struct {
 	// PlanSlug The plan the session works on.
 	PlanSlug string `json:"plan_slug,omitzero"`
 }
+
+// EndReason Why a session ended: `ended` (`endSession`), `closed` (`closeSession`), `failed` (the
+// server failed it, for example because its agent could not start) or
+// `parent_closed` (closed with its parent).
+type EndReason string
 
 // EndSessionRequest How the session ends.
 type EndSessionRequest struct {
@@ -647,7 +946,7 @@ type Event struct {
 	// Args For `tool_call`, the arguments.
 	Args JSONObject `json:"args,omitzero"`
 
-	// Content The text of a `text`, `thinking`, `plan` or `error` event.
+	// Content The text of a `text`, `thinking`, `plan`, `error` or `guidance` event.
 	//
 	// Example: Hello
 	Content string `json:"content,omitzero"`
@@ -663,6 +962,22 @@ type Event struct {
 	// Example: read_file
 	Name string `json:"name,omitzero"`
 
+	// OptionID For a `permission_response` whose outcome is `selected`, the option chosen.
+	//
+	// Example: allow
+	OptionID string `json:"option_id,omitzero"`
+
+	// Options For `permission_request`, the answers on offer, in the agent's order.
+	Options []PermissionOption `json:"options,omitzero"`
+
+	// Outcome For `permission_response`, how the request was answered (`PermissionOutcome`).
+	Outcome PermissionOutcome `json:"outcome,omitzero"`
+
+	// RequestID For `permission_request` and `permission_response`, the request's id, unique in the session.
+	//
+	// Example: perm_01hx7k2m9qv3c8d5e6f7g8h9k1
+	RequestID string `json:"request_id,omitzero"`
+
 	// Result For `tool_result`, the tool's result (any JSON value).
 	Result interface{} `json:"result,omitzero"`
 
@@ -674,7 +989,12 @@ type Event struct {
 	// Status For tool events, the state of the call (`ToolCallStatus`).
 	Status ToolCallStatus `json:"status,omitzero"`
 
-	// ToolCallID For `tool_call` and `tool_result`, the call's id.
+	// Title For `permission_request`, what the agent asks.
+	//
+	// Example: Drop the table orders_old?
+	Title string `json:"title,omitzero"`
+
+	// ToolCallID For `tool_call` and `tool_result`, the call's id; for `permission_request`, the tool call it concerns, when it concerns one.
 	//
 	// Example: call_7
 	ToolCallID string `json:"tool_call_id,omitzero"`
@@ -725,12 +1045,14 @@ type EventList struct {
 type EventStream = []TurnStreamFrame
 
 // EventType The kind of event. Clients must pass types they do not know through untouched:
-// new ones may be added.
+// new ones may be added. `permission_request` and `permission_response` are an
+// agent's question and its answer (see "Permission requests"); `guidance` is a
+// `steer` prompt the agent took.
 type EventType string
 
 // Features The optional features this server supports.
 type Features struct {
-	// BusyPolicies The busy policies `sendTurn` accepts.
+	// BusyPolicies The busy policies `sendTurn` accepts (`steer` when some agent can be steered).
 	BusyPolicies []BusyPolicy `json:"busy_policies"`
 
 	// Children `spawnChild` and `listChildren` work.
@@ -745,11 +1067,18 @@ type Features struct {
 	// Lifecycle Pause, resume, end, continue, handoff, work log, artifacts and context work.
 	Lifecycle bool `json:"lifecycle"`
 
+	// Permissions Agents' permission requests reach the client (`permission_request` events,
+	// `answerPermission`, `listPermissions`); absent means false.
+	Permissions bool `json:"permissions,omitzero"`
+
 	// Replay `getReplayContext` and `replaySession` work.
 	Replay bool `json:"replay"`
 
 	// Resume `streamTurn` resumes a turn's stream.
 	Resume bool `json:"resume"`
+
+	// SessionStream `streamSession` and `listLifecycleEvents` work; absent means false.
+	SessionStream bool `json:"session_stream,omitzero"`
 
 	// Streaming `sendTurn` streams with `Accept: text/event-stream`.
 	Streaming bool `json:"streaming"`
@@ -908,6 +1237,62 @@ type HealthStatus string
 // Example: {"app":"billing-bot","user":"u_42"}
 type JSONObject map[string]interface{}
 
+// LifecycleEvent Something that happened to a session besides its agent's work, numbered in the
+// session's own lifecycle sequence. The members that do not concern its `type` are
+// absent.
+type LifecycleEvent struct {
+	// AfterSeq The `seq` of the session's newest turn event when it happened (0 before the first).
+	//
+	// Example: 40
+	AfterSeq int64 `json:"after_seq"`
+
+	// ChildSessionID For `child_spawned`, the new child session.
+	//
+	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9bb
+	ChildSessionID string `json:"child_session_id,omitzero"`
+
+	// CreatedAt When it happened.
+	CreatedAt time.Time `json:"created_at"`
+
+	// LifecycleSeq The per-session lifecycle sequence number, from 1 and without gaps.
+	//
+	// Example: 7
+	LifecycleSeq int64 `json:"lifecycle_seq"`
+
+	// QueuePosition For `turn_queued`, the turn's place in the queue when it was queued.
+	//
+	// Example: 1
+	QueuePosition int32 `json:"queue_position,omitzero"`
+
+	// Status For `status_changed`, the session's new status (`SessionStatus`).
+	Status SessionStatus `json:"status,omitzero"`
+
+	// StopReason For `turn_ended`, why the turn ended (`StopReason`).
+	StopReason StopReason `json:"stop_reason,omitzero"`
+
+	// TurnIndex For `turn_queued`, `turn_started` and `turn_ended`, the turn.
+	//
+	// Example: 3
+	TurnIndex int32 `json:"turn_index,omitzero"`
+
+	// Type What happened (`LifecycleEventType`; other values may be added).
+	Type LifecycleEventType `json:"type"`
+}
+
+// LifecycleEventList One page of lifecycle events.
+type LifecycleEventList struct {
+	// Items The lifecycle events on this page, in `lifecycle_seq` order.
+	Items []LifecycleEvent `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor string `json:"next_cursor,omitzero"`
+}
+
+// LifecycleEventType What happened to the session: `turn_queued` (a turn waits behind another),
+// `turn_started`, `turn_ended`, `status_changed`, `handoff` (notes written) or
+// `child_spawned`.
+type LifecycleEventType string
+
 // Limits The server's limits.
 type Limits struct {
 	// DefaultPageSize The page size when `limit` is not given.
@@ -1007,6 +1392,101 @@ type LogEntryRequest struct {
 // LogEntryType The kind of work-log entry.
 type LogEntryType string
 
+// LogOrder The order of a work-log list.
+type LogOrder string
+
+// PermissionAnswer The answer to a permission request.
+type PermissionAnswer struct {
+	// OptionID The chosen option's `option_id`.
+	//
+	// Example: allow
+	OptionID string `json:"option_id"`
+}
+
+// PermissionOption One answer a permission request offers.
+type PermissionOption struct {
+	// Kind What the option means (`PermissionOptionKind`; other values may be added).
+	Kind PermissionOptionKind `json:"kind"`
+
+	// Name The option as a person reads it.
+	//
+	// Example: Allow
+	Name string `json:"name"`
+
+	// OptionID The id to answer with (`answerPermission`).
+	//
+	// Example: allow
+	OptionID string `json:"option_id"`
+}
+
+// PermissionOptionKind The kind of a permission option, as the Agent Client Protocol has them: allow or
+// reject, this once or always.
+type PermissionOptionKind string
+
+// PermissionOutcome How a permission request was answered: `selected` (an option was chosen) or
+// `cancelled` (the turn ended first, or the agent withdrew the request).
+type PermissionOutcome string
+
+// PermissionRequest A permission request and where it stands.
+type PermissionRequest struct {
+	// AnsweredAt When it was answered or cancelled.
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+
+	// CreatedAt When the agent asked (its `permission_request` event's `created_at`).
+	CreatedAt time.Time `json:"created_at"`
+
+	// OptionID The option chosen, when the outcome is `selected`.
+	//
+	// Example: allow
+	OptionID string `json:"option_id,omitzero"`
+
+	// Options The answers on offer, in the agent's order.
+	Options []PermissionOption `json:"options"`
+
+	// Outcome How it was answered, once it was (`PermissionOutcome`).
+	Outcome PermissionOutcome `json:"outcome,omitzero"`
+
+	// RequestID The request's id, unique in the session.
+	//
+	// Example: perm_01hx7k2m9qv3c8d5e6f7g8h9k1
+	RequestID string `json:"request_id"`
+
+	// SessionID The session.
+	//
+	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
+	SessionID string `json:"session_id"`
+
+	// Status Where the request stands (`PermissionStatus`; other values may be added).
+	Status PermissionStatus `json:"status"`
+
+	// Title What the agent asks.
+	//
+	// Example: Drop the table orders_old?
+	Title string `json:"title"`
+
+	// ToolCallID The tool call the request concerns, when it concerns one.
+	//
+	// Example: call_2
+	ToolCallID string `json:"tool_call_id,omitzero"`
+
+	// TurnIndex The turn that asked.
+	//
+	// Example: 2
+	TurnIndex int32 `json:"turn_index"`
+}
+
+// PermissionRequestList One page of permission requests.
+type PermissionRequestList struct {
+	// Items The requests on this page, oldest first.
+	Items []PermissionRequest `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor string `json:"next_cursor,omitzero"`
+}
+
+// PermissionStatus `pending` (waiting for an answer), `answered` (an option was chosen) or `cancelled`.
+type PermissionStatus string
+
 // Problem An RFC 9457 problem document with this API's `code` and `request_id`.
 type Problem struct {
 	// Code A stable, machine-readable error code (`ProblemCode`). New codes may be added:
@@ -1024,7 +1504,9 @@ type Problem struct {
 	// Errors For validation failures, each offending field.
 	Errors []FieldError `json:"errors,omitzero"`
 
-	// Instance The request path this problem occurred on.
+	// Instance The request path this problem occurred on: its first 1024 bytes, followed by
+	// `...` when the path is longer.
+	//
 	//
 	// Example: /v1/sessions/sess_01hx7k2m9qv3c8d5e6f7g8h9j0
 	Instance string `json:"instance,omitzero"`
@@ -1061,17 +1543,23 @@ type Problem struct {
 // | `unauthorized` | 401 | missing or unknown bearer token |
 // | `not_found` | 404 | no such resource for this tenant, or no such route |
 // | `method_not_allowed` | 405 | the route exists, not with this method |
+// | `request_timeout` | 408 | the request body did not arrive in time |
 // | `invalid_transition` | 409 | the lifecycle state machine forbids the change |
 // | `turn_in_progress` | 409 | busy policy `reject` and a turn is running |
 // | `turn_queue_full` | 409 | busy policy `enqueue` and the queue is full |
+// | `turn_ended` | 409 | the turn to cancel has already ended |
 // | `session_paused` | 409 | the session is paused |
 // | `session_ended` | 409 | the session is completed or failed |
 // | `spawn_limit_exceeded` | 409 | a child-session cap would be exceeded |
+// | `permission_resolved` | 409 | the permission request was answered otherwise, or cancelled |
 // | `idempotency_in_progress` | 409 | a request with the same key is still being processed |
 // | `payload_too_large` | 413 | the body is over the server's limit |
 // | `unsupported_media_type` | 415 | the body's media type is not accepted |
 // | `unknown_agent` | 422 | no agent of that name |
 // | `unknown_file` | 422 | a file token this tenant never uploaded |
+// | `unknown_option` | 422 | an option the permission request does not offer |
+// | `unsupported_busy_policy` | 422 | the agent cannot take this busy policy |
+// | `invalid_agent_options` | 422 | options the agent does not declare, or values it does not accept |
 // | `idempotency_key_reused` | 422 | the key was used before with a different request |
 // | `rate_limited` | 429 | too many requests |
 // | `internal` | 500 | the server failed |
@@ -1159,11 +1647,66 @@ type ReplaySessionRequest struct {
 	// Agent The agent of the new session; defaults to this session's agent.
 	Agent string `json:"agent,omitzero"`
 
+	// AgentOptions Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	AgentOptions JSONObject `json:"agent_options,omitzero"`
+
 	// Meta Any JSON object; its members are the client's or the agent's own.
 	//
 	// Example: {"app":"billing-bot","user":"u_42"}
 	Meta JSONObject `json:"meta,omitzero"`
 }
+
+// ScriptAsk A permission request the scripted agent makes: it emits a `permission_request`
+// event, waits for the answer, then plays the branch of the chosen `option_id` (or
+// `cancelled` when the request was withdrawn after `timeout_ms`). When the turn itself
+// is cancelled, interrupted, closed or times out while the agent waits, the turn ends
+// as that says and no branch plays.
+type ScriptAsk struct {
+	// Branches What to do after each answer, by option id (or `cancelled`).
+	Branches ScriptBranches `json:"branches,omitzero"`
+
+	// Options The answers on offer, in order; option ids are unique.
+	Options []PermissionOption `json:"options"`
+
+	// RequestID The request's id; the server makes one when absent. Unique in the session.
+	//
+	// Example: perm_drop_orders
+	RequestID string `json:"request_id,omitzero"`
+
+	// TimeoutMs Withdraw the request when it has no answer after this long: it is answered
+	// `cancelled` and the `cancelled` branch plays. Without it the agent waits until
+	// the turn ends.
+	TimeoutMs int32 `json:"timeout_ms,omitzero"`
+
+	// Title What the agent asks.
+	//
+	// Example: Drop the table orders_old?
+	Title string `json:"title"`
+
+	// ToolCallID The tool call the request concerns.
+	//
+	// Example: call_2
+	ToolCallID string `json:"tool_call_id,omitzero"`
+}
+
+// ScriptBranch The steps played after an answer. With `stop_reason` the turn ends after them with
+// that stop reason; without, the script goes on with the step after the ask.
+type ScriptBranch struct {
+	// Steps The branch's steps, in order (they may ask again).
+	Steps []ScriptStep `json:"steps"`
+
+	// StopReason How the turn ends after the branch (`StopReason`); absent to go on with the script.
+	StopReason StopReason `json:"stop_reason,omitzero"`
+}
+
+// ScriptBranches What the scripted agent does after the answer, by the chosen `option_id`, or
+// `cancelled` for a withdrawn request. An answer without a branch goes on with the
+// script's next step.
+//
+// Example: {"allow":{"steps":[{"event":{"content":"Dropped.","type":"text"}}]},"deny":{"steps":[{"event":{"content":"Kept it.","type":"text"}}],"stop_reason":"refusal"}}
+type ScriptBranches map[string]ScriptBranch
 
 // ScriptEvent The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`.
 type ScriptEvent struct {
@@ -1192,9 +1735,12 @@ type ScriptEvent struct {
 	Type EventType `json:"type"`
 }
 
-// ScriptStep One step of an `AgentScript`.
+// ScriptStep One step of an `AgentScript`; it has an `event`, an `ask` or neither (a pause), never both.
 type ScriptStep struct {
-	// DelayMs How long to wait before emitting the event.
+	// Ask The permission request the step makes instead of an event.
+	Ask ScriptAsk `json:"ask,omitzero"`
+
+	// DelayMs How long to wait before emitting the event (or asking).
 	DelayMs int32 `json:"delay_ms,omitzero"`
 
 	// Event The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`.
@@ -1229,6 +1775,13 @@ type Session struct {
 	// Example: echo
 	Agent string `json:"agent"`
 
+	// AgentOptions The agent options in force: those given at creation with the agent's defaults
+	// filled in. Present when some option is in force.
+	//
+	//
+	// Example: {"prefix":"\u003e "}
+	AgentOptions JSONObject `json:"agent_options,omitzero"`
+
 	// ArtifactCount How many artifacts the session has recorded.
 	//
 	// Example: 2
@@ -1251,6 +1804,14 @@ type Session struct {
 	//
 	// Example: 0
 	Depth int32 `json:"depth"`
+
+	// DurationMs How long the session lived, `ended_at - created_at` in milliseconds; present once it has ended.
+	//
+	// Example: 1200000
+	DurationMs *int64 `json:"duration_ms,omitempty"`
+
+	// EndReason Why the session ended (`EndReason`; other values may be added); present once it has ended.
+	EndReason EndReason `json:"end_reason,omitzero"`
 
 	// EndedAt When the session became `completed` or `failed`.
 	EndedAt time.Time `json:"ended_at,omitzero"`
@@ -1286,6 +1847,11 @@ type Session struct {
 	// Example: migrate-db
 	PlanSlug string `json:"plan_slug,omitzero"`
 
+	// QueuedTurns How many of its turns wait behind the running one (`status` `queued`); 0 when none.
+	//
+	// Example: 0
+	QueuedTurns int32 `json:"queued_turns"`
+
 	// SessionID The session's id.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
@@ -1305,6 +1871,55 @@ type Session struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// SessionEndedFrame The last frame of a session's stream, sent once the session has ended. It has no `id`.
+type SessionEndedFrame struct {
+	// Data An agent session. Optional members are omitted when they have no value.
+	Data Session `json:"data"`
+
+	// Event `event: session.ended`.
+	Event SessionEndedFrameEvent `json:"event"`
+}
+
+// SessionEndedFrameEvent `event: session.ended`.
+type SessionEndedFrameEvent string
+
+// SessionEventFrame One turn event of the session. The frame has no `event:` line (SSE's default type
+// `message`); its `id:` is the session's position after it, `<seq>.<lifecycle_seq>`.
+type SessionEventFrame struct {
+	// Data One thing the agent did during a turn.
+	Data Event `json:"data"`
+
+	// Event `message`: no `event:` line is sent.
+	Event SessionEventFrameEvent `json:"event"`
+
+	// ID The `id:` line, `<seq>.<lifecycle_seq>`.
+	//
+	// Example: 41.7
+	ID string `json:"id"`
+}
+
+// SessionEventFrameEvent `message`: no `event:` line is sent.
+type SessionEventFrameEvent string
+
+// SessionLifecycleFrame One lifecycle event of the session; its `id:` is the session's position after it.
+type SessionLifecycleFrame struct {
+	// Data Something that happened to a session besides its agent's work, numbered in the
+	// session's own lifecycle sequence. The members that do not concern its `type` are
+	// absent.
+	Data LifecycleEvent `json:"data"`
+
+	// Event `event: session.lifecycle`.
+	Event SessionLifecycleFrameEvent `json:"event"`
+
+	// ID The `id:` line, `<seq>.<lifecycle_seq>`.
+	//
+	// Example: 40.7
+	ID string `json:"id"`
+}
+
+// SessionLifecycleFrameEvent `event: session.lifecycle`.
+type SessionLifecycleFrameEvent string
+
 // SessionList One page of sessions.
 type SessionList struct {
 	// Items The sessions on this page.
@@ -1316,6 +1931,18 @@ type SessionList struct {
 
 // SessionStatus Where the session is in its lifecycle; `completed` and `failed` are final.
 type SessionStatus string
+
+// SessionStream The `text/event-stream` body of `streamSession`, described frame by frame: each
+// item is one frame (`SessionStreamFrame`), in the order the server sends them. The
+// guide's "Stream framing" section is the one description of the framing.
+type SessionStream = []SessionStreamFrame
+
+// SessionStreamFrame One frame of a session's stream, told apart by `event`: `message` (a turn event),
+// `session.lifecycle` (a lifecycle event), `session.ended` (the last frame). Frames of
+// a type a client does not know are skipped.
+type SessionStreamFrame struct {
+	union json.RawMessage
+}
 
 // StopReason Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
 // `max_turn_requests`, `refusal` and `cancelled`, plus `error` when the agent or the
@@ -1357,8 +1984,18 @@ type Turn struct {
 	// LastSeq The `seq` of the turn's newest event.
 	LastSeq int64 `json:"last_seq,omitzero"`
 
+	// Meta The `meta` the turn was sent with; absent when it had none.
+	//
+	// Example: {"ticket":"OPS-42"}
+	Meta JSONObject `json:"meta,omitzero"`
+
 	// Prompt The prompt.
 	Prompt string `json:"prompt"`
+
+	// QueuePosition While the turn is queued, its place in the queue (1 runs next); absent otherwise.
+	//
+	// Example: 1
+	QueuePosition int32 `json:"queue_position,omitzero"`
 
 	// SessionID The session.
 	SessionID string `json:"session_id"`
@@ -1385,11 +2022,26 @@ type Turn struct {
 // `Idempotency-Key` finds the original turn already ended (the events and
 // `turn.completed` follow at once).
 type TurnAccepted struct {
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
+
+	// QueuePosition For a queued turn, its place in the queue (1 runs next); absent otherwise.
+	//
+	// Example: 1
+	QueuePosition int32 `json:"queue_position,omitzero"`
+
 	// SessionID The session.
 	SessionID string `json:"session_id"`
 
 	// Status `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay.
 	Status TurnStatus `json:"status"`
+
+	// Steered True when the prompt was given to the running turn as guidance (`busy_policy:
+	// steer`): `turn_index` is that turn's, and the stream carries its events from
+	// then on; absent otherwise.
+	Steered bool `json:"steered,omitzero"`
 
 	// TurnIndex The new turn's number; use it to resume with `streamTurn`.
 	TurnIndex int32 `json:"turn_index"`
@@ -1441,11 +2093,17 @@ type TurnList struct {
 // TurnRequest A prompt for the session's agent.
 type TurnRequest struct {
 	// BusyPolicy What `sendTurn` does while another turn runs: `reject` answers `409
-	// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
+	// turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn,
+	// `steer` gives the prompt to the running turn as guidance (no new turn).
 	BusyPolicy BusyPolicy `json:"busy_policy,omitzero"`
 
 	// Files File tokens from `uploadFile` to give the agent.
 	Files []string `json:"files,omitzero"`
+
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
 
 	// Prompt The prompt.
 	//
@@ -1487,6 +2145,11 @@ type TurnResult struct {
 
 	// LastSeq The `seq` of the turn's last event; absent when it has none.
 	LastSeq int64 `json:"last_seq,omitzero"`
+
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
 
 	// SessionID The session.
 	//
@@ -1543,6 +2206,11 @@ type TurnSummary struct {
 	// LastSeq The `seq` of the turn's last event; absent when it has none.
 	LastSeq int64 `json:"last_seq,omitzero"`
 
+	// Meta Any JSON object; its members are the client's or the agent's own.
+	//
+	// Example: {"app":"billing-bot","user":"u_42"}
+	Meta JSONObject `json:"meta,omitzero"`
+
 	// SessionID The session.
 	//
 	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
@@ -1561,6 +2229,32 @@ type TurnSummary struct {
 
 	// Usage Token usage of a turn.
 	Usage Usage `json:"usage,omitzero"`
+}
+
+// TurnWaiting A JSON `sendTurn`'s answer (`202`) when its turn waits for an answer to a permission
+// request: the turn goes on waiting. Answer with `answerPermission`, then follow the
+// turn with `streamTurn` (`Last-Event-ID: <last_seq>`) or `getTurn`.
+type TurnWaiting struct {
+	// LastSeq The `seq` of the turn's newest event so far; resume `streamTurn` after it.
+	//
+	// Example: 4
+	LastSeq int64 `json:"last_seq"`
+
+	// PermissionRequests The turn's pending requests, oldest first.
+	PermissionRequests []PermissionRequest `json:"permission_requests"`
+
+	// SessionID The session.
+	//
+	// Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
+	SessionID string `json:"session_id"`
+
+	// Status `waiting_for_input` (`Activity`; other values may be added).
+	Status Activity `json:"status"`
+
+	// TurnIndex The waiting turn.
+	//
+	// Example: 2
+	TurnIndex int32 `json:"turn_index"`
 }
 
 // Usage Token usage of a turn.
@@ -1584,11 +2278,23 @@ type IdempotencyKey = string
 // LastEventID Example: 41
 type LastEventID = string
 
+// LifecycleAfter Example: 6
+type LifecycleAfter = int64
+
 // Limit Example: 50
 type Limit = int32
 
+// RequestID Example: perm_01hx7k2m9qv3c8d5e6f7g8h9k1
+type RequestID = string
+
+// SessionAfter Example: 41.7
+type SessionAfter = string
+
 // SessionID Example: sess_01hx7k2m9qv3c8d5e6f7g8h9j0
 type SessionID = string
+
+// SessionLastEventID Example: 41.7
+type SessionLastEventID = string
 
 // TurnIndex Example: 1
 type TurnIndex = int32
@@ -1607,6 +2313,9 @@ type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem document with this API's `code` and `request_id`.
 type PayloadTooLarge = Problem
+
+// RequestTimeout An RFC 9457 problem document with this API's `code` and `request_id`.
+type RequestTimeout = Problem
 
 // SessionCreated An agent session. Optional members are omitted when they have no value.
 type SessionCreated = Session
@@ -1755,10 +2464,25 @@ type HandoffSessionParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListLifecycleEventsParams defines parameters for ListLifecycleEvents.
+type ListLifecycleEventsParams struct {
+	// After Only lifecycle events whose `lifecycle_seq` is greater than this (`0`, the default, from the first).
+	After *LifecycleAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit The largest number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListLogEntriesParams defines parameters for ListLogEntries.
 type ListLogEntriesParams struct {
 	// Type Only entries of this type.
 	Type *LogEntryType `form:"type,omitempty" json:"type,omitempty"`
+
+	// Order The order of the entries; `oldest_first` when absent.
+	Order *LogOrder `form:"order,omitempty" json:"order,omitempty"`
 
 	// Limit The largest number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1783,6 +2507,26 @@ type PauseSessionParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListPermissionsParams defines parameters for ListPermissions.
+type ListPermissionsParams struct {
+	// Status Only requests in this status.
+	Status *PermissionStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit The largest number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AnswerPermissionParams defines parameters for AnswerPermission.
+type AnswerPermissionParams struct {
+	// IdempotencyKey Makes the request safe to retry: the same key with the same request returns the
+	// first response without doing the work again; with a different request it answers
+	// `422 idempotency_key_reused`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ReplaySessionParams defines parameters for ReplaySession.
 type ReplaySessionParams struct {
 	// IdempotencyKey Makes the request safe to retry: the same key with the same request returns the
@@ -1799,8 +2543,22 @@ type ResumeSessionParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// StreamSessionParams defines parameters for StreamSession.
+type StreamSessionParams struct {
+	// After The resume point as in `Last-Event-ID`: `<seq>.<lifecycle_seq>`; `0.0`, the default, is the beginning.
+	After *SessionAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// LastEventID The `id` of the last frame the client received from `streamSession`,
+	// `<seq>.<lifecycle_seq>` (each 1 to 15 digits); the stream resumes after it. `0.0`
+	// is the beginning.
+	LastEventID *SessionLastEventID `json:"Last-Event-ID,omitempty"`
+}
+
 // ListTurnsParams defines parameters for ListTurns.
 type ListTurnsParams struct {
+	// Status Only turns in this status.
+	Status *TurnStatus `form:"status,omitempty" json:"status,omitempty"`
+
 	// Limit The largest number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1818,6 +2576,14 @@ type SendTurnParams struct {
 	// LastEventID The `seq` of the last event the client received, in decimal (at most 15 digits); the
 	// stream resumes after it. `0` resumes from the turn's first event.
 	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
+}
+
+// CancelTurnAtParams defines parameters for CancelTurnAt.
+type CancelTurnAtParams struct {
+	// IdempotencyKey Makes the request safe to retry: the same key with the same request returns the
+	// first response without doing the work again; with a different request it answers
+	// `422 idempotency_key_reused`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StreamTurnParams defines parameters for StreamTurn.
@@ -1857,11 +2623,151 @@ type HandoffSessionJSONRequestBody = HandoffRequest
 // AddLogEntryJSONRequestBody defines body for AddLogEntry for application/json ContentType.
 type AddLogEntryJSONRequestBody = LogEntryRequest
 
+// AnswerPermissionJSONRequestBody defines body for AnswerPermission for application/json ContentType.
+type AnswerPermissionJSONRequestBody = PermissionAnswer
+
 // ReplaySessionJSONRequestBody defines body for ReplaySession for application/json ContentType.
 type ReplaySessionJSONRequestBody = ReplaySessionRequest
 
 // SendTurnJSONRequestBody defines body for SendTurn for application/json ContentType.
 type SendTurnJSONRequestBody = TurnRequest
+
+// AsSessionEventFrame returns the union data inside the SessionStreamFrame as a SessionEventFrame
+func (t SessionStreamFrame) AsSessionEventFrame() (SessionEventFrame, error) {
+	var body SessionEventFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionEventFrame overwrites any union data inside the SessionStreamFrame as the provided SessionEventFrame
+func (t *SessionStreamFrame) FromSessionEventFrame(v SessionEventFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"message"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionEventFrame performs a merge with any union data inside the SessionStreamFrame, using the provided SessionEventFrame
+func (t *SessionStreamFrame) MergeSessionEventFrame(v SessionEventFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionLifecycleFrame returns the union data inside the SessionStreamFrame as a SessionLifecycleFrame
+func (t SessionStreamFrame) AsSessionLifecycleFrame() (SessionLifecycleFrame, error) {
+	var body SessionLifecycleFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionLifecycleFrame overwrites any union data inside the SessionStreamFrame as the provided SessionLifecycleFrame
+func (t *SessionStreamFrame) FromSessionLifecycleFrame(v SessionLifecycleFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"session.lifecycle"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionLifecycleFrame performs a merge with any union data inside the SessionStreamFrame, using the provided SessionLifecycleFrame
+func (t *SessionStreamFrame) MergeSessionLifecycleFrame(v SessionLifecycleFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"session.lifecycle"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionEndedFrame returns the union data inside the SessionStreamFrame as a SessionEndedFrame
+func (t SessionStreamFrame) AsSessionEndedFrame() (SessionEndedFrame, error) {
+	var body SessionEndedFrame
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionEndedFrame overwrites any union data inside the SessionStreamFrame as the provided SessionEndedFrame
+func (t *SessionStreamFrame) FromSessionEndedFrame(v SessionEndedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"session.ended"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionEndedFrame performs a merge with any union data inside the SessionStreamFrame, using the provided SessionEndedFrame
+func (t *SessionStreamFrame) MergeSessionEndedFrame(v SessionEndedFrame) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"session.ended"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionStreamFrame) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"event"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t SessionStreamFrame) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "message":
+		return t.AsSessionEventFrame()
+	case "session.ended":
+		return t.AsSessionEndedFrame()
+	case "session.lifecycle":
+		return t.AsSessionLifecycleFrame()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t SessionStreamFrame) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SessionStreamFrame) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsTurnAcceptedFrame returns the union data inside the TurnStreamFrame as a TurnAcceptedFrame
 func (t TurnStreamFrame) AsTurnAcceptedFrame() (TurnAcceptedFrame, error) {

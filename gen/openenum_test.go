@@ -32,6 +32,13 @@ var goModels = map[string]func() any{
 	"LogEntry":       func() any { return new(gen.LogEntry) },
 	"Artifact":       func() any { return new(gen.Artifact) },
 	"ReplayContext":  func() any { return new(gen.ReplayContext) },
+	// Contract 1.2.
+	"AgentOption":       func() any { return new(gen.AgentOption) },
+	"ScriptBranch":      func() any { return new(gen.ScriptBranch) },
+	"PermissionOption":  func() any { return new(gen.PermissionOption) },
+	"PermissionRequest": func() any { return new(gen.PermissionRequest) },
+	"TurnWaiting":       func() any { return new(gen.TurnWaiting) },
+	"LifecycleEvent":    func() any { return new(gen.LifecycleEvent) },
 }
 
 // schemasWithEnums are the response schemas that have an enum-valued member of their

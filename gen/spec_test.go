@@ -139,20 +139,32 @@ func hasParam(op *openapi3.Operation, in, name string) bool {
 func TestEnums(t *testing.T) {
 	doc := loadSpec(t)
 	want := map[string][]string{
-		"SessionStatus":  {"active", "paused", "completed", "failed"},
-		"Activity":       {"idle", "running", "stalled"},
-		"EventType":      {"text", "thinking", "tool_call", "tool_result", "plan", "usage", "error"},
+		"SessionStatus": {"active", "paused", "completed", "failed"},
+		"Activity":      {"idle", "running", "stalled", "waiting_for_input"},
+		"EventType": {"text", "thinking", "tool_call", "tool_result", "plan", "usage", "error",
+			"permission_request", "permission_response", "guidance"},
 		"StopReason":     {"end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled", "error"},
 		"ToolCallStatus": {"pending", "in_progress", "completed", "failed", "cancelled"},
 		"LogEntryType":   {"info", "warning", "error", "success", "checkpoint", "decision"},
 		"ArtifactAction": {"created", "modified", "deleted"},
-		"BusyPolicy":     {"reject", "enqueue", "interrupt"},
+		"BusyPolicy":     {"reject", "enqueue", "interrupt", "steer"},
 		"HealthStatus":   {"ok"},
 		"ProblemCode": {"invalid_request", "invalid_cursor", "unauthorized", "not_found",
 			"method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full",
 			"session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress",
 			"payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file",
-			"idempotency_key_reused", "rate_limited", "internal"},
+			"idempotency_key_reused", "rate_limited", "internal",
+			// 1.2
+			"request_timeout", "turn_ended", "permission_resolved", "unknown_option",
+			"unsupported_busy_policy", "invalid_agent_options"},
+		// 1.2
+		"PermissionOptionKind": {"allow_once", "allow_always", "reject_once", "reject_always"},
+		"PermissionOutcome":    {"selected", "cancelled"},
+		"PermissionStatus":     {"pending", "answered", "cancelled"},
+		"LifecycleEventType":   {"turn_queued", "turn_started", "turn_ended", "status_changed", "handoff", "child_spawned"},
+		"EndReason":            {"ended", "closed", "failed", "parent_closed"},
+		"LogOrder":             {"oldest_first", "newest_first"},
+		"AgentOptionType":      {"string", "integer", "number", "boolean"},
 	}
 	for name, values := range want {
 		s := doc.Components.Schemas[name]

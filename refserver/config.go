@@ -13,16 +13,17 @@ import (
 
 // Defaults of Config's zero values.
 const (
-	DefaultMaxBodyBytes   = 1 << 20  // 1 MiB
-	DefaultMaxFileBytes   = 10 << 20 // 10 MiB
-	DefaultMaxChildren    = 5
-	DefaultMaxDepth       = 1
-	DefaultMaxQueuedTurns = 16
-	DefaultMaxTurnTimeout = 10 * time.Minute
-	DefaultStallAfter     = 2 * time.Minute
-	DefaultKeepAlive      = 15 * time.Second
-	DefaultPageSize       = 20
-	MaxPageSize           = 100
+	DefaultMaxBodyBytes    = 1 << 20  // 1 MiB
+	DefaultMaxFileBytes    = 10 << 20 // 10 MiB
+	DefaultMaxChildren     = 5
+	DefaultMaxDepth        = 1
+	DefaultMaxQueuedTurns  = 16
+	DefaultMaxTurnTimeout  = 10 * time.Minute
+	DefaultStallAfter      = 2 * time.Minute
+	DefaultKeepAlive       = 15 * time.Second
+	DefaultBodyReadTimeout = 30 * time.Second
+	DefaultPageSize        = 20
+	MaxPageSize            = 100
 )
 
 // Config configures a Server. The zero value of every field but Tokens
@@ -66,6 +67,9 @@ type Config struct {
 	StallAfter time.Duration
 	// KeepAlive is the interval of ": keep-alive" comments on quiet streams.
 	KeepAlive time.Duration
+	// BodyReadTimeout bounds the time a request body takes to arrive; past
+	// it the answer is 408 request_timeout and the connection is closed.
+	BodyReadTimeout time.Duration
 
 	// RateLimit is the number of requests per second each tenant may make
 	// (a token bucket); 0 disables rate limiting.
@@ -102,6 +106,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDur(&c.MaxTurnTimeout, DefaultMaxTurnTimeout)
 	setDur(&c.StallAfter, DefaultStallAfter)
 	setDur(&c.KeepAlive, DefaultKeepAlive)
+	setDur(&c.BodyReadTimeout, DefaultBodyReadTimeout)
 	if c.MaxChildren < 0 {
 		c.MaxChildren = 0
 	}
@@ -115,7 +120,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("refserver: MaxQueuedTurns must not be negative")
 	case c.MaxTurnTimeout < time.Millisecond || c.MaxTurnTimeout.Milliseconds() > math.MaxInt32:
 		return c, fmt.Errorf("refserver: MaxTurnTimeout %v is outside 1ms..%v", c.MaxTurnTimeout, time.Duration(math.MaxInt32)*time.Millisecond)
-	case c.StallAfter < 0, c.KeepAlive < 0:
+	case c.StallAfter < 0, c.KeepAlive < 0, c.BodyReadTimeout < 0:
 		return c, errors.New("refserver: durations must be positive")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
 		return c, errors.New("refserver: RateLimit must be a positive number or 0 (off)")

@@ -8,13 +8,14 @@ import (
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
-// sessionJSON renders a stored session with its live activity.
+// sessionJSON renders a stored session with its live activity and queue.
 func (s *Server) sessionJSON(st *store.Session) gen.Session {
-	return gen.Session{
+	key := sessKey{st.Tenant, st.ID}
+	out := gen.Session{
 		SessionID:       st.ID,
 		Agent:           st.Agent,
 		Status:          st.Status,
-		Activity:        s.activity(sessKey{st.Tenant, st.ID}),
+		Activity:        s.activity(key),
 		Meta:            orEmpty(st.Meta),
 		PlanSlug:        st.PlanSlug,
 		ContinuedFrom:   st.ContinuedFrom,
@@ -24,6 +25,7 @@ func (s *Server) sessionJSON(st *store.Session) gen.Session {
 		Handoff:         st.Handoff,
 		FinalSummary:    st.FinalSummary,
 		TurnCount:       int32(st.TurnCount),
+		QueuedTurns:     int32(s.turns.queuedTurns(key)),
 		ActionCount:     int32(st.ActionCount),
 		ArtifactCount:   int32(st.ArtifactCount),
 		LastEventSeq:    st.LastEventSeq,
@@ -31,7 +33,15 @@ func (s *Server) sessionJSON(st *store.Session) gen.Session {
 		UpdatedAt:       st.UpdatedAt,
 		LastTurnAt:      st.LastTurnAt,
 		EndedAt:         st.EndedAt,
+		EndReason:       st.EndReason,
+		AgentOptions:    st.AgentOptions,
 	}
+	if !st.EndedAt.IsZero() {
+		// A pointer: a session may end within the millisecond it began.
+		d := max(st.EndedAt.Sub(st.CreatedAt).Milliseconds(), 0)
+		out.DurationMs = &d
+	}
+	return out
 }
 
 // turnJSON renders a stored turn (without events).
@@ -50,6 +60,7 @@ func turnJSON(t *store.Turn) gen.Turn {
 		CreatedAt:  t.CreatedAt,
 		StartedAt:  t.StartedAt,
 		EndedAt:    t.EndedAt,
+		Meta:       t.Meta,
 	}
 	if t.Status == gen.TurnStatusCompleted {
 		out.StopReason, out.CancelledBy = t.StopReason, t.CancelledBy
@@ -74,6 +85,7 @@ func summaryJSON(t *store.Turn) gen.TurnSummary {
 		LastSeq:     t.LastSeq,
 		StartedAt:   t.StartedAt,
 		EndedAt:     t.EndedAt,
+		Meta:        t.Meta,
 	}
 }
 
@@ -91,6 +103,7 @@ func resultJSON(t *store.Turn, events []gen.Event) gen.TurnResult {
 		LastSeq:     sum.LastSeq,
 		StartedAt:   sum.StartedAt,
 		EndedAt:     sum.EndedAt,
+		Meta:        sum.Meta,
 		Events:      nonNil(events),
 	}
 }

@@ -24,17 +24,29 @@ func errSessionEnded(sess *store.Session) *apiError {
 
 // change runs an idempotent change of one session: mutate may refuse with
 // an error or change sess, which is then stored with a new updated_at and
-// returned (200, the session).
-func (s *Server) change(ctx context.Context, k *idem, key sessKey, mutate func(sess *store.Session) error) (rawResponse, error) {
+// returned (200, the session). A change of status is recorded as a
+// status_changed lifecycle event, after the events lifecycle adds (when
+// set) before it.
+func (s *Server) change(ctx context.Context, k *idem, key sessKey, mutate func(sess *store.Session) error, lifecycle ...gen.LifecycleEventType) (rawResponse, error) {
 	return s.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 		sess, err := getSessionTx(tx, key)
 		if err != nil {
 			return 0, nil, err
 		}
+		old := sess.Status
 		if err := mutate(sess); err != nil {
 			return 0, nil, err
 		}
-		sess.UpdatedAt = s.now()
+		now := s.now()
+		sess.UpdatedAt = now
+		for _, typ := range lifecycle {
+			if err := appendLifecycleTx(tx, sess, gen.LifecycleEvent{Type: typ}, now); err != nil {
+				return 0, nil, err
+			}
+		}
+		if err := statusChangedTx(tx, sess, old, now); err != nil {
+			return 0, nil, err
+		}
 		if err := tx.UpdateSession(sess); err != nil {
 			return 0, nil, err
 		}
@@ -80,7 +92,7 @@ func (a api) HandoffSession(ctx context.Context, req genserver.HandoffSessionReq
 		}
 		sess.Status = gen.SessionStatusPaused
 		return nil
-	})
+	}, gen.LifecycleEventTypeHandoff)
 }
 
 func (a api) UpdateContext(ctx context.Context, req genserver.UpdateContextRequestObject) (genserver.UpdateContextResponseObject, error) {
@@ -145,10 +157,11 @@ func (a api) addToSession(ctx context.Context, op string, idemKey *string, sessi
 
 func (a api) ListLogEntries(ctx context.Context, req genserver.ListLogEntriesRequestObject) (genserver.ListLogEntriesResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	items, next, err := readPage(ctx, a.store, "log", listScope(tenant, req.SessionID, string(deref(p.Type))), p.Cursor, p.Limit,
+	newest := deref(p.Order) == gen.LogOrderNewestFirst
+	items, next, err := readPage(ctx, a.store, "log", listScope(tenant, req.SessionID, string(deref(p.Type)), string(deref(p.Order))), p.Cursor, p.Limit,
 		func(tx store.Tx, after int64, limit int) ([]gen.LogEntry, int64, error) {
 			items, next, err := tx.ListLogEntries(tenant, req.SessionID, store.LogQuery{
-				Page: store.Page{AfterOrd: after, Limit: limit}, Type: deref(p.Type)})
+				Page: store.Page{AfterOrd: after, Limit: limit}, Type: deref(p.Type), NewestFirst: newest})
 			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
@@ -302,7 +315,8 @@ func (a api) ContinueSession(ctx context.Context, req genserver.ContinueSessionR
 		if err != nil {
 			return 0, nil, err
 		}
-		if err := a.checkAgent(b.Agent); err != nil {
+		opts, err := a.agentOptions(b.Agent, b.AgentOptions)
+		if err != nil {
 			return 0, nil, err
 		}
 		plan := old.PlanSlug
@@ -312,7 +326,7 @@ func (a api) ContinueSession(ctx context.Context, req genserver.ContinueSessionR
 		// The store copies what it is given: old's handoff can be passed on as is.
 		sess, err := a.createSessionTx(tx, &store.Session{
 			Tenant: key.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: plan,
-			ContinuedFrom: old.ID, Context: cloneJSON(old.Context), Handoff: old.Handoff,
+			ContinuedFrom: old.ID, Context: cloneJSON(old.Context), Handoff: old.Handoff, AgentOptions: opts,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -337,7 +351,8 @@ func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionReque
 		if b.Agent != "" {
 			agentName = b.Agent
 		}
-		if err := a.checkAgent(agentName); err != nil {
+		opts, err := a.agentOptions(agentName, b.AgentOptions)
+		if err != nil {
 			return 0, nil, err
 		}
 		rc, err := replayContextTx(tx, old)
@@ -359,7 +374,7 @@ func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionReque
 		context["replay"] = member
 		sess, err := a.createSessionTx(tx, &store.Session{
 			Tenant: key.tenant, Agent: agentName, Meta: b.Meta, PlanSlug: old.PlanSlug,
-			ContinuedFrom: old.ID, Context: context,
+			ContinuedFrom: old.ID, Context: context, AgentOptions: opts,
 		})
 		if err != nil {
 			return 0, nil, err

@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"context"
+	"slices"
 
 	"github.com/agentsession/agentsession/gen"
 	genserver "github.com/agentsession/agentsession/gen/server"
@@ -13,14 +14,20 @@ func (a api) GetHealth(ctx context.Context, _ genserver.GetHealthRequestObject) 
 
 func (a api) GetCapabilities(ctx context.Context, _ genserver.GetCapabilitiesRequestObject) (genserver.GetCapabilitiesResponseObject, error) {
 	c := a.cfg
+	agents := a.agents.List()
+	policies := []gen.BusyPolicy{gen.BusyPolicyReject, gen.BusyPolicyEnqueue, gen.BusyPolicyInterrupt}
+	if slices.ContainsFunc(agents, func(ag gen.AgentInfo) bool { return ag.Steer }) {
+		policies = append(policies, gen.BusyPolicySteer)
+	}
 	return genserver.GetCapabilities200JSONResponse{Body: gen.Capabilities{
 		APIVersion: "v1",
 		Server:     gen.ServerInfo{Name: ServerName, Version: Version},
-		Agents:     a.agents.List(),
+		Agents:     agents,
 		Features: gen.Features{
 			Streaming: true, Resume: true, Files: true, Lifecycle: true,
 			Children: true, Replay: true, Idempotency: true,
-			BusyPolicies: []gen.BusyPolicy{gen.BusyPolicyReject, gen.BusyPolicyEnqueue, gen.BusyPolicyInterrupt},
+			Permissions: true, SessionStream: true,
+			BusyPolicies: policies,
 		},
 		Limits: gen.Limits{
 			MaxBodyBytes:     c.MaxBodyBytes,

@@ -1,10 +1,15 @@
 package refserver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
+	"slices"
 
 	"github.com/agentsession/agentsession/gen"
 	genserver "github.com/agentsession/agentsession/gen/server"
@@ -21,6 +26,91 @@ func (s *Server) checkAgent(name string) error {
 		return errUnknownAgent(name)
 	}
 	return nil
+}
+
+// agentOptions checks the agent_options of a new session of agent name
+// against the options the agent declares, and returns those in force (the
+// given ones, defaults filled in; nil when none is):
+// an unknown agent is 422 unknown_agent, an undeclared option or a value
+// of another type or outside its enum 422 invalid_agent_options naming
+// each member.
+func (s *Server) agentOptions(name string, given map[string]any) (map[string]any, error) {
+	ag, ok := s.agents.Get(name)
+	if !ok {
+		return nil, errUnknownAgent(name)
+	}
+	declared := ag.Info().Options
+	var fields []gen.FieldError
+	byName := map[string]gen.AgentOption{}
+	for _, o := range declared {
+		byName[o.Name] = o
+	}
+	for _, n := range slices.Sorted(maps.Keys(given)) {
+		o, ok := byName[n]
+		if !ok {
+			fields = append(fields, gen.FieldError{Location: "body.agent_options." + n, Message: fmt.Sprintf("agent %q has no option %q", name, n)})
+			continue
+		}
+		if msg := optionValueProblem(o, given[n]); msg != "" {
+			fields = append(fields, gen.FieldError{Location: "body.agent_options." + n, Message: msg})
+		}
+	}
+	if len(fields) > 0 {
+		e := newError(http.StatusUnprocessableEntity, gen.ProblemCodeInvalidAgentOptions,
+			"%s: %s (see the agent's options in getCapabilities)", fields[0].Location, fields[0].Message)
+		if len(fields) > 1 {
+			e.detail += fmt.Sprintf(" (and %d more)", len(fields)-1)
+		}
+		e.fields = fields
+		return nil, e
+	}
+	var out map[string]any
+	for _, o := range declared {
+		v, ok := given[o.Name]
+		if !ok {
+			v, ok = o.Default, o.Default != nil
+		}
+		if ok {
+			if out == nil {
+				out = make(map[string]any, len(declared))
+			}
+			out[o.Name] = v
+		}
+	}
+	return out, nil
+}
+
+// optionValueProblem says what is wrong with v as a value of o ("" when
+// nothing is).
+func optionValueProblem(o gen.AgentOption, v any) string {
+	ok := false
+	switch o.Type {
+	case gen.AgentOptionTypeString:
+		_, ok = v.(string)
+	case gen.AgentOptionTypeBoolean:
+		_, ok = v.(bool)
+	case gen.AgentOptionTypeNumber:
+		_, ok = v.(float64)
+	case gen.AgentOptionTypeInteger:
+		f, isNum := v.(float64)
+		ok = isNum && f == math.Trunc(f) && !math.IsInf(f, 0)
+	default:
+		ok = true // a type this server does not know: the agent checks
+	}
+	if !ok {
+		return fmt.Sprintf("want a value of type %s", o.Type)
+	}
+	if len(o.Enum) > 0 && !slices.ContainsFunc(o.Enum, func(e any) bool { return jsonEqual(e, v) }) {
+		return fmt.Sprintf("want one of %v", o.Enum)
+	}
+	return ""
+}
+
+// jsonEqual compares two values as JSON (numbers as numbers).
+func jsonEqual(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 // getSessionTx reads the tenant's session, 404 when it has none.
@@ -72,11 +162,12 @@ func (a api) CreateSession(ctx context.Context, req genserver.CreateSessionReque
 	b := req.Body
 	k := idemFor(ctx, "createSession", req.Params.IdempotencyKey)
 	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
-		if err := a.checkAgent(b.Agent); err != nil {
+		opts, err := a.agentOptions(b.Agent, b.AgentOptions)
+		if err != nil {
 			return 0, nil, err
 		}
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: ri.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug, Context: b.Context,
+			Tenant: ri.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug, Context: b.Context, AgentOptions: opts,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -136,12 +227,12 @@ func (s *Server) listSessions(ctx context.Context, tenant, list string, q store.
 }
 
 func (a api) CloseSession(ctx context.Context, req genserver.CloseSessionRequestObject) (genserver.CloseSessionResponseObject, error) {
-	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, nil, gen.SessionStatusCompleted, "", true)
+	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, nil, gen.SessionStatusCompleted, "", gen.EndReasonClosed)
 }
 
 func (a api) EndSession(ctx context.Context, req genserver.EndSessionRequestObject) (genserver.EndSessionResponseObject, error) {
 	k := idemFor(ctx, "endSession", req.Params.IdempotencyKey, req.SessionID)
-	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, k, gen.SessionStatus(req.Body.Status), req.Body.Summary, false)
+	return a.finishSession(ctx, sessKey{info(ctx).tenant, req.SessionID}, k, gen.SessionStatus(req.Body.Status), req.Body.Summary, gen.EndReasonEnded)
 }
 
 func invalidTransition(from gen.SessionStatus, verb string) *apiError {
@@ -152,113 +243,99 @@ func invalidTransition(from gen.SessionStatus, verb string) *apiError {
 	return conflict(gen.ProblemCodeInvalidTransition, "%s %s session cannot be %s.", article, from, verb)
 }
 
-// finishSession ends a session as status: closeSession (close=true; an
-// ended session answers already_closed) or endSession (an ended session is
-// 409 invalid_transition). It cancels the running turn and waits for it to
-// end, closes the active children, then in one transaction cancels the
-// queued turns, ends the session and stores the idempotency record. While
-// it works the runner is "closing": no turn starts and no child spawns.
-func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status gen.SessionStatus, summary string, close bool) (rawResponse, error) {
-	rn := s.turns.lock(key)
+// finishSession ends a session as status for reason: closeSession (reason
+// closed; an ended session answers already_closed), closing with its
+// parent (parent_closed, likewise) or endSession (ended; an ended session
+// is 409 invalid_transition). Through closeTurns it cancels the running
+// turn and waits for it to end, closes the active children, then in one
+// transaction cancels the queued turns, ends the session (with its
+// status_changed lifecycle event) and stores the idempotency record. While
+// it works no turn starts and no child spawns.
+func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status gen.SessionStatus, summary string, reason gen.EndReason) (rawResponse, error) {
+	close := reason != gen.EndReasonEnded
 	var resp rawResponse
-	var sess *store.Session
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := k.lookup(tx)
-		if err != nil || rec != nil {
-			if rec != nil {
-				resp = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
-			}
-			return err
-		}
-		sess, err = getSessionTx(tx, key)
-		return err
-	})
-	if err != nil || resp.status != 0 {
-		s.turns.release(rn)
-		return resp, err
-	}
-	if sess.Ended() {
-		s.turns.release(rn)
-		if !close {
-			return rawResponse{}, invalidTransition(sess.Status, "ended")
-		}
-		return s.closedAnswer(sess, true)
-	}
-
-	rn.closing = true
-	running := rn.running.Load()
-	if running != nil {
-		running.cancelWith(causeSessionClosed)
-	}
-	rn.mu.Unlock()
-	// Once started, the close completes even if the client goes away.
-	ctx = context.WithoutCancel(ctx)
-	if running != nil {
-		<-running.done // agents honour their context: this is prompt
-	}
-	childErr := s.closeChildren(ctx, key)
-
-	rn.mu.Lock()
-	queued := rn.queue
-	var ended []store.Turn
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		ended = nil
-		rec, err := k.lookup(tx)
-		if err != nil || rec != nil {
-			if rec != nil {
-				resp = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
-			}
-			return err
-		}
-		sess, err := getSessionTx(tx, key)
-		if err != nil {
-			return err
-		}
-		if sess.Ended() { // a concurrent request ended it first
-			if !close {
-				return invalidTransition(sess.Status, "ended")
-			}
-			resp, err = s.closedAnswer(sess, true)
-			return err
-		}
-		now := s.now()
-		for _, ex := range queued {
-			t := ex.turn
-			if _, err := endTurnTx(tx, sess, &t, turnEnd{stop: gen.StopReasonCancelled, by: gen.CancelledBySessionClosed}, now); err != nil {
+	var childErr error
+	err := s.closeTurns(key, causeSessionClosed, func() (bool, error) {
+		var sess *store.Session
+		err := s.store.View(ctx, func(tx store.Tx) error {
+			rec, err := k.lookup(tx)
+			if err != nil || rec != nil {
+				if rec != nil {
+					resp = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
+				}
 				return err
 			}
-			ended = append(ended, t)
-		}
-		sess.Status = status
-		sess.EndedAt, sess.UpdatedAt = now, now
-		if summary != "" {
-			sess.FinalSummary = summary
-		}
-		if err := tx.UpdateSession(sess); err != nil {
+			sess, err = getSessionTx(tx, key)
 			return err
+		})
+		if err != nil || resp.status != 0 {
+			return false, err
 		}
-		if close {
-			resp, err = s.closedAnswer(sess, false)
-		} else {
-			resp, err = jsonAnswer(http.StatusOK, s.sessionJSON(sess))
+		if sess.Ended() {
+			if !close {
+				return false, invalidTransition(sess.Status, "ended")
+			}
+			resp, err = s.closedAnswer(sess, true)
+			return false, err
 		}
-		if err != nil || k == nil {
-			return err
-		}
-		return tx.PutIdempotency(k.record(resp.status, resp.body, now))
+		// Once started, the close completes even if the client goes away.
+		ctx = context.WithoutCancel(ctx)
+		return true, nil
+	}, func() {
+		childErr = s.closeChildren(ctx, key)
+	}, func(queued []store.Turn) ([]store.Turn, error) {
+		var ended []store.Turn
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			ended = nil
+			rec, err := k.lookup(tx)
+			if err != nil || rec != nil {
+				if rec != nil {
+					resp = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
+				}
+				return err
+			}
+			sess, err := getSessionTx(tx, key)
+			if err != nil {
+				return err
+			}
+			if sess.Ended() { // a concurrent request ended it first
+				if !close {
+					return invalidTransition(sess.Status, "ended")
+				}
+				resp, err = s.closedAnswer(sess, true)
+				return err
+			}
+			now := s.now()
+			for _, t := range queued {
+				if _, err := endTurnTx(tx, sess, &t, turnEnd{stop: gen.StopReasonCancelled, by: gen.CancelledBySessionClosed}, now); err != nil {
+					return err
+				}
+				ended = append(ended, t)
+			}
+			old := sess.Status
+			sess.Status, sess.EndReason = status, reason
+			sess.EndedAt, sess.UpdatedAt = now, now
+			if summary != "" {
+				sess.FinalSummary = summary
+			}
+			if err := statusChangedTx(tx, sess, old, now); err != nil {
+				return err
+			}
+			if err := tx.UpdateSession(sess); err != nil {
+				return err
+			}
+			if close {
+				resp, err = s.closedAnswer(sess, false)
+			} else {
+				resp, err = jsonAnswer(http.StatusOK, s.sessionJSON(sess))
+			}
+			if err != nil || k == nil {
+				return err
+			}
+			return tx.PutIdempotency(k.record(resp.status, resp.body, now))
+		})
+		return ended, err
 	})
-	if err == nil && len(ended) == len(queued) {
-		rn.setQueue(nil)
-		for i, ex := range queued {
-			ex.turn = ended[i]
-			ex.end(ended[i])
-		}
-	}
-	rn.closing = false
-	if err != nil {
-		s.kick(rn)
-	}
-	s.turns.release(rn)
 	if err == nil && childErr != nil {
 		s.log.Error("close children", "session", key.id, "error", childErr.Error())
 	}
@@ -293,7 +370,7 @@ func (s *Server) closeChildren(ctx context.Context, parent sessKey) error {
 	}
 	var errs []error
 	for _, c := range children {
-		if _, err := s.finishSession(ctx, sessKey{parent.tenant, c.ID}, nil, gen.SessionStatusCompleted, "", true); err != nil {
+		if _, err := s.finishSession(ctx, sessKey{parent.tenant, c.ID}, nil, gen.SessionStatusCompleted, "", gen.EndReasonParentClosed); err != nil {
 			errs = append(errs, fmt.Errorf("child %s: %w", c.ID, err))
 		}
 	}

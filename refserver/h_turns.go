@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +64,12 @@ func errTurnNotFound(sessionID string, index int) *apiError {
 	return newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No turn %d in session %s.", index, sessionID)
 }
 
+// steeredRecord marks an idempotency record of a sendTurn whose prompt
+// steered the running turn (the record names that turn), so that a replay
+// says steered too. sendTurn records keep no body otherwise: the answer is
+// rebuilt from the turn.
+var steeredRecord = []byte("steered")
+
 func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) (genserver.SendTurnResponseObject, error) {
 	ri := info(ctx)
 	key := sessKey{ri.tenant, req.SessionID}
@@ -87,119 +94,145 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 	files := b.Files
 	k := idemFor(ctx, "sendTurn", req.Params.IdempotencyKey, req.SessionID)
 
-	rn := a.turns.lock(key)
-	var (
-		ex     *turnExec
-		replay *store.Idempotency
-		busy   bool
-	)
+	var replayed, steered bool
 	// The acceptance may commit with the turn's first write (a store that
 	// defers it): the turn runs at once, and nothing is acknowledged, no
 	// turn.accepted and no answer, before accepted says it is committed.
-	accepted, err := store.UpdateDeferred(a.store, ctx, func(tx store.Tx) error {
-		rec, err := k.lookup(tx)
-		if err != nil || rec != nil {
-			replay = rec
-			return err
-		}
-		sess, err := getSessionTx(tx, key)
-		if err != nil {
-			return err
-		}
-		switch {
-		case sess.Ended() || rn.closing:
-			return errSessionEnded(sess)
-		case sess.Status == gen.SessionStatusPaused:
-			return conflict(gen.ProblemCodeSessionPaused, "Session %s is paused; resume it before sending turns.", sess.ID)
-		}
-		if err := a.checkAgent(sess.Agent); err != nil {
-			return err
-		}
-		metas := make([]gen.File, 0, len(files))
-		for i, tok := range files {
-			f, err := tx.GetFile(key.tenant, tok)
-			if errors.Is(err, store.ErrNotFound) {
-				e := newError(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile, "No file %s; upload it with uploadFile first.", tok)
-				e.fields = []gen.FieldError{{Location: fmt.Sprintf("body.files.%d", i), Message: "unknown file token"}}
-				return e
-			}
+	var accepted func() error
+	sub, err := a.submitTurn(key, policy, func(rs runnerState) (admission, error) {
+		var adm admission
+		var err error
+		accepted, err = store.UpdateDeferred(a.store, ctx, func(tx store.Tx) error {
+			adm = admission{}
+			rec, err := k.lookup(tx)
 			if err != nil {
 				return err
 			}
-			metas = append(metas, *f)
-		}
-		busy = rn.running.Load() != nil
-		if busy {
-			switch policy {
-			case gen.BusyPolicyReject:
-				return conflict(gen.ProblemCodeTurnInProgress, "Session %s is running turn %d; retry later, or send with busy_policy enqueue or interrupt.",
-					sess.ID, rn.running.Load().index)
-			case gen.BusyPolicyEnqueue:
-				if len(rn.queue) >= a.cfg.MaxQueuedTurns {
-					return conflict(gen.ProblemCodeTurnQueueFull, "Session %s already has %d turns queued, the most this server allows.", sess.ID, len(rn.queue))
-				}
+			if rec != nil {
+				replayed, steered = true, bytes.Equal(rec.Body, steeredRecord)
+				adm.existing = rec.TurnIndex
+				return nil
 			}
-		}
-		now := a.now()
-		t := &store.Turn{
-			Tenant: key.tenant, SessionID: key.id, Index: sess.TurnCount + 1, Prompt: b.Prompt, Files: files,
-			BusyPolicy: policy, TimeoutMs: int(timeout.Milliseconds()), Status: gen.TurnStatusQueued, CreatedAt: now,
-		}
-		if !busy {
-			t.Status, t.StartedAt = gen.TurnStatusRunning, now
-		}
-		if err := tx.CreateTurn(t); err != nil {
-			return err
-		}
-		sess.TurnCount++
-		sess.LastTurnAt, sess.UpdatedAt = now, now
-		if err := tx.UpdateSession(sess); err != nil {
-			return err
-		}
-		if k != nil {
-			rec := k.record(http.StatusOK, nil, now)
-			rec.SessionID, rec.TurnIndex = key.id, t.Index
-			if err := tx.PutIdempotency(rec); err != nil {
+			sess, err := getSessionTx(tx, key)
+			if err != nil {
 				return err
 			}
-		}
-		ex = newTurnExec(key, t, sess.Agent, metas, timeout)
-		return nil
-	}, acceptDelay)
+			switch {
+			case sess.Ended() || rs.closing:
+				return errSessionEnded(sess)
+			case sess.Status == gen.SessionStatusPaused:
+				return conflict(gen.ProblemCodeSessionPaused, "Session %s is paused; resume it before sending turns.", sess.ID)
+			}
+			ag, ok := a.agents.Get(sess.Agent)
+			if !ok {
+				return errUnknownAgent(sess.Agent)
+			}
+			if policy == gen.BusyPolicySteer && !ag.Info().Steer {
+				e := newError(http.StatusUnprocessableEntity, gen.ProblemCodeUnsupportedBusyPolicy,
+					"Agent %q cannot be steered; send the prompt with busy_policy reject, enqueue or interrupt.", sess.Agent)
+				e.fields = []gen.FieldError{{Location: "body.busy_policy", Message: "the session's agent cannot be steered"}}
+				return e
+			}
+			metas := make([]gen.File, 0, len(files))
+			for i, tok := range files {
+				f, err := tx.GetFile(key.tenant, tok)
+				if errors.Is(err, store.ErrNotFound) {
+					e := newError(http.StatusUnprocessableEntity, gen.ProblemCodeUnknownFile, "No file %s; upload it with uploadFile first.", tok)
+					e.fields = []gen.FieldError{{Location: fmt.Sprintf("body.files.%d", i), Message: "unknown file token"}}
+					return e
+				}
+				if err != nil {
+					return err
+				}
+				metas = append(metas, *f)
+			}
+			now := a.now()
+			busy := rs.running != nil
+			if busy {
+				switch policy {
+				case gen.BusyPolicyReject:
+					return conflict(gen.ProblemCodeTurnInProgress, "Session %s is running turn %d; retry later, or send with busy_policy enqueue, interrupt or steer.",
+						sess.ID, rs.running.index)
+				case gen.BusyPolicyEnqueue:
+					if rs.queued >= a.cfg.MaxQueuedTurns {
+						return conflict(gen.ProblemCodeTurnQueueFull, "Session %s already has %d turns queued, the most this server allows.", sess.ID, rs.queued)
+					}
+				case gen.BusyPolicySteer:
+					// No new turn: the prompt goes to the running one.
+					adm.existing, adm.guidance, steered = rs.running.index, b.Prompt, true
+					if k == nil {
+						return nil
+					}
+					rec := k.record(http.StatusOK, steeredRecord, now)
+					rec.SessionID, rec.TurnIndex = key.id, rs.running.index
+					return tx.PutIdempotency(rec)
+				}
+			}
+			t := &store.Turn{
+				Tenant: key.tenant, SessionID: key.id, Index: sess.TurnCount + 1, Prompt: b.Prompt, Files: files,
+				BusyPolicy: policy, TimeoutMs: int(timeout.Milliseconds()), Status: gen.TurnStatusQueued, CreatedAt: now,
+				Meta: b.Meta,
+			}
+			lc := gen.LifecycleEvent{Type: gen.LifecycleEventTypeTurnQueued, TurnIndex: int32(t.Index), QueuePosition: int32(rs.queued + 1)}
+			switch {
+			case !busy:
+				t.Status, t.StartedAt = gen.TurnStatusRunning, now
+				lc = gen.LifecycleEvent{Type: gen.LifecycleEventTypeTurnStarted, TurnIndex: int32(t.Index)}
+			case policy == gen.BusyPolicyInterrupt:
+				lc.QueuePosition = 1 // it goes before the turns queued already
+			}
+			if err := tx.CreateTurn(t); err != nil {
+				return err
+			}
+			sess.TurnCount++
+			sess.LastTurnAt, sess.UpdatedAt = now, now
+			if err := appendLifecycleTx(tx, sess, lc, now); err != nil {
+				return err
+			}
+			if err := tx.UpdateSession(sess); err != nil {
+				return err
+			}
+			if k != nil {
+				rec := k.record(http.StatusOK, nil, now)
+				rec.SessionID, rec.TurnIndex = key.id, t.Index
+				if err := tx.PutIdempotency(rec); err != nil {
+					return err
+				}
+			}
+			adm.turn = newTurnExec(key, t, sess.Agent, metas, timeout, sess.AgentOptions)
+			return nil
+		}, acceptDelay)
+		return adm, err
+	})
 	if err != nil {
-		a.turns.release(rn)
 		return nil, err
 	}
-	if replay != nil {
-		ex = rn.find(replay.TurnIndex)
-		a.turns.release(rn)
-		return a.turnAnswer(ctx, key, replay.TurnIndex, ex, stream, after, true, accepted)
+	if !replayed {
+		after = 0 // a new turn (or a steered one) streams from its start (steered: from now)
 	}
-	switch {
-	case !busy:
-		a.startRunner(rn, ex)
-	case policy == gen.BusyPolicyInterrupt:
-		rn.setQueue(append([]*turnExec{ex}, rn.queue...))
-		rn.running.Load().cancelWith(causeInterrupt)
-	default:
-		rn.setQueue(append(rn.queue, ex))
-	}
-	a.turns.release(rn)
-	return a.turnAnswer(ctx, key, ex.index, ex, stream, 0, false, accepted)
+	return a.turnAnswer(ctx, key, sub, stream, after, replayed, steered, accepted)
 }
 
 // acceptDelay bounds how long a turn's acceptance may wait to be committed
 // with its first write.
 const acceptDelay = time.Millisecond
 
-// turnAnswer answers sendTurn for turn index: a stream, or the TurnResult
-// once the turn has ended. ex is the live turn, nil when it has ended;
-// accepted returns once the acceptance is committed.
-func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *turnExec, stream bool, after int64, replayed bool, accepted func() error) (genserver.SendTurnResponseObject, error) {
+// turnAnswer answers sendTurn with the turn sub: a stream, the TurnResult
+// once the turn has ended, or a TurnWaiting (202) while it waits for an
+// answer to a permission request (JSON). accepted returns once the
+// acceptance is committed.
+func (s *Server) turnAnswer(ctx context.Context, key sessKey, sub submitted, stream bool, after int64, replayed, steered bool, accepted func() error) (genserver.SendTurnResponseObject, error) {
+	ex, index := sub.ex, sub.index
 	if stream {
 		if ex == nil { // read from the store: only once it holds the turn
 			if err := accepted(); err != nil {
 				return nil, err
+			}
+		}
+		if steered && !replayed && ex != nil {
+			// A steered stream carries the running turn's events from now on.
+			if events, _, _ := ex.since(0); len(events) > 0 {
+				after = events[len(events)-1].Seq
 			}
 		}
 		st, err := s.streamOf(ctx, key, index, ex, after)
@@ -207,21 +240,43 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 			return nil, err
 		}
 		st.acceptedCommit = accepted
-		status := gen.TurnStatusCompleted
+		acc := gen.TurnAccepted{SessionID: key.id, TurnIndex: int32(index), Status: gen.TurnStatusCompleted, Steered: steered}
 		if ex != nil {
+			acc.Meta = ex.meta
 			if _, final, _ := ex.since(0); final == nil {
-				status = ex.turnStatus()
+				acc.Status = ex.turnStatus()
 			}
+			if acc.Status == gen.TurnStatusQueued && !steered {
+				acc.QueuePosition = int32(sub.position)
+				if replayed || acc.QueuePosition == 0 {
+					acc.QueuePosition = int32(s.turns.positions(key)[index])
+				}
+			}
+		} else if st.final != nil {
+			acc.Meta = st.final.Meta
 		}
-		st.accepted = &gen.TurnAccepted{SessionID: key.id, TurnIndex: int32(index), Status: status}
+		st.accepted = &acc
 		st.replayed = replayed
 		return st, nil
 	}
 	if ex != nil {
-		select {
-		case <-ex.done:
-		case <-ctx.Done():
-			return nil, ctx.Err() // the turn goes on without the client
+		for {
+			_, final, changed := ex.since(0)
+			if final != nil {
+				break
+			}
+			if ex.waiting.Load() > 0 {
+				waiting := ex.waitingOn()
+				if err := accepted(); err != nil {
+					return nil, err
+				}
+				return waitingAnswer(key, ex, waiting, replayed)
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return nil, ctx.Err() // the turn goes on without the client
+			}
 		}
 		if err := accepted(); err != nil {
 			return nil, err
@@ -250,6 +305,21 @@ func (s *Server) turnAnswer(ctx context.Context, key sessKey, index int, ex *tur
 		return nil, err
 	}
 	resp, err := jsonAnswer(http.StatusOK, resultJSON(t, events))
+	resp.replayed = replayed
+	return resp, err
+}
+
+// waitingAnswer is the 202 of a JSON turn that waits for input.
+func waitingAnswer(key sessKey, ex *turnExec, waiting []store.PermissionRequest, replayed bool) (rawResponse, error) {
+	out := gen.TurnWaiting{SessionID: key.id, TurnIndex: int32(ex.index), Status: gen.ActivityWaitingForInput,
+		PermissionRequests: make([]gen.PermissionRequest, 0, len(waiting))}
+	for i := range waiting {
+		out.PermissionRequests = append(out.PermissionRequests, permissionJSON(&waiting[i]))
+	}
+	if events, _, _ := ex.since(0); len(events) > 0 {
+		out.LastSeq = events[len(events)-1].Seq
+	}
+	resp, err := jsonAnswer(http.StatusAccepted, out)
 	resp.replayed = replayed
 	return resp, err
 }
@@ -316,13 +386,9 @@ func (a api) StreamTurn(ctx context.Context, req genserver.StreamTurnRequestObje
 	if err != nil {
 		return nil, err
 	}
-	// The runner's lock orders this lookup with turn creation and ending:
-	// a turn is either held by the runner or ended in the store.
-	rn := a.turns.lock(key)
-	ex := rn.find(index)
-	var st sseStream
-	if ex == nil {
-		err = a.store.View(ctx, func(tx store.Tx) error {
+	// A turn is either held by the runner or ended in the store.
+	ex, err := a.heldTurn(key, index, func() error {
+		return a.store.View(ctx, func(tx store.Tx) error {
 			if _, err := getSessionTx(tx, key); err != nil {
 				return err
 			}
@@ -333,28 +399,26 @@ func (a api) StreamTurn(ctx context.Context, req genserver.StreamTurnRequestObje
 			}
 			return nil
 		})
-		if err == nil {
-			st, err = a.streamOf(ctx, key, index, nil, after)
-		}
-	} else {
-		st, err = a.streamOf(ctx, key, index, ex, after)
+	})
+	if err != nil {
+		return nil, err
 	}
-	a.turns.release(rn)
+	st, err := a.streamOf(ctx, key, index, ex, after)
 	if err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func (a api) CancelTurn(ctx context.Context, req genserver.CancelTurnRequestObject) (genserver.CancelTurnResponseObject, error) {
-	key := sessKey{info(ctx).tenant, req.SessionID}
-	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionID)
-	rn := a.turns.lock(key)
+// beginCancel starts a cancel under its Idempotency-Key k. Its answer
+// depends on who cancels first, so the key is marked in progress (status
+// 0) while the request cancels and waits: a concurrent retry gets 409
+// idempotency_in_progress, not an answer of its own. check runs in the same
+// transaction (the session, the turn). A stored answer is returned to
+// replay.
+func (s *Server) beginCancel(ctx context.Context, k *idem, check func(tx store.Tx) error) (rawResponse, error) {
 	var replay rawResponse
-	// The answer depends on who cancels first, so the key is marked in
-	// progress (status 0) while this request cancels and waits: a
-	// concurrent retry gets 409 idempotency_in_progress, not its own answer.
-	err := a.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := k.lookup(tx)
 		if err != nil {
 			return err
@@ -363,50 +427,140 @@ func (a api) CancelTurn(ctx context.Context, req genserver.CancelTurnRequestObje
 			replay = rawResponse{status: rec.StatusCode, body: rec.Body, replayed: true}
 			return nil
 		}
-		if _, err = getSessionTx(tx, key); err != nil || k == nil {
+		if err := check(tx); err != nil || k == nil {
 			return err
 		}
-		return tx.PutIdempotency(k.record(0, nil, a.now()))
+		return tx.PutIdempotency(k.record(0, nil, s.now()))
+	})
+	return replay, err
+}
+
+// finishCancel stores a cancel's answer under k; after an error it frees
+// the key instead (an in-progress record from the zero time is abandoned),
+// since a failed request stores nothing.
+func (s *Server) finishCancel(ctx context.Context, k *idem, resp rawResponse, err error) (rawResponse, error) {
+	if k == nil {
+		return resp, err
+	}
+	rec := k.record(resp.status, resp.body, s.now())
+	if err != nil {
+		rec = k.record(0, nil, time.Time{})
+	}
+	if perr := s.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error { return tx.PutIdempotency(rec) }); err == nil {
+		err = perr
+	}
+	return resp, err
+}
+
+func (a api) CancelTurn(ctx context.Context, req genserver.CancelTurnRequestObject) (genserver.CancelTurnResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
+	k := idemFor(ctx, "cancelTurn", req.Params.IdempotencyKey, req.SessionID)
+	var replay rawResponse
+	// The key is marked with the runner locked, so who cancels first and
+	// the stored answer agree.
+	ex, err := a.cancelRunning(key, causeCancelRequest, func() (bool, error) {
+		var err error
+		replay, err = a.beginCancel(ctx, k, func(tx store.Tx) error {
+			_, err := getSessionTx(tx, key)
+			return err
+		})
+		return err == nil && replay.status == 0, err
 	})
 	if err != nil || replay.status != 0 {
-		a.turns.release(rn)
 		return replay, err
 	}
 	result := gen.CancelTurnResult{SessionID: key.id}
-	running := rn.running.Load()
-	if running != nil && running.cancelWith(causeCancelRequest) {
-		result.Cancelled = true
-		result.TurnIndex = int32(running.index)
-	}
-	a.turns.release(rn)
-	if result.Cancelled {
+	if ex != nil {
+		result.Cancelled, result.TurnIndex = true, int32(ex.index)
 		// Answer once the turn has ended, so that reads after this call see
 		// it; the turn ends promptly, so the wait outlives a gone client.
-		<-running.done
+		<-ex.done
 	}
 	resp, err := jsonAnswer(http.StatusOK, result)
-	if err != nil || k == nil {
-		return resp, err
+	return a.finishCancel(ctx, k, resp, err)
+}
+
+func errTurnEnded(index int) *apiError {
+	return conflict(gen.ProblemCodeTurnEnded, "Turn %d has already ended; there is nothing to cancel.", index)
+}
+
+func (a api) CancelTurnAt(ctx context.Context, req genserver.CancelTurnAtRequestObject) (genserver.CancelTurnAtResponseObject, error) {
+	key := sessKey{info(ctx).tenant, req.SessionID}
+	index := int(req.TurnIndex)
+	k := idemFor(ctx, "cancelTurnAt", req.Params.IdempotencyKey, req.SessionID, strconv.Itoa(index))
+	// ended reads the turn from the store: 404 without it, 409 once it ended.
+	ended := func(tx store.Tx) (*store.Turn, error) {
+		if _, err := getSessionTx(tx, key); err != nil {
+			return nil, err
+		}
+		t, err := tx.GetTurn(key.tenant, key.id, index)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errTurnNotFound(key.id, index)
+		}
+		if err == nil && t.Status == gen.TurnStatusCompleted {
+			err = errTurnEnded(index)
+		}
+		return t, err
 	}
-	err = a.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		return tx.PutIdempotency(k.record(resp.status, resp.body, a.now()))
+	replay, err := a.beginCancel(ctx, k, func(tx store.Tx) error {
+		_, err := ended(tx)
+		return err
 	})
-	return resp, err
+	if err != nil || replay.status != 0 {
+		return replay, err
+	}
+	t, err := a.cancelTurnAt(key, index, func(t store.Turn) (store.Turn, []gen.Event, error) {
+		var events []gen.Event
+		err := a.store.Update(storeCtx, func(tx store.Tx) error {
+			sess, err := tx.GetSession(key.tenant, key.id)
+			if err != nil {
+				return err
+			}
+			if events, err = endTurnTx(tx, sess, &t, turnEnd{stop: gen.StopReasonCancelled, by: gen.CancelledByCancelRequest}, a.now()); err != nil {
+				return err
+			}
+			return tx.UpdateSession(sess)
+		})
+		return t, events, err
+	})
+	if errors.Is(err, errTurnNotHeld) {
+		// It ended between the check and the runner (or was never held).
+		err = a.store.View(ctx, func(tx store.Tx) error {
+			_, err := ended(tx)
+			if err == nil {
+				err = internalError(fmt.Errorf("turn %d of %s is neither held nor ended", index, key.id))
+			}
+			return err
+		})
+	}
+	var resp rawResponse
+	if err == nil {
+		resp, err = jsonAnswer(http.StatusOK, turnJSON(&t))
+	}
+	return a.finishCancel(ctx, k, resp, err)
 }
 
 func (a api) ListTurns(ctx context.Context, req genserver.ListTurnsRequestObject) (genserver.ListTurnsResponseObject, error) {
 	tenant, p := info(ctx).tenant, req.Params
-	items, next, err := readPage(ctx, a.store, "turns", listScope(tenant, req.SessionID), p.Cursor, p.Limit,
+	items, next, err := readPage(ctx, a.store, "turns", listScope(tenant, req.SessionID, string(deref(p.Status))), p.Cursor, p.Limit,
 		func(tx store.Tx, after int64, limit int) ([]*store.Turn, int64, error) {
-			items, next, err := tx.ListTurns(tenant, req.SessionID, store.Page{AfterOrd: after, Limit: limit})
+			items, next, err := tx.ListTurns(tenant, req.SessionID, store.TurnQuery{Page: store.Page{AfterOrd: after, Limit: limit}, Status: deref(p.Status)})
 			return items, next, sessionScoped(err, req.SessionID)
 		})
 	if err != nil {
 		return nil, err
 	}
 	out := gen.TurnList{Items: make([]gen.Turn, 0, len(items)), NextCursor: next}
+	var positions map[int]int // asked after the read: the runner is not asked inside a transaction
 	for _, t := range items {
-		out.Items = append(out.Items, turnJSON(t))
+		tj := turnJSON(t)
+		if t.Status == gen.TurnStatusQueued {
+			if positions == nil {
+				positions = a.turns.positions(sessKey{tenant, req.SessionID})
+			}
+			tj.QueuePosition = int32(positions[t.Index])
+		}
+		out.Items = append(out.Items, tj)
 	}
 	return genserver.ListTurns200JSONResponse{Body: out}, nil
 }
@@ -436,6 +590,9 @@ func (a api) GetTurn(ctx context.Context, req genserver.GetTurnRequestObject) (g
 	})
 	if err != nil {
 		return nil, err
+	}
+	if out.Status == gen.TurnStatusQueued {
+		out.QueuePosition = int32(a.turns.positions(key)[index])
 	}
 	return genserver.GetTurn200JSONResponse{Body: out}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentsession/agentsession/gen"
 )
@@ -26,8 +27,10 @@ type reqInfo struct {
 	route   *route // nil until routed
 	pattern string
 	body    []byte // the raw body of routes that take one
-	accept  string
-	rw      *respWriter
+	// bodyRead: the request's body was read to its end (or to its limit).
+	bodyRead bool
+	accept   string
+	rw       *respWriter
 }
 
 type ctxKey struct{}
@@ -127,7 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if !canonicalPath(r.URL.EscapedPath()) {
-		s.writeProblem(rw, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s.", r.URL.EscapedPath()))
+		s.writeProblem(rw, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s.", boundedPath(r.URL.EscapedPath())))
 		return
 	}
 	if r.URL.Path != "/v1/health" {
@@ -183,7 +186,7 @@ func (s *Server) logRequest(r *http.Request, ri *reqInfo, start time.Time) {
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("route", route),
-		slog.String("path", r.URL.EscapedPath()),
+		slog.String("path", boundedPath(r.URL.EscapedPath())),
 		slog.Int("status", status),
 		slog.Int64("bytes", ri.rw.bytes),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
@@ -231,12 +234,29 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		e := newError(http.StatusMethodNotAllowed, gen.ProblemCodeMethodNotAllowed,
-			"%s is not allowed on %s; use %s.", r.Method, r.URL.EscapedPath(), strings.Join(allow, " or "))
+			"%s is not allowed on %s; use %s.", r.Method, boundedPath(r.URL.EscapedPath()), strings.Join(allow, " or "))
 		e.allow = strings.Join(allow, ", ")
 		s.writeProblem(w, r, e)
 		return
 	}
-	s.writeProblem(w, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s %s.", r.Method, r.URL.EscapedPath()))
+	s.writeProblem(w, r, newError(http.StatusNotFound, gen.ProblemCodeNotFound, "No route %s %s.", r.Method, boundedPath(r.URL.EscapedPath())))
+}
+
+// maxShownPath bounds a request path where the server repeats it: a
+// problem's instance and detail, the request log.
+const maxShownPath = 1024
+
+// boundedPath is p, or its first maxShownPath bytes (cut at a character)
+// followed by "..." when it is longer.
+func boundedPath(p string) string {
+	if len(p) <= maxShownPath {
+		return p
+	}
+	cut := maxShownPath
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "..."
 }
 
 // rateLimiter is a token bucket per tenant.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 	genserver "github.com/agentsession/agentsession/gen/server"
@@ -40,6 +41,12 @@ var problemTitles = map[gen.ProblemCode]string{
 	gen.ProblemCodeIdempotencyKeyReused:  "Idempotency key reused",
 	gen.ProblemCodeRateLimited:           "Too many requests",
 	gen.ProblemCodeInternal:              "Internal server error",
+	gen.ProblemCodeRequestTimeout:        "Request timeout",
+	gen.ProblemCodeTurnEnded:             "Turn ended",
+	gen.ProblemCodePermissionResolved:    "Permission request resolved",
+	gen.ProblemCodeUnknownOption:         "Unknown option",
+	gen.ProblemCodeUnsupportedBusyPolicy: "Unsupported busy policy",
+	gen.ProblemCodeInvalidAgentOptions:   "Invalid agent options",
 }
 
 // apiError is the one error type handlers and middleware return for an
@@ -139,7 +146,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 		RequestID: ri.id,
 	}
 	if r.URL != nil && r.URL.Path != "" {
-		p.Instance = r.URL.EscapedPath()
+		p.Instance = boundedPath(r.URL.EscapedPath())
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -159,8 +166,22 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 	if e.allow != "" {
 		h.Set("Allow", e.allow)
 	}
+	// A body the answer does not wait for (the request failed before it was
+	// read: auth, routing, a rate limit; or it did not arrive in time) is
+	// not read afterwards either: net/http would otherwise read what is left
+	// of it, however slowly it comes, before and after answering. The
+	// connection is closed after the answer instead.
+	unread := !ri.bodyRead && (r.ContentLength != 0 || len(r.TransferEncoding) > 0)
+	if unread {
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(e.status)
 	_, _ = buf.WriteTo(w)
+	if unread {
+		rc := http.NewResponseController(w)
+		_ = rc.Flush()
+		_ = rc.SetReadDeadline(time.Now())
+	}
 }
 
 // handleError is the error handler of the strict server and of the

@@ -28,6 +28,8 @@ func (r rawResponse) write(w http.ResponseWriter) error {
 }
 
 func (r rawResponse) VisitAddArtifactResponse(w http.ResponseWriter) error       { return r.write(w) }
+func (r rawResponse) VisitAnswerPermissionResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r rawResponse) VisitCancelTurnAtResponse(w http.ResponseWriter) error      { return r.write(w) }
 func (r rawResponse) VisitAddLogEntryResponse(w http.ResponseWriter) error       { return r.write(w) }
 func (r rawResponse) VisitCancelTurnResponse(w http.ResponseWriter) error        { return r.write(w) }
 func (r rawResponse) VisitCloseSessionResponse(w http.ResponseWriter) error      { return r.write(w) }

@@ -35,6 +35,8 @@ type Server struct {
 	mux     http.Handler   // inner, as the generated handler returns it
 	limiter *rateLimiter
 	turns   runnerSet
+	// hub wakes the session-wide streams when a session's logs grow.
+	hub *sessionHub
 	// baseCtx is the parent of every running turn's context; Shutdown
 	// cancels it with errShutdown.
 	baseCtx context.Context
@@ -86,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		tenants: map[string]struct{}{},
 		inner:   http.NewServeMux(),
 		turns:   runnerSet{m: map[sessKey]*runner{}},
+		hub:     &sessionHub{},
 		workers: newWorkers(),
 		now:     func() time.Time { return time.Now().UTC() },
 	}
@@ -99,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 		s.metrics = m
 		s.store = metricsStore{Store: cfg.Store, m: m}
 	}
+	s.store = hubStore{Store: s.store, hub: s.hub}
 	s.cfg.Tokens = nil // only the digests are kept
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
@@ -135,9 +139,7 @@ func (s *Server) Handler() http.Handler { return s }
 // sent after Shutdown began ends the same way at once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop(errShutdown)
-	for _, rn := range s.turns.all() {
-		s.endQueued(rn, turnEnd{stop: gen.StopReasonError, message: errShutdown.Error() + "; the turn was ended."})
-	}
+	s.shutdownTurns(turnEnd{stop: gen.StopReasonError, message: errShutdown.Error() + "; the turn was ended."})
 	if err := s.active.wait(ctx); err != nil {
 		return fmt.Errorf("refserver: shutdown: %w", err)
 	}

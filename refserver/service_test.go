@@ -51,7 +51,8 @@ func TestCapabilitiesReportConfig(t *testing.T) {
 		t.Errorf("limits (-want +got):\n%s", diff)
 	}
 	wantFeatures := gen.Features{Streaming: true, Resume: true, Files: true, Lifecycle: true, Children: true,
-		Replay: true, Idempotency: true, BusyPolicies: []gen.BusyPolicy{"reject", "enqueue", "interrupt"}}
+		Replay: true, Idempotency: true, Permissions: true, SessionStream: true,
+		BusyPolicies: []gen.BusyPolicy{"reject", "enqueue", "interrupt", "steer"}}
 	if diff := cmp.Diff(wantFeatures, caps.Features); diff != "" {
 		t.Errorf("features (-want +got):\n%s", diff)
 	}

@@ -65,7 +65,7 @@ func TestStreamFraming(t *testing.T) {
 	}
 	var acc gen.TurnAccepted
 	if frames[0].Event != "turn.accepted" || json.Unmarshal([]byte(frames[0].Data), &acc) != nil ||
-		acc != (gen.TurnAccepted{SessionID: id, TurnIndex: 2, Status: gen.TurnStatusRunning}) {
+		!cmp.Equal(acc, gen.TurnAccepted{SessionID: id, TurnIndex: 2, Status: gen.TurnStatusRunning}) {
 		t.Fatalf("first frame = %+v", frames[0])
 	}
 	events := eventsOf(t, frames)

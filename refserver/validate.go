@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -173,13 +176,28 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt *route, ri 
 	if r.ContentLength > rt.limit {
 		return tooLarge()
 	}
+	// A body that trickles in must not hold the connection and its
+	// goroutine: the read has a deadline (lifted again after it, for a
+	// stream's answer and the connection's next request).
+	rc := http.NewResponseController(w)
+	deadlined := rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout)) == nil
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.limit))
+	ri.bodyRead = true
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			return tooLarge()
+		case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+			ri.bodyRead = false // what is left of it is not waited for
+			return newError(http.StatusRequestTimeout, gen.ProblemCodeRequestTimeout,
+				"The request body did not arrive within %v.", s.cfg.BodyReadTimeout)
 		}
 		return invalidField("body", "the request body could not be read: "+err.Error())
+	}
+	if deadlined {
+		_ = rc.SetReadDeadline(time.Time{})
 	}
 	ri.body = data
 	r.Body = io.NopCloser(bytes.NewReader(data))
@@ -206,6 +224,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt *route, ri 
 			msg = "malformed JSON: " + err.Error()
 		}
 		return invalidField("body", msg)
+	}
+	if mt == "application/json" {
+		// Go's decoder would turn such text into U+FFFD without a word.
+		if loc, what, bad := badUTF8(data); bad {
+			return invalidField(loc, what+" is not valid UTF-8")
+		}
 	}
 	return nil
 }

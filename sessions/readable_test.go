@@ -63,8 +63,8 @@ func TestTurnTypesCarryEveryMember(t *testing.T) {
 	event := `{"seq":7,"turn_index":2,"type":"text","content":"hi","created_at":"2026-01-01T00:00:01Z"}`
 	summary := `"session_id":"s1","turn_index":2,"stop_reason":"cancelled","cancelled_by":"timeout","duration_ms":1500,` +
 		`"event_count":1,"first_seq":7,"last_seq":7,"started_at":"2026-01-01T00:00:01Z","ended_at":"2026-01-01T00:00:02Z",` +
-		`"usage":{"input_tokens":5,"output_tokens":6},"events":[` + event + `]`
-	turn := `{` + summary + `,"prompt":"p","files":["file_1"],"busy_policy":"enqueue","status":"completed","created_at":"2026-01-01T00:00:00Z"}`
+		`"usage":{"input_tokens":5,"output_tokens":6},"meta":{"ticket":"OPS-42"},"events":[` + event + `]`
+	turn := `{` + summary + `,"prompt":"p","files":["file_1"],"busy_policy":"enqueue","status":"completed","created_at":"2026-01-01T00:00:00Z","queue_position":2}`
 	c, mux := sdktest.Setup(t)
 	mux.HandleFunc("POST /v1/sessions/s1/turns", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

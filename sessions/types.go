@@ -176,6 +176,8 @@ type TurnResult struct {
 	EventCount int32
 	FirstSeq   int64
 	LastSeq    int64
+	// Meta is the meta the turn was sent with (nil without one).
+	Meta map[string]any
 	// Response describes the HTTP answer (request id, idempotency key,
 	// attempts); for a stream, the answer that started it.
 	Response agentsession.Response
@@ -204,7 +206,7 @@ func (r TurnResult) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireTurnResult{TurnSummary: gen.TurnSummary{
 		SessionID: r.SessionID, TurnIndex: r.TurnIndex, StopReason: r.StopReason, CancelledBy: r.CancelledBy,
 		Usage: r.Usage.wire(), StartedAt: r.StartedAt, EndedAt: r.EndedAt, DurationMs: r.Duration.Milliseconds(),
-		EventCount: r.EventCount, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq,
+		EventCount: r.EventCount, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, Meta: r.Meta,
 	}, Events: events})
 }
 
@@ -222,7 +224,7 @@ func turnResultFrom(s gen.TurnSummary, events []Event, resp *agentsession.Respon
 		SessionID: s.SessionID, TurnIndex: s.TurnIndex, StopReason: s.StopReason, CancelledBy: s.CancelledBy,
 		Events: events, Usage: usageFrom(s.Usage), StartedAt: s.StartedAt, EndedAt: s.EndedAt,
 		Duration:   time.Duration(s.DurationMs) * time.Millisecond,
-		EventCount: s.EventCount, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq,
+		EventCount: s.EventCount, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq, Meta: s.Meta,
 	}
 	if resp != nil {
 		r.Response = *resp
@@ -252,6 +254,11 @@ type Turn struct {
 	EventCount int32
 	FirstSeq   int64
 	LastSeq    int64
+	// QueuePosition is the turn's place in the queue while it is queued
+	// (1 runs next), 0 otherwise.
+	QueuePosition int32
+	// Meta is the meta the turn was sent with (nil without one).
+	Meta map[string]any
 }
 
 // MarshalJSON writes the turn as the contract's Turn (snake_case members,
@@ -261,7 +268,7 @@ func (t Turn) MarshalJSON() ([]byte, error) {
 		SessionID: t.SessionID, TurnIndex: t.TurnIndex, Prompt: t.Prompt, Files: t.Files, BusyPolicy: t.BusyPolicy,
 		Status: t.Status, StopReason: t.StopReason, CancelledBy: t.CancelledBy, Usage: t.Usage.wire(),
 		CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt,
-		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq,
+		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq, QueuePosition: t.QueuePosition, Meta: t.Meta,
 	}, Events: t.Events}
 	if !t.EndedAt.IsZero() {
 		ms := t.Duration.Milliseconds()
@@ -282,7 +289,7 @@ func turnFrom(w *wireTurn) *Turn {
 		SessionID: t.SessionID, TurnIndex: t.TurnIndex, Prompt: t.Prompt, Files: t.Files, BusyPolicy: t.BusyPolicy,
 		Status: t.Status, StopReason: t.StopReason, CancelledBy: t.CancelledBy, Events: w.Events,
 		Usage: usageFrom(t.Usage), CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt,
-		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq,
+		EventCount: t.EventCount, FirstSeq: t.FirstSeq, LastSeq: t.LastSeq, QueuePosition: t.QueuePosition, Meta: t.Meta,
 	}
 	if t.DurationMs != nil {
 		out.Duration = time.Duration(*t.DurationMs) * time.Millisecond

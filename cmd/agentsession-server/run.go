@@ -31,6 +31,10 @@ const (
 // shutdownGrace bounds a graceful shutdown.
 const shutdownGrace = 30 * time.Second
 
+// defaultReadHeaderTimeout bounds the arrival of a request's headers (the
+// body has refserver's own bound).
+const defaultReadHeaderTimeout = 10 * time.Second
+
 // settings are the command's configuration before it becomes a
 // refserver.Config.
 type settings struct {
@@ -39,6 +43,7 @@ type settings struct {
 	maxBody, maxFile                      int64
 	maxChildren, maxDepth, maxQueued      int
 	maxTurnTimeout, stallAfter, keepAlive time.Duration
+	bodyReadTimeout, readHeaderTimeout    time.Duration
 	rateLimit                             float64
 	rateBurst                             int
 	metricsAddr, metricsPath, metricsTok  string
@@ -47,27 +52,29 @@ type settings struct {
 
 // envNames maps each flag to its environment variable.
 var envNames = map[string]string{
-	"addr":             "AGENTSESSION_ADDR",
-	"db":               "AGENTSESSION_DB",
-	"tokens":           "AGENTSESSION_TOKENS",
-	"tokens-file":      "AGENTSESSION_TOKENS_FILE",
-	"scripts":          "AGENTSESSION_SCRIPTS_DIR",
-	"log-level":        "AGENTSESSION_LOG_LEVEL",
-	"log-format":       "AGENTSESSION_LOG_FORMAT",
-	"max-body-bytes":   "AGENTSESSION_MAX_BODY_BYTES",
-	"max-file-bytes":   "AGENTSESSION_MAX_FILE_BYTES",
-	"max-children":     "AGENTSESSION_MAX_CHILDREN",
-	"max-depth":        "AGENTSESSION_MAX_DEPTH",
-	"max-queued-turns": "AGENTSESSION_MAX_QUEUED_TURNS",
-	"max-turn-timeout": "AGENTSESSION_MAX_TURN_TIMEOUT",
-	"stall-after":      "AGENTSESSION_STALL_AFTER",
-	"keep-alive":       "AGENTSESSION_KEEP_ALIVE",
-	"rate-limit":       "AGENTSESSION_RATE_LIMIT",
-	"rate-burst":       "AGENTSESSION_RATE_BURST",
-	"metrics-addr":     "AGENTSESSION_METRICS_ADDR",
-	"metrics-path":     "AGENTSESSION_METRICS_PATH",
-	"metrics-token":    "AGENTSESSION_METRICS_TOKEN",
-	"pprof":            "AGENTSESSION_PPROF",
+	"addr":                "AGENTSESSION_ADDR",
+	"db":                  "AGENTSESSION_DB",
+	"tokens":              "AGENTSESSION_TOKENS",
+	"tokens-file":         "AGENTSESSION_TOKENS_FILE",
+	"scripts":             "AGENTSESSION_SCRIPTS_DIR",
+	"log-level":           "AGENTSESSION_LOG_LEVEL",
+	"log-format":          "AGENTSESSION_LOG_FORMAT",
+	"max-body-bytes":      "AGENTSESSION_MAX_BODY_BYTES",
+	"max-file-bytes":      "AGENTSESSION_MAX_FILE_BYTES",
+	"max-children":        "AGENTSESSION_MAX_CHILDREN",
+	"max-depth":           "AGENTSESSION_MAX_DEPTH",
+	"max-queued-turns":    "AGENTSESSION_MAX_QUEUED_TURNS",
+	"max-turn-timeout":    "AGENTSESSION_MAX_TURN_TIMEOUT",
+	"stall-after":         "AGENTSESSION_STALL_AFTER",
+	"keep-alive":          "AGENTSESSION_KEEP_ALIVE",
+	"body-read-timeout":   "AGENTSESSION_BODY_READ_TIMEOUT",
+	"read-header-timeout": "AGENTSESSION_READ_HEADER_TIMEOUT",
+	"rate-limit":          "AGENTSESSION_RATE_LIMIT",
+	"rate-burst":          "AGENTSESSION_RATE_BURST",
+	"metrics-addr":        "AGENTSESSION_METRICS_ADDR",
+	"metrics-path":        "AGENTSESSION_METRICS_PATH",
+	"metrics-token":       "AGENTSESSION_METRICS_TOKEN",
+	"pprof":               "AGENTSESSION_PPROF",
 }
 
 func newFlagSet(s *settings, stderr io.Writer) *flag.FlagSet {
@@ -88,6 +95,8 @@ func newFlagSet(s *settings, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&s.maxTurnTimeout, "max-turn-timeout", refserver.DefaultMaxTurnTimeout, "default and largest turn timeout")
 	fs.DurationVar(&s.stallAfter, "stall-after", refserver.DefaultStallAfter, "a running turn without progress this long makes the session stalled")
 	fs.DurationVar(&s.keepAlive, "keep-alive", refserver.DefaultKeepAlive, "interval of keep-alive comments on quiet event streams")
+	fs.DurationVar(&s.bodyReadTimeout, "body-read-timeout", refserver.DefaultBodyReadTimeout, "longest a request body may take to arrive (408 and the connection closed after)")
+	fs.DurationVar(&s.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "longest a request's headers may take to arrive (the connection is closed after)")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 0, "requests per second per tenant (0: no limit)")
 	fs.IntVar(&s.rateBurst, "rate-burst", 0, "rate-limit burst (0: the rate, at least 1)")
 	fs.StringVar(&s.metricsAddr, "metrics-addr", "", "operator listen address for Prometheus metrics (and pprof); empty: off. Never the API's address")
@@ -248,6 +257,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(exitConfig, "%v", err)
 	}
+	if s.readHeaderTimeout < 0 {
+		return fail(exitConfig, "-read-header-timeout %v: want a positive duration", s.readHeaderTimeout)
+	}
 	log, err := newLogger(s.logLevel, s.logFormat, stderr)
 	if err != nil {
 		return fail(exitConfig, "%v", err)
@@ -276,7 +288,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxBodyBytes: s.maxBody, MaxFileBytes: s.maxFile,
 		MaxChildren: zeroMeansNone(s.maxChildren), MaxDepth: zeroMeansNone(s.maxDepth),
 		MaxQueuedTurns: s.maxQueued, MaxTurnTimeout: s.maxTurnTimeout,
-		StallAfter: s.stallAfter, KeepAlive: s.keepAlive,
+		StallAfter: s.stallAfter, KeepAlive: s.keepAlive, BodyReadTimeout: s.bodyReadTimeout,
 		RateLimit: s.rateLimit, RateBurst: s.rateBurst,
 	})
 	if err != nil {
@@ -296,7 +308,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		ops = &http.Server{Handler: operatorHandler(s, metrics), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: s.readHeaderTimeout, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
 	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
 	url := "http://" + ln.Addr().String()

@@ -34,6 +34,9 @@ func TestSettingsPrecedence(t *testing.T) {
 			func(s *settings) {
 				s.addr, s.db, s.keepAlive, s.maxChildren, s.rateLimit = "0.0.0.0:9", ":memory:", 2*time.Second, 7, 2.5
 			}},
+		{"body and header bounds", []string{"-read-header-timeout", "3s"},
+			map[string]string{"AGENTSESSION_BODY_READ_TIMEOUT": "5s", "AGENTSESSION_READ_HEADER_TIMEOUT": "9s"},
+			func(s *settings) { s.bodyReadTimeout, s.readHeaderTimeout = 5*time.Second, 3*time.Second }},
 		{"flag wins over env", []string{"-addr", "127.0.0.1:0", "-stall-after", "1m"},
 			map[string]string{"AGENTSESSION_ADDR": "0.0.0.0:9", "AGENTSESSION_STALL_AFTER": "5s", "AGENTSESSION_LOG_LEVEL": "debug"},
 			func(s *settings) { s.addr, s.stallAfter, s.logLevel = "127.0.0.1:0", time.Minute, "debug" }},

@@ -17,6 +17,18 @@ type Input struct {
 	Prompt    string
 	// Files are the metadata of the files attached to the turn.
 	Files []gen.File
+	// Options are the session's agent options in force (AgentInfo.Options,
+	// defaults filled in); nil when the agent declares none.
+	Options map[string]any
+	// Permissions asks the client for permission; nil when nobody can be
+	// asked, in which case an agent treats a request as answered
+	// "cancelled".
+	Permissions Permissions
+	// Guidance, when set, returns the steer prompts sent to the turn since
+	// it was last called (recording each as a guidance event of the turn).
+	// An agent that can be steered calls it at its step boundaries; it
+	// returns an error once the turn is over, as Emit does.
+	Guidance func() ([]string, error)
 }
 
 // Outcome is how a turn ended, as the agent reports it.

@@ -138,6 +138,9 @@ func cloneSession(s *Session) (*Session, error) {
 	if out.Handoff, err = cloneHandoff(s.Handoff); err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.ID, err)
 	}
+	if out.AgentOptions, err = cloneMap(s.AgentOptions); err != nil {
+		return nil, fmt.Errorf("session %s agent options: %w", s.ID, err)
+	}
 	if err := normTimes(&out.CreatedAt, &out.UpdatedAt, &out.LastTurnAt, &out.EndedAt); err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.ID, err)
 	}
@@ -145,11 +148,12 @@ func cloneSession(s *Session) (*Session, error) {
 }
 
 // cloneSessionLike is cloneSession, but it shares like's free-form values
-// (Meta, Context, Handoff) where s's are the same: like is a normalized
-// image nobody modifies (the SQLite writer's cache), and most writes
-// change a counter, not those.
+// (Meta, Context, Handoff, AgentOptions) where s's are the same: like is a
+// normalized image nobody modifies (the SQLite writer's cache), and most
+// writes change a counter, not those.
 func cloneSessionLike(s, like *Session) (*Session, error) {
 	sameMeta, sameCtxt, sameHandoff := mapEqual(s.Meta, like.Meta), mapEqual(s.Context, like.Context), handoffEqual(s.Handoff, like.Handoff)
+	sameOpts := mapEqual(s.AgentOptions, like.AgentOptions)
 	rest := *s // what is shared is not cloned
 	if sameMeta {
 		rest.Meta = nil
@@ -159,6 +163,9 @@ func cloneSessionLike(s, like *Session) (*Session, error) {
 	}
 	if sameHandoff {
 		rest.Handoff = gen.Handoff{}
+	}
+	if sameOpts {
+		rest.AgentOptions = nil
 	}
 	out, err := cloneSession(&rest)
 	if err != nil {
@@ -173,6 +180,9 @@ func cloneSessionLike(s, like *Session) (*Session, error) {
 	if sameHandoff {
 		out.Handoff = like.Handoff
 	}
+	if sameOpts {
+		out.AgentOptions = like.AgentOptions
+	}
 	return out, nil
 }
 
@@ -181,8 +191,32 @@ func cloneTurn(t *Turn) (*Turn, error) {
 	out := *t
 	out.Files = slices.Clone(t.Files)
 	out.Usage = cloneUsage(t.Usage)
+	var err error
+	if out.Meta, err = cloneMap(t.Meta); err != nil {
+		return nil, fmt.Errorf("turn %s/%d meta: %w", t.SessionID, t.Index, err)
+	}
 	if err := normTimes(&out.CreatedAt, &out.StartedAt, &out.EndedAt); err != nil {
 		return nil, fmt.Errorf("turn %s/%d: %w", t.SessionID, t.Index, err)
+	}
+	return &out, nil
+}
+
+// cloneLifecycleEvent returns a normalized copy of ev.
+func cloneLifecycleEvent(ev gen.LifecycleEvent) (gen.LifecycleEvent, error) {
+	out := ev
+	if err := normTimes(&out.CreatedAt); err != nil {
+		return gen.LifecycleEvent{}, fmt.Errorf("lifecycle event %d: %w", ev.LifecycleSeq, err)
+	}
+	return out, nil
+}
+
+// clonePermissionRequest returns a normalized deep copy of r; its options
+// keep nil and empty apart.
+func clonePermissionRequest(r *PermissionRequest) (*PermissionRequest, error) {
+	out := *r
+	out.Options = slices.Clone(r.Options)
+	if err := normTimes(&out.CreatedAt, &out.AnsweredAt); err != nil {
+		return nil, fmt.Errorf("permission request %s: %w", r.RequestID, err)
 	}
 	return &out, nil
 }
@@ -200,6 +234,7 @@ func cloneEvent(ev gen.Event) (gen.Event, error) {
 	if out.Result, err = cloneValue(ev.Result); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d result: %w", ev.Seq, err)
 	}
+	out.Options = slices.Clone(ev.Options)
 	if err := normTimes(&out.CreatedAt); err != nil {
 		return gen.Event{}, fmt.Errorf("event %d: %w", ev.Seq, err)
 	}

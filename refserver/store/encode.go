@@ -57,6 +57,22 @@ func encodeEvent(ev gen.Event) (string, error) {
 		field("name")
 		b = appendString(b, ev.Name)
 	}
+	if ev.OptionID != "" {
+		field("option_id")
+		b = appendString(b, ev.OptionID)
+	}
+	if ev.Options != nil {
+		field("options")
+		value(ev.Options)
+	}
+	if ev.Outcome != "" {
+		field("outcome")
+		b = appendString(b, string(ev.Outcome))
+	}
+	if ev.RequestID != "" {
+		field("request_id")
+		b = appendString(b, ev.RequestID)
+	}
 	if ev.Result != nil {
 		field("result")
 		value(ev.Result)
@@ -66,6 +82,10 @@ func encodeEvent(ev gen.Event) (string, error) {
 	if ev.Status != "" {
 		field("status")
 		b = appendString(b, string(ev.Status))
+	}
+	if ev.Title != "" {
+		field("title")
+		b = appendString(b, ev.Title)
 	}
 	if ev.ToolCallID != "" {
 		field("tool_call_id")
@@ -78,6 +98,44 @@ func encodeEvent(ev gen.Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return string(append(b, '}')), nil
+}
+
+// encodeLifecycleEvent is json.Marshal(ev) for the stored lifecycle event:
+// a turn's start and end write one each.
+func encodeLifecycleEvent(ev gen.LifecycleEvent) (string, error) {
+	b := make([]byte, 0, 160)
+	b = append(b, `{"after_seq":`...)
+	b = strconv.AppendInt(b, ev.AfterSeq, 10)
+	if ev.ChildSessionID != "" {
+		b = append(b, `,"child_session_id":`...)
+		b = appendString(b, ev.ChildSessionID)
+	}
+	b = append(b, `,"created_at":`...)
+	var err error
+	if b, err = appendTime(b, ev.CreatedAt); err != nil {
+		return "", err
+	}
+	b = append(b, `,"lifecycle_seq":`...)
+	b = strconv.AppendInt(b, ev.LifecycleSeq, 10)
+	if ev.QueuePosition != 0 {
+		b = append(b, `,"queue_position":`...)
+		b = strconv.AppendInt(b, int64(ev.QueuePosition), 10)
+	}
+	if ev.Status != "" {
+		b = append(b, `,"status":`...)
+		b = appendString(b, string(ev.Status))
+	}
+	if ev.StopReason != "" {
+		b = append(b, `,"stop_reason":`...)
+		b = appendString(b, string(ev.StopReason))
+	}
+	if ev.TurnIndex != 0 {
+		b = append(b, `,"turn_index":`...)
+		b = strconv.AppendInt(b, int64(ev.TurnIndex), 10)
+	}
+	b = append(b, `,"type":`...)
+	b = appendString(b, string(ev.Type))
 	return string(append(b, '}')), nil
 }
 

@@ -22,6 +22,11 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		{Seq: 4, TurnIndex: 9, Type: "some_future_type", Content: "quote \" backslash \\ tab \t newline \n <b>&amp;</b> é 日本 \u2028 \x01", CreatedAt: at},
 		{Seq: 5, TurnIndex: 1, Type: gen.EventTypeError, Content: "bad utf-8 \xff\xfe", Result: "text", CreatedAt: time.Time{}},
 		{Seq: 6, TurnIndex: 1, Type: gen.EventTypeText, Result: false, CreatedAt: at.In(time.FixedZone("x", 3600))},
+		{Seq: 7, TurnIndex: 3, Type: gen.EventTypePermissionRequest, RequestID: "perm_1", ToolCallID: "c2", Title: "Drop \"orders\"?",
+			Options: []gen.PermissionOption{{OptionID: "allow", Name: "Allow", Kind: gen.PermissionOptionKindAllowOnce}, {OptionID: "no", Name: "Nö", Kind: "later"}}, CreatedAt: at},
+		{Seq: 8, TurnIndex: 3, Type: gen.EventTypePermissionResponse, RequestID: "perm_1", Outcome: gen.PermissionOutcomeSelected, OptionID: "allow", CreatedAt: at},
+		{Seq: 9, TurnIndex: 3, Type: gen.EventTypePermissionRequest, RequestID: "perm_2", Title: "t", Options: []gen.PermissionOption{}, CreatedAt: at},
+		{Seq: 10, TurnIndex: 3, Type: gen.EventTypeGuidance, Content: "focus on the tests", CreatedAt: at},
 	}
 	for _, ev := range events {
 		want, err := json.Marshal(ev)
@@ -43,6 +48,22 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		json.Unmarshal(want, &wantBack)
 		if diff := cmp.Diff(wantBack, back); diff != "" {
 			t.Errorf("decoded (-encoding/json +fast):\n%s", diff)
+		}
+	}
+	for _, ev := range []gen.LifecycleEvent{
+		{LifecycleSeq: 1, AfterSeq: 0, Type: gen.LifecycleEventTypeTurnStarted, TurnIndex: 1, CreatedAt: at},
+		{LifecycleSeq: 2, AfterSeq: 7, Type: gen.LifecycleEventTypeTurnQueued, TurnIndex: 2, QueuePosition: 3, CreatedAt: at},
+		{LifecycleSeq: 3, AfterSeq: 7, Type: gen.LifecycleEventTypeTurnEnded, TurnIndex: 2, StopReason: gen.StopReasonCancelled, CreatedAt: at},
+		{LifecycleSeq: 4, AfterSeq: 7, Type: gen.LifecycleEventTypeStatusChanged, Status: gen.SessionStatusPaused, CreatedAt: at.In(time.FixedZone("x", 3600))},
+		{LifecycleSeq: 5, AfterSeq: 9, Type: "some_future_type", ChildSessionID: "sess_\"x", CreatedAt: time.Time{}},
+	} {
+		want, _ := json.Marshal(ev)
+		got, err := encodeLifecycleEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != string(want) {
+			t.Errorf("encodeLifecycleEvent:\n got %s\nwant %s", got, want)
 		}
 	}
 	if _, err := encodeEvent(gen.Event{Args: gen.JSONObject{"f": func() {}}}); err == nil {

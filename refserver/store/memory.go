@@ -27,7 +27,7 @@ type memStore struct {
 	// sessions holds every tenant's sessions in Ord order (UnfinishedTurns).
 	sessions []*memSession
 	// Ord counters, one per "table", like SQLite's AUTOINCREMENT.
-	sessionOrd, logOrd, artifactOrd int64
+	sessionOrd, logOrd, artifactOrd, permOrd int64
 }
 
 type memTenant struct {
@@ -43,7 +43,9 @@ type memSession struct {
 	s         *Session
 	turns     []*Turn     // by Index
 	events    []gen.Event // by Seq
-	logs      []memLog    // by ord
+	lifecycle []gen.LifecycleEvent
+	perms     []*PermissionRequest // by Ord
+	logs      []memLog             // by ord
 	artifacts []memArtifact
 }
 
@@ -348,7 +350,7 @@ func (tx *memTx) UpdateTurn(t *Turn) error {
 	return nil
 }
 
-func (tx *memTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error) {
+func (tx *memTx) ListTurns(tenant, sessionID string, q TurnQuery) ([]*Turn, int64, error) {
 	if err := tx.check("list turns", false); err != nil {
 		return nil, 0, err
 	}
@@ -356,20 +358,20 @@ func (tx *memTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, er
 	if ms == nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, ErrNotFound)
 	}
-	start, _ := slices.BinarySearchFunc(ms.turns, p.AfterOrd+1, func(t *Turn, i int64) int {
+	start, _ := slices.BinarySearchFunc(ms.turns, q.AfterOrd+1, func(t *Turn, i int64) int {
 		return cmp.Compare(int64(t.Index), i)
 	})
-	rest := ms.turns[start:]
-	var next int64
-	if p.Limit > 0 && len(rest) > p.Limit {
-		rest = rest[:p.Limit]
-		next = int64(rest[len(rest)-1].Index)
-	}
 	var out []*Turn
-	for _, t := range rest {
+	for _, t := range ms.turns[start:] {
+		if q.Status != "" && t.Status != q.Status {
+			continue
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			return out, int64(out[len(out)-1].Index), nil
+		}
 		out = append(out, must(cloneTurn(t)))
 	}
-	return out, next, nil
+	return out, 0, nil
 }
 
 func (tx *memTx) UnfinishedTurns() ([]*Turn, error) {
@@ -431,6 +433,153 @@ func (tx *memTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event
 			return out, out[len(out)-1].Seq, nil
 		}
 		out = append(out, must(cloneEvent(e)))
+	}
+	return out, 0, nil
+}
+
+// --- lifecycle events ---
+
+func (tx *memTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error {
+	if err := tx.check("append lifecycle event", true); err != nil {
+		return err
+	}
+	ms := tx.session(tenant, sessionID)
+	if ms == nil {
+		return fmt.Errorf("append lifecycle event %d: session %s: %w", ev.LifecycleSeq, sessionID, ErrNotFound)
+	}
+	pos, found := slices.BinarySearchFunc(ms.lifecycle, ev.LifecycleSeq, compareLifecycleSeq)
+	if found {
+		return fmt.Errorf("append lifecycle event %s/%d: %w", sessionID, ev.LifecycleSeq, ErrExists)
+	}
+	c, err := cloneLifecycleEvent(ev)
+	if err != nil {
+		return fmt.Errorf("append lifecycle event: %w", err)
+	}
+	ms.lifecycle = slices.Insert(ms.lifecycle, pos, c)
+	tx.undo = append(tx.undo, func() { ms.lifecycle = slices.Delete(ms.lifecycle, pos, pos+1) })
+	return nil
+}
+
+func compareLifecycleSeq(e gen.LifecycleEvent, seq int64) int {
+	return cmp.Compare(e.LifecycleSeq, seq)
+}
+
+func (tx *memTx) ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error) {
+	if err := tx.check("list lifecycle events", false); err != nil {
+		return nil, 0, err
+	}
+	ms := tx.session(tenant, sessionID)
+	if ms == nil {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, ErrNotFound)
+	}
+	start, _ := slices.BinarySearchFunc(ms.lifecycle, q.AfterSeq+1, compareLifecycleSeq)
+	rest := ms.lifecycle[start:]
+	var next int64
+	if q.Limit > 0 && len(rest) > q.Limit {
+		rest = rest[:q.Limit]
+		next = rest[len(rest)-1].LifecycleSeq
+	}
+	var out []gen.LifecycleEvent
+	for _, e := range rest {
+		out = append(out, must(cloneLifecycleEvent(e)))
+	}
+	return out, next, nil
+}
+
+// --- permission requests ---
+
+func (tx *memTx) permPos(ms *memSession, requestID string) int {
+	return slices.IndexFunc(ms.perms, func(r *PermissionRequest) bool { return r.RequestID == requestID })
+}
+
+func (tx *memTx) CreatePermissionRequest(r *PermissionRequest) error {
+	if err := tx.check("create permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("create permission request: nil request")
+	}
+	ms := tx.session(r.Tenant, r.SessionID)
+	if ms == nil {
+		return fmt.Errorf("create permission request %s: session %s: %w", r.RequestID, r.SessionID, ErrNotFound)
+	}
+	if tx.permPos(ms, r.RequestID) >= 0 {
+		return fmt.Errorf("create permission request %s/%s: %w", r.SessionID, r.RequestID, ErrExists)
+	}
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("create permission request: %w", err)
+	}
+	prevOrd := tx.m.permOrd
+	tx.m.permOrd++
+	c.Ord = tx.m.permOrd
+	ms.perms = append(ms.perms, c)
+	tx.undo = append(tx.undo, func() {
+		ms.perms = ms.perms[:len(ms.perms)-1]
+		tx.m.permOrd = prevOrd
+	})
+	r.Ord = c.Ord
+	return nil
+}
+
+func (tx *memTx) GetPermissionRequest(tenant, sessionID, requestID string) (*PermissionRequest, error) {
+	if err := tx.check("get permission request", false); err != nil {
+		return nil, err
+	}
+	ms := tx.session(tenant, sessionID)
+	if ms == nil {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, ErrNotFound)
+	}
+	i := tx.permPos(ms, requestID)
+	if i < 0 {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, ErrNotFound)
+	}
+	return must(clonePermissionRequest(ms.perms[i])), nil
+}
+
+func (tx *memTx) UpdatePermissionRequest(r *PermissionRequest) error {
+	if err := tx.check("update permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("update permission request: nil request")
+	}
+	ms := tx.session(r.Tenant, r.SessionID)
+	i := -1
+	if ms != nil {
+		i = tx.permPos(ms, r.RequestID)
+	}
+	if i < 0 {
+		return fmt.Errorf("update permission request %s/%s: %w", r.SessionID, r.RequestID, ErrNotFound)
+	}
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("update permission request: %w", err)
+	}
+	old := ms.perms[i]
+	c.Ord = old.Ord // Ord never changes
+	ms.perms[i] = c
+	tx.undo = append(tx.undo, func() { ms.perms[i] = old })
+	return nil
+}
+
+func (tx *memTx) ListPermissionRequests(tenant, sessionID string, q PermissionQuery) ([]*PermissionRequest, int64, error) {
+	if err := tx.check("list permission requests", false); err != nil {
+		return nil, 0, err
+	}
+	ms := tx.session(tenant, sessionID)
+	if ms == nil {
+		return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, ErrNotFound)
+	}
+	var out []*PermissionRequest
+	for _, r := range ms.perms {
+		if r.Ord <= q.AfterOrd || (q.Status != "" && r.Status != q.Status) || (q.TurnIndex > 0 && r.TurnIndex != q.TurnIndex) {
+			continue
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			return out, out[len(out)-1].Ord, nil
+		}
+		out = append(out, must(clonePermissionRequest(r)))
 	}
 	return out, 0, nil
 }

@@ -15,6 +15,9 @@ package store
 // No secondary index on turns or events: each would cost every turn or
 // event an extra B-tree insert and its commit an extra page in the WAL
 // (migration 2 dropped the two there were).
+//	lifecycle_events  PRIMARY KEY (tenant, session_id, lifecycle_seq); the event as JSON
+//	permission_requests  ord INTEGER PRIMARY KEY AUTOINCREMENT, UNIQUE (tenant,
+//	             session_id, request_id); Options as JSON
 //	log_entries  ord INTEGER PRIMARY KEY AUTOINCREMENT; Data as JSON
 //	artifacts    ord INTEGER PRIMARY KEY AUTOINCREMENT; Metadata as JSON
 //	files        UNIQUE (tenant, token); the bytes as a BLOB
@@ -38,11 +41,13 @@ package store
 // instead of a -shm file, so transactions take no file locks.
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,6 +182,51 @@ CREATE TABLE idempotency (
 DROP INDEX turns_unfinished;
 DROP INDEX events_by_turn;
 `,
+	// 3: contract 1.2. Sessions say why they ended and which agent options
+	// are in force, and number their lifecycle events; turns keep their
+	// meta. A turn's own lifecycle events (queued, started, ended) live on
+	// its row (lc_*, see AppendLifecycleEvent), the others in
+	// lifecycle_events. Rows of earlier versions read back with the
+	// defaults: no end reason (it was never recorded), no options, no
+	// lifecycle events, no meta.
+	`
+ALTER TABLE sessions ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN agent_options TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE sessions ADD COLUMN last_lifecycle_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN meta TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE turns ADD COLUMN lc_queued TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_started TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_ended TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN lc_max INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE lifecycle_events (
+	tenant        TEXT NOT NULL,
+	session_id    TEXT NOT NULL,
+	lifecycle_seq INTEGER NOT NULL,
+	event         TEXT NOT NULL,
+	PRIMARY KEY (tenant, session_id, lifecycle_seq),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+) WITHOUT ROWID;
+
+CREATE TABLE permission_requests (
+	ord          INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant       TEXT NOT NULL,
+	session_id   TEXT NOT NULL,
+	request_id   TEXT NOT NULL,
+	turn_index   INTEGER NOT NULL,
+	tool_call_id TEXT NOT NULL,
+	title        TEXT NOT NULL,
+	options      TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	outcome      TEXT NOT NULL,
+	option_id    TEXT NOT NULL,
+	created_at   TEXT NOT NULL,
+	answered_at  TEXT NOT NULL,
+	UNIQUE (tenant, session_id, request_id),
+	FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, id)
+);
+CREATE INDEX permission_requests_by_session ON permission_requests (tenant, session_id, ord);
+`,
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.
@@ -306,20 +356,40 @@ type scanner interface{ Scan(dest ...any) error }
 // built per call.
 const (
 	qSessionExists = `SELECT 1 FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetSession    = `SELECT ord, ` + sessionCols + ` FROM sessions WHERE tenant = ? AND id = ?`
-	qInsertTurn    = `INSERT INTO turns (` + turnCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertTurn    = `INSERT INTO turns (` + turnCols + `, ` + turnLCCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qGetTurn       = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx = ?`
 	qMaxTurn       = `SELECT coalesce(max(idx), 0) FROM turns WHERE tenant = ? AND session_id = ?`
 	qListTurns     = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? ORDER BY idx LIMIT ?`
-	qInsertEvent   = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
-	qListEvents    = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
+	// With a status: a session's turns are few to scan, and an index by
+	// status would cost every turn's writes.
+	qListTurnsByStatus = `SELECT ` + turnCols + ` FROM turns WHERE tenant = ? AND session_id = ? AND idx > ? AND status = ?
+		ORDER BY idx LIMIT ?`
+	qInsertEvent = `INSERT INTO events (tenant, session_id, seq, turn_index, event) VALUES (?,?,?,?,?)`
+	qListEvents  = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		ORDER BY seq LIMIT ?`
 	// A turn's events are read by seq range (the primary key) and filtered:
 	// they are (nearly) contiguous, and an index by turn would cost every
 	// event a second insert and the commit a page.
 	qListTurnEvents = `SELECT event FROM events WHERE tenant = ? AND session_id = ? AND seq > ? AND seq <= ?
 		AND turn_index = ? ORDER BY seq LIMIT ?`
+	qInsertLifecycle = `INSERT INTO lifecycle_events (tenant, session_id, lifecycle_seq, event) VALUES (?,?,?,?)`
+	qListLifecycle   = `SELECT event FROM lifecycle_events WHERE tenant = ? AND session_id = ? AND lifecycle_seq > ?
+		ORDER BY lifecycle_seq LIMIT ?`
+	qMaxLifecycle = `SELECT max((SELECT coalesce(max(lifecycle_seq), 0) FROM lifecycle_events WHERE tenant = ?1 AND session_id = ?2),
+		(SELECT coalesce(max(lc_max), 0) FROM turns WHERE tenant = ?1 AND session_id = ?2))`
+	// A turn's lifecycle events: the session's turns are scanned, which
+	// lifecycle reads (rare next to turn writes) pay so that a turn's start
+	// and end cost no row and no page of their own.
+	qListTurnLifecycle = `SELECT lc_queued, lc_started, lc_ended FROM turns WHERE tenant = ? AND session_id = ? AND lc_max > ?`
+	qUpdateTurnLC      = `UPDATE turns SET ` + turnLCSet + ` WHERE ` + turnWhere
+	qInsertPermission  = `INSERT INTO permission_requests (` + permissionCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+	qGetPermission     = `SELECT ord, ` + permissionCols + ` FROM permission_requests
+		WHERE tenant = ? AND session_id = ? AND request_id = ?`
+	qUpdatePermission = `UPDATE permission_requests SET turn_index = ?, tool_call_id = ?, title = ?, options = ?,
+		status = ?, outcome = ?, option_id = ?, created_at = ?, answered_at = ?
+		WHERE tenant = ? AND session_id = ? AND request_id = ?`
 	qInsertLogEntry = `INSERT INTO log_entries (tenant, session_id, id, type, message, data, created_at)
 		VALUES (?,?,?,?,?,?,?)`
 	qInsertArtifact = `INSERT INTO artifacts (tenant, session_id, id, path, action, metadata, created_at)
@@ -339,7 +409,7 @@ const (
 
 const sessionCols = `tenant, id, agent, status, meta, plan_slug, continued_from, parent_id, depth,
 	context, handoff, final_summary, turn_count, action_count, artifact_count, last_event_seq,
-	created_at, updated_at, last_turn_at, ended_at`
+	created_at, updated_at, last_turn_at, ended_at, end_reason, agent_options, last_lifecycle_seq`
 
 // sessionArgs returns c's column values in sessionCols order after tenant
 // and id.
@@ -356,20 +426,29 @@ func sessionArgs(c *Session) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts, err := encJSON(c.AgentOptions)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.Agent, string(c.Status), meta, c.PlanSlug, c.ContinuedFrom, c.ParentID, c.Depth,
 		ctxt, handoff, c.FinalSummary, c.TurnCount, c.ActionCount, c.ArtifactCount, c.LastEventSeq,
-		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.LastTurnAt), fmtTime(c.EndedAt)}, nil
+		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.LastTurnAt), fmtTime(c.EndedAt),
+		string(c.EndReason), opts, c.LastLifecycleSeq}, nil
 }
 
 func scanSession(sc scanner) (*Session, error) {
 	var s Session
-	var status, meta, ctxt, handoff, created, updated, lastTurn, ended string
+	var status, meta, ctxt, handoff, created, updated, lastTurn, ended, endReason, opts string
 	if err := sc.Scan(&s.Ord, &s.Tenant, &s.ID, &s.Agent, &status, &meta, &s.PlanSlug, &s.ContinuedFrom,
 		&s.ParentID, &s.Depth, &ctxt, &handoff, &s.FinalSummary, &s.TurnCount, &s.ActionCount,
-		&s.ArtifactCount, &s.LastEventSeq, &created, &updated, &lastTurn, &ended); err != nil {
+		&s.ArtifactCount, &s.LastEventSeq, &created, &updated, &lastTurn, &ended,
+		&endReason, &opts, &s.LastLifecycleSeq); err != nil {
 		return nil, err
 	}
-	s.Status = gen.SessionStatus(status)
+	s.Status, s.EndReason = gen.SessionStatus(status), gen.EndReason(endReason)
+	if err := decJSON(opts, &s.AgentOptions); err != nil {
+		return nil, err
+	}
 	if err := decJSON(meta, &s.Meta); err != nil {
 		return nil, err
 	}
@@ -581,22 +660,39 @@ func (t *sqliteTx) CountSessions(tenant string, q SessionQuery) (int, error) {
 // --- turns ---
 
 const turnCols = `tenant, session_id, idx, prompt, files, busy_policy, timeout_ms, status, stop_reason,
-	cancelled_by, usage, event_count, first_seq, last_seq, created_at, started_at, ended_at`
+	cancelled_by, usage, event_count, first_seq, last_seq, created_at, started_at, ended_at, meta`
 
 // turnArgs returns c's column values in turnCols order after the key.
 func turnArgs(c *Turn) ([]any, error) {
 	files, usage := encodeFiles(c.Files), encodeUsage(c.Usage)
+	meta, err := encodeMeta(c.Meta)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.Prompt, files, string(c.BusyPolicy), c.TimeoutMs, string(c.Status), string(c.StopReason),
 		string(c.CancelledBy), usage, c.EventCount, c.FirstSeq, c.LastSeq,
-		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt)}, nil
+		fmtTime(c.CreatedAt), fmtTime(c.StartedAt), fmtTime(c.EndedAt), meta}, nil
+}
+
+// encodeMeta is encJSON for a turn's meta, which most turns do not have.
+func encodeMeta(m map[string]any) (string, error) {
+	if m == nil {
+		return "null", nil
+	}
+	return encJSON(m)
 }
 
 func scanTurn(sc scanner) (*Turn, error) {
 	var tr Turn
-	var files, busy, status, stop, cancelledBy, usage, created, started, ended string
+	var files, busy, status, stop, cancelledBy, usage, created, started, ended, meta string
 	if err := sc.Scan(&tr.Tenant, &tr.SessionID, &tr.Index, &tr.Prompt, &files, &busy, &tr.TimeoutMs, &status,
-		&stop, &cancelledBy, &usage, &tr.EventCount, &tr.FirstSeq, &tr.LastSeq, &created, &started, &ended); err != nil {
+		&stop, &cancelledBy, &usage, &tr.EventCount, &tr.FirstSeq, &tr.LastSeq, &created, &started, &ended, &meta); err != nil {
 		return nil, err
+	}
+	if meta != "null" {
+		if err := decJSON(meta, &tr.Meta); err != nil {
+			return nil, err
+		}
 	}
 	tr.BusyPolicy, tr.Status = gen.BusyPolicy(busy), gen.TurnStatus(status)
 	tr.StopReason, tr.CancelledBy = gen.StopReason(stop), gen.CancelledBy(cancelledBy)
@@ -655,7 +751,7 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 			t.cache.setMaxTurn(t.touched, sk, top)
 		}
 		if c.Index > top {
-			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true})
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true, lc: &turnLC{}})
 			t.cache.setMaxTurn(t.touched, sk, c.Index)
 			return nil
 		}
@@ -665,7 +761,7 @@ func (t *sqliteTx) CreateTurn(tr *Turn) error {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if _, err := t.exec(qInsertTurn,
-		append([]any{c.Tenant, c.SessionID, c.Index}, args...)...); err != nil {
+		append(append([]any{c.Tenant, c.SessionID, c.Index}, args...), (*turnLC)(nil).args()...)...); err != nil {
 		return insertErr(what(), err)
 	}
 	t.cacheTurn(c)
@@ -725,24 +821,32 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 		return fmt.Errorf("update turn: %w", err)
 	}
 	var old *Turn
+	var prevLC, lc *turnLC // the row's lifecycle events as cached; lc when this write is to carry them
 	if t.cache != nil {
 		k := turnKey{c.Tenant, c.SessionID, c.Index}
 		if e := t.cache.turns[k]; e != nil && e.pending {
-			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true}) // inserted as it is now
+			t.cache.setTurn(t.touched, k, &turnEntry{img: c, pending: true, lc: e.lc}) // inserted as it is now
 			return nil
 		} else if e != nil {
-			old = e.img
+			old, prevLC = e.img, e.lc
+			if e.lc != nil && e.lc.dirty {
+				lc = e.lc
+			}
 		}
 	}
 	mask := changedColumns(turnColumns, old, c)
-	if mask == 0 {
+	if mask == 0 && lc == nil {
 		return nil // the row (which exists: it is cached) already holds tr
 	}
 	args, err := updateArgs(turnColumns, mask, c, c.Tenant, c.SessionID, c.Index)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
-	res, err := t.exec(t.cache.updateSQL(mask, false), args...)
+	query := t.cache.updateSQL(mask, false)
+	if lc != nil {
+		query, args = withTurnLC(query, mask, args, lc)
+	}
+	res, err := t.exec(query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(), err)
 	}
@@ -752,17 +856,29 @@ func (t *sqliteTx) UpdateTurn(tr *Turn) error {
 		return fmt.Errorf("%s: %w", what(), ErrNotFound)
 	}
 	t.cacheTurn(c)
+	if prevLC != nil { // known (and now written): keep them while the turn stays cached
+		k := turnKey{c.Tenant, c.SessionID, c.Index}
+		if e := t.cache.turns[k]; e != nil {
+			clean := *prevLC
+			clean.dirty = false
+			t.cache.setTurn(t.touched, k, &turnEntry{img: e.img, lc: &clean})
+		}
+	}
 	return nil
 }
 
-func (t *sqliteTx) ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error) {
+func (t *sqliteTx) ListTurns(tenant, sessionID string, p TurnQuery) ([]*Turn, int64, error) {
 	if err := t.check("list turns", false); err != nil {
 		return nil, 0, err
 	}
 	if err := t.flush(); err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
-	rows, err := t.query(qListTurns, tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit))
+	query, args := qListTurns, []any{tenant, sessionID, p.AfterOrd, sqlLimit(p.Limit)}
+	if p.Status != "" {
+		query, args = qListTurnsByStatus, []any{tenant, sessionID, p.AfterOrd, string(p.Status), sqlLimit(p.Limit)}
+	}
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list turns of %s: %w", sessionID, err)
 	}
@@ -873,6 +989,304 @@ func (t *sqliteTx) ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Eve
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 		return out, out[len(out)-1].Seq, nil
+	}
+	return out, 0, nil
+}
+
+// --- lifecycle events ---
+
+func (t *sqliteTx) AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error {
+	if err := t.check("append lifecycle event", true); err != nil {
+		return err
+	}
+	what := func() string { return fmt.Sprintf("append lifecycle event %s/%d", sessionID, ev.LifecycleSeq) } // only on errors
+	c, err := cloneLifecycleEvent(ev)
+	if err != nil {
+		return fmt.Errorf("append lifecycle event: %w", err)
+	}
+	data, err := encodeLifecycleEvent(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if err := t.requireSession(tenant, sessionID); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if t.cache != nil {
+		// Insert it at the commit, with the transaction's others, if its
+		// lifecycle_seq is known to be new.
+		sk := sessionKey{tenant, sessionID}
+		top, known := t.cache.maxLifecycle[sk]
+		if !known {
+			if err := t.queryRow(qMaxLifecycle, tenant, sessionID).Scan(&top); err != nil {
+				return fmt.Errorf("%s: %w", what(), err)
+			}
+			t.cache.setMaxLifecycle(t.touched, sk, top)
+		}
+		if c.LifecycleSeq > top {
+			if !t.cache.attachLifecycle(t.touched, turnKey{tenant, sessionID, int(c.TurnIndex)}, c, data) {
+				t.cache.addLifecycle(t.touched, lifecycleRow{tenant: tenant, session: sessionID, seq: c.LifecycleSeq, data: data})
+			}
+			t.cache.setMaxLifecycle(t.touched, sk, c.LifecycleSeq)
+			return nil
+		}
+	}
+	// Not known to be new: it may be taken on a turn's row, which the
+	// table's key does not see.
+	if err := t.flush(); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	taken, err := t.turnLifecycleTaken(tenant, sessionID, c.LifecycleSeq)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
+	}
+	if taken {
+		return fmt.Errorf("%s: %w", what(), ErrExists)
+	}
+	if _, err := t.exec(qInsertLifecycle, tenant, sessionID, c.LifecycleSeq, data); err != nil {
+		return insertErr(what(), err)
+	}
+	return nil
+}
+
+// turnLifecycleTaken reports whether a turn's row of the session holds a
+// lifecycle event with lifecycle_seq seq.
+func (t *sqliteTx) turnLifecycleTaken(tenant, sessionID string, seq int64) (bool, error) {
+	rows, err := t.query(qListTurnLifecycle, tenant, sessionID, seq-1)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var slots [3]string
+	for rows.Next() {
+		if err := rows.Scan(&slots[0], &slots[1], &slots[2]); err != nil {
+			return false, err
+		}
+		for _, d := range slots {
+			var ev struct {
+				Seq int64 `json:"lifecycle_seq"`
+			}
+			if d != "" && json.Unmarshal([]byte(d), &ev) == nil && ev.Seq == seq {
+				return true, nil
+			}
+		}
+	}
+	return false, rows.Err()
+}
+
+func (t *sqliteTx) ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error) {
+	if err := t.check("list lifecycle events", false); err != nil {
+		return nil, 0, err
+	}
+	if err := t.flush(); err != nil {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	}
+	fail := func(err error) ([]gen.LifecycleEvent, int64, error) {
+		return nil, 0, fmt.Errorf("list lifecycle events of %s: %w", sessionID, err)
+	}
+	var out []gen.LifecycleEvent
+	decode := func(data string) error {
+		var ev gen.LifecycleEvent
+		if err := decJSON(data, &ev); err != nil {
+			return err
+		}
+		if ev.LifecycleSeq > q.AfterSeq {
+			ev.CreatedAt = ev.CreatedAt.UTC()
+			out = append(out, ev)
+		}
+		return nil
+	}
+	rows, err := t.query(qListLifecycle, tenant, sessionID, q.AfterSeq, sqlLimit(q.Limit))
+	if err != nil {
+		return fail(err)
+	}
+	var data string
+	for rows.Next() {
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		if err := decode(data); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
+	}
+	rows, err = t.query(qListTurnLifecycle, tenant, sessionID, q.AfterSeq)
+	if err != nil {
+		return fail(err)
+	}
+	var slots [3]string
+	for rows.Next() {
+		if err := rows.Scan(&slots[0], &slots[1], &slots[2]); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		for _, d := range slots {
+			if d == "" {
+				continue
+			}
+			if err := decode(d); err != nil {
+				rows.Close()
+				return fail(err)
+			}
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
+	}
+	slices.SortFunc(out, func(a, b gen.LifecycleEvent) int { return cmp.Compare(a.LifecycleSeq, b.LifecycleSeq) })
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list lifecycle events", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].LifecycleSeq, nil
+	}
+	return out, 0, nil
+}
+
+// --- permission requests ---
+
+const permissionCols = `tenant, session_id, request_id, turn_index, tool_call_id, title, options, status, outcome,
+	option_id, created_at, answered_at`
+
+// permissionArgs returns c's column values in permissionCols order after
+// the key (tenant, session_id, request_id).
+func permissionArgs(c *PermissionRequest) ([]any, error) {
+	opts, err := encJSON(c.Options)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.TurnIndex, c.ToolCallID, c.Title, opts, string(c.Status), string(c.Outcome), c.OptionID,
+		fmtTime(c.CreatedAt), fmtTime(c.AnsweredAt)}, nil
+}
+
+func scanPermission(sc scanner) (*PermissionRequest, error) {
+	var r PermissionRequest
+	var opts, status, outcome, created, answered string
+	if err := sc.Scan(&r.Ord, &r.Tenant, &r.SessionID, &r.RequestID, &r.TurnIndex, &r.ToolCallID, &r.Title, &opts,
+		&status, &outcome, &r.OptionID, &created, &answered); err != nil {
+		return nil, err
+	}
+	r.Status, r.Outcome = gen.PermissionStatus(status), gen.PermissionOutcome(outcome)
+	if err := decJSON(opts, &r.Options); err != nil {
+		return nil, err
+	}
+	if err := parseTimes(created, &r.CreatedAt, answered, &r.AnsweredAt); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (t *sqliteTx) CreatePermissionRequest(r *PermissionRequest) error {
+	if err := t.check("create permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("create permission request: nil request")
+	}
+	what := "create permission request " + r.SessionID + "/" + r.RequestID
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("create permission request: %w", err)
+	}
+	args, err := permissionArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := t.requireSession(c.Tenant, c.SessionID); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(qInsertPermission, append([]any{c.Tenant, c.SessionID, c.RequestID}, args...)...)
+	if err != nil {
+		return insertErr(what, err)
+	}
+	if r.Ord, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) GetPermissionRequest(tenant, sessionID, requestID string) (*PermissionRequest, error) {
+	if err := t.check("get permission request", false); err != nil {
+		return nil, err
+	}
+	r, err := scanPermission(t.queryRow(qGetPermission, tenant, sessionID, requestID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get permission request %s/%s: %w", sessionID, requestID, err)
+	}
+	return r, nil
+}
+
+func (t *sqliteTx) UpdatePermissionRequest(r *PermissionRequest) error {
+	if err := t.check("update permission request", true); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("update permission request: nil request")
+	}
+	what := "update permission request " + r.SessionID + "/" + r.RequestID
+	c, err := clonePermissionRequest(r)
+	if err != nil {
+		return fmt.Errorf("update permission request: %w", err)
+	}
+	args, err := permissionArgs(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(qUpdatePermission, append(args, c.Tenant, c.SessionID, c.RequestID)...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ListPermissionRequests(tenant, sessionID string, q PermissionQuery) ([]*PermissionRequest, int64, error) {
+	if err := t.check("list permission requests", false); err != nil {
+		return nil, 0, err
+	}
+	query := `SELECT ord, ` + permissionCols + ` FROM permission_requests WHERE tenant = ? AND session_id = ? AND ord > ?`
+	args := []any{tenant, sessionID, q.AfterOrd}
+	if q.Status != "" {
+		query += ` AND status = ?`
+		args = append(args, string(q.Status))
+	}
+	if q.TurnIndex > 0 {
+		query += ` AND turn_index = ?`
+		args = append(args, q.TurnIndex)
+	}
+	rows, err := t.query(query+` ORDER BY ord LIMIT ?`, append(args, sqlLimit(q.Limit))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []*PermissionRequest
+	for rows.Next() {
+		r, err := scanPermission(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list permission requests of %s: %w", sessionID, err)
+	}
+	if len(out) == 0 {
+		return nil, 0, t.emptyListErr("list permission requests", tenant, sessionID)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+		return out, out[len(out)-1].Ord, nil
 	}
 	return out, 0, nil
 }

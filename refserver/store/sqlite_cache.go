@@ -19,6 +19,16 @@ package store
 // in one transaction costs one INSERT and no UPDATE. That its index is new
 // is known without a query from the largest index the session has.
 //
+// A turn's own lifecycle events (turn_queued, turn_started, turn_ended)
+// are kept on its row, in the cache's image of it, and written with the
+// turn's INSERT or UPDATE: a turn's start and end cost no statement and no
+// page of their own (a separate table cost an echo turn a fifth of its
+// time on SQLite). Other lifecycle events, and a turn's when its row is not
+// cached, go to lifecycle_events, inserted at the commit too, all of a
+// transaction in one statement. Either way only when their lifecycle_seq
+// is known to be new from the session's largest one; otherwise at once, so
+// that a taken one fails its own write.
+//
 // The cache is exact, not a guess: it holds what the database holds inside
 // the writer's current transaction. It stays exact because
 //   - only the writer connection writes, and only through CreateSession,
@@ -33,6 +43,7 @@ package store
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -61,10 +72,104 @@ type sessionEntry struct {
 }
 
 // turnEntry is a cached turn: its normalized image (never handed out),
-// and whether it is still to be inserted.
+// whether it is still to be inserted, and the lifecycle events on its row:
+// nil when they are not known (a row read back from the database), which
+// then takes none (they go to lifecycle_events).
 type turnEntry struct {
 	img     *Turn
 	pending bool
+	lc      *turnLC
+}
+
+// turnLC are the lifecycle events a turn's row holds, encoded, by slot
+// (turn_queued, turn_started, turn_ended), and the largest lifecycle_seq
+// among them. dirty: they are ahead of the row (of a turn not pending).
+// Entries are replaced, never changed, so an undo can put back the old.
+type turnLC struct {
+	slots [3]string
+	max   int64
+	dirty bool
+}
+
+// The turn row's lifecycle columns, after turnCols.
+const (
+	turnLCCols = `lc_queued, lc_started, lc_ended, lc_max`
+	turnLCSet  = `lc_queued = ?, lc_started = ?, lc_ended = ?, lc_max = ?`
+)
+
+// args are the values of turnLCCols (none: empty).
+func (lc *turnLC) args() []any {
+	if lc == nil {
+		return []any{"", "", "", int64(0)}
+	}
+	return []any{lc.slots[0], lc.slots[1], lc.slots[2], lc.max}
+}
+
+// lcSlot is the slot of a turn's lifecycle event type, -1 for the others.
+func lcSlot(typ gen.LifecycleEventType) int {
+	switch typ {
+	case gen.LifecycleEventTypeTurnQueued:
+		return 0
+	case gen.LifecycleEventTypeTurnStarted:
+		return 1
+	case gen.LifecycleEventTypeTurnEnded:
+		return 2
+	}
+	return -1
+}
+
+// attachLifecycle puts ev (encoded as data) on the row of its turn k when
+// the cache holds that turn and the slot of ev's type is free; it reports
+// whether it did.
+func (c *rowCache) attachLifecycle(t *touched, k turnKey, ev gen.LifecycleEvent, data string) bool {
+	slot := lcSlot(ev.Type)
+	e := c.turns[k]
+	if slot < 0 || k.index <= 0 || e == nil || e.lc == nil || e.lc.slots[slot] != "" {
+		return false
+	}
+	lc := new(turnLC)
+	*lc = *e.lc
+	lc.dirty = lc.dirty || !e.pending
+	lc.slots[slot] = data
+	lc.max = max(lc.max, ev.LifecycleSeq)
+	c.setTurn(t, k, &turnEntry{img: e.img, pending: e.pending, lc: lc})
+	return true
+}
+
+// withTurnLC adds the lifecycle columns of lc to a turn's UPDATE (query,
+// of the columns of mask, with args: the values then the key).
+func withTurnLC(query string, mask uint64, args []any, lc *turnLC) (string, []any) {
+	n := bits.OnesCount64(mask)
+	if mask == 0 {
+		query = qUpdateTurnLC
+	} else {
+		query = strings.Replace(query, " WHERE ", ", "+turnLCSet+" WHERE ", 1)
+	}
+	out := make([]any, 0, len(args)+4)
+	out = append(append(append(out, args[:n]...), lc.args()...), args[n:]...)
+	return query, out
+}
+
+// flushTurnLC writes the lifecycle events that are ahead of their
+// (inserted) turn rows; t records the change when a fn is running.
+func (c *rowCache) flushTurnLC(conn *sqlConn, t *touched) error {
+	for k, e := range c.turns {
+		if e.pending || e.lc == nil || !e.lc.dirty {
+			continue
+		}
+		if _, err := conn.exec(qUpdateTurnLC, append(e.lc.args(), k.tenant, k.session, k.index)...); err != nil {
+			return fmt.Errorf("update turn %s/%d: %w", k.session, k.index, err)
+		}
+		clean := *e.lc
+		clean.dirty = false
+		next := &turnEntry{img: e.img, lc: &clean}
+		if t != nil {
+			c.setTurn(t, k, next)
+		} else {
+			c.turns[k] = next
+		}
+	}
+	return nil
 }
 
 type rowCache struct {
@@ -73,6 +178,11 @@ type rowCache struct {
 	// maxTurn is the largest turn index of a session, in the database or
 	// pending (absent: not known yet).
 	maxTurn map[sessionKey]int
+	// lifecycle are the lifecycle events to insert at the commit;
+	// maxLifecycle the largest lifecycle_seq of a session, in the database
+	// or pending (absent: not known yet).
+	lifecycle    []lifecycleRow
+	maxLifecycle map[sessionKey]int64
 	// dataVersion is the last PRAGMA data_version seen (0: unknown).
 	dataVersion int64
 	// updateSQL caches the partial UPDATE statements by column set.
@@ -80,10 +190,17 @@ type rowCache struct {
 	turnSQL    map[uint64]string
 }
 
+// lifecycleRow is a pending lifecycle event, encoded.
+type lifecycleRow struct {
+	tenant, session string
+	seq             int64
+	data            string
+}
+
 func newRowCache() *rowCache {
 	return &rowCache{
 		sessions: map[sessionKey]*sessionEntry{}, turns: map[turnKey]*turnEntry{}, maxTurn: map[sessionKey]int{},
-		sessionSQL: map[uint64]string{}, turnSQL: map[uint64]string{},
+		maxLifecycle: map[sessionKey]int64{}, sessionSQL: map[uint64]string{}, turnSQL: map[uint64]string{},
 	}
 }
 
@@ -91,6 +208,8 @@ func (c *rowCache) clear() {
 	clear(c.sessions)
 	clear(c.turns)
 	clear(c.maxTurn)
+	clear(c.maxLifecycle)
+	c.lifecycle = c.lifecycle[:0]
 }
 
 // turn returns the cached image of a turn, or nil.
@@ -155,6 +274,63 @@ func (c *rowCache) setMaxTurn(t *touched, k sessionKey, n int) {
 	c.maxTurn[k] = n
 }
 
+// addLifecycle queues a lifecycle event for the commit, remembering in t
+// how many were queued before the fn's first one.
+func (c *rowCache) addLifecycle(t *touched, r lifecycleRow) {
+	if !t.lifecycleSet {
+		t.lifecycleSet, t.lifecycleLen = true, len(c.lifecycle)
+	}
+	c.lifecycle = append(c.lifecycle, r)
+}
+
+// setMaxLifecycle records a session's largest lifecycle_seq, remembering
+// in t the value before the fn's first change.
+func (c *rowCache) setMaxLifecycle(t *touched, k sessionKey, n int64) {
+	if !slices.ContainsFunc(t.maxLifecycle, func(u maxLifecycleUndo) bool { return u.key == k }) {
+		prev, known := c.maxLifecycle[k]
+		t.maxLifecycle = append(t.maxLifecycle, maxLifecycleUndo{k, prev, known})
+	}
+	if len(c.maxLifecycle) >= maxCachedSessions {
+		clear(c.maxLifecycle) // only an optimization: unknown is always right
+	}
+	c.maxLifecycle[k] = n
+}
+
+// maxLifecycleBatch bounds the rows of one INSERT of lifecycle events (and
+// so the statements a connection keeps for them).
+const maxLifecycleBatch = 16
+
+// flushLifecycle inserts the pending lifecycle events, a batch per
+// statement; t records the change when a fn is running.
+func (c *rowCache) flushLifecycle(conn *sqlConn, t *touched) error {
+	rows := c.lifecycle
+	for len(rows) > 0 {
+		n := min(len(rows), maxLifecycleBatch)
+		args := make([]any, 0, 4*n)
+		for _, r := range rows[:n] {
+			args = append(args, r.tenant, r.session, r.seq, r.data)
+		}
+		if _, err := conn.exec(lifecycleInsertSQL(n), args...); err != nil {
+			return insertErr("append lifecycle events", err)
+		}
+		rows = rows[n:]
+	}
+	if t != nil && !t.lifecycleSet {
+		t.lifecycleSet, t.lifecycleLen = true, len(c.lifecycle)
+		t.lifecycleRows = slices.Clone(c.lifecycle)
+	}
+	c.lifecycle = c.lifecycle[:0]
+	return nil
+}
+
+// lifecycleInsertSQL is the INSERT of n lifecycle events.
+func lifecycleInsertSQL(n int) string {
+	if n == 1 {
+		return qInsertLifecycle
+	}
+	return qInsertLifecycle + strings.Repeat(",(?,?,?,?)", n-1)
+}
+
 // flushTurns inserts the pending turns (in the writer's open transaction);
 // t records the change when a fn is running.
 func (c *rowCache) flushTurns(conn *sqlConn, t *touched) error {
@@ -166,12 +342,15 @@ func (c *rowCache) flushTurns(conn *sqlConn, t *touched) error {
 		if err != nil {
 			return fmt.Errorf("create turn %s/%d: %w", k.session, k.index, err)
 		}
-		if _, err := conn.exec(qInsertTurn, append([]any{k.tenant, k.session, k.index}, args...)...); err != nil {
+		if _, err := conn.exec(qInsertTurn, append(append([]any{k.tenant, k.session, k.index}, args...), e.lc.args()...)...); err != nil {
 			return insertErr(fmt.Sprintf("create turn %s/%d", k.session, k.index), err)
 		}
 		var next *turnEntry // an ended turn is seldom written again: drop it
 		if e.img.Status != gen.TurnStatusCompleted {
 			next = &turnEntry{img: e.img}
+			if e.lc != nil {
+				next.lc = &turnLC{slots: e.lc.slots, max: e.lc.max}
+			}
 		}
 		if t != nil {
 			c.setTurn(t, k, next)
@@ -186,8 +365,11 @@ func (c *rowCache) flushTurns(conn *sqlConn, t *touched) error {
 
 // ahead reports whether the cache holds changes the database has not.
 func (c *rowCache) ahead() bool {
+	if len(c.lifecycle) > 0 {
+		return true
+	}
 	for _, e := range c.turns {
-		if e.pending {
+		if e.pending || (e.lc != nil && e.lc.dirty) {
 			return true
 		}
 	}
@@ -204,6 +386,12 @@ func (c *rowCache) flush(conn *sqlConn, t *touched) error {
 	if err := c.flushTurns(conn, t); err != nil {
 		return err
 	}
+	if err := c.flushTurnLC(conn, t); err != nil {
+		return err
+	}
+	if err := c.flushLifecycle(conn, t); err != nil {
+		return err
+	}
 	return c.flushSessions(conn, t)
 }
 
@@ -211,9 +399,22 @@ func (c *rowCache) flush(conn *sqlConn, t *touched) error {
 // are rolled back: the session entries as they were before its first
 // change to each (nil: absent), the turn keys it put in or took out.
 type touched struct {
-	sessions []sessionUndo
-	turns    []turnUndo
-	maxTurn  []maxTurnUndo
+	sessions     []sessionUndo
+	turns        []turnUndo
+	maxTurn      []maxTurnUndo
+	maxLifecycle []maxLifecycleUndo
+	// lifecycleSet: the fn changed the pending lifecycle events, which
+	// were lifecycleLen long before (and, if it flushed them, were
+	// lifecycleRows).
+	lifecycleSet  bool
+	lifecycleLen  int
+	lifecycleRows []lifecycleRow
+}
+
+type maxLifecycleUndo struct {
+	key   sessionKey
+	prev  int64
+	known bool
 }
 
 type sessionUndo struct {
@@ -269,6 +470,20 @@ func (c *rowCache) undo(t *touched) {
 			c.maxTurn[u.key] = u.prev
 		} else {
 			delete(c.maxTurn, u.key)
+		}
+	}
+	for i := len(t.maxLifecycle) - 1; i >= 0; i-- {
+		if u := t.maxLifecycle[i]; u.known {
+			c.maxLifecycle[u.key] = u.prev
+		} else {
+			delete(c.maxLifecycle, u.key)
+		}
+	}
+	if t.lifecycleSet {
+		if t.lifecycleRows != nil { // the fn flushed them; the rollback took them back
+			c.lifecycle = append(c.lifecycle[:0], t.lifecycleRows[:t.lifecycleLen]...)
+		} else {
+			c.lifecycle = c.lifecycle[:t.lifecycleLen]
 		}
 	}
 }
@@ -328,6 +543,9 @@ var sessionColumns = []column[Session]{
 	{"updated_at", func(a, b *Session) bool { return a.UpdatedAt.Equal(b.UpdatedAt) }, func(r *Session) (any, error) { return fmtTime(r.UpdatedAt), nil }},
 	{"last_turn_at", func(a, b *Session) bool { return a.LastTurnAt.Equal(b.LastTurnAt) }, func(r *Session) (any, error) { return fmtTime(r.LastTurnAt), nil }},
 	{"ended_at", func(a, b *Session) bool { return a.EndedAt.Equal(b.EndedAt) }, func(r *Session) (any, error) { return fmtTime(r.EndedAt), nil }},
+	{"end_reason", func(a, b *Session) bool { return a.EndReason == b.EndReason }, func(r *Session) (any, error) { return string(r.EndReason), nil }},
+	{"agent_options", func(a, b *Session) bool { return mapEqual(a.AgentOptions, b.AgentOptions) }, func(r *Session) (any, error) { return encJSON(r.AgentOptions) }},
+	{"last_lifecycle_seq", func(a, b *Session) bool { return a.LastLifecycleSeq == b.LastLifecycleSeq }, func(r *Session) (any, error) { return r.LastLifecycleSeq, nil }},
 }
 
 var turnColumns = []column[Turn]{
@@ -345,6 +563,7 @@ var turnColumns = []column[Turn]{
 	{"created_at", func(a, b *Turn) bool { return a.CreatedAt.Equal(b.CreatedAt) }, func(r *Turn) (any, error) { return fmtTime(r.CreatedAt), nil }},
 	{"started_at", func(a, b *Turn) bool { return a.StartedAt.Equal(b.StartedAt) }, func(r *Turn) (any, error) { return fmtTime(r.StartedAt), nil }},
 	{"ended_at", func(a, b *Turn) bool { return a.EndedAt.Equal(b.EndedAt) }, func(r *Turn) (any, error) { return fmtTime(r.EndedAt), nil }},
+	{"meta", func(a, b *Turn) bool { return mapEqual(a.Meta, b.Meta) }, func(r *Turn) (any, error) { return encodeMeta(r.Meta) }},
 }
 
 const (

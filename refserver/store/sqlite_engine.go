@@ -1008,9 +1008,11 @@ func (r errRow) Scan(...any) error { return r.err }
 // when they open.
 var (
 	txQueries   = []string{qBegin, qCommit, qRollback}
-	readQueries = append([]string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListEvents, qListTurnEvents,
-		qGetFile, qFileData, qGetIdempotency}, txQueries...)
+	readQueries = append([]string{qSessionExists, qGetSession, qGetTurn, qListTurns, qListTurnsByStatus, qListEvents,
+		qListTurnEvents, qListLifecycle, qGetPermission, qGetFile, qFileData, qGetIdempotency}, txQueries...)
 	writeQueries = append([]string{qInsertSession, qUpdateSession, qInsertTurn, qUpdateTurn, qInsertEvent,
+		qInsertLifecycle, qInsertPermission, qUpdatePermission,
 		qInsertLogEntry, qInsertArtifact, qInsertFile, qPutIdempotency,
-		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion, qMaxTurn}, readQueries...)
+		qBeginImmediate, qSavepoint, qRelease, qRollbackTo, qDataVersion, qMaxTurn, qMaxLifecycle,
+		lifecycleInsertSQL(2)}, readQueries...)
 )

@@ -445,7 +445,7 @@ func TestSQLiteTurnsInsertedAtCommit(t *testing.T) {
 		if err := tx.UpdateTurn(tr); err != nil {
 			return err
 		}
-		list, _, err := tx.ListTurns("t1", "s1", store.Page{})
+		list, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{})
 		if err != nil || len(list) != 1 || list[0].StopReason != gen.StopReasonEndTurn {
 			t.Errorf("ListTurns inside the transaction: %+v, %v", list, err)
 		}
@@ -489,7 +489,7 @@ func TestSQLiteTurnsInsertedAtCommit(t *testing.T) {
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTurn(newTurn(7)) })
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTurn(newTurn(5)) })
 	view(t, s, func(tx store.Tx) error {
-		list, _, err := tx.ListTurns("t1", "s1", store.Page{})
+		list, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{})
 		if err != nil {
 			return err
 		}

@@ -19,9 +19,10 @@
 // empty Idempotency.Body as nil. nil and empty maps and slices otherwise
 // stay distinct.
 //
-// Records that belong to a session (turns, events, log entries, artifacts)
-// can only be written, and listed, while that session exists for the tenant:
-// otherwise the call fails with ErrNotFound.
+// Records that belong to a session (turns, events, lifecycle events,
+// permission requests, log entries, artifacts) can only be written, and
+// listed, while that session exists for the tenant: otherwise the call fails
+// with ErrNotFound.
 //
 // Paging: a list returns up to Limit items (0 or less means no limit) and
 // the position to pass as AfterOrd (AfterSeq for events) for the next page:
@@ -127,8 +128,8 @@ type Tx interface {
 	// index (ErrNotFound when there is none).
 	UpdateTurn(t *Turn) error
 	// ListTurns pages a session's turns by index (AfterOrd is a turn index,
-	// next is the last index returned).
-	ListTurns(tenant, sessionID string, p Page) ([]*Turn, int64, error)
+	// next is the last index returned), optionally in one status.
+	ListTurns(tenant, sessionID string, q TurnQuery) ([]*Turn, int64, error)
 	// UnfinishedTurns returns every queued or running turn of every tenant,
 	// ordered by session (in session Ord order) then index; the server ends
 	// them on start-up.
@@ -140,6 +141,26 @@ type Tx interface {
 	// ListEvents pages a session's events by seq (next is the last seq
 	// returned), oldest first.
 	ListEvents(tenant, sessionID string, q EventQuery) ([]gen.Event, int64, error)
+
+	// AppendLifecycleEvent stores ev in the session's lifecycle log.
+	// ev.LifecycleSeq is chosen by the caller; ErrExists when the session
+	// already has that lifecycle_seq.
+	AppendLifecycleEvent(tenant, sessionID string, ev gen.LifecycleEvent) error
+	// ListLifecycleEvents pages a session's lifecycle events by
+	// lifecycle_seq (next is the last lifecycle_seq returned).
+	ListLifecycleEvents(tenant, sessionID string, q LifecycleQuery) ([]gen.LifecycleEvent, int64, error)
+
+	// CreatePermissionRequest inserts r and sets r.Ord. ErrExists when the
+	// session has a request with that id.
+	CreatePermissionRequest(r *PermissionRequest) error
+	GetPermissionRequest(tenant, sessionID, requestID string) (*PermissionRequest, error)
+	// UpdatePermissionRequest replaces the stored request with the same
+	// tenant, session and id (ErrNotFound when there is none); r.Ord is
+	// ignored.
+	UpdatePermissionRequest(r *PermissionRequest) error
+	// ListPermissionRequests pages a session's permission requests by Ord
+	// (oldest first), optionally in one status and of one turn.
+	ListPermissionRequests(tenant, sessionID string, q PermissionQuery) ([]*PermissionRequest, int64, error)
 
 	// AddLogEntry stores e (e.SessionID names the session) and returns its
 	// Ord. e.ID is stored as given; it is not a key.
@@ -190,6 +211,15 @@ type Session struct {
 	UpdatedAt     time.Time
 	LastTurnAt    time.Time
 	EndedAt       time.Time
+	// EndReason says why an ended session ended; "" for one that has not
+	// (or that ended before the server recorded reasons).
+	EndReason gen.EndReason
+	// AgentOptions are the agent's options in force; nil when the agent
+	// declares none.
+	AgentOptions map[string]any
+	// LastLifecycleSeq is the lifecycle_seq of the session's newest
+	// lifecycle event; 0 before the first.
+	LastLifecycleSeq int64
 	// Ord is the insertion order, set by CreateSession; lists page by it.
 	Ord int64
 }
@@ -218,6 +248,27 @@ type Turn struct {
 	CreatedAt   time.Time
 	StartedAt   time.Time
 	EndedAt     time.Time
+	// Meta is the caller's meta the turn was sent with; nil without one.
+	Meta map[string]any
+}
+
+// PermissionRequest is a stored permission request: what the agent asked
+// and where it stands.
+type PermissionRequest struct {
+	Tenant     string
+	SessionID  string
+	RequestID  string
+	TurnIndex  int
+	ToolCallID string
+	Title      string
+	Options    []gen.PermissionOption
+	Status     gen.PermissionStatus
+	Outcome    gen.PermissionOutcome
+	OptionID   string
+	CreatedAt  time.Time
+	AnsweredAt time.Time
+	// Ord is the insertion order, set by CreatePermissionRequest.
+	Ord int64
 }
 
 // Idempotency remembers the outcome of a request made with an Idempotency-Key.
@@ -244,6 +295,30 @@ type Page struct {
 	AfterOrd int64
 	// Limit is the page size; 0 means no limit.
 	Limit int
+}
+
+// TurnQuery filters and pages a session's turns.
+type TurnQuery struct {
+	Page
+	// Status, when set, keeps the turns in that status.
+	Status gen.TurnStatus
+}
+
+// LifecycleQuery pages a session's lifecycle events.
+type LifecycleQuery struct {
+	// AfterSeq keeps events with LifecycleSeq > AfterSeq.
+	AfterSeq int64
+	// Limit is the page size; 0 means no limit.
+	Limit int
+}
+
+// PermissionQuery filters and pages a session's permission requests.
+type PermissionQuery struct {
+	Page
+	// Status, when set, keeps the requests in that status.
+	Status gen.PermissionStatus
+	// TurnIndex, when > 0, keeps one turn's requests.
+	TurnIndex int
 }
 
 // SessionQuery filters and pages sessions. Empty fields match anything.

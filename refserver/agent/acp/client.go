@@ -48,10 +48,14 @@ func (c *client) RequestPermission(ctx context.Context, req acpsdk.RequestPermis
 		c.awaitCancelSent(ctx, t)
 		return permissionCancelled, nil
 	}
-	perms := permissionsFrom(t.ctx)
+	perms := permissionsOf(t.ctx, t.in)
 	if perms == nil {
 		return permissionCancelled, nil
 	}
+	// The updates the agent sent before it asked become events first, so
+	// the request follows the tool call it concerns in the session.
+	t.awaitToolCall(ctx, req.ToolCall.ToolCallId)
+	t.flushed(ctx)
 	pr := permissionRequest(req, t.in.SessionID, t.in.TurnIndex, t.toolTitle(req.ToolCall.ToolCallId))
 	// ctx ends when the agent withdraws the request ($/cancel_request) or
 	// the connection closes; t.ctx when the turn ends.

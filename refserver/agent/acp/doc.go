@@ -47,9 +47,11 @@
 // # Permissions, files and terminals
 //
 // session/request_permission goes to the Permissions given with
-// WithPermissions on the turn's context, as a PermissionRequest (tool
-// call, title, options with id, name and kind); without one the answer is
-// ACP's "cancelled" outcome. fs/read_text_file and fs/write_text_file are
+// WithPermissions on the turn's context, else to the turn's
+// agent.Input.Permissions (the server's, which makes it the contract's
+// permission_request event), as a PermissionRequest (tool call, title,
+// options with id, name and kind), after the updates the agent sent
+// before it; without one the answer is ACP's "cancelled" outcome. fs/read_text_file and fs/write_text_file are
 // served when enabled (fs.read, fs.write), for absolute paths inside the
 // session's working directory only: ".." and symbolic links that lead
 // outside are refused. terminal/* requests, when enabled, run commands in

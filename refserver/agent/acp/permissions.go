@@ -5,96 +5,61 @@ import (
 	"encoding/json"
 
 	acpsdk "github.com/coder/acp-go-sdk"
+
+	"github.com/agentsession/agentsession/refserver/agent"
 )
 
 // The permission seam. An ACP agent asks before some tool calls
-// (session/request_permission); the bridge turns the request into a
-// PermissionRequest, in the contract's terms, and asks the turn's
-// Permissions, given with WithPermissions on the turn's context. Without
-// one, or when the answer is an error or an id the agent did not offer,
-// the bridge answers ACP's "cancelled" outcome (what a client owes a
-// request it will not answer), and the agent decides what that means.
+// (session/request_permission); the bridge turns the request into an
+// agent.PermissionRequest, in the contract's terms, and asks the turn's
+// Permissions: the one given with WithPermissions on the turn's context,
+// else the server's (agent.Input.Permissions), which records the request
+// as the contract's permission_request event and waits for the client's
+// answerPermission. Without either, or when the answer is an error or an
+// id the agent did not offer, the bridge answers ACP's "cancelled" outcome
+// (what a client owes a request it will not answer), and the agent decides
+// what that means.
 //
-// These types are agent-neutral on purpose: the scripted agent will ask
-// too (issue 12), so they can move to package agent unchanged, with the
-// contract's permission_request event built from a PermissionRequest and
-// the answer's option id taken from the permission operation.
+// The types are package agent's, which the scripted agent asks through
+// too; the names here are kept for the bridge's users.
 
-// PermissionOptionKind is the kind of an option: ACP's and the contract's
-// allow_once, allow_always, reject_once, reject_always. Other values may
-// come from newer agents and are passed through.
-type PermissionOptionKind string
+// PermissionOptionKind is agent.PermissionOptionKind.
+type PermissionOptionKind = agent.PermissionOptionKind
 
 // The kinds of permission options.
 const (
-	PermissionAllowOnce    PermissionOptionKind = "allow_once"
-	PermissionAllowAlways  PermissionOptionKind = "allow_always"
-	PermissionRejectOnce   PermissionOptionKind = "reject_once"
-	PermissionRejectAlways PermissionOptionKind = "reject_always"
+	PermissionAllowOnce    = agent.PermissionAllowOnce
+	PermissionAllowAlways  = agent.PermissionAllowAlways
+	PermissionRejectOnce   = agent.PermissionRejectOnce
+	PermissionRejectAlways = agent.PermissionRejectAlways
 )
 
-// PermissionOption is one answer the agent offers.
-type PermissionOption struct {
-	ID   string
-	Name string
-	Kind PermissionOptionKind
-}
+// PermissionOption is agent.PermissionOption.
+type PermissionOption = agent.PermissionOption
 
-// PermissionRequest is an agent's question before a tool call.
-type PermissionRequest struct {
-	// SessionID and TurnIndex are the server's session and turn.
-	SessionID string
-	TurnIndex int
-	// ToolCallID is the tool call the request concerns (the tool_call
-	// event's tool_call_id).
-	ToolCallID string
-	// Title describes the call: the request's title, else the tool call's.
-	Title string
-	// ToolKind is ACP's tool kind (read, edit, execute, ...), when given.
-	ToolKind string
-	// RawInput is the call's input as plain JSON values, when given.
-	RawInput any
-	// Options are the answers on offer, in the agent's order.
-	Options []PermissionOption
-}
+// PermissionRequest is agent.PermissionRequest.
+type PermissionRequest = agent.PermissionRequest
 
-// Offers reports whether id is one of the request's options.
-func (r PermissionRequest) Offers(id string) bool {
-	for _, o := range r.Options {
-		if o.ID == id {
-			return true
-		}
-	}
-	return false
-}
+// Permissions is agent.Permissions.
+type Permissions = agent.Permissions
 
-// Permissions answers permission requests: it returns the id of the chosen
-// option. It must honour ctx, which ends when the turn does (cancel,
-// interrupt, timeout, close) or the agent withdraws the request; an error
-// return answers "cancelled".
-type Permissions interface {
-	RequestPermission(ctx context.Context, req PermissionRequest) (optionID string, err error)
-}
-
-// PermissionsFunc is a Permissions of a function.
-type PermissionsFunc func(ctx context.Context, req PermissionRequest) (string, error)
-
-// RequestPermission calls f.
-func (f PermissionsFunc) RequestPermission(ctx context.Context, req PermissionRequest) (string, error) {
-	return f(ctx, req)
-}
+// PermissionsFunc is agent.PermissionsFunc.
+type PermissionsFunc = agent.PermissionsFunc
 
 type permissionsKey struct{}
 
-// WithPermissions returns ctx carrying p for the turns run with it.
+// WithPermissions returns ctx carrying p for the turns run with it; it
+// takes precedence over the turn's agent.Input.Permissions.
 func WithPermissions(ctx context.Context, p Permissions) context.Context {
 	return context.WithValue(ctx, permissionsKey{}, p)
 }
 
-// permissionsFrom is the Permissions of ctx, or nil.
-func permissionsFrom(ctx context.Context) Permissions {
-	p, _ := ctx.Value(permissionsKey{}).(Permissions)
-	return p
+// permissionsOf is the Permissions of a turn: ctx's, else in's, else nil.
+func permissionsOf(ctx context.Context, in agent.Input) Permissions {
+	if p, _ := ctx.Value(permissionsKey{}).(Permissions); p != nil {
+		return p
+	}
+	return in.Permissions
 }
 
 // permissionRequest is req in the contract's terms; title is the tool

@@ -152,3 +152,44 @@ func TestCancelWhileAskingEndsTheWaitAndTheTurn(t *testing.T) {
 		t.Errorf("texts %q", got)
 	}
 }
+
+// The server's seam: without WithPermissions the bridge asks the turn's
+// agent.Input.Permissions, after the events of the updates the agent sent
+// before it asked (its tool call), and the answer reaches the agent.
+func TestPermissionsOfTheTurnsInput(t *testing.T) {
+	b := newBridge(t, config(t))
+	rec := newRecorder()
+	var eventsWhenAsked []gen.ScriptEvent
+	var asked []acp.PermissionRequest
+	perms := agent.PermissionsFunc(func(_ context.Context, req agent.PermissionRequest) (string, error) {
+		eventsWhenAsked = rec.all()
+		asked = append(asked, req)
+		return "reject-once", nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := b.Run(ctx, agent.Input{SessionID: "s1", TurnIndex: 2, Prompt: script("/say first", "/ask deploy"), Permissions: perms}, rec.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || asked[0].TurnIndex != 2 || asked[0].Title != "deploy" || len(asked[0].Options) != 4 {
+		t.Fatalf("asked %+v", asked)
+	}
+	var types []gen.EventType
+	for _, e := range eventsWhenAsked {
+		types = append(types, e.Type)
+	}
+	if !cmp.Equal(types, []gen.EventType{gen.EventTypeText, gen.EventTypeToolCall}) || eventsWhenAsked[1].ToolCallID != asked[0].ToolCallID {
+		t.Errorf("events emitted when the request was asked: %+v, want the text and the tool call %s", eventsWhenAsked, asked[0].ToolCallID)
+	}
+	if got := rec.texts(); !cmp.Equal(got, []string{"first", "permission refused (reject-once)"}) {
+		t.Errorf("texts %q", got)
+	}
+	// WithPermissions wins over the input's.
+	ctxPerms := acp.PermissionsFunc(func(context.Context, acp.PermissionRequest) (string, error) { return "allow-once", nil })
+	rec = newRecorder()
+	_, err = b.Run(acp.WithPermissions(ctx, ctxPerms), agent.Input{SessionID: "s1", TurnIndex: 3, Prompt: "/ask deploy", Permissions: perms}, rec.emit)
+	if err != nil || !cmp.Equal(rec.texts(), []string{"permission granted (allow-once)"}) || len(asked) != 1 {
+		t.Errorf("err %v, texts %q, the input's asked %d times", err, rec.texts(), len(asked))
+	}
+}

@@ -593,6 +593,13 @@ type turnState struct {
 	closed  bool
 	wake    chan struct{}
 	drained chan struct{}
+	// queued counts the events ever queued, handled those the pump has
+	// emitted or dropped; progress is closed (and replaced) whenever
+	// handled grows.
+	queued, handled int
+	progress        chan struct{}
+	// updated is closed (and replaced) at every update.
+	updated chan struct{}
 
 	flooded    chan struct{}
 	floodOnce  sync.Once
@@ -606,7 +613,7 @@ type turnState struct {
 func newTurnState(ctx context.Context, in agent.Input, emit agent.Emit) *turnState {
 	return &turnState{ctx: ctx, in: in, emit: emit, wake: make(chan struct{}, 1),
 		drained: make(chan struct{}), flooded: make(chan struct{}), cancelSent: make(chan struct{}),
-		emitFailed: func(error) {}}
+		progress: make(chan struct{}), updated: make(chan struct{}), emitFailed: func(error) {}}
 }
 
 func (t *turnState) update(u acpsdk.SessionUpdate) {
@@ -616,7 +623,11 @@ func (t *turnState) update(u acpsdk.SessionUpdate) {
 		return
 	}
 	t.updates++
+	n := len(t.queue)
 	t.queue = append(t.queue, t.m.events(u)...)
+	t.queued += len(t.queue) - n
+	close(t.updated)
+	t.updated = make(chan struct{})
 	t.mu.Unlock()
 	select {
 	case t.wake <- struct{}{}:
@@ -665,11 +676,71 @@ func (t *turnState) pump() {
 				t.emitFailed(err)
 			}
 		}
+		if len(batch) > 0 {
+			t.mu.Lock()
+			t.handled += len(batch)
+			close(t.progress)
+			t.progress = make(chan struct{})
+			t.mu.Unlock()
+		}
 		if len(batch) == 0 {
 			if closed {
 				return
 			}
 			<-t.wake
+		}
+	}
+}
+
+// toolCallGrace bounds how long a permission request waits for the
+// tool_call update it concerns. The SDK hands requests to their handlers at
+// once but notifications one by one, so an update the agent sent before it
+// asked may not have reached the turn yet; an agent that never announces
+// the call costs its request this delay.
+const toolCallGrace = 100 * time.Millisecond
+
+// awaitToolCall waits (toolCallGrace at most) until the turn has seen the
+// tool call id.
+func (t *turnState) awaitToolCall(ctx context.Context, id acpsdk.ToolCallId) {
+	timer := time.NewTimer(toolCallGrace)
+	defer timer.Stop()
+	for {
+		t.mu.Lock()
+		_, known := t.m.tools[id]
+		updated := t.updated
+		t.mu.Unlock()
+		if known || id == "" {
+			return
+		}
+		select {
+		case <-updated:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// flushed waits until the events queued so far are emitted (or dropped),
+// or ctx ends.
+func (t *turnState) flushed(ctx context.Context) {
+	t.mu.Lock()
+	target := t.queued
+	t.mu.Unlock()
+	for {
+		t.mu.Lock()
+		handled, progress := t.handled, t.progress
+		t.mu.Unlock()
+		if handled >= target {
+			return
+		}
+		select {
+		case <-progress:
+		case <-t.drained:
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"Turns", testTurns},
 		{"Events", testEvents},
+		{"LifecycleEvents", testLifecycleEvents},
+		{"TurnLifecycleEvents", testTurnLifecycleEvents},
+		{"PermissionRequests", testPermissionRequests},
+		{"TurnsByStatus", testTurnsByStatus},
 		{"LogEntries", testLogEntries},
 		{"Artifacts", testArtifacts},
 		{"Files", testFiles},
@@ -49,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PagingEvents", testPagingEvents},
 		{"PagingLogEntries", testPagingLogEntries},
 		{"PagingArtifacts", testPagingArtifacts},
+		{"PagingLifecycleEvents", testPagingLifecycleEvents},
+		{"PagingPermissionRequests", testPagingPermissionRequests},
 		{"Rollback", testRollback},
 		{"RollbackOnPanic", testRollbackOnPanic},
 		{"ReadOnly", testReadOnly},
@@ -118,15 +124,18 @@ func fullSession(tenant, id string) *store.Session {
 			ContextForNext: map[string]any{"branch": "main"},
 			CreatedAt:      at(5),
 		},
-		FinalSummary:  "done",
-		TurnCount:     4,
-		ActionCount:   5,
-		ArtifactCount: 6,
-		LastEventSeq:  7,
-		CreatedAt:     at(0),
-		UpdatedAt:     at(1),
-		LastTurnAt:    at(2),
-		EndedAt:       at(3),
+		FinalSummary:     "done",
+		TurnCount:        4,
+		ActionCount:      5,
+		ArtifactCount:    6,
+		LastEventSeq:     7,
+		CreatedAt:        at(0),
+		UpdatedAt:        at(1),
+		LastTurnAt:       at(2),
+		EndedAt:          at(3),
+		EndReason:        gen.EndReasonParentClosed,
+		AgentOptions:     map[string]any{"model": "fast", "budget": 2.5, "verbose": false},
+		LastLifecycleSeq: 8,
 	}
 }
 
@@ -153,6 +162,7 @@ func fullTurn(tenant, sessionID string, index int) *store.Turn {
 		CreatedAt:   at(10),
 		StartedAt:   at(11),
 		EndedAt:     at(12),
+		Meta:        map[string]any{"ticket": "OPS-42", "n": 1.0, "tags": []any{"a"}},
 	}
 }
 
@@ -174,6 +184,36 @@ func fullEvent(seq int64, turn int32) gen.Event {
 		Result:     []any{"ok", 1.5, nil, map[string]any{"z": false}},
 		CreatedAt:  at(20 + int(seq)),
 	}
+}
+
+// permissionEvent is a permission_request event, every member set.
+func permissionEvent(seq int64, turn int32) gen.Event {
+	return gen.Event{Seq: seq, TurnIndex: turn, Type: gen.EventTypePermissionRequest, RequestID: "perm_1", ToolCallID: "call_1",
+		Title: "Deploy?", Options: []gen.PermissionOption{{OptionID: "yes", Name: "Yes", Kind: gen.PermissionOptionKindAllowOnce}},
+		CreatedAt: at(20 + int(seq))}
+}
+
+func lifecycleEvent(seq, after int64, typ gen.LifecycleEventType) gen.LifecycleEvent {
+	return gen.LifecycleEvent{LifecycleSeq: seq, AfterSeq: after, Type: typ, TurnIndex: 1, CreatedAt: at(int(seq))}
+}
+
+// fullPermission has every field set.
+func fullPermission(tenant, sessionID, id string, turn int) *store.PermissionRequest {
+	return &store.PermissionRequest{
+		Tenant: tenant, SessionID: sessionID, RequestID: id, TurnIndex: turn, ToolCallID: "call_7", Title: "Drop the table?",
+		Options: []gen.PermissionOption{
+			{OptionID: "allow", Name: "Allow", Kind: gen.PermissionOptionKindAllowOnce},
+			{OptionID: "deny", Name: "Deny", Kind: gen.PermissionOptionKindRejectAlways},
+		},
+		Status: gen.PermissionStatusAnswered, Outcome: gen.PermissionOutcomeSelected, OptionID: "allow",
+		CreatedAt: at(70), AnsweredAt: at(71),
+	}
+}
+
+func pendingPermission(tenant, sessionID, id string, turn int) *store.PermissionRequest {
+	return &store.PermissionRequest{Tenant: tenant, SessionID: sessionID, RequestID: id, TurnIndex: turn, Title: "t",
+		Options: []gen.PermissionOption{{OptionID: "o", Name: "O", Kind: gen.PermissionOptionKindAllowOnce}},
+		Status:  gen.PermissionStatusPending, CreatedAt: at(72)}
 }
 
 func textEvent(seq int64, turn int32) gen.Event {
@@ -296,14 +336,16 @@ func testTurns(t *testing.T, s store.Store) {
 		return err
 	}), store.ErrNotFound)
 	wantErr(t, "ListTurns missing session", s.View(ctx, func(tx store.Tx) error {
-		_, _, err := tx.ListTurns("t1", "nope", store.Page{})
+		_, _, err := tx.ListTurns("t1", "nope", store.TurnQuery{})
 		return err
 	}), store.ErrNotFound)
 }
 
 func testEvents(t *testing.T, s store.Store) {
 	update(t, s, func(tx store.Tx) error { return tx.CreateSession(newSession("t1", "s1")) })
-	want := []gen.Event{fullEvent(1, 1), textEvent(2, 1), {Seq: 3, TurnIndex: 2, Type: "some_future_type", CreatedAt: at(3)}}
+	want := []gen.Event{fullEvent(1, 1), textEvent(2, 1), {Seq: 3, TurnIndex: 2, Type: "some_future_type", CreatedAt: at(3)},
+		permissionEvent(4, 2),
+		{Seq: 5, TurnIndex: 2, Type: gen.EventTypePermissionResponse, RequestID: "perm_1", Outcome: gen.PermissionOutcomeSelected, OptionID: "yes", CreatedAt: at(5)}}
 	update(t, s, func(tx store.Tx) error {
 		for _, ev := range want {
 			if err := tx.AppendEvent("t1", "s1", ev); err != nil {
@@ -336,6 +378,375 @@ func testEvents(t *testing.T, s store.Store) {
 		_, _, err := tx.ListEvents("t1", "nope", store.EventQuery{})
 		return err
 	}), store.ErrNotFound)
+}
+
+func testLifecycleEvents(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error { return tx.CreateSession(newSession("t1", "s1")) })
+	want := []gen.LifecycleEvent{
+		lifecycleEvent(1, 0, gen.LifecycleEventTypeTurnStarted),
+		{LifecycleSeq: 2, AfterSeq: 3, Type: gen.LifecycleEventTypeTurnQueued, TurnIndex: 2, QueuePosition: 1, CreatedAt: at(2)},
+		{LifecycleSeq: 3, AfterSeq: 5, Type: gen.LifecycleEventTypeTurnEnded, TurnIndex: 1, StopReason: gen.StopReasonCancelled, CreatedAt: at(3)},
+		{LifecycleSeq: 4, AfterSeq: 5, Type: gen.LifecycleEventTypeStatusChanged, Status: gen.SessionStatusPaused, CreatedAt: at(4)},
+		{LifecycleSeq: 5, AfterSeq: 5, Type: gen.LifecycleEventTypeChildSpawned, ChildSessionID: "sess_c", CreatedAt: at(5)},
+		{LifecycleSeq: 6, AfterSeq: 5, Type: "some_future_type", CreatedAt: at(6)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, ev := range want {
+			if err := tx.AppendLifecycleEvent("t1", "s1", ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, next, err := tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ListLifecycleEvents (-want +got):\n%s", diff)
+		}
+		if next != 0 {
+			t.Errorf("next = %d, want 0", next)
+		}
+		got, _, err = tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: 4})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want[4:], got); diff != "" {
+			t.Errorf("ListLifecycleEvents after 4 (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	// A session without lifecycle events lists none.
+	update(t, s, func(tx store.Tx) error { return tx.CreateSession(newSession("t1", "s2")) })
+	view(t, s, func(tx store.Tx) error {
+		got, next, err := tx.ListLifecycleEvents("t1", "s2", store.LifecycleQuery{})
+		if err != nil || len(got) != 0 || next != 0 {
+			t.Errorf("empty log: %v, %d, %v", got, next, err)
+		}
+		return nil
+	})
+	ctx := context.Background()
+	wantErr(t, "AppendLifecycleEvent duplicate seq", s.Update(ctx, func(tx store.Tx) error {
+		return tx.AppendLifecycleEvent("t1", "s1", lifecycleEvent(3, 9, gen.LifecycleEventTypeHandoff))
+	}), store.ErrExists)
+	wantErr(t, "AppendLifecycleEvent missing session", s.Update(ctx, func(tx store.Tx) error {
+		return tx.AppendLifecycleEvent("t1", "nope", lifecycleEvent(1, 0, gen.LifecycleEventTypeHandoff))
+	}), store.ErrNotFound)
+	wantErr(t, "ListLifecycleEvents missing session", s.View(ctx, func(tx store.Tx) error {
+		_, _, err := tx.ListLifecycleEvents("t1", "nope", store.LifecycleQuery{})
+		return err
+	}), store.ErrNotFound)
+}
+
+// A turn's lifecycle events, written with the turn's own writes as the
+// server writes them (a store may keep them on the turn), read back in
+// lifecycle_seq order with the session's others.
+func testTurnLifecycleEvents(t *testing.T, s store.Store) {
+	lc := func(seq, after int64, typ gen.LifecycleEventType, turn int32) gen.LifecycleEvent {
+		ev := gen.LifecycleEvent{LifecycleSeq: seq, AfterSeq: after, Type: typ, TurnIndex: turn, CreatedAt: at(int(seq))}
+		switch typ {
+		case gen.LifecycleEventTypeTurnEnded:
+			ev.StopReason = gen.StopReasonEndTurn
+		case gen.LifecycleEventTypeTurnQueued:
+			ev.QueuePosition = 1
+		case gen.LifecycleEventTypeStatusChanged:
+			ev.Status = gen.SessionStatusPaused
+		}
+		return ev
+	}
+	var want []gen.LifecycleEvent
+	appendLC := func(tx store.Tx, ev gen.LifecycleEvent) error {
+		want = append(want, ev)
+		return tx.AppendLifecycleEvent("t1", "s1", ev)
+	}
+	turn := func(tx store.Tx, index int, status gen.TurnStatus) error {
+		tr, err := tx.GetTurn("t1", "s1", index)
+		if err != nil {
+			return err
+		}
+		tr.Status = status
+		return tx.UpdateTurn(tr)
+	}
+	// Turn 1 is accepted and started with a session event; it ends later.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSession(newSession("t1", "s1")); err != nil {
+			return err
+		}
+		if err := tx.CreateTurn(newTurn("t1", "s1", 1, gen.TurnStatusRunning)); err != nil {
+			return err
+		}
+		if err := appendLC(tx, lc(1, 0, gen.LifecycleEventTypeTurnStarted, 1)); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(2, 0, gen.LifecycleEventTypeStatusChanged, 0))
+	})
+	update(t, s, func(tx store.Tx) error {
+		// Turn 2 queues behind it.
+		if err := tx.CreateTurn(newTurn("t1", "s1", 2, gen.TurnStatusQueued)); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(3, 0, gen.LifecycleEventTypeTurnQueued, 2))
+	})
+	update(t, s, func(tx store.Tx) error {
+		if err := appendLC(tx, lc(4, 3, gen.LifecycleEventTypeTurnEnded, 1)); err != nil {
+			return err
+		}
+		return turn(tx, 1, gen.TurnStatusCompleted)
+	})
+	update(t, s, func(tx store.Tx) error { // started: the turn is written first
+		if err := turn(tx, 2, gen.TurnStatusRunning); err != nil {
+			return err
+		}
+		return appendLC(tx, lc(5, 3, gen.LifecycleEventTypeTurnStarted, 2))
+	})
+	// Turn 3 runs and ends in one transaction; one event of a turn the
+	// session does not have, one of a turn whose slot is taken.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn("t1", "s1", 3, gen.TurnStatusQueued)); err != nil {
+			return err
+		}
+		for _, ev := range []gen.LifecycleEvent{lc(6, 3, gen.LifecycleEventTypeTurnQueued, 3),
+			lc(7, 4, gen.LifecycleEventTypeTurnEnded, 2), lc(8, 4, gen.LifecycleEventTypeTurnStarted, 3),
+			lc(9, 4, gen.LifecycleEventTypeTurnStarted, 9), lc(10, 4, gen.LifecycleEventTypeTurnStarted, 3)} {
+			if err := appendLC(tx, ev); err != nil {
+				return err
+			}
+		}
+		if err := turn(tx, 2, gen.TurnStatusCompleted); err != nil {
+			return err
+		}
+		if err := appendLC(tx, lc(11, 5, gen.LifecycleEventTypeTurnEnded, 3)); err != nil {
+			return err
+		}
+		return turn(tx, 3, gen.TurnStatusCompleted)
+	})
+	// A write that fails takes its events with it.
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateTurn(newTurn("t1", "s1", 4, gen.TurnStatusRunning)); err != nil {
+			return err
+		}
+		if err := tx.AppendLifecycleEvent("t1", "s1", lc(12, 5, gen.LifecycleEventTypeTurnStarted, 4)); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	wantErr(t, "failed write", err, errBoom)
+	view(t, s, func(tx store.Tx) error {
+		got, next, err := tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" || next != 0 {
+			t.Errorf("ListLifecycleEvents (-want +got), next %d:\n%s", next, diff)
+		}
+		for _, limit := range []int{1, 2, 3, 5} {
+			page := pageAll(t, limit, func(after int64) ([]gen.LifecycleEvent, int64, error) {
+				return tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: after, Limit: limit})
+			})
+			if diff := cmp.Diff(want, page); diff != "" {
+				t.Errorf("paged by %d (-want +got):\n%s", limit, diff)
+			}
+		}
+		got, _, err = tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: 7, Limit: 2})
+		if err == nil && !cmp.Equal(want[7:9], got) {
+			t.Errorf("after 7, limit 2: %+v", got)
+		}
+		return err
+	})
+	for _, seq := range []int64{1, 4, 5, 8, 9, 11} { // on a turn, or in the table
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			return tx.AppendLifecycleEvent("t1", "s1", lc(seq, 9, gen.LifecycleEventTypeHandoff, 0))
+		})
+		wantErr(t, fmt.Sprintf("AppendLifecycleEvent of the taken %d", seq), err, store.ErrExists)
+	}
+	// The turns read back as they were written.
+	view(t, s, func(tx store.Tx) error {
+		turns, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{})
+		if err != nil {
+			return err
+		}
+		if len(turns) != 3 || turns[2].Status != gen.TurnStatusCompleted || turns[0].Prompt != "p" {
+			t.Errorf("turns %+v", turns)
+		}
+		return nil
+	})
+}
+
+func testPermissionRequests(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error { return tx.CreateSession(newSession("t1", "s1")) })
+	in := fullPermission("t1", "s1", "perm_1", 2)
+	update(t, s, func(tx store.Tx) error { return tx.CreatePermissionRequest(in) })
+	if in.Ord <= 0 {
+		t.Fatalf("CreatePermissionRequest set Ord = %d, want > 0", in.Ord)
+	}
+	want := fullPermission("t1", "s1", "perm_1", 2)
+	want.Ord = in.Ord
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.GetPermissionRequest("t1", "s1", "perm_1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("GetPermissionRequest (-want +got):\n%s", diff)
+		}
+		if got.CreatedAt.Location() != time.UTC {
+			t.Errorf("CreatedAt location = %v, want UTC", got.CreatedAt.Location())
+		}
+		return nil
+	})
+	// Update replaces every field but Ord; a second request gets a later Ord.
+	second := pendingPermission("t1", "s1", "perm_2", 3)
+	update(t, s, func(tx store.Tx) error { return tx.CreatePermissionRequest(second) })
+	if second.Ord <= in.Ord {
+		t.Errorf("second Ord = %d, want > %d", second.Ord, in.Ord)
+	}
+	changed := pendingPermission("t1", "s1", "perm_2", 3)
+	changed.Status, changed.Outcome, changed.AnsweredAt, changed.Ord = gen.PermissionStatusCancelled, gen.PermissionOutcomeCancelled, at(80), 999
+	update(t, s, func(tx store.Tx) error { return tx.UpdatePermissionRequest(changed) })
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.GetPermissionRequest("t1", "s1", "perm_2")
+		if err != nil {
+			return err
+		}
+		want := pendingPermission("t1", "s1", "perm_2", 3)
+		want.Status, want.Outcome, want.AnsweredAt, want.Ord = gen.PermissionStatusCancelled, gen.PermissionOutcomeCancelled, at(80), second.Ord
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("after UpdatePermissionRequest (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	// Lists filter by status and by turn.
+	update(t, s, func(tx store.Tx) error { return tx.CreatePermissionRequest(pendingPermission("t1", "s1", "perm_3", 3)) })
+	view(t, s, func(tx store.Tx) error {
+		for _, tc := range []struct {
+			q    store.PermissionQuery
+			want []string
+		}{
+			{store.PermissionQuery{}, []string{"perm_1", "perm_2", "perm_3"}},
+			{store.PermissionQuery{Status: gen.PermissionStatusPending}, []string{"perm_3"}},
+			{store.PermissionQuery{Status: gen.PermissionStatusCancelled}, []string{"perm_2"}},
+			{store.PermissionQuery{TurnIndex: 3}, []string{"perm_2", "perm_3"}},
+			{store.PermissionQuery{TurnIndex: 2, Status: gen.PermissionStatusPending}, nil},
+		} {
+			got, next, err := tx.ListPermissionRequests("t1", "s1", tc.q)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.RequestID)
+			}
+			if !slices.Equal(ids, tc.want) || next != 0 {
+				t.Errorf("ListPermissionRequests(%+v) = %v, next %d; want %v", tc.q, ids, next, tc.want)
+			}
+		}
+		return nil
+	})
+	ctx := context.Background()
+	wantErr(t, "CreatePermissionRequest duplicate id", s.Update(ctx, func(tx store.Tx) error {
+		return tx.CreatePermissionRequest(pendingPermission("t1", "s1", "perm_1", 9))
+	}), store.ErrExists)
+	wantErr(t, "CreatePermissionRequest missing session", s.Update(ctx, func(tx store.Tx) error {
+		return tx.CreatePermissionRequest(pendingPermission("t1", "nope", "perm_1", 1))
+	}), store.ErrNotFound)
+	wantErr(t, "UpdatePermissionRequest missing id", s.Update(ctx, func(tx store.Tx) error {
+		return tx.UpdatePermissionRequest(pendingPermission("t1", "s1", "perm_9", 1))
+	}), store.ErrNotFound)
+	wantErr(t, "GetPermissionRequest missing id", s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetPermissionRequest("t1", "s1", "perm_9")
+		return err
+	}), store.ErrNotFound)
+	wantErr(t, "GetPermissionRequest of another session", s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetPermissionRequest("t1", "s2", "perm_1")
+		return err
+	}), store.ErrNotFound)
+	wantErr(t, "ListPermissionRequests missing session", s.View(ctx, func(tx store.Tx) error {
+		_, _, err := tx.ListPermissionRequests("t1", "nope", store.PermissionQuery{})
+		return err
+	}), store.ErrNotFound)
+	// The same request id in another session is another request.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSession(newSession("t1", "s2")); err != nil {
+			return err
+		}
+		return tx.CreatePermissionRequest(pendingPermission("t1", "s2", "perm_1", 1))
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.GetPermissionRequest("t1", "s1", "perm_1")
+		if err == nil && got.Status != gen.PermissionStatusAnswered {
+			t.Errorf("s1's perm_1 changed: %+v", got)
+		}
+		return err
+	})
+}
+
+func testTurnsByStatus(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSession(newSession("t1", "s1")); err != nil {
+			return err
+		}
+		for i, st := range []gen.TurnStatus{gen.TurnStatusCompleted, gen.TurnStatusRunning, gen.TurnStatusQueued,
+			gen.TurnStatusCompleted, gen.TurnStatusQueued, gen.TurnStatusQueued} {
+			if err := tx.CreateTurn(newTurn("t1", "s1", i+1, st)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		for _, tc := range []struct {
+			q        store.TurnQuery
+			want     []int
+			wantNext int64
+		}{
+			{store.TurnQuery{Status: gen.TurnStatusQueued}, []int{3, 5, 6}, 0},
+			{store.TurnQuery{Status: gen.TurnStatusCompleted}, []int{1, 4}, 0},
+			{store.TurnQuery{Status: gen.TurnStatusRunning}, []int{2}, 0},
+			{store.TurnQuery{Status: gen.TurnStatusQueued, Page: store.Page{Limit: 2}}, []int{3, 5}, 5},
+			{store.TurnQuery{Status: gen.TurnStatusQueued, Page: store.Page{AfterOrd: 5, Limit: 2}}, []int{6}, 0},
+			{store.TurnQuery{Status: gen.TurnStatusQueued, Page: store.Page{AfterOrd: 3, Limit: 2}}, []int{5, 6}, 0},
+			{store.TurnQuery{Page: store.Page{AfterOrd: 4}}, []int{5, 6}, 0},
+		} {
+			got, next, err := tx.ListTurns("t1", "s1", tc.q)
+			if err != nil {
+				return err
+			}
+			var idx []int
+			for _, tr := range got {
+				idx = append(idx, tr.Index)
+			}
+			if !slices.Equal(idx, tc.want) || next != tc.wantNext {
+				t.Errorf("ListTurns(%+v) = %v next %d, want %v next %d", tc.q, idx, next, tc.want, tc.wantNext)
+			}
+		}
+		return nil
+	})
+	// The status the cache holds is the one a filtered list finds, inside the
+	// writing transaction too.
+	update(t, s, func(tx store.Tx) error {
+		tr, err := tx.GetTurn("t1", "s1", 3)
+		if err != nil {
+			return err
+		}
+		tr.Status = gen.TurnStatusRunning
+		if err := tx.UpdateTurn(tr); err != nil {
+			return err
+		}
+		if err := tx.CreateTurn(newTurn("t1", "s1", 7, gen.TurnStatusQueued)); err != nil {
+			return err
+		}
+		got, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{Status: gen.TurnStatusQueued})
+		var idx []int
+		for _, tr := range got {
+			idx = append(idx, tr.Index)
+		}
+		if !slices.Equal(idx, []int{5, 6, 7}) {
+			t.Errorf("queued inside the write = %v, want [5 6 7]", idx)
+		}
+		return err
+	})
 }
 
 func testLogEntries(t *testing.T, s store.Store) {
@@ -631,6 +1042,12 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		if err := tx.AppendEvent("t1", "s1", textEvent(1, 1)); err != nil {
 			return err
 		}
+		if err := tx.AppendLifecycleEvent("t1", "s1", lifecycleEvent(1, 1, gen.LifecycleEventTypeTurnStarted)); err != nil {
+			return err
+		}
+		if err := tx.CreatePermissionRequest(pendingPermission("t1", "s1", "perm_1", 1)); err != nil {
+			return err
+		}
 		if _, err := tx.AddLogEntry("t1", logEntry("s1", "l1", gen.LogEntryTypeInfo)); err != nil {
 			return err
 		}
@@ -650,8 +1067,17 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	}{
 		{"GetSession", func(tx store.Tx) error { _, err := tx.GetSession("t2", "s1"); return err }},
 		{"GetTurn", func(tx store.Tx) error { _, err := tx.GetTurn("t2", "s1", 1); return err }},
-		{"ListTurns", func(tx store.Tx) error { _, _, err := tx.ListTurns("t2", "s1", store.Page{}); return err }},
+		{"ListTurns", func(tx store.Tx) error { _, _, err := tx.ListTurns("t2", "s1", store.TurnQuery{}); return err }},
 		{"ListEvents", func(tx store.Tx) error { _, _, err := tx.ListEvents("t2", "s1", store.EventQuery{}); return err }},
+		{"ListLifecycleEvents", func(tx store.Tx) error {
+			_, _, err := tx.ListLifecycleEvents("t2", "s1", store.LifecycleQuery{})
+			return err
+		}},
+		{"GetPermissionRequest", func(tx store.Tx) error { _, err := tx.GetPermissionRequest("t2", "s1", "perm_1"); return err }},
+		{"ListPermissionRequests", func(tx store.Tx) error {
+			_, _, err := tx.ListPermissionRequests("t2", "s1", store.PermissionQuery{})
+			return err
+		}},
 		{"ListLogEntries", func(tx store.Tx) error { _, _, err := tx.ListLogEntries("t2", "s1", store.LogQuery{}); return err }},
 		{"ListArtifacts", func(tx store.Tx) error { _, _, err := tx.ListArtifacts("t2", "s1", store.ArtifactQuery{}); return err }},
 		{"GetFile", func(tx store.Tx) error { _, err := tx.GetFile("t2", "f1"); return err }},
@@ -669,6 +1095,15 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		{"CreateTurn", func(tx store.Tx) error { return tx.CreateTurn(newTurn("t2", "s1", 2, gen.TurnStatusQueued)) }},
 		{"UpdateTurn", func(tx store.Tx) error { return tx.UpdateTurn(newTurn("t2", "s1", 1, gen.TurnStatusCompleted)) }},
 		{"AppendEvent", func(tx store.Tx) error { return tx.AppendEvent("t2", "s1", textEvent(2, 1)) }},
+		{"AppendLifecycleEvent", func(tx store.Tx) error {
+			return tx.AppendLifecycleEvent("t2", "s1", lifecycleEvent(2, 1, gen.LifecycleEventTypeHandoff))
+		}},
+		{"CreatePermissionRequest", func(tx store.Tx) error {
+			return tx.CreatePermissionRequest(pendingPermission("t2", "s1", "perm_2", 1))
+		}},
+		{"UpdatePermissionRequest", func(tx store.Tx) error {
+			return tx.UpdatePermissionRequest(pendingPermission("t2", "s1", "perm_1", 1))
+		}},
 		{"AddLogEntry", func(tx store.Tx) error {
 			_, err := tx.AddLogEntry("t2", logEntry("s1", "l2", gen.LogEntryTypeInfo))
 			return err
@@ -884,7 +1319,7 @@ func testPagingTurns(t *testing.T, s store.Store) {
 					if after == 0 {
 						after = start
 					}
-					return tx.ListTurns("t1", "s1", store.Page{AfterOrd: after, Limit: limit})
+					return tx.ListTurns("t1", "s1", store.TurnQuery{Page: store.Page{AfterOrd: after, Limit: limit}})
 				})
 				var idx []int
 				for _, tr := range got {
@@ -948,6 +1383,101 @@ func testPagingEvents(t *testing.T, s store.Store) {
 				}
 				if diff := cmp.Diff(want, seqs); diff != "" {
 					t.Errorf("%+v, limit %d: seqs (-want +got):\n%s", q, limit, diff)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+func testPagingLifecycleEvents(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error {
+		for _, id := range []string{"s1", "s2"} {
+			if err := tx.CreateSession(newSession("t1", id)); err != nil {
+				return err
+			}
+		}
+		for _, seq := range []int64{1, 2, 4, 3, 5, 6, 9, 7, 8} { // partly out of order
+			for _, id := range []string{"s1", "s2"} {
+				if err := tx.AppendLifecycleEvent("t1", id, lifecycleEvent(seq, seq/2, gen.LifecycleEventTypeTurnStarted)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for _, after := range []int64{0, 3, 9} {
+		var want []int64
+		for seq := after + 1; seq <= 9; seq++ {
+			want = append(want, seq)
+		}
+		for _, limit := range limits {
+			view(t, s, func(tx store.Tx) error {
+				got := pageAll(t, limit, func(next int64) ([]gen.LifecycleEvent, int64, error) {
+					q := store.LifecycleQuery{AfterSeq: after, Limit: limit}
+					if next != 0 {
+						q.AfterSeq = next
+					}
+					return tx.ListLifecycleEvents("t1", "s1", q)
+				})
+				var seqs []int64
+				for _, ev := range got {
+					if ev.AfterSeq != ev.LifecycleSeq/2 {
+						t.Errorf("lifecycle event %d has after_seq %d", ev.LifecycleSeq, ev.AfterSeq)
+					}
+					seqs = append(seqs, ev.LifecycleSeq)
+				}
+				if diff := cmp.Diff(want, seqs); diff != "" {
+					t.Errorf("after %d, limit %d: lifecycle seqs (-want +got):\n%s", after, limit, diff)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+func testPagingPermissionRequests(t *testing.T, s store.Store) {
+	statuses := []gen.PermissionStatus{gen.PermissionStatusPending, gen.PermissionStatusAnswered, gen.PermissionStatusCancelled}
+	var ids []string
+	update(t, s, func(tx store.Tx) error {
+		for _, id := range []string{"s1", "s2"} {
+			if err := tx.CreateSession(newSession("t1", id)); err != nil {
+				return err
+			}
+		}
+		for i := range 8 {
+			r := pendingPermission("t1", "s1", fmt.Sprintf("perm_%d", i), i%3+1)
+			r.Status = statuses[i%3]
+			if err := tx.CreatePermissionRequest(r); err != nil {
+				return err
+			}
+			ids = append(ids, r.RequestID)
+			if err := tx.CreatePermissionRequest(pendingPermission("t1", "s2", r.RequestID, 1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, q := range []store.PermissionQuery{{}, {Status: gen.PermissionStatusPending}, {TurnIndex: 2}, {Status: gen.PermissionStatusCancelled, TurnIndex: 3}} {
+		var want []string
+		for i, id := range ids {
+			if (q.Status == "" || statuses[i%3] == q.Status) && (q.TurnIndex == 0 || i%3+1 == q.TurnIndex) {
+				want = append(want, id)
+			}
+		}
+		for _, limit := range limits {
+			view(t, s, func(tx store.Tx) error {
+				got := pageAll(t, limit, func(after int64) ([]*store.PermissionRequest, int64, error) {
+					q := q
+					q.Page = store.Page{AfterOrd: after, Limit: limit}
+					return tx.ListPermissionRequests("t1", "s1", q)
+				})
+				var names []string
+				for _, r := range got {
+					names = append(names, r.RequestID)
+				}
+				if diff := cmp.Diff(want, names); diff != "" {
+					t.Errorf("%+v, limit %d: requests (-want +got):\n%s", q, limit, diff)
 				}
 				return nil
 			})
@@ -1083,6 +1613,8 @@ type State struct {
 	Sessions  []*store.Session
 	Turns     map[string][]*store.Turn
 	Events    map[string][]gen.Event
+	Lifecycle map[string][]gen.LifecycleEvent
+	Perms     map[string][]*store.PermissionRequest
 	Logs      map[string][]gen.LogEntry
 	Artifacts map[string][]gen.Artifact
 	Files     map[string]*gen.File
@@ -1096,6 +1628,7 @@ func Snapshot(t *testing.T, s store.Store) State {
 	t.Helper()
 	st := State{
 		Turns: map[string][]*store.Turn{}, Events: map[string][]gen.Event{}, Logs: map[string][]gen.LogEntry{},
+		Lifecycle: map[string][]gen.LifecycleEvent{}, Perms: map[string][]*store.PermissionRequest{},
 		Artifacts: map[string][]gen.Artifact{}, Files: map[string]*gen.File{}, FileData: map[string][]byte{},
 		Idem: map[string]*store.Idempotency{},
 	}
@@ -1108,10 +1641,16 @@ func Snapshot(t *testing.T, s store.Store) State {
 			st.Sessions = append(st.Sessions, list...)
 			for _, ss := range list {
 				k := tenant + "/" + ss.ID
-				if st.Turns[k], _, err = tx.ListTurns(tenant, ss.ID, store.Page{}); err != nil {
+				if st.Turns[k], _, err = tx.ListTurns(tenant, ss.ID, store.TurnQuery{}); err != nil {
 					return err
 				}
 				if st.Events[k], _, err = tx.ListEvents(tenant, ss.ID, store.EventQuery{}); err != nil {
+					return err
+				}
+				if st.Lifecycle[k], _, err = tx.ListLifecycleEvents(tenant, ss.ID, store.LifecycleQuery{}); err != nil {
+					return err
+				}
+				if st.Perms[k], _, err = tx.ListPermissionRequests(tenant, ss.ID, store.PermissionQuery{}); err != nil {
 					return err
 				}
 				if st.Logs[k], _, err = tx.ListLogEntries(tenant, ss.ID, store.LogQuery{}); err != nil {
@@ -1172,6 +1711,12 @@ func Seed(t *testing.T, s store.Store) {
 		if err := tx.AppendEvent("t1", "s1", fullEvent(1, 1)); err != nil {
 			return err
 		}
+		if err := tx.AppendLifecycleEvent("t1", "s1", lifecycleEvent(1, 1, gen.LifecycleEventTypeTurnEnded)); err != nil {
+			return err
+		}
+		if err := tx.CreatePermissionRequest(pendingPermission("t1", "s1", "perm_1", 1)); err != nil {
+			return err
+		}
 		if _, err := tx.AddLogEntry("t1", logEntry("s1", "l1", gen.LogEntryTypeInfo)); err != nil {
 			return err
 		}
@@ -1220,6 +1765,29 @@ var writes = []struct {
 			}
 			return err
 		}},
+	{"AppendLifecycleEvent", func(tx store.Tx) error {
+		return tx.AppendLifecycleEvent("t1", "s1", lifecycleEvent(2, 1, gen.LifecycleEventTypeStatusChanged))
+	}, func(tx store.Tx) error {
+		evs, _, err := tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{AfterSeq: 1})
+		if err == nil && len(evs) != 1 {
+			err = errors.New("lifecycle event not visible")
+		}
+		return err
+	}},
+	{"CreatePermissionRequest", func(tx store.Tx) error {
+		return tx.CreatePermissionRequest(pendingPermission("t1", "s1", "perm_2", 1))
+	}, func(tx store.Tx) error { _, err := tx.GetPermissionRequest("t1", "s1", "perm_2"); return err }},
+	{"UpdatePermissionRequest", func(tx store.Tx) error {
+		r := pendingPermission("t1", "s1", "perm_1", 1)
+		r.Status = gen.PermissionStatusCancelled
+		return tx.UpdatePermissionRequest(r)
+	}, func(tx store.Tx) error {
+		r, err := tx.GetPermissionRequest("t1", "s1", "perm_1")
+		if err == nil && r.Status != gen.PermissionStatusCancelled {
+			err = errors.New("update not visible")
+		}
+		return err
+	}},
 	{"AddLogEntry", func(tx store.Tx) error {
 		_, err := tx.AddLogEntry("t1", logEntry("s1", "l2", gen.LogEntryTypeError))
 		return err
@@ -1392,6 +1960,7 @@ func testCopiesOut(t *testing.T, s store.Store) {
 		ss.Handoff.NextSteps[0] = "x"
 		ss.Handoff.ContextForNext["branch"] = "x"
 		ss.Handoff.Summary = "x"
+		ss.AgentOptions["model"] = "x"
 		list, _, err := tx.ListSessions("t1", store.SessionQuery{})
 		if err != nil {
 			return err
@@ -1405,12 +1974,30 @@ func testCopiesOut(t *testing.T, s store.Store) {
 		}
 		tr.Files[0] = "x"
 		*tr.Usage.InputTokens = 99
-		turns, _, err := tx.ListTurns("t1", "s1", store.Page{})
+		tr.Meta["tags"].([]any)[0] = "x"
+		turns, _, err := tx.ListTurns("t1", "s1", store.TurnQuery{})
 		if err != nil {
 			return err
 		}
 		turns[0].Files[1] = "y"
 		turns[0].Usage.OutputTokens = nil
+		turns[0].Meta["ticket"] = "y"
+
+		pr, err := tx.GetPermissionRequest("t1", "s1", "perm_1")
+		if err != nil {
+			return err
+		}
+		pr.Options[0].Name = "x"
+		prs, _, err := tx.ListPermissionRequests("t1", "s1", store.PermissionQuery{})
+		if err != nil {
+			return err
+		}
+		prs[0].Options[0].OptionID = "y"
+		lcs, _, err := tx.ListLifecycleEvents("t1", "s1", store.LifecycleQuery{})
+		if err != nil {
+			return err
+		}
+		lcs[0].Type = "x"
 
 		evs, _, err := tx.ListEvents("t1", "s1", store.EventQuery{})
 		if err != nil {
@@ -1459,6 +2046,8 @@ func testCopiesIn(t *testing.T, s store.Store) {
 	ss := fullSession("t1", "s1")
 	tr := fullTurn("t1", "s1", 1)
 	ev := fullEvent(1, 1)
+	pe := permissionEvent(2, 1)
+	pr := fullPermission("t1", "s1", "perm_1", 1)
 	le := logEntry("s1", "l1", gen.LogEntryTypeInfo)
 	ar := artifact("s1", "a1", gen.ArtifactActionCreated)
 	data := []byte("one")
@@ -1471,6 +2060,12 @@ func testCopiesIn(t *testing.T, s store.Store) {
 			return err
 		}
 		if err := tx.AppendEvent("t1", "s1", ev); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent("t1", "s1", pe); err != nil {
+			return err
+		}
+		if err := tx.CreatePermissionRequest(pr); err != nil {
 			return err
 		}
 		if _, err := tx.AddLogEntry("t1", le); err != nil {
@@ -1495,6 +2090,10 @@ func testCopiesIn(t *testing.T, s store.Store) {
 	ev.Args["path"] = "x"
 	ev.Args["opts"].(map[string]any)["n"] = 9.0
 	ev.Result.([]any)[0] = "x"
+	pe.Options[0].Name = "x"
+	pr.Options[1].Kind = "x"
+	ss.AgentOptions["model"] = "x"
+	tr.Meta["ticket"] = "x"
 	le.Data["id"] = "x"
 	ar.Metadata["id"] = "x"
 	data[0] = 'X'

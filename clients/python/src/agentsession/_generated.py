@@ -25,17 +25,23 @@ class ProblemCode(str, Enum):
     | `unauthorized` | 401 | missing or unknown bearer token |
     | `not_found` | 404 | no such resource for this tenant, or no such route |
     | `method_not_allowed` | 405 | the route exists, not with this method |
+    | `request_timeout` | 408 | the request body did not arrive in time |
     | `invalid_transition` | 409 | the lifecycle state machine forbids the change |
     | `turn_in_progress` | 409 | busy policy `reject` and a turn is running |
     | `turn_queue_full` | 409 | busy policy `enqueue` and the queue is full |
+    | `turn_ended` | 409 | the turn to cancel has already ended |
     | `session_paused` | 409 | the session is paused |
     | `session_ended` | 409 | the session is completed or failed |
     | `spawn_limit_exceeded` | 409 | a child-session cap would be exceeded |
+    | `permission_resolved` | 409 | the permission request was answered otherwise, or cancelled |
     | `idempotency_in_progress` | 409 | a request with the same key is still being processed |
     | `payload_too_large` | 413 | the body is over the server's limit |
     | `unsupported_media_type` | 415 | the body's media type is not accepted |
     | `unknown_agent` | 422 | no agent of that name |
     | `unknown_file` | 422 | a file token this tenant never uploaded |
+    | `unknown_option` | 422 | an option the permission request does not offer |
+    | `unsupported_busy_policy` | 422 | the agent cannot take this busy policy |
+    | `invalid_agent_options` | 422 | options the agent does not declare, or values it does not accept |
     | `idempotency_key_reused` | 422 | the key was used before with a different request |
     | `rate_limited` | 429 | too many requests |
     | `internal` | 500 | the server failed |
@@ -61,6 +67,12 @@ class ProblemCode(str, Enum):
     idempotency_key_reused = "idempotency_key_reused"
     rate_limited = "rate_limited"
     internal = "internal"
+    request_timeout = "request_timeout"
+    turn_ended = "turn_ended"
+    permission_resolved = "permission_resolved"
+    unknown_option = "unknown_option"
+    unsupported_busy_policy = "unsupported_busy_policy"
+    invalid_agent_options = "invalid_agent_options"
 
 
 class FieldError(BaseModel):
@@ -107,6 +119,19 @@ class ServerInfo(BaseModel):
     """
     The implementation's version.
     """
+
+
+class AgentOptionType(str, Enum):
+    """
+    The JSON type of an agent option's values: `string`, `integer` (a number without a
+    fraction), `number` or `boolean`.
+
+    """
+
+    string = "string"
+    integer = "integer"
+    number = "number"
+    boolean = "boolean"
 
 
 class AgentKind(str, Enum):
@@ -191,21 +216,40 @@ class EndStatus(str, Enum):
 
 class Activity(str, Enum):
     """
-    Whether a turn is running: `idle`, `running`, or `stalled` when the running turn
-    has shown no progress for longer than `limits.stall_after_ms`.
+    Whether a turn is running: `idle`, `running`, `stalled` when the running turn has
+    shown no progress for longer than `limits.stall_after_ms`, or `waiting_for_input`
+    while the running turn waits for an answer to a permission request (which is not
+    a stall).
 
     """
 
     idle = "idle"
     running = "running"
     stalled = "stalled"
+    waiting_for_input = "waiting_for_input"
+
+
+class EndReason(str, Enum):
+    """
+    Why a session ended: `ended` (`endSession`), `closed` (`closeSession`), `failed` (the
+    server failed it, for example because its agent could not start) or
+    `parent_closed` (closed with its parent).
+
+    """
+
+    ended = "ended"
+    closed = "closed"
+    failed = "failed"
+    parent_closed = "parent_closed"
 
 
 class CreateSessionRequest(BaseModel):
     """
     A new session: its `agent`, and optionally `meta` (free-form metadata kept with the
-    session and returned as its `meta`), `plan_slug` and `context` (the initial context
-    summary, returned as `context_summary`).
+    session and returned as its `meta`), `plan_slug`, `context` (the initial context
+    summary, returned as `context_summary`) and `agent_options` (values for the options
+    the agent declares in `AgentInfo.options`, returned with the defaults as
+    `agent_options`).
 
     """
 
@@ -222,18 +266,21 @@ class CreateSessionRequest(BaseModel):
     The plan the session works on.
     """
     context: dict[str, Any] | None = None
+    agent_options: dict[str, Any] | None = None
 
 
 class BusyPolicy(str, Enum):
     """
     What `sendTurn` does while another turn runs: `reject` answers `409
-    turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
+    turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn,
+    `steer` gives the prompt to the running turn as guidance (no new turn).
 
     """
 
     reject = "reject"
     enqueue = "enqueue"
     interrupt = "interrupt"
+    steer = "steer"
 
 
 class FileToken(RootModel[str]):
@@ -266,6 +313,7 @@ class TurnRequest(BaseModel):
 
     """
     busy_policy: BusyPolicy | None = None
+    meta: dict[str, Any] | None = None
 
 
 class StopReason(str, Enum):
@@ -329,7 +377,9 @@ class Usage(BaseModel):
 class EventType(str, Enum):
     """
     The kind of event. Clients must pass types they do not know through untouched:
-    new ones may be added.
+    new ones may be added. `permission_request` and `permission_response` are an
+    agent's question and its answer (see "Permission requests"); `guidance` is a
+    `steer` prompt the agent took.
 
     """
 
@@ -340,6 +390,9 @@ class EventType(str, Enum):
     plan = "plan"
     usage = "usage"
     error = "error"
+    permission_request = "permission_request"
+    permission_response = "permission_response"
+    guidance = "guidance"
 
 
 class ToolCallStatus(str, Enum):
@@ -354,77 +407,204 @@ class ToolCallStatus(str, Enum):
     cancelled = "cancelled"
 
 
-class Event(BaseModel):
+class PermissionOptionKind(str, Enum):
     """
-    One thing the agent did during a turn.
+    The kind of a permission option, as the Agent Client Protocol has them: allow or
+    reject, this once or always.
+
+    """
+
+    allow_once = "allow_once"
+    allow_always = "allow_always"
+    reject_once = "reject_once"
+    reject_always = "reject_always"
+
+
+class PermissionOption(BaseModel):
+    """
+    One answer a permission request offers.
     """
 
     model_config = ConfigDict(
         extra="allow",
     )
-    seq: Annotated[int, Field(examples=[41], ge=1)]
+    option_id: Annotated[str, Field(examples=["allow"], max_length=128, min_length=1)]
     """
-    The per-session sequence number, from 1 and without gaps; the SSE `id`.
+    The id to answer with (`answerPermission`).
     """
-    turn_index: Annotated[int, Field(examples=[3], ge=1)]
+    name: Annotated[str, Field(examples=["Allow"])]
     """
-    The turn the event belongs to.
+    The option as a person reads it.
     """
-    type: Annotated[EventType | str, Field(union_mode="left_to_right")]
+    kind: Annotated[PermissionOptionKind | str, Field(union_mode="left_to_right")]
     """
-    The kind of event (`EventType`). Pass types you do not know through untouched.
+    What the option means (`PermissionOptionKind`; other values may be added).
     """
-    content: Annotated[str | None, Field(examples=["Hello"])] = None
+
+
+class PermissionOutcome(str, Enum):
     """
-    The text of a `text`, `thinking`, `plan` or `error` event.
+    How a permission request was answered: `selected` (an option was chosen) or
+    `cancelled` (the turn ended first, or the agent withdrew the request).
+
     """
-    tool_call_id: Annotated[str | None, Field(examples=["call_7"])] = None
+
+    selected = "selected"
+    cancelled = "cancelled"
+
+
+class PermissionStatus(str, Enum):
     """
-    For `tool_call` and `tool_result`, the call's id.
+    `pending` (waiting for an answer), `answered` (an option was chosen) or `cancelled`.
     """
-    name: Annotated[str | None, Field(examples=["read_file"])] = None
+
+    pending = "pending"
+    answered = "answered"
+    cancelled = "cancelled"
+
+
+class PermissionRequest(BaseModel):
     """
-    For tool events, the tool's name.
+    A permission request and where it stands.
     """
-    args: dict[str, Any] | None = None
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    request_id: Annotated[
+        str,
+        Field(
+            examples=["perm_01hx7k2m9qv3c8d5e6f7g8h9k1"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ]
     """
-    For `tool_call`, the arguments.
+    The request's id, unique in the session.
     """
-    result: Any | None = None
+    session_id: Annotated[
+        str,
+        Field(
+            examples=["sess_01hx7k2m9qv3c8d5e6f7g8h9j0"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ]
     """
-    For `tool_result`, the tool's result (any JSON value).
+    The session.
     """
-    status: Annotated[
-        ToolCallStatus | str | None, Field(union_mode="left_to_right")
+    turn_index: Annotated[int, Field(examples=[2], ge=1)]
+    """
+    The turn that asked.
+    """
+    tool_call_id: Annotated[str | None, Field(examples=["call_2"])] = None
+    """
+    The tool call the request concerns, when it concerns one.
+    """
+    title: Annotated[str, Field(examples=["Drop the table orders_old?"])]
+    """
+    What the agent asks.
+    """
+    options: list[PermissionOption]
+    """
+    The answers on offer, in the agent's order.
+    """
+    status: Annotated[PermissionStatus | str, Field(union_mode="left_to_right")]
+    """
+    Where the request stands (`PermissionStatus`; other values may be added).
+    """
+    outcome: Annotated[
+        PermissionOutcome | str | None, Field(union_mode="left_to_right")
     ] = None
     """
-    For tool events, the state of the call (`ToolCallStatus`).
+    How it was answered, once it was (`PermissionOutcome`).
     """
-    data: dict[str, Any] | None = None
+    option_id: Annotated[str | None, Field(examples=["allow"])] = None
     """
-    Extra structured data (plan entries, usage numbers, error codes).
+    The option chosen, when the outcome is `selected`.
     """
     created_at: datetime
     """
-    When the event happened.
+    When the agent asked (its `permission_request` event's `created_at`).
+    """
+    answered_at: datetime | None = None
+    """
+    When it was answered or cancelled.
     """
 
 
-class EventList(BaseModel):
+class PermissionRequestList(BaseModel):
     """
-    One page of events.
+    One page of permission requests.
     """
 
     model_config = ConfigDict(
         extra="allow",
     )
-    items: list[Event]
+    items: list[PermissionRequest]
     """
-    The events on this page, in `seq` order.
+    The requests on this page, oldest first.
     """
     next_cursor: str | None = None
     """
     Pass as `cursor` for the next page; absent on the last page.
+    """
+
+
+class PermissionAnswer(BaseModel):
+    """
+    The answer to a permission request.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    option_id: Annotated[str, Field(examples=["allow"], max_length=128, min_length=1)]
+    """
+    The chosen option's `option_id`.
+    """
+
+
+class TurnWaiting(BaseModel):
+    """
+    A JSON `sendTurn`'s answer (`202`) when its turn waits for an answer to a permission
+    request: the turn goes on waiting. Answer with `answerPermission`, then follow the
+    turn with `streamTurn` (`Last-Event-ID: <last_seq>`) or `getTurn`.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    session_id: Annotated[
+        str,
+        Field(
+            examples=["sess_01hx7k2m9qv3c8d5e6f7g8h9j0"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ]
+    """
+    The session.
+    """
+    turn_index: Annotated[int, Field(examples=[2], ge=1)]
+    """
+    The waiting turn.
+    """
+    status: Annotated[Activity | str, Field(union_mode="left_to_right")]
+    """
+    `waiting_for_input` (`Activity`; other values may be added).
+    """
+    permission_requests: list[PermissionRequest]
+    """
+    The turn's pending requests, oldest first.
+    """
+    last_seq: Annotated[int, Field(examples=[4], ge=1)]
+    """
+    The `seq` of the turn's newest event so far; resume `streamTurn` after it.
     """
 
 
@@ -444,36 +624,153 @@ class Event2(str, Enum):
     message = "message"
 
 
-class EventFrame(BaseModel):
-    """
-    One event of the turn. The frame has no `event:` line (SSE's default type
-    `message`) and its `id:` is the event's `seq`, which is what `Last-Event-ID` resumes
-    after.
-
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    event: Literal["message"]
-    """
-    `message`: no `event:` line is sent.
-    """
-    id: Annotated[
-        str, Field(examples=["41"], max_length=15, pattern="^[1-9][0-9]{0,14}$")
-    ]
-    """
-    The `id:` line, the event's `seq` in decimal.
-    """
-    data: Event
-
-
 class Event3(str, Enum):
     """
     `event: turn.completed`.
     """
 
     turn_completed = "turn.completed"
+
+
+class LifecycleEventType(str, Enum):
+    """
+    What happened to the session: `turn_queued` (a turn waits behind another),
+    `turn_started`, `turn_ended`, `status_changed`, `handoff` (notes written) or
+    `child_spawned`.
+
+    """
+
+    turn_queued = "turn_queued"
+    turn_started = "turn_started"
+    turn_ended = "turn_ended"
+    status_changed = "status_changed"
+    handoff = "handoff"
+    child_spawned = "child_spawned"
+
+
+class LifecycleEvent(BaseModel):
+    """
+    Something that happened to a session besides its agent's work, numbered in the
+    session's own lifecycle sequence. The members that do not concern its `type` are
+    absent.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    lifecycle_seq: Annotated[int, Field(examples=[7], ge=1)]
+    """
+    The per-session lifecycle sequence number, from 1 and without gaps.
+    """
+    after_seq: Annotated[int, Field(examples=[40], ge=0)]
+    """
+    The `seq` of the session's newest turn event when it happened (0 before the first).
+    """
+    type: Annotated[LifecycleEventType | str, Field(union_mode="left_to_right")]
+    """
+    What happened (`LifecycleEventType`; other values may be added).
+    """
+    turn_index: Annotated[int | None, Field(examples=[3], ge=1)] = None
+    """
+    For `turn_queued`, `turn_started` and `turn_ended`, the turn.
+    """
+    status: Annotated[SessionStatus | str | None, Field(union_mode="left_to_right")] = (
+        None
+    )
+    """
+    For `status_changed`, the session's new status (`SessionStatus`).
+    """
+    stop_reason: Annotated[
+        StopReason | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    For `turn_ended`, why the turn ended (`StopReason`).
+    """
+    queue_position: Annotated[int | None, Field(examples=[1], ge=1)] = None
+    """
+    For `turn_queued`, the turn's place in the queue when it was queued.
+    """
+    child_session_id: Annotated[
+        str | None,
+        Field(
+            examples=["sess_01hx7k2m9qv3c8d5e6f7g8h9bb"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ] = None
+    """
+    For `child_spawned`, the new child session.
+    """
+    created_at: datetime
+    """
+    When it happened.
+    """
+
+
+class LifecycleEventList(BaseModel):
+    """
+    One page of lifecycle events.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    items: list[LifecycleEvent]
+    """
+    The lifecycle events on this page, in `lifecycle_seq` order.
+    """
+    next_cursor: str | None = None
+    """
+    Pass as `cursor` for the next page; absent on the last page.
+    """
+
+
+class Event4(str, Enum):
+    """
+    `message`: no `event:` line is sent.
+    """
+
+    message = "message"
+
+
+class Event5(str, Enum):
+    """
+    `event: session.lifecycle`.
+    """
+
+    session_lifecycle = "session.lifecycle"
+
+
+class SessionLifecycleFrame(BaseModel):
+    """
+    One lifecycle event of the session; its `id:` is the session's position after it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    event: Literal["session.lifecycle"]
+    """
+    `event: session.lifecycle`.
+    """
+    id: Annotated[
+        str,
+        Field(examples=["40.7"], max_length=31, pattern="^[0-9]{1,15}\\.[0-9]{1,15}$"),
+    ]
+    """
+    The `id:` line, `<seq>.<lifecycle_seq>`.
+    """
+    data: LifecycleEvent
+
+
+class Event6(str, Enum):
+    """
+    `event: session.ended`.
+    """
+
+    session_ended = "session.ended"
 
 
 class TurnAccepted(BaseModel):
@@ -503,6 +800,18 @@ class TurnAccepted(BaseModel):
     """
     `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay.
     """
+    queue_position: Annotated[int | None, Field(examples=[1], ge=1)] = None
+    """
+    For a queued turn, its place in the queue (1 runs next); absent otherwise.
+    """
+    steered: bool | None = None
+    """
+    True when the prompt was given to the running turn as guidance (`busy_policy:
+    steer`): `turn_index` is that turn's, and the stream carries its events from
+    then on; absent otherwise.
+
+    """
+    meta: dict[str, Any] | None = None
 
 
 class TurnSummary(BaseModel):
@@ -564,119 +873,7 @@ class TurnSummary(BaseModel):
     """
     When the turn ended.
     """
-
-
-class TurnEvents(BaseModel):
-    """
-    The events member of a `TurnResult`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    events: list[Event]
-    """
-    The turn's events in `seq` order.
-    """
-
-
-class Turn(BaseModel):
-    """
-    A turn in the session's history.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    session_id: Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[A-Za-z0-9_-]+$")
-    ]
-    """
-    The session.
-    """
-    turn_index: Annotated[int, Field(ge=1)]
-    """
-    The turn's number within the session, from 1.
-    """
-    prompt: str
-    """
-    The prompt.
-    """
-    files: list[str] | None = None
-    """
-    The file tokens given with the prompt.
-    """
-    status: Annotated[TurnStatus | str, Field(union_mode="left_to_right")]
-    """
-    Where the turn is (`TurnStatus`; other values may be added).
-    """
-    busy_policy: Annotated[BusyPolicy | str, Field(union_mode="left_to_right")]
-    """
-    The busy policy the turn was sent with (`BusyPolicy`).
-    """
-    stop_reason: Annotated[
-        StopReason | str | None, Field(union_mode="left_to_right")
-    ] = None
-    """
-    Why the turn ended, once it has (`StopReason`).
-    """
-    cancelled_by: Annotated[
-        CancelledBy | str | None, Field(union_mode="left_to_right")
-    ] = None
-    """
-    For a cancelled turn, what cancelled it (`CancelledBy`).
-    """
-    duration_ms: Annotated[int | None, Field(ge=0)] = None
-    """
-    How long the turn ran; present once it ended.
-    """
-    usage: Usage | None = None
-    event_count: Annotated[int, Field(ge=0)]
-    """
-    How many events the turn has produced so far (`last_seq` - `first_seq` + 1).
-    """
-    first_seq: Annotated[int | None, Field(ge=1)] = None
-    """
-    The `seq` of the turn's first event.
-    """
-    last_seq: Annotated[int | None, Field(ge=1)] = None
-    """
-    The `seq` of the turn's newest event.
-    """
-    created_at: datetime
-    """
-    When the turn was accepted.
-    """
-    started_at: datetime | None = None
-    """
-    When the turn started running.
-    """
-    ended_at: datetime | None = None
-    """
-    When the turn ended.
-    """
-    events: list[Event] | None = None
-    """
-    The turn's events (`getTurn` only).
-    """
-
-
-class TurnList(BaseModel):
-    """
-    One page of turns.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    items: list[Turn]
-    """
-    The turns on this page, oldest first.
-    """
-    next_cursor: str | None = None
-    """
-    Pass as `cursor` for the next page; absent on the last page.
-    """
+    meta: dict[str, Any] | None = None
 
 
 class CancelTurnResult(BaseModel):
@@ -735,6 +932,7 @@ class ContinueSessionRequest(BaseModel):
     """
     The new session's plan; defaults to this session's.
     """
+    agent_options: dict[str, Any] | None = None
 
 
 class ReplaySessionRequest(BaseModel):
@@ -750,6 +948,7 @@ class ReplaySessionRequest(BaseModel):
     The agent of the new session; defaults to this session's agent.
     """
     meta: dict[str, Any] | None = None
+    agent_options: dict[str, Any] | None = None
 
 
 class Handoff(BaseModel):
@@ -816,6 +1015,15 @@ class LogEntryType(str, Enum):
     success = "success"
     checkpoint = "checkpoint"
     decision = "decision"
+
+
+class LogOrder(str, Enum):
+    """
+    The order of a work-log list.
+    """
+
+    oldest_first = "oldest_first"
+    newest_first = "newest_first"
 
 
 class LogEntryRequest(BaseModel):
@@ -1194,7 +1402,9 @@ class Problem(BaseModel):
         str | None, Field(examples=["/v1/sessions/sess_01hx7k2m9qv3c8d5e6f7g8h9j0"])
     ] = None
     """
-    The request path this problem occurred on.
+    The request path this problem occurred on: its first 1024 bytes, followed by
+    `...` when the path is longer.
+
     """
     code: Annotated[
         ProblemCode | str, Field(examples=["not_found"], union_mode="left_to_right")
@@ -1241,6 +1451,40 @@ class Health(BaseModel):
     time: datetime
     """
     The server's clock.
+    """
+
+
+class AgentOption(BaseModel):
+    """
+    One option an agent takes in `agent_options`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str, Field(examples=["prefix"])]
+    """
+    The member name in `agent_options`.
+    """
+    description: Annotated[
+        str | None, Field(examples=["Put before the echoed text."])
+    ] = None
+    """
+    What the option does.
+    """
+    type: Annotated[AgentOptionType | str, Field(union_mode="left_to_right")]
+    """
+    The JSON type of its values (`AgentOptionType`; other values may be added).
+    """
+    enum: Annotated[list[Any] | None, Field(examples=[["low", "medium", "high"]])] = (
+        None
+    )
+    """
+    The values allowed, when only some are; absent means any value of the type.
+    """
+    default: Annotated[Any | None, Field(examples=["medium"])] = None
+    """
+    The value in force when the session does not set one; absent when there is none.
     """
 
 
@@ -1324,9 +1568,19 @@ class Features(BaseModel):
     """
     `Idempotency-Key` is honoured.
     """
+    permissions: bool | None = None
+    """
+    Agents' permission requests reach the client (`permission_request` events,
+    `answerPermission`, `listPermissions`); absent means false.
+
+    """
+    session_stream: bool | None = None
+    """
+    `streamSession` and `listLifecycleEvents` work; absent means false.
+    """
     busy_policies: list[Annotated[BusyPolicy | str, Field(union_mode="left_to_right")]]
     """
-    The busy policies `sendTurn` accepts.
+    The busy policies `sendTurn` accepts (`steer` when some agent can be steered).
     """
 
 
@@ -1415,6 +1669,10 @@ class Session(BaseModel):
     """
     How many turns the session has accepted, queued ones included.
     """
+    queued_turns: Annotated[int, Field(examples=[0], ge=0)]
+    """
+    How many of its turns wait behind the running one (`status` `queued`); 0 when none.
+    """
     action_count: Annotated[int, Field(examples=[5], ge=0)]
     """
     How many work-log entries the session has.
@@ -1445,6 +1703,24 @@ class Session(BaseModel):
     ended_at: datetime | None = None
     """
     When the session became `completed` or `failed`.
+    """
+    end_reason: Annotated[EndReason | str | None, Field(union_mode="left_to_right")] = (
+        None
+    )
+    """
+    Why the session ended (`EndReason`; other values may be added); present once it has ended.
+    """
+    duration_ms: Annotated[int | None, Field(examples=[1200000], ge=0)] = None
+    """
+    How long the session lived, `ended_at - created_at` in milliseconds; present once it has ended.
+    """
+    agent_options: Annotated[
+        dict[str, Any] | None, Field(examples=[{"prefix": "> "}])
+    ] = None
+    """
+    The agent options in force: those given at creation with the agent's defaults
+    filled in. Present when some option is in force.
+
     """
 
 
@@ -1481,6 +1757,110 @@ class CloseSessionResult(BaseModel):
     """
 
 
+class Event(BaseModel):
+    """
+    One thing the agent did during a turn.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    seq: Annotated[int, Field(examples=[41], ge=1)]
+    """
+    The per-session sequence number, from 1 and without gaps; the SSE `id`.
+    """
+    turn_index: Annotated[int, Field(examples=[3], ge=1)]
+    """
+    The turn the event belongs to.
+    """
+    type: Annotated[EventType | str, Field(union_mode="left_to_right")]
+    """
+    The kind of event (`EventType`). Pass types you do not know through untouched.
+    """
+    content: Annotated[str | None, Field(examples=["Hello"])] = None
+    """
+    The text of a `text`, `thinking`, `plan`, `error` or `guidance` event.
+    """
+    tool_call_id: Annotated[str | None, Field(examples=["call_7"])] = None
+    """
+    For `tool_call` and `tool_result`, the call's id; for `permission_request`, the tool call it concerns, when it concerns one.
+    """
+    name: Annotated[str | None, Field(examples=["read_file"])] = None
+    """
+    For tool events, the tool's name.
+    """
+    args: dict[str, Any] | None = None
+    """
+    For `tool_call`, the arguments.
+    """
+    result: Any | None = None
+    """
+    For `tool_result`, the tool's result (any JSON value).
+    """
+    status: Annotated[
+        ToolCallStatus | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    For tool events, the state of the call (`ToolCallStatus`).
+    """
+    data: dict[str, Any] | None = None
+    """
+    Extra structured data (plan entries, usage numbers, error codes).
+    """
+    request_id: Annotated[
+        str | None,
+        Field(
+            examples=["perm_01hx7k2m9qv3c8d5e6f7g8h9k1"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ] = None
+    """
+    For `permission_request` and `permission_response`, the request's id, unique in the session.
+    """
+    title: Annotated[str | None, Field(examples=["Drop the table orders_old?"])] = None
+    """
+    For `permission_request`, what the agent asks.
+    """
+    options: list[PermissionOption] | None = None
+    """
+    For `permission_request`, the answers on offer, in the agent's order.
+    """
+    outcome: Annotated[
+        PermissionOutcome | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    For `permission_response`, how the request was answered (`PermissionOutcome`).
+    """
+    option_id: Annotated[str | None, Field(examples=["allow"])] = None
+    """
+    For a `permission_response` whose outcome is `selected`, the option chosen.
+    """
+    created_at: datetime
+    """
+    When the event happened.
+    """
+
+
+class EventList(BaseModel):
+    """
+    One page of events.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    items: list[Event]
+    """
+    The events on this page, in `seq` order.
+    """
+    next_cursor: str | None = None
+    """
+    Pass as `cursor` for the next page; absent on the last page.
+    """
+
+
 class TurnAcceptedFrame(BaseModel):
     """
     The first frame of a `sendTurn` stream; it names the new turn. It has no `id`.
@@ -1494,6 +1874,30 @@ class TurnAcceptedFrame(BaseModel):
     `event: turn.accepted`.
     """
     data: TurnAccepted
+
+
+class EventFrame(BaseModel):
+    """
+    One event of the turn. The frame has no `event:` line (SSE's default type
+    `message`) and its `id:` is the event's `seq`, which is what `Last-Event-ID` resumes
+    after.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    event: Literal["message"]
+    """
+    `message`: no `event:` line is sent.
+    """
+    id: Annotated[
+        str, Field(examples=["41"], max_length=15, pattern="^[1-9][0-9]{0,14}$")
+    ]
+    """
+    The `id:` line, the event's `seq` in decimal.
+    """
+    data: Event
 
 
 class TurnCompletedFrame(BaseModel):
@@ -1511,14 +1915,166 @@ class TurnCompletedFrame(BaseModel):
     data: TurnSummary
 
 
-class TurnResult(TurnSummary, TurnEvents):
+class SessionEventFrame(BaseModel):
     """
-    A finished turn with all its events.
+    One turn event of the session. The frame has no `event:` line (SSE's default type
+    `message`); its `id:` is the session's position after it, `<seq>.<lifecycle_seq>`.
+
     """
 
     model_config = ConfigDict(
         extra="allow",
     )
+    event: Literal["message"]
+    """
+    `message`: no `event:` line is sent.
+    """
+    id: Annotated[
+        str,
+        Field(examples=["41.7"], max_length=31, pattern="^[0-9]{1,15}\\.[0-9]{1,15}$"),
+    ]
+    """
+    The `id:` line, `<seq>.<lifecycle_seq>`.
+    """
+    data: Event
+
+
+class SessionEndedFrame(BaseModel):
+    """
+    The last frame of a session's stream, sent once the session has ended. It has no `id`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    event: Literal["session.ended"]
+    """
+    `event: session.ended`.
+    """
+    data: Session
+
+
+class TurnEvents(BaseModel):
+    """
+    The events member of a `TurnResult`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    events: list[Event]
+    """
+    The turn's events in `seq` order.
+    """
+
+
+class Turn(BaseModel):
+    """
+    A turn in the session's history.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    session_id: Annotated[
+        str, Field(max_length=128, min_length=1, pattern="^[A-Za-z0-9_-]+$")
+    ]
+    """
+    The session.
+    """
+    turn_index: Annotated[int, Field(ge=1)]
+    """
+    The turn's number within the session, from 1.
+    """
+    prompt: str
+    """
+    The prompt.
+    """
+    files: list[str] | None = None
+    """
+    The file tokens given with the prompt.
+    """
+    status: Annotated[TurnStatus | str, Field(union_mode="left_to_right")]
+    """
+    Where the turn is (`TurnStatus`; other values may be added).
+    """
+    busy_policy: Annotated[BusyPolicy | str, Field(union_mode="left_to_right")]
+    """
+    The busy policy the turn was sent with (`BusyPolicy`).
+    """
+    queue_position: Annotated[int | None, Field(examples=[1], ge=1)] = None
+    """
+    While the turn is queued, its place in the queue (1 runs next); absent otherwise.
+    """
+    meta: Annotated[dict[str, Any] | None, Field(examples=[{"ticket": "OPS-42"}])] = (
+        None
+    )
+    """
+    The `meta` the turn was sent with; absent when it had none.
+    """
+    stop_reason: Annotated[
+        StopReason | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    Why the turn ended, once it has (`StopReason`).
+    """
+    cancelled_by: Annotated[
+        CancelledBy | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    For a cancelled turn, what cancelled it (`CancelledBy`).
+    """
+    duration_ms: Annotated[int | None, Field(ge=0)] = None
+    """
+    How long the turn ran; present once it ended.
+    """
+    usage: Usage | None = None
+    event_count: Annotated[int, Field(ge=0)]
+    """
+    How many events the turn has produced so far (`last_seq` - `first_seq` + 1).
+    """
+    first_seq: Annotated[int | None, Field(ge=1)] = None
+    """
+    The `seq` of the turn's first event.
+    """
+    last_seq: Annotated[int | None, Field(ge=1)] = None
+    """
+    The `seq` of the turn's newest event.
+    """
+    created_at: datetime
+    """
+    When the turn was accepted.
+    """
+    started_at: datetime | None = None
+    """
+    When the turn started running.
+    """
+    ended_at: datetime | None = None
+    """
+    When the turn ended.
+    """
+    events: list[Event] | None = None
+    """
+    The turn's events (`getTurn` only).
+    """
+
+
+class TurnList(BaseModel):
+    """
+    One page of turns.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    items: list[Turn]
+    """
+    The turns on this page, oldest first.
+    """
+    next_cursor: str | None = None
+    """
+    Pass as `cursor` for the next page; absent on the last page.
+    """
 
 
 class HandoffContext(BaseModel):
@@ -1582,21 +2138,6 @@ class HandoffContext(BaseModel):
     """
 
 
-class ScriptStep(BaseModel):
-    """
-    One step of an `AgentScript`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    delay_ms: Annotated[int | None, Field(ge=0, le=600000)] = None
-    """
-    How long to wait before emitting the event.
-    """
-    event: ScriptEvent | None = None
-
-
 class TurnStreamFrame(RootModel[TurnAcceptedFrame | EventFrame | TurnCompletedFrame]):
     root: Annotated[
         TurnAcceptedFrame | EventFrame | TurnCompletedFrame,
@@ -1611,29 +2152,29 @@ class TurnStreamFrame(RootModel[TurnAcceptedFrame | EventFrame | TurnCompletedFr
     """
 
 
-class AgentScript(BaseModel):
+class SessionStreamFrame(
+    RootModel[SessionEventFrame | SessionLifecycleFrame | SessionEndedFrame]
+):
+    root: Annotated[
+        SessionEventFrame | SessionLifecycleFrame | SessionEndedFrame,
+        Field(discriminator="event"),
+    ]
     """
-    The prompt of a turn to a `scripted` agent, as JSON. The agent waits `delay_ms`
-    before each step, emits the step's event (when it has one), and finally ends the
-    turn with `stop_reason` (default `end_turn`) and `usage`. The turn stays cancellable
-    during every delay.
+    One frame of a session's stream, told apart by `event`: `message` (a turn event),
+    `session.lifecycle` (a lifecycle event), `session.ended` (the last frame). Frames of
+    a type a client does not know are skipped.
 
+    """
+
+
+class TurnResult(TurnSummary, TurnEvents):
+    """
+    A finished turn with all its events.
     """
 
     model_config = ConfigDict(
         extra="allow",
     )
-    steps: Annotated[list[ScriptStep], Field(max_length=1000)]
-    """
-    The steps, in order.
-    """
-    stop_reason: Annotated[
-        StopReason | str | None, Field(union_mode="left_to_right")
-    ] = None
-    """
-    How the turn ends (`StopReason`); default `end_turn`.
-    """
-    usage: Usage | None = None
 
 
 class EventStream(RootModel[list[TurnStreamFrame]]):
@@ -1657,6 +2198,44 @@ class EventStream(RootModel[list[TurnStreamFrame]]):
     one description of the framing every SDK follows.
 
     """
+
+
+class SessionStream(RootModel[list[SessionStreamFrame]]):
+    """
+    The `text/event-stream` body of `streamSession`, described frame by frame: each
+    item is one frame (`SessionStreamFrame`), in the order the server sends them. The
+    guide's "Stream framing" section is the one description of the framing.
+
+    """
+
+    root: list[SessionStreamFrame]
+    """
+    The `text/event-stream` body of `streamSession`, described frame by frame: each
+    item is one frame (`SessionStreamFrame`), in the order the server sends them. The
+    guide's "Stream framing" section is the one description of the framing.
+
+    """
+
+
+class Capabilities(BaseModel):
+    """
+    What this server offers.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    api_version: Annotated[str, Field(examples=["v1"])]
+    """
+    The API version the server implements.
+    """
+    server: ServerInfo
+    agents: list[AgentInfo]
+    """
+    The agents sessions can use.
+    """
+    features: Features
+    limits: Limits
 
 
 class AgentInfo(BaseModel):
@@ -1690,27 +2269,158 @@ class AgentInfo(BaseModel):
     Absent for agents that read their script from the prompt.
 
     """
-
-
-class Capabilities(BaseModel):
+    permissions: bool | None = None
     """
-    What this server offers.
+    True when the agent may ask permission (`permission_request` events); absent
+    means false.
+
+    """
+    steer: bool | None = None
+    """
+    True when the agent takes guidance (`busy_policy: steer`); absent means false:
+    a `steer` prompt to its sessions answers `422 unsupported_busy_policy`.
+
+    """
+    options: list[AgentOption] | None = None
+    """
+    The options sessions of this agent take in `agent_options` (for example a model
+    or a reasoning effort); absent or empty when it takes none.
+
+    """
+
+
+class AgentScript(BaseModel):
+    """
+    The prompt of a turn to a `scripted` agent, as JSON. The agent waits `delay_ms`
+    before each step, emits the step's event or asks the step's `ask` (when it has
+    one), and finally ends the turn with `stop_reason` (default `end_turn`) and `usage`.
+    The turn stays cancellable during every delay and every wait for an answer.
+
     """
 
     model_config = ConfigDict(
         extra="allow",
     )
-    api_version: Annotated[str, Field(examples=["v1"])]
+    steps: Annotated[list[ScriptStep], Field(max_length=1000)]
     """
-    The API version the server implements.
+    The steps, in order.
     """
-    server: ServerInfo
-    agents: list[AgentInfo]
+    stop_reason: Annotated[
+        StopReason | str | None, Field(union_mode="left_to_right")
+    ] = None
     """
-    The agents sessions can use.
+    How the turn ends (`StopReason`); default `end_turn`.
     """
-    features: Features
-    limits: Limits
+    usage: Usage | None = None
+
+
+class ScriptStep(BaseModel):
+    """
+    One step of an `AgentScript`; it has an `event`, an `ask` or neither (a pause), never both.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    delay_ms: Annotated[int | None, Field(ge=0, le=600000)] = None
+    """
+    How long to wait before emitting the event (or asking).
+    """
+    event: ScriptEvent | None = None
+    ask: ScriptAsk | None = None
+    """
+    The permission request the step makes instead of an event.
+    """
+
+
+class ScriptAsk(BaseModel):
+    """
+    A permission request the scripted agent makes: it emits a `permission_request`
+    event, waits for the answer, then plays the branch of the chosen `option_id` (or
+    `cancelled` when the request was withdrawn after `timeout_ms`). When the turn itself
+    is cancelled, interrupted, closed or times out while the agent waits, the turn ends
+    as that says and no branch plays.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    request_id: Annotated[
+        str | None,
+        Field(
+            examples=["perm_drop_orders"],
+            max_length=128,
+            min_length=1,
+            pattern="^[A-Za-z0-9_-]+$",
+        ),
+    ] = None
+    """
+    The request's id; the server makes one when absent. Unique in the session.
+    """
+    tool_call_id: Annotated[str | None, Field(examples=["call_2"])] = None
+    """
+    The tool call the request concerns.
+    """
+    title: Annotated[str, Field(examples=["Drop the table orders_old?"], min_length=1)]
+    """
+    What the agent asks.
+    """
+    options: Annotated[list[PermissionOption], Field(max_length=16, min_length=1)]
+    """
+    The answers on offer, in order; option ids are unique.
+    """
+    timeout_ms: Annotated[int | None, Field(ge=1, le=600000)] = None
+    """
+    Withdraw the request when it has no answer after this long: it is answered
+    `cancelled` and the `cancelled` branch plays. Without it the agent waits until
+    the turn ends.
+
+    """
+    branches: ScriptBranches | None = None
+    """
+    What to do after each answer, by option id (or `cancelled`).
+    """
+
+
+class ScriptBranch(BaseModel):
+    """
+    The steps played after an answer. With `stop_reason` the turn ends after them with
+    that stop reason; without, the script goes on with the step after the ask.
+
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    steps: Annotated[list[ScriptStep], Field(max_length=1000)]
+    """
+    The branch's steps, in order (they may ask again).
+    """
+    stop_reason: Annotated[
+        StopReason | str | None, Field(union_mode="left_to_right")
+    ] = None
+    """
+    How the turn ends after the branch (`StopReason`); absent to go on with the script.
+    """
+
+
+class ScriptBranches(RootModel[dict[str, ScriptBranch]]):
+    """
+    What the scripted agent does after the answer, by the chosen `option_id`, or
+    `cancelled` for a withdrawn request. An answer without a branch goes on with the
+    script's next step.
+
+    """
+
+    root: dict[str, ScriptBranch]
+
+
+Capabilities.model_rebuild()
+AgentInfo.model_rebuild()
+AgentScript.model_rebuild()
+ScriptStep.model_rebuild()
+ScriptAsk.model_rebuild()
 
 
 JSONObject: TypeAlias = dict[str, Any]

@@ -64,8 +64,10 @@ export interface paths {
         /**
          * Create a session
          * @description Starts a new `active`, `idle` session with the named agent. `context` seeds the
-         *     session's context summary. An unknown agent answers `422 unknown_agent` and creates
-         *     nothing. Without an `Idempotency-Key` every call creates a new session.
+         *     session's context summary and `agent_options` sets the agent's options (see
+         *     `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
+         *     does not take answer `422 invalid_agent_options`, and either creates nothing.
+         *     Without an `Idempotency-Key` every call creates a new session.
          */
         post: operations["createSession"];
         delete?: never;
@@ -116,7 +118,9 @@ export interface paths {
         };
         /**
          * List a session's turns
-         * @description The turn history, oldest first. Items carry no events; read them with `listEvents` or `getTurn`.
+         * @description The turn history, oldest first, optionally in one status (`?status=queued` lists the
+         *     turns waiting; their `queue_position` says in which order they run). Items carry no
+         *     events; read them with `listEvents` or `getTurn`.
          */
         get: operations["listTurns"];
         put?: never;
@@ -128,11 +132,16 @@ export interface paths {
          *     "Turns, events and streaming"). The session must be `active`: a paused session
          *     answers `409 session_paused`, an ended one `409 session_ended`. While another turn
          *     runs, `busy_policy` decides: `reject` answers `409 turn_in_progress`, `enqueue`
-         *     waits, `interrupt` cancels the running turn.
+         *     waits, `interrupt` cancels the running turn, `steer` gives the prompt to the running
+         *     turn as guidance (no new turn; `422 unsupported_busy_policy` when the agent cannot
+         *     be steered). `meta` is returned with the turn.
+         *
+         *     A JSON turn that starts waiting for an answer to a permission request answers
+         *     `202` with a `TurnWaiting` instead of blocking (see "Permission requests").
          *
          *     Re-sending with the same `Idempotency-Key` never starts a second turn: it answers
-         *     with the first turn's result (waiting for it if it still runs) or, for a stream,
-         *     replays its events after `Last-Event-ID`.
+         *     with the first turn's result (waiting for it if it still runs, `202` while it waits
+         *     for input) or, for a stream, replays its events after `Last-Event-ID`.
          */
         post: operations["sendTurn"];
         delete?: never;
@@ -194,6 +203,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{session_id}/turns/{turn_index}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+                /** @description The turn's number within its session, starting at 1. */
+                turn_index: components["parameters"]["TurnIndex"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel one turn, queued or running
+         * @description Cancels the turn with this index. A queued turn ends at once with
+         *     `stop_reason: cancelled` (`cancelled_by: cancel_request`) without running: it has no
+         *     events, it leaves the queue, and the turns behind it move up. The running turn is
+         *     cancelled exactly as `cancelTurn` cancels it, and the answer comes once it has
+         *     ended. A turn that has already ended answers `409 turn_ended`. Answers the ended
+         *     `Turn` (without its events).
+         */
+        post: operations["cancelTurnAt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{session_id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a session's permission requests
+         * @description The session's permission requests, oldest first, optionally in one status:
+         *     `?status=pending` shows what the session's running turn waits for, for a client
+         *     that is not streaming.
+         */
+        get: operations["listPermissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{session_id}/permissions/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+                /** @description The permission request's id (`request_id` of its `permission_request` event). */
+                request_id: components["parameters"]["RequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a permission request
+         * @description Answers a pending permission request with one of its options. The answer is
+         *     recorded as a `permission_response` event in the session's sequence and the agent
+         *     goes on. The same answer again answers `200` and changes nothing; another answer to
+         *     an answered request, or any answer to a cancelled one, answers
+         *     `409 permission_resolved`; an option the request does not offer answers
+         *     `422 unknown_option`, whatever the request's state. An unknown request id, another
+         *     tenant's included, answers `404`.
+         */
+        post: operations["answerPermission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{session_id}/cancel": {
         parameters: {
             query?: never;
@@ -236,6 +331,59 @@ export interface paths {
          *     so a jump shows a missing event.
          */
         get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{session_id}/lifecycle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read the session's lifecycle events
+         * @description The session's lifecycle events (turns queued, started and ended, status changes,
+         *     handoffs, children spawned) in `lifecycle_seq` order; `after` starts after a
+         *     lifecycle sequence number. They are recorded with the change they describe, so this
+         *     history and `streamSession` agree.
+         */
+        get: operations["listLifecycleEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{session_id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Stream everything that happens in a session
+         * @description One server-sent event stream for the whole session: every turn event and every
+         *     lifecycle event, in order, from the resume point (`Last-Event-ID` or `after`,
+         *     `<seq>.<lifecycle_seq>`; the header wins; `0.0`, the default, is the beginning),
+         *     then live, across turns, until the session ends; then a `session.ended` frame with
+         *     the `Session`. See "Stream framing".
+         */
+        get: operations["streamSession"];
         put?: never;
         post?: never;
         delete?: never;
@@ -385,7 +533,7 @@ export interface paths {
         };
         /**
          * List work-log entries
-         * @description The session's work log, oldest first, optionally of one type.
+         * @description The session's work log, oldest first (or newest first with `order=newest_first`), optionally of one type.
          */
         get: operations["listLogEntries"];
         put?: never;
@@ -601,7 +749,8 @@ export interface components {
              */
             detail?: string;
             /**
-             * @description The request path this problem occurred on.
+             * @description The request path this problem occurred on: its first 1024 bytes, followed by
+             *     `...` when the path is longer.
              * @example /v1/sessions/sess_01hx7k2m9qv3c8d5e6f7g8h9j0
              */
             instance?: string;
@@ -631,23 +780,29 @@ export interface components {
          *     | `unauthorized` | 401 | missing or unknown bearer token |
          *     | `not_found` | 404 | no such resource for this tenant, or no such route |
          *     | `method_not_allowed` | 405 | the route exists, not with this method |
+         *     | `request_timeout` | 408 | the request body did not arrive in time |
          *     | `invalid_transition` | 409 | the lifecycle state machine forbids the change |
          *     | `turn_in_progress` | 409 | busy policy `reject` and a turn is running |
          *     | `turn_queue_full` | 409 | busy policy `enqueue` and the queue is full |
+         *     | `turn_ended` | 409 | the turn to cancel has already ended |
          *     | `session_paused` | 409 | the session is paused |
          *     | `session_ended` | 409 | the session is completed or failed |
          *     | `spawn_limit_exceeded` | 409 | a child-session cap would be exceeded |
+         *     | `permission_resolved` | 409 | the permission request was answered otherwise, or cancelled |
          *     | `idempotency_in_progress` | 409 | a request with the same key is still being processed |
          *     | `payload_too_large` | 413 | the body is over the server's limit |
          *     | `unsupported_media_type` | 415 | the body's media type is not accepted |
          *     | `unknown_agent` | 422 | no agent of that name |
          *     | `unknown_file` | 422 | a file token this tenant never uploaded |
+         *     | `unknown_option` | 422 | an option the permission request does not offer |
+         *     | `unsupported_busy_policy` | 422 | the agent cannot take this busy policy |
+         *     | `invalid_agent_options` | 422 | options the agent does not declare, or values it does not accept |
          *     | `idempotency_key_reused` | 422 | the key was used before with a different request |
          *     | `rate_limited` | 429 | too many requests |
          *     | `internal` | 500 | the server failed |
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "invalid_cursor" | "unauthorized" | "not_found" | "method_not_allowed" | "invalid_transition" | "turn_in_progress" | "turn_queue_full" | "session_paused" | "session_ended" | "spawn_limit_exceeded" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "unknown_agent" | "unknown_file" | "idempotency_key_reused" | "rate_limited" | "internal";
+        ProblemCode: "invalid_request" | "invalid_cursor" | "unauthorized" | "not_found" | "method_not_allowed" | "invalid_transition" | "turn_in_progress" | "turn_queue_full" | "session_paused" | "session_ended" | "spawn_limit_exceeded" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "unknown_agent" | "unknown_file" | "idempotency_key_reused" | "rate_limited" | "internal" | "request_timeout" | "turn_ended" | "permission_resolved" | "unknown_option" | "unsupported_busy_policy" | "invalid_agent_options";
         /** @description One field that failed validation. */
         FieldError: {
             /**
@@ -727,7 +882,57 @@ export interface components {
              *     Absent for agents that read their script from the prompt.
              */
             script?: components["schemas"]["AgentScript"];
+            /**
+             * @description True when the agent may ask permission (`permission_request` events); absent
+             *     means false.
+             */
+            permissions?: boolean;
+            /**
+             * @description True when the agent takes guidance (`busy_policy: steer`); absent means false:
+             *     a `steer` prompt to its sessions answers `422 unsupported_busy_policy`.
+             */
+            steer?: boolean;
+            /**
+             * @description The options sessions of this agent take in `agent_options` (for example a model
+             *     or a reasoning effort); absent or empty when it takes none.
+             */
+            options?: components["schemas"]["AgentOption"][];
         };
+        /** @description One option an agent takes in `agent_options`. */
+        AgentOption: {
+            /**
+             * @description The member name in `agent_options`.
+             * @example prefix
+             */
+            name: string;
+            /**
+             * @description What the option does.
+             * @example Put before the echoed text.
+             */
+            description?: string;
+            /** @description The JSON type of its values (`AgentOptionType`; other values may be added). */
+            type: components["schemas"]["AgentOptionType"] | (string & {});
+            /**
+             * @description The values allowed, when only some are; absent means any value of the type.
+             * @example [
+             *       "low",
+             *       "medium",
+             *       "high"
+             *     ]
+             */
+            enum?: unknown[];
+            /**
+             * @description The value in force when the session does not set one; absent when there is none.
+             * @example medium
+             */
+            default?: unknown;
+        };
+        /**
+         * @description The JSON type of an agent option's values: `string`, `integer` (a number without a
+         *     fraction), `number` or `boolean`.
+         * @enum {string}
+         */
+        AgentOptionType: "string" | "integer" | "number" | "boolean";
         /**
          * @description What kind of agent this is. `echo` answers each turn with one `text` event whose
          *     content is the prompt and `stop_reason: end_turn`. `scripted` plays an
@@ -738,9 +943,9 @@ export interface components {
         AgentKind: "echo" | "scripted" | "model";
         /**
          * @description The prompt of a turn to a `scripted` agent, as JSON. The agent waits `delay_ms`
-         *     before each step, emits the step's event (when it has one), and finally ends the
-         *     turn with `stop_reason` (default `end_turn`) and `usage`. The turn stays cancellable
-         *     during every delay.
+         *     before each step, emits the step's event or asks the step's `ask` (when it has
+         *     one), and finally ends the turn with `stop_reason` (default `end_turn`) and `usage`.
+         *     The turn stays cancellable during every delay and every wait for an answer.
          */
         AgentScript: {
             /** @description The steps, in order. */
@@ -749,14 +954,92 @@ export interface components {
             stop_reason?: components["schemas"]["StopReason"] | (string & {});
             usage?: components["schemas"]["Usage"];
         };
-        /** @description One step of an `AgentScript`. */
+        /** @description One step of an `AgentScript`; it has an `event`, an `ask` or neither (a pause), never both. */
         ScriptStep: {
             /**
              * Format: int32
-             * @description How long to wait before emitting the event.
+             * @description How long to wait before emitting the event (or asking).
              */
             delay_ms?: number;
             event?: components["schemas"]["ScriptEvent"];
+            /** @description The permission request the step makes instead of an event. */
+            ask?: components["schemas"]["ScriptAsk"];
+        };
+        /**
+         * @description A permission request the scripted agent makes: it emits a `permission_request`
+         *     event, waits for the answer, then plays the branch of the chosen `option_id` (or
+         *     `cancelled` when the request was withdrawn after `timeout_ms`). When the turn itself
+         *     is cancelled, interrupted, closed or times out while the agent waits, the turn ends
+         *     as that says and no branch plays.
+         */
+        ScriptAsk: {
+            /**
+             * @description The request's id; the server makes one when absent. Unique in the session.
+             * @example perm_drop_orders
+             */
+            request_id?: string;
+            /**
+             * @description The tool call the request concerns.
+             * @example call_2
+             */
+            tool_call_id?: string;
+            /**
+             * @description What the agent asks.
+             * @example Drop the table orders_old?
+             */
+            title: string;
+            /** @description The answers on offer, in order; option ids are unique. */
+            options: components["schemas"]["PermissionOption"][];
+            /**
+             * Format: int32
+             * @description Withdraw the request when it has no answer after this long: it is answered
+             *     `cancelled` and the `cancelled` branch plays. Without it the agent waits until
+             *     the turn ends.
+             */
+            timeout_ms?: number;
+            /** @description What to do after each answer, by option id (or `cancelled`). */
+            branches?: components["schemas"]["ScriptBranches"];
+        };
+        /**
+         * @description What the scripted agent does after the answer, by the chosen `option_id`, or
+         *     `cancelled` for a withdrawn request. An answer without a branch goes on with the
+         *     script's next step.
+         * @example {
+         *       "allow": {
+         *         "steps": [
+         *           {
+         *             "event": {
+         *               "type": "text",
+         *               "content": "Dropped."
+         *             }
+         *           }
+         *         ]
+         *       },
+         *       "deny": {
+         *         "steps": [
+         *           {
+         *             "event": {
+         *               "type": "text",
+         *               "content": "Kept it."
+         *             }
+         *           }
+         *         ],
+         *         "stop_reason": "refusal"
+         *       }
+         *     }
+         */
+        ScriptBranches: {
+            [key: string]: components["schemas"]["ScriptBranch"];
+        };
+        /**
+         * @description The steps played after an answer. With `stop_reason` the turn ends after them with
+         *     that stop reason; without, the script goes on with the step after the ask.
+         */
+        ScriptBranch: {
+            /** @description The branch's steps, in order (they may ask again). */
+            steps: components["schemas"]["ScriptStep"][];
+            /** @description How the turn ends after the branch (`StopReason`); absent to go on with the script. */
+            stop_reason?: components["schemas"]["StopReason"] | (string & {});
         };
         /** @description The event a script step emits; the server assigns `seq`, `turn_index` and `created_at`. */
         ScriptEvent: {
@@ -793,7 +1076,14 @@ export interface components {
             replay: boolean;
             /** @description `Idempotency-Key` is honoured. */
             idempotency: boolean;
-            /** @description The busy policies `sendTurn` accepts. */
+            /**
+             * @description Agents' permission requests reach the client (`permission_request` events,
+             *     `answerPermission`, `listPermissions`); absent means false.
+             */
+            permissions?: boolean;
+            /** @description `streamSession` and `listLifecycleEvents` work; absent means false. */
+            session_stream?: boolean;
+            /** @description The busy policies `sendTurn` accepts (`steer` when some agent can be steered). */
             busy_policies: (components["schemas"]["BusyPolicy"] | (string & {}))[];
         };
         /** @description The server's limits. */
@@ -864,11 +1154,20 @@ export interface components {
          */
         EndStatus: "completed" | "failed";
         /**
-         * @description Whether a turn is running: `idle`, `running`, or `stalled` when the running turn
-         *     has shown no progress for longer than `limits.stall_after_ms`.
+         * @description Whether a turn is running: `idle`, `running`, `stalled` when the running turn has
+         *     shown no progress for longer than `limits.stall_after_ms`, or `waiting_for_input`
+         *     while the running turn waits for an answer to a permission request (which is not
+         *     a stall).
          * @enum {string}
          */
-        Activity: "idle" | "running" | "stalled";
+        Activity: "idle" | "running" | "stalled" | "waiting_for_input";
+        /**
+         * @description Why a session ended: `ended` (`endSession`), `closed` (`closeSession`), `failed` (the
+         *     server failed it, for example because its agent could not start) or
+         *     `parent_closed` (closed with its parent).
+         * @enum {string}
+         */
+        EndReason: "ended" | "closed" | "failed" | "parent_closed";
         /** @description An agent session. Optional members are omitted when they have no value. */
         Session: {
             /**
@@ -934,6 +1233,12 @@ export interface components {
             turn_count: number;
             /**
              * Format: int32
+             * @description How many of its turns wait behind the running one (`status` `queued`); 0 when none.
+             * @example 0
+             */
+            queued_turns: number;
+            /**
+             * Format: int32
              * @description How many work-log entries the session has.
              * @example 5
              */
@@ -972,6 +1277,22 @@ export interface components {
              * @description When the session became `completed` or `failed`.
              */
             ended_at?: string;
+            /** @description Why the session ended (`EndReason`; other values may be added); present once it has ended. */
+            end_reason?: components["schemas"]["EndReason"] | (string & {});
+            /**
+             * Format: int64
+             * @description How long the session lived, `ended_at - created_at` in milliseconds; present once it has ended.
+             * @example 1200000
+             */
+            duration_ms?: number;
+            /**
+             * @description The agent options in force: those given at creation with the agent's defaults
+             *     filled in. Present when some option is in force.
+             * @example {
+             *       "prefix": "> "
+             *     }
+             */
+            agent_options?: components["schemas"]["JSONObject"];
         };
         /** @description One page of sessions. */
         SessionList: {
@@ -982,8 +1303,10 @@ export interface components {
         };
         /**
          * @description A new session: its `agent`, and optionally `meta` (free-form metadata kept with the
-         *     session and returned as its `meta`), `plan_slug` and `context` (the initial context
-         *     summary, returned as `context_summary`).
+         *     session and returned as its `meta`), `plan_slug`, `context` (the initial context
+         *     summary, returned as `context_summary`) and `agent_options` (values for the options
+         *     the agent declares in `AgentInfo.options`, returned with the defaults as
+         *     `agent_options`).
          */
         CreateSessionRequest: {
             /**
@@ -995,6 +1318,7 @@ export interface components {
             /** @description The plan the session works on. */
             plan_slug?: string;
             context?: components["schemas"]["JSONObject"];
+            agent_options?: components["schemas"]["JSONObject"];
         };
         /** @description The result of closing a session. */
         CloseSessionResult: {
@@ -1004,10 +1328,11 @@ export interface components {
         };
         /**
          * @description What `sendTurn` does while another turn runs: `reject` answers `409
-         *     turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn.
+         *     turn_in_progress`, `enqueue` waits its turn, `interrupt` cancels the running turn,
+         *     `steer` gives the prompt to the running turn as guidance (no new turn).
          * @enum {string}
          */
-        BusyPolicy: "reject" | "enqueue" | "interrupt";
+        BusyPolicy: "reject" | "enqueue" | "interrupt" | "steer";
         /** @description A prompt for the session's agent. */
         TurnRequest: {
             /**
@@ -1026,6 +1351,7 @@ export interface components {
              */
             timeout_ms?: number;
             busy_policy?: components["schemas"]["BusyPolicy"];
+            meta?: components["schemas"]["JSONObject"];
         };
         /**
          * @description Why the turn ended: the Agent Client Protocol's `end_turn`, `max_tokens`,
@@ -1061,10 +1387,12 @@ export interface components {
         };
         /**
          * @description The kind of event. Clients must pass types they do not know through untouched:
-         *     new ones may be added.
+         *     new ones may be added. `permission_request` and `permission_response` are an
+         *     agent's question and its answer (see "Permission requests"); `guidance` is a
+         *     `steer` prompt the agent took.
          * @enum {string}
          */
-        EventType: "text" | "thinking" | "tool_call" | "tool_result" | "plan" | "usage" | "error";
+        EventType: "text" | "thinking" | "tool_call" | "tool_result" | "plan" | "usage" | "error" | "permission_request" | "permission_response" | "guidance";
         /**
          * @description The state of a tool call.
          * @enum {string}
@@ -1087,12 +1415,12 @@ export interface components {
             /** @description The kind of event (`EventType`). Pass types you do not know through untouched. */
             type: components["schemas"]["EventType"] | (string & {});
             /**
-             * @description The text of a `text`, `thinking`, `plan` or `error` event.
+             * @description The text of a `text`, `thinking`, `plan`, `error` or `guidance` event.
              * @example Hello
              */
             content?: string;
             /**
-             * @description For `tool_call` and `tool_result`, the call's id.
+             * @description For `tool_call` and `tool_result`, the call's id; for `permission_request`, the tool call it concerns, when it concerns one.
              * @example call_7
              */
             tool_call_id?: string;
@@ -1110,10 +1438,154 @@ export interface components {
             /** @description Extra structured data (plan entries, usage numbers, error codes). */
             data?: components["schemas"]["JSONObject"];
             /**
+             * @description For `permission_request` and `permission_response`, the request's id, unique in the session.
+             * @example perm_01hx7k2m9qv3c8d5e6f7g8h9k1
+             */
+            request_id?: string;
+            /**
+             * @description For `permission_request`, what the agent asks.
+             * @example Drop the table orders_old?
+             */
+            title?: string;
+            /** @description For `permission_request`, the answers on offer, in the agent's order. */
+            options?: components["schemas"]["PermissionOption"][];
+            /** @description For `permission_response`, how the request was answered (`PermissionOutcome`). */
+            outcome?: components["schemas"]["PermissionOutcome"] | (string & {});
+            /**
+             * @description For a `permission_response` whose outcome is `selected`, the option chosen.
+             * @example allow
+             */
+            option_id?: string;
+            /**
              * Format: date-time
              * @description When the event happened.
              */
             created_at: string;
+        };
+        /**
+         * @description The kind of a permission option, as the Agent Client Protocol has them: allow or
+         *     reject, this once or always.
+         * @enum {string}
+         */
+        PermissionOptionKind: "allow_once" | "allow_always" | "reject_once" | "reject_always";
+        /** @description One answer a permission request offers. */
+        PermissionOption: {
+            /**
+             * @description The id to answer with (`answerPermission`).
+             * @example allow
+             */
+            option_id: string;
+            /**
+             * @description The option as a person reads it.
+             * @example Allow
+             */
+            name: string;
+            /** @description What the option means (`PermissionOptionKind`; other values may be added). */
+            kind: components["schemas"]["PermissionOptionKind"] | (string & {});
+        };
+        /**
+         * @description How a permission request was answered: `selected` (an option was chosen) or
+         *     `cancelled` (the turn ended first, or the agent withdrew the request).
+         * @enum {string}
+         */
+        PermissionOutcome: "selected" | "cancelled";
+        /**
+         * @description `pending` (waiting for an answer), `answered` (an option was chosen) or `cancelled`.
+         * @enum {string}
+         */
+        PermissionStatus: "pending" | "answered" | "cancelled";
+        /** @description A permission request and where it stands. */
+        PermissionRequest: {
+            /**
+             * @description The request's id, unique in the session.
+             * @example perm_01hx7k2m9qv3c8d5e6f7g8h9k1
+             */
+            request_id: string;
+            /**
+             * @description The session.
+             * @example sess_01hx7k2m9qv3c8d5e6f7g8h9j0
+             */
+            session_id: string;
+            /**
+             * Format: int32
+             * @description The turn that asked.
+             * @example 2
+             */
+            turn_index: number;
+            /**
+             * @description The tool call the request concerns, when it concerns one.
+             * @example call_2
+             */
+            tool_call_id?: string;
+            /**
+             * @description What the agent asks.
+             * @example Drop the table orders_old?
+             */
+            title: string;
+            /** @description The answers on offer, in the agent's order. */
+            options: components["schemas"]["PermissionOption"][];
+            /** @description Where the request stands (`PermissionStatus`; other values may be added). */
+            status: components["schemas"]["PermissionStatus"] | (string & {});
+            /** @description How it was answered, once it was (`PermissionOutcome`). */
+            outcome?: components["schemas"]["PermissionOutcome"] | (string & {});
+            /**
+             * @description The option chosen, when the outcome is `selected`.
+             * @example allow
+             */
+            option_id?: string;
+            /**
+             * Format: date-time
+             * @description When the agent asked (its `permission_request` event's `created_at`).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it was answered or cancelled.
+             */
+            answered_at?: string;
+        };
+        /** @description One page of permission requests. */
+        PermissionRequestList: {
+            /** @description The requests on this page, oldest first. */
+            items: components["schemas"]["PermissionRequest"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** @description The answer to a permission request. */
+        PermissionAnswer: {
+            /**
+             * @description The chosen option's `option_id`.
+             * @example allow
+             */
+            option_id: string;
+        };
+        /**
+         * @description A JSON `sendTurn`'s answer (`202`) when its turn waits for an answer to a permission
+         *     request: the turn goes on waiting. Answer with `answerPermission`, then follow the
+         *     turn with `streamTurn` (`Last-Event-ID: <last_seq>`) or `getTurn`.
+         */
+        TurnWaiting: {
+            /**
+             * @description The session.
+             * @example sess_01hx7k2m9qv3c8d5e6f7g8h9j0
+             */
+            session_id: string;
+            /**
+             * Format: int32
+             * @description The waiting turn.
+             * @example 2
+             */
+            turn_index: number;
+            /** @description `waiting_for_input` (`Activity`; other values may be added). */
+            status: components["schemas"]["Activity"] | (string & {});
+            /** @description The turn's pending requests, oldest first. */
+            permission_requests: components["schemas"]["PermissionRequest"][];
+            /**
+             * Format: int64
+             * @description The `seq` of the turn's newest event so far; resume `streamTurn` after it.
+             * @example 4
+             */
+            last_seq: number;
         };
         /** @description One page of events. */
         EventList: {
@@ -1175,6 +1647,119 @@ export interface components {
             data: components["schemas"]["TurnSummary"];
         };
         /**
+         * @description What happened to the session: `turn_queued` (a turn waits behind another),
+         *     `turn_started`, `turn_ended`, `status_changed`, `handoff` (notes written) or
+         *     `child_spawned`.
+         * @enum {string}
+         */
+        LifecycleEventType: "turn_queued" | "turn_started" | "turn_ended" | "status_changed" | "handoff" | "child_spawned";
+        /**
+         * @description Something that happened to a session besides its agent's work, numbered in the
+         *     session's own lifecycle sequence. The members that do not concern its `type` are
+         *     absent.
+         */
+        LifecycleEvent: {
+            /**
+             * Format: int64
+             * @description The per-session lifecycle sequence number, from 1 and without gaps.
+             * @example 7
+             */
+            lifecycle_seq: number;
+            /**
+             * Format: int64
+             * @description The `seq` of the session's newest turn event when it happened (0 before the first).
+             * @example 40
+             */
+            after_seq: number;
+            /** @description What happened (`LifecycleEventType`; other values may be added). */
+            type: components["schemas"]["LifecycleEventType"] | (string & {});
+            /**
+             * Format: int32
+             * @description For `turn_queued`, `turn_started` and `turn_ended`, the turn.
+             * @example 3
+             */
+            turn_index?: number;
+            /** @description For `status_changed`, the session's new status (`SessionStatus`). */
+            status?: components["schemas"]["SessionStatus"] | (string & {});
+            /** @description For `turn_ended`, why the turn ended (`StopReason`). */
+            stop_reason?: components["schemas"]["StopReason"] | (string & {});
+            /**
+             * Format: int32
+             * @description For `turn_queued`, the turn's place in the queue when it was queued.
+             * @example 1
+             */
+            queue_position?: number;
+            /**
+             * @description For `child_spawned`, the new child session.
+             * @example sess_01hx7k2m9qv3c8d5e6f7g8h9bb
+             */
+            child_session_id?: string;
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
+            created_at: string;
+        };
+        /** @description One page of lifecycle events. */
+        LifecycleEventList: {
+            /** @description The lifecycle events on this page, in `lifecycle_seq` order. */
+            items: components["schemas"]["LifecycleEvent"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * @description The `text/event-stream` body of `streamSession`, described frame by frame: each
+         *     item is one frame (`SessionStreamFrame`), in the order the server sends them. The
+         *     guide's "Stream framing" section is the one description of the framing.
+         */
+        SessionStream: components["schemas"]["SessionStreamFrame"][];
+        /**
+         * @description One frame of a session's stream, told apart by `event`: `message` (a turn event),
+         *     `session.lifecycle` (a lifecycle event), `session.ended` (the last frame). Frames of
+         *     a type a client does not know are skipped.
+         */
+        SessionStreamFrame: components["schemas"]["SessionEventFrame"] | components["schemas"]["SessionLifecycleFrame"] | components["schemas"]["SessionEndedFrame"];
+        /**
+         * @description One turn event of the session. The frame has no `event:` line (SSE's default type
+         *     `message`); its `id:` is the session's position after it, `<seq>.<lifecycle_seq>`.
+         */
+        SessionEventFrame: {
+            /**
+             * @description `message`: no `event:` line is sent. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "message";
+            /**
+             * @description The `id:` line, `<seq>.<lifecycle_seq>`.
+             * @example 41.7
+             */
+            id: string;
+            data: components["schemas"]["Event"];
+        };
+        /** @description One lifecycle event of the session; its `id:` is the session's position after it. */
+        SessionLifecycleFrame: {
+            /**
+             * @description `event: session.lifecycle`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "session.lifecycle";
+            /**
+             * @description The `id:` line, `<seq>.<lifecycle_seq>`.
+             * @example 40.7
+             */
+            id: string;
+            data: components["schemas"]["LifecycleEvent"];
+        };
+        /** @description The last frame of a session's stream, sent once the session has ended. It has no `id`. */
+        SessionEndedFrame: {
+            /**
+             * @description `event: session.ended`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "session.ended";
+            data: components["schemas"]["Session"];
+        };
+        /**
          * @description The data of the `turn.accepted` SSE frame. `status` is `running` when the turn
          *     started at once and `queued` when it waits behind another turn (busy policy
          *     `enqueue`). It is `completed` only when a `sendTurn` repeated with the same
@@ -1191,6 +1776,19 @@ export interface components {
             turn_index: number;
             /** @description `running` or `queued` (`TurnStatus`); `completed` only on an idempotent replay. */
             status: components["schemas"]["TurnStatus"] | (string & {});
+            /**
+             * Format: int32
+             * @description For a queued turn, its place in the queue (1 runs next); absent otherwise.
+             * @example 1
+             */
+            queue_position?: number;
+            /**
+             * @description True when the prompt was given to the running turn as guidance (`busy_policy:
+             *     steer`): `turn_index` is that turn's, and the stream carries its events from
+             *     then on; absent otherwise.
+             */
+            steered?: boolean;
+            meta?: components["schemas"]["JSONObject"];
         };
         /** @description How a turn ended; the data of the `turn.completed` SSE frame. */
         TurnSummary: {
@@ -1242,6 +1840,7 @@ export interface components {
              * @description When the turn ended.
              */
             ended_at: string;
+            meta?: components["schemas"]["JSONObject"];
         };
         /** @description A finished turn with all its events. */
         TurnResult: components["schemas"]["TurnSummary"] & components["schemas"]["TurnEvents"];
@@ -1267,6 +1866,19 @@ export interface components {
             status: components["schemas"]["TurnStatus"] | (string & {});
             /** @description The busy policy the turn was sent with (`BusyPolicy`). */
             busy_policy: components["schemas"]["BusyPolicy"] | (string & {});
+            /**
+             * Format: int32
+             * @description While the turn is queued, its place in the queue (1 runs next); absent otherwise.
+             * @example 1
+             */
+            queue_position?: number;
+            /**
+             * @description The `meta` the turn was sent with; absent when it had none.
+             * @example {
+             *       "ticket": "OPS-42"
+             *     }
+             */
+            meta?: components["schemas"]["JSONObject"];
             /** @description Why the turn ended, once it has (`StopReason`). */
             stop_reason?: components["schemas"]["StopReason"] | (string & {});
             /** @description For a cancelled turn, what cancelled it (`CancelledBy`). */
@@ -1342,12 +1954,14 @@ export interface components {
             meta?: components["schemas"]["JSONObject"];
             /** @description The new session's plan; defaults to this session's. */
             plan_slug?: string;
+            agent_options?: components["schemas"]["JSONObject"];
         };
         /** @description The session that replays this one; `meta` is the new session's metadata. */
         ReplaySessionRequest: {
             /** @description The agent of the new session; defaults to this session's agent. */
             agent?: string;
             meta?: components["schemas"]["JSONObject"];
+            agent_options?: components["schemas"]["JSONObject"];
         };
         /** @description Notes for the agent that takes over. */
         Handoff: {
@@ -1423,6 +2037,11 @@ export interface components {
          * @enum {string}
          */
         LogEntryType: "info" | "warning" | "error" | "success" | "checkpoint" | "decision";
+        /**
+         * @description The order of a work-log list.
+         * @enum {string}
+         */
+        LogOrder: "oldest_first" | "newest_first";
         /** @description A new work-log entry; `data` holds its structured details. */
         LogEntryRequest: {
             type: components["schemas"]["LogEntryType"];
@@ -1661,7 +2280,11 @@ export interface components {
                  *       "context_summary": {
                  *         "repository": "github.com/acme/api"
                  *       },
+                 *       "agent_options": {
+                 *         "prefix": "> "
+                 *       },
                  *       "turn_count": 0,
+                 *       "queued_turns": 0,
                  *       "action_count": 0,
                  *       "artifact_count": 0,
                  *       "last_event_seq": 0,
@@ -1742,8 +2365,9 @@ export interface components {
         };
         /**
          * @description The request conflicts with the resource's state (`invalid_transition`,
-         *     `turn_in_progress`, `turn_queue_full`, `session_paused`, `session_ended`,
-         *     `spawn_limit_exceeded`, `idempotency_in_progress`).
+         *     `turn_in_progress`, `turn_queue_full`, `turn_ended`, `session_paused`,
+         *     `session_ended`, `spawn_limit_exceeded`, `permission_resolved`,
+         *     `idempotency_in_progress`).
          */
         Conflict: {
             headers: {
@@ -1785,6 +2409,30 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The request body did not arrive within the server's time bound (`request_timeout`);
+         *     the server closes the connection after this answer. Retrying is safe with the same
+         *     `Idempotency-Key`.
+         */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://agentsession.dev/problems/request_timeout",
+                 *       "title": "Request timeout",
+                 *       "status": 408,
+                 *       "detail": "The request body did not arrive within 30s.",
+                 *       "code": "request_timeout",
+                 *       "request_id": "req_01hx7k2mb4x9"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request body's media type is not accepted (`unsupported_media_type`). */
         UnsupportedMediaType: {
             headers: {
@@ -1807,7 +2455,8 @@ export interface components {
         };
         /**
          * @description The request is well-formed but cannot be processed (`unknown_agent`,
-         *     `unknown_file`, `idempotency_key_reused`).
+         *     `unknown_file`, `unknown_option`, `unsupported_busy_policy`,
+         *     `invalid_agent_options`, `idempotency_key_reused`).
          */
         UnprocessableEntity: {
             headers: {
@@ -1875,6 +2524,8 @@ export interface components {
         SessionId: string;
         /** @description The turn's number within its session, starting at 1. */
         TurnIndex: number;
+        /** @description The permission request's id (`request_id` of its `permission_request` event). */
+        RequestId: string;
         /**
          * @description Makes the request safe to retry: the same key with the same request returns the
          *     first response without doing the work again; with a different request it answers
@@ -1888,6 +2539,16 @@ export interface components {
         LastEventId: string;
         /** @description Only events whose `seq` is greater than this (`0`, the default, from the first). */
         After: number;
+        /** @description Only lifecycle events whose `lifecycle_seq` is greater than this (`0`, the default, from the first). */
+        LifecycleAfter: number;
+        /**
+         * @description The `id` of the last frame the client received from `streamSession`,
+         *     `<seq>.<lifecycle_seq>` (each 1 to 15 digits); the stream resumes after it. `0.0`
+         *     is the beginning.
+         */
+        SessionLastEventId: string;
+        /** @description The resume point as in `Last-Event-ID`: `<seq>.<lifecycle_seq>`; `0.0`, the default, is the beginning. */
+        SessionAfter: string;
         /** @description The largest number of items to return. */
         Limit: number;
         /** @description The `next_cursor` of the previous page. */
@@ -1964,12 +2625,24 @@ export interface operations {
                      *         {
                      *           "name": "echo",
                      *           "kind": "echo",
-                     *           "description": "Answers every prompt with one text event holding the prompt."
+                     *           "description": "Answers every prompt with one text event holding the prompt.",
+                     *           "permissions": false,
+                     *           "steer": false,
+                     *           "options": [
+                     *             {
+                     *               "name": "prefix",
+                     *               "description": "Put before the echoed text.",
+                     *               "type": "string"
+                     *             }
+                     *           ]
                      *         },
                      *         {
                      *           "name": "scripted",
                      *           "kind": "scripted",
-                     *           "description": "Plays the AgentScript given as the prompt."
+                     *           "description": "Plays the AgentScript given as the prompt.",
+                     *           "permissions": true,
+                     *           "steer": true,
+                     *           "options": []
                      *         }
                      *       ],
                      *       "features": {
@@ -1980,10 +2653,13 @@ export interface operations {
                      *         "children": true,
                      *         "replay": true,
                      *         "idempotency": true,
+                     *         "permissions": true,
+                     *         "session_stream": true,
                      *         "busy_policies": [
                      *           "reject",
                      *           "enqueue",
-                     *           "interrupt"
+                     *           "interrupt",
+                     *           "steer"
                      *         ]
                      *       },
                      *       "limits": {
@@ -2060,6 +2736,7 @@ export interface operations {
                      *             "repository": "github.com/acme/api"
                      *           },
                      *           "turn_count": 3,
+                     *           "queued_turns": 0,
                      *           "action_count": 5,
                      *           "artifact_count": 2,
                      *           "last_event_seq": 41,
@@ -2107,6 +2784,9 @@ export interface operations {
                  *       "plan_slug": "migrate-db",
                  *       "context": {
                  *         "repository": "github.com/acme/api"
+                 *       },
+                 *       "agent_options": {
+                 *         "prefix": "> "
                  *       }
                  *     }
                  */
@@ -2117,6 +2797,7 @@ export interface operations {
             201: components["responses"]["SessionCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2179,13 +2860,16 @@ export interface operations {
                      *           "repository": "github.com/acme/api"
                      *         },
                      *         "turn_count": 3,
+                     *         "queued_turns": 0,
                      *         "action_count": 5,
                      *         "artifact_count": 2,
                      *         "last_event_seq": 41,
                      *         "created_at": "2026-11-21T10:00:00Z",
                      *         "updated_at": "2026-11-21T10:20:00Z",
                      *         "last_turn_at": "2026-11-21T10:12:00Z",
-                     *         "ended_at": "2026-11-21T10:20:00Z"
+                     *         "ended_at": "2026-11-21T10:20:00Z",
+                     *         "end_reason": "closed",
+                     *         "duration_ms": 1200000
                      *       },
                      *       "already_closed": false
                      *     }
@@ -2203,6 +2887,11 @@ export interface operations {
     listTurns: {
         parameters: {
             query?: {
+                /**
+                 * @description Only turns in this status.
+                 * @example queued
+                 */
+                status?: components["schemas"]["TurnStatus"];
                 /** @description The largest number of items to return. */
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
@@ -2252,11 +2941,24 @@ export interface operations {
                      *           "prompt": "Now fix the failing test.",
                      *           "status": "running",
                      *           "busy_policy": "reject",
+                     *           "meta": {
+                     *             "ticket": "OPS-42"
+                     *           },
                      *           "event_count": 1,
                      *           "first_seq": 3,
                      *           "last_seq": 3,
                      *           "created_at": "2026-11-21T10:05:00Z",
                      *           "started_at": "2026-11-21T10:05:00.004Z"
+                     *         },
+                     *         {
+                     *           "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *           "turn_index": 3,
+                     *           "prompt": "Then update the changelog.",
+                     *           "status": "queued",
+                     *           "busy_policy": "enqueue",
+                     *           "queue_position": 1,
+                     *           "event_count": 0,
+                     *           "created_at": "2026-11-21T10:05:30Z"
                      *         }
                      *       ]
                      *     }
@@ -2303,7 +3005,10 @@ export interface operations {
                  *         "file_01hx7k2m9q"
                  *       ],
                  *       "timeout_ms": 120000,
-                 *       "busy_policy": "reject"
+                 *       "busy_policy": "reject",
+                 *       "meta": {
+                 *         "ticket": "OPS-42"
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["TurnRequest"];
@@ -2350,13 +3055,16 @@ export interface operations {
                      *       "first_seq": 1,
                      *       "last_seq": 2,
                      *       "started_at": "2026-11-21T10:00:00.010Z",
-                     *       "ended_at": "2026-11-21T10:00:00.522Z"
+                     *       "ended_at": "2026-11-21T10:00:00.522Z",
+                     *       "meta": {
+                     *         "ticket": "OPS-42"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["TurnResult"];
                     /**
                      * @example event: turn.accepted
-                     *     data: {"session_id":"sess_01hx7k2m9qv3c8d5e6f7g8h9j0","turn_index":1,"status":"running"}
+                     *     data: {"session_id":"sess_01hx7k2m9qv3c8d5e6f7g8h9j0","turn_index":1,"status":"running","meta":{"ticket":"OPS-42"}}
                      *
                      *     id: 1
                      *     data: {"seq":1,"turn_index":1,"type":"thinking","content":"The user wants a summary.","created_at":"2026-11-21T10:00:00.120Z"}
@@ -2367,14 +3075,59 @@ export interface operations {
                      *     data: {"seq":2,"turn_index":1,"type":"text","content":"There are 3 open pull requests.","created_at":"2026-11-21T10:00:00.480Z"}
                      *
                      *     event: turn.completed
-                     *     data: {"session_id":"sess_01hx7k2m9qv3c8d5e6f7g8h9j0","turn_index":1,"stop_reason":"end_turn","duration_ms":512,"event_count":2,"first_seq":1,"last_seq":2,"started_at":"2026-11-21T10:00:00.010Z","ended_at":"2026-11-21T10:00:00.522Z"}
+                     *     data: {"session_id":"sess_01hx7k2m9qv3c8d5e6f7g8h9j0","turn_index":1,"stop_reason":"end_turn","duration_ms":512,"event_count":2,"first_seq":1,"last_seq":2,"started_at":"2026-11-21T10:00:00.010Z","ended_at":"2026-11-21T10:00:00.522Z","meta":{"ticket":"OPS-42"}}
                      */
                     "text/event-stream": components["schemas"]["EventStream"];
+                };
+            };
+            /**
+             * @description The turn is waiting for an answer to a permission request (JSON only): answer
+             *     it with `answerPermission`, then follow the turn with `streamTurn` or `getTurn`.
+             */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *       "turn_index": 2,
+                     *       "status": "waiting_for_input",
+                     *       "last_seq": 4,
+                     *       "permission_requests": [
+                     *         {
+                     *           "request_id": "perm_01hx7k2m9qv3c8d5e6f7g8h9k1",
+                     *           "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *           "turn_index": 2,
+                     *           "tool_call_id": "call_2",
+                     *           "title": "Drop the table orders_old?",
+                     *           "options": [
+                     *             {
+                     *               "option_id": "allow",
+                     *               "name": "Allow",
+                     *               "kind": "allow_once"
+                     *             },
+                     *             {
+                     *               "option_id": "deny",
+                     *               "name": "Deny",
+                     *               "kind": "reject_once"
+                     *             }
+                     *           ],
+                     *           "status": "pending",
+                     *           "created_at": "2026-11-21T10:05:00.120Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TurnWaiting"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2494,6 +3247,207 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelTurnAt: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request returns the
+                 *     first response without doing the work again; with a different request it answers
+                 *     `422 idempotency_key_reused`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+                /** @description The turn's number within its session, starting at 1. */
+                turn_index: components["parameters"]["TurnIndex"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The turn, ended. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *       "turn_index": 3,
+                     *       "prompt": "Then update the changelog.",
+                     *       "status": "completed",
+                     *       "busy_policy": "enqueue",
+                     *       "stop_reason": "cancelled",
+                     *       "cancelled_by": "cancel_request",
+                     *       "duration_ms": 0,
+                     *       "event_count": 0,
+                     *       "created_at": "2026-11-21T10:05:30Z",
+                     *       "started_at": "2026-11-21T10:05:41Z",
+                     *       "ended_at": "2026-11-21T10:05:41Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Turn"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listPermissions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only requests in this status.
+                 * @example pending
+                 */
+                status?: components["schemas"]["PermissionStatus"];
+                /** @description The largest number of items to return. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of permission requests. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "request_id": "perm_01hx7k2m9qv3c8d5e6f7g8h9k1",
+                     *           "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *           "turn_index": 2,
+                     *           "tool_call_id": "call_2",
+                     *           "title": "Drop the table orders_old?",
+                     *           "options": [
+                     *             {
+                     *               "option_id": "allow",
+                     *               "name": "Allow",
+                     *               "kind": "allow_once"
+                     *             },
+                     *             {
+                     *               "option_id": "deny",
+                     *               "name": "Deny",
+                     *               "kind": "reject_once"
+                     *             }
+                     *           ],
+                     *           "status": "pending",
+                     *           "created_at": "2026-11-21T10:05:00.120Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PermissionRequestList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    answerPermission: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request returns the
+                 *     first response without doing the work again; with a different request it answers
+                 *     `422 idempotency_key_reused`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+                /** @description The permission request's id (`request_id` of its `permission_request` event). */
+                request_id: components["parameters"]["RequestId"];
+            };
+            cookie?: never;
+        };
+        /** @description The option chosen. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "option_id": "allow"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PermissionAnswer"];
+            };
+        };
+        responses: {
+            /** @description The request, answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "request_id": "perm_01hx7k2m9qv3c8d5e6f7g8h9k1",
+                     *       "session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9j0",
+                     *       "turn_index": 2,
+                     *       "tool_call_id": "call_2",
+                     *       "title": "Drop the table orders_old?",
+                     *       "options": [
+                     *         {
+                     *           "option_id": "allow",
+                     *           "name": "Allow",
+                     *           "kind": "allow_once"
+                     *         },
+                     *         {
+                     *           "option_id": "deny",
+                     *           "name": "Deny",
+                     *           "kind": "reject_once"
+                     *         }
+                     *       ],
+                     *       "status": "answered",
+                     *       "outcome": "selected",
+                     *       "option_id": "allow",
+                     *       "created_at": "2026-11-21T10:05:00.120Z",
+                     *       "answered_at": "2026-11-21T10:05:07.480Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PermissionRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2622,6 +3576,146 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listLifecycleEvents: {
+        parameters: {
+            query?: {
+                /** @description Only lifecycle events whose `lifecycle_seq` is greater than this (`0`, the default, from the first). */
+                after?: components["parameters"]["LifecycleAfter"];
+                /** @description The largest number of items to return. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of lifecycle events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "lifecycle_seq": 7,
+                     *           "after_seq": 40,
+                     *           "type": "turn_started",
+                     *           "turn_index": 3,
+                     *           "created_at": "2026-11-21T10:00:00Z"
+                     *         },
+                     *         {
+                     *           "lifecycle_seq": 8,
+                     *           "after_seq": 41,
+                     *           "type": "turn_queued",
+                     *           "turn_index": 4,
+                     *           "queue_position": 1,
+                     *           "created_at": "2026-11-21T10:00:01Z"
+                     *         },
+                     *         {
+                     *           "lifecycle_seq": 9,
+                     *           "after_seq": 43,
+                     *           "type": "turn_ended",
+                     *           "turn_index": 3,
+                     *           "stop_reason": "end_turn",
+                     *           "created_at": "2026-11-21T10:00:02Z"
+                     *         },
+                     *         {
+                     *           "lifecycle_seq": 10,
+                     *           "after_seq": 43,
+                     *           "type": "child_spawned",
+                     *           "child_session_id": "sess_01hx7k2m9qv3c8d5e6f7g8h9bb",
+                     *           "created_at": "2026-11-21T10:00:03Z"
+                     *         },
+                     *         {
+                     *           "lifecycle_seq": 11,
+                     *           "after_seq": 43,
+                     *           "type": "status_changed",
+                     *           "status": "paused",
+                     *           "created_at": "2026-11-21T10:00:04Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJhZnRlciI6MTF9"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LifecycleEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamSession: {
+        parameters: {
+            query?: {
+                /** @description The resume point as in `Last-Event-ID`: `<seq>.<lifecycle_seq>`; `0.0`, the default, is the beginning. */
+                after?: components["parameters"]["SessionAfter"];
+            };
+            header?: {
+                /**
+                 * @description The `id` of the last frame the client received from `streamSession`,
+                 *     `<seq>.<lifecycle_seq>` (each 1 to 15 digits); the stream resumes after it. `0.0`
+                 *     is the beginning.
+                 */
+                "Last-Event-ID"?: components["parameters"]["SessionLastEventId"];
+            };
+            path: {
+                /** @description The session's id. */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session's stream. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: session.lifecycle
+                     *     id: 40.7
+                     *     data: {"lifecycle_seq":7,"after_seq":40,"type":"turn_started","turn_index":3,"created_at":"2026-11-21T10:00:00Z"}
+                     *
+                     *     id: 41.7
+                     *     data: {"seq":41,"turn_index":3,"type":"text","content":"Dropped the table.","created_at":"2026-11-21T10:00:01Z"}
+                     *
+                     *     : keep-alive
+                     *
+                     *     event: session.lifecycle
+                     *     id: 41.8
+                     *     data: {"lifecycle_seq":8,"after_seq":41,"type":"turn_ended","turn_index":3,"stop_reason":"end_turn","created_at":"2026-11-21T10:00:01Z"}
+                     *
+                     *     event: session.lifecycle
+                     *     id: 41.9
+                     *     data: {"lifecycle_seq":9,"after_seq":41,"type":"status_changed","status":"completed","created_at":"2026-11-21T10:00:05Z"}
+                     *
+                     *     event: session.ended
+                     *     data: {"session_id":"sess_01hx7k2m9qv3c8d5e6f7g8h9j0","agent":"echo","status":"completed","activity":"idle","meta":{},"depth":0,"context_summary":{},"turn_count":3,"queued_turns":0,"action_count":0,"artifact_count":0,"last_event_seq":41,"created_at":"2026-11-21T09:58:00Z","updated_at":"2026-11-21T10:00:05Z","last_turn_at":"2026-11-21T10:00:00Z","ended_at":"2026-11-21T10:00:05Z","end_reason":"closed","duration_ms":125000}
+                     */
+                    "text/event-stream": components["schemas"]["SessionStream"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     pauseSession: {
         parameters: {
             query?: never;
@@ -2714,6 +3808,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2747,6 +3842,9 @@ export interface operations {
                  *       "agent": "echo",
                  *       "meta": {
                  *         "shift": "night"
+                 *       },
+                 *       "agent_options": {
+                 *         "prefix": "night: "
                  *       }
                  *     }
                  */
@@ -2758,6 +3856,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2900,6 +3999,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2916,6 +4016,11 @@ export interface operations {
                  * @example checkpoint
                  */
                 type?: components["schemas"]["LogEntryType"];
+                /**
+                 * @description The order of the entries; `oldest_first` when absent.
+                 * @example newest_first
+                 */
+                order?: components["schemas"]["LogOrder"];
                 /** @description The largest number of items to return. */
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
@@ -3021,6 +4126,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3142,6 +4248,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3184,6 +4291,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3369,6 +4477,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3421,6 +4530,7 @@ export interface operations {
                      *           "depth": 1,
                      *           "context_summary": {},
                      *           "turn_count": 0,
+                     *           "queued_turns": 0,
                      *           "action_count": 0,
                      *           "artifact_count": 0,
                      *           "last_event_seq": 0,
@@ -3476,6 +4586,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3532,6 +4643,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3588,20 +4700,30 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["invalid_request", "invalid_cursor", "unauthorized", "not_found", "method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full", "session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress", "payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file", "idempotency_key_reused", "rate_limited", "internal"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["invalid_request", "invalid_cursor", "unauthorized", "not_found", "method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full", "session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress", "payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file", "idempotency_key_reused", "rate_limited", "internal", "request_timeout", "turn_ended", "permission_resolved", "unknown_option", "unsupported_busy_policy", "invalid_agent_options"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthStatus"]> = ["ok"];
+export const agentOptionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentOptionType"]> = ["string", "integer", "number", "boolean"];
 export const agentKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentKind"]> = ["echo", "scripted", "model"];
 export const sessionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionStatus"]> = ["active", "paused", "completed", "failed"];
 export const endStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EndStatus"]> = ["completed", "failed"];
-export const activityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Activity"]> = ["idle", "running", "stalled"];
-export const busyPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BusyPolicy"]> = ["reject", "enqueue", "interrupt"];
+export const activityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Activity"]> = ["idle", "running", "stalled", "waiting_for_input"];
+export const endReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EndReason"]> = ["ended", "closed", "failed", "parent_closed"];
+export const busyPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BusyPolicy"]> = ["reject", "enqueue", "interrupt", "steer"];
 export const stopReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StopReason"]> = ["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled", "error"];
 export const cancelledByValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CancelledBy"]> = ["cancel_request", "interrupt", "timeout", "session_closed"];
 export const turnStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnStatus"]> = ["queued", "running", "completed"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["text", "thinking", "tool_call", "tool_result", "plan", "usage", "error"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["text", "thinking", "tool_call", "tool_result", "plan", "usage", "error", "permission_request", "permission_response", "guidance"];
 export const toolCallStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ToolCallStatus"]> = ["pending", "in_progress", "completed", "failed", "cancelled"];
+export const permissionOptionKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PermissionOptionKind"]> = ["allow_once", "allow_always", "reject_once", "reject_always"];
+export const permissionOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PermissionOutcome"]> = ["selected", "cancelled"];
+export const permissionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PermissionStatus"]> = ["pending", "answered", "cancelled"];
 export const turnAcceptedFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnAcceptedFrame"]["event"]> = ["turn.accepted"];
 export const eventFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventFrame"]["event"]> = ["message"];
 export const turnCompletedFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TurnCompletedFrame"]["event"]> = ["turn.completed"];
+export const lifecycleEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LifecycleEventType"]> = ["turn_queued", "turn_started", "turn_ended", "status_changed", "handoff", "child_spawned"];
+export const sessionEventFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionEventFrame"]["event"]> = ["message"];
+export const sessionLifecycleFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionLifecycleFrame"]["event"]> = ["session.lifecycle"];
+export const sessionEndedFrameEventValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionEndedFrame"]["event"]> = ["session.ended"];
 export const logEntryTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogEntryType"]> = ["info", "warning", "error", "success", "checkpoint", "decision"];
+export const logOrderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LogOrder"]> = ["oldest_first", "newest_first"];
 export const artifactActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ArtifactAction"]> = ["created", "modified", "deleted"];
