@@ -5,9 +5,10 @@
 //   make ts-bench       against the reference server (a subprocess, in-memory store)
 //   make ts-bench-cpu   against an in-memory fetch: the client's own CPU cost only
 //
-// ROUNDS, BATCH (turns per variant per round) and WARMUP (turns per variant)
-// change the counts; MODE=server|cpu picks the target when run directly
-// (`node build/bench/echo.js`).
+// ROUNDS, BATCH (turns per variant per round), BLOCK (turns in a row of one
+// variant) and WARMUP (turns per variant) change the counts; MODE=server|cpu
+// picks the target when run directly (`node build/bench/echo.js`). AA=1 runs
+// raw fetch against itself (two sessions): the benchmark's own noise and bias.
 import { cpus, loadavg } from 'node:os';
 import { AgentSession, type Fetch } from '../src/index.js';
 import { startServer } from '../test/helpers/refserver.js';
@@ -16,8 +17,10 @@ import { compare, summarize, type Spread, type Turn } from './harness.js';
 const mode = process.env['MODE'] ?? 'server';
 if (mode !== 'server' && mode !== 'cpu') throw new Error(`MODE must be server or cpu, got ${mode}`);
 const cpu = mode === 'cpu';
-const rounds = Number(process.env['ROUNDS'] ?? (cpu ? 21 : 21));
-const batch = Number(process.env['BATCH'] ?? (cpu ? 4000 : 300));
+const aa = process.env['AA'] === '1';
+const rounds = Number(process.env['ROUNDS'] ?? 31);
+const batch = Number(process.env['BATCH'] ?? (cpu ? 4000 : 400));
+const block = Number(process.env['BLOCK'] ?? (cpu ? 50 : 10));
 const warmup = Number(process.env['WARMUP'] ?? (cpu ? 20000 : 1000));
 
 // The reference server's answer to an echo turn, byte for byte but for the
@@ -68,16 +71,16 @@ if (!cpu) {
 }
 const fetchFn: Fetch = cpu ? memoryFetch : (url, init) => fetch(url, init);
 const client = new AgentSession({ baseURL, token, fetch: fetchFn });
-const [sdkSession, rawSession] = cpu
-  ? [client.sessions.handle('sess_a'), 'sess_b']
-  : [await client.sessions.create({ agent: 'echo' }), (await client.sessions.create({ agent: 'echo' })).id];
-const rawURL = `${baseURL}/v1/sessions/${rawSession}/turns`;
+const newSession = async (name: string): Promise<string> => (cpu ? name : (await client.sessions.create({ agent: 'echo' })).id);
+const sdkSession = client.sessions.handle(await newSession('sess_a'));
+const rawURL = `${baseURL}/v1/sessions/${await newSession('sess_b')}/turns`;
+const rawURL2 = `${baseURL}/v1/sessions/${await newSession('sess_c')}/turns`;
 
 const sdkTurn: Turn = async (i) => (await sdkSession.turn(`hello ${i}`)).text();
 
 // What a careful hand-written client sends: the same headers, a fresh idempotency key, JSON decoded.
-const rawTurn: Turn = async (i) => {
-  const res = await fetchFn(rawURL, {
+const rawTurnOn = (url: string): Turn => async (i) => {
+  const res = await fetchFn(url, {
     method: 'POST',
     headers: {
       Accept: 'application/json',
@@ -94,28 +97,30 @@ const rawTurn: Turn = async (i) => {
   for (const e of data.events) if (e.type === 'text' && e.content) text += e.content;
   return text;
 };
+const rawTurn = rawTurnOn(rawURL);
 
 const load0 = loadavg();
 const t0 = performance.now();
-const results = await compare(sdkTurn, rawTurn, { rounds, batch, warmup, expect: (i) => `hello ${i}` });
+const results = await compare(aa ? rawTurnOn(rawURL2) : sdkTurn, rawTurn, { rounds, batch, block, warmup, expect: (i) => `hello ${i}` });
 const seconds = (performance.now() - t0) / 1000;
 const load1 = loadavg();
 await stop();
 
 const s = summarize(results);
-const n = (x: number, w = 7): string => x.toFixed(x < 100 ? 1 : 0).padStart(w);
+const [A, B] = aa ? ['raw #2', 'raw fetch'] : ['SDK', 'raw fetch'];
+const n = (x: number, w = 7): string => x.toFixed(Math.abs(x) < 100 ? 1 : 0).padStart(w);
 const x = (r: number): string => `${r.toFixed(3)}x`.padStart(7);
-const row = (name: string, v: Spread, f: (x: number) => string): string => `  ${name.padEnd(16)}${f(v.median)} ${f(v.q1)} ${f(v.q3)}`;
+const row = (name: string, v: Spread, f: (x: number) => string): string => `  ${name.padEnd(20)}${f(v.median)} ${f(v.q1)} ${f(v.q3)}`;
 console.log(
-  `echo turn, ${cpu ? 'in-memory fetch (client CPU only)' : 'reference server'}: ${rounds} rounds x ${batch} turns per variant, ABBA, ` +
-    `${warmup} warm-up turns each; ${seconds.toFixed(0)} s`,
+  `echo turn, ${cpu ? 'in-memory fetch (client CPU only)' : 'reference server'}${aa ? ', A/A' : ''}: ${rounds} rounds x ${batch} turns ` +
+    `per variant in ABBA blocks of ${block}, ${warmup} warm-up turns each; ${seconds.toFixed(0)} s`,
 );
 console.log(`  Node ${process.version}, ${cpus().length} CPUs, load average ${load0[0]?.toFixed(2)} at start, ${load1[0]?.toFixed(2)} at end`);
-console.log(`  ${''.padEnd(16)} median      q1      q3   (µs per turn; quartiles over rounds)`);
-console.log(row('raw fetch, wall', s.b.wall, n));
-console.log(row('SDK, wall', s.a.wall, n));
-console.log(row('raw fetch, CPU', s.b.cpu, n));
-console.log(row('SDK, CPU', s.a.cpu, n));
-console.log(row('SDK - raw, CPU', s.cpuDiff, n));
-console.log(row('SDK / raw, wall', s.wallRatio, x) + (cpu ? '   per-round ratios' : '   per-round ratios (target: median <= 1.10x)'));
-console.log(row('SDK / raw, CPU', s.cpuRatio, x));
+console.log(`  ${''.padEnd(20)} median      q1      q3   (µs per turn; quartiles over rounds)`);
+console.log(row(`${B}, wall`, s.b.wall, n));
+console.log(row(`${A}, wall`, s.a.wall, n));
+console.log(row(`${B}, CPU`, s.b.cpu, n));
+console.log(row(`${A}, CPU`, s.a.cpu, n));
+console.log(row(`${A} - raw, CPU`, s.cpuDiff, n));
+console.log(row(`${A} / raw, wall`, s.wallRatio, x) + (cpu || aa ? '   per-round ratios' : '   per-round ratios (target: median <= 1.10x)'));
+console.log(row(`${A} / raw, CPU`, s.cpuRatio, x));

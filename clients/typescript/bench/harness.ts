@@ -1,7 +1,7 @@
 // Comparing two clients fairly on one machine: both run in the same process,
-// interleaved in ABBA order (A, B, B, A within every round, each for half the
-// batch), so a drift of the machine's speed during a round weighs on both
-// alike; the per-round ratio is the statistic, and its median and quartiles
+// interleaved in short blocks in ABBA order (A B B A, A B B A, ...), so a
+// drift of a shared machine's speed weighs on both alike and neither always
+// goes first. The statistic is the per-round ratio; its median and quartiles
 // over many rounds say how far apart the clients are and how much the
 // machine moved. Wall clock and this process's CPU time are both recorded:
 // the CPU time is the client's own cost, whatever the server or the network did.
@@ -23,46 +23,68 @@ export interface Round {
 
 export interface BenchOptions {
   rounds: number;
-  /** Turns per variant per round (two halves of batch/2). */
+  /** Turns per variant per round. */
   batch: number;
+  /**
+   * Turns in a row of one variant (default 10): a round runs blocks in the order
+   * A B B A, A B B A, ..., so both variants sample the same moments of a
+   * shared machine, and neither always runs first or after the other.
+   */
+  block?: number;
   /** Turns per variant before the first round, not counted (JIT, connection pool, caches). */
   warmup: number;
   expect: (i: number) => string;
 }
 
-async function segment(fn: Turn, n: number, start: number, expect: (i: number) => string): Promise<Sample> {
+interface Totals {
+  wall: number; // ms
+  cpu: number; // µs
+  turns: number;
+}
+
+async function block(fn: Turn, n: number, start: number, expect: (i: number) => string, into: Totals): Promise<void> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = start; i < start + n; i++) {
     const got = await fn(i);
     if (got !== expect(i)) throw new Error(`turn ${i}: got ${JSON.stringify(got)}, want ${JSON.stringify(expect(i))}`);
   }
-  const wall = performance.now() - t0;
+  into.wall += performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { wall: (wall * 1000) / n, cpu: (c.user + c.system) / n };
+  into.cpu += c.user + c.system;
+  into.turns += n;
 }
 
-const add = (x: Sample, y: Sample): Sample => ({ wall: (x.wall + y.wall) / 2, cpu: (x.cpu + y.cpu) / 2 });
+const perTurn = (t: Totals): Sample => ({ wall: (t.wall * 1000) / t.turns, cpu: t.cpu / t.turns });
 
-/** Runs the warm-up, then `rounds` ABBA rounds; returns the per-round samples. */
+/** Runs the warm-up, then `rounds` rounds of ABBA blocks; returns each round's cost per turn of each variant. */
 export async function compare(a: Turn, b: Turn, o: BenchOptions): Promise<Round[]> {
-  if (!(o.rounds >= 1 && o.batch >= 2)) throw new Error('rounds must be at least 1 and batch at least 2');
+  const size = o.block ?? 10;
+  if (!(o.rounds >= 1 && size >= 1 && o.batch >= 2 * size)) throw new Error('need rounds >= 1, block >= 1 and batch >= 2 * block');
   let i = 0;
-  // Warm-up in both orders too, so neither variant leaves the other a warmer path.
-  const w = Math.ceil(o.warmup / 2);
-  for (const fn of [a, b, b, a]) {
-    await segment(fn, w, i, o.expect);
-    i += w;
+  const run = async (fn: Turn, n: number, into: Totals): Promise<void> => {
+    await block(fn, n, i, o.expect, into);
+    i += n;
+  };
+  const scratch: Totals = { wall: 0, cpu: 0, turns: 0 };
+  for (let w = 0; w < o.warmup; w += 2 * size) {
+    await run(a, size, scratch);
+    await run(b, size, scratch);
+    await run(b, size, scratch);
+    await run(a, size, scratch);
   }
-  const half = o.batch >> 1;
   const out: Round[] = [];
+  const pairs = Math.max(1, Math.round(o.batch / (2 * size)));
   for (let r = 0; r < o.rounds; r++) {
-    const a1 = await segment(a, half, i, o.expect);
-    const b1 = await segment(b, half, (i += half), o.expect);
-    const b2 = await segment(b, half, (i += half), o.expect);
-    const a2 = await segment(a, half, (i += half), o.expect);
-    i += half;
-    out.push({ a: add(a1, a2), b: add(b1, b2) });
+    const ta: Totals = { wall: 0, cpu: 0, turns: 0 };
+    const tb: Totals = { wall: 0, cpu: 0, turns: 0 };
+    for (let p = 0; p < pairs; p++) {
+      await run(a, size, ta);
+      await run(b, size, tb);
+      await run(b, size, tb);
+      await run(a, size, ta);
+    }
+    out.push({ a: perTurn(ta), b: perTurn(tb) });
   }
   return out;
 }

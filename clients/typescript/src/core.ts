@@ -314,7 +314,7 @@ export class APIClient {
     const total = opts.totalTimeout ?? this.totalTimeout;
     const deadline = total !== undefined ? Date.now() + total : undefined;
     const signal = opts.signal;
-    const started = Date.now();
+    const started = this.logs('debug') ? Date.now() : 0; // only a debug line shows the duration
 
     const headers: Record<string, string> = {
       Accept: stream ? 'text/event-stream' : 'application/json',

@@ -126,7 +126,13 @@ export class TurnResult {
 }
 
 /** Runs a synchronous turn. */
-export async function runTurn(host: TurnHost, sessionId: string, prompt: string, o: TurnOptions): Promise<TurnResult> {
+export async function runTurn(
+  host: TurnHost,
+  sessionId: string,
+  prompt: string,
+  o: TurnOptions,
+  path = `v1/sessions/${encodeURIComponent(sessionId)}/turns`,
+): Promise<TurnResult> {
   const { client } = host;
   // Join the session's queue before anything is awaited, so call order is send
   // order; with no other turn in flight the lock is taken without waiting.
@@ -141,7 +147,7 @@ export async function runTurn(host: TurnHost, sessionId: string, prompt: string,
     const attemptTimeout = client.timeout && o.turnTimeout ? o.turnTimeout + client.timeout : null;
     const { data, info } = await client.request<Record<string, unknown>>({
       method: 'POST',
-      path: `v1/sessions/${encodeURIComponent(sessionId)}/turns`,
+      path,
       body: turnBody(prompt, o),
       options: o,
       attemptTimeout,
