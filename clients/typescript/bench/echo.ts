@@ -110,17 +110,20 @@ const s = summarize(results);
 const [A, B] = aa ? ['raw #2', 'raw fetch'] : ['SDK', 'raw fetch'];
 const n = (x: number, w = 7): string => x.toFixed(Math.abs(x) < 100 ? 1 : 0).padStart(w);
 const x = (r: number): string => `${r.toFixed(3)}x`.padStart(7);
-const row = (name: string, v: Spread, f: (x: number) => string): string => `  ${name.padEnd(20)}${f(v.median)} ${f(v.q1)} ${f(v.q3)}`;
+const row = (name: string, v: Spread, f: (x: number) => string): string => `  ${name.padEnd(24)}${f(v.median)} ${f(v.q1)} ${f(v.q3)}`;
 console.log(
   `echo turn, ${cpu ? 'in-memory fetch (client CPU only)' : 'reference server'}${aa ? ', A/A' : ''}: ${rounds} rounds x ${batch} turns ` +
     `per variant in ABBA blocks of ${block}, ${warmup} warm-up turns each; ${seconds.toFixed(0)} s`,
 );
 console.log(`  Node ${process.version}, ${cpus().length} CPUs, load average ${load0[0]?.toFixed(2)} at start, ${load1[0]?.toFixed(2)} at end`);
-console.log(`  ${''.padEnd(20)} median      q1      q3   (µs per turn; quartiles over rounds)`);
+console.log(`  ${''.padEnd(24)} median      q1      q3   (µs per turn; quartiles over rounds)`);
 console.log(row(`${B}, wall`, s.b.wall, n));
 console.log(row(`${A}, wall`, s.a.wall, n));
+console.log(row(`${B}, median turn`, s.b.typical, n));
+console.log(row(`${A}, median turn`, s.a.typical, n));
 console.log(row(`${B}, CPU`, s.b.cpu, n));
 console.log(row(`${A}, CPU`, s.a.cpu, n));
 console.log(row(`${A} - raw, CPU`, s.cpuDiff, n));
 console.log(row(`${A} / raw, wall`, s.wallRatio, x) + (cpu || aa ? '   per-round ratios' : '   per-round ratios (target: median <= 1.10x)'));
+console.log(row(`${A} / raw, median`, s.typicalRatio, x));
 console.log(row(`${A} / raw, CPU`, s.cpuRatio, x));

@@ -10,8 +10,10 @@
 export type Turn = (i: number) => Promise<string>;
 
 export interface Sample {
-  /** Wall clock, µs per turn. */
+  /** Wall clock, µs per turn (the mean). */
   wall: number;
+  /** The median turn's wall clock, µs: what a stall of the machine during a few turns does not move. */
+  typical: number;
   /** This process's user + system CPU time, µs per turn. */
   cpu: number;
 }
@@ -40,22 +42,29 @@ interface Totals {
   wall: number; // ms
   cpu: number; // µs
   turns: number;
+  each: number[]; // ms per turn
 }
+
+const totals = (): Totals => ({ wall: 0, cpu: 0, turns: 0, each: [] });
 
 async function block(fn: Turn, n: number, start: number, expect: (i: number) => string, into: Totals): Promise<void> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
+  let t = t0;
   for (let i = start; i < start + n; i++) {
     const got = await fn(i);
+    const now = performance.now();
+    into.each.push(now - t);
+    t = now;
     if (got !== expect(i)) throw new Error(`turn ${i}: got ${JSON.stringify(got)}, want ${JSON.stringify(expect(i))}`);
   }
-  into.wall += performance.now() - t0;
+  into.wall += t - t0;
   const c = process.cpuUsage(c0);
   into.cpu += c.user + c.system;
   into.turns += n;
 }
 
-const perTurn = (t: Totals): Sample => ({ wall: (t.wall * 1000) / t.turns, cpu: t.cpu / t.turns });
+const perTurn = (t: Totals): Sample => ({ wall: (t.wall * 1000) / t.turns, typical: quantile(t.each, 0.5) * 1000, cpu: t.cpu / t.turns });
 
 /** Runs the warm-up, then `rounds` rounds of ABBA blocks; returns each round's cost per turn of each variant. */
 export async function compare(a: Turn, b: Turn, o: BenchOptions): Promise<Round[]> {
@@ -66,18 +75,19 @@ export async function compare(a: Turn, b: Turn, o: BenchOptions): Promise<Round[
     await block(fn, n, i, o.expect, into);
     i += n;
   };
-  const scratch: Totals = { wall: 0, cpu: 0, turns: 0 };
+  const scratch = totals();
   for (let w = 0; w < o.warmup; w += 2 * size) {
     await run(a, size, scratch);
     await run(b, size, scratch);
     await run(b, size, scratch);
     await run(a, size, scratch);
+    scratch.each.length = 0;
   }
   const out: Round[] = [];
   const pairs = Math.max(1, Math.round(o.batch / (2 * size)));
   for (let r = 0; r < o.rounds; r++) {
-    const ta: Totals = { wall: 0, cpu: 0, turns: 0 };
-    const tb: Totals = { wall: 0, cpu: 0, turns: 0 };
+    const ta = totals();
+    const tb = totals();
     for (let p = 0; p < pairs; p++) {
       await run(a, size, ta);
       await run(b, size, tb);
@@ -110,10 +120,11 @@ export function spread(xs: readonly number[]): Spread {
 }
 
 export interface Summary {
-  a: { wall: Spread; cpu: Spread };
-  b: { wall: Spread; cpu: Spread };
+  a: { wall: Spread; typical: Spread; cpu: Spread };
+  b: { wall: Spread; typical: Spread; cpu: Spread };
   /** a/b per round. */
   wallRatio: Spread;
+  typicalRatio: Spread;
   cpuRatio: Spread;
   /** a − b per round, µs per turn. */
   cpuDiff: Spread;
@@ -122,9 +133,10 @@ export interface Summary {
 export function summarize(rounds: readonly Round[]): Summary {
   const of = (f: (r: Round) => number): Spread => spread(rounds.map(f));
   return {
-    a: { wall: of((r) => r.a.wall), cpu: of((r) => r.a.cpu) },
-    b: { wall: of((r) => r.b.wall), cpu: of((r) => r.b.cpu) },
+    a: { wall: of((r) => r.a.wall), typical: of((r) => r.a.typical), cpu: of((r) => r.a.cpu) },
+    b: { wall: of((r) => r.b.wall), typical: of((r) => r.b.typical), cpu: of((r) => r.b.cpu) },
     wallRatio: of((r) => r.a.wall / r.b.wall),
+    typicalRatio: of((r) => r.a.typical / r.b.typical),
     cpuRatio: of((r) => r.a.cpu / r.b.cpu),
     cpuDiff: of((r) => r.a.cpu - r.b.cpu),
   };
