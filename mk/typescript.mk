@@ -5,7 +5,7 @@ TS_STAMP := $(TS_DIR)/node_modules/.stamp-npm-ci
 TS_GEN   := $(TS_DIR)/src/generated/openapi.ts
 TS_NPX   := cd $(TS_DIR) && npx --no-install
 
-.PHONY: ts-install ts-generate ts-check-generated ts-build ts-test ts-bench ts-scenario-runner
+.PHONY: ts-install ts-generate ts-check-generated ts-build ts-test ts-bench ts-bench-cpu ts-scenario-runner
 
 # Quiet unless it fails, so that ts-scenario-runner prints nothing.
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
@@ -52,7 +52,13 @@ ts-test: ts-scenario-runner ## the TypeScript SDK's unit and integration tests (
 	$(GO) build -o $(TS_FAULTPROXY) ./cmd/agentsession-faultproxy
 	cd $(TS_DIR) && AGENTSESSION_SERVER_BIN=$(abspath $(TS_SERVER)) AGENTSESSION_FAULTPROXY_BIN=$(abspath $(TS_FAULTPROXY)) node --test --test-concurrency=2 build/test/
 
-ts-bench: ts-build ## echo turn: the TypeScript SDK against raw fetch on one reference server, interleaved
+# The echo-turn benchmark (clients/typescript/bench/echo.ts; the package README's
+# "Performance" says what it prints). ROUNDS, BATCH and WARMUP change the counts.
+ts-bench: ts-build ## echo turn: the TypeScript SDK against raw fetch on one reference server, interleaved (ABBA rounds)
 	$(TS_NPX) tsc -p tsconfig.test.json
 	$(GO) build -o $(TS_SERVER) ./cmd/agentsession-server
-	cd $(TS_DIR) && AGENTSESSION_SERVER_BIN=$(abspath $(TS_SERVER)) node build/bench/echo.js
+	cd $(TS_DIR) && MODE=server AGENTSESSION_SERVER_BIN=$(abspath $(TS_SERVER)) node build/bench/echo.js
+
+ts-bench-cpu: ts-build ## echo turn: the TypeScript SDK against raw fetch on an in-memory fetch (the client's own CPU cost only)
+	$(TS_NPX) tsc -p tsconfig.test.json
+	cd $(TS_DIR) && MODE=cpu node build/bench/echo.js

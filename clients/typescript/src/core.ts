@@ -132,6 +132,52 @@ const statusTexts: Record<number, string> = {
 };
 const MAX_SNIPPET = 200;
 
+// Stateless (never `stream: true`), so one decoder serves every call.
+const utf8 = new TextDecoder();
+
+/** The UTF-8 length of `s` in bytes (a lone surrogate counts as the 3 of U+FFFD). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    n += c < 0x800 ? 1 : 2;
+    // A surrogate pair is two units and four bytes: its second unit adds nothing more.
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The bytes a JSON body (read with `text()`, which decodes without copying
+ * it) came in when they are fewer than its Content-Length: a cut body. Else
+ * undefined. Each UTF-16 unit of the text came from at least one byte, so a
+ * text at least as long as the declared length is whole without counting.
+ * fetch decodes compressed bodies, so the length only compares when there
+ * was no encoding; and the decoder drops a byte order mark (3 bytes), which
+ * does not make a body that parses a cut one.
+ */
+function shortOf(res: Response, text: string): number | undefined {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (!(text.length < declared) || !Number.isFinite(declared) || res.headers.has('content-encoding')) return undefined;
+  const received = utf8Length(text);
+  if (received >= declared) return undefined;
+  if (received + 3 === declared && parses(text)) return undefined;
+  return received;
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const browser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
 
 /** The checks and normalization of a base URL; returns it with a trailing slash. */
@@ -221,16 +267,20 @@ export class APIClient {
     return this.#token && s.includes(this.#token) ? s.replaceAll(this.#token, '[REDACTED]') : s;
   }
 
+  /** Whether lines of `level` are logged: checked before a line is built, so a quiet client builds none. */
+  protected logs(level: Exclude<LogLevel, 'off'>): boolean {
+    return levels[level] <= levels[this.logLevel];
+  }
+
   protected log(level: Exclude<LogLevel, 'off'>, message: string, details: Record<string, unknown>): void {
-    if (levels[level] > levels[this.logLevel]) return;
+    if (!this.logs(level)) return;
     // Details hold method, path, status, attempts and server strings already redacted: never a header.
     this.#logger[level](this.redact(message), details);
   }
 
   /** Sends a JSON call and returns the decoded 2xx answer. */
-  async request<T>(spec: CallSpec): Promise<{ data: T; info: ResponseInfo }> {
-    const r = await this.#send(spec, false);
-    return { data: r.data as T, info: r.info };
+  request<T>(spec: CallSpec): Promise<{ data: T; info: ResponseInfo }> {
+    return this.#send(spec, false) as Promise<{ data: T; info: ResponseInfo }>;
   }
 
   /** Opens an event stream (`Accept: text/event-stream`); the attempt timeout covers the headers only. */
@@ -264,7 +314,7 @@ export class APIClient {
     const total = opts.totalTimeout ?? this.totalTimeout;
     const deadline = total !== undefined ? Date.now() + total : undefined;
     const signal = opts.signal;
-    const started = Date.now();
+    const started = this.logs('debug') ? Date.now() : 0; // only a debug line shows the duration
 
     const headers: Record<string, string> = {
       Accept: stream ? 'text/event-stream' : 'application/json',
@@ -374,9 +424,9 @@ export class APIClient {
       }
 
       if (res.ok) {
-        let bytes: Uint8Array;
+        let text: string;
         try {
-          bytes = new Uint8Array(await res.arrayBuffer());
+          text = await res.text();
         } catch (err) {
           detach();
           if (why === 'caller' || signal?.aborted) throw aborted();
@@ -389,10 +439,8 @@ export class APIClient {
           continue;
         }
         detach();
-        const text = new TextDecoder().decode(bytes);
-        const declared = Number(res.headers.get('content-length') ?? NaN);
-        // fetch decodes compressed bodies, so the length only compares when there was no encoding.
-        const short = !res.headers.has('content-encoding') && Number.isFinite(declared) && bytes.byteLength < declared;
+        const received = shortOf(res, text);
+        const short = received !== undefined;
         let data: unknown;
         let parseError: unknown;
         if (!short) {
@@ -404,10 +452,10 @@ export class APIClient {
         }
         if (short || (parseError !== undefined && isCutJSON(text))) {
           const why = short
-            ? `body cut after ${bytes.byteLength} of ${declared} bytes`
+            ? `body cut after ${received} of ${res.headers.get('content-length')} bytes`
             : text === ''
               ? 'empty body'
-              : `body cut after ${bytes.byteLength} bytes`;
+              : `body cut after ${utf8Length(text)} bytes`;
           failure = this.#cutBody(where, attempt, key, new Error(why), false, retryable, attemptTimeout);
           lastError = failure.error;
           const next = await this.#retryWait(failure, attempt, maxRetries, deadline, signal, aborted, where, key, total);
@@ -463,7 +511,7 @@ export class APIClient {
     if (!failure.retry || attempt > maxRetries) return undefined;
     const cost = this.retry.budget ? this.retry.budget.take(failure.timeout) : 0;
     if (this.retry.budget && cost === 0) {
-      this.log('warn', `${where.method} ${where.url}: not retried, the retry budget is spent`, {
+      if (this.logs('warn')) this.log('warn', `${where.method} ${where.url}: not retried, the retry budget is spent`, {
         method: where.method,
         url: where.url,
         attempts: attempt,
@@ -480,7 +528,7 @@ export class APIClient {
       throw this.#deadlineError(where, attempt, key, total, failure.error);
     }
     const status = failure.error instanceof APIError ? failure.error.status : undefined;
-    this.log('info', `${where.method} ${where.url}: retrying in ${Math.round(wait)} ms (attempt ${attempt + 1} of ${maxRetries + 1}) after ${status ?? failure.error.message}`, {
+    if (this.logs('info')) this.log('info', `${where.method} ${where.url}: retrying in ${Math.round(wait)} ms (attempt ${attempt + 1} of ${maxRetries + 1}) after ${status ?? failure.error.message}`, {
       method: where.method,
       url: where.url,
       status,
@@ -498,7 +546,7 @@ export class APIClient {
   }
 
   #logCall(where: { method: string; url: string }, status: number, attempts: number, started: number, requestId: string | undefined): void {
-    if (levels.debug > levels[this.logLevel]) return;
+    if (!this.logs('debug')) return;
     this.log('debug', `${where.method} ${where.url}: ${status}`, {
       method: where.method,
       url: where.url,
@@ -630,7 +678,6 @@ export class APIClient {
   }
 }
 
-/** Reads at most `limit` bytes of the body as text and drops the rest. */
 /**
  * The start of a body (at most `limit` bytes) and whether it was cut: the
  * read failed, fewer bytes came than its Content-Length, or its JSON breaks off.
@@ -661,7 +708,7 @@ async function readBounded(res: Response, limit: number): Promise<{ text: string
     off += part.length;
     if (off >= all.length) break;
   }
-  const text = new TextDecoder().decode(all);
+  const text = utf8.decode(all);
   if (failed) return { text, cut: true };
   if (size >= limit) return { text, cut: false }; // read no further on purpose
   // fetch decodes compressed bodies, so the length only compares when there was no encoding.

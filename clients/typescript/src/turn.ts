@@ -62,13 +62,28 @@ export function turnBody(prompt: string, o: TurnOptions): Record<string, unknown
   return body;
 }
 
+// The `raw` of an event that came without its JSON text (a whole turn's
+// answer, a page of the event log): one getter shared by all of them, which
+// serializes the event when first asked and remembers the text.
+const rawTexts = new WeakMap<object, string>();
+const lazyRaw: PropertyDescriptor = {
+  get(this: object): string {
+    let text = rawTexts.get(this);
+    if (text === undefined) {
+      text = JSON.stringify(this);
+      rawTexts.set(this, text);
+    }
+    return text;
+  },
+  enumerable: false,
+};
+
 /** Gives an event its `raw` JSON text (not enumerable; computed on demand when not given). */
 export function asEvent(obj: Record<string, unknown>, raw?: string): TurnEvent {
   if (raw !== undefined) {
     Object.defineProperty(obj, 'raw', { value: raw, enumerable: false });
-  } else if (!Object.prototype.hasOwnProperty.call(obj, 'raw')) {
-    let text: string | undefined;
-    Object.defineProperty(obj, 'raw', { get: () => (text ??= JSON.stringify(obj)), enumerable: false });
+  } else if (!Object.hasOwn(obj, 'raw')) {
+    Object.defineProperty(obj, 'raw', lazyRaw);
   }
   return obj as unknown as TurnEvent;
 }
@@ -77,14 +92,29 @@ export function asEvent(obj: Record<string, unknown>, raw?: string): TurnEvent {
 export interface TurnResult extends TurnSummary {}
 export class TurnResult {
   declare readonly events: TurnEvent[];
-  /** The HTTP answer (request id, idempotency key, attempts, replayed). */
-  declare readonly response: ResponseInfo | undefined;
+  readonly #response: ResponseInfo | undefined;
 
   constructor(data: Record<string, unknown>, response?: ResponseInfo) {
+    this.#response = response;
+    // Plain stores, no defineProperty: this runs once per turn. A member named
+    // `response` would hit the getter below (Object.assign throws on it): the
+    // HTTP answer keeps that name, as it always did.
+    if (Object.hasOwn(data, 'response')) {
+      const { response: _, ...rest } = data;
+      data = rest;
+    }
     Object.assign(this, data);
-    const events = Array.isArray(data['events']) ? (data['events'] as Record<string, unknown>[]) : [];
-    Object.defineProperty(this, 'events', { value: events.map((e) => asEvent(e)), enumerable: true });
-    Object.defineProperty(this, 'response', { value: response, enumerable: false });
+    const given = data['events'];
+    const events: TurnEvent[] = [];
+    if (Array.isArray(given)) {
+      for (const e of given as Record<string, unknown>[]) events.push(asEvent(e));
+    }
+    (this as { events: TurnEvent[] }).events = events;
+  }
+
+  /** The HTTP answer (request id, idempotency key, attempts, replayed); not enumerable. */
+  get response(): ResponseInfo | undefined {
+    return this.#response;
   }
 
   /** The `content` of the `text` events, in order. */
@@ -96,17 +126,28 @@ export class TurnResult {
 }
 
 /** Runs a synchronous turn. */
-export async function runTurn(host: TurnHost, sessionId: string, prompt: string, o: TurnOptions): Promise<TurnResult> {
+export async function runTurn(
+  host: TurnHost,
+  sessionId: string,
+  prompt: string,
+  o: TurnOptions,
+  path = `v1/sessions/${encodeURIComponent(sessionId)}/turns`,
+): Promise<TurnResult> {
   const { client } = host;
-  const aborted = abortedError(o.signal, 'the turn was aborted');
-  // Join the session's queue before anything is awaited, so call order is send order.
-  const release = o.busyPolicy ? undefined : await host.turnOrder.acquire(sessionId, o.signal, aborted);
+  // Join the session's queue before anything is awaited, so call order is send
+  // order; with no other turn in flight the lock is taken without waiting.
+  let release: (() => void) | undefined;
+  if (!o.busyPolicy) {
+    if (o.signal?.aborted) throw abortedError(o.signal, 'the turn was aborted')();
+    release = host.turnOrder.tryAcquire(sessionId);
+    release ??= await host.turnOrder.acquire(sessionId, o.signal, abortedError(o.signal, 'the turn was aborted'));
+  }
   try {
     // The server answers when the turn ends: only a turn with its own timeout bounds the attempt.
     const attemptTimeout = client.timeout && o.turnTimeout ? o.turnTimeout + client.timeout : null;
     const { data, info } = await client.request<Record<string, unknown>>({
       method: 'POST',
-      path: `v1/sessions/${encodeURIComponent(sessionId)}/turns`,
+      path,
       body: turnBody(prompt, o),
       options: o,
       attemptTimeout,

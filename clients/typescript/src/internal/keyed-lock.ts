@@ -5,8 +5,23 @@
 
 type Waiter = { grant: () => void };
 
+/** The holder that took a free lock with tryAcquire: nobody waits on it to be granted. */
+const TAKEN: Waiter = { grant: () => {} };
+
 export class KeyedLock {
   #queues = new Map<string, Waiter[]>(); // head = the holder
+
+  /**
+   * Takes the lock of `key` at once when nobody holds it or waits for it, and
+   * returns its release function; otherwise undefined (then `acquire`). The
+   * common case, a session with no other turn in flight, costs no promise.
+   */
+  tryAcquire(key: string): (() => void) | undefined {
+    if (this.#queues.has(key)) return undefined;
+    const q = [TAKEN];
+    this.#queues.set(key, q);
+    return this.#releaser(key, q, TAKEN);
+  }
 
   /**
    * Joins the queue of `key` at once (synchronously, so call order is queue
@@ -21,15 +36,6 @@ export class KeyedLock {
     }
     const q = queue;
     return new Promise((resolve, reject) => {
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        const i = q.indexOf(waiter);
-        if (i >= 0) q.splice(i, 1);
-        if (i === 0) q[0]?.grant();
-        if (q.length === 0 && this.#queues.get(key) === q) this.#queues.delete(key);
-      };
       const abort = (): void => {
         if (q[0] === waiter) return; // already holding: the holder releases
         release();
@@ -41,10 +47,24 @@ export class KeyedLock {
           resolve(release);
         },
       };
+      const release = this.#releaser(key, q, waiter);
       q.push(waiter);
       if (q.length === 1) waiter.grant();
       else signal?.addEventListener('abort', abort, { once: true });
     });
+  }
+
+  /** Removes `waiter` from the queue (once), granting the lock to the next when it held it. */
+  #releaser(key: string, q: Waiter[], waiter: Waiter): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const i = q.indexOf(waiter);
+      if (i >= 0) q.splice(i, 1);
+      if (i === 0) q[0]?.grant();
+      if (q.length === 0 && this.#queues.get(key) === q) this.#queues.delete(key);
+    };
   }
 
   /** Keys with a holder or waiters (for tests). */

@@ -1,8 +1,11 @@
 // Small helpers with no dependency beyond the web platform.
 
+let webCrypto: Crypto | undefined;
+
 /** A random UUID (v4): crypto.randomUUID where it exists (secure contexts), else from getRandomValues. */
 export function uuid(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
+  // Looked up once: in Node the global `crypto` is a getter.
+  const c = (webCrypto ??= (globalThis as { crypto?: Crypto }).crypto);
   if (c?.randomUUID) return c.randomUUID();
   const b = new Uint8Array(16);
   if (c?.getRandomValues) c.getRandomValues(b);

@@ -104,6 +104,8 @@ export class Sessions {
 export class Session {
   readonly id: string;
   readonly #host: Host;
+  readonly #path: string;
+  readonly #turnsPath: string;
   #info: SessionInfo | undefined;
   #closed: CloseSessionResult | undefined;
   #closing: Promise<CloseSessionResult> | undefined;
@@ -116,15 +118,14 @@ export class Session {
       this.id = info.session_id;
       this.#info = info;
     }
+    // Built once: every call of this handle starts with it.
+    this.#path = `v1/sessions/${encodeURIComponent(this.id)}`;
+    this.#turnsPath = `${this.#path}/turns`;
   }
 
   /** The session as the server last reported it to this handle. */
   get info(): SessionInfo | undefined {
     return this.#info;
-  }
-
-  get #path(): string {
-    return `v1/sessions/${encodeURIComponent(this.id)}`;
   }
 
   async #session(method: 'GET' | 'POST' | 'PATCH', sub: string, body: unknown, options: RequestOptions | undefined): Promise<SessionInfo> {
@@ -140,7 +141,7 @@ export class Session {
 
   /** Sends a prompt and returns the finished turn (`result.text()` is the answer's text). */
   turn(prompt: string, options: TurnOptions = {}): Promise<TurnResult> {
-    return runTurn(this.#host, this.id, prompt, options);
+    return runTurn(this.#host, this.id, prompt, options, this.#turnsPath);
   }
 
   /** Sends a prompt as a streamed turn: `for await (const event of session.turnStream(prompt))`. */

@@ -234,6 +234,35 @@ describe('a 2xx whose body is cut', () => {
     assert.equal(fetch.calls.length, 4);
   });
 
+  it('counts the bytes of a non-ASCII body against Content-Length, not its characters', async () => {
+    // 'é' is 2 bytes, '€' 3, '😀' 4 (a surrogate pair): the text is shorter than its bytes.
+    const whole = JSON.stringify({ ...session, meta: { s: 'é€😀' } });
+    const bytes = Buffer.byteLength(whole);
+    assert.ok(whole.length < bytes);
+    const withLength = (text: string, length: number) => () =>
+      new Response(text, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(length) } });
+    // Whole: accepted at once.
+    const ok = client([withLength(whole, bytes)]);
+    assert.equal((await ok.c.sessions.get('s1')).info?.meta?.['s'], 'é€😀');
+    assert.equal(ok.fetch.calls.length, 1);
+    // One byte short of its Content-Length though it parses: cut, asked again.
+    const short = client([withLength(whole, bytes + 1), withLength(whole, bytes)]);
+    await short.c.sessions.get('s1');
+    assert.equal(short.fetch.calls.length, 2);
+    const always = client(withLength(whole, bytes + 1));
+    const e = await always.c.sessions.get('s1').catch((x: unknown) => x);
+    assert.ok(e instanceof TransportError, String(e));
+    assert.match(e.message, new RegExp(`body cut after ${bytes} of ${bytes + 1} bytes`));
+  });
+
+  it('a body with a byte order mark and an exact Content-Length is whole', async () => {
+    const text = JSON.stringify(session);
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]);
+    const { c, fetch } = client(() => new Response(body, { status: 200, headers: { 'content-length': String(body.byteLength) } }));
+    assert.equal((await c.sessions.get('s1')).id, 's1');
+    assert.equal(fetch.calls.length, 1);
+  });
+
   it('is a TransportError when the attempts run out', async () => {
     const { c, fetch } = client(() => cutBody(200, '{"seq":'));
     const e = await c.sessions.handle('s1').turn('hi').catch((x: unknown) => x);
