@@ -1,5 +1,5 @@
 import { problemCodeValues, type components } from './generated/openapi.js';
-import type { FieldError, PermissionRequest } from './types.js';
+import type { FieldError, PermissionRequest, TurnWaiting } from './types.js';
 
 /** The base of every error this SDK throws. */
 export class AgentSessionError extends Error {}
@@ -251,12 +251,16 @@ export class PermissionRequiredError extends AgentSessionError {
   readonly requests: PermissionRequest[];
   /** The `seq` of the turn's newest event when the server answered. */
   readonly lastSeq: number;
-  constructor(message: string, init: { sessionId: string; turnIndex: number; requests: PermissionRequest[]; lastSeq: number }) {
+  /** The server's `202` answer as it came (members a newer server added included). */
+  readonly waiting: TurnWaiting;
+  constructor(message: string, init: { sessionId: string; waiting: TurnWaiting }) {
     super(message);
+    const w = init.waiting;
     this.sessionId = init.sessionId;
-    this.turnIndex = init.turnIndex;
-    this.requests = init.requests;
-    this.lastSeq = init.lastSeq;
+    this.turnIndex = w.turn_index;
+    this.requests = Array.isArray(w.permission_requests) ? w.permission_requests : [];
+    this.lastSeq = w.last_seq;
+    this.waiting = w;
   }
 }
 

@@ -258,7 +258,7 @@ function permissionRequired(sessionId: string, w: TurnWaiting): PermissionRequir
   return new PermissionRequiredError(
     `turn ${w.turn_index} waits for an answer to ${requests.length} permission request${requests.length === 1 ? '' : 's'} (${list}): ` +
       `pass onPermission, or answer with session.answerPermission() and read the result with session.waitTurn(${w.turn_index})`,
-    { sessionId, turnIndex: w.turn_index, requests, lastSeq: w.last_seq },
+    { sessionId, waiting: w },
   );
 }
 
