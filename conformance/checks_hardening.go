@@ -75,7 +75,7 @@ func (t *tester) rawExchange(ctx context.Context, method, p, authorization strin
 	took := time.Since(start)
 	ex.DurationMS = took.Milliseconds()
 	if err != nil {
-		ex.Error = c(err, wait)
+		ex.Error = rawError(err, wait)
 		t.c.record(ex)
 		return rawResult{took: took}, &failure{msg: fmt.Sprintf("%s %s with %d of %d body bytes: %s", method, p, len(sent), contentLength, ex.Error), ex: ex}
 	}
@@ -100,8 +100,8 @@ func (t *tester) rawExchange(ctx context.Context, method, p, authorization strin
 	return out, nil
 }
 
-// c describes a raw exchange's error.
-func c(err error, wait time.Duration) string {
+// rawError describes why a raw exchange got no answer.
+func rawError(err error, wait time.Duration) string {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Sprintf("no answer within %s", wait)
