@@ -111,7 +111,8 @@ func LoadDir(dir string) ([]Scenario, error) {
 	return out, nil
 }
 
-// LoadFile reads one scenario file, refusing unknown keys.
+// LoadFile reads one scenario file, refusing unknown keys, operations and
+// `with` members, and aliases that name nothing made before.
 func LoadFile(path string) (Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -155,6 +156,9 @@ func LoadFile(path string) (Scenario, error) {
 		if sc.Steps[i].Expect, err = jsonObject(st.Expect); err != nil {
 			return Scenario{}, fmt.Errorf("%s: step %d: expect: %w", path, i+1, err)
 		}
+	}
+	if err := validateSteps(sc.Steps); err != nil {
+		return Scenario{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return sc, nil
 }
