@@ -21,6 +21,8 @@ const (
 var (
 	anySessionID = regexp.MustCompile(`sess_[a-z2-7]{26}`)
 	anyFileToken = regexp.MustCompile(`file_[a-z2-7]{26}`)
+	// serverPermissionID is a permission request id the server made.
+	serverPermissionID = regexp.MustCompile(`^perm_[a-z2-7]{26}$`)
 )
 
 // aliases names a run's sessions and files, for their placeholders.
@@ -87,8 +89,20 @@ func (a *aliases) normalize(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
+		permission := isPermission(x)
 		for k, e := range x {
-			if e == nil {
+			switch {
+			case e == nil:
+				continue
+			case k == "request_id" && permission:
+				// The scripts name their permission requests, and answers
+				// are addressed by that name: it is deterministic. One the
+				// server made (the script's ask gave none) is not.
+				if id, _ := e.(string); serverPermissionID.MatchString(id) {
+					out[k] = phRequestID
+				} else {
+					out[k] = a.normalize(e)
+				}
 				continue
 			}
 			out[k] = a.member(k, e)
@@ -104,6 +118,20 @@ func (a *aliases) normalize(v any) any {
 		return a.str(x)
 	}
 	return v
+}
+
+// isPermission reports whether m is a permission request's state or event:
+// a permission_request or permission_response event, or a PermissionRequest
+// (the only object with both a request_id and options). Its request_id is
+// kept; every other request_id (an X-Request-Id) differs between runs.
+func isPermission(m map[string]any) bool {
+	switch m["type"] {
+	case "permission_request", "permission_response":
+		return true
+	}
+	_, hasOptions := m["options"].([]any)
+	_, hasID := m["request_id"].(string)
+	return hasOptions && hasID
 }
 
 func (a *aliases) member(key string, v any) any {

@@ -130,3 +130,29 @@ func TestCanonicalDoesNotEscapeHTML(t *testing.T) {
 		t.Fatal("short does not cut long values")
 	}
 }
+
+// A permission request's request_id is the script's name for it and stays
+// (in a PermissionRequest and in both permission events); any other
+// request_id is a placeholder, and so is a request id the server made.
+func TestNormalizeKeepsAPermissionRequestsID(t *testing.T) {
+	al := newAliases("rk3x9q2z")
+	in := mustJSON(t, `{
+		"request": {"request_id": "perm_drop", "options": [{"option_id": "allow"}], "status": "pending", "created_at": "2026-01-01T00:00:00Z"},
+		"events": [
+			{"seq": 2, "type": "permission_request", "request_id": "perm_drop", "options": []},
+			{"seq": 3, "type": "permission_response", "request_id": "perm_drop", "outcome": "selected"},
+			{"seq": 4, "type": "text", "request_id": "perm_drop"}],
+		"problem": {"request_id": "req_01hx7k2mb4x9", "status": 409},
+		"made": {"type": "permission_request", "request_id": "perm_abcdefghijklmnopqrstuvwxyz"}}`)
+	want := mustJSON(t, `{
+		"request": {"request_id": "perm_drop", "options": [{"option_id": "allow"}], "status": "pending", "created_at": "<time>"},
+		"events": [
+			{"seq": 2, "type": "permission_request", "request_id": "perm_drop", "options": []},
+			{"seq": 3, "type": "permission_response", "request_id": "perm_drop", "outcome": "selected"},
+			{"seq": 4, "type": "text", "request_id": "<request-id>"}],
+		"problem": {"request_id": "<request-id>", "status": 409},
+		"made": {"type": "permission_request", "request_id": "<request-id>"}}`)
+	if got := al.normalize(in); !reflect.DeepEqual(got, want) {
+		t.Fatalf("normalize:\n got %s\nwant %s", canonical(got), canonical(want))
+	}
+}
