@@ -141,7 +141,7 @@ func (c *scenarioCheck) checkStep(n int, st format.Step, o format.Observation) {
 		return
 	}
 	if st.Expect != nil {
-		want := c.al.normalize(st.Expect)
+		want := c.al.normalizeExpect(st.Expect)
 		if m := match(want, norm, ""); len(m) > 0 {
 			c.fail(n, "expect", "the observation does not match expect:\n"+indent(m, "      "))
 		}

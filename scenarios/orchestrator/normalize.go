@@ -30,6 +30,10 @@ type aliases struct {
 	sessions map[string]string // id -> alias
 	files    map[string]string // token -> alias
 	run      string
+	// expectation: normalizing a step's expect, which names a permission
+	// request by its id without the members that tell an observed
+	// PermissionRequest apart (options), so every request_id is kept.
+	expectation bool
 }
 
 func newAliases(run string) *aliases {
@@ -89,7 +93,7 @@ func (a *aliases) normalize(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
-		permission := isPermission(x)
+		permission := a.expectation || isPermission(x)
 		for k, e := range x {
 			switch {
 			case e == nil:
@@ -132,6 +136,16 @@ func isPermission(m map[string]any) bool {
 	_, hasOptions := m["options"].([]any)
 	_, hasID := m["request_id"].(string)
 	return hasOptions && hasID
+}
+
+// normalizeExpect normalizes a step's expect like an observation, but
+// keeps every request_id as written: an expectation names a permission
+// request by the id its script gave it (and any other request id only by
+// the placeholder).
+func (a *aliases) normalizeExpect(v any) any {
+	e := *a
+	e.expectation = true
+	return e.normalize(v)
 }
 
 func (a *aliases) member(key string, v any) any {

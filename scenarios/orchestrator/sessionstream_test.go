@@ -199,11 +199,11 @@ func TestNewErrorKinds(t *testing.T) {
 		}
 		return o
 	}
-	good := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("permission_required", "permission_resolved", "turn_ended")}, newAliases("r"))
+	good := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("permission_required", "permission_resolved", "turn_ended")}, newAliases("rk3x9q2z"))
 	if !good.ok() {
 		t.Fatalf("failures: %q", checks(good))
 	}
-	bad := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("validation", "conflict", "conflict")}, newAliases("r"))
+	bad := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("validation", "conflict", "conflict")}, newAliases("rk3x9q2z"))
 	want := []string{
 		`2 error want error permission_required, got validation`,
 		`3 error want error permission_resolved, got conflict`,
