@@ -250,16 +250,21 @@ func (a *aliases) observationValue(o format.Observation) (map[string]any, error)
 
 // comparable is the part of a normalized observation that must be the same
 // across SDKs and profiles. A wait_activity poll sees the session at a
-// moment that depends on timing, so only its activity and status count.
-func comparable(do string, obs map[string]any) map[string]any {
+// moment that depends on timing, so only its activity and status count,
+// and its queued_turns when the step waited for that number.
+func comparable(st format.Step, obs map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range obs {
 		out[k] = v
 	}
-	if do == "wait_activity" {
+	if st.Do == "wait_activity" {
+		keep := []string{"activity", "status"}
+		if _, waited := st.With["queued_turns"]; waited {
+			keep = append(keep, "queued_turns")
+		}
 		if v, ok := obs["value"].(map[string]any); ok {
 			kept := map[string]any{}
-			for _, k := range []string{"activity", "status"} {
+			for _, k := range keep {
 				if e, ok := v[k]; ok {
 					kept[k] = e
 				}

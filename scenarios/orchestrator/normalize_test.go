@@ -108,16 +108,21 @@ func TestObservationValueLeavesTheMessageOut(t *testing.T) {
 }
 
 func TestComparableKeepsOnlyTheActivityOfAPoll(t *testing.T) {
-	obs := map[string]any{"do": "wait_activity", "value": map[string]any{"activity": "running", "status": "active", "last_event_seq": 1.0}}
-	got := comparable("wait_activity", obs)
+	obs := map[string]any{"do": "wait_activity", "value": map[string]any{"activity": "running", "status": "active", "last_event_seq": 1.0, "queued_turns": 2.0}}
+	got := comparable(format.Step{Do: "wait_activity", With: map[string]any{"activity": "running"}}, obs)
 	if want := map[string]any{"activity": "running", "status": "active"}; !reflect.DeepEqual(got["value"], want) {
 		t.Fatalf("value = %v, want %v", got["value"], want)
 	}
 	if _, ok := obs["value"].(map[string]any)["last_event_seq"]; !ok {
 		t.Fatal("comparable changed its input")
 	}
+	// A poll that waited for queued_turns saw that number: it counts.
+	got = comparable(format.Step{Do: "wait_activity", With: map[string]any{"queued_turns": 2.0}}, obs)
+	if want := map[string]any{"activity": "running", "status": "active", "queued_turns": 2.0}; !reflect.DeepEqual(got["value"], want) {
+		t.Fatalf("value = %v, want %v", got["value"], want)
+	}
 	other := map[string]any{"do": "get_session", "value": map[string]any{"last_event_seq": 1.0}}
-	if !reflect.DeepEqual(comparable("get_session", other), other) {
+	if !reflect.DeepEqual(comparable(format.Step{Do: "get_session"}, other), other) {
 		t.Fatal("comparable changed a get_session")
 	}
 }

@@ -236,7 +236,7 @@ func compareObservations(got, ref *scenarioCheck, refLabel, gotLabel, check stri
 		if a == nil || b == nil {
 			continue
 		}
-		if d := diff(comparable(st.Do, a), comparable(st.Do, b), "", refLabel, gotLabel); len(d) > 0 {
+		if d := diff(comparable(st, a), comparable(st, b), "", refLabel, gotLabel); len(d) > 0 {
 			got.fail(i+1, check, fmt.Sprintf("%s and %s observed different things:\n%s", refLabel, gotLabel, indent(d, "      ")))
 		}
 	}
