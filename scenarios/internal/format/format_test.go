@@ -15,8 +15,13 @@ func TestLoadDirRepositoryScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scs) < 13 {
-		t.Fatalf("got %d scenarios, want at least 13", len(scs))
+	if len(scs) < 19 {
+		t.Fatalf("got %d scenarios, want at least 19", len(scs))
+	}
+	for _, sc := range scs {
+		if err := sc.Validate(); err != nil {
+			t.Error(err)
+		}
 	}
 	for i := 1; i < len(scs); i++ {
 		if scs[i-1].File >= scs[i].File {
@@ -80,8 +85,9 @@ func TestSubst(t *testing.T) {
 	}
 }
 
-// Each unknown or misused piece of the vocabulary is refused before any
-// runner starts, with the file, the step and its operation in the message.
+// Each unknown or misused piece of the vocabulary is refused by Validate
+// (the orchestrator's, before any runner starts), with the file, the step
+// and its operation in the message.
 func TestLoadFileRefusesBadVocabulary(t *testing.T) {
 	const mk = "{do: create_session, as: s, with: {agent: echo}}"
 	cases := []struct{ name, steps, want string }{
@@ -117,11 +123,14 @@ func TestLoadFileRefusesBadVocabulary(t *testing.T) {
 			if err := os.WriteFile(path, []byte("id: x\nsteps: "+c.steps+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := LoadFile(path)
+			sc, err := LoadFile(path)
 			if err == nil {
-				t.Fatalf("LoadFile accepted %s", c.steps)
+				err = sc.Validate()
 			}
-			if !strings.HasPrefix(err.Error(), path+": ") || !strings.Contains(err.Error(), c.want) {
+			if err == nil {
+				t.Fatalf("LoadFile and Validate accepted %s", c.steps)
+			}
+			if !strings.Contains(err.Error(), "x.yaml: ") || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %q\nwant it to start with the file and contain %q", err, c.want)
 			}
 		})
@@ -153,6 +162,9 @@ steps:
 		t.Fatal(err)
 	}
 	sc, err := LoadFile(path)
+	if err == nil {
+		err = sc.Validate()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,17 @@ func (st Step) IsBackground() bool {
 	return (st.Do == "turn" || st.Do == "session_stream") && st.With["background"] == true
 }
 
+// Validate checks the scenario's steps against the vocabulary of README
+// "Operations" (Ops): every operation known, every `with` member one its
+// operation takes, aliases naming something an earlier step made. The
+// error names the file, the step and its operation.
+func (sc Scenario) Validate() error {
+	if err := validateSteps(sc.Steps); err != nil {
+		return fmt.Errorf("%s: %w", sc.File, err)
+	}
+	return nil
+}
+
 // validateSteps checks every step against Ops and against the steps before
 // it (aliases name something made earlier). Errors name the step and its
 // operation; the caller adds the file.
