@@ -169,6 +169,8 @@ def test_every_code_the_sdk_maps_is_in_the_contract_with_its_status() -> None:
     assert sorted(statuses) == sorted(_contract_codes()), "the description's table and the enum differ"
     for code in _exceptions.CONFLICT_CLASSES:
         assert statuses[code.value] == 409, code
+    for code in _exceptions.UNPROCESSABLE_CLASSES:
+        assert statuses[code.value] == 422, code
 
 
 @pytest.mark.parametrize("code", _contract_codes())
@@ -178,6 +180,7 @@ def test_every_contract_code_gets_the_exception_of_its_status(code: str) -> None
     by_status = {
         401: agentsession.AuthenticationError,
         404: agentsession.NotFoundError,
+        408: agentsession.RequestTimeoutError,
         409: agentsession.ConflictError,
         413: agentsession.PayloadTooLargeError,
         429: agentsession.RateLimitError,
