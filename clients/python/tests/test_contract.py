@@ -126,8 +126,8 @@ def test_unknown_enum_fixture_decodes_with_every_value_kept(name: str) -> None:
 
 def test_busy_policies_decode_to_the_enum_where_known() -> None:
     features = decode(types.Features, json.loads((FIXTURES / "Features.json").read_text(encoding="utf-8")))
-    assert features.busy_policies == ["reject", "enqueue", "interrupt", "steer"]
-    assert [type(p) for p in features.busy_policies] == [types.BusyPolicy] * 3 + [str]
+    assert features.busy_policies == ["reject", "enqueue", "interrupt", "steer", "preempt"]
+    assert [type(p) for p in features.busy_policies] == [types.BusyPolicy] * 4 + [str]
 
 
 def test_free_form_objects_are_dicts() -> None:
