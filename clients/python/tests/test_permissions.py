@@ -62,7 +62,8 @@ def test_a_handler_answers_every_request_and_the_turn_ends_normally(client: Clie
         assert [r.request_id for r in asked] == ["read", "write"]
         assert asked[0].title == "May I read?"
         assert [o.option_id for o in asked[0].options] == ["allow", "deny"]
-        assert asked[1].status == PermissionStatus.pending and asked[1].turn_index == 1
+        assert asked[1].status == PermissionStatus.pending
+        assert asked[1].turn_index == 1
         answered = list(s.permissions(status="answered"))
         assert [(p.request_id, p.option_id) for p in answered] == [("read", "allow"), ("write", "allow")]
         assert list(s.permissions(status=PermissionStatus.pending)) == []
@@ -125,7 +126,12 @@ def test_wait_turn_raises_for_a_pending_request_without_a_handler_and_answers_wi
             s.wait_turn(1)
         assert [r.request_id for r in info.value.permission_requests] == ["one"]
         seen: list[str] = []
-        result = s.wait_turn(1, on_permission=lambda r: seen.append(r.request_id) or "allow")
+
+        def decide(request: agentsession.PermissionRequest) -> str:
+            seen.append(request.request_id)
+            return "allow"
+
+        result = s.wait_turn(1, on_permission=decide)
         assert seen == ["one", "two"], "the pending one, then the one asked later"
         assert result.text() == "allowed second"
 

@@ -45,8 +45,9 @@ def test_a_202_without_a_handler_is_permission_required() -> None:
     err = info.value
     assert (err.session_id, err.turn_index, err.last_seq) == ("sess_1", 1, 2)
     assert [r.title for r in err.permission_requests] == ["Drop it?"]
-    assert err.method == "POST" and err.idempotency_key is not None
-    assert len(rec.requests) == 1 and sleeps == [], "a 202 is an answer: not retried"
+    assert err.method == "POST"
+    assert err.idempotency_key is not None
+    assert (len(rec.requests), sleeps) == (1, []), "a 202 is an answer: not retried"
     assert not isinstance(err, agentsession.APIStatusError)
 
 
@@ -63,12 +64,18 @@ def test_a_handler_answers_then_follows_the_turn_from_last_seq() -> None:
     )
     c, _ = mock_client(rec)
     asked: list[agentsession.PermissionRequest] = []
-    result = c.sessions.handle("sess_1").turn("hi", on_permission=lambda r: asked.append(r) or "allow")
+
+    def decide(request: agentsession.PermissionRequest) -> str:
+        asked.append(request)
+        return "allow"
+
+    result = c.sessions.handle("sess_1").turn("hi", on_permission=decide)
     assert [r.request_id for r in asked] == ["perm_1"]
     assert [e.seq for e in result.events] == [1, 2, 3, 4]
     assert result.text() == "beforeafter"
     answer, log, stream = rec.requests[1], rec.requests[2], rec.requests[3]
-    assert answer.method == "POST" and answer.url.path == "/v1/sessions/sess_1/permissions/perm_1"
+    assert answer.method == "POST"
+    assert answer.url.path == "/v1/sessions/sess_1/permissions/perm_1"
     assert json.loads(answer.content) == {"option_id": "allow"}
     assert answer.headers["Idempotency-Key"] != rec.requests[0].headers["Idempotency-Key"]
     assert log.url.params["turn_index"] == "1"
@@ -78,7 +85,13 @@ def test_a_handler_answers_then_follows_the_turn_from_last_seq() -> None:
 
 def test_the_session_stream_resumes_from_its_position_and_yields_each_frame_once() -> None:
     def lifecycle(n: int, after: int, type: str = "turn_started") -> dict[str, Any]:
-        return {"lifecycle_seq": n, "after_seq": after, "type": type, "turn_index": 1, "created_at": "2026-11-21T10:00Z"}
+        return {
+            "lifecycle_seq": n,
+            "after_seq": after,
+            "type": type,
+            "turn_index": 1,
+            "created_at": "2026-11-21T10:00Z",
+        }
 
     def lc(n: int, after: int, type: str = "turn_started") -> bytes:
         return frame(lifecycle(n, after, type), name="session.lifecycle")
@@ -105,9 +118,11 @@ def test_the_session_stream_resumes_from_its_position_and_yields_each_frame_once
         ("LifecycleEvent", 2),
     ]
     assert [r.headers["Last-Event-ID"] for r in rec.requests] == ["0.0", "1.1"]
-    assert stream.resumes == 1 and len(sleeps) == 1
+    assert stream.resumes == 1
+    assert len(sleeps) == 1
     assert stream.position == "2.2"
-    assert stream.session is not None and stream.session.end_reason == "closed"
+    assert stream.session is not None
+    assert stream.session.end_reason == "closed"
     assert session.info is stream.session
 
 
@@ -116,7 +131,8 @@ def test_the_session_stream_gives_up_after_max_resumes_without_progress() -> Non
     c, _ = mock_client(rec)
     with pytest.raises(agentsession.StreamLostError) as info:
         list(c.sessions.handle("sess_1").stream(after="5.2", max_resumes=2))
-    assert info.value.resumes == 2 and info.value.last_seq == 5
+    assert info.value.resumes == 2
+    assert info.value.last_seq == 5
     assert len(rec.requests) == 3
 
 
@@ -128,7 +144,8 @@ def test_408_is_retried_then_a_request_timeout_error() -> None:
     c2, _ = mock_client(Recorder([problem(408, "request_timeout")]), max_retries=1)
     with pytest.raises(agentsession.RequestTimeoutError) as info:
         c2.sessions.get("sess_1")
-    assert info.value.attempts == 2 and info.value.temporary
+    assert info.value.attempts == 2
+    assert info.value.temporary
 
 
 async def test_async_202_and_handler() -> None:

@@ -3,6 +3,7 @@ session-wide stream, turn meta, agent options, end reasons, log order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -49,7 +50,8 @@ def test_queued_turns_have_positions_and_can_be_cancelled(client: Client) -> Non
         threads[1].start()
         wait_for(lambda: s.refresh().queued_turns == 2)
         assert (second.queue_position, third.queue_position) == (1, 2)
-        assert second.accepted is not None and second.accepted.status == TurnStatus.queued
+        assert second.accepted is not None
+        assert second.accepted.status == TurnStatus.queued
         queued = list(s.history(status="queued"))
         assert [(t.turn_index, t.queue_position) for t in queued] == [(2, 1), (3, 2)]
 
@@ -63,7 +65,8 @@ def test_queued_turns_have_positions_and_can_be_cancelled(client: Client) -> Non
         assert s.refresh().queued_turns == 1
         for t in threads:
             t.join(10)
-        assert results["second"].stop_reason == StopReason.cancelled and results["second"].events == []
+        assert results["second"].stop_reason == StopReason.cancelled
+        assert results["second"].events == []
         assert results["third"].text() == "third"
         assert running.get_final_result().text() == "first done"
         with pytest.raises(agentsession.TurnEndedError) as info:
@@ -88,11 +91,11 @@ def test_steer_gives_the_prompt_to_the_running_turn(client: Client) -> None:
             assert next(second).content == "a"
             with s.turn_stream("steer me", busy_policy="steer") as follower:
                 events = list(follower)
-            assert follower.steered and follower.turn_index == 2
+            assert follower.steered
+            assert follower.turn_index == 2
             assert [e.content for e in events if e.type == "text"] == ["b"], "the running turn's events from then on"
-    with client.sessions.create(agent="echo") as echo:
-        with pytest.raises(agentsession.UnsupportedBusyPolicyError):
-            echo.turn("x", busy_policy="steer")
+    with client.sessions.create(agent="echo") as echo, pytest.raises(agentsession.UnsupportedBusyPolicyError):
+        echo.turn("x", busy_policy="steer")
 
 
 def test_the_session_stream_carries_every_turn_and_the_lifecycle_until_the_end(client: Client) -> None:
@@ -114,8 +117,10 @@ def test_the_session_stream_carries_every_turn_and_the_lifecycle_until_the_end(c
     kinds = [lc.type for lc in lifecycle]
     assert kinds.count(LifecycleEventType.turn_ended) == 2
     assert kinds[-1] == LifecycleEventType.status_changed
-    assert stream.session is not None and stream.session.end_reason == agentsession.EndReason.closed
-    assert s.info is not None and s.info.status == agentsession.SessionStatus.completed, "info updated at the end"
+    assert stream.session is not None
+    assert stream.session.end_reason == agentsession.EndReason.closed
+    assert s.info is not None
+    assert s.info.status == agentsession.SessionStatus.completed, "info updated at the end"
     assert stream.position == f"2.{len(lifecycle)}"
 
     later = s.stream(after="1.1")
@@ -132,7 +137,8 @@ async def test_async_session_stream_and_queue(server: Server) -> None:
         s = await c.sessions.create(agent="echo", agent_options={"prefix": "> "})
         assert (await s.turn("hi")).text() == "> hi"
         await s.end("completed", summary="done")
-        assert s.info is not None and s.info.end_reason == agentsession.EndReason.ended
+        assert s.info is not None
+        assert s.info.end_reason == agentsession.EndReason.ended
         assert s.info.duration_ms is not None
         items = [item async for item in s.stream()]
         assert [i.type for i in items if not isinstance(i, LifecycleEvent)] == ["text"]
@@ -141,7 +147,8 @@ async def test_async_session_stream_and_queue(server: Server) -> None:
         history = [t async for t in s.history(status="completed")]
         assert [t.turn_index for t in history] == [1]
         lifecycle = [lc async for lc in s.lifecycle_events()]
-        assert lifecycle and lifecycle[-1].type == LifecycleEventType.status_changed
+        assert lifecycle
+        assert lifecycle[-1].type == LifecycleEventType.status_changed
 
 
 def test_meta_agent_options_log_order_and_end_reason(client: Client) -> None:
@@ -150,13 +157,15 @@ def test_meta_agent_options_log_order_and_end_reason(client: Client) -> None:
     assert info.value.field_errors[0]["location"] == "body.agent_options.colour"
     assert isinstance(info.value, agentsession.ValidationError)
     s = client.sessions.create(agent="echo", agent_options={"prefix": "> "})
-    assert s.info is not None and s.info.agent_options == {"prefix": "> "}
+    assert s.info is not None
+    assert s.info.agent_options == {"prefix": "> "}
     result = s.turn("hi", meta={"trace": "t-1"})
     assert (result.text(), result.meta) == ("> hi", {"trace": "t-1"})
     assert [t.meta for t in s.history()] == [{"trace": "t-1"}]
     with s.turn_stream("streamed", meta={"trace": "t-2"}) as stream:
         list(stream)
-    assert stream.accepted is not None and stream.accepted.meta == {"trace": "t-2"}
+    assert stream.accepted is not None
+    assert stream.accepted.meta == {"trace": "t-2"}
     assert stream.get_final_result().meta == {"trace": "t-2"}
     s.log("info", "a")
     s.log("info", "b")
@@ -166,4 +175,51 @@ def test_meta_agent_options_log_order_and_end_reason(client: Client) -> None:
     assert child.turn("x").text() == "child: x"
     s.close()
     child.refresh()
-    assert child.info is not None and child.info.end_reason == agentsession.EndReason.parent_closed
+    assert child.info is not None
+    assert child.info.end_reason == agentsession.EndReason.parent_closed
+
+
+def test_closing_a_session_stream_from_another_thread_ends_its_loop(client: Client) -> None:
+    with client.sessions.create(agent="echo") as s:
+        stream = s.stream()
+        outcome: list[Any] = []
+
+        def read() -> None:
+            try:
+                outcome.append(list(stream))
+            except BaseException as e:  # the test looks at it
+                outcome.append(e)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        s.turn("one")
+        wait_for(lambda: stream.position != "0.0")
+        stream.close()
+        reader.join(10)
+        assert not reader.is_alive(), "close() did not end the loop"
+        assert isinstance(outcome[0], list), outcome
+        assert stream.session is None, "the session has not ended"
+
+
+async def test_closing_an_async_session_stream_from_another_task_ends_its_loop(server: Server) -> None:
+    async with server.async_client() as c:
+        s = await c.sessions.create(agent="echo")
+        async with s:
+            stream = s.stream()
+
+            got_one = asyncio.Event()
+
+            async def read() -> list[agentsession.SessionStreamItem]:
+                items = []
+                async for item in stream:
+                    items.append(item)
+                    if not isinstance(item, LifecycleEvent):
+                        got_one.set()
+                return items
+
+            task = asyncio.ensure_future(read())
+            await s.turn("one")
+            await asyncio.wait_for(got_one.wait(), 10)
+            await stream.close()
+            items = await asyncio.wait_for(task, 10)
+            assert [i.seq for i in items if not isinstance(i, LifecycleEvent)] == [1]

@@ -8,7 +8,9 @@ AsyncSessionEventStream only do the I/O.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
@@ -168,6 +170,16 @@ def _state(
     return _SessionStreamState(session_id, after, max_resumes, url, client._redact, bind)
 
 
+def _shut_down(response: httpx.Response) -> None:
+    """Shut the response's socket down, so that a read blocked on it in another
+    thread returns (closing the response from there would wait for that read)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class SessionEventStream(_SessionStreamBase, AbstractContextManager["SessionEventStream"]):
     """Everything that happens in a session, as it happens, until it ends.
 
@@ -204,6 +216,7 @@ class SessionEventStream(_SessionStreamBase, AbstractContextManager["SessionEven
         self._options: RequestOptions = {k: v for k, v in options.items() if k != "idempotency_key"}  # type: ignore[assignment]
         self._on_end = on_end
         self._iterator: Generator[SessionStreamItem, None, None] | None = None
+        self._response: httpx.Response | None = None
         self._closed = False
 
     def __iter__(self) -> Iterator[SessionStreamItem]:
@@ -222,16 +235,21 @@ class SessionEventStream(_SessionStreamBase, AbstractContextManager["SessionEven
         self.close()
 
     def close(self) -> None:
-        """Stop listening (the session goes on)."""
+        """Stop listening (the session goes on). Safe from another thread while
+        a loop reads: that loop then ends."""
         self._closed = True
+        response = self._response
+        if response is not None:
+            _shut_down(response)  # a read blocked in another thread returns
         if self._iterator is not None:
-            self._iterator.close()
+            with contextlib.suppress(ValueError):  # running in another thread: it ends by itself
+                self._iterator.close()
 
     def _run(self) -> Generator[SessionStreamItem, None, None]:
         st, client = self._state, self._client
-        while True:
+        while not self._closed:
             try:
-                response = client._open(st.open_call(), self._options)
+                response = self._response = client._open(st.open_call(), self._options)
             except APIConnectionError as error:
                 if st.connections == 1:
                     raise
@@ -252,10 +270,15 @@ class SessionEventStream(_SessionStreamBase, AbstractContextManager["SessionEven
                         elif st.session is not None:
                             self._on_end(st.session)
                             return
+                    if self._closed:
+                        return
             except _READ_ERRORS as e:
                 drop = e
             finally:
                 response.close()
+                self._response = None
+            if self._closed:
+                return
             client._sleep(st.dropped(drop))
 
 
@@ -279,6 +302,7 @@ class AsyncSessionEventStream(_SessionStreamBase, AbstractAsyncContextManager["A
         self._options: RequestOptions = {k: v for k, v in options.items() if k != "idempotency_key"}  # type: ignore[assignment]
         self._on_end = on_end
         self._iterator: AsyncGenerator[SessionStreamItem, None] | None = None
+        self._response: httpx.Response | None = None
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[SessionStreamItem]:
@@ -297,16 +321,21 @@ class AsyncSessionEventStream(_SessionStreamBase, AbstractAsyncContextManager["A
         await self.close()
 
     async def close(self) -> None:
-        """Stop listening (the session goes on)."""
+        """Stop listening (the session goes on). Safe from another task while
+        a loop reads: that loop then ends."""
         self._closed = True
+        response = self._response
+        if response is not None:
+            await response.aclose()
         if self._iterator is not None:
-            await self._iterator.aclose()
+            with contextlib.suppress(RuntimeError):  # running in another task: it ends by itself
+                await self._iterator.aclose()
 
     async def _run(self) -> AsyncGenerator[SessionStreamItem, None]:
         st, client = self._state, self._client
-        while True:
+        while not self._closed:
             try:
-                response = await client._open(st.open_call(), self._options)
+                response = self._response = await client._open(st.open_call(), self._options)
             except APIConnectionError as error:
                 if st.connections == 1:
                     raise
@@ -334,6 +363,9 @@ class AsyncSessionEventStream(_SessionStreamBase, AbstractAsyncContextManager["A
                 drop = e
             finally:
                 await response.aclose()
+                self._response = None
+            if self._closed and not ended:
+                return
             if ended:
                 assert st.session is not None
                 self._on_end(st.session)
