@@ -23,6 +23,32 @@ type (
 	HandoffContext = gen.HandoffContext
 	// ReplayContext is where a session stands, rebuilt from its work log.
 	ReplayContext = gen.ReplayContext
+	// EndReason says why a session ended (Info.EndReason).
+	EndReason = gen.EndReason
+	// Event is a lifecycle event: something that happened to a session
+	// besides its agent's work, numbered in the session's own lifecycle
+	// sequence (Session.LifecycleEvents, Session.Watch).
+	Event = gen.LifecycleEvent
+	// EventType is the kind of a lifecycle event; new kinds may appear.
+	EventType = gen.LifecycleEventType
+)
+
+// Why a session ended.
+const (
+	EndReasonEnded        = gen.EndReasonEnded        // End
+	EndReasonClosed       = gen.EndReasonClosed       // Close
+	EndReasonFailed       = gen.EndReasonFailed       // the server failed it
+	EndReasonParentClosed = gen.EndReasonParentClosed // closed with its parent
+)
+
+// Lifecycle event types.
+const (
+	EventTurnQueued    = gen.LifecycleEventTypeTurnQueued
+	EventTurnStarted   = gen.LifecycleEventTypeTurnStarted
+	EventTurnEnded     = gen.LifecycleEventTypeTurnEnded
+	EventStatusChanged = gen.LifecycleEventTypeStatusChanged
+	EventHandoff       = gen.LifecycleEventTypeHandoff
+	EventChildSpawned  = gen.LifecycleEventTypeChildSpawned
 )
 
 // Session statuses; completed and failed are final.
@@ -91,6 +117,9 @@ type ContinueParams struct {
 	Meta map[string]any
 	// PlanSlug is the new session's plan; "" keeps the old one's.
 	PlanSlug string
+	// AgentOptions are the new session's agent options (see
+	// sessions.CreateParams.AgentOptions).
+	AgentOptions map[string]any
 }
 
 // ReplayParams describes the session a replay starts (Session.Replay).
@@ -99,4 +128,7 @@ type ReplayParams struct {
 	Agent string
 	// Meta is the new session's metadata.
 	Meta map[string]any
+	// AgentOptions are the new session's agent options (see
+	// sessions.CreateParams.AgentOptions).
+	AgentOptions map[string]any
 }
