@@ -25,7 +25,7 @@ var sentinels = map[string]error{
 	"ErrBusy": agentsession.ErrBusy, "ErrSessionPaused": agentsession.ErrSessionPaused,
 	"ErrSessionEnded": agentsession.ErrSessionEnded, "ErrSpawnLimit": agentsession.ErrSpawnLimit,
 	"ErrValidation": agentsession.ErrValidation, "ErrTooLarge": agentsession.ErrTooLarge, "ErrRateLimited": agentsession.ErrRateLimited,
-	"ErrServer": agentsession.ErrServer,
+	"ErrServer":             agentsession.ErrServer,
 	"ErrPermissionResolved": agentsession.ErrPermissionResolved, "ErrTurnEnded": agentsession.ErrTurnEnded,
 	"ErrUnknownOption": agentsession.ErrUnknownOption, "ErrUnsupportedBusyPolicy": agentsession.ErrUnsupportedBusyPolicy,
 	"ErrInvalidAgentOptions": agentsession.ErrInvalidAgentOptions,
