@@ -25,12 +25,14 @@ type (
 	ReplayContext = gen.ReplayContext
 	// EndReason says why a session ended (Info.EndReason).
 	EndReason = gen.EndReason
-	// Event is a lifecycle event: something that happened to a session
-	// besides its agent's work, numbered in the session's own lifecycle
-	// sequence (Session.LifecycleEvents, Session.Watch).
-	Event = gen.LifecycleEvent
-	// EventType is the kind of a lifecycle event; new kinds may appear.
-	EventType = gen.LifecycleEventType
+	// Change is a lifecycle event (the contract's LifecycleEvent):
+	// something that happened to a session besides its agent's work,
+	// numbered in the session's own lifecycle sequence
+	// (Session.LifecycleEvents, Session.Watch). (Event is the name of a
+	// turn's event, in package sessions.)
+	Change = gen.LifecycleEvent
+	// ChangeType is the kind of a lifecycle event; new kinds may appear.
+	ChangeType = gen.LifecycleEventType
 )
 
 // Why a session ended.
@@ -41,14 +43,14 @@ const (
 	EndReasonParentClosed = gen.EndReasonParentClosed // closed with its parent
 )
 
-// Lifecycle event types.
+// Lifecycle event types (Change.Type).
 const (
-	EventTurnQueued    = gen.LifecycleEventTypeTurnQueued
-	EventTurnStarted   = gen.LifecycleEventTypeTurnStarted
-	EventTurnEnded     = gen.LifecycleEventTypeTurnEnded
-	EventStatusChanged = gen.LifecycleEventTypeStatusChanged
-	EventHandoff       = gen.LifecycleEventTypeHandoff
-	EventChildSpawned  = gen.LifecycleEventTypeChildSpawned
+	ChangeTurnQueued    = gen.LifecycleEventTypeTurnQueued
+	ChangeTurnStarted   = gen.LifecycleEventTypeTurnStarted
+	ChangeTurnEnded     = gen.LifecycleEventTypeTurnEnded
+	ChangeStatusChanged = gen.LifecycleEventTypeStatusChanged
+	ChangeHandoff       = gen.LifecycleEventTypeHandoff
+	ChangeChildSpawned  = gen.LifecycleEventTypeChildSpawned
 )
 
 // Session statuses; completed and failed are final.

@@ -95,7 +95,7 @@
 // # The session-wide stream
 //
 // Watch yields every event of every turn and every lifecycle event
-// (package lifecycle's Event: turns queued, started and ended, status
+// (package lifecycle's Change: turns queued, started and ended, status
 // changes, handoffs, children) across turns until the session ends, when
 // Info holds the ended session (EndReason, DurationMs). It resumes after
 // a dropped connection from the last Position it yielded, each frame once.

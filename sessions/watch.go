@@ -45,7 +45,7 @@ func ParsePosition(s string) (Position, error) {
 // lifecycle event, exactly one of the two non-nil.
 type Frame struct {
 	Event     *Event
-	Lifecycle *lifecycle.Event
+	Lifecycle *lifecycle.Change
 	// Position is the session's position after this frame: pass it to
 	// Watch to go on from here.
 	Position Position
@@ -162,7 +162,7 @@ func (w *watch) read(body io.ReadCloser, yield func(Frame, error) bool) (done, p
 			w.pos.Seq = ev.Seq
 			fr.Event = &ev
 		case "session.lifecycle":
-			var le lifecycle.Event
+			var le lifecycle.Change
 			if err := json.Unmarshal([]byte(f.Data), &le); err != nil {
 				return false, progressed, protocolError(f, err)
 			}
@@ -195,8 +195,8 @@ func closeBody(body io.ReadCloser) { _ = body.Close() }
 // LifecycleEvents yields the session's lifecycle events whose
 // lifecycle_seq is greater than after, in order (the history of what Watch
 // streams).
-func (s *Session) LifecycleEvents(ctx context.Context, after int64, opts ...agentsession.CallOption) iter.Seq2[*lifecycle.Event, error] {
-	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*lifecycle.Event, string, error) {
+func (s *Session) LifecycleEvents(ctx context.Context, after int64, opts ...agentsession.CallOption) iter.Seq2[*lifecycle.Change, error] {
+	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*lifecycle.Change, string, error) {
 		req, err := gen.NewListLifecycleEventsRequest(s.c.BaseURL(), s.id, &gen.ListLifecycleEventsParams{
 			After:  paging.Ptr(after),
 			Limit:  paging.Ptr(int32(100)),

@@ -138,8 +138,8 @@ func (a turnArgs) options() []sessions.TurnOption {
 
 // frame is one frame of a session_stream observation.
 type frame struct {
-	Event     *sessions.Event  `json:"event,omitempty"`
-	Lifecycle *lifecycle.Event `json:"lifecycle,omitempty"`
+	Event     *sessions.Event   `json:"event,omitempty"`
+	Lifecycle *lifecycle.Change `json:"lifecycle,omitempty"`
 }
 
 type sessionStreamValue struct {
