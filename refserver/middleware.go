@@ -31,8 +31,8 @@ type reqInfo struct {
 	bodyRead bool
 	// bodyTimedOut: the body did not arrive within the body read timeout.
 	bodyTimedOut bool
-	accept   string
-	rw       *respWriter
+	accept       string
+	rw           *respWriter
 }
 
 type ctxKey struct{}
