@@ -599,8 +599,12 @@ func (s *Server) startRunner(rn *runner, ex *turnExec) {
 func (s *Server) runLoop(rn *runner, ex *turnExec) {
 	defer s.active.done()
 	for ex != nil {
-		final := s.execute(ex)
+		end := s.execute(ex)
+		// The end is recorded with the runner locked: a client that reads
+		// the ended turn (getTurn) and at once sends its next one must not
+		// find the session still busy with it.
 		rn.mu.Lock()
+		final := s.finish(ex, end)
 		rn.running.Store(nil)
 		next := (*turnExec)(nil)
 		if !rn.closing && len(rn.queue) > 0 {
@@ -631,9 +635,9 @@ func (s *Server) kick(rn *runner) {
 // when the request or the turn was cancelled.
 var storeCtx = context.Background()
 
-// execute runs the turn and records its end; the caller releases its
-// waiters with the returned record.
-func (s *Server) execute(ex *turnExec) store.Turn {
+// execute runs the turn and returns how it ends; the caller records that
+// (finish) and releases its waiters with the record.
+func (s *Server) execute(ex *turnExec) turnEnd {
 	ctx, cancel := context.WithCancelCause(s.baseCtx)
 	defer cancel(nil)
 	ctx, stopTimer := context.WithTimeoutCause(ctx, ex.timeout, causeTimeout)
@@ -644,7 +648,7 @@ func (s *Server) execute(ex *turnExec) store.Turn {
 	if ex.turn.Status != gen.TurnStatusRunning {
 		if err := s.markStarted(ex); err != nil {
 			s.log.Error("start turn", slog.String("session", ex.key.id), slog.Int("turn", ex.index), slog.String("error", err.Error()))
-			return s.finish(ex, turnEnd{stop: gen.StopReasonError, message: "The server could not start the turn."})
+			return turnEnd{stop: gen.StopReasonError, message: "The server could not start the turn."}
 		}
 	}
 	var out agent.Outcome
@@ -681,7 +685,7 @@ func (s *Server) execute(ex *turnExec) store.Turn {
 	}
 	end := decideEnd(ctx, ex.beginEnd(), out, err)
 	end.events = last
-	return s.finish(ex, end)
+	return end
 }
 
 // runAgent runs ag, turning a panic into an error.

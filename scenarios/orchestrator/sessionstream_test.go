@@ -199,7 +199,7 @@ func TestNewErrorKinds(t *testing.T) {
 		}
 		return o
 	}
-	good := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("permission_required", "permission_resolved", "turn_ended")}, newAliases("rk3x9q2z"))
+	good := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs(format.KindPermissionRequired, format.KindPermissionResolved, format.KindTurnEnded)}, newAliases("rk3x9q2z"))
 	if !good.ok() {
 		t.Fatalf("failures: %q", checks(good))
 	}
