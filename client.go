@@ -19,7 +19,7 @@ import (
 // Version is the SDK's version, sent in the User-Agent header
 // ("agentsession-go/<Version>"). It is the module's release, whose changes
 // CHANGELOG.md lists.
-const Version = "1.1.0"
+const Version = "1.2.0"
 
 func init() {
 	sdkclient.Register(func(c any) *sdkclient.State { return &c.(*Client).state })
