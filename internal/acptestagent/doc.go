@@ -38,6 +38,8 @@
 //	/usage IN OUT        report these token counts in the prompt response
 //	/count               say "prompts: N", the session's prompts so far (this one
 //	                     included); session/load restores the count
+//	/env NAME            say "NAME=VALUE" from the process's environment, or
+//	                     "NAME is not set" (for tests of what an agent is given)
 //	/error MESSAGE       answer session/prompt with a JSON-RPC error
 //	/stop REASON         end the turn with stop reason REASON, verbatim
 //

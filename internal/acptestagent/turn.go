@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -181,6 +182,14 @@ func (t *turn) command(line string) error {
 		return nil
 	case "count":
 		return t.say(fmt.Sprintf("prompts: %d", t.s.Prompts))
+	case "env":
+		if arg == "" {
+			return badLine("/env wants a variable name")
+		}
+		if v, ok := os.LookupEnv(arg); ok {
+			return t.say(arg + "=" + v)
+		}
+		return t.say(arg + " is not set")
 	case "error":
 		return &acp.RequestError{Code: -32603, Message: "Internal error", Data: map[string]any{"error": arg}}
 	case "stop":
