@@ -119,7 +119,7 @@ func TestACPSessionLifecycle(t *testing.T) {
 		t.Errorf("echo turn = %+v", res)
 	}
 	res = c.sendTurn(id, gen.TurnRequest{Prompt: "/think planning\n/say reading\n/tool read_file {\"path\":\"go.mod\"}\n/usage 7 5\n/stop max_tokens"})
-	want := []gen.EventType{gen.EventTypeThinking, gen.EventTypeText, gen.EventTypeToolCall, gen.EventTypeToolResult, gen.EventTypeToolResult, gen.EventTypeUsage}
+	want := []gen.EventType{gen.EventTypeThinking, gen.EventTypeText, gen.EventTypeToolCall, gen.EventTypeToolResult, gen.EventTypeToolResult}
 	if res.StopReason != gen.StopReasonMaxTokens || !slices.Equal(eventTypes(res.Events), want) {
 		t.Errorf("scripted turn: stop %s, events %v, want %v", res.StopReason, eventTypes(res.Events), want)
 	}

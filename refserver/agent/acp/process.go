@@ -570,9 +570,13 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 	}
 	out := agent.Outcome{StopReason: stop}
 	if u := r.resp.Usage; u != nil {
+		// The turn's usage holds the token counts; a usage event only the
+		// details it cannot (thought and cache tokens), so a turn that
+		// reports plain counts has exactly the events the agent streamed,
+		// as the built-in agents' turns do.
 		out.Usage = usageOf(u)
-		if err := emit(usageEvent(u)); err != nil {
-			return agent.Outcome{}, err
+		if u.ThoughtTokens != nil || u.CachedReadTokens != nil || u.CachedWriteTokens != nil {
+			out.Events = []gen.ScriptEvent{usageEvent(u)}
 		}
 	}
 	return out, nil

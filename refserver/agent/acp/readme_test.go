@@ -62,7 +62,7 @@ func TestReadmeConfigs(t *testing.T) {
 	for _, e := range r.events.all() {
 		types = append(types, e.Type)
 	}
-	want := []gen.EventType{"text", "tool_call", "tool_result", "tool_result", "tool_call", "text", "tool_result", "usage"}
+	want := []gen.EventType{"text", "tool_call", "tool_result", "tool_result", "tool_call", "text", "tool_result"}
 	if diff := cmp.Diff(want, types); diff != "" {
 		t.Errorf("event types (-want +got):\n%s", diff)
 	}
