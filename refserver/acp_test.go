@@ -253,8 +253,9 @@ func TestACPAgentCrashesMidTurn(t *testing.T) {
 func TestACPSilentAndFloodingAgents(t *testing.T) {
 	limited := acpAgent(t, "limited")
 	limited.Limits.TurnTimeout = 300 * time.Millisecond
-	limited.Limits.TurnOutputBytes = 64 << 10
-	_, c := start(t, withACP(acpAgent(t, "acp-test"), limited))
+	flooded := acpAgent(t, "flooded")
+	flooded.Limits.TurnOutputBytes = 64 << 10
+	_, c := start(t, withACP(acpAgent(t, "acp-test"), limited, flooded))
 
 	id := c.newSession("acp-test")
 	began := time.Now()
@@ -272,10 +273,9 @@ func TestACPSilentAndFloodingAgents(t *testing.T) {
 	if took := time.Since(began); res.StopReason != gen.StopReasonCancelled || res.CancelledBy != gen.CancelledByTimeout || took > 10*time.Second {
 		t.Errorf("silent turn without timeout_ms: %+v after %v (limits.turn_timeout 300ms)", res, took)
 	}
-	res = c.sendTurn(lim, gen.TurnRequest{Prompt: "/flood 1000000"})
-	last := res.Events[len(res.Events)-1]
-	if res.StopReason != gen.StopReasonError || !strings.Contains(last.Content, "limits.turn_output_bytes") {
-		t.Errorf("flood: stop %s, last %+v", res.StopReason, last)
+	res = c.sendTurn(c.newSession("flooded"), gen.TurnRequest{Prompt: "/flood 1000000"})
+	if n := len(res.Events); res.StopReason != gen.StopReasonError || n == 0 || !strings.Contains(res.Events[n-1].Content, "limits.turn_output_bytes") {
+		t.Errorf("flood: %+v", res)
 	}
 }
 
