@@ -24,6 +24,7 @@ func NewIdempotencyKey() string { return rand.Text() }
 type CallOption func(*callOptions)
 
 type callOptions struct {
+	query             url.Values // list filters the sessions package sets (sdkclient.Query)
 	idempotencyKey    string
 	requestID         string
 	header            http.Header
@@ -137,6 +138,13 @@ func (c *Client) send(ctx context.Context, req *http.Request, stream bool, opts 
 	}
 	for k, v := range o.header {
 		req.Header[k] = v
+	}
+	if len(o.query) > 0 {
+		q := req.URL.Query()
+		for k, v := range o.query {
+			q[k] = v
+		}
+		req.URL.RawQuery = q.Encode()
 	}
 	if o.requestID != "" {
 		req.Header.Set("X-Request-Id", o.requestID)

@@ -23,6 +23,14 @@ const Version = "1.1.0"
 
 func init() {
 	sdkclient.Register(func(c any) *sdkclient.State { return &c.(*Client).state })
+	sdkclient.Query = func(key, value string) any {
+		return CallOption(func(o *callOptions) {
+			if o.query == nil {
+				o.query = url.Values{}
+			}
+			o.query.Set(key, value)
+		})
+	}
 }
 
 // Client talks to an Agent Session API server. It is safe for concurrent use

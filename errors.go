@@ -36,11 +36,28 @@ var (
 	ErrSessionEnded = errors.New("agentsession: session ended")
 	// ErrSpawnLimit: 409 spawn_limit_exceeded, a child-session cap was hit.
 	ErrSpawnLimit = errors.New("agentsession: spawn limit exceeded")
+	// ErrPermissionResolved: 409 permission_resolved, the permission
+	// request was already answered with another option, or cancelled.
+	ErrPermissionResolved = errors.New("agentsession: permission request already resolved")
+	// ErrTurnEnded: 409 turn_ended, the turn to cancel has already ended.
+	ErrTurnEnded = errors.New("agentsession: turn already ended")
 	// ErrValidation: 400, 413, 415 or 422, the server rejected the request's
 	// content (invalid_request, invalid_cursor, unknown_agent, unknown_file,
 	// idempotency_key_reused, payload_too_large, ...). APIError.FieldErrors
 	// lists the fields.
 	ErrValidation = errors.New("agentsession: invalid request")
+	// ErrUnknownOption: 422 unknown_option, the permission request offers
+	// no option with that id. It also matches ErrValidation.
+	ErrUnknownOption = errors.New("agentsession: the permission request offers no such option")
+	// ErrUnsupportedBusyPolicy: 422 unsupported_busy_policy, the session's
+	// agent cannot take that busy policy (steer). It also matches
+	// ErrValidation.
+	ErrUnsupportedBusyPolicy = errors.New("agentsession: busy policy not supported by the agent")
+	// ErrInvalidAgentOptions: 422 invalid_agent_options, an agent option
+	// the agent does not declare or a value of the wrong type or outside
+	// its allowed values; APIError.FieldErrors names each. It also matches
+	// ErrValidation.
+	ErrInvalidAgentOptions = errors.New("agentsession: invalid agent options")
 	// ErrTooLarge: 413 payload_too_large, a request body or an upload is
 	// larger than the server accepts (Capabilities.Limits says how large).
 	// It also matches ErrValidation.
@@ -159,6 +176,16 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSessionEnded
 	case ErrSpawnLimit:
 		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeSpawnLimitExceeded
+	case ErrPermissionResolved:
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodePermissionResolved
+	case ErrTurnEnded:
+		return e.StatusCode == http.StatusConflict && e.Code == gen.ProblemCodeTurnEnded
+	case ErrUnknownOption:
+		return e.StatusCode == http.StatusUnprocessableEntity && e.Code == gen.ProblemCodeUnknownOption
+	case ErrUnsupportedBusyPolicy:
+		return e.StatusCode == http.StatusUnprocessableEntity && e.Code == gen.ProblemCodeUnsupportedBusyPolicy
+	case ErrInvalidAgentOptions:
+		return e.StatusCode == http.StatusUnprocessableEntity && e.Code == gen.ProblemCodeInvalidAgentOptions
 	case ErrValidation:
 		switch e.StatusCode {
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:

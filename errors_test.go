@@ -25,7 +25,10 @@ var sentinels = map[string]error{
 	"ErrBusy": agentsession.ErrBusy, "ErrSessionPaused": agentsession.ErrSessionPaused,
 	"ErrSessionEnded": agentsession.ErrSessionEnded, "ErrSpawnLimit": agentsession.ErrSpawnLimit,
 	"ErrValidation": agentsession.ErrValidation, "ErrTooLarge": agentsession.ErrTooLarge, "ErrRateLimited": agentsession.ErrRateLimited,
-	"ErrServer": agentsession.ErrServer,
+	"ErrServer":             agentsession.ErrServer,
+	"ErrPermissionResolved": agentsession.ErrPermissionResolved, "ErrTurnEnded": agentsession.ErrTurnEnded,
+	"ErrUnknownOption": agentsession.ErrUnknownOption, "ErrUnsupportedBusyPolicy": agentsession.ErrUnsupportedBusyPolicy,
+	"ErrInvalidAgentOptions": agentsession.ErrInvalidAgentOptions,
 }
 
 // matching lists the sentinels err matches.
@@ -77,6 +80,12 @@ func TestStatusToTypedError(t *testing.T) {
 		{name: "409 session_paused", answer: answer{status: 409, code: gen.ProblemCodeSessionPaused}, want: []string{"ErrConflict", "ErrSessionPaused"}, wantAttempts: 1},
 		{name: "409 session_ended", answer: answer{status: 409, code: gen.ProblemCodeSessionEnded}, want: []string{"ErrConflict", "ErrSessionEnded"}, wantAttempts: 1},
 		{name: "409 spawn_limit_exceeded", answer: answer{status: 409, code: gen.ProblemCodeSpawnLimitExceeded}, want: []string{"ErrConflict", "ErrSpawnLimit"}, wantAttempts: 1},
+		{name: "409 permission_resolved", answer: answer{status: 409, code: gen.ProblemCodePermissionResolved}, want: []string{"ErrConflict", "ErrPermissionResolved"}, wantAttempts: 1},
+		{name: "409 turn_ended", answer: answer{status: 409, code: gen.ProblemCodeTurnEnded}, want: []string{"ErrConflict", "ErrTurnEnded"}, wantAttempts: 1},
+		{name: "422 unknown_option", answer: answer{status: 422, code: gen.ProblemCodeUnknownOption}, want: []string{"ErrUnknownOption", "ErrValidation"}, wantAttempts: 1},
+		{name: "422 unsupported_busy_policy", answer: answer{status: 422, code: gen.ProblemCodeUnsupportedBusyPolicy}, want: []string{"ErrUnsupportedBusyPolicy", "ErrValidation"}, wantAttempts: 1},
+		{name: "422 invalid_agent_options", answer: answer{status: 422, code: gen.ProblemCodeInvalidAgentOptions}, want: []string{"ErrInvalidAgentOptions", "ErrValidation"}, wantAttempts: 1},
+		{name: "408 request_timeout retried then kept", answer: answer{status: 408, code: gen.ProblemCodeRequestTimeout}, want: nil, wantAttempts: 4},
 		{name: "409 unknown code by status", answer: answer{status: 409, code: gen.ProblemCode("brand_new_code")}, want: []string{"ErrConflict"}, wantAttempts: 1},
 		{name: "413 payload_too_large", answer: answer{status: 413, code: gen.ProblemCodePayloadTooLarge}, want: []string{"ErrTooLarge", "ErrValidation"}, wantAttempts: 1},
 		{name: "413 from a proxy", answer: answer{status: 413, body: "<h1>too big</h1>", contentType: "text/html"}, want: []string{"ErrTooLarge", "ErrValidation"}, wantAttempts: 1},

@@ -42,8 +42,8 @@ var allNeeds = []Need{NeedSecondToken, NeedScripted, NeedRestart, NeedStreaming,
 
 // The groups, in the order the suite runs and reports them.
 var groupOrder = []string{
-	"service", "auth", "isolation", "sessions", "turns", "busy", "streaming",
-	"lifecycle", "children", "idempotency", "pagination", "files", "badinput", "protocol",
+	"service", "auth", "isolation", "sessions", "turns", "busy", "permissions", "streaming",
+	"sessionstream", "lifecycle", "children", "idempotency", "pagination", "files", "badinput", "protocol",
 }
 
 // Groups returns the check groups in report order.
@@ -87,9 +87,10 @@ var catalogue = buildCatalogue()
 func buildCatalogue() []*check {
 	var all []*check
 	for _, group := range [][]*check{
-		serviceChecks(), authChecks(), isolationChecks(), sessionChecks(), turnChecks(),
-		busyChecks(), streamingChecks(), lifecycleChecks(), childChecks(), idempotencyChecks(),
-		paginationChecks(), fileChecks(), badInputChecks(), protocolChecks(),
+		serviceChecks(), authChecks(), isolationChecks(), isolationChecks12(), sessionChecks(), sessionChecks12(),
+		turnChecks(), turnChecks12(), busyChecks(), queueChecks(), permissionChecks(), streamingChecks(), sessionStreamChecks(),
+		lifecycleChecks(), lifecycleChecks12(), childChecks(), idempotencyChecks(), idempotencyChecks12(),
+		paginationChecks(), fileChecks(), badInputChecks(), protocolChecks(), hardeningChecks(),
 	} {
 		all = append(all, group...)
 	}
@@ -124,8 +125,12 @@ func def(id string, level Level, ops string, rule string, run func(ctx context.C
 		group = "turns"
 	case "BUSY":
 		group = "busy"
+	case "PERM":
+		group = "permissions"
 	case "STRM":
 		group = "streaming"
+	case "SSTR":
+		group = "sessionstream"
 	case "LIFE":
 		group = "lifecycle"
 	case "CHLD":

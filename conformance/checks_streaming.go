@@ -32,8 +32,13 @@ type streamed struct {
 // readStream reads s to its end (or until stop says so after a frame),
 // decoding each frame's data.
 func readStream(s *eventStream, stop func(streamed) bool) (streamed, error) {
-	var out streamed
 	defer s.Close()
+	return readFrames(s, stop, streamed{})
+}
+
+// readFrames is readStream without closing the stream: it goes on from out
+// (what an earlier call read) so a check can read on after stop.
+func readFrames(s *eventStream, stop func(streamed) bool, out streamed) (streamed, error) {
 	for {
 		f, err := s.Next()
 		if errors.Is(err, io.EOF) {

@@ -464,7 +464,9 @@ type eventStream struct {
 	seen   strings.Builder
 	closed bool
 	start  time.Time
-	mu     sync.Mutex
+	// session says the stream is streamSession's (SessionStreamFrames).
+	session bool
+	mu      sync.Mutex
 	// raw keeps the stream's bytes as they came (bounded), for the checks
 	// of the framing itself.
 	raw boundedBuffer
@@ -513,7 +515,7 @@ func (s *eventStream) Next() (sse.Frame, error) {
 	}
 	raw.WriteString("data: " + f.Data + "\n\n")
 	s.note(raw.String())
-	violations := s.c.v.validateFrame(f)
+	violations := s.c.v.validateFrame(f, s.session)
 	if len(violations) > 0 {
 		violations = s.c.redactAll(violations)
 		s.c.mu.Lock()

@@ -115,7 +115,8 @@ func allDeclared(features []string, declared func(string) bool) bool {
 }
 
 // featureNames lists the optional features in the contract's order.
-var featureNames = []string{"streaming", "resume", "files", "lifecycle", "children", "replay", "idempotency", "enqueue", "interrupt"}
+var featureNames = []string{"streaming", "resume", "files", "lifecycle", "children", "replay", "idempotency", "enqueue", "interrupt",
+	"permissions", "session_stream", "steer"}
 
 // assess turns the checks' outcomes into a verdict on every server
 // requirement and the compliance level.

@@ -59,6 +59,12 @@ type Config struct {
 	// request (default 20s).
 	CheckTimeout   time.Duration `yaml:"check_timeout"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// BodyReadTimeout is the server's bound on the time a request body takes
+	// to arrive, when it has one and you know it: the check that a body
+	// past it is answered 408 waits that long (at most 5 s; otherwise, and
+	// when unset, the check is skipped). The contract has no member that
+	// declares it.
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 	// Concurrency is how many checks run at once (default 8). Checks never
 	// share sessions, so any value is safe; 1 makes the run sequential.
 	Concurrency int `yaml:"concurrency"`
@@ -145,21 +151,22 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 
 // fileConfig is the YAML file's shape: durations are strings ("30s").
 type fileConfig struct {
-	BaseURL        string   `yaml:"base_url"`
-	Token          string   `yaml:"token"`
-	Token2         string   `yaml:"token2"`
-	Profile        string   `yaml:"profile"`
-	Include        []string `yaml:"include"`
-	Exclude        []string `yaml:"exclude"`
-	EchoAgent      string   `yaml:"echo_agent"`
-	ScriptedAgent  string   `yaml:"scripted_agent"`
-	CheckTimeout   string   `yaml:"check_timeout"`
-	RequestTimeout string   `yaml:"request_timeout"`
-	Concurrency    int      `yaml:"concurrency"`
-	Prefix         string   `yaml:"prefix"`
-	Keep           bool     `yaml:"keep"`
-	ReportDir      string   `yaml:"report_dir"`
-	RestartCommand string   `yaml:"restart_command"`
+	BaseURL         string   `yaml:"base_url"`
+	Token           string   `yaml:"token"`
+	Token2          string   `yaml:"token2"`
+	Profile         string   `yaml:"profile"`
+	Include         []string `yaml:"include"`
+	Exclude         []string `yaml:"exclude"`
+	EchoAgent       string   `yaml:"echo_agent"`
+	ScriptedAgent   string   `yaml:"scripted_agent"`
+	CheckTimeout    string   `yaml:"check_timeout"`
+	RequestTimeout  string   `yaml:"request_timeout"`
+	BodyReadTimeout string   `yaml:"body_read_timeout"`
+	Concurrency     int      `yaml:"concurrency"`
+	Prefix          string   `yaml:"prefix"`
+	Keep            bool     `yaml:"keep"`
+	ReportDir       string   `yaml:"report_dir"`
+	RestartCommand  string   `yaml:"restart_command"`
 }
 
 func (f fileConfig) apply(cfg *Config) error {
@@ -180,6 +187,11 @@ func (f fileConfig) apply(cfg *Config) error {
 			return fmt.Errorf("request_timeout: %v", err)
 		}
 	}
+	if f.BodyReadTimeout != "" {
+		if cfg.BodyReadTimeout, err = time.ParseDuration(f.BodyReadTimeout); err != nil {
+			return fmt.Errorf("body_read_timeout: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -196,6 +208,7 @@ var EnvVars = [][2]string{
 	{EnvPrefix + "SCRIPTED_AGENT", "the scripted agent's name"},
 	{EnvPrefix + "CHECK_TIMEOUT", "time limit of one check (Go duration)"},
 	{EnvPrefix + "REQUEST_TIMEOUT", "time limit of one request (Go duration)"},
+	{EnvPrefix + "BODY_READ_TIMEOUT", "the server's bound on reading a request body (Go duration; enables the 408 check when at most 5s)"},
 	{EnvPrefix + "CONCURRENCY", "checks run at once"},
 	{EnvPrefix + "PREFIX", "prefix of everything the run creates"},
 	{EnvPrefix + "KEEP", "true: keep the sessions the run created"},
@@ -241,6 +254,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		return err
 	}
 	if err := dur("REQUEST_TIMEOUT", &cfg.RequestTimeout); err != nil {
+		return err
+	}
+	if err := dur("BODY_READ_TIMEOUT", &cfg.BodyReadTimeout); err != nil {
 		return err
 	}
 	if v := getenv(EnvPrefix + "CONCURRENCY"); v != "" {
@@ -313,7 +329,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if _, err := selectChecks(cfg.Profile, cfg.Include, cfg.Exclude); err != nil {
 		return cfg, err
 	}
-	if cfg.CheckTimeout < 0 || cfg.RequestTimeout < 0 || cfg.Concurrency < 0 {
+	if cfg.CheckTimeout < 0 || cfg.RequestTimeout < 0 || cfg.BodyReadTimeout < 0 || cfg.Concurrency < 0 {
 		return cfg, configErrorf("timeouts and concurrency must not be negative")
 	}
 	if cfg.CheckTimeout == 0 {

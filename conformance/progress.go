@@ -95,7 +95,7 @@ func (p *progress) printGroup(g string) {
 	case counts.Pass == 0:
 		mark = "[skip]"
 	}
-	line := fmt.Sprintf("%s %-12s %3d checks: %s", mark, g, counts.Total, counts)
+	line := fmt.Sprintf("%s %-13s %3d checks: %s", mark, g, counts.Total, counts)
 	if len(bad) > 0 {
 		line += "  (" + strings.Join(bad, ", ") + ")"
 	}

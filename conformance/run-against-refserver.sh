@@ -81,7 +81,7 @@ cat >"$tmp/start.sh" <<EOF
 set -euo pipefail
 : >"$tmp/server.out"
 AGENTSESSION_TOKENS="$tok1,$tok2" "$tmp/agentsession-server" -addr "\$1" -db "$tmp/conformance.db" -log-level warn \\
-	-stall-after 1s -max-turn-timeout 3s -keep-alive 250ms -scripts "$tmp/scripts" $agents_flag \\
+	-stall-after 1s -max-turn-timeout 3s -keep-alive 250ms -body-read-timeout 1s -scripts "$tmp/scripts" $agents_flag \\
 	>"$tmp/server.out" 2>>"$tmp/server.err" </dev/null &
 echo \$! >"$tmp/server.pid"
 for _ in \$(seq 1 200); do
@@ -120,7 +120,7 @@ echo "reference server: $url (SQLite in a temp dir, two tenants, short threshold
 
 status=0
 AGENTSESSION_CONFORMANCE_TOKEN="$tok1" AGENTSESSION_CONFORMANCE_TOKEN2="$tok2" \
-	"$tmp/agentsession-conformance" -base-url "$url" -profile full -out "$OUT" \
+	"$tmp/agentsession-conformance" -base-url "$url" -profile full -body-read-timeout 1s -out "$OUT" \
 	-restart-command "$tmp/restart.sh" ${suite_flags[@]+"${suite_flags[@]}"} || status=$?
 if [ "$status" -ne 0 ] && [ -s "$tmp/server.err" ]; then
 	echo "--- reference server log (warnings and errors) ---" >&2

@@ -48,6 +48,15 @@ var frameKinds = map[string]frameKind{
 	string(gen.TurnCompletedFrameEventTurnCompleted): {string(gen.TurnCompletedFrameEventTurnCompleted), "TurnCompletedFrame", "TurnSummary"},
 }
 
+// sessionFrameKinds is frameKinds for streamSession, whose frames are
+// SessionStreamFrames: the same unnamed event frames with a <seq>.<lifecycle_seq>
+// id, lifecycle frames and the last session.ended frame.
+var sessionFrameKinds = map[string]frameKind{
+	"": {string(gen.SessionEventFrameEventMessage), "SessionEventFrame", "Event"},
+	string(gen.SessionLifecycleFrameEventSessionLifecycle): {string(gen.SessionLifecycleFrameEventSessionLifecycle), "SessionLifecycleFrame", "LifecycleEvent"},
+	string(gen.SessionEndedFrameEventSessionEnded):         {string(gen.SessionEndedFrameEventSessionEnded), "SessionEndedFrame", "Session"},
+}
+
 // validators caches a validator per base path: decoding the contract and
 // building its router is most of the cost of a short run, and a validator is
 // read-only once built.
@@ -168,8 +177,14 @@ func (v *validator) validateJSON(schema string, data []byte) []string {
 // object {event, id, data} against the frame's schema, which is what checks
 // the id (an event frame's seq). Violations inside data are reported once,
 // by the first step.
-func (v *validator) validateFrame(f sse.Frame) []string {
+func (v *validator) validateFrame(f sse.Frame, session bool) []string {
 	kind, ok := frameKinds[f.Event]
+	if session {
+		kind, ok = sessionFrameKinds[f.Event]
+		if !ok {
+			return []string{fmt.Sprintf("SSE frame with event name %q: the contract defines only unnamed event frames, session.lifecycle and session.ended on a session's stream", f.Event)}
+		}
+	}
 	if !ok {
 		return []string{fmt.Sprintf("SSE frame with event name %q: the contract defines only unnamed event frames, turn.accepted and turn.completed", f.Event)}
 	}

@@ -74,7 +74,7 @@ func (t *tester) Stream(ctx context.Context, r request) (*eventStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &eventStream{response: resp, c: t.c, start: time.Now()}
+	s := &eventStream{response: resp, c: t.c, start: time.Now(), session: resp.Ex.Operation == "streamSession"}
 	if hr != nil {
 		s.body = hr.Body
 		s.reader = sse.NewReader(io.TeeReader(hr.Body, &s.raw))

@@ -23,6 +23,34 @@ type (
 	HandoffContext = gen.HandoffContext
 	// ReplayContext is where a session stands, rebuilt from its work log.
 	ReplayContext = gen.ReplayContext
+	// EndReason says why a session ended (Info.EndReason).
+	EndReason = gen.EndReason
+	// Change is a lifecycle event (the contract's LifecycleEvent):
+	// something that happened to a session besides its agent's work,
+	// numbered in the session's own lifecycle sequence
+	// (Session.LifecycleEvents, Session.Watch). (Event is the name of a
+	// turn's event, in package sessions.)
+	Change = gen.LifecycleEvent
+	// ChangeType is the kind of a lifecycle event; new kinds may appear.
+	ChangeType = gen.LifecycleEventType
+)
+
+// Why a session ended.
+const (
+	EndReasonEnded        = gen.EndReasonEnded        // End
+	EndReasonClosed       = gen.EndReasonClosed       // Close
+	EndReasonFailed       = gen.EndReasonFailed       // the server failed it
+	EndReasonParentClosed = gen.EndReasonParentClosed // closed with its parent
+)
+
+// Lifecycle event types (Change.Type).
+const (
+	ChangeTurnQueued    = gen.LifecycleEventTypeTurnQueued
+	ChangeTurnStarted   = gen.LifecycleEventTypeTurnStarted
+	ChangeTurnEnded     = gen.LifecycleEventTypeTurnEnded
+	ChangeStatusChanged = gen.LifecycleEventTypeStatusChanged
+	ChangeHandoff       = gen.LifecycleEventTypeHandoff
+	ChangeChildSpawned  = gen.LifecycleEventTypeChildSpawned
 )
 
 // Session statuses; completed and failed are final.
@@ -91,6 +119,9 @@ type ContinueParams struct {
 	Meta map[string]any
 	// PlanSlug is the new session's plan; "" keeps the old one's.
 	PlanSlug string
+	// AgentOptions are the new session's agent options (see
+	// sessions.CreateParams.AgentOptions).
+	AgentOptions map[string]any
 }
 
 // ReplayParams describes the session a replay starts (Session.Replay).
@@ -99,4 +130,7 @@ type ReplayParams struct {
 	Agent string
 	// Meta is the new session's metadata.
 	Meta map[string]any
+	// AgentOptions are the new session's agent options (see
+	// sessions.CreateParams.AgentOptions).
+	AgentOptions map[string]any
 }

@@ -29,8 +29,10 @@ type reqInfo struct {
 	body    []byte // the raw body of routes that take one
 	// bodyRead: the request's body was read to its end (or to its limit).
 	bodyRead bool
-	accept   string
-	rw       *respWriter
+	// bodyTimedOut: the body did not arrive within the body read timeout.
+	bodyTimedOut bool
+	accept       string
+	rw           *respWriter
 }
 
 type ctxKey struct{}

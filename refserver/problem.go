@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -155,7 +156,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 		panic(err)
 	}
 	h := w.Header()
-	h.Del("Content-Length")
+	// The length is set so that the answer is complete when it is flushed,
+	// before an unread body is drained (below).
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	if e.status == http.StatusUnauthorized {
@@ -168,10 +171,12 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 		h.Set("Allow", e.allow)
 	}
 	// A body the answer does not wait for (the request failed before it was
-	// read: auth, routing, a rate limit; or it did not arrive in time) is
-	// not read afterwards either: net/http would otherwise read what is left
-	// of it, however slowly it comes, before and after answering. The
-	// connection is closed after the answer instead.
+	// read: auth, routing, a rate limit, a declared length over the limit; or
+	// it did not arrive in time) must not hold the connection: net/http would
+	// otherwise read what is left of it, however slowly it comes. The answer
+	// goes out first; then at most drainBytes of the body are read for at
+	// most drainTime, so that a client still writing a modest body reads the
+	// answer instead of a connection reset, and the connection is closed.
 	unread := !ri.bodyRead && (r.ContentLength != 0 || len(r.TransferEncoding) > 0)
 	if unread {
 		h.Set("Connection", "close")
@@ -181,9 +186,22 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, e *apiErro
 	if unread {
 		rc := http.NewResponseController(w)
 		_ = rc.Flush()
-		_ = rc.SetReadDeadline(time.Now())
+		drain := drainTime
+		if ri.bodyTimedOut {
+			drain = 0 // it did not come in time before; it will not now
+		}
+		if rc.SetReadDeadline(time.Now().Add(drain)) == nil && drain > 0 {
+			_, _ = io.CopyN(io.Discard, r.Body, drainBytes)
+		}
 	}
 }
+
+// What an answer that did not read the request's body still reads of it
+// before the connection is closed (net/http's own bound is 256 KiB).
+const (
+	drainBytes = 256 << 10
+	drainTime  = time.Second
+)
 
 // handleError is the error handler of the strict server and of the
 // generated parameter binding: one place maps errors to problems.

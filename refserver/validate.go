@@ -191,6 +191,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt *route, ri 
 			return tooLarge()
 		case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 			ri.bodyRead = false // what is left of it is not waited for
+			ri.bodyTimedOut = true
 			return newError(http.StatusRequestTimeout, gen.ProblemCodeRequestTimeout,
 				"The request body did not arrive within %v.", s.cfg.BodyReadTimeout)
 		}

@@ -23,8 +23,12 @@
 // Turn sends a prompt and returns the finished *TurnResult: its events,
 // stop reason, usage, duration, and Text, the concatenated text events.
 // Turn options attach files (WithFiles), ask the server to stop the turn
-// after a while (WithTimeout), choose the busy policy (WithBusyPolicy) or
+// after a while (WithTimeout), choose the busy policy (WithBusyPolicy),
+// carry the caller's correlation data (WithMeta, returned in
+// TurnResult.Meta), answer permission requests (WithPermissionHandler) or
 // pass call options such as an idempotency key (WithCallOptions).
+// CreateParams.AgentOptions sets the agent's options (a model, a reasoning
+// effort) for the session's life.
 //
 // Without a busy policy, the Client sends a session's turns one at a time,
 // in the order they were sent, across every handle of the session: callers
@@ -57,10 +61,50 @@
 // seq order. Events of types this SDK does not know are yielded too, with
 // their JSON untouched in Event.Raw.
 //
+// # Permission requests
+//
+// An agent may ask before it acts: its turn yields an Event of type
+// EventPermissionRequest (RequestID, Title, Options) and waits. Answer it
+// from the loop with the event's Answer method, and read on: the same
+// turn goes on.
+//
+//	for ev, err := range st.Events() {
+//		...
+//		if ev.Type == sessions.EventPermissionRequest {
+//			_, err = ev.Answer(ctx, "allow")
+//		}
+//	}
+//
+// A Turn takes a handler, WithPermissionHandler, that decides each request
+// and answers it; Turn then returns the finished turn as usual. Without a
+// handler Turn fails with a *PermissionRequiredError (errors.Is
+// ErrPermissionRequired) naming the turn and its pending requests: answer
+// them with AnswerPermission, then WaitTurn(ctx, index) returns the result.
+// Permissions lists a session's requests by status.
+//
+// # Queue control and steering
+//
+// A turn sent with BusyEnqueue while another runs waits in the session's
+// queue: Stream.Accepted and Turn.QueuePosition say where, Info.QueuedTurns
+// how many wait, History(ctx, OnlyStatus(TurnQueued)) lists them, and
+// CancelTurnAt cancels one (a turn that has ended fails with
+// agentsession.ErrTurnEnded). BusySteer gives the prompt to the running
+// turn as guidance instead: the Turn returns that turn's result, a
+// TurnStream yields its events.
+//
+// # The session-wide stream
+//
+// Watch yields every event of every turn and every lifecycle event
+// (package lifecycle's Change: turns queued, started and ended, status
+// changes, handoffs, children) across turns until the session ends, when
+// Info holds the ended session (EndReason, DurationMs). It resumes after
+// a dropped connection from the last Position it yielded, each frame once.
+// LifecycleEvents is its history.
+//
 // # Lists
 //
-// List, History, Events, TurnEvents, Children, LogEntries and Artifacts
-// return iterators (iter.Seq2) that fetch pages as the loop consumes them;
+// List, History, Events, TurnEvents, Children, LogEntries, Artifacts,
+// Permissions and LifecycleEvents return iterators (iter.Seq2) that fetch pages as the loop consumes them;
 // an error is yielded once and ends the loop.
 //
 // # Turn record

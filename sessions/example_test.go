@@ -2,8 +2,11 @@ package sessions_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
+	"time"
 
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/refserver"
@@ -106,4 +109,173 @@ func ExampleService_List() {
 	}
 	fmt.Println(n, "sessions")
 	// Output: 3 sessions
+}
+
+// askScript is a script for the scripted agent that asks before it acts.
+const askScript = `{"steps":[{"ask":{"request_id":"perm_rm","title":"Delete build/?",
+	"options":[{"option_id":"yes","name":"Delete","kind":"allow_once"},{"option_id":"no","name":"Keep","kind":"reject_once"}],
+	"branches":{"yes":{"steps":[{"event":{"type":"text","content":"Deleted."}}]},
+		"no":{"steps":[{"event":{"type":"text","content":"Kept."}}],"stop_reason":"refusal"}}}}]}`
+
+func ExampleEvent_Answer() {
+	c, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	s, err := sessions.New(c).NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st := s.TurnStream(ctx, askScript)
+	for ev, err := range st.Events() {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(ev.Seq, ev.Type)
+		if ev.Type == sessions.EventPermissionRequest {
+			if _, err := ev.Answer(ctx, "yes"); err != nil { // the turn goes on
+				fmt.Println(err)
+				return
+			}
+		}
+	}
+	res, err := st.Result()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Text())
+	// Output:
+	// 1 permission_request
+	// 2 permission_response
+	// 3 text
+	// Deleted.
+}
+
+func ExampleWithPermissionHandler() {
+	c, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	s, err := sessions.New(c).NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := s.Turn(ctx, askScript, sessions.WithPermissionHandler(
+		func(_ context.Context, req *sessions.PermissionRequest) (string, error) {
+			fmt.Println("asked:", req.Title)
+			return "no", nil
+		}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.StopReason, res.Text())
+	// Output:
+	// asked: Delete build/?
+	// refusal Kept.
+}
+
+func ExamplePermissionRequiredError() {
+	c, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	s, err := sessions.New(c).NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = s.Turn(ctx, askScript) // no handler
+	var pr *sessions.PermissionRequiredError
+	if !errors.As(err, &pr) {
+		fmt.Println("unexpected:", err)
+		return
+	}
+	for _, req := range pr.Requests {
+		if _, err := s.AnswerPermission(ctx, req.RequestID, "yes"); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	res, err := s.WaitTurn(ctx, pr.TurnIndex)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(pr.TurnIndex, res.Text())
+	// Output:
+	// 1 Deleted.
+}
+
+func ExampleSession_CancelTurnAt() {
+	c, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	s, err := sessions.New(c).NewSession(ctx, sessions.CreateParams{Agent: "scripted"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	long := s.TurnStream(ctx, `{"steps":[{"event":{"type":"text","content":"working"}},{"delay_ms":500,"event":{"type":"text","content":" done"}}]}`)
+	queued := s.TurnStream(ctx, "next", sessions.WithBusyPolicy(sessions.BusyEnqueue))
+	for range long.Events() {
+		// The long turn runs: queue a turn behind it, then cancel that one.
+		go func() { _, _ = queued.Result() }()
+		for {
+			if a := queued.Accepted(); a != nil {
+				fmt.Println("queued at position", a.QueuePosition)
+				t, err := s.CancelTurnAt(ctx, a.TurnIndex)
+				if err != nil {
+					fmt.Println(err)
+					return
+				}
+				fmt.Println(t.StopReason, t.CancelledBy)
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		break
+	}
+	// Output:
+	// queued at position 1
+	// cancelled cancel_request
+}
+
+func ExampleSession_Watch() {
+	c, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	s, err := sessions.New(c).NewSession(ctx, sessions.CreateParams{Agent: "echo"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := s.Turn(ctx, "Hello"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := s.Close(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// From the beginning until the session ended (here, at once).
+	for f, err := range s.Watch(ctx, sessions.Position{}) {
+		switch {
+		case err != nil:
+			fmt.Println(err)
+			return
+		case f.Event != nil:
+			fmt.Printf("%s event %s %q\n", f.Position, f.Event.Type, f.Event.Content)
+		case f.Lifecycle != nil:
+			fmt.Println(strings.TrimSpace(fmt.Sprintf("%s lifecycle %s %s", f.Position, f.Lifecycle.Type, f.Lifecycle.Status)))
+		}
+	}
+	fmt.Println(s.Info().Status, s.Info().EndReason)
+	// Output:
+	// 0.1 lifecycle turn_started
+	// 1.1 event text "Hello"
+	// 1.2 lifecycle turn_ended
+	// 1.3 lifecycle status_changed completed
+	// completed closed
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/paging"
+	"github.com/agentsession/agentsession/internal/sdkclient"
 	"github.com/agentsession/agentsession/lifecycle"
 )
 
@@ -69,7 +70,7 @@ func (s *Session) change(ctx context.Context, req *http.Request, err error, opts
 // this one; it inherits the context summary, the handoff notes and (unless
 // p.PlanSlug is set) the plan. This session is unchanged.
 func (s *Session) Continue(ctx context.Context, p lifecycle.ContinueParams, opts ...agentsession.CallOption) (*Session, error) {
-	body := gen.ContinueSessionRequest{Agent: p.Agent, PlanSlug: p.PlanSlug, Meta: p.Meta}
+	body := gen.ContinueSessionRequest{Agent: p.Agent, PlanSlug: p.PlanSlug, Meta: p.Meta, AgentOptions: p.AgentOptions}
 	req, err := gen.NewContinueSessionRequest(s.c.BaseURL(), s.id, nil, body)
 	info, err := do[Info](ctx, s.c, req, err, opts)
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Session) Continue(ctx context.Context, p lifecycle.ContinueParams, opts
 // (continued_from this one; its context summary gains a "replay" member).
 // This session is unchanged.
 func (s *Session) Replay(ctx context.Context, p lifecycle.ReplayParams, opts ...agentsession.CallOption) (*Session, error) {
-	req, err := gen.NewReplaySessionRequest(s.c.BaseURL(), s.id, nil, gen.ReplaySessionRequest{Agent: p.Agent, Meta: p.Meta})
+	req, err := gen.NewReplaySessionRequest(s.c.BaseURL(), s.id, nil, gen.ReplaySessionRequest{Agent: p.Agent, Meta: p.Meta, AgentOptions: p.AgentOptions})
 	info, err := do[Info](ctx, s.c, req, err, opts)
 	if err != nil {
 		return nil, err
@@ -111,8 +112,8 @@ func (s *Session) Log(ctx context.Context, p lifecycle.LogParams, opts ...agents
 	return do[lifecycle.LogEntry](ctx, s.c, req, err, opts)
 }
 
-// LogEntries yields the session's work log, oldest first; a non-empty typ
-// keeps only entries of that type.
+// LogEntries yields the session's work log, oldest first (NewestFirst
+// turns it round); a non-empty typ keeps only entries of that type.
 func (s *Session) LogEntries(ctx context.Context, typ lifecycle.LogType, opts ...agentsession.CallOption) iter.Seq2[*lifecycle.LogEntry, error] {
 	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*lifecycle.LogEntry, string, error) {
 		req, err := gen.NewListLogEntriesRequest(s.c.BaseURL(), s.id, &gen.ListLogEntriesParams{
@@ -126,6 +127,11 @@ func (s *Session) LogEntries(ctx context.Context, typ lifecycle.LogType, opts ..
 		}
 		return ptrs(page.Items), page.NextCursor, nil
 	})
+}
+
+// NewestFirst is a call option of LogEntries: the newest entry first.
+func NewestFirst() agentsession.CallOption {
+	return sdkclient.Query("order", string(gen.LogOrderNewestFirst)).(agentsession.CallOption)
 }
 
 // AddArtifact records a file the session created, modified or deleted.

@@ -9,6 +9,7 @@ import (
 	"github.com/agentsession/agentsession"
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/paging"
+	"github.com/agentsession/agentsession/internal/sdkclient"
 	"github.com/agentsession/agentsession/lifecycle"
 )
 
@@ -96,11 +97,43 @@ func (s *Session) GetTurn(ctx context.Context, index int32, opts ...agentsession
 	if err != nil {
 		return nil, err
 	}
+	s.bind(t.Events)
 	return turnFrom(t), nil
 }
 
+// CancelTurnAt cancels turn index: a queued turn ends at once, cancelled
+// without running (the turns behind it move up the queue); the running
+// turn is cancelled as Cancel cancels it. It returns the turn as it
+// ended. A turn that has already ended fails with
+// agentsession.ErrTurnEnded.
+func (s *Session) CancelTurnAt(ctx context.Context, index int32, opts ...agentsession.CallOption) (*Turn, error) {
+	req, err := gen.NewCancelTurnAtRequest(s.c.BaseURL(), s.id, index, nil)
+	t, err := do[wireTurn](ctx, s.c, req, err, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.bind(t.Events)
+	return turnFrom(t), nil
+}
+
+// bind makes events answerable (Event.Answer).
+func (s *Session) bind(events []Event) {
+	for i := range events {
+		events[i].s = s
+	}
+}
+
+// OnlyStatus is a call option of History: only the turns in status
+// (TurnQueued, TurnRunning or TurnCompleted), such as the queue:
+//
+//	for t, err := range s.History(ctx, sessions.OnlyStatus(sessions.TurnQueued)) {
+func OnlyStatus(status TurnStatus) agentsession.CallOption {
+	return sdkclient.Query("status", string(status)).(agentsession.CallOption)
+}
+
 // History yields the session's turns, oldest first, without their events
-// (read them with TurnEvents or GetTurn).
+// (read them with TurnEvents or GetTurn); OnlyStatus keeps the turns in
+// one status.
 func (s *Session) History(ctx context.Context, opts ...agentsession.CallOption) iter.Seq2[*Turn, error] {
 	return paging.Seq(ctx, func(ctx context.Context, cursor string) ([]*Turn, string, error) {
 		req, err := gen.NewListTurnsRequest(s.c.BaseURL(), s.id, &gen.ListTurnsParams{Cursor: paging.Ptr(cursor)})
@@ -145,6 +178,7 @@ func (s *Session) events(ctx context.Context, after int64, turnIndex int32, opts
 		if err != nil {
 			return nil, "", err
 		}
+		s.bind(page.Items)
 		return page.Items, page.NextCursor, nil
 	})
 }

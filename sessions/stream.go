@@ -47,7 +47,16 @@ type Stream struct {
 
 	started   atomic.Bool
 	turnIndex atomic.Int32
-	lastSeq   int64
+	accepted  atomic.Pointer[TurnAccepted]
+	// follow: the stream follows a turn sent before (WaitTurn, a Turn the
+	// server answered 202) instead of sending one.
+	follow bool
+	// answered holds the permission requests the handler decided.
+	answered map[string]bool
+	// failed ends the stream with an error that is not a dropped
+	// connection (a permission handler's, PermissionRequiredError).
+	failed  error
+	lastSeq int64
 	// unnumbered counts the events yielded after lastSeq that carried no
 	// seq (a server that breaks the contract): a resumed connection replays
 	// them first, and they are not yielded again.
@@ -125,6 +134,12 @@ func (st *Stream) Result() (*TurnResult, error) {
 // TurnIndex returns the turn's number once the server accepted it, else 0.
 func (st *Stream) TurnIndex() int32 { return st.turnIndex.Load() }
 
+// Accepted returns the server's acceptance of the turn (its turn.accepted
+// frame) once it arrived, else nil: its QueuePosition while it waits behind
+// another turn (BusyEnqueue), Steered when the prompt went to the running
+// turn (BusySteer, whose TurnIndex it then is), its Meta.
+func (st *Stream) Accepted() *TurnAccepted { return st.accepted.Load() }
+
 // Resumes returns how many times the stream was resumed after a drop.
 func (st *Stream) Resumes() int { return st.resumes }
 
@@ -133,16 +148,19 @@ func (st *Stream) run(yield func(Event, error) bool) (err error) {
 	if cfg.err != nil {
 		return cfg.err
 	}
-	state := sdkclient.Of(st.s.c)
-	if cfg.busy == "" {
-		held, err := state.TurnOrder.Lock(ctx, st.s.id)
-		if err != nil {
-			return err
+	var rec *turnRecord
+	if !st.follow {
+		state := sdkclient.Of(st.s.c)
+		if cfg.busy == "" {
+			held, err := state.TurnOrder.Lock(ctx, st.s.id)
+			if err != nil {
+				return err
+			}
+			defer held.Unlock()
 		}
-		defer held.Unlock()
+		rec = startRecord(state, st.s.id, st.prompt, cfg, true)
+		defer func() { st.record(rec, err) }()
 	}
-	rec := startRecord(state, st.s.id, st.prompt, cfg, true)
-	defer func() { st.record(rec, err) }()
 
 	resp, err := st.open(rec, true)
 	if err != nil {
@@ -154,6 +172,8 @@ func (st *Stream) run(yield func(Event, error) bool) (err error) {
 		switch {
 		case done:
 			return nil
+		case st.failed != nil:
+			return st.failed
 		case errors.Is(rerr, errStopped):
 			return rerr
 		case ctx.Err() != nil:
@@ -239,7 +259,7 @@ func (st *Stream) open(rec *turnRecord, first bool) (*conn, error) {
 	extra := make([]agentsession.CallOption, 0, 2)
 	idx := st.turnIndex.Load()
 	switch {
-	case first:
+	case first && !st.follow:
 		req, err = st.s.sendTurnRequest(st.prompt, st.cfg, -1)
 	case idx > 0:
 		last := strconv.FormatInt(st.lastSeq, 10)
@@ -257,7 +277,7 @@ func (st *Stream) open(rec *turnRecord, first bool) (*conn, error) {
 	}
 	ctx, cancel := context.WithCancel(st.ctx)
 	resp, meta, err := st.s.c.Open(ctx, req, st.cfg.callOptions(extra...)...)
-	if first {
+	if first && st.meta == nil {
 		// The key the SDK (or the caller's IdempotencyKey) gave the send:
 		// every resend of the turn reuses it.
 		st.meta, st.key = meta, meta.IdempotencyKey
@@ -313,11 +333,12 @@ func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed
 		}
 		switch f.Event {
 		case "turn.accepted":
-			var a gen.TurnAccepted
+			var a TurnAccepted
 			if err := json.Unmarshal([]byte(f.Data), &a); err != nil {
 				return false, progressed, protocolError(f, err)
 			}
 			st.turnIndex.Store(a.TurnIndex)
+			st.accepted.Store(&a)
 		case "", "message":
 			if f.Data == "" {
 				continue
@@ -337,6 +358,12 @@ func (st *Stream) read(c *conn, yield func(Event, error) bool) (done, progressed
 				return false, progressed, errStopped
 			}
 			progressed = progressed || ok
+			if ok && ev.Type == EventPermissionRequest {
+				if err := st.permissionAsked(ev, idle); err != nil {
+					st.failed = err
+					return false, progressed, err
+				}
+			}
 		case "turn.completed":
 			var sum gen.TurnSummary
 			if err := json.Unmarshal([]byte(f.Data), &sum); err != nil {
@@ -369,6 +396,7 @@ func (st *Stream) accept(ev Event, yield func(Event, error) bool) (ok, stop bool
 	if st.turnIndex.Load() == 0 && ev.TurnIndex > 0 {
 		st.turnIndex.Store(ev.TurnIndex)
 	}
+	ev.s = st.s
 	st.events = append(st.events, ev)
 	return ok, !yield(ev, nil)
 }
@@ -392,6 +420,36 @@ func (st *Stream) complete(sum gen.TurnSummary, yield func(Event, error) bool) b
 	}
 	st.result = turnResultFrom(sum, st.events, st.meta)
 	return true
+}
+
+// permissionAsked handles a permission_request the stream yielded: the
+// handler answers it; without one, a followed turn (Turn, WaitTurn) fails
+// with a *PermissionRequiredError while the request is pending, and a
+// TurnStream leaves it to the caller (Event.Answer).
+func (st *Stream) permissionAsked(ev Event, idle *time.Timer) error {
+	if st.answered[ev.RequestID] {
+		return nil
+	}
+	if st.cfg.permission == nil {
+		if !st.follow {
+			return nil
+		}
+		idx := st.turnIndex.Load()
+		pending, err := st.s.pending(st.ctx, idx, st.cfg)
+		if err != nil || len(pending) == 0 {
+			return err // nil: answered meanwhile, the turn goes on
+		}
+		return &PermissionRequiredError{SessionID: st.s.id, TurnIndex: idx, Requests: pending, LastSeq: st.lastSeq}
+	}
+	if st.answered == nil {
+		st.answered = map[string]bool{}
+	}
+	// A person may take a while to decide: that is not the stream idling.
+	if idle != nil {
+		idle.Stop()
+		defer idle.Reset(st.cfg.idle)
+	}
+	return st.s.decide(st.ctx, st.cfg, requestOf(ev, st.s.id), st.answered)
 }
 
 func protocolError(f sse.Frame, err error) error {

@@ -29,6 +29,8 @@ type turnConfig struct {
 	busy       BusyPolicy
 	idle       time.Duration
 	maxResumes int
+	meta       map[string]any
+	permission func(context.Context, *PermissionRequest) (string, error)
 	call       []agentsession.CallOption
 	err        error
 }
@@ -64,6 +66,13 @@ func WithTimeout(d time.Duration) TurnOption {
 // itself (see Session.Turn).
 func WithBusyPolicy(p BusyPolicy) TurnOption {
 	return func(c *turnConfig) { c.busy = p }
+}
+
+// WithMeta sends meta, the caller's own correlation data, with the turn;
+// the server returns it unchanged (TurnResult.Meta, Turn.Meta,
+// TurnAccepted.Meta).
+func WithMeta(meta map[string]any) TurnOption {
+	return func(c *turnConfig) { c.meta = meta }
 }
 
 // WithIdleTimeout makes TurnStream fail with ErrIdleTimeout when no event
@@ -111,7 +120,7 @@ func newTurnConfig(opts []TurnOption) *turnConfig {
 }
 
 func (c *turnConfig) body(prompt string) gen.TurnRequest {
-	r := gen.TurnRequest{Prompt: prompt, Files: c.files, BusyPolicy: c.busy}
+	r := gen.TurnRequest{Prompt: prompt, Files: c.files, BusyPolicy: c.busy, Meta: c.meta}
 	if c.timeout > 0 {
 		r.TimeoutMs = int32((c.timeout + time.Millisecond - 1) / time.Millisecond)
 	}
@@ -140,6 +149,12 @@ func (c *turnConfig) callOptions(extra ...agentsession.CallOption) []agentsessio
 //
 // The server holds the answer until the turn ends, so the client's
 // per-attempt timeout does not apply unless WithTimeout bounds the turn.
+//
+// When the agent asks for permission, the handler of
+// WithPermissionHandler answers and Turn follows the turn to its end.
+// Without a handler Turn fails with a *PermissionRequiredError (the turn
+// waits on the server, and the session's turn order is released): answer
+// with AnswerPermission, then WaitTurn.
 func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (*TurnResult, error) {
 	cfg := newTurnConfig(opts)
 	if cfg.err != nil {
@@ -172,10 +187,14 @@ func (s *Session) Turn(ctx context.Context, prompt string, opts ...TurnOption) (
 	if rec != nil {
 		extra = append(extra, agentsession.OnAttempt(rec.attempt))
 	}
-	var w wireTurnResult
+	var w wireTurnAnswer
 	meta, err := s.c.Do(ctx, req, &w, cfg.callOptions(extra...)...)
 	var res *TurnResult
-	if err == nil {
+	switch {
+	case err == nil && meta.StatusCode == http.StatusAccepted: // TurnWaiting
+		res, err = s.awaitWaiting(ctx, cfg, &w, meta)
+	case err == nil:
+		s.bind(w.Events)
 		res = turnResultFrom(w.TurnSummary, w.Events, meta)
 	}
 	rec.finish(meta, res, err)

@@ -34,6 +34,20 @@ type (
 	TurnStatus = gen.TurnStatus
 	// EventType is the kind of an event; new kinds may appear.
 	EventType = gen.EventType
+	// PermissionRequest is a permission request of an agent and where it
+	// stands (AnswerPermission, Permissions, PermissionRequiredError).
+	PermissionRequest = gen.PermissionRequest
+	// PermissionOption is one answer a permission request offers.
+	PermissionOption = gen.PermissionOption
+	// PermissionOptionKind says what an option means: allow or reject,
+	// once or always.
+	PermissionOptionKind = gen.PermissionOptionKind
+	// PermissionStatus is where a permission request stands.
+	PermissionStatus = gen.PermissionStatus
+	// TurnAccepted is the server's acceptance of a streamed turn
+	// (Stream.Accepted): its index, whether it is queued and where, whether
+	// the prompt steered the running turn, its meta.
+	TurnAccepted = gen.TurnAccepted
 )
 
 // Session activities.
@@ -41,6 +55,9 @@ const (
 	ActivityIdle    = gen.ActivityIdle
 	ActivityRunning = gen.ActivityRunning
 	ActivityStalled = gen.ActivityStalled
+	// ActivityWaitingForInput: the running turn waits for the answer to a
+	// permission request (AnswerPermission).
+	ActivityWaitingForInput = gen.ActivityWaitingForInput
 )
 
 // Busy policies (WithBusyPolicy).
@@ -48,6 +65,10 @@ const (
 	BusyReject    = gen.BusyPolicyReject    // 409 turn_in_progress (ErrBusy) at once
 	BusyEnqueue   = gen.BusyPolicyEnqueue   // wait behind the running turn
 	BusyInterrupt = gen.BusyPolicyInterrupt // cancel the running turn and run next
+	// BusySteer gives the prompt to the running turn as guidance instead of
+	// starting a turn (agentsession.ErrUnsupportedBusyPolicy when its agent
+	// cannot be steered); with no turn running it starts one.
+	BusySteer = gen.BusyPolicySteer
 )
 
 // Stop reasons.
@@ -84,6 +105,28 @@ const (
 	EventPlan       = gen.EventTypePlan
 	EventUsage      = gen.EventTypeUsage
 	EventError      = gen.EventTypeError
+	// EventPermissionRequest: the agent asks and its turn waits; answer
+	// with Event.Answer or Session.AnswerPermission.
+	EventPermissionRequest = gen.EventTypePermissionRequest
+	// EventPermissionResponse: how a permission request was answered.
+	EventPermissionResponse = gen.EventTypePermissionResponse
+	// EventGuidance: the running turn took a BusySteer prompt.
+	EventGuidance = gen.EventTypeGuidance
+)
+
+// Permission request statuses (Permissions).
+const (
+	PermissionPending   = gen.PermissionStatusPending
+	PermissionAnswered  = gen.PermissionStatusAnswered
+	PermissionCancelled = gen.PermissionStatusCancelled
+)
+
+// Permission option kinds (PermissionOption.Kind).
+const (
+	AllowOnce    = gen.PermissionOptionKindAllowOnce
+	AllowAlways  = gen.PermissionOptionKindAllowAlways
+	RejectOnce   = gen.PermissionOptionKindRejectOnce
+	RejectAlways = gen.PermissionOptionKindRejectAlways
 )
 
 // Event is one thing the agent did during a turn. The typed fields come from
@@ -94,6 +137,8 @@ type Event struct {
 	gen.Event
 	// Raw is the event's JSON as received.
 	Raw json.RawMessage `json:"-"`
+	// s is the session the event was read from, for Answer.
+	s *Session
 }
 
 // UnmarshalJSON decodes the typed fields and keeps a copy of the raw JSON.
@@ -216,6 +261,14 @@ type wireTurnResult struct {
 	Events []Event `json:"events"`
 }
 
+// wireTurnAnswer is a JSON sendTurn's answer: a TurnResult (200) or a
+// TurnWaiting (202), whose session_id, turn_index and last_seq land in
+// the summary.
+type wireTurnAnswer struct {
+	wireTurnResult
+	PermissionRequests []PermissionRequest `json:"permission_requests"`
+}
+
 func turnResultFrom(s gen.TurnSummary, events []Event, resp *agentsession.Response) *TurnResult {
 	if events == nil {
 		events = []Event{}
@@ -307,10 +360,14 @@ type CreateParams struct {
 	PlanSlug string
 	// Context seeds the session's context summary.
 	Context map[string]any
+	// AgentOptions are the session's agent options, among those the agent
+	// declares (Capabilities: AgentInfo.Options); an unknown option or a
+	// value of the wrong type fails with agentsession.ErrInvalidAgentOptions.
+	AgentOptions map[string]any
 }
 
 func (p CreateParams) body() gen.CreateSessionRequest {
-	return gen.CreateSessionRequest{Agent: p.Agent, Meta: p.Meta, PlanSlug: p.PlanSlug, Context: p.Context}
+	return gen.CreateSessionRequest{Agent: p.Agent, Meta: p.Meta, PlanSlug: p.PlanSlug, Context: p.Context, AgentOptions: p.AgentOptions}
 }
 
 // ListOptions filters List. Zero fields do not filter.

@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		scriptedAgent = fs.String("scripted-agent", "", "the scripted agent's name (default: the first of kind scripted)")
 		checkTimeout  = fs.Duration("check-timeout", 0, "time limit of one check (default 60s)")
 		reqTimeout    = fs.Duration("request-timeout", 0, "time limit of one request (default 20s)")
+		bodyTimeout   = fs.Duration("body-read-timeout", 0, "the server's bound on reading a request body, when known (enables the 408 check when at most 5s)")
 		concurrency   = fs.Int("concurrency", 0, "checks run at once (default 8)")
 		prefix        = fs.String("prefix", "", "prefix of everything the run creates (default: cf- and random hex)")
 		keep          = fs.Bool("keep", false, "keep the sessions the run created, for debugging")
@@ -129,6 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	dur("check-timeout", &cfg.CheckTimeout, *checkTimeout)
 	dur("request-timeout", &cfg.RequestTimeout, *reqTimeout)
+	dur("body-read-timeout", &cfg.BodyReadTimeout, *bodyTimeout)
 	if set["concurrency"] {
 		cfg.Concurrency = *concurrency
 	}

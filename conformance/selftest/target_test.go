@@ -25,6 +25,8 @@ const (
 	stallAfter     = time.Second
 	maxTurnTimeout = 3 * time.Second
 	keepAlive      = 200 * time.Millisecond
+	// bodyReadTimeout is short so that the check of the 408 can wait for it.
+	bodyReadTimeout = time.Second
 	// Small body limits keep the checks that fill them cheap under -race.
 	maxBodyBytes = 128 << 10
 	maxFileBytes = 64 << 10
@@ -72,6 +74,7 @@ func startTarget(inject injector, defaults bool) (*target, error) {
 		}
 		tg.cfg.StallAfter, tg.cfg.MaxTurnTimeout, tg.cfg.KeepAlive, tg.cfg.ScriptsDir = stallAfter, maxTurnTimeout, keepAlive, dir
 		tg.cfg.MaxBodyBytes, tg.cfg.MaxFileBytes = maxBodyBytes, maxFileBytes
+		tg.cfg.BodyReadTimeout = bodyReadTimeout
 	}
 	s, err := refserver.New(tg.cfg)
 	if err != nil {
@@ -117,6 +120,7 @@ func (tg *target) config() conformance.Config {
 	cfg := conformance.Config{BaseURL: tg.URL, Token: tg.Tokens[0], Token2: tg.Tokens[1]}
 	if tg.cfg.ScriptsDir != "" {
 		cfg.Restart = tg.Restart
+		cfg.BodyReadTimeout = tg.cfg.BodyReadTimeout
 	}
 	return cfg
 }

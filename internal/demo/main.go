@@ -30,6 +30,7 @@ var examples = []struct{ name, what string }{
 	{"streaming", "events as they arrive, and a cancelled turn"},
 	{"lifecycle", "work log, artifacts, handoff, continue, replay"},
 	{"errors", "typed errors and retries"},
+	{"hitl", "a permission request answered, a queued turn cancelled"},
 	{"record", "the local turn record, read back"},
 	{"acp", "an ACP agent process behind the session (the test agent, through the bridge)"},
 }

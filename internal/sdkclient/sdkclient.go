@@ -36,3 +36,9 @@ func Register(f func(client any) *State) { of = f }
 
 // Of returns the State of c, an *agentsession.Client.
 func Of(c any) *State { return of(c) }
+
+// Query returns an agentsession.CallOption that sets a query parameter of
+// the request: the sessions package's typed list filters (a filter the
+// list method's signature has no room for) are made with it. Package
+// agentsession installs it from its init function.
+var Query func(key, value string) any

@@ -15,7 +15,7 @@ type Failure struct {
 	Step     int    `json:"step,omitempty"`
 	Do       string `json:"do,omitempty"`
 	// Check names what failed: runner, aborted, untyped, error, expect,
-	// stream, server, sdk-diff, profile-diff or secret.
+	// stream, session-stream, server, sdk-diff, profile-diff or secret.
 	Check   string `json:"check"`
 	Message string `json:"message"`
 }
@@ -130,10 +130,9 @@ func (c *scenarioCheck) checkStep(n int, st format.Step, o format.Observation) {
 		c.fail(n, "error", fmt.Sprintf("want error %s, the step succeeded", st.ExpectError))
 		return
 	}
-	background := st.Do == "turn" && st.With["background"] == true
-	if background {
+	if st.IsBackground() {
 		if o.Value != nil || o.Text != nil {
-			c.fail(n, "runner", "a background turn's start has no value or text (its await has)")
+			c.fail(n, "runner", fmt.Sprintf("a background %s's start has no value or text (its await has)", st.Do))
 		}
 		return
 	}
@@ -142,7 +141,7 @@ func (c *scenarioCheck) checkStep(n int, st format.Step, o format.Observation) {
 		return
 	}
 	if st.Expect != nil {
-		want := c.al.normalize(st.Expect)
+		want := c.al.normalizeExpect(st.Expect)
 		if m := match(want, norm, ""); len(m) > 0 {
 			c.fail(n, "expect", "the observation does not match expect:\n"+indent(m, "      "))
 		}
@@ -152,6 +151,142 @@ func (c *scenarioCheck) checkStep(n int, st format.Step, o format.Observation) {
 			c.fail(n, "stream", msg)
 		}
 	}
+	if _, after, ok := c.sessionStreamOf(n); ok {
+		v, _ := norm["value"].(map[string]any)
+		for _, msg := range checkSessionStreamShape(v, after) {
+			c.fail(n, "session-stream", msg)
+		}
+	}
+}
+
+// sessionStreamOf says whether step n's observation holds a session-wide
+// stream's frames (a session_stream read in the foreground, or the await of
+// a background one) and, if so, the stream's session alias and where it
+// started.
+func (c *scenarioCheck) sessionStreamOf(n int) (session string, after position, ok bool) {
+	st := c.sc.Steps[n-1]
+	switch {
+	case st.Do == "session_stream" && !st.IsBackground():
+	case st.Do == "await" && st.With["stream"] != nil:
+		alias := str(st.With["stream"])
+		found := false
+		for _, s := range c.sc.Steps[:n-1] {
+			if s.Do == "session_stream" && s.As == alias {
+				st, found = s, true
+			}
+		}
+		if !found {
+			return "", position{}, false
+		}
+	default:
+		return "", position{}, false
+	}
+	after, _ = parsePosition(str(st.With["after"]))
+	return st.Session, after, true
+}
+
+// position is a session-wide stream's resume point, <seq>.<lifecycle_seq>.
+type position struct{ seq, lifecycle int }
+
+func parsePosition(s string) (position, bool) {
+	var p position
+	if !format.StreamPosition.MatchString(s) {
+		return p, false
+	}
+	a, b, _ := strings.Cut(s, ".")
+	_, errA := fmt.Sscan(a, &p.seq)
+	_, errB := fmt.Sscan(b, &p.lifecycle)
+	return p, errA == nil && errB == nil
+}
+
+// sessionFrames is a session_stream value's frames split into its turn
+// events and its lifecycle events, each in stream order.
+type sessionFrames struct {
+	events, lifecycle []any
+	// order is, per frame, 'e' or 'l'.
+	order []byte
+}
+
+func splitFrames(v map[string]any) (sessionFrames, []string) {
+	var f sessionFrames
+	frames, ok := v["frames"].([]any)
+	if !ok {
+		return f, []string{"no frames list in the value"}
+	}
+	var bad []string
+	for i, fr := range frames {
+		m, _ := fr.(map[string]any)
+		e, isEvent := m["event"].(map[string]any)
+		l, isLifecycle := m["lifecycle"].(map[string]any)
+		switch {
+		case isEvent && !isLifecycle && len(m) == 1:
+			f.events = append(f.events, e)
+			f.order = append(f.order, 'e')
+		case isLifecycle && !isEvent && len(m) == 1:
+			f.lifecycle = append(f.lifecycle, l)
+			f.order = append(f.order, 'l')
+		default:
+			bad = append(bad, fmt.Sprintf("frame %d is neither {\"event\": ...} nor {\"lifecycle\": ...}: %s", i, short(fr)))
+		}
+	}
+	return f, bad
+}
+
+// checkSessionStreamShape: the stream's turn events have seqs without gaps
+// or repeats after the start, its lifecycle events lifecycle_seqs likewise,
+// and each lifecycle event comes after the turn event its after_seq names
+// and before the next one (README "Observations").
+func checkSessionStreamShape(v map[string]any, after position) []string {
+	f, out := splitFrames(v)
+	if f.order == nil && len(out) > 0 {
+		return out
+	}
+	want := after.seq + 1
+	for _, e := range f.events {
+		s := num(e.(map[string]any)["seq"])
+		if s != want {
+			out = append(out, fmt.Sprintf("the turn events' seqs after %d are not contiguous: %v", after.seq, seqsOf(f.events)))
+			break
+		}
+		want++
+	}
+	want = after.lifecycle + 1
+	for _, l := range f.lifecycle {
+		s := num(l.(map[string]any)["lifecycle_seq"])
+		if s != want {
+			out = append(out, fmt.Sprintf("the lifecycle events' lifecycle_seqs after %d are not contiguous: %v", after.lifecycle, lifecycleSeqsOf(f.lifecycle)))
+			break
+		}
+		want++
+	}
+	// Placement: cur is the newest turn event before the frame (the start's
+	// seq when none came yet).
+	cur, sawEvent, ei, li := after.seq, false, 0, 0
+	for _, kind := range f.order {
+		if kind == 'e' {
+			cur, sawEvent = num(f.events[ei].(map[string]any)["seq"]), true
+			ei++
+			continue
+		}
+		l := f.lifecycle[li].(map[string]any)
+		li++
+		as := num(l["after_seq"])
+		placed := cur == as || (as < after.seq && !sawEvent)
+		if !placed {
+			out = append(out, fmt.Sprintf("lifecycle event %d (%s, after_seq %d) came after turn event %d: it belongs after event %d and before event %d",
+				num(l["lifecycle_seq"]), str(l["type"]), as, cur, as, as+1))
+		}
+	}
+	return out
+}
+
+func lifecycleSeqsOf(events []any) []int {
+	seqs := make([]int, len(events))
+	for i, e := range events {
+		m, _ := e.(map[string]any)
+		seqs[i] = num(m["lifecycle_seq"])
+	}
+	return seqs
 }
 
 // checkStreamShape: the streamed events have seqs without gaps or repeats
@@ -186,9 +321,90 @@ func seqsOf(events []any) []int {
 	return seqs
 }
 
-// streamCount is what the server says about the streamed turns of a run.
+// streamCount is what the server says about the streamed turns of a run:
+// turn events streamed (by turn_stream and session_stream), duplicated and
+// lost, and the session streams' lifecycle events likewise.
 type streamCount struct {
-	streamed, duplicated, lost int
+	streamed, duplicated, lost                            int
+	lifecycleStreamed, lifecycleDuplicated, lifecycleLost int
+}
+
+func (a *streamCount) add(b streamCount) {
+	a.streamed += b.streamed
+	a.duplicated += b.duplicated
+	a.lost += b.lost
+	a.lifecycleStreamed += b.lifecycleStreamed
+	a.lifecycleDuplicated += b.lifecycleDuplicated
+	a.lifecycleLost += b.lifecycleLost
+}
+
+// checkSessionStreamsOnServer compares each session-wide stream with the
+// session on the server: its turn events exactly the session's events
+// after the start (listEvents), its lifecycle events exactly its lifecycle
+// events after the start (listLifecycleEvents), each once. The server is
+// read once every run is done; a session stream is read until its session
+// ends, so the server holds no more than the stream should have carried.
+func (c *scenarioCheck) checkSessionStreamsOnServer(byID map[string]*serverSession) streamCount {
+	var cnt streamCount
+	for i := range c.sc.Steps {
+		n := i + 1
+		norm := c.norm[i]
+		session, after, ok := c.sessionStreamOf(n)
+		if !ok || norm == nil || norm["value"] == nil {
+			continue
+		}
+		v, _ := norm["value"].(map[string]any)
+		f, _ := splitFrames(v)
+		cnt.streamed += len(f.events)
+		cnt.lifecycleStreamed += len(f.lifecycle)
+		ss := byID[c.al.idOf(session)]
+		if ss == nil {
+			c.fail(n, "session-stream", fmt.Sprintf("session %s is not on the server", session))
+			continue
+		}
+		var events, lifecycle []any
+		for _, e := range ss.Events {
+			if num(e["seq"]) > after.seq {
+				events = append(events, c.al.normalize(e))
+			}
+		}
+		for _, l := range ss.Lifecycle {
+			if num(l["lifecycle_seq"]) > after.lifecycle {
+				lifecycle = append(lifecycle, c.al.normalize(l))
+			}
+		}
+		dup, lost := countOnce(seqsOf(f.events), seqsOf(events))
+		cnt.duplicated += dup
+		cnt.lost += lost
+		dup, lost = countOnce(lifecycleSeqsOf(f.lifecycle), lifecycleSeqsOf(lifecycle))
+		cnt.lifecycleDuplicated += dup
+		cnt.lifecycleLost += lost
+		if d := diff(f.events, events, "events", "the stream", "the server"); len(d) > 0 {
+			c.fail(n, "session-stream", "the streamed turn events are not the session's events on the server:\n"+indent(d, "      "))
+		}
+		if d := diff(f.lifecycle, lifecycle, "lifecycle", "the stream", "the server"); len(d) > 0 {
+			c.fail(n, "session-stream", "the streamed lifecycle events are not the session's lifecycle events on the server:\n"+indent(d, "      "))
+		}
+	}
+	return cnt
+}
+
+// countOnce counts the sequence numbers streamed more than once and those
+// of the server never streamed.
+func countOnce(streamed, server []int) (duplicated, lost int) {
+	seen := map[int]int{}
+	for _, s := range streamed {
+		seen[s]++
+		if seen[s] > 1 {
+			duplicated++
+		}
+	}
+	for _, s := range server {
+		if seen[s] == 0 {
+			lost++
+		}
+	}
+	return duplicated, lost
 }
 
 // checkStreamsOnServer compares each streamed turn's events with the

@@ -193,3 +193,28 @@ func TestCheckStreamsOnServer(t *testing.T) {
 		t.Fatal("a streamed turn of a session missing on the server passed")
 	}
 }
+
+// An expectation names a permission request by its script's id, without
+// the options that mark an observed PermissionRequest: it must still match
+// the observation, and a wrong id must not.
+func TestExpectNamesAPermissionRequest(t *testing.T) {
+	sc := format.Scenario{ID: "t", Steps: []format.Step{
+		{Do: "create_session", As: "s"},
+		{Do: "permissions", Session: "s", Expect: map[string]any{"value": map[string]any{"items": []any{
+			map[string]any{"request_id": "perm_cache", "status": "pending"}}}}},
+	}}
+	obs := func(id string) []format.Observation {
+		return []format.Observation{
+			{Step: 1, Do: "create_session", Value: raw(t, map[string]any{"session_id": sidA})},
+			{Step: 2, Do: "permissions", Value: raw(t, map[string]any{"items": []any{map[string]any{"request_id": id, "status": "pending",
+				"options": []any{map[string]any{"option_id": "allow"}}, "created_at": "2026-01-01T00:00:00Z", "session_id": sidA}}})},
+		}
+	}
+	if c := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("perm_cache")}, newAliases("rk3x9q2z")); !c.ok() {
+		t.Fatalf("failures: %q", checks(c))
+	}
+	c := checkScenario(sc, &format.ScenarioResult{ID: "t", Observations: obs("perm_other")}, newAliases("rk3x9q2z"))
+	if got := strings.Join(checks(c), "\n"); !strings.Contains(got, `value.items[0].request_id: want "perm_cache", got "perm_other"`) {
+		t.Fatalf("failures: %s", got)
+	}
+}

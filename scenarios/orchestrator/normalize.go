@@ -21,6 +21,8 @@ const (
 var (
 	anySessionID = regexp.MustCompile(`sess_[a-z2-7]{26}`)
 	anyFileToken = regexp.MustCompile(`file_[a-z2-7]{26}`)
+	// serverPermissionID is a permission request id the server made.
+	serverPermissionID = regexp.MustCompile(`^perm_[a-z2-7]{26}$`)
 )
 
 // aliases names a run's sessions and files, for their placeholders.
@@ -28,6 +30,10 @@ type aliases struct {
 	sessions map[string]string // id -> alias
 	files    map[string]string // token -> alias
 	run      string
+	// expectation: normalizing a step's expect, which names a permission
+	// request by its id without the members that tell an observed
+	// PermissionRequest apart (options), so every request_id is kept.
+	expectation bool
 }
 
 func newAliases(run string) *aliases {
@@ -87,8 +93,20 @@ func (a *aliases) normalize(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
+		permission := a.expectation || isPermission(x)
 		for k, e := range x {
-			if e == nil {
+			switch {
+			case e == nil:
+				continue
+			case k == "request_id" && permission:
+				// The scripts name their permission requests, and answers
+				// are addressed by that name: it is deterministic. One the
+				// server made (the script's ask gave none) is not.
+				if id, _ := e.(string); serverPermissionID.MatchString(id) {
+					out[k] = phRequestID
+				} else {
+					out[k] = a.normalize(e)
+				}
 				continue
 			}
 			out[k] = a.member(k, e)
@@ -104,6 +122,30 @@ func (a *aliases) normalize(v any) any {
 		return a.str(x)
 	}
 	return v
+}
+
+// isPermission reports whether m is a permission request's state or event:
+// a permission_request or permission_response event, or a PermissionRequest
+// (the only object with both a request_id and options). Its request_id is
+// kept; every other request_id (an X-Request-Id) differs between runs.
+func isPermission(m map[string]any) bool {
+	switch m["type"] {
+	case "permission_request", "permission_response":
+		return true
+	}
+	_, hasOptions := m["options"].([]any)
+	_, hasID := m["request_id"].(string)
+	return hasOptions && hasID
+}
+
+// normalizeExpect normalizes a step's expect like an observation, but
+// keeps every request_id as written: an expectation names a permission
+// request by the id its script gave it (and any other request id only by
+// the placeholder).
+func (a *aliases) normalizeExpect(v any) any {
+	e := *a
+	e.expectation = true
+	return e.normalize(v)
 }
 
 func (a *aliases) member(key string, v any) any {
@@ -208,16 +250,21 @@ func (a *aliases) observationValue(o format.Observation) (map[string]any, error)
 
 // comparable is the part of a normalized observation that must be the same
 // across SDKs and profiles. A wait_activity poll sees the session at a
-// moment that depends on timing, so only its activity and status count.
-func comparable(do string, obs map[string]any) map[string]any {
+// moment that depends on timing, so only its activity and status count,
+// and its queued_turns when the step waited for that number.
+func comparable(st format.Step, obs map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range obs {
 		out[k] = v
 	}
-	if do == "wait_activity" {
+	if st.Do == "wait_activity" {
+		keep := []string{"activity", "status"}
+		if _, waited := st.With["queued_turns"]; waited {
+			keep = append(keep, "queued_turns")
+		}
 		if v, ok := obs["value"].(map[string]any); ok {
 			kept := map[string]any{}
-			for _, k := range []string{"activity", "status"} {
+			for _, k := range keep {
 				if e, ok := v[k]; ok {
 					kept[k] = e
 				}

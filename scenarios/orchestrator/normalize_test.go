@@ -108,16 +108,21 @@ func TestObservationValueLeavesTheMessageOut(t *testing.T) {
 }
 
 func TestComparableKeepsOnlyTheActivityOfAPoll(t *testing.T) {
-	obs := map[string]any{"do": "wait_activity", "value": map[string]any{"activity": "running", "status": "active", "last_event_seq": 1.0}}
-	got := comparable("wait_activity", obs)
+	obs := map[string]any{"do": "wait_activity", "value": map[string]any{"activity": "running", "status": "active", "last_event_seq": 1.0, "queued_turns": 2.0}}
+	got := comparable(format.Step{Do: "wait_activity", With: map[string]any{"activity": "running"}}, obs)
 	if want := map[string]any{"activity": "running", "status": "active"}; !reflect.DeepEqual(got["value"], want) {
 		t.Fatalf("value = %v, want %v", got["value"], want)
 	}
 	if _, ok := obs["value"].(map[string]any)["last_event_seq"]; !ok {
 		t.Fatal("comparable changed its input")
 	}
+	// A poll that waited for queued_turns saw that number: it counts.
+	got = comparable(format.Step{Do: "wait_activity", With: map[string]any{"queued_turns": 2.0}}, obs)
+	if want := map[string]any{"activity": "running", "status": "active", "queued_turns": 2.0}; !reflect.DeepEqual(got["value"], want) {
+		t.Fatalf("value = %v, want %v", got["value"], want)
+	}
 	other := map[string]any{"do": "get_session", "value": map[string]any{"last_event_seq": 1.0}}
-	if !reflect.DeepEqual(comparable("get_session", other), other) {
+	if !reflect.DeepEqual(comparable(format.Step{Do: "get_session"}, other), other) {
 		t.Fatal("comparable changed a get_session")
 	}
 }
@@ -128,5 +133,31 @@ func TestCanonicalDoesNotEscapeHTML(t *testing.T) {
 	}
 	if !strings.HasPrefix(short(strings.Repeat("x", 500)), `"xxx`) || len(short(strings.Repeat("x", 500))) > 170 {
 		t.Fatal("short does not cut long values")
+	}
+}
+
+// A permission request's request_id is the script's name for it and stays
+// (in a PermissionRequest and in both permission events); any other
+// request_id is a placeholder, and so is a request id the server made.
+func TestNormalizeKeepsAPermissionRequestsID(t *testing.T) {
+	al := newAliases("rk3x9q2z")
+	in := mustJSON(t, `{
+		"request": {"request_id": "perm_drop", "options": [{"option_id": "allow"}], "status": "pending", "created_at": "2026-01-01T00:00:00Z"},
+		"events": [
+			{"seq": 2, "type": "permission_request", "request_id": "perm_drop", "options": []},
+			{"seq": 3, "type": "permission_response", "request_id": "perm_drop", "outcome": "selected"},
+			{"seq": 4, "type": "text", "request_id": "perm_drop"}],
+		"problem": {"request_id": "req_01hx7k2mb4x9", "status": 409},
+		"made": {"type": "permission_request", "request_id": "perm_abcdefghijklmnopqrstuvwxyz"}}`)
+	want := mustJSON(t, `{
+		"request": {"request_id": "perm_drop", "options": [{"option_id": "allow"}], "status": "pending", "created_at": "<time>"},
+		"events": [
+			{"seq": 2, "type": "permission_request", "request_id": "perm_drop", "options": []},
+			{"seq": 3, "type": "permission_response", "request_id": "perm_drop", "outcome": "selected"},
+			{"seq": 4, "type": "text", "request_id": "<request-id>"}],
+		"problem": {"request_id": "<request-id>", "status": 409},
+		"made": {"type": "permission_request", "request_id": "<request-id>"}}`)
+	if got := al.normalize(in); !reflect.DeepEqual(got, want) {
+		t.Fatalf("normalize:\n got %s\nwant %s", canonical(got), canonical(want))
 	}
 }

@@ -85,7 +85,7 @@ func Orchestrate(ctx context.Context, cfg Config, w io.Writer) (*Report, error) 
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	scenarios, err := format.LoadDir(filepath.Join(cfg.Root, "scenarios"))
+	scenarios, err := loadScenarios(filepath.Join(cfg.Root, "scenarios"))
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +180,23 @@ func Orchestrate(ctx context.Context, cfg Config, w io.Writer) (*Report, error) 
 	}
 	fmt.Fprintf(w, "summary: %s\n", rep.Path)
 	return rep, nil
+}
+
+// loadScenarios reads the scenarios and refuses the suite when one uses an
+// operation or `with` member the format does not have: better one clear
+// message naming the file and step than three runners aborting it.
+func loadScenarios(dir string) ([]format.Scenario, error) {
+	scenarios, err := format.LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, sc := range scenarios {
+		if err := sc.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
+		}
+	}
+	return scenarios, errors.Join(errs...)
 }
 
 func (cfg *Config) fill() error {

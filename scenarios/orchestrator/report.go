@@ -32,11 +32,15 @@ type Row struct {
 	LostTurns         int `json:"lost_turns"`
 	DuplicateSessions int `json:"duplicate_sessions"`
 	// The streamed turns' events against the server's.
-	EventsStreamed   int     `json:"events_streamed"`
-	EventsDuplicated int     `json:"events_duplicated"`
-	EventsLost       int     `json:"events_lost"`
-	Failures         int     `json:"failures"`
-	Seconds          float64 `json:"seconds"`
+	EventsStreamed   int `json:"events_streamed"`
+	EventsDuplicated int `json:"events_duplicated"`
+	EventsLost       int `json:"events_lost"`
+	// The session streams' lifecycle events against the server's.
+	LifecycleStreamed   int     `json:"lifecycle_streamed"`
+	LifecycleDuplicated int     `json:"lifecycle_duplicated"`
+	LifecycleLost       int     `json:"lifecycle_lost"`
+	Failures            int     `json:"failures"`
+	Seconds             float64 `json:"seconds"`
 }
 
 // Report is the outcome of a whole suite.
@@ -121,9 +125,13 @@ func evaluate(cfg Config, scenarios []format.Scenario, jobs []*job, state map[st
 			}
 			c := checkScenario(sc, res, al)
 			cnt := c.checkStreamsOnServer(byID)
+			cnt.add(c.checkSessionStreamsOnServer(byID))
 			rc.row.EventsStreamed += cnt.streamed
 			rc.row.EventsDuplicated += cnt.duplicated
 			rc.row.EventsLost += cnt.lost
+			rc.row.LifecycleStreamed += cnt.lifecycleStreamed
+			rc.row.LifecycleDuplicated += cnt.lifecycleDuplicated
+			rc.row.LifecycleLost += cnt.lifecycleLost
 			rc.checks = append(rc.checks, c)
 			rc.ownOK = append(rc.ownOK, c.ok())
 		}
@@ -228,7 +236,7 @@ func compareObservations(got, ref *scenarioCheck, refLabel, gotLabel, check stri
 		if a == nil || b == nil {
 			continue
 		}
-		if d := diff(comparable(st.Do, a), comparable(st.Do, b), "", refLabel, gotLabel); len(d) > 0 {
+		if d := diff(comparable(st, a), comparable(st, b), "", refLabel, gotLabel); len(d) > 0 {
 			got.fail(i+1, check, fmt.Sprintf("%s and %s observed different things:\n%s", refLabel, gotLabel, indent(d, "      ")))
 		}
 	}
@@ -258,12 +266,13 @@ func (r *Report) print(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sdk\tprofile\tscenarios\tsteps\trequests\tfaults\tturns\tdup turns\tlost turns\tdup sessions\tevents streamed\tevents dup\tevents lost\tfailures\tseconds\t")
+	fmt.Fprintln(tw, "sdk\tprofile\tscenarios\tsteps\trequests\tfaults\tturns\tdup turns\tlost turns\tdup sessions\tevents streamed\tevents dup\tevents lost\tlifecycle streamed\tlifecycle dup\tlifecycle lost\tfailures\tseconds\t")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n",
 			row.SDK, row.Profile, row.ScenariosPassed, row.Scenarios, row.StepsPassed, row.Steps,
 			row.Requests, row.FaultsInjected, row.ServerTurns, row.DuplicateTurns, row.LostTurns, row.DuplicateSessions,
-			row.EventsStreamed, row.EventsDuplicated, row.EventsLost, row.Failures, row.Seconds)
+			row.EventsStreamed, row.EventsDuplicated, row.EventsLost,
+			row.LifecycleStreamed, row.LifecycleDuplicated, row.LifecycleLost, row.Failures, row.Seconds)
 	}
 	tw.Flush()
 	verdict := "PASS"

@@ -227,3 +227,20 @@ func TestReportJSON(t *testing.T) {
 		t.Fatalf("summary.json: %s", b)
 	}
 }
+
+// The orchestrator refuses a suite with a scenario it cannot check, naming
+// the file and the step, and accepts the repository's.
+func TestLoadScenariosValidates(t *testing.T) {
+	if _, err := loadScenarios("../"); err != nil {
+		t.Fatalf("the repository's scenarios: %v", err)
+	}
+	dir := t.TempDir()
+	body := "id: x\nsteps:\n  - {do: create_session, as: s}\n  - {do: session_stream, session: s, with: {bakground: true}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "x.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadScenarios(dir)
+	if err == nil || !strings.Contains(err.Error(), "x.yaml: step 2 (session_stream): unknown `with` member \"bakground\"") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -14,17 +14,28 @@ import (
 
 // The server's side of the story, read through the API with plain HTTP
 // (never through an SDK under test): every session a run made, found by
-// meta.run in both tenants, with its turns and events.
+// meta.run in both tenants, with its turns (listTurns), events
+// (listEvents), lifecycle events (listLifecycleEvents) and permission
+// requests (listPermissions).
 
 type serverSession struct {
 	ID, Tenant, Scenario, Alias, Status string
 	Created                             string // created_at, for a stable order
 	Turns                               []serverTurn
+	// Events are all the session's events in seq order (each also in its
+	// turn's Events); Lifecycle its lifecycle events in lifecycle_seq
+	// order; Permissions its permission requests, oldest first.
+	Events      []map[string]any
+	Lifecycle   []map[string]any
+	Permissions []map[string]any
 }
 
 type serverTurn struct {
-	Index                      int
-	Prompt, Status, StopReason string
+	Index                                   int
+	Prompt, Status, StopReason, CancelledBy string
+	// Meta is the turn's meta as canonical JSON ("" for none), the run's
+	// id replaced by ${run}.
+	Meta string
 	// Events are the turn's events as the server sent them, in seq order.
 	Events []map[string]any
 }
@@ -107,7 +118,7 @@ func readServer(ctx context.Context, base string, tokens map[string]string, runs
 			}
 			ss := &serverSession{ID: str(s["session_id"]), Tenant: tenant, Scenario: str(meta["scenario"]),
 				Alias: str(meta["alias"]), Status: str(s["status"]), Created: str(s["created_at"])}
-			if err := ss.read(ctx, r); err != nil {
+			if err := ss.read(ctx, r, run); err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", tenant, err)
 			}
 			out[run] = append(out[run], ss)
@@ -119,25 +130,37 @@ func readServer(ctx context.Context, base string, tokens map[string]string, runs
 	return out, nil
 }
 
-func (s *serverSession) read(ctx context.Context, r apiReader) error {
-	id := url.PathEscape(s.ID)
-	turns, err := r.all(ctx, "/v1/sessions/"+id+"/turns")
+func (s *serverSession) read(ctx context.Context, r apiReader, run string) error {
+	base := "/v1/sessions/" + url.PathEscape(s.ID)
+	turns, err := r.all(ctx, base+"/turns")
 	if err != nil {
 		return err
 	}
-	events, err := r.all(ctx, "/v1/sessions/"+id+"/events")
-	if err != nil {
+	if s.Events, err = r.all(ctx, base+"/events"); err != nil {
+		return err
+	}
+	if s.Lifecycle, err = r.all(ctx, base+"/lifecycle"); err != nil {
+		return err
+	}
+	if s.Permissions, err = r.all(ctx, base+"/permissions"); err != nil {
 		return err
 	}
 	byTurn := map[int][]map[string]any{}
-	for _, e := range events {
+	for _, e := range s.Events {
 		n := num(e["turn_index"])
 		byTurn[n] = append(byTurn[n], e)
 	}
 	for _, t := range turns {
 		n := num(t["turn_index"])
+		meta := ""
+		if m, ok := t["meta"].(map[string]any); ok && len(m) > 0 {
+			meta = canonical(m)
+			if run != "" {
+				meta = strings.ReplaceAll(meta, run, "${run}")
+			}
+		}
 		s.Turns = append(s.Turns, serverTurn{Index: n, Prompt: str(t["prompt"]), Status: str(t["status"]),
-			StopReason: str(t["stop_reason"]), Events: byTurn[n]})
+			StopReason: str(t["stop_reason"]), CancelledBy: str(t["cancelled_by"]), Meta: meta, Events: byTurn[n]})
 	}
 	sort.Slice(s.Turns, func(i, j int) bool { return s.Turns[i].Index < s.Turns[j].Index })
 	return nil
@@ -185,7 +208,14 @@ func turnSummary(t serverTurn) string {
 	if len(p) > 80 {
 		p = fmt.Sprintf("%s… (%d bytes)", p[:80], len(t.Prompt))
 	}
-	fmt.Fprintf(&b, "turn %d %q %s/%s events:", t.Index, p, t.Status, t.StopReason)
+	fmt.Fprintf(&b, "turn %d %q %s/%s", t.Index, p, t.Status, t.StopReason)
+	if t.CancelledBy != "" {
+		fmt.Fprintf(&b, " by %s", t.CancelledBy)
+	}
+	if t.Meta != "" {
+		fmt.Fprintf(&b, " meta %s", t.Meta)
+	}
+	b.WriteString(" events:")
 	for _, e := range t.Events {
 		fmt.Fprintf(&b, " %s", str(e["type"]))
 		if c := str(e["content"]); c != "" {
@@ -193,6 +223,62 @@ func turnSummary(t serverTurn) string {
 		}
 	}
 	return b.String()
+}
+
+// lifecycleSummary is what must be the same of a session's lifecycle
+// events whatever the faults: each one's type and what it says, in
+// lifecycle_seq order. after_seq is left out: where a lifecycle event falls
+// among a running turn's events depends on timing (a turn queued while
+// another is between two events), and the session_stream check holds every
+// stream to the server's own after_seq. child names a child session by its
+// scenario and alias.
+func lifecycleSummary(events []map[string]any, child func(id string) string) string {
+	if len(events) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(events))
+	for i, e := range events {
+		var b strings.Builder
+		b.WriteString(str(e["type"]))
+		if n := num(e["turn_index"]); n > 0 {
+			fmt.Fprintf(&b, " %d", n)
+		}
+		for _, k := range []string{"stop_reason", "status"} {
+			if v := str(e[k]); v != "" {
+				fmt.Fprintf(&b, " %s", v)
+			}
+		}
+		if q := num(e["queue_position"]); q > 0 {
+			fmt.Fprintf(&b, " @%d", q)
+		}
+		if id := str(e["child_session_id"]); id != "" {
+			fmt.Fprintf(&b, " %s", child(id))
+		}
+		parts[i] = b.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// permissionSummary: each permission request's id (when the script named
+// it), turn, status and answer, oldest first.
+func permissionSummary(reqs []map[string]any) string {
+	if len(reqs) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(reqs))
+	for i, r := range reqs {
+		id := str(r["request_id"])
+		if serverPermissionID.MatchString(id) {
+			id = phRequestID
+		}
+		parts[i] = fmt.Sprintf("%s turn %d %s", id, num(r["turn_index"]), str(r["status"]))
+		if o := str(r["option_id"]); o != "" {
+			parts[i] += " " + o
+		} else if o := str(r["outcome"]); o != "" {
+			parts[i] += " " + o
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // stateDiff is how a run's server state differs from the direct run's.
@@ -215,6 +301,21 @@ func compareState(direct, got []*serverSession) stateDiff {
 			order = append(order, k)
 		}
 	}
+	childNames := func(keys map[string][]*serverSession) func(string) string {
+		names := map[string]string{}
+		for k, ss := range keys {
+			for _, s := range ss {
+				names[s.ID] = k
+			}
+		}
+		return func(id string) string {
+			if n, ok := names[id]; ok {
+				return "child " + n
+			}
+			return "a child the run did not make"
+		}
+	}
+	directChild, gotChild := childNames(dk), childNames(gk)
 	for _, k := range order {
 		ds, gs := dk[k], gk[k]
 		scenario, _, _ := strings.Cut(k, "/")
@@ -242,6 +343,12 @@ func compareState(direct, got []*serverSession) stateDiff {
 		a, b := ds[0], gs[0]
 		if a.Status != b.Status {
 			add(fmt.Sprintf("session %s: status %s, the direct run %s", k, b.Status, a.Status))
+		}
+		if la, lb := lifecycleSummary(a.Lifecycle, directChild), lifecycleSummary(b.Lifecycle, gotChild); la != lb {
+			add(fmt.Sprintf("session %s: lifecycle events differ\n      direct: %s\n      this:   %s", k, la, lb))
+		}
+		if pa, pb := permissionSummary(a.Permissions), permissionSummary(b.Permissions); pa != pb {
+			add(fmt.Sprintf("session %s: permission requests differ\n      direct: %s\n      this:   %s", k, pa, pb))
 		}
 		for i := 0; i < max(len(a.Turns), len(b.Turns)); i++ {
 			switch {

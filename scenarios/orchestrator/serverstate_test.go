@@ -103,7 +103,7 @@ func TestReadServer(t *testing.T) {
 	}
 	a := mk(srv.Tokens[0], "rone", "s1", "x")
 	for _, p := range []string{"first", "second"} {
-		post(srv.Tokens[0], "/v1/sessions/"+a+"/turns", map[string]any{"prompt": p})
+		post(srv.Tokens[0], "/v1/sessions/"+a+"/turns", map[string]any{"prompt": p, "meta": map[string]any{"trace": p + "-rone"}})
 	}
 	mk(srv.Tokens[1], "rone", "s2", "y")
 	mk(srv.Tokens[0], "rtwo", "s1", "x")
@@ -127,11 +127,86 @@ func TestReadServer(t *testing.T) {
 	if x == nil || x.ID != a || x.Tenant != "a" || x.Status != "active" || len(x.Turns) != 2 {
 		t.Fatalf("session x: %+v", x)
 	}
-	if got := turnSummary(x.Turns[1]); got != `turn 2 "second" completed/end_turn events: text"second"` {
+	if got := turnSummary(x.Turns[1]); got != `turn 2 "second" completed/end_turn meta {"trace":"second-${run}"} events: text"second"` {
 		t.Fatalf("turn 2: %s", got)
+	}
+	if len(x.Events) != 2 || len(x.Permissions) != 0 {
+		t.Fatalf("events %v, permissions %v", x.Events, x.Permissions)
+	}
+	if got := lifecycleSummary(x.Lifecycle, nil); got != "turn_started 1, turn_ended 1 end_turn, turn_started 2, turn_ended 2 end_turn" {
+		t.Fatalf("lifecycle: %s", got)
 	}
 	if _, err := readServer(context.Background(), srv.URL, map[string]string{"a": "wrong-token"}, []string{"rone"}); err == nil ||
 		strings.Contains(err.Error(), "wrong-token") {
 		t.Fatalf("a bad token: %v (want an error without the token)", err)
+	}
+}
+
+// A queued turn cancelled before it ran is a turn without events: the same
+// in both runs it is no difference and nothing lost; missing, it is lost.
+func TestCompareStateCancelledQueuedTurn(t *testing.T) {
+	cancelled := serverTurn{Index: 2, Prompt: "second", Status: "completed", StopReason: "cancelled", CancelledBy: "cancel_request"}
+	direct := []*serverSession{sess("q", "s", "active", turn(1, "first", "first"), cancelled, turn(3, "third", "third"))}
+	same := []*serverSession{sess("q", "s", "active", turn(1, "first", "first"), cancelled, turn(3, "third", "third"))}
+	if d := compareState(direct, same); len(d.lines) != 0 || d.lostTurns != 0 || d.duplicateTurns != 0 {
+		t.Fatalf("diff of equal states: %+v", d)
+	}
+	ran := turn(2, "second", "second")
+	d := compareState(direct, []*serverSession{sess("q", "s", "active", turn(1, "first", "first"), ran, turn(3, "third", "third"))})
+	if got := strings.Join(d.lines["q"], "\n"); !strings.Contains(got, `direct: turn 2 "second" completed/cancelled by cancel_request events:`) ||
+		!strings.Contains(got, `this:   turn 2 "second" completed/end_turn events: text"second"`) {
+		t.Fatalf("a cancelled turn that ran anyway: %s", got)
+	}
+	d = compareState(direct, []*serverSession{sess("q", "s", "active", turn(1, "first", "first"), turn(3, "third", "third"))})
+	if d.lostTurns != 1 {
+		t.Fatalf("lost turns %d, want 1", d.lostTurns)
+	}
+}
+
+// Turn meta, lifecycle events and permission requests are compared with
+// the direct run's.
+func TestCompareStateSeesMetaLifecycleAndPermissions(t *testing.T) {
+	mk := func(meta string, life []map[string]any, perms []map[string]any) []*serverSession {
+		tr := turn(1, "p", "x")
+		tr.Meta = meta
+		s := sess("m", "s", "active", tr)
+		s.Lifecycle, s.Permissions = life, perms
+		child := sess("m", "kid", "active")
+		return []*serverSession{s, child}
+	}
+	life := []map[string]any{
+		lifecycle(1, 0, "turn_started", "turn_index", 1.0),
+		lifecycle(2, 1, "turn_queued", "turn_index", 2.0, "queue_position", 1.0),
+		lifecycle(3, 1, "child_spawned", "child_session_id", "id-mkid"),
+		lifecycle(4, 2, "turn_ended", "turn_index", 1.0, "stop_reason", "end_turn"),
+	}
+	perms := []map[string]any{{"request_id": "perm_a", "turn_index": 1.0, "status": "answered", "outcome": "selected", "option_id": "allow"}}
+	direct := mk(`{"trace":"t-1"}`, life, perms)
+	// after_seq depends on timing: a different one is no difference.
+	moved := append([]map[string]any{}, life...)
+	moved[1] = lifecycle(2, 0, "turn_queued", "turn_index", 2.0, "queue_position", 1.0)
+	if d := compareState(direct, mk(`{"trace":"t-1"}`, moved, perms)); len(d.lines) != 0 {
+		t.Fatalf("diff: %v", d.lines)
+	}
+	cases := []struct {
+		name string
+		got  []*serverSession
+		want string
+	}{
+		{"meta", mk(`{"trace":"t-2"}`, life, perms), `meta {"trace":"t-2"}`},
+		{"a lost lifecycle event", mk(`{"trace":"t-1"}`, life[:3], perms), "lifecycle events differ\n      direct: turn_started 1, turn_queued 2 @1, child_spawned child m/kid, turn_ended 1 end_turn\n      this:   turn_started 1, turn_queued 2 @1, child_spawned child m/kid"},
+		{"another stop reason", mk(`{"trace":"t-1"}`, append(append([]map[string]any{}, life[:3]...), lifecycle(4, 2, "turn_ended", "turn_index", 1.0, "stop_reason", "cancelled")), perms), "turn_ended 1 cancelled"},
+		{"another answer", mk(`{"trace":"t-1"}`, life, []map[string]any{{"request_id": "perm_a", "turn_index": 1.0, "status": "answered", "option_id": "deny"}}),
+			"permission requests differ\n      direct: perm_a turn 1 answered allow\n      this:   perm_a turn 1 answered deny"},
+		{"a request cancelled", mk(`{"trace":"t-1"}`, life, []map[string]any{{"request_id": "perm_a", "turn_index": 1.0, "status": "cancelled", "outcome": "cancelled"}}),
+			"this:   perm_a turn 1 cancelled cancelled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := compareState(direct, c.got)
+			if got := strings.Join(d.lines["m"], "\n"); !strings.Contains(got, c.want) {
+				t.Fatalf("lines:\n%s\nwant them to contain:\n%s", got, c.want)
+			}
+		})
 	}
 }

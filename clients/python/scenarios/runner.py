@@ -55,6 +55,9 @@ KINDS = (
     "session_paused",
     "session_ended",
     "spawn_limit",
+    "permission_required",
+    "permission_resolved",
+    "turn_ended",
     "conflict",
     "too_large",
     "validation",
@@ -74,6 +77,10 @@ ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (agentsession.SessionPausedError, "session_paused"),
     (agentsession.SessionEndedError, "session_ended"),
     (agentsession.SpawnLimitError, "spawn_limit"),
+    # A non-streamed turn whose agent asked, without a handler (not an HTTP error: a 202).
+    (agentsession.PermissionRequiredError, "permission_required"),
+    (agentsession.PermissionResolvedError, "permission_resolved"),
+    (agentsession.TurnEndedError, "turn_ended"),
     (agentsession.ConflictError, "conflict"),
     (agentsession.PayloadTooLargeError, "too_large"),
     (agentsession.ValidationError, "validation"),
@@ -83,22 +90,22 @@ ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (agentsession.APIConnectionError, "transport"),
 )
 
-TURN_ARGS = {"prompt", "script", "prompt_size", "files", "timeout_ms", "busy_policy", "idempotency_key"}
+TURN_ARGS = {"prompt", "script", "prompt_size", "files", "timeout_ms", "busy_policy", "idempotency_key", "meta"}
 
 # The `with` members each operation takes (README "Operations").
 ALLOWED_ARGS: dict[str, set[str]] = {
     "health": set(),
     "capabilities": set(),
-    "create_session": {"agent", "meta", "plan_slug", "context"},
+    "create_session": {"agent", "meta", "plan_slug", "context", "agent_options"},
     "get_session": {"session_id"},
     "list_sessions": {"status", "agent", "plan_slug", "limit"},
     "close_session": set(),
-    "turn": TURN_ARGS | {"background"},
-    "turn_stream": TURN_ARGS,
-    "await": {"turn"},
+    "turn": TURN_ARGS | {"background", "on_permission"},
+    "turn_stream": TURN_ARGS | {"answer"},
+    "await": {"turn", "stream"},
     "cancel": set(),
-    "wait_activity": {"activity", "timeout_ms"},
-    "history": set(),
+    "wait_activity": {"activity", "timeout_ms", "queued_turns"},
+    "history": {"status"},
     "events": {"after"},
     "pause": set(),
     "resume": set(),
@@ -107,7 +114,7 @@ ALLOWED_ARGS: dict[str, set[str]] = {
     "handoff": {"summary", "next_steps", "blockers", "context_for_next"},
     "handoff_context": set(),
     "log": {"type", "message", "message_size", "data"},
-    "log_entries": {"type"},
+    "log_entries": {"type", "order"},
     "add_artifact": {"path", "action", "metadata"},
     "artifacts": {"action"},
     "update_context": {"patch"},
@@ -116,7 +123,14 @@ ALLOWED_ARGS: dict[str, set[str]] = {
     "spawn": {"agent", "meta"},
     "children": set(),
     "upload": {"filename", "content_type", "content"},
+    "answer_permission": {"request_id", "option_id"},
+    "permissions": {"status"},
+    "cancel_turn": {"turn_index"},
+    "lifecycle_events": {"after"},
+    "session_stream": {"after", "background"},
 }
+# Operations a step may start in the background (`background: true`, named by `as`).
+BACKGROUND = {"turn", "session_stream"}
 # Operations that need no session alias.
 SESSIONLESS = {"health", "capabilities", "create_session", "get_session", "list_sessions", "await", "upload"}
 # Operations whose result is a session the step may name with `as`.
@@ -211,6 +225,13 @@ def substitute(value: Any, run: str) -> Any:
     return value
 
 
+def whole(args: Mapping[str, Any], name: str) -> int:
+    value = args.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadStep(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
 def size_arg(args: dict[str, Any], name: str) -> int:
     size = args.pop(name)
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
@@ -284,6 +305,7 @@ class ScenarioRun:
         self.sessions: dict[str, str] = {}  # alias -> session id
         self.files: dict[str, str] = {}  # alias -> file token
         self.background: dict[str, Worker] = {}  # alias -> the turn started with background: true
+        self.streams: dict[str, Worker] = {}  # alias -> the session stream started with background: true
 
     def execute(self) -> dict[str, Any]:
         observations: list[dict[str, Any]] = []
@@ -301,7 +323,9 @@ class ScenarioRun:
 
     def drain(self) -> None:
         """Wait for the background turns nobody awaited, so that they never run
-        into the next scenario."""
+        into the next scenario. A session stream nobody awaited is left to end
+        with its session (or with the scenario's clients, which are closed):
+        it changes nothing on the server."""
         for turn in self.background.values():
             turn.thread.join(BACKGROUND_TIMEOUT)
 
@@ -327,19 +351,16 @@ class ScenarioRun:
         if do in ("turn", "turn_stream"):
             self.resolve_turn(args)
 
-        if do == "turn" and args.pop("background", False):
+        if do in BACKGROUND and args.pop("background", False):
             if not alias:
-                raise BadStep("a background turn needs `as`")
-            self.background[str(alias)] = Worker(self.operation(do, client, session, args))
+                raise BadStep(f"a background {do} needs `as`")
+            started = self.background if do == "turn" else self.streams
+            started[str(alias)] = Worker(self.operation(do, client, session, args))
             observation["error"] = None  # neither value nor error: the await observes it
             return observation
         args.pop("background", None)
         if do == "await":
-            name = args.get("turn")
-            turn = self.background.pop(str(name), None) if isinstance(name, str) else None
-            if turn is None:
-                raise BadStep(f"no background turn {name!r}")
-            outcome = turn.wait(BACKGROUND_TIMEOUT)
+            outcome = self.awaited(args)
         else:
             outcome = Worker(self.operation(do, client, session, args)).wait(STEP_TIMEOUT)
 
@@ -353,6 +374,17 @@ class ScenarioRun:
         if alias:
             self.remember(do, str(alias), outcome.value)
         return observation
+
+    def awaited(self, args: Mapping[str, Any]) -> Outcome:
+        """The outcome of the background turn (`turn`) or session stream (`stream`) named."""
+        if len(args) != 1:
+            raise BadStep("await takes exactly one of turn, stream")
+        kind, name = next(iter(args.items()))
+        started = self.background if kind == "turn" else self.streams
+        worker = started.pop(name, None) if isinstance(name, str) else None
+        if worker is None:
+            raise BadStep(f"no background {'turn' if kind == 'turn' else 'session stream'} {name!r}")
+        return worker.wait(BACKGROUND_TIMEOUT)
 
     def session_of(self, step: Mapping[str, Any], client: str, do: str) -> Session | None:
         alias = step.get("session")
@@ -417,11 +449,31 @@ class ScenarioRun:
                 raise BadStep("get_session needs a session or a session_id")
             return info(s.refresh())
 
+        def turn() -> Outcome:
+            if "on_permission" in a:
+                option_id = str(a.pop("on_permission"))
+                return turn_outcome(need().turn(**a, on_permission=lambda _request: option_id))
+            return turn_outcome(need().turn(**a))
+
         def turn_stream() -> Outcome:
+            answer = a.pop("answer", None)
+            events = []
             with need().turn_stream(**a) as stream:
-                events = [model_json(e) for e in stream]
+                for event in stream:
+                    events.append(model_json(event))
+                    if answer is not None and isinstance(event, agentsession.PermissionRequestEvent):
+                        event.answer(str(answer))  # through the SDK's method on the event
             result = stream.get_final_result()
             return Outcome({"events": events, "result": model_json(result)}, result.text())
+
+        def session_stream() -> Outcome:
+            frames = []
+            with need().stream(**a) as stream:
+                for item in stream:
+                    kind = "lifecycle" if isinstance(item, agentsession.LifecycleEvent) else "event"
+                    frames.append({kind: model_json(item)})
+            final = stream.session
+            return Outcome({"frames": frames, "session": model_json(final) if final is not None else None})
 
         def log() -> Outcome:
             if "message_size" in a:
@@ -444,11 +496,11 @@ class ScenarioRun:
             # By id: a Session handle's close() answers a repeat from memory, and the
             # scenario observes the server's answer (already_closed) every time.
             "close_session": lambda: Outcome(model_json(c.sessions.close(need().id))),
-            "turn": lambda: turn_outcome(need().turn(**a)),
+            "turn": turn,
             "turn_stream": turn_stream,
             "cancel": lambda: Outcome(model_json(need().cancel())),
             "wait_activity": lambda: self.wait_activity(need(), a),
-            "history": lambda: Outcome(items(need().history())),
+            "history": lambda: Outcome(items(need().history(**a))),
             "events": lambda: Outcome(items(need().events(**a))),
             "pause": lambda: info(need().pause()),
             "resume": lambda: info(need().resume()),
@@ -468,22 +520,36 @@ class ScenarioRun:
             "spawn": lambda: created(need().spawn(**a)),
             "children": lambda: Outcome({"items": [model_json(x.info) for x in need().children() if x.info]}),
             "upload": upload,
+            "answer_permission": lambda: Outcome(
+                model_json(need().answer_permission(str(a.get("request_id")), str(a.get("option_id"))))
+            ),
+            "permissions": lambda: Outcome(items(need().permissions(**a))),
+            "cancel_turn": lambda: Outcome(model_json(need().cancel_turn(whole(a, "turn_index")))),
+            "lifecycle_events": lambda: Outcome(items(need().lifecycle_events(**a))),
+            "session_stream": session_stream,
         }
         return ops[do]
 
     def wait_activity(self, session: Session, a: Mapping[str, Any]) -> Outcome:
-        """Get the session every 20 ms until its activity is the one asked for."""
+        """Get the session every 20 ms until its activity (and/or its
+        queued_turns) is the one asked for."""
         wanted = a.get("activity")
+        queued = a.get("queued_turns")
+        if wanted is None and queued is None:
+            raise BadStep("wait_activity needs activity or queued_turns")
         timeout_ms = a.get("timeout_ms", DEFAULT_WAIT_MS)
         if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or timeout_ms <= 0:
             raise BadStep(f"timeout_ms must be a whole number > 0, got {timeout_ms!r}")
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
             got = session.refresh()
-            if got.activity == wanted:
+            if (wanted is None or got.activity == wanted) and (queued is None or got.queued_turns == queued):
                 return Outcome(model_json(got))
             if time.monotonic() >= deadline:
-                raise WaitTimeout(f"the session's activity was {plain(got.activity)} for {timeout_ms} ms, not {wanted}")
+                raise WaitTimeout(
+                    f"the session's activity was {plain(got.activity)} and queued_turns {got.queued_turns} "
+                    f"for {timeout_ms} ms, not {wanted} / {queued}"
+                )
             time.sleep(POLL_INTERVAL)
 
 

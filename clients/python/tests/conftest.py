@@ -189,6 +189,7 @@ SESSION = {
     "context_summary": {},
     "depth": 0,
     "turn_count": 0,
+    "queued_turns": 0,
     "action_count": 0,
     "artifact_count": 0,
     "last_event_seq": 0,

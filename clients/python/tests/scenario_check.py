@@ -12,10 +12,20 @@ from typing import Any
 RUN = "${run}"
 
 
+PERMISSION_EVENTS = ("permission_request", "permission_response")
+
+
+def _names_a_permission(value: Mapping[str, Any]) -> bool:
+    """A PermissionRequest, or a permission event: its request_id is the script's, kept."""
+    return value.get("type") in PERMISSION_EVENTS or ("options" in value and "status" in value)
+
+
 def normalize(value: Any, names: Mapping[str, str], run: str) -> Any:
     """The README's normalization: ids by alias, times, durations, log and artifact
-    ids, request ids, the run id; nulls dropped; script prompts canonical."""
+    ids, request ids (a permission request's aside), the run id; nulls dropped;
+    script prompts canonical."""
     if isinstance(value, dict):
+        keep_request_id = _names_a_permission(value)
         out: dict[str, Any] = {}
         for key, item in value.items():
             if item is None:
@@ -26,7 +36,7 @@ def normalize(value: Any, names: Mapping[str, str], run: str) -> Any:
                 out[key] = "<ms>"
             elif key == "id" and isinstance(item, str):
                 out[key] = "<id>"
-            elif key == "request_id" and isinstance(item, str):
+            elif key == "request_id" and isinstance(item, str) and not keep_request_id:
                 out[key] = "<request-id>"
             elif key == "prompt" and isinstance(item, str) and item.startswith("{"):
                 try:
@@ -108,10 +118,10 @@ def check_scenario(scenario: Mapping[str, Any], result: Mapping[str, Any], run: 
                 names[value["file_token"]] = f"<file:{alias}>"
         if error is not None and error.get("kind") == "untyped":
             problems.append(f"{where}: untyped error {error}")
-        background = step["do"] == "turn" and (step.get("with") or {}).get("background")
+        background = step["do"] in ("turn", "session_stream") and (step.get("with") or {}).get("background")
         if background:
             if value is not None or error is not None:
-                problems.append(f"{where}: a background turn is observed by its await")
+                problems.append(f"{where}: a background {step['do']} is observed by its await")
             continue
         want_error = step.get("expect_error")
         if want_error:
@@ -126,6 +136,35 @@ def check_scenario(scenario: Mapping[str, Any], result: Mapping[str, Any], run: 
         problems += [f"{where}: {p}" for p in matches(expect, observed)]
         if step["do"] == "turn_stream":
             problems += [f"{where}: {p}" for p in check_stream(value)]
+        if step["do"] == "session_stream" or (step["do"] == "await" and "stream" in (step.get("with") or {})):
+            problems += [f"{where}: {p}" for p in check_session_stream(value)]
+    return problems
+
+
+def check_session_stream(value: Any) -> list[str]:
+    """The frames' own order (the orchestrator also compares them with the server's
+    lists): seqs and lifecycle_seqs each without gaps or repeats, every lifecycle
+    event after the turn event its after_seq names and before the next."""
+    problems = []
+    seqs: list[int] = []
+    lifecycle: list[int] = []
+    for frame in value["frames"]:
+        if "event" in frame:
+            seqs.append(frame["event"]["seq"])
+        else:
+            item = frame["lifecycle"]
+            lifecycle.append(item["lifecycle_seq"])
+            if seqs and seqs[-1] > item["after_seq"]:
+                problems.append(
+                    f"lifecycle event {item['lifecycle_seq']} (after_seq {item['after_seq']}) after seq {seqs[-1]}"
+                )
+            if seqs and seqs[-1] < item["after_seq"]:
+                problems.append(f"lifecycle event {item['lifecycle_seq']} before seq {item['after_seq']}")
+    for name, numbers in (("seqs", seqs), ("lifecycle_seqs", lifecycle)):
+        if numbers and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            problems.append(f"{name} {numbers} have a gap or a repeat")
+    if not value.get("session"):
+        problems.append("no session.ended frame")
     return problems
 
 

@@ -126,8 +126,8 @@ def test_unknown_enum_fixture_decodes_with_every_value_kept(name: str) -> None:
 
 def test_busy_policies_decode_to_the_enum_where_known() -> None:
     features = decode(types.Features, json.loads((FIXTURES / "Features.json").read_text(encoding="utf-8")))
-    assert features.busy_policies == ["reject", "enqueue", "interrupt", "steer"]
-    assert [type(p) for p in features.busy_policies] == [types.BusyPolicy] * 3 + [str]
+    assert features.busy_policies == ["reject", "enqueue", "interrupt", "steer", "preempt"]
+    assert [type(p) for p in features.busy_policies] == [types.BusyPolicy] * 4 + [str]
 
 
 def test_free_form_objects_are_dicts() -> None:
@@ -169,6 +169,8 @@ def test_every_code_the_sdk_maps_is_in_the_contract_with_its_status() -> None:
     assert sorted(statuses) == sorted(_contract_codes()), "the description's table and the enum differ"
     for code in _exceptions.CONFLICT_CLASSES:
         assert statuses[code.value] == 409, code
+    for code in _exceptions.UNPROCESSABLE_CLASSES:
+        assert statuses[code.value] == 422, code
 
 
 @pytest.mark.parametrize("code", _contract_codes())
@@ -178,6 +180,7 @@ def test_every_contract_code_gets_the_exception_of_its_status(code: str) -> None
     by_status = {
         401: agentsession.AuthenticationError,
         404: agentsession.NotFoundError,
+        408: agentsession.RequestTimeoutError,
         409: agentsession.ConflictError,
         413: agentsession.PayloadTooLargeError,
         429: agentsession.RateLimitError,

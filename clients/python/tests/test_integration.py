@@ -261,11 +261,12 @@ def test_unknown_enum_values_decode() -> None:
             "session_id": "s",
             "agent": "a",
             "status": "archived",
-            "activity": "waiting_for_input",
+            "activity": "waiting_for_approval",
             "meta": {},
             "context_summary": {},
             "depth": 0,
             "turn_count": 0,
+            "queued_turns": 0,
             "action_count": 0,
             "artifact_count": 0,
             "last_event_seq": 0,
@@ -274,7 +275,7 @@ def test_unknown_enum_values_decode() -> None:
             "new_member": {"x": 1},
         }
     )
-    assert (info.status, info.activity) == ("archived", "waiting_for_input")
+    assert (info.status, info.activity) == ("archived", "waiting_for_approval")
     assert info.model_extra == {"new_member": {"x": 1}}
     known = agentsession.SessionInfo.model_validate({**info.to_dict(), "status": "paused"})
     assert known.status is agentsession.SessionStatus.paused

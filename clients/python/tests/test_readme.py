@@ -33,6 +33,14 @@ EXPECTED: dict[int, list[str]] = {
         "1 entry, 1 checkpoint, 0 decisions, 0 errors.",
         "True",
     ],
+    6: ["asked: Drop the table orders_old? ['allow', 'deny']", "Kept it.", "Dropped.", "Dropped."],
+    7: [
+        "[(2, 1)]",
+        "cancelled",
+        "{'ticket': 'OPS-42'}",
+        "['turn_started 1', 'turn_queued 2', 'turn_ended 2', 'turn_ended 1']",
+        "closed 2.5",
+    ],
 }
 
 

@@ -126,13 +126,13 @@ def test_a_gap_is_read_from_the_event_log_in_order() -> None:
 
 
 def test_unknown_frames_and_event_types_pass_through_untouched() -> None:
-    odd = event(2, type="permission_request", options=[{"kind": "allow_once"}], status="waiting")
+    odd = event(2, type="approval_request", choices=[{"kind": "allow_once"}], status="waiting")
     rec = Recorder([sse(accepted(), b"event: session.note\ndata: {}\n\n", ev(1), frame(odd, id=2), completed(1, 2))])
     c, _ = mock_client(rec)
     events = list(c.sessions.handle("sess_1").turn_stream("hi"))
-    assert [e.type for e in events] == [agentsession.EventType.text, "permission_request"]
+    assert [e.type for e in events] == [agentsession.EventType.text, "approval_request"]
     assert events[1].raw() == odd, "the JSON exactly as sent (nanosecond timestamps included)"
-    assert events[1].model_extra == {"options": [{"kind": "allow_once"}]}
+    assert events[1].model_extra == {"choices": [{"kind": "allow_once"}]}
     assert events[1].status == "waiting"
 
 

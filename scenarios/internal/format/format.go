@@ -111,7 +111,10 @@ func LoadDir(dir string) ([]Scenario, error) {
 	return out, nil
 }
 
-// LoadFile reads one scenario file, refusing unknown keys.
+// LoadFile reads one scenario file, refusing unknown keys. It leaves the
+// operations and their `with` members to the caller: a runner aborts just
+// the scenario it cannot carry out (README "Running a runner"), the
+// orchestrator refuses the whole suite first (Validate).
 func LoadFile(path string) (Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

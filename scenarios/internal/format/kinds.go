@@ -12,13 +12,18 @@ const (
 	KindSessionPaused     = "session_paused"
 	KindSessionEnded      = "session_ended"
 	KindSpawnLimit        = "spawn_limit"
-	KindConflict          = "conflict"
-	KindTooLarge          = "too_large"
-	KindValidation        = "validation"
-	KindRateLimited       = "rate_limited"
-	KindServer            = "server"
-	KindTransport         = "transport"
-	KindTimeout           = "timeout"
+	// KindPermissionRequired is a non-streamed turn whose agent asked for
+	// permission with no handler set: the SDK's own typed error, no status.
+	KindPermissionRequired = "permission_required"
+	KindPermissionResolved = "permission_resolved"
+	KindTurnEnded          = "turn_ended"
+	KindConflict           = "conflict"
+	KindTooLarge           = "too_large"
+	KindValidation         = "validation"
+	KindRateLimited        = "rate_limited"
+	KindServer             = "server"
+	KindTransport          = "transport"
+	KindTimeout            = "timeout"
 	// KindUntyped is an error the SDK did not type: always a failure.
 	KindUntyped = "untyped"
 )
@@ -26,6 +31,6 @@ const (
 // Kinds lists every kind in that order.
 var Kinds = []string{
 	KindAuth, KindNotFound, KindBusy, KindInvalidTransition, KindSessionPaused, KindSessionEnded,
-	KindSpawnLimit, KindConflict, KindTooLarge, KindValidation, KindRateLimited, KindServer,
+	KindSpawnLimit, KindPermissionRequired, KindPermissionResolved, KindTurnEnded, KindConflict, KindTooLarge, KindValidation, KindRateLimited, KindServer,
 	KindTransport, KindTimeout, KindUntyped,
 }

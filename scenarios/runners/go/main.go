@@ -189,15 +189,18 @@ func (r *scenarioRun) step(n int, st format.Step) (format.Observation, error) {
 	switch {
 	case st.Do == "await":
 		alias, _ := args["turn"].(string)
+		if s, ok := args["stream"].(string); ok {
+			alias = s
+		}
 		ch, ok := r.background[alias]
 		if !ok {
-			return obs, badf("no background turn %q", alias)
+			return obs, badf("no background turn or stream %q", alias)
 		}
 		delete(r.background, alias)
 		o = <-ch
-	case st.Do == "turn" && args["background"] == true:
+	case (st.Do == "turn" || st.Do == "session_stream") && args["background"] == true:
 		if st.As == "" {
-			return obs, badf("a background turn needs `as`")
+			return obs, badf("a background %s needs `as`", st.Do)
 		}
 		delete(args, "background")
 		ch := make(chan outcome, 1)
@@ -311,11 +314,15 @@ var errActivityTimeout = errors.New("wait_activity: the session did not reach th
 
 func (r *scenarioRun) waitActivity(c call) outcome {
 	var a struct {
-		Activity  string `json:"activity"`
-		TimeoutMs int    `json:"timeout_ms"`
+		Activity    string `json:"activity"`
+		QueuedTurns *int32 `json:"queued_turns"`
+		TimeoutMs   int    `json:"timeout_ms"`
 	}
 	if err := decodeArgs(c.Args, &a); err != nil {
 		return outcome{err: err}
+	}
+	if a.Activity == "" && a.QueuedTurns == nil {
+		return outcome{err: badf("wait_activity needs activity or queued_turns")}
 	}
 	if a.TimeoutMs == 0 {
 		a.TimeoutMs = 5000
@@ -332,9 +339,11 @@ func (r *scenarioRun) waitActivity(c call) outcome {
 			return outcome{err: err}
 		}
 		var s struct {
-			Activity string `json:"activity"`
+			Activity    string `json:"activity"`
+			QueuedTurns int32  `json:"queued_turns"`
 		}
-		if json.Unmarshal(b, &s) == nil && s.Activity == a.Activity {
+		if json.Unmarshal(b, &s) == nil && (a.Activity == "" || s.Activity == a.Activity) &&
+			(a.QueuedTurns == nil || s.QueuedTurns == *a.QueuedTurns) {
 			return o
 		}
 		if time.Now().After(deadline) {

@@ -96,11 +96,18 @@ func collect[T any](seq iter.Seq2[T, error]) (list[T], error) {
 }
 
 type turnArgs struct {
-	Prompt         string   `json:"prompt"`
-	Files          []string `json:"files"`
-	TimeoutMs      int      `json:"timeout_ms"`
-	BusyPolicy     string   `json:"busy_policy"`
-	IdempotencyKey string   `json:"idempotency_key"`
+	Prompt         string         `json:"prompt"`
+	Files          []string       `json:"files"`
+	TimeoutMs      int            `json:"timeout_ms"`
+	BusyPolicy     string         `json:"busy_policy"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	Meta           map[string]any `json:"meta"`
+	// OnPermission (turn) is the option every permission request of the
+	// turn is answered with, through the SDK's permission handler.
+	OnPermission string `json:"on_permission"`
+	// Answer (turn_stream) is the option each permission_request event is
+	// answered with, through Event.Answer.
+	Answer string `json:"answer"`
 }
 
 func (a turnArgs) options() []sessions.TurnOption {
@@ -117,7 +124,27 @@ func (a turnArgs) options() []sessions.TurnOption {
 	if a.IdempotencyKey != "" {
 		o = append(o, sessions.WithCallOptions(agentsession.IdempotencyKey(a.IdempotencyKey)))
 	}
+	if a.Meta != nil {
+		o = append(o, sessions.WithMeta(a.Meta))
+	}
+	if a.OnPermission != "" {
+		opt := a.OnPermission
+		o = append(o, sessions.WithPermissionHandler(func(context.Context, *sessions.PermissionRequest) (string, error) {
+			return opt, nil
+		}))
+	}
 	return o
+}
+
+// frame is one frame of a session_stream observation.
+type frame struct {
+	Event     *sessions.Event   `json:"event,omitempty"`
+	Lifecycle *lifecycle.Change `json:"lifecycle,omitempty"`
+}
+
+type sessionStreamValue struct {
+	Frames  []frame        `json:"frames"`
+	Session *sessions.Info `json:"session"`
 }
 
 type streamValue struct {
@@ -148,15 +175,17 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		return first(k.c.Capabilities(ctx))
 	case "create_session":
 		var a struct {
-			Agent    string         `json:"agent"`
-			Meta     map[string]any `json:"meta"`
-			PlanSlug string         `json:"plan_slug"`
-			Context  map[string]any `json:"context"`
+			Agent        string         `json:"agent"`
+			Meta         map[string]any `json:"meta"`
+			PlanSlug     string         `json:"plan_slug"`
+			Context      map[string]any `json:"context"`
+			AgentOptions map[string]any `json:"agent_options"`
 		}
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		n, err := k.ss.NewSession(ctx, sessions.CreateParams{Agent: a.Agent, Meta: a.Meta, PlanSlug: a.PlanSlug, Context: a.Context})
+		n, err := k.ss.NewSession(ctx, sessions.CreateParams{Agent: a.Agent, Meta: a.Meta, PlanSlug: a.PlanSlug,
+			Context: a.Context, AgentOptions: a.AgentOptions})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -229,6 +258,9 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
+		if a.Answer != "" {
+			return nil, nil, badf("answer is for turn_stream; a turn takes on_permission")
+		}
 		r, err := h.Turn(ctx, a.Prompt, a.options()...)
 		if err != nil {
 			return nil, nil, err
@@ -239,6 +271,9 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
+		if a.OnPermission != "" {
+			return nil, nil, badf("on_permission is for turn; a turn_stream takes answer")
+		}
 		st := h.TurnStream(ctx, a.Prompt, a.options()...)
 		v := streamValue{Events: []sessions.Event{}}
 		for ev, err := range st.Events() {
@@ -246,6 +281,11 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 				return nil, nil, err
 			}
 			v.Events = append(v.Events, ev)
+			if a.Answer != "" && ev.Type == sessions.EventPermissionRequest {
+				if _, err := ev.Answer(ctx, a.Answer); err != nil {
+					return nil, nil, err
+				}
+			}
 		}
 		if v.Result, err = st.Result(); err != nil {
 			return nil, nil, err
@@ -254,7 +294,72 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 	case "cancel":
 		return first(h.Cancel(ctx))
 	case "history":
-		return collectValue(h.History(ctx))
+		var a struct {
+			Status string `json:"status"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		var opts []agentsession.CallOption
+		if a.Status != "" {
+			opts = append(opts, sessions.OnlyStatus(sessions.TurnStatus(a.Status)))
+		}
+		return collectValue(h.History(ctx, opts...))
+	case "answer_permission":
+		var a struct {
+			RequestID string `json:"request_id"`
+			OptionID  string `json:"option_id"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		return first(h.AnswerPermission(ctx, a.RequestID, a.OptionID))
+	case "permissions":
+		var a struct {
+			Status string `json:"status"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		return collectValue(h.Permissions(ctx, sessions.PermissionStatus(a.Status)))
+	case "cancel_turn":
+		var a struct {
+			TurnIndex int32 `json:"turn_index"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		return first(h.CancelTurnAt(ctx, a.TurnIndex))
+	case "lifecycle_events":
+		var a struct {
+			After int64 `json:"after"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		return collectValue(h.LifecycleEvents(ctx, a.After))
+	case "session_stream":
+		var a struct {
+			After string `json:"after"`
+		}
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		var from sessions.Position
+		if a.After != "" {
+			if from, err = sessions.ParsePosition(a.After); err != nil {
+				return nil, nil, badf("after: %v", err)
+			}
+		}
+		v := sessionStreamValue{Frames: []frame{}}
+		for f, err := range h.Watch(ctx, from) {
+			if err != nil {
+				return nil, nil, err
+			}
+			v.Frames = append(v.Frames, frame{Event: f.Event, Lifecycle: f.Lifecycle})
+		}
+		v.Session = h.Info()
+		return v, nil, nil
 	case "events":
 		var a struct {
 			After int64 `json:"after"`
@@ -321,12 +426,21 @@ func (s *sdk) call(ctx context.Context, c call) (value any, text *string, err er
 		return first(h.Log(ctx, lifecycle.LogParams{Type: lifecycle.LogType(a.Type), Message: a.Message, Data: a.Data}))
 	case "log_entries":
 		var a struct {
-			Type string `json:"type"`
+			Type  string `json:"type"`
+			Order string `json:"order"`
 		}
 		if err := decodeArgs(c.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return collectValue(h.LogEntries(ctx, lifecycle.LogType(a.Type)))
+		var opts []agentsession.CallOption
+		switch a.Order {
+		case "", string(gen.LogOrderOldestFirst):
+		case string(gen.LogOrderNewestFirst):
+			opts = append(opts, sessions.NewestFirst())
+		default:
+			return nil, nil, badf("unknown order %q", a.Order)
+		}
+		return collectValue(h.LogEntries(ctx, lifecycle.LogType(a.Type), opts...))
 	case "add_artifact":
 		var a struct {
 			Path     string         `json:"path"`
@@ -442,6 +556,9 @@ func classify(err error) format.ErrorInfo {
 		{format.KindSessionPaused, agentsession.ErrSessionPaused},
 		{format.KindSessionEnded, agentsession.ErrSessionEnded},
 		{format.KindSpawnLimit, agentsession.ErrSpawnLimit},
+		{format.KindPermissionRequired, sessions.ErrPermissionRequired},
+		{format.KindPermissionResolved, agentsession.ErrPermissionResolved},
+		{format.KindTurnEnded, agentsession.ErrTurnEnded},
 		{format.KindConflict, agentsession.ErrConflict},
 	}
 	for _, s := range sentinels {

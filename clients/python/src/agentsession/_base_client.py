@@ -25,6 +25,7 @@ import pydantic
 import pydantic_core
 
 from . import _exceptions as exc
+from . import _generated as gen
 from ._models import BaseModel, decode, decode_json, is_json_syntax_error
 from ._retry import RetryBudget, RetryPolicy, server_delay
 from ._version import __version__
@@ -88,6 +89,7 @@ class RequestOptions(TypedDict, total=False):
 
 
 M = TypeVar("M", bound=BaseModel)
+N = TypeVar("N", bound=BaseModel)
 HttpxClientT = TypeVar("HttpxClientT", httpx.Client, httpx.AsyncClient)
 
 
@@ -106,6 +108,8 @@ class Call(Generic[M]):
     max_retries: int | None = None
     idempotency_key: str | None = None
     stream: bool = False
+    # A JSON sendTurn: a 202 is its turn waiting for input (PermissionRequiredError).
+    turn: bool = False
     # set when the call starts
     content: bytes | None = None
     retryable: bool = False
@@ -398,6 +402,8 @@ class BaseClient(Generic[HttpxClientT]):
                 "agentsession: %s %s -> %d (attempt %d, request %s)", call.method, call.path, status, attempt, rid
             )
         if 200 <= status < 300:
+            if status == 202 and call.turn:
+                return self._waiting(call, attempt, response, body)
             try:
                 value = self._decode(call, response, body)
             except _CutBody as cut:
@@ -412,7 +418,37 @@ class BaseClient(Generic[HttpxClientT]):
             self._budget.succeeded(call.last_cost)
         return self._status_error(call, attempt, response, body)
 
+    def _waiting(
+        self, call: Call[Any], attempt: int, response: httpx.Response, body: bytes
+    ) -> exc.PermissionRequiredError | exc.APIError | _CutBody:
+        """A JSON turn's 202: the turn waits for an answer to a permission request."""
+        try:
+            waiting = self._decode_as(gen.TurnWaiting, call, response, body)
+        except _CutBody as cut:
+            return cut
+        except exc.APIResponseValidationError as e:
+            return e
+        self._budget.succeeded(call.last_cost)
+        titles = "; ".join(repr(r.title) for r in waiting.permission_requests)
+        return exc.PermissionRequiredError(
+            self._redact(
+                f"turn {waiting.turn_index} waits for an answer to {len(waiting.permission_requests)} "
+                f"permission request(s) ({titles}) and the call has no on_permission handler"
+            ),
+            session_id=waiting.session_id,
+            turn_index=waiting.turn_index,
+            permission_requests=list(waiting.permission_requests),
+            last_seq=waiting.last_seq,
+            method=call.method,
+            url=self._url_for_errors(call),
+            attempts=attempt,
+            idempotency_key=call.idempotency_key,
+        )
+
     def _decode(self, call: Call[M], response: httpx.Response, body: bytes) -> M:
+        return self._decode_as(call.cast, call, response, body)
+
+    def _decode_as(self, cls: type[N], call: Call[Any], response: httpx.Response, body: bytes) -> N:
         # One pass over the text (pydantic's parser); the slower path below
         # only runs when that pass says the text is not JSON, to tell a cut
         # body from a bad one (and to accept what json.loads accepts).
@@ -420,10 +456,10 @@ class BaseClient(Generic[HttpxClientT]):
         # keep the unredacted body.
         why = ""
         try:
-            return decode_json(call.cast, body)
+            return decode_json(cls, body)
         except pydantic.ValidationError as e:
             if not is_json_syntax_error(e):
-                why = f"the body does not fit {call.cast.__name__}: {e}"
+                why = f"the body does not fit {cls.__name__}: {e}"
         if not why:
             try:
                 obj = json.loads(body)
@@ -433,9 +469,9 @@ class BaseClient(Generic[HttpxClientT]):
                 why = f"the body is not JSON: {e}"
         if not why:
             try:
-                return decode(call.cast, obj)
+                return decode(cls, obj)
             except pydantic.ValidationError as e:
-                why = f"the body does not fit {call.cast.__name__}: {e}"
+                why = f"the body does not fit {cls.__name__}: {e}"
         raise self._invalid(call, response.status_code, body, why)
 
     def _invalid(self, call: Call[Any], status: int, body: bytes, why: str) -> exc.APIResponseValidationError:

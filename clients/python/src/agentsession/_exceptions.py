@@ -6,6 +6,7 @@
     │   │   ├── APITimeoutError
     │   │   └── StreamLostError       a turn stream dropped and could not be resumed
     │   ├── APIResponseValidationError  a 2xx answer that does not fit the contract
+    │   ├── PermissionRequiredError   a turn waits for an answer and no handler was set
     │   └── APIStatusError            the server answered 4xx or 5xx
     │       ├── AuthError             401, 403
     │       │   ├── AuthenticationError       401
@@ -16,10 +17,16 @@
     │       │   ├── InvalidTransitionError    invalid_transition
     │       │   ├── SessionPausedError        session_paused
     │       │   ├── SessionEndedError         session_ended
-    │       │   └── SpawnLimitError           spawn_limit_exceeded
+    │       │   ├── SpawnLimitError           spawn_limit_exceeded
+    │       │   ├── TurnEndedError            turn_ended
+    │       │   └── PermissionResolvedError   permission_resolved
     │       ├── ValidationError               400, 422 (field_errors)
     │       │   ├── BadRequestError           400
-    │       │   └── UnprocessableEntityError  422
+    │       │   └── UnprocessableEntityError  422, and more precisely:
+    │       │       ├── UnknownOptionError            unknown_option
+    │       │       ├── UnsupportedBusyPolicyError    unsupported_busy_policy
+    │       │       └── InvalidAgentOptionsError      invalid_agent_options
+    │       ├── RequestTimeoutError           408 (retried)
     │       ├── PayloadTooLargeError          413
     │       ├── RateLimitError                429 (retry_after)
     │       └── InternalServerError           5xx
@@ -35,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._generated import ProblemCode
+from ._generated import PermissionRequest, ProblemCode
 
 __all__ = [
     "AgentSessionError",
@@ -45,6 +52,7 @@ __all__ = [
     "APITimeoutError",
     "StreamLostError",
     "APIResponseValidationError",
+    "PermissionRequiredError",
     "APIStatusError",
     "AuthError",
     "AuthenticationError",
@@ -56,9 +64,15 @@ __all__ = [
     "SessionPausedError",
     "SessionEndedError",
     "SpawnLimitError",
+    "TurnEndedError",
+    "PermissionResolvedError",
     "ValidationError",
     "BadRequestError",
     "UnprocessableEntityError",
+    "UnknownOptionError",
+    "UnsupportedBusyPolicyError",
+    "InvalidAgentOptionsError",
+    "RequestTimeoutError",
     "PayloadTooLargeError",
     "RateLimitError",
     "InternalServerError",
@@ -160,6 +174,41 @@ class APIResponseValidationError(APIError):
         super().__init__(message, method=method, url=url, attempts=attempts, idempotency_key=idempotency_key)
         self.status_code = status_code
         self.body = body
+
+
+class PermissionRequiredError(APIError):
+    """A non-streamed turn's agent asked for permission and the call has no
+    ``on_permission`` handler. The turn goes on waiting on the server: answer
+    each request (``session.answer_permission(request_id, option_id)``), then
+    ``session.wait_turn(turn_index)`` for its result, or cancel it.
+
+    ``permission_requests`` are the turn's pending requests (their options
+    included); ``last_seq`` is the ``seq`` of the turn's newest event then.
+    """
+
+    session_id: str
+    turn_index: int
+    permission_requests: list[PermissionRequest]
+    last_seq: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: str,
+        turn_index: int,
+        permission_requests: list[PermissionRequest],
+        last_seq: int,
+        method: str,
+        url: str,
+        attempts: int = 1,
+        idempotency_key: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, attempts=attempts, idempotency_key=idempotency_key)
+        self.session_id = session_id
+        self.turn_index = turn_index
+        self.permission_requests = permission_requests
+        self.last_seq = last_seq
 
 
 class APIStatusError(APIError):
@@ -266,6 +315,15 @@ class SpawnLimitError(ConflictError):
     """409 ``spawn_limit_exceeded``: a child-session cap would be exceeded."""
 
 
+class TurnEndedError(ConflictError):
+    """409 ``turn_ended``: the turn to cancel has already ended."""
+
+
+class PermissionResolvedError(ConflictError):
+    """409 ``permission_resolved``: the permission request was answered with
+    another option, or cancelled (the same answer again succeeds)."""
+
+
 class ValidationError(APIStatusError):
     """400 or 422: the server rejected the request's content; ``field_errors``
     lists the offending fields (``location``, ``message``)."""
@@ -277,6 +335,25 @@ class BadRequestError(ValidationError):
 
 class UnprocessableEntityError(ValidationError):
     """422: unknown agent or file, or an idempotency key reused with another request."""
+
+
+class UnknownOptionError(UnprocessableEntityError):
+    """422 ``unknown_option``: the permission request offers no such option."""
+
+
+class UnsupportedBusyPolicyError(UnprocessableEntityError):
+    """422 ``unsupported_busy_policy``: the session's agent cannot take this
+    busy policy (``steer``; see ``AgentInfo.steer``)."""
+
+
+class InvalidAgentOptionsError(UnprocessableEntityError):
+    """422 ``invalid_agent_options``: options the agent does not declare, or
+    values it does not accept; ``field_errors`` names each."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """408 ``request_timeout``: the request's body did not reach the server in
+    time. Retried like a 5xx; raised when the attempts run out."""
 
 
 class PayloadTooLargeError(APIStatusError):
@@ -306,14 +383,26 @@ CONFLICT_CLASSES: dict[ProblemCode, type[ConflictError]] = {
     ProblemCode.session_paused: SessionPausedError,
     ProblemCode.session_ended: SessionEndedError,
     ProblemCode.spawn_limit_exceeded: SpawnLimitError,
+    ProblemCode.turn_ended: TurnEndedError,
+    ProblemCode.permission_resolved: PermissionResolvedError,
 }
-_CONFLICTS: dict[str, type[ConflictError]] = {code.value: cls for code, cls in CONFLICT_CLASSES.items()}
+# The 422 codes with an exception of their own (the others are UnprocessableEntityError).
+UNPROCESSABLE_CLASSES: dict[ProblemCode, type[UnprocessableEntityError]] = {
+    ProblemCode.unknown_option: UnknownOptionError,
+    ProblemCode.unsupported_busy_policy: UnsupportedBusyPolicyError,
+    ProblemCode.invalid_agent_options: InvalidAgentOptionsError,
+}
+_BY_CODE: dict[tuple[int, str], type[APIStatusError]] = {
+    **{(409, code.value): cls for code, cls in CONFLICT_CLASSES.items()},
+    **{(422, code.value): cls for code, cls in UNPROCESSABLE_CLASSES.items()},
+}
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: RequestTimeoutError,
     409: ConflictError,
     413: PayloadTooLargeError,
     422: UnprocessableEntityError,
@@ -323,8 +412,10 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 def status_error_class(status: int, code: str | None) -> type[APIStatusError]:
     """The exception class for an answer; unknown codes go by the status."""
-    if status == 409 and code is not None and code in _CONFLICTS:
-        return _CONFLICTS[code]
+    if code is not None:
+        cls = _BY_CODE.get((status, code))
+        if cls is not None:
+            return cls
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if status >= 500:

@@ -34,9 +34,13 @@ def capabilities() -> Call[gen.Capabilities]:
 
 
 def create_session(
-    agent: str, meta: Mapping[str, Any] | None, plan_slug: str | None, context: Mapping[str, Any] | None
+    agent: str,
+    meta: Mapping[str, Any] | None,
+    plan_slug: str | None,
+    context: Mapping[str, Any] | None,
+    agent_options: Mapping[str, Any] | None = None,
 ) -> Call[gen.Session]:
-    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug, context=context)
+    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug, context=context, agent_options=agent_options)
     return Call("POST", "v1/sessions", gen.Session, json=body)
 
 
@@ -56,19 +60,30 @@ def close_session(session_id: str) -> Call[gen.CloseSessionResult]:
 
 
 def turn_body(
-    prompt: str, files: Sequence[str] | None, timeout_ms: int | None, busy_policy: str | None
+    prompt: str,
+    files: Sequence[str] | None,
+    timeout_ms: int | None,
+    busy_policy: str | None,
+    meta: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return _drop_none(
-        prompt=prompt, files=list(files) if files else None, timeout_ms=timeout_ms, busy_policy=busy_policy
+        prompt=prompt,
+        files=list(files) if files else None,
+        timeout_ms=timeout_ms,
+        busy_policy=busy_policy,
+        meta=meta,
     )
 
 
 def send_turn(
     session_id: str, body: dict[str, Any], *, stream: bool = False, last_event_id: int | None = None
 ) -> Call[TurnResult]:
+    """sendTurn; as JSON, a 202 (the turn waits for input) raises PermissionRequiredError."""
     call = Call("POST", path("v1/sessions/{}/turns", session_id), TurnResult, json=body)
     if stream:
         call.headers["Accept"] = SSE
+    else:
+        call.turn = True
     if last_event_id is not None:
         call.headers["Last-Event-ID"] = str(last_event_id)
     return call
@@ -84,12 +99,43 @@ def get_turn(session_id: str, turn_index: int) -> Call[gen.Turn]:
     return Call("GET", path("v1/sessions/{}/turns/{}", session_id, turn_index), gen.Turn)
 
 
-def list_turns(session_id: str, limit: int | None, cursor: str | None) -> Call[gen.TurnList]:
-    return Call("GET", path("v1/sessions/{}/turns", session_id), gen.TurnList, params=_page(limit, cursor))
+def list_turns(session_id: str, status: str | None, limit: int | None, cursor: str | None) -> Call[gen.TurnList]:
+    params = _page(limit, cursor, status=status)
+    return Call("GET", path("v1/sessions/{}/turns", session_id), gen.TurnList, params=params)
 
 
 def cancel_turn(session_id: str) -> Call[gen.CancelTurnResult]:
     return Call("POST", path("v1/sessions/{}/cancel", session_id), gen.CancelTurnResult)
+
+
+def cancel_turn_at(session_id: str, turn_index: int) -> Call[gen.Turn]:
+    return Call("POST", path("v1/sessions/{}/turns/{}/cancel", session_id, turn_index), gen.Turn)
+
+
+def answer_permission(session_id: str, request_id: str, option_id: str) -> Call[gen.PermissionRequest]:
+    url = path("v1/sessions/{}/permissions/{}", session_id, request_id)
+    return Call("POST", url, gen.PermissionRequest, json={"option_id": option_id})
+
+
+def list_permissions(
+    session_id: str, status: str | None, limit: int | None, cursor: str | None
+) -> Call[gen.PermissionRequestList]:
+    params = _page(limit, cursor, status=status)
+    return Call("GET", path("v1/sessions/{}/permissions", session_id), gen.PermissionRequestList, params=params)
+
+
+def list_lifecycle_events(
+    session_id: str, after: int, limit: int | None, cursor: str | None
+) -> Call[gen.LifecycleEventList]:
+    params = _page(limit, cursor, after=after or None)
+    return Call("GET", path("v1/sessions/{}/lifecycle", session_id), gen.LifecycleEventList, params=params)
+
+
+def stream_session(session_id: str, last_event_id: str) -> Call[gen.Session]:
+    """streamSession (the cast is unused: the caller reads the event stream)."""
+    call = Call("GET", path("v1/sessions/{}/stream", session_id), gen.Session)
+    call.headers.update({"Accept": SSE, "Last-Event-ID": last_event_id})
+    return call
 
 
 def list_events(
@@ -112,8 +158,14 @@ def end(session_id: str, status: str, summary: str | None) -> Call[gen.Session]:
     return Call("POST", path("v1/sessions/{}/end", session_id), gen.Session, json=body)
 
 
-def continue_(session_id: str, agent: str, meta: Mapping[str, Any] | None, plan_slug: str | None) -> Call[gen.Session]:
-    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug)
+def continue_(
+    session_id: str,
+    agent: str,
+    meta: Mapping[str, Any] | None,
+    plan_slug: str | None,
+    agent_options: Mapping[str, Any] | None = None,
+) -> Call[gen.Session]:
+    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug, agent_options=agent_options)
     return Call("POST", path("v1/sessions/{}/continue", session_id), gen.Session, json=body)
 
 
@@ -152,8 +204,9 @@ def list_log_entries(
     type: str | None,
     limit: int | None,
     cursor: str | None,
+    order: str | None = None,
 ) -> Call[gen.LogEntryList]:
-    params = _page(limit, cursor, type=type)
+    params = _page(limit, cursor, type=type, order=order)
     return Call("GET", path("v1/sessions/{}/log", session_id), gen.LogEntryList, params=params)
 
 
@@ -177,8 +230,10 @@ def replay_context(session_id: str) -> Call[gen.ReplayContext]:
     return Call("GET", path("v1/sessions/{}/replay", session_id), gen.ReplayContext)
 
 
-def replay(session_id: str, agent: str | None, meta: Mapping[str, Any] | None) -> Call[gen.Session]:
-    body = _drop_none(agent=agent, meta=meta)
+def replay(
+    session_id: str, agent: str | None, meta: Mapping[str, Any] | None, agent_options: Mapping[str, Any] | None = None
+) -> Call[gen.Session]:
+    body = _drop_none(agent=agent, meta=meta, agent_options=agent_options)
     return Call("POST", path("v1/sessions/{}/replay", session_id), gen.Session, json=body)
 
 
@@ -188,8 +243,9 @@ def spawn_child(
     meta: Mapping[str, Any] | None,
     plan_slug: str | None,
     context: Mapping[str, Any] | None,
+    agent_options: Mapping[str, Any] | None = None,
 ) -> Call[gen.Session]:
-    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug, context=context)
+    body = _drop_none(agent=agent, meta=meta, plan_slug=plan_slug, context=context, agent_options=agent_options)
     return Call("POST", path("v1/sessions/{}/children", session_id), gen.Session, json=body)
 
 

@@ -28,7 +28,7 @@ from ._turn import TurnResult
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
 
-__all__ = ["TurnStream", "AsyncTurnStream", "DEFAULT_MAX_RESUMES", "StreamIncompleteError"]
+__all__ = ["TurnStream", "AsyncTurnStream", "DEFAULT_MAX_RESUMES", "StreamIncompleteError", "Follow"]
 
 DEFAULT_MAX_RESUMES = 5
 # Waits before consecutive resumes without progress: 0.1 s doubling to 2 s.
@@ -71,19 +71,80 @@ TURN_COMPLETED = _frame_event(gen.TurnCompletedFrame)
 EVENT_FRAMES = frozenset({"", _frame_event(gen.EventFrame)})
 
 
-class _StreamState:
+class _FrameDecoding:
+    """Decoding a stream's frames into models; a frame that does not fit is an
+    APIResponseValidationError naming the stream."""
+
+    redact: Callable[[str], str]
+    url: str
+    key: str | None
+    stream_name = "turn stream"
+
+    def method(self) -> str:
+        return "GET"
+
+    # --- decoding ------------------------------------------------------------------
+
+    def _json(self, frame: Frame) -> dict[str, Any]:
+        # Errors are raised outside the except blocks, whose context would
+        # keep the frame's text.
+        try:
+            obj = json.loads(frame.data)
+        except ValueError as e:
+            obj, why = None, f"not JSON: {e}"
+        else:
+            why = "not a JSON object"
+        if not isinstance(obj, dict):
+            raise self._bad(frame, why)
+        return obj
+
+    def _decode(self, cls: type[Any], frame: Frame) -> Any:
+        return self._decode_obj(cls, self._json(frame), frame)
+
+    def _decode_obj(self, cls: type[Any], obj: dict[str, Any], frame: Frame) -> Any:
+        try:
+            return decode(cls, obj)
+        except pydantic.ValidationError as e:
+            why = f"does not fit {cls.__name__}: {e}"
+        raise self._bad(frame, why)
+
+    def _bad(self, frame: Frame, why: str) -> APIResponseValidationError:
+        name = frame.event or "event"
+        return APIResponseValidationError(
+            self.redact(f"a bad {name} frame in the {self.stream_name}: {why}"),
+            status_code=200,
+            body=self.redact(frame.data).encode()[:4096],
+            method=self.method(),
+            url=self.url,
+            idempotency_key=self.key,
+        )
+
+
+class _StreamState(_FrameDecoding):
     """Everything a turn stream knows, and every decision it makes."""
 
+    key: str
+
     def __init__(
-        self, session_id: str, body: dict[str, Any], key: str, max_resumes: int, url: str, redact: Callable[[str], str]
+        self,
+        session_id: str,
+        body: dict[str, Any],
+        key: str,
+        max_resumes: int,
+        url: str,
+        redact: Callable[[str], str],
+        bind: Callable[[gen.Event], gen.Event],
     ) -> None:
         self.session_id = session_id
+        self.bind = bind  # makes a permission_request answerable
         self.body = body
         self.key = key
         self.max_resumes = max_resumes
         self.url = url
         self.redact = redact
         self.turn_index: int | None = None
+        self.accepted: gen.TurnAccepted | None = None
+        self.follow = False  # an existing turn, read with streamTurn from the start
         self.last_seq = 0
         self.events: list[gen.Event] = []
         self.connections = 0
@@ -92,6 +153,9 @@ class _StreamState:
         self.progressed = False
         self.seqless = False  # the server sent events without seq
         self.result: TurnResult | None = None
+
+    def method(self) -> str:
+        return "GET" if self.follow else "POST"
 
     # --- what to send ------------------------------------------------------------
 
@@ -102,7 +166,7 @@ class _StreamState:
         first = self.connections == 0
         self.connections += 1
         self.progressed = False
-        if first:
+        if first and not self.follow:
             call = ops.send_turn(self.session_id, self.body, stream=True)
         elif self.turn_index is not None:
             return ops.stream_turn(self.session_id, self.turn_index, self.last_seq)
@@ -122,6 +186,8 @@ class _StreamState:
         if frame.event == TURN_ACCEPTED:
             accepted = self._decode(gen.TurnAccepted, frame)
             self.turn_index = accepted.turn_index
+            if self.accepted is None:
+                self.accepted = accepted
             return []
         if frame.event == TURN_COMPLETED:
             summary = self._decode(gen.TurnSummary, frame)
@@ -154,21 +220,23 @@ class _StreamState:
         items.append(_Completed(summary, {k: v for k, v in obj.items() if k != "events"}))
         return items
 
-    def accept(self, event: gen.Event) -> bool:
-        """Whether event is new (then it is recorded)."""
+    def accept(self, event: gen.Event) -> gen.Event | None:
+        """The event to yield when it is new (then it is recorded), else None."""
         if event.seq == 0:
             if self.connections > 1:
-                return False  # maybe a replay: never yield an event twice
+                return None  # maybe a replay: never yield an event twice
             self.seqless = True
         elif event.seq <= self.last_seq:
-            return False  # replayed after a resume: already yielded
+            return None  # replayed after a resume: already yielded
         else:
             self.last_seq = event.seq
             self.progressed = True
         if self.turn_index is None:
             self.turn_index = event.turn_index
+        if event.type == gen.EventType.permission_request:
+            event = self.bind(event)
         self.events.append(event)
-        return True
+        return event
 
     def completed(self, item: _Completed) -> _Gap | None:
         """The events the summary says are still missing, if any."""
@@ -201,7 +269,7 @@ class _StreamState:
                 message += "; its events carry no seq, so it cannot be resumed without duplicates"
             raise StreamLostError(
                 self.redact(message),
-                method="POST",
+                method=self.method(),
                 url=self.url,
                 turn_index=self.turn_index,
                 last_seq=self.last_seq,
@@ -210,42 +278,6 @@ class _StreamState:
             )
         self.resumes += 1
         return min(RESUME_MIN_WAIT * 2.0 ** (self.failures - 1), RESUME_MAX_WAIT)
-
-    # --- decoding ------------------------------------------------------------------
-
-    def _json(self, frame: Frame) -> dict[str, Any]:
-        # Errors are raised outside the except blocks, whose context would
-        # keep the frame's text.
-        try:
-            obj = json.loads(frame.data)
-        except ValueError as e:
-            obj, why = None, f"not JSON: {e}"
-        else:
-            why = "not a JSON object"
-        if not isinstance(obj, dict):
-            raise self._bad(frame, why)
-        return obj
-
-    def _decode(self, cls: type[Any], frame: Frame) -> Any:
-        return self._decode_obj(cls, self._json(frame), frame)
-
-    def _decode_obj(self, cls: type[Any], obj: dict[str, Any], frame: Frame) -> Any:
-        try:
-            return decode(cls, obj)
-        except pydantic.ValidationError as e:
-            why = f"does not fit {cls.__name__}: {e}"
-        raise self._bad(frame, why)
-
-    def _bad(self, frame: Frame, why: str) -> APIResponseValidationError:
-        name = frame.event or "event"
-        return APIResponseValidationError(
-            self.redact(f"a bad {name} frame in the turn stream: {why}"),
-            status_code=200,
-            body=self.redact(frame.data).encode()[:4096],
-            method="POST",
-            url=self.url,
-            idempotency_key=self.key,
-        )
 
 
 def _content_type(response: httpx.Response) -> str:
@@ -256,28 +288,68 @@ def _content_type(response: httpx.Response) -> str:
 _READ_ERRORS = (httpx.TransportError, httpx.DecodingError)
 
 
+def _stream_url(client: Client | AsyncClient, session_id: str, kwargs: dict[str, Any]) -> str:
+    """The URL errors name: sendTurn's, or streamTurn's for an existing turn."""
+    follow: Follow | None = kwargs.get("follow")
+    if follow is None:
+        return str(client.base_url.join(path("v1/sessions/{}/turns", session_id)))
+    return str(client.base_url.join(path("v1/sessions/{}/turns/{}/stream", session_id, follow.turn_index)))
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """An existing turn to read with streamTurn: from after ``after``, with
+    the events up to it already known (``prior``)."""
+
+    turn_index: int
+    after: int = 0
+    prior: tuple[gen.Event, ...] = ()
+
+
 class _StreamBase:
     def __init__(
         self,
         session_id: str,
-        prompt: str,
         *,
-        files: Iterable[str] | None,
-        timeout_ms: int | None,
-        busy_policy: str | None,
+        body: dict[str, Any],
+        ordered: bool,
+        follow: Follow | None,
         max_resumes: int,
         options: RequestOptions,
         url: str,
         redact: Callable[[str], str],
+        bind: Callable[[gen.Event], gen.Event],
     ) -> None:
         if max_resumes < 0:
             raise ValueError(f"max_resumes must not be negative, got {max_resumes}")
-        body = ops.turn_body(prompt, list(files) if files else None, timeout_ms, busy_policy)
         key = options.get("idempotency_key") or new_idempotency_key()
-        self._state = _StreamState(session_id, body, key, max_resumes, url, redact)
-        self._options = self._state.options(options)
-        self._ordered = busy_policy is None
+        self._state = st = _StreamState(session_id, body, key, max_resumes, url, redact, bind)
+        if follow is not None:
+            st.follow = True
+            st.turn_index = follow.turn_index
+            st.last_seq = follow.after
+            st.events = [bind(e) if e.type == gen.EventType.permission_request else e for e in follow.prior]
+        self._options = st.options(options)
+        self._ordered = ordered
         self._closed = False
+
+    @property
+    def accepted(self) -> gen.TurnAccepted | None:
+        """The server's ``turn.accepted`` frame (``status``, ``queue_position``
+        of a queued turn, ``steered``, ``meta``), once it arrived."""
+        return self._state.accepted
+
+    @property
+    def queue_position(self) -> int | None:
+        """The turn's place in the queue when it was accepted (1 runs next),
+        for a turn queued behind another (``busy_policy="enqueue"``)."""
+        return self._state.accepted.queue_position if self._state.accepted is not None else None
+
+    @property
+    def steered(self) -> bool:
+        """Whether the prompt went to the running turn as guidance
+        (``busy_policy="steer"``): the stream is that turn's, from then on."""
+        return bool(self._state.accepted is not None and self._state.accepted.steered)
 
     @property
     def turn_index(self) -> int | None:
@@ -325,12 +397,13 @@ class TurnStream(_StreamBase, AbstractContextManager["TurnStream"]):
         self,
         client: Client,
         session_id: str,
-        prompt: str,
         fetch_events: Callable[[int, int], Iterator[gen.Event]],
+        bind: Callable[[gen.Event], gen.Event],
         **kwargs: Any,
     ) -> None:
-        url = str(client.base_url.join(path("v1/sessions/{}/turns", session_id)))
-        super().__init__(session_id, prompt, url=url, redact=client._redact, **kwargs)
+        super().__init__(
+            session_id, url=_stream_url(client, session_id, kwargs), redact=client._redact, bind=bind, **kwargs
+        )
         self._client = client
         self._fetch_events = fetch_events
         self._iterator: Generator[gen.Event, None, None] | None = None
@@ -408,8 +481,9 @@ class TurnStream(_StreamBase, AbstractContextManager["TurnStream"]):
         st = self._state
         for item in items:
             if isinstance(item, gen.Event):
-                if st.accept(item):
-                    yield item
+                event = st.accept(item)
+                if event is not None:
+                    yield event
             elif isinstance(item, _Gap):
                 yield from self._fill(item)
             else:
@@ -425,8 +499,9 @@ class TurnStream(_StreamBase, AbstractContextManager["TurnStream"]):
         for event in self._fetch_events(gap.after, self._state.turn_index):
             if gap.before is not None and event.seq >= gap.before:
                 return
-            if self._state.accept(event):
-                yield event
+            new = self._state.accept(event)
+            if new is not None:
+                yield new
 
 
 class AsyncTurnStream(_StreamBase, AbstractAsyncContextManager["AsyncTurnStream"]):
@@ -445,12 +520,13 @@ class AsyncTurnStream(_StreamBase, AbstractAsyncContextManager["AsyncTurnStream"
         self,
         client: AsyncClient,
         session_id: str,
-        prompt: str,
         fetch_events: Callable[[int, int], AsyncIterator[gen.Event]],
+        bind: Callable[[gen.Event], gen.Event],
         **kwargs: Any,
     ) -> None:
-        url = str(client.base_url.join(path("v1/sessions/{}/turns", session_id)))
-        super().__init__(session_id, prompt, url=url, redact=client._redact, **kwargs)
+        super().__init__(
+            session_id, url=_stream_url(client, session_id, kwargs), redact=client._redact, bind=bind, **kwargs
+        )
         self._client = client
         self._fetch_events = fetch_events
         self._iterator: AsyncGenerator[gen.Event, None] | None = None
@@ -534,8 +610,9 @@ class AsyncTurnStream(_StreamBase, AbstractAsyncContextManager["AsyncTurnStream"
         out: list[gen.Event | _Completed] = []
         for item in items:
             if isinstance(item, gen.Event):
-                if st.accept(item):
-                    out.append(item)
+                event = st.accept(item)
+                if event is not None:
+                    out.append(event)
             elif isinstance(item, _Gap):
                 out.extend(await self._fill(item))
             else:
@@ -553,8 +630,9 @@ class AsyncTurnStream(_StreamBase, AbstractAsyncContextManager["AsyncTurnStream"
         async for event in self._fetch_events(gap.after, self._state.turn_index):
             if gap.before is not None and event.seq >= gap.before:
                 break
-            if self._state.accept(event):
-                found.append(event)
+            new = self._state.accept(event)
+            if new is not None:
+                found.append(new)
         return found
 
 
