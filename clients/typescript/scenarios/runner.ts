@@ -20,8 +20,11 @@ import {
   BusyError,
   ConflictError,
   InvalidTransitionError,
+  isPermissionRequest,
   NotFoundError,
   PayloadTooLargeError,
+  PermissionRequiredError,
+  PermissionResolvedError,
   RateLimitError,
   ServerError,
   SessionEndedError,
@@ -30,6 +33,7 @@ import {
   StreamIdleTimeoutError,
   StreamLostError,
   TransportError,
+  TurnEndedError,
   ValidationError,
   VERSION,
   type ArtifactParams,
@@ -42,12 +46,16 @@ import {
   type HandoffParams,
   type ListArtifactsParams,
   type ListEventsParams,
+  type ListLifecycleEventsParams,
   type ListLogParams,
+  type ListPermissionsParams,
+  type ListTurnsParams,
   type ListSessionsParams,
   type LogEntryParams,
   type ReplaySessionParams,
   type RequestOptions,
   type Session,
+  type SessionStreamItem,
   type TurnEvent,
   type TurnOptions,
   type TurnResult,
@@ -83,6 +91,9 @@ type Kind =
   | 'session_paused'
   | 'session_ended'
   | 'spawn_limit'
+  | 'permission_required'
+  | 'permission_resolved'
+  | 'turn_ended'
   | 'conflict'
   | 'too_large'
   | 'validation'
@@ -135,6 +146,9 @@ function kindOf(err: unknown): Kind {
   if (err instanceof SessionPausedError) return 'session_paused';
   if (err instanceof SessionEndedError) return 'session_ended';
   if (err instanceof SpawnLimitError) return 'spawn_limit';
+  if (err instanceof PermissionRequiredError) return 'permission_required';
+  if (err instanceof PermissionResolvedError) return 'permission_resolved';
+  if (err instanceof TurnEndedError) return 'turn_ended';
   if (err instanceof ConflictError) return 'conflict';
   if (err instanceof PayloadTooLargeError) return 'too_large';
   if (err instanceof ValidationError) return 'validation';
@@ -265,7 +279,7 @@ class ScenarioRun {
     const client = this.#clients[step.client ?? 'default'];
     const w = subst(step.with ?? {}, this.#runId) as JSONObject;
     // A hung call shows up as a failed step (an AbortError, kind untyped), not a stuck run.
-    const bound = step.do === 'turn' && w['background'] === true ? BACKGROUND_TIMEOUT : STEP_TIMEOUT;
+    const bound = w['background'] === true ? BACKGROUND_TIMEOUT : STEP_TIMEOUT;
     return op.run({ run: this, step, w, client, o: { signal: AbortSignal.timeout(bound) } });
   }
 
@@ -298,14 +312,15 @@ class ScenarioRun {
     return f.file_token;
   }
 
-  startBackground(alias: string, work: Promise<Outcome>): void {
+  /** `what`: `turn` or `stream`, the member of `await` that names it. */
+  startBackground(what: 'turn' | 'stream', alias: string, work: Promise<Outcome>): void {
     work.catch(() => {}); // its outcome is observed by `await`
-    this.#background.set(alias, work);
+    this.#background.set(`${what}:${alias}`, work);
   }
 
-  background(alias: string): Promise<Outcome> {
-    const work = this.#background.get(alias);
-    if (!work) throw new ScenarioError(`no background turn named ${JSON.stringify(alias)}`);
+  background(alias: string, what: string): Promise<Outcome> {
+    const work = this.#background.get(`${what}:${alias}`);
+    if (!work) throw new ScenarioError(`no background ${what} named ${JSON.stringify(alias)}`);
     return work;
   }
 
@@ -334,7 +349,7 @@ interface Op {
   run(c: OpContext): Promise<Outcome>;
 }
 
-const TURN_ARGS = ['prompt', 'script', 'prompt_size', 'files', 'timeout_ms', 'busy_policy', 'idempotency_key'];
+const TURN_ARGS = ['prompt', 'script', 'prompt_size', 'files', 'timeout_ms', 'busy_policy', 'idempotency_key', 'meta'];
 
 /** Only the members given (an absent member stays absent on the wire). */
 function pick(w: JSONObject, keys: string[]): JSONObject {
@@ -380,6 +395,11 @@ function turnOptions(c: OpContext): TurnOptions {
   if (typeof w['timeout_ms'] === 'number') o.turnTimeout = w['timeout_ms'];
   if (typeof w['busy_policy'] === 'string') o.busyPolicy = w['busy_policy'] as BusyPolicy;
   if (typeof w['idempotency_key'] === 'string') o.idempotencyKey = w['idempotency_key'];
+  if (isObject(w['meta'])) o.meta = w['meta'];
+  if (typeof w['on_permission'] === 'string') {
+    const optionId = w['on_permission'];
+    o.onPermission = () => optionId;
+  }
   return o;
 }
 
@@ -389,10 +409,10 @@ const ops: Record<string, Op> = {
   health: { args: [], session: false, run: async ({ client, o }) => value(await client.health(o)) },
   capabilities: { args: [], session: false, run: async ({ client, o }) => value(await client.capabilities(o)) },
   create_session: {
-    args: ['agent', 'meta', 'plan_slug', 'context'],
+    args: ['agent', 'meta', 'plan_slug', 'context', 'agent_options'],
     session: false,
     run: async ({ run, step, w, client, o }) => {
-      const params = body<CreateSessionParams>(w, ['agent', 'plan_slug', 'context'], { meta: run.meta(step, w) });
+      const params = body<CreateSessionParams>(w, ['agent', 'plan_slug', 'context', 'agent_options'], { meta: run.meta(step, w) });
       return info(run.keep(step, await client.sessions.create(params, o), client));
     },
   },
@@ -414,38 +434,81 @@ const ops: Record<string, Op> = {
   // was already closed (a Session handle answers a second close itself).
   close_session: sessionOp([], async (s, { client, o }) => value(await client.sessions.close(s.id, o))),
   turn: {
-    args: [...TURN_ARGS, 'background'],
+    args: [...TURN_ARGS, 'background', 'on_permission'],
     session: true,
     run: async (c) => {
       const s = c.run.session(c.step, c.client);
       const start = (): Promise<Outcome> => s.turn(prompt(c.w), turnOptions(c)).then(turnOutcome);
       if (c.w['background'] !== true) return start();
       if (!c.step.as) throw new ScenarioError('a background turn needs `as`');
-      c.run.startBackground(c.step.as, start());
+      c.run.startBackground('turn', c.step.as, start());
       return { background: true };
     },
   },
-  turn_stream: sessionOp(TURN_ARGS, async (s, c) => {
+  turn_stream: sessionOp([...TURN_ARGS, 'answer'], async (s, c) => {
     const stream = s.turnStream(prompt(c.w), turnOptions(c));
+    const answer = typeof c.w['answer'] === 'string' ? c.w['answer'] : undefined;
     const events: TurnEvent[] = [];
-    for await (const e of stream) events.push(e);
+    for await (const e of stream) {
+      events.push(e);
+      // Answered through the event's own method; the loop then reads on in the same turn.
+      if (answer !== undefined && isPermissionRequest(e)) await e.answer(answer, c.o);
+    }
     const result = await stream.result();
     return { value: { events, result }, text: result.text() };
   }),
-  await: { args: ['turn'], session: false, run: ({ run, w }) => run.background(String(w['turn'])) },
+  await: {
+    args: ['turn', 'stream'],
+    session: false,
+    run: ({ run, w }) => {
+      if (typeof w['stream'] === 'string') return run.background(w['stream'], 'stream');
+      return run.background(String(w['turn']), 'turn');
+    },
+  },
   cancel: sessionOp([], async (s, { o }) => value(await s.cancel(o))),
-  wait_activity: sessionOp(['activity', 'timeout_ms'], async (s, { w, client, o }) => {
-    const want = String(w['activity']);
+  wait_activity: sessionOp(['activity', 'queued_turns', 'timeout_ms'], async (s, { w, client, o }) => {
+    const want = typeof w['activity'] === 'string' ? w['activity'] : undefined;
+    const queued = typeof w['queued_turns'] === 'number' ? w['queued_turns'] : undefined;
+    if (want === undefined && queued === undefined) throw new ScenarioError('wait_activity needs activity or queued_turns');
     const timeout = typeof w['timeout_ms'] === 'number' ? w['timeout_ms'] : 5000;
     const deadline = Date.now() + timeout;
     for (;;) {
       const got = await client.sessions.get(s.id, o);
-      if (got.info?.activity === want) return info(got);
-      if (Date.now() >= deadline) throw new WaitTimeout(`activity is still ${got.info?.activity} after ${timeout} ms, not ${want}`);
+      const i = got.info;
+      if ((want === undefined || i?.activity === want) && (queued === undefined || i?.queued_turns === queued)) return info(got);
+      if (Date.now() >= deadline) {
+        throw new WaitTimeout(`after ${timeout} ms activity is ${i?.activity} and queued_turns ${i?.queued_turns}, not ${want ?? '(any)'} and ${queued ?? '(any)'}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   }),
-  history: sessionOp([], (s, { o }) => items(s.history({}, o))),
+  history: sessionOp(['status'], (s, { w, o }) => items(s.history(body<ListTurnsParams>(w, ['status']), o))),
+  answer_permission: sessionOp(['request_id', 'option_id'], async (s, { w, o }) =>
+    value(await s.answerPermission(String(w['request_id']), String(w['option_id']), o)),
+  ),
+  permissions: sessionOp(['status'], (s, { w, o }) => items(s.permissions(body<ListPermissionsParams>(w, ['status']), o))),
+  cancel_turn: sessionOp(['turn_index'], async (s, { w, o }) => {
+    if (typeof w['turn_index'] !== 'number') throw new ScenarioError('cancel_turn needs a numeric turn_index');
+    return value(await s.cancelTurn(w['turn_index'], o));
+  }),
+  lifecycle_events: sessionOp(['after'], (s, { w, o }) => items(s.lifecycleEvents(body<ListLifecycleEventsParams>(w, ['after']), o))),
+  session_stream: sessionOp(['after', 'background'], async (s, c) => {
+    const after = c.w['after'] === undefined ? undefined : String(c.w['after']);
+    const read = async (): Promise<Outcome> => {
+      const frames: unknown[] = [];
+      let session: unknown;
+      for await (const item of s.stream({ ...c.o, after }) as AsyncIterable<SessionStreamItem>) {
+        if (item.type === 'event') frames.push({ event: item.event });
+        else if (item.type === 'lifecycle') frames.push({ lifecycle: item.lifecycle });
+        else session = item.session;
+      }
+      return { value: { frames, session } };
+    };
+    if (c.w['background'] !== true) return read();
+    if (!c.step.as) throw new ScenarioError('a background session_stream needs `as`');
+    c.run.startBackground('stream', c.step.as, read());
+    return { background: true };
+  }),
   events: sessionOp(['after'], (s, { w, o }) => items(s.events(body<ListEventsParams>(w, ['after']), o))),
   pause: sessionOp([], async (s, { o }) => value(await s.pause(o))),
   resume: sessionOp([], async (s, { o }) => value(await s.resume(o))),
@@ -462,7 +525,7 @@ const ops: Record<string, Op> = {
     const size = w['message'] === undefined && typeof w['message_size'] === 'number' ? { message: 'x'.repeat(w['message_size']) } : {};
     return value(await s.log(body<LogEntryParams>(w, ['type', 'message', 'data'], size), o));
   }),
-  log_entries: sessionOp(['type'], (s, { w, o }) => items(s.listLog(body<ListLogParams>(w, ['type']), o))),
+  log_entries: sessionOp(['type', 'order'], (s, { w, o }) => items(s.listLog(body<ListLogParams>(w, ['type', 'order']), o))),
   add_artifact: sessionOp(['path', 'action', 'metadata'], async (s, { w, o }) =>
     value(await s.addArtifact(body<ArtifactParams>(w, ['path', 'action', 'metadata']), o)),
   ),

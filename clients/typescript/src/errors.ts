@@ -1,5 +1,5 @@
 import { problemCodeValues, type components } from './generated/openapi.js';
-import type { FieldError } from './types.js';
+import type { FieldError, PermissionRequest, TurnWaiting } from './types.js';
 
 /** The base of every error this SDK throws. */
 export class AgentSessionError extends Error {}
@@ -112,8 +112,20 @@ export class SessionPausedError extends ConflictError {}
 export class SessionEndedError extends ConflictError {}
 /** 409 `spawn_limit_exceeded`: a child-session cap (children per parent or depth). */
 export class SpawnLimitError extends ConflictError {}
-/** 400 or 422: the server rejected the request's content; `fieldErrors` lists the fields. */
+/** 409 `turn_ended`: `cancelTurn(index)` of a turn that has already ended. */
+export class TurnEndedError extends ConflictError {}
+/** 409 `permission_resolved`: another answer to an answered permission request, or any answer to a cancelled one. */
+export class PermissionResolvedError extends ConflictError {}
+/** 400 or 422: the server rejected the request's content; `fieldErrors` lists the fields. The subclasses name 422 codes a caller branches on. */
 export class ValidationError extends APIError {}
+/** 422 `unknown_option`: the permission request does not offer that option id. */
+export class UnknownOptionError extends ValidationError {}
+/** 422 `unsupported_busy_policy`: the session's agent cannot take this busy policy (`steer`). */
+export class UnsupportedBusyPolicyError extends ValidationError {}
+/** 422 `invalid_agent_options`: an option the agent does not declare, or a value it does not accept; `fieldErrors` names each. */
+export class InvalidAgentOptionsError extends ValidationError {}
+/** 408 `request_timeout`: the request body did not arrive in time. Retried like a 5xx (the server did nothing). */
+export class RequestTimeoutError extends APIError {}
 /** 413: the request body is over the server's limit. */
 export class PayloadTooLargeError extends APIError {}
 /** 429: `retryAfter` is the server's delay in milliseconds. */
@@ -130,6 +142,14 @@ const conflictByCode: Record<string, APIErrorClass> = {
   [ProblemCode.SessionPaused]: SessionPausedError,
   [ProblemCode.SessionEnded]: SessionEndedError,
   [ProblemCode.SpawnLimitExceeded]: SpawnLimitError,
+  [ProblemCode.TurnEnded]: TurnEndedError,
+  [ProblemCode.PermissionResolved]: PermissionResolvedError,
+};
+
+const validationByCode: Record<string, APIErrorClass> = {
+  [ProblemCode.UnknownOption]: UnknownOptionError,
+  [ProblemCode.UnsupportedBusyPolicy]: UnsupportedBusyPolicyError,
+  [ProblemCode.InvalidAgentOptions]: InvalidAgentOptionsError,
 };
 
 /** The class of an answer: by status, refined by the code for a 409; unknown codes fall back to the status. */
@@ -137,7 +157,8 @@ export function apiErrorClass(status: number, code: string | undefined): APIErro
   if (status === 401 || status === 403) return AuthError;
   if (status === 404) return NotFoundError;
   if (status === 409) return (code !== undefined && conflictByCode[code]) || ConflictError;
-  if (status === 400 || status === 422) return ValidationError;
+  if (status === 400 || status === 422) return (code !== undefined && validationByCode[code]) || ValidationError;
+  if (status === 408) return RequestTimeoutError;
   if (status === 413) return PayloadTooLargeError;
   if (status === 429) return RateLimitError;
   if (status >= 500 && status <= 599) return ServerError;
@@ -215,13 +236,42 @@ export class StreamLostError extends AgentSessionError {
 /** No event arrived on a turn stream within its `idleTimeout` (keep-alives do not count). */
 export class StreamIdleTimeoutError extends AgentSessionError {}
 
+/**
+ * A non-streamed `turn()` without an `onPermission` handler reached a
+ * permission request (the server answered `202` with a `TurnWaiting`). The
+ * turn goes on waiting on the server: answer each of `requests` with
+ * `session.answerPermission(requestId, optionId)`, then `session.waitTurn(turnIndex)`
+ * for its result.
+ */
+export class PermissionRequiredError extends AgentSessionError {
+  readonly sessionId: string;
+  /** The waiting turn. */
+  readonly turnIndex: number;
+  /** Its pending requests, oldest first. */
+  readonly requests: PermissionRequest[];
+  /** The `seq` of the turn's newest event when the server answered. */
+  readonly lastSeq: number;
+  /** The server's `202` answer as it came (members a newer server added included). */
+  readonly waiting: TurnWaiting;
+  constructor(message: string, init: { sessionId: string; waiting: TurnWaiting }) {
+    super(message);
+    const w = init.waiting;
+    this.sessionId = init.sessionId;
+    this.turnIndex = w.turn_index;
+    this.requests = Array.isArray(w.permission_requests) ? w.permission_requests : [];
+    this.lastSeq = w.last_seq;
+    this.waiting = w;
+  }
+}
+
 // Names survive minification, and `AbortError` is also the web platform's name
 // for an aborted operation, so `err.name === 'AbortError'` checks keep working.
 for (const [name, cls] of Object.entries({
   AgentSessionError, APIError, AuthError, NotFoundError, ConflictError, BusyError, InvalidTransitionError,
-  SessionPausedError, SessionEndedError, SpawnLimitError, ValidationError, PayloadTooLargeError,
+  SessionPausedError, SessionEndedError, SpawnLimitError, TurnEndedError, PermissionResolvedError, ValidationError,
+  UnknownOptionError, UnsupportedBusyPolicyError, InvalidAgentOptionsError, RequestTimeoutError, PayloadTooLargeError,
   RateLimitError, ServerError, TransportError, TimeoutError, AbortError, UnexpectedResponseError,
-  StreamLostError, StreamIdleTimeoutError,
+  StreamLostError, StreamIdleTimeoutError, PermissionRequiredError,
 })) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
 }

@@ -14,7 +14,18 @@ export * from './errors.js';
 export * from './enums.js';
 export { RetryBudget, serverDelay, isRetryableStatus, type RetryOptions } from './retry.js';
 export { PageIterator, type Page } from './pagination.js';
-export { TurnResult, TurnStream, DEFAULT_MAX_RESUMES, type TurnOptions, type TurnStreamOptions } from './turn.js';
+export {
+  TurnResult,
+  TurnStream,
+  DEFAULT_MAX_RESUMES,
+  isPermissionRequest,
+  type PermissionHandler,
+  type PermissionRequestEvent,
+  type TurnOptions,
+  type TurnStreamOptions,
+  type WaitTurnOptions,
+} from './turn.js';
+export { SessionStream, type SessionStreamItem, type SessionStreamOptions } from './session-stream.js';
 export { Sessions, Session } from './resources/sessions.js';
 export { Files, type UploadInput, type UploadOptions } from './resources/files.js';
 export { readSSE, SSEParser, type SSEFrame } from './sse.js';

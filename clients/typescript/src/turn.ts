@@ -4,6 +4,8 @@ import type { APIClient, OpenStream, RequestOptions, ResponseInfo } from './core
 import {
   AbortError,
   AgentSessionError,
+  PermissionRequiredError,
+  PermissionResolvedError,
   StreamIdleTimeoutError,
   StreamLostError,
   TransportError,
@@ -13,7 +15,17 @@ import type { components } from './generated/openapi.js';
 import type { KeyedLock } from './internal/keyed-lock.js';
 import { sleep, uuid } from './internal/util.js';
 import { readSSE } from './sse.js';
-import type { BusyPolicy, TurnAccepted, TurnEvent, TurnSummary } from './types.js';
+import type {
+  BusyPolicy,
+  JSONObject,
+  PermissionOption,
+  PermissionRequest,
+  Turn,
+  TurnAccepted,
+  TurnEvent,
+  TurnSummary,
+  TurnWaiting,
+} from './types.js';
 
 /** Options of one turn. */
 export interface TurnOptions extends RequestOptions {
@@ -28,10 +40,45 @@ export interface TurnOptions extends RequestOptions {
    * turn is sent at once and the server decides.
    */
   busyPolicy?: BusyPolicy | undefined;
+  /** The caller's correlation data, returned unchanged with the turn (`result.meta`, `history()`). */
+  meta?: JSONObject | undefined;
+  /**
+   * Decides permission requests of a non-streamed turn: called with each
+   * request the turn waits on, it returns the `option_id` to answer with.
+   * Without it, a turn whose agent asks rejects with a PermissionRequiredError
+   * (the turn goes on waiting on the server). Ignored by `turnStream()`, whose
+   * events are answered with `event.answer()`.
+   */
+  onPermission?: PermissionHandler | undefined;
+}
+
+/** Chooses the answer to a permission request: returns one of `request.options`' `option_id`. */
+export type PermissionHandler = (
+  request: PermissionRequest,
+  context: { turnIndex: number; signal: AbortSignal | undefined },
+) => string | Promise<string>;
+
+/**
+ * A `permission_request` event as the streams yield it: the event's members,
+ * and `answer(optionId)`, which answers it (`answerPermission`) and resolves
+ * with the request's state. `answer` is not enumerable, so the event still
+ * serializes as the server sent it. Reading on continues the same turn.
+ */
+export type PermissionRequestEvent = TurnEvent & {
+  readonly type: 'permission_request';
+  readonly request_id: string;
+  readonly title: string;
+  readonly options: PermissionOption[];
+  answer(optionId: string, options?: RequestOptions): Promise<PermissionRequest>;
+};
+
+/** Whether a streamed event is a permission request that can be answered with `event.answer(optionId)`. */
+export function isPermissionRequest(event: TurnEvent): event is PermissionRequestEvent {
+  return event.type === 'permission_request' && typeof (event as { answer?: unknown }).answer === 'function';
 }
 
 /** Options of a streamed turn. */
-export interface TurnStreamOptions extends TurnOptions {
+export interface TurnStreamOptions extends Omit<TurnOptions, 'onPermission'> {
   /** Resumes in a row that bring no new event before the stream fails with StreamLostError (default 5; 0: never resume). */
   maxResumes?: number | undefined;
   /** Milliseconds without an event (keep-alives do not count) after which the stream fails with StreamIdleTimeoutError. */
@@ -59,7 +106,50 @@ export function turnBody(prompt: string, o: TurnOptions): Record<string, unknown
   if (o.files?.length) body['files'] = o.files;
   if (o.turnTimeout !== undefined) body['timeout_ms'] = Math.ceil(o.turnTimeout);
   if (o.busyPolicy !== undefined) body['busy_policy'] = o.busyPolicy;
+  if (o.meta !== undefined) body['meta'] = o.meta;
   return body;
+}
+
+/** Answers one permission request of a session. */
+export async function answerPermission(
+  host: TurnHost,
+  sessionId: string,
+  requestId: string,
+  optionId: string,
+  options?: RequestOptions,
+): Promise<PermissionRequest> {
+  const { data } = await host.client.request<PermissionRequest>({
+    method: 'POST',
+    path: `v1/sessions/${encodeURIComponent(sessionId)}/permissions/${encodeURIComponent(requestId)}`,
+    body: { option_id: optionId },
+    options,
+  });
+  return data;
+}
+
+/** Gives a streamed `permission_request` event its (not enumerable) `answer` method. */
+export function answerableEvent(host: TurnHost, sessionId: string, ev: TurnEvent): void {
+  const id = ev.request_id;
+  if (typeof id !== 'string') return;
+  Object.defineProperty(ev, 'answer', {
+    value: (optionId: string, options?: RequestOptions) => answerPermission(host, sessionId, id, optionId, options),
+    enumerable: false,
+  });
+}
+
+/** The request a `permission_request` event describes, as `listPermissions` would show it while pending. */
+function requestOf(sessionId: string, ev: TurnEvent): PermissionRequest {
+  const r: PermissionRequest = {
+    request_id: ev.request_id ?? '',
+    session_id: sessionId,
+    turn_index: ev.turn_index,
+    title: ev.title ?? '',
+    options: ev.options ?? [],
+    status: 'pending',
+    created_at: ev.created_at,
+  };
+  if (ev.tool_call_id !== undefined) r.tool_call_id = ev.tool_call_id;
+  return r;
 }
 
 // The `raw` of an event that came without its JSON text (a whole turn's
@@ -152,13 +242,81 @@ export async function runTurn(
       options: o,
       attemptTimeout,
     });
-    return new TurnResult(data, info);
+    if (info.status !== 202) return new TurnResult(data, info);
+    // 202: the turn waits for an answer to a permission request.
+    const waiting = data as unknown as TurnWaiting;
+    if (!o.onPermission) throw permissionRequired(sessionId, waiting);
+    return await followTurn(host, sessionId, waiting.turn_index, { onPermission: o.onPermission, signal: o.signal, pending: waiting.permission_requests, info });
   } finally {
     release?.();
   }
 }
 
-function abortedError(signal: AbortSignal | undefined, what: string): () => AbortError {
+function permissionRequired(sessionId: string, w: TurnWaiting): PermissionRequiredError {
+  const requests = Array.isArray(w.permission_requests) ? w.permission_requests : [];
+  const list = requests.map((r) => `${r.request_id}: ${JSON.stringify(r.title)}`).join(', ');
+  return new PermissionRequiredError(
+    `turn ${w.turn_index} waits for an answer to ${requests.length} permission request${requests.length === 1 ? '' : 's'} (${list}): ` +
+      `pass onPermission, or answer with session.answerPermission() and read the result with session.waitTurn(${w.turn_index})`,
+    { sessionId, waiting: w },
+  );
+}
+
+/** Options of `session.waitTurn()`. */
+export interface WaitTurnOptions extends RequestOptions {
+  /** Answers the turn's permission requests (pending now or asked later); without it the wait lasts until someone answers them. */
+  onPermission?: PermissionHandler | undefined;
+}
+
+/**
+ * Follows a turn to its end and returns its result, answering its permission
+ * requests with `onPermission` when given: those of `pending` first (a 202's),
+ * then any the turn's events show unanswered, then each new one the stream
+ * brings. The turn's events so far come from `getTurn`; the rest from
+ * `streamTurn` after the newest of them (resumed like any turn stream).
+ */
+export async function followTurn(
+  host: TurnHost,
+  sessionId: string,
+  turnIndex: number,
+  o: { onPermission?: PermissionHandler | undefined; signal?: AbortSignal | undefined; pending?: PermissionRequest[]; info?: ResponseInfo },
+): Promise<TurnResult> {
+  const handler = o.onPermission;
+  const signal = o.signal;
+  const done = new Set<string>(); // answered by this call, or seen answered
+  const decide = async (r: PermissionRequest): Promise<void> => {
+    if (!handler || done.has(r.request_id)) return;
+    done.add(r.request_id);
+    const optionId = await handler(r, { turnIndex, signal });
+    if (typeof optionId !== 'string') {
+      throw new AgentSessionError(`onPermission returned ${typeof optionId} for ${r.request_id}, not an option_id`);
+    }
+    try {
+      await answerPermission(host, sessionId, r.request_id, optionId, { signal });
+    } catch (err) {
+      // Cancelled meanwhile (the turn ended) or answered by someone else: the turn's own events say what followed.
+      if (!(err instanceof PermissionResolvedError)) throw err;
+    }
+  };
+  for (const r of o.pending ?? []) await decide(r);
+  const { data: turn } = await host.client.request<Turn>({
+    method: 'GET',
+    path: `v1/sessions/${encodeURIComponent(sessionId)}/turns/${turnIndex}`,
+    options: { signal },
+  });
+  const prefix = (turn.events ?? []).map((e) => asEvent(e as unknown as Record<string, unknown>));
+  for (const e of prefix) if (e.type === 'permission_response' && e.request_id) done.add(e.request_id);
+  for (const e of prefix) if (e.type === 'permission_request' && e.request_id) await decide(requestOf(sessionId, e));
+  const lastSeq = prefix.reduce((m, e) => Math.max(m, e.seq), 0);
+  const stream = new TurnStream(host, sessionId, '', { signal }, { turnIndex, events: prefix, lastSeq, info: o.info });
+  for await (const e of stream) {
+    if (e.type === 'permission_response' && e.request_id) done.add(e.request_id);
+    else if (e.type === 'permission_request' && e.request_id) await decide(requestOf(sessionId, e));
+  }
+  return stream.result();
+}
+
+export function abortedError(signal: AbortSignal | undefined, what: string): () => AbortError {
   return () => new AbortError(what, signal?.reason === undefined ? undefined : { cause: signal.reason });
 }
 
@@ -195,12 +353,30 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
   #result: TurnResult | undefined;
   #settle!: { resolve: (r: TurnResult) => void; reject: (e: unknown) => void };
   readonly #finished: Promise<TurnResult>;
+  /** Following a turn already sent (`waitTurn`): no sendTurn, no turn order; the events so far are given. */
+  readonly #follow: boolean;
+  /** Permission requests yielded and not answered yet: the agent is quiet on purpose, so the idle timer waits. */
+  readonly #asking = new Set<string>();
 
-  constructor(host: TurnHost, sessionId: string, prompt: string, opts: TurnStreamOptions) {
+  /** @internal `follow` is the SDK's own use (`waitTurn`): a turn already sent, with its events so far. */
+  constructor(
+    host: TurnHost,
+    sessionId: string,
+    prompt: string,
+    opts: TurnStreamOptions,
+    follow?: { turnIndex: number; events: TurnEvent[]; lastSeq: number; info?: ResponseInfo | undefined },
+  ) {
     this.#host = host;
     this.#sessionId = sessionId;
     this.#prompt = prompt;
     this.#opts = opts;
+    this.#follow = follow !== undefined;
+    if (follow) {
+      this.#turnIndex = follow.turnIndex;
+      this.#events = [...follow.events];
+      this.#lastSeq = follow.lastSeq;
+      this.#info = follow.info;
+    }
     this.#key = opts.idempotencyKey || uuid(); // a stream always has one: its resumes depend on it
     this.#finished = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
     this.#finished.catch(() => {}); // rejections reach whoever calls result(); nobody else must see them
@@ -252,7 +428,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     let conn: OpenStream | undefined;
     let outcome: 'done' | 'failed' | undefined;
     try {
-      if (!o.busyPolicy) release = await this.#host.turnOrder.acquire(this.#sessionId, signal, aborted);
+      if (!o.busyPolicy && !this.#follow) release = await this.#host.turnOrder.acquire(this.#sessionId, signal, aborted);
       conn = await this.#open(true);
       let failures = 0;
       for (;;) {
@@ -321,7 +497,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     const { client } = this.#host;
     const base = `v1/sessions/${encodeURIComponent(this.#sessionId)}`;
     const options: RequestOptions = { ...this.#opts, idempotencyKey: this.#key };
-    if (!first && this.#turnIndex !== undefined) {
+    if ((!first || this.#follow) && this.#turnIndex !== undefined) {
       return client.open({
         method: 'GET',
         path: `${base}/turns/${this.#turnIndex}/stream`,
@@ -364,6 +540,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
     const arm = (): void => {
       if (!idleMs) return;
       clearTimeout(idleTimer);
+      if (this.#asking.size > 0) return; // waiting for a person's answer is not a stall
       idleTimer = setTimeout(() => {
         idleFired = true;
         conn.close();
@@ -386,9 +563,9 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
           case EVENT_FRAME: {
             if (f.data === '') break;
             const obj = this.#parse(f.data, 'event');
-            arm();
             const idSeq = f.id !== undefined && /^\d+$/.test(f.id) ? Number(f.id) : undefined;
             const a = this.#accept(asEvent(obj, f.data), idSeq);
+            arm(); // after #accept: a permission request just taken holds the timer
             if (a) yield a;
             break;
           }
@@ -444,12 +621,24 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
       this.#sawSeqless = true;
       if (this.#resumes > 0) return undefined;
       this.#events.push(ev);
+      this.#permission(ev);
       return { event: ev, progress: false };
     }
     if (seq <= this.#lastSeq) return undefined; // replayed after a resume: already yielded
     this.#lastSeq = seq;
     this.#events.push(ev);
+    this.#permission(ev);
     return { event: ev, progress: true };
+  }
+
+  /** A request becomes answerable, and holds the idle timer until its response arrives. */
+  #permission(ev: TurnEvent): void {
+    if (ev.type === 'permission_request' && typeof ev.request_id === 'string') {
+      answerableEvent(this.#host, this.#sessionId, ev);
+      this.#asking.add(ev.request_id);
+    } else if (ev.type === 'permission_response' && typeof ev.request_id === 'string') {
+      this.#asking.delete(ev.request_id);
+    }
   }
 
   /** Ends the turn. Events the summary counts but the stream skipped are read from the event log first. */
@@ -490,7 +679,7 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
   }
 }
 
-function messageOf(err: unknown): string {
+export function messageOf(err: unknown): string {
   if (err instanceof Error) {
     const c = (err as { cause?: unknown }).cause;
     return c instanceof Error && c.message !== err.message ? `${err.message}: ${c.message}` : err.message;

@@ -16,11 +16,17 @@ export type ToolCallStatus = Exclude<Schemas['Event']['status'], undefined>;
 export type StopReason = Schemas['TurnSummary']['stop_reason'];
 export type CancelledBy = Exclude<Schemas['TurnSummary']['cancelled_by'], undefined>;
 export type TurnStatus = Schemas['Turn']['status'];
+export type EndReason = Exclude<Schemas['Session']['end_reason'], undefined>;
+export type PermissionOptionKind = Schemas['PermissionOption']['kind'];
+export type PermissionStatus = Schemas['PermissionRequest']['status'];
+export type PermissionOutcome = Exclude<Schemas['PermissionRequest']['outcome'], undefined>;
+export type LifecycleEventType = Schemas['LifecycleEvent']['type'];
 // Enums as requests take them: the known values only.
 export type LogEntryType = Schemas['LogEntryType'];
 export type ArtifactAction = Schemas['ArtifactAction'];
 export type BusyPolicy = Schemas['BusyPolicy'];
 export type EndStatus = Schemas['EndStatus'];
+export type LogOrder = Schemas['LogOrder'];
 
 // Responses.
 /** A session as the server last reported it. */
@@ -36,6 +42,17 @@ export type TurnAccepted = Schemas['TurnAccepted'];
 export type Turn = Schemas['Turn'];
 export type Usage = Schemas['Usage'];
 export type CancelTurnResult = Schemas['CancelTurnResult'];
+/** One answer a permission request offers (`option_id`, `name`, `kind`). */
+export type PermissionOption = Schemas['PermissionOption'];
+/** A permission request and where it stands (`pending`, `answered`, `cancelled`). */
+export type PermissionRequest = Schemas['PermissionRequest'];
+/** A JSON turn's `202` answer while it waits for an answer to a permission request. */
+export type TurnWaiting = Schemas['TurnWaiting'];
+/** Something that happened to a session besides its agent's work (`turn_started`, `status_changed`, ...). */
+export type LifecycleEvent = Schemas['LifecycleEvent'];
+/** An option an agent declares (`capabilities().agents[i].options`), set per session in `agent_options`. */
+export type AgentOption = Schemas['AgentOption'];
+export type AgentInfo = Schemas['AgentInfo'];
 export type CloseSessionResult = Schemas['CloseSessionResult'];
 export type LogEntry = Schemas['LogEntry'];
 export type Artifact = Schemas['Artifact'];
@@ -69,3 +86,5 @@ export type ListLogParams = Omit<Query<'listLogEntries'>, 'cursor'>;
 export type ListArtifactsParams = Omit<Query<'listArtifacts'>, 'cursor'>;
 export type ListTurnsParams = Omit<Query<'listTurns'>, 'cursor'>;
 export type ListEventsParams = Omit<Query<'listEvents'>, 'cursor'>;
+export type ListPermissionsParams = Omit<Query<'listPermissions'>, 'cursor'>;
+export type ListLifecycleEventsParams = Omit<Query<'listLifecycleEvents'>, 'cursor'>;

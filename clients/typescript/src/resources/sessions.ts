@@ -1,7 +1,18 @@
 import type { APIClient, RequestOptions, ResponseInfo } from '../core.js';
 import type { KeyedLock } from '../internal/keyed-lock.js';
 import { PageIterator, type Page } from '../pagination.js';
-import { asEvent, runTurn, TurnStream, type TurnOptions, type TurnResult, type TurnStreamOptions } from '../turn.js';
+import { SessionStream, type SessionStreamOptions } from '../session-stream.js';
+import {
+  answerPermission,
+  asEvent,
+  followTurn,
+  runTurn,
+  TurnStream,
+  type TurnOptions,
+  type TurnResult,
+  type TurnStreamOptions,
+  type WaitTurnOptions,
+} from '../turn.js';
 import type {
   Artifact,
   ArtifactParams,
@@ -14,14 +25,18 @@ import type {
   FileInfo,
   HandoffContext,
   HandoffParams,
+  LifecycleEvent,
   ListArtifactsParams,
   ListChildrenParams,
   ListEventsParams,
+  ListLifecycleEventsParams,
   ListLogParams,
+  ListPermissionsParams,
   ListSessionsParams,
   ListTurnsParams,
   LogEntry,
   LogEntryParams,
+  PermissionRequest,
   ReplayContext,
   ReplaySessionParams,
   SessionInfo,
@@ -139,9 +154,56 @@ export class Session {
     return this.#session('GET', '', undefined, options);
   }
 
-  /** Sends a prompt and returns the finished turn (`result.text()` is the answer's text). */
+  /**
+   * Sends a prompt and returns the finished turn (`result.text()` is the
+   * answer's text). When the agent asks for permission, `onPermission`
+   * decides; without it the call rejects with a PermissionRequiredError.
+   */
   turn(prompt: string, options: TurnOptions = {}): Promise<TurnResult> {
     return runTurn(this.#host, this.id, prompt, options, this.#turnsPath);
+  }
+
+  /**
+   * Follows a turn already sent (one a PermissionRequiredError named, or one
+   * queued) to its end and returns its result, as `turn()` would have.
+   * `onPermission` answers its permission requests; without it the wait lasts
+   * until someone answers them. Does not wait for the turn order.
+   */
+  waitTurn(turnIndex: number, options: WaitTurnOptions = {}): Promise<TurnResult> {
+    return followTurn(this.#host, this.id, turnIndex, { onPermission: options.onPermission, signal: options.signal });
+  }
+
+  /** Answers a permission request with one of its options; the same answer again changes nothing. */
+  answerPermission(requestId: string, optionId: string, options?: RequestOptions): Promise<PermissionRequest> {
+    return answerPermission(this.#host, this.id, requestId, optionId, options);
+  }
+
+  /** The session's permission requests, oldest first (`{ status: 'pending' }`: what waits for an answer). */
+  permissions(params: ListPermissionsParams = {}, options?: RequestOptions): PageIterator<PermissionRequest> {
+    return list<PermissionRequest>(this.#host, `${this.#path}/permissions`, { ...params }, options, (r) => r);
+  }
+
+  /**
+   * Cancels one turn by its index: a queued turn ends `cancelled` without
+   * running, the running one as `cancel()` ends it; an ended turn is a TurnEndedError.
+   */
+  async cancelTurn(turnIndex: number, options?: RequestOptions): Promise<Turn> {
+    const { data } = await this.#host.client.request<Turn>({ method: 'POST', path: `${this.#turnsPath}/${turnIndex}/cancel`, options });
+    return data;
+  }
+
+  /**
+   * The session's turn events and lifecycle events as they happen, across
+   * turns, until the session ends (the last item is `{ type: 'ended', session }`):
+   * `for await (const item of session.stream())`. Resumes after a drop, every frame once.
+   */
+  stream(options: SessionStreamOptions = {}): SessionStream {
+    return new SessionStream(this.#host, this.id, options);
+  }
+
+  /** The lifecycle history, in `lifecycle_seq` order (`after` a lifecycle_seq). */
+  lifecycleEvents(params: ListLifecycleEventsParams = {}, options?: RequestOptions): PageIterator<LifecycleEvent> {
+    return list<LifecycleEvent>(this.#host, `${this.#path}/lifecycle`, { ...params }, options, (e) => e);
   }
 
   /** Sends a prompt as a streamed turn: `for await (const event of session.turnStream(prompt))`. */
@@ -149,7 +211,7 @@ export class Session {
     return new TurnStream(this.#host, this.id, prompt, options);
   }
 
-  /** Ends the running turn (`stop_reason: cancelled`). Idempotent; never waits for the turn order; queued turns stay. */
+  /** Ends the running turn (`stop_reason: cancelled`). Idempotent; never waits for the turn order; queued turns stay (`cancelTurn(index)` cancels one). */
   async cancel(options?: RequestOptions): Promise<CancelTurnResult> {
     const { data } = await this.#host.client.request<CancelTurnResult>({ method: 'POST', path: `${this.#path}/cancel`, options });
     return data;
@@ -186,7 +248,7 @@ export class Session {
     return data;
   }
 
-  /** The turn history, oldest first, without events (read them with `events()` or `getTurn()`). */
+  /** The turn history, oldest first, without events (read them with `events()` or `getTurn()`); `status` filters (`queued`). */
   history(params: ListTurnsParams = {}, options?: RequestOptions): PageIterator<Turn> {
     return list<Turn>(this.#host, `${this.#path}/turns`, { ...params }, options, (t) => t);
   }
@@ -258,7 +320,7 @@ export class Session {
     return data;
   }
 
-  /** The work log, oldest first, optionally of one `type`. */
+  /** The work log, oldest first (`order: 'newest_first'` for the other way), optionally of one `type`. */
   listLog(params: ListLogParams = {}, options?: RequestOptions): PageIterator<LogEntry> {
     return list<LogEntry>(this.#host, `${this.#path}/log`, { ...params }, options, (e) => e);
   }

@@ -54,7 +54,7 @@ export function faultConfig(scenarios: ScenarioFile[], profile: { seed?: number;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The README's normalization: ids by alias, timestamps, durations, entry ids and request ids by placeholders. */
+/** The README's normalization: ids by alias, timestamps, durations, entry ids and request ids (but a permission request's) by placeholders. */
 export function normalize(v: unknown, names: Map<string, string>, key = ''): unknown {
   if (typeof v === 'string') {
     if (names.has(v)) return names.get(v);
@@ -65,7 +65,12 @@ export function normalize(v: unknown, names: Map<string, string>, key = ''): unk
   }
   if (key === 'duration_ms' && typeof v === 'number') return '<ms>';
   if (Array.isArray(v)) return v.map((x) => normalize(x, names, ''));
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x, names, k)]));
+  if (isObj(v)) {
+    // A permission request's id is the script's (a PermissionRequest, a permission_request or
+    // permission_response event): kept; any other request_id is the server's.
+    const permission = v['type'] === 'permission_request' || v['type'] === 'permission_response' || ('request_id' in v && Array.isArray(v['options']));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, permission && k === 'request_id' ? x : normalize(x, names, k)]));
+  }
   return v;
 }
 

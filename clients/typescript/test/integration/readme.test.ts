@@ -25,6 +25,17 @@ const expectations: Record<string, RegExp[]> = {
   errors: [/not found \(404 not_found, request req_/, /rejected: unknown_agent/, /busy: turn_in_progress/, /the running turn: done/],
   retries: [/same turn: true, replayed: true/, /aborted: AbortError/],
   lifecycle: [/after handoff: paused 1 actions/, /handoff notes: tests fail/, /child at depth 1/, /cannot resume an ended session/, /replayed as sess_/],
+  permissions: [/asked: Drop the table orders_old\? \[allow\/deny\]/, /streamed: Done\./, /handler: refusal: Left it\./, /answered later: Done\./],
+  queue: [
+    /queued: turn 2 at position 1/,
+    /queued turn: cancelled/,
+    /running turn: slow \(meta \{"ticket":"OPS-42"\}\)/,
+    /turn 1 has already ended/,
+    /lifecycle turn_queued 2/,
+    /event #1 text/,
+    /lifecycle status_changed completed/,
+    /ended: closed$/m,
+  ],
 };
 
 describe('README.md', () => {

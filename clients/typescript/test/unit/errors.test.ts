@@ -8,13 +8,19 @@ import {
   ConflictError,
   InvalidTransitionError,
   NotFoundError,
+  InvalidAgentOptionsError,
   PayloadTooLargeError,
+  PermissionResolvedError,
   RateLimitError,
+  RequestTimeoutError,
   ServerError,
   SessionEndedError,
   SessionPausedError,
   SpawnLimitError,
+  TurnEndedError,
   UnexpectedResponseError,
+  UnknownOptionError,
+  UnsupportedBusyPolicyError,
   ValidationError,
 } from '../../src/index.js';
 import { fakeFetch, json, problem, TOKEN } from '../helpers/fake.js';
@@ -42,10 +48,16 @@ describe('error classes', () => {
     [409, 'session_paused', SessionPausedError],
     [409, 'session_ended', SessionEndedError],
     [409, 'spawn_limit_exceeded', SpawnLimitError],
+    [409, 'turn_ended', TurnEndedError],
+    [409, 'permission_resolved', PermissionResolvedError],
     [409, 'idempotency_in_progress', ConflictError],
     [409, 'a_code_from_the_future', ConflictError],
     [400, 'invalid_request', ValidationError],
     [422, 'unknown_agent', ValidationError],
+    [422, 'unknown_option', UnknownOptionError],
+    [422, 'unsupported_busy_policy', UnsupportedBusyPolicyError],
+    [422, 'invalid_agent_options', InvalidAgentOptionsError],
+    [408, 'request_timeout', RequestTimeoutError],
     [413, 'payload_too_large', PayloadTooLargeError],
     [429, 'rate_limited', RateLimitError],
     [500, 'internal', ServerError],
@@ -62,6 +74,8 @@ describe('error classes', () => {
       assert.equal(e.code, code);
       if (status === 409) assert.ok(e instanceof ConflictError);
       if (Cls === BusyError) assert.ok(!(e instanceof InvalidTransitionError));
+      if (status === 422) assert.ok(e instanceof ValidationError);
+      if (Cls === TurnEndedError) assert.ok(!(e instanceof PermissionResolvedError));
     });
   }
 

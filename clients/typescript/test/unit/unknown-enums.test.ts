@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AgentSession, APIError, RetryBudget, type Fetch } from '../../src/index.js';
+import { AgentSession, APIError, PermissionRequiredError, RetryBudget, type Fetch } from '../../src/index.js';
 import type { components } from '../../src/generated/openapi.js';
 import { json, sse, TOKEN } from '../helpers/fake.js';
 import { repoDir } from '../helpers/refserver.js';
@@ -78,6 +78,32 @@ const decoders: { [K in keyof Schemas]?: (f: Doc) => Promise<Schemas[K]> } = {
   LogEntry: async (f) => (await serving(page(f)).sessions.handle('s1').listLog().toArray())[0]!,
   Artifact: async (f) => (await serving(page(f)).sessions.handle('s1').artifacts().toArray())[0]!,
   ReplayContext: (f) => serving(f).sessions.handle('s1').replayContext(),
+  AgentOption: async (f) => (await serving(capabilities({ agents: [{ name: 'echo', kind: 'echo', options: [f] }] })).capabilities()).agents[0]!.options![0]!,
+  ScriptBranch: async (f) => {
+    const script = { steps: [{ ask: { title: 't', options: [], branches: { allow: f } } }] };
+    const c = serving(capabilities({ agents: [{ name: 'scripted', kind: 'scripted', script }] }));
+    return (await c.capabilities()).agents[0]!.script!.steps[0]!.ask!.branches!['allow']!;
+  },
+  PermissionRequest: async (f) => (await serving(page(f)).sessions.handle('s1').permissions().toArray())[0]!,
+  PermissionOption: async (f) => {
+    const request = { request_id: 'p', session_id: 's1', turn_index: 1, title: 't', options: [f], status: 'pending', created_at: 'x' };
+    return (await serving(page(request)).sessions.handle('s1').permissions().toArray())[0]!.options[0]!;
+  },
+  TurnWaiting: async (f) => {
+    const c = clientAnswering(() => json(202, f));
+    const err = await c.sessions.handle('s1').turn('hi').catch((e: unknown) => e);
+    assert.ok(err instanceof PermissionRequiredError, String(err));
+    assert.deepEqual(err.requests, f['permission_requests']);
+    return err.waiting;
+  },
+  LifecycleEvent: async (f) => {
+    const fromPage = (await serving(page(f)).sessions.handle('s1').lifecycleEvents().toArray())[0]!;
+    // The session stream keeps the same values.
+    const ended = { session_id: 's1', status: 'completed', queued_turns: 0 };
+    const c = clientAnswering(() => sse([`event: session.lifecycle\nid: 7.3\ndata: ${JSON.stringify(f)}\n\n`, frame('session.ended', ended)]));
+    for await (const item of c.sessions.handle('s1').stream()) if (item.type === 'lifecycle') assert.deepEqual(item.lifecycle, fromPage);
+    return fromPage;
+  },
 };
 
 /** The schemas the Go test (gen/openenum_test.go) decodes, from its goModels table. */
