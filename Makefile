@@ -71,6 +71,10 @@ CONFORMANCE_OUT ?= out/conformance
 conformance: ## run the conformance suite (full profile, two tenants) against a fresh reference server on an ephemeral port; reports in out/conformance
 	GO='$(GO)' OUT='$(CONFORMANCE_OUT)' conformance/run-against-refserver.sh
 
+.PHONY: conformance-acp
+conformance-acp: ## the conformance suite with the ACP test agent behind the bridge as its echo agent (agent acp-test of an agents file); reports in out/conformance-acp
+	GO='$(GO)' OUT='$(CONFORMANCE_OUT)-acp' ACP=1 conformance/run-against-refserver.sh
+
 # The reference server needs a token; `make run AGENTSESSION_TOKENS=a,b` overrides it.
 AGENTSESSION_TOKENS ?= dev-token
 

@@ -21,9 +21,11 @@ func serviceChecks() []*check {
 				if err != nil {
 					return err
 				}
+				// The suite's echo agent is of kind echo, or a model agent
+				// configured to play it (preflight allows no other kind).
 				found := false
 				for _, a := range caps.Agents {
-					found = found || (a.Name == t.env.echo && a.Kind == gen.AgentKindEcho)
+					found = found || (a.Name == t.env.echo && (a.Kind == gen.AgentKindEcho || a.Kind == gen.AgentKindModel))
 				}
 				if !found {
 					return resp.Failf("no agent %q of kind echo in agents", t.env.echo)

@@ -350,6 +350,7 @@ func TestRunConfigurationErrors(t *testing.T) {
 		{"rejected token", Config{BaseURL: good.URL, Token: "wrong"}, "rejects the token"},
 		{"rejected second token", Config{BaseURL: good.URL, Token: fakeToken, Token2: "wrong"}, "rejects the second token"},
 		{"unknown echo agent", Config{BaseURL: good.URL, Token: fakeToken, EchoAgent: "parrot"}, `agent "parrot"`},
+		{"echo agent of kind scripted", Config{BaseURL: good.URL, Token: fakeToken, EchoAgent: "scripted"}, `agent "scripted" is not listed by getCapabilities as kind echo`},
 		{"bad prefix", Config{BaseURL: good.URL, Token: fakeToken, Prefix: "has space"}, "prefix"},
 	}
 	for _, tc := range tests {

@@ -11,10 +11,16 @@
 # timeout, keep-alive comments every 250 ms) and one agent with a fixed
 # script, so that the checks that wait for them can, and nothing of the
 # contract is left unverified: the run reaches compliance level full.
+#
+# With ACP=1 (`make conformance-acp`) the suite's echo agent is the ACP test
+# agent (cmd/agentsession-acp-testagent) behind the server's ACP bridge,
+# configured under the name acp-test in an agents file: every check that
+# uses the echo agent then runs a real agent process per session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
+ACP=${ACP:-}
 OUT=${OUT:-out/conformance}
 began=$(date +%s.%N)
 tmp=$(mktemp -d)
@@ -35,6 +41,25 @@ cleanup() {
 trap cleanup EXIT
 
 "$GO" build -o "$tmp/" ./cmd/agentsession-server ./cmd/agentsession-conformance
+agents_flag=""
+suite_flags=()
+if [ -n "$ACP" ]; then
+	"$GO" build -o "$tmp/" ./cmd/agentsession-acp-testagent
+	mkdir "$tmp/acp-work"
+	cat >"$tmp/agents.yaml" <<EOF
+agents:
+  - name: acp-test
+    description: The ACP test agent, behind the bridge.
+    command: $tmp/agentsession-acp-testagent
+    args: [-state, $tmp/acp-state]
+    cwd: acp-work
+    session_dirs: true
+    state_dir: acp-bridge-state
+    limits: {start_timeout: 10s, cancel_grace: 1s, stop_grace: 1s}
+EOF
+	agents_flag="-agents-file $tmp/agents.yaml"
+	suite_flags=(-echo-agent acp-test)
+fi
 
 # Throw-away tokens: two tenants that exist only for this run.
 token() { printf 'conformance-%s' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"; }
@@ -56,7 +81,7 @@ cat >"$tmp/start.sh" <<EOF
 set -euo pipefail
 : >"$tmp/server.out"
 AGENTSESSION_TOKENS="$tok1,$tok2" "$tmp/agentsession-server" -addr "\$1" -db "$tmp/conformance.db" -log-level warn \\
-	-stall-after 1s -max-turn-timeout 3s -keep-alive 250ms -body-read-timeout 1s -scripts "$tmp/scripts" \\
+	-stall-after 1s -max-turn-timeout 3s -keep-alive 250ms -body-read-timeout 1s -scripts "$tmp/scripts" $agents_flag \\
 	>"$tmp/server.out" 2>>"$tmp/server.err" </dev/null &
 echo \$! >"$tmp/server.pid"
 for _ in \$(seq 1 200); do
@@ -91,16 +116,16 @@ chmod +x "$tmp/start.sh" "$tmp/restart.sh"
 
 "$tmp/start.sh" 127.0.0.1:0
 url=$(cat "$tmp/server.url")
-echo "reference server: $url (SQLite in a temp dir, two tenants, short thresholds, restartable)"
+echo "reference server: $url (SQLite in a temp dir, two tenants, short thresholds, restartable${ACP:+; echo agent: acp-test, the ACP test agent behind the bridge})"
 
 status=0
 AGENTSESSION_CONFORMANCE_TOKEN="$tok1" AGENTSESSION_CONFORMANCE_TOKEN2="$tok2" \
 	"$tmp/agentsession-conformance" -base-url "$url" -profile full -body-read-timeout 1s -out "$OUT" \
-	-restart-command "$tmp/restart.sh" || status=$?
+	-restart-command "$tmp/restart.sh" ${suite_flags[@]+"${suite_flags[@]}"} || status=$?
 if [ "$status" -ne 0 ] && [ -s "$tmp/server.err" ]; then
 	echo "--- reference server log (warnings and errors) ---" >&2
 	tail -n 50 "$tmp/server.err" >&2
 fi
 ended=$(date +%s.%N)
-awk -v b="$began" -v e="$ended" 'BEGIN { printf "make conformance: %.1f s in all (build, server, suite, reports)\n", e - b }'
+awk -v b="$began" -v e="$ended" -v n="make conformance${ACP:+-acp}" 'BEGIN { printf n ": %.1f s in all (build, server, suite, reports)\n", e - b }'
 exit "$status"

@@ -44,7 +44,7 @@ func programs(t *testing.T) []string {
 // build compiles the reference server and every example into dir.
 func build(t *testing.T, dir string, names []string) {
 	t.Helper()
-	args := []string{"build", "-o", dir + string(filepath.Separator), "../cmd/agentsession-server"}
+	args := []string{"build", "-o", dir + string(filepath.Separator), "../cmd/agentsession-server", "../cmd/agentsession-acp-testagent"}
 	for _, n := range names {
 		args = append(args, "./"+n)
 	}
@@ -57,7 +57,9 @@ func build(t *testing.T, dir string, names []string) {
 // ends, and returns its URL.
 func startServer(t *testing.T, bin, token string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", ":memory:", "-tokens", token, "-log-level", "error")
+	// The ACP test agent is the agent acp-test (examples/acp).
+	acpAgent := "acp-test=" + filepath.Join(filepath.Dir(bin), "agentsession-acp-testagent")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", ":memory:", "-tokens", token, "-log-level", "error", "-acp-agent", acpAgent)
 	cmd.Env = cleanEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

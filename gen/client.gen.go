@@ -141,6 +141,13 @@ type ClientInterface interface {
 	// does not take answer `422 invalid_agent_options`, and either creates nothing.
 	// Without an `Idempotency-Key` every call creates a new session.
 	//
+	// A server whose agents run a process per session (the reference server's ACP agents)
+	// starts it here, before answering: when it cannot (the command is missing, it exits at
+	// start, it does not answer within its start timeout, it needs credentials) the answer
+	// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+	// nothing is created. The same holds for `spawnChild`, `continueSession` and
+	// `replaySession`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/sessions (the `CreateSession` operationId).
@@ -153,6 +160,13 @@ type ClientInterface interface {
 	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
 	// does not take answer `422 invalid_agent_options`, and either creates nothing.
 	// Without an `Idempotency-Key` every call creates a new session.
+	//
+	// A server whose agents run a process per session (the reference server's ACP agents)
+	// starts it here, before answering: when it cannot (the command is missing, it exits at
+	// start, it does not answer within its start timeout, it needs credentials) the answer
+	// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+	// nothing is created. The same holds for `spawnChild`, `continueSession` and
+	// `replaySession`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -679,6 +693,13 @@ func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, r
 // does not take answer `422 invalid_agent_options`, and either creates nothing.
 // Without an `Idempotency-Key` every call creates a new session.
 //
+// A server whose agents run a process per session (the reference server's ACP agents)
+// starts it here, before answering: when it cannot (the command is missing, it exits at
+// start, it does not answer within its start timeout, it needs credentials) the answer
+// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+// nothing is created. The same holds for `spawnChild`, `continueSession` and
+// `replaySession`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/sessions (the `CreateSession` operationId).
@@ -701,6 +722,13 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, params *CreateSessio
 // `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
 // does not take answer `422 invalid_agent_options`, and either creates nothing.
 // Without an `Idempotency-Key` every call creates a new session.
+//
+// A server whose agents run a process per session (the reference server's ACP agents)
+// starts it here, before answering: when it cannot (the command is missing, it exits at
+// start, it does not answer within its start timeout, it needs credentials) the answer
+// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+// nothing is created. The same holds for `spawnChild`, `continueSession` and
+// `replaySession`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3703,6 +3731,13 @@ type ClientWithResponsesInterface interface {
 	// does not take answer `422 invalid_agent_options`, and either creates nothing.
 	// Without an `Idempotency-Key` every call creates a new session.
 	//
+	// A server whose agents run a process per session (the reference server's ACP agents)
+	// starts it here, before answering: when it cannot (the command is missing, it exits at
+	// start, it does not answer within its start timeout, it needs credentials) the answer
+	// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+	// nothing is created. The same holds for `spawnChild`, `continueSession` and
+	// `replaySession`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/sessions (the `CreateSession` operationId).
@@ -3715,6 +3750,13 @@ type ClientWithResponsesInterface interface {
 	// `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
 	// does not take answer `422 invalid_agent_options`, and either creates nothing.
 	// Without an `Idempotency-Key` every call creates a new session.
+	//
+	// A server whose agents run a process per session (the reference server's ACP agents)
+	// starts it here, before answering: when it cannot (the command is missing, it exits at
+	// start, it does not answer within its start timeout, it needs credentials) the answer
+	// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+	// nothing is created. The same holds for `spawnChild`, `continueSession` and
+	// `replaySession`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4801,6 +4843,11 @@ type CreateSessionResponse500Headers struct {
 	XRequestID string
 }
 
+// CreateSessionResponse502Headers the declared response headers of an HTTP 502 response for CreateSession
+type CreateSessionResponse502Headers struct {
+	XRequestID string
+}
+
 type CreateSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4824,6 +4871,8 @@ type CreateSessionResponse struct {
 	ApplicationProblemJSON429 *TooManyRequests
 	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationProblemJSON500 *InternalError
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *AgentStartFailed
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateSessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4844,6 +4893,8 @@ type CreateSessionResponse struct {
 	Headers429 *CreateSessionResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateSessionResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *CreateSessionResponse502Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4894,6 +4945,11 @@ func (r CreateSessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
 // GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r CreateSessionResponse) GetApplicationProblemJSON500() *InternalError {
 	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r CreateSessionResponse) GetApplicationProblemJSON502() *AgentStartFailed {
+	return r.ApplicationProblemJSON502
 }
 
 // GetBody returns the raw response body bytes
@@ -5803,6 +5859,11 @@ type SpawnChildResponse500Headers struct {
 	XRequestID string
 }
 
+// SpawnChildResponse502Headers the declared response headers of an HTTP 502 response for SpawnChild
+type SpawnChildResponse502Headers struct {
+	XRequestID string
+}
+
 type SpawnChildResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5828,6 +5889,8 @@ type SpawnChildResponse struct {
 	ApplicationProblemJSON429 *TooManyRequests
 	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationProblemJSON500 *InternalError
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *AgentStartFailed
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *SpawnChildResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5850,6 +5913,8 @@ type SpawnChildResponse struct {
 	Headers429 *SpawnChildResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SpawnChildResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *SpawnChildResponse502Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5905,6 +5970,11 @@ func (r SpawnChildResponse) GetApplicationProblemJSON429() *TooManyRequests {
 // GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r SpawnChildResponse) GetApplicationProblemJSON500() *InternalError {
 	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r SpawnChildResponse) GetApplicationProblemJSON502() *AgentStartFailed {
+	return r.ApplicationProblemJSON502
 }
 
 // GetBody returns the raw response body bytes
@@ -6185,6 +6255,11 @@ type ContinueSessionResponse500Headers struct {
 	XRequestID string
 }
 
+// ContinueSessionResponse502Headers the declared response headers of an HTTP 502 response for ContinueSession
+type ContinueSessionResponse502Headers struct {
+	XRequestID string
+}
+
 type ContinueSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6210,6 +6285,8 @@ type ContinueSessionResponse struct {
 	ApplicationProblemJSON429 *TooManyRequests
 	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationProblemJSON500 *InternalError
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *AgentStartFailed
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *ContinueSessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6232,6 +6309,8 @@ type ContinueSessionResponse struct {
 	Headers429 *ContinueSessionResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ContinueSessionResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ContinueSessionResponse502Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -6287,6 +6366,11 @@ func (r ContinueSessionResponse) GetApplicationProblemJSON429() *TooManyRequests
 // GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ContinueSessionResponse) GetApplicationProblemJSON500() *InternalError {
 	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ContinueSessionResponse) GetApplicationProblemJSON502() *AgentStartFailed {
+	return r.ApplicationProblemJSON502
 }
 
 // GetBody returns the raw response body bytes
@@ -8009,6 +8093,11 @@ type ReplaySessionResponse500Headers struct {
 	XRequestID string
 }
 
+// ReplaySessionResponse502Headers the declared response headers of an HTTP 502 response for ReplaySession
+type ReplaySessionResponse502Headers struct {
+	XRequestID string
+}
+
 type ReplaySessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8034,6 +8123,8 @@ type ReplaySessionResponse struct {
 	ApplicationProblemJSON429 *TooManyRequests
 	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationProblemJSON500 *InternalError
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *AgentStartFailed
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *ReplaySessionResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -8056,6 +8147,8 @@ type ReplaySessionResponse struct {
 	Headers429 *ReplaySessionResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ReplaySessionResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ReplaySessionResponse502Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -8111,6 +8204,11 @@ func (r ReplaySessionResponse) GetApplicationProblemJSON429() *TooManyRequests {
 // GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ReplaySessionResponse) GetApplicationProblemJSON500() *InternalError {
 	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ReplaySessionResponse) GetApplicationProblemJSON502() *AgentStartFailed {
+	return r.ApplicationProblemJSON502
 }
 
 // GetBody returns the raw response body bytes
@@ -9200,6 +9298,13 @@ func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, para
 // does not take answer `422 invalid_agent_options`, and either creates nothing.
 // Without an `Idempotency-Key` every call creates a new session.
 //
+// A server whose agents run a process per session (the reference server's ACP agents)
+// starts it here, before answering: when it cannot (the command is missing, it exits at
+// start, it does not answer within its start timeout, it needs credentials) the answer
+// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+// nothing is created. The same holds for `spawnChild`, `continueSession` and
+// `replaySession`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/sessions (the `CreateSession` operationId).
@@ -9218,6 +9323,13 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 // `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
 // does not take answer `422 invalid_agent_options`, and either creates nothing.
 // Without an `Idempotency-Key` every call creates a new session.
+//
+// A server whose agents run a process per session (the reference server's ACP agents)
+// starts it here, before answering: when it cannot (the command is missing, it exits at
+// start, it does not answer within its start timeout, it needs credentials) the answer
+// is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+// nothing is created. The same holds for `spawnChild`, `continueSession` and
+// `replaySession`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10652,6 +10764,13 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 		}
 		response.ApplicationProblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest AgentStartFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
 	}
 
 	switch {
@@ -10776,6 +10895,16 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers CreateSessionResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
 	}
 
 	return response, nil
@@ -11833,6 +11962,13 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 		}
 		response.ApplicationProblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest AgentStartFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
 	}
 
 	switch {
@@ -11967,6 +12103,16 @@ func ParseSpawnChildResponse(rsp *http.Response) (*SpawnChildResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers SpawnChildResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
 	}
 
 	return response, nil
@@ -12293,6 +12439,13 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 		}
 		response.ApplicationProblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest AgentStartFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
 	}
 
 	switch {
@@ -12427,6 +12580,16 @@ func ParseContinueSessionResponse(rsp *http.Response) (*ContinueSessionResponse,
 			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ContinueSessionResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
 	}
 
 	return response, nil
@@ -14450,6 +14613,13 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 		}
 		response.ApplicationProblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest AgentStartFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
 	}
 
 	switch {
@@ -14584,6 +14754,16 @@ func ParseReplaySessionResponse(rsp *http.Response) (*ReplaySessionResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ReplaySessionResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
 	}
 
 	return response, nil

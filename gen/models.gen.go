@@ -407,6 +407,7 @@ func (e PermissionStatus) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeAgentStartFailed      ProblemCode = "agent_start_failed"
 	ProblemCodeIdempotencyInProgress ProblemCode = "idempotency_in_progress"
 	ProblemCodeIdempotencyKeyReused  ProblemCode = "idempotency_key_reused"
 	ProblemCodeInternal              ProblemCode = "internal"
@@ -437,6 +438,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAgentStartFailed:
+		return true
 	case ProblemCodeIdempotencyInProgress:
 		return true
 	case ProblemCodeIdempotencyKeyReused:
@@ -1563,6 +1566,7 @@ type Problem struct {
 // | `idempotency_key_reused` | 422 | the key was used before with a different request |
 // | `rate_limited` | 429 | too many requests |
 // | `internal` | 500 | the server failed |
+// | `agent_start_failed` | 502 | the session's agent could not be started |
 type ProblemCode string
 
 // ReplayContext Where the session stands, reconstructed from its work log.
@@ -2298,6 +2302,9 @@ type SessionLastEventID = string
 
 // TurnIndex Example: 1
 type TurnIndex = int32
+
+// AgentStartFailed An RFC 9457 problem document with this API's `code` and `request_id`.
+type AgentStartFailed = Problem
 
 // BadRequest An RFC 9457 problem document with this API's `code` and `request_id`.
 type BadRequest = Problem

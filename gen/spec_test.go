@@ -156,7 +156,7 @@ func TestEnums(t *testing.T) {
 			"idempotency_key_reused", "rate_limited", "internal",
 			// 1.2
 			"request_timeout", "turn_ended", "permission_resolved", "unknown_option",
-			"unsupported_busy_policy", "invalid_agent_options"},
+			"unsupported_busy_policy", "invalid_agent_options", "agent_start_failed"},
 		// 1.2
 		"PermissionOptionKind": {"allow_once", "allow_always", "reject_once", "reject_always"},
 		"PermissionOutcome":    {"selected", "cancelled"},

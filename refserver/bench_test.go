@@ -356,3 +356,46 @@ func BenchmarkStreamLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkACPEchoTurnInterleaved is an echo-like turn end to end (JSON
+// sendTurn over loopback HTTP, memory store) answered by the ACP test
+// agent behind the bridge (its own process, over stdio) against the same
+// turn answered by the built-in echo agent, in one server, alternating
+// which goes first so that the machine's noise falls on both alike. It
+// reports each one's time per turn and their difference, what a real
+// agent process behind the bridge costs a turn.
+//
+//	go test -run '^$' -bench ACPEchoTurnInterleaved -benchtime 3000x -count 3 ./refserver/
+func BenchmarkACPEchoTurnInterleaved(b *testing.B) {
+	srv := refservertest.Start(b, withACP(acpAgent(b, "acp-test")))
+	client := func(agentName string) *echoClient {
+		c := &echoClient{tb: b, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}, url: srv.URL, tok: srv.Tokens[0]}
+		var sess gen.Session
+		if err := json.Unmarshal(c.post("/v1/sessions", `{"agent":"`+agentName+`"}`), &sess); err != nil {
+			b.Fatal(err)
+		}
+		c.path = "/v1/sessions/" + sess.SessionID + "/turns"
+		c.turn() // the first turn of each out of the measure
+		return c
+	}
+	echo, acpTest := client("echo"), client("acp-test")
+	var echoTime, acpTime time.Duration
+	i := 0
+	for b.Loop() {
+		first, second, t1, t2 := echo, acpTest, &echoTime, &acpTime
+		if i%2 == 1 {
+			first, second, t1, t2 = acpTest, echo, &acpTime, &echoTime
+		}
+		i++
+		start := time.Now()
+		first.turn()
+		mid := time.Now()
+		second.turn()
+		*t1 += mid.Sub(start)
+		*t2 += time.Since(mid)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(echoTime.Nanoseconds())/n, "echo-ns/turn")
+	b.ReportMetric(float64(acpTime.Nanoseconds())/n, "acp-ns/turn")
+	b.ReportMetric(float64((acpTime-echoTime).Nanoseconds())/n, "acp-extra-ns/turn")
+}

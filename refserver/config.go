@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/refserver/agent"
+	"github.com/agentsession/agentsession/refserver/agent/acp"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -41,6 +42,12 @@ type Config struct {
 	// ScriptsDir, when set, registers one scripted agent per <name>.json
 	// file in it (see agent.LoadDir). A bad file fails New.
 	ScriptsDir string
+	// AgentsFile, when set, is a file of ACP agents (acp.LoadConfig): each
+	// one is registered under its name, backed by an acp.Bridge that runs
+	// one agent process per session. A bad file fails New.
+	AgentsFile string
+	// ACPAgents are more ACP agents, given in Go.
+	ACPAgents []acp.Config
 	// Logger receives one line per request and the server's events; nil
 	// discards them. Tokens are never logged.
 	Logger *slog.Logger

@@ -15,6 +15,12 @@ func (a api) SpawnChild(ctx context.Context, req genserver.SpawnChildRequestObje
 	b := req.Body
 	// While the parent's runner is held a concurrent close cannot miss this
 	// child: a closing parent refuses new children.
+	return a.createStarting(ctx, func(st *sessionStart) (rawResponse, error) {
+		return a.spawnChild(ctx, parentKey, k, b, st)
+	})
+}
+
+func (a api) spawnChild(ctx context.Context, parentKey sessKey, k *idem, b *gen.CreateSessionRequest, st *sessionStart) (rawResponse, error) {
 	return a.whileOpen(parentKey, func(closing bool) (rawResponse, error) {
 		return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 			parent, err := getSessionTx(tx, parentKey)
@@ -44,8 +50,11 @@ func (a api) SpawnChild(ctx context.Context, req genserver.SpawnChildRequestObje
 				return 0, nil, conflict(gen.ProblemCodeSpawnLimitExceeded,
 					"Session %s already has %d active children; this server allows at most %d.", parent.ID, n, a.cfg.MaxChildren)
 			}
+			if err := a.readyToCreate(st, b.Agent, opts); err != nil {
+				return 0, nil, err
+			}
 			child, err := a.createSessionTx(tx, &store.Session{
-				Tenant: parentKey.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug,
+				ID: st.id, Tenant: parentKey.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug,
 				Context: b.Context, ParentID: parent.ID, Depth: parent.Depth + 1, AgentOptions: opts,
 			})
 			if err != nil {

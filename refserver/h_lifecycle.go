@@ -310,6 +310,12 @@ func (a api) ContinueSession(ctx context.Context, req genserver.ContinueSessionR
 	key := sessKey{info(ctx).tenant, req.SessionID}
 	k := idemFor(ctx, "continueSession", req.Params.IdempotencyKey, req.SessionID)
 	b := req.Body
+	return a.createStarting(ctx, func(st *sessionStart) (rawResponse, error) {
+		return a.continueSession(ctx, key, k, b, st)
+	})
+}
+
+func (a api) continueSession(ctx context.Context, key sessKey, k *idem, b *gen.ContinueSessionRequest, st *sessionStart) (rawResponse, error) {
 	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 		old, err := getSessionTx(tx, key)
 		if err != nil {
@@ -319,13 +325,16 @@ func (a api) ContinueSession(ctx context.Context, req genserver.ContinueSessionR
 		if err != nil {
 			return 0, nil, err
 		}
+		if err := a.readyToCreate(st, b.Agent, opts); err != nil {
+			return 0, nil, err
+		}
 		plan := old.PlanSlug
 		if b.PlanSlug != "" {
 			plan = b.PlanSlug
 		}
 		// The store copies what it is given: old's handoff can be passed on as is.
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: key.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: plan,
+			ID: st.id, Tenant: key.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: plan,
 			ContinuedFrom: old.ID, Context: cloneJSON(old.Context), Handoff: old.Handoff, AgentOptions: opts,
 		})
 		if err != nil {
@@ -342,6 +351,12 @@ func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionReque
 	if req.Body != nil {
 		b = *req.Body
 	}
+	return a.createStarting(ctx, func(st *sessionStart) (rawResponse, error) {
+		return a.replaySession(ctx, key, k, b, st)
+	})
+}
+
+func (a api) replaySession(ctx context.Context, key sessKey, k *idem, b gen.ReplaySessionRequest, st *sessionStart) (rawResponse, error) {
 	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
 		old, err := getSessionTx(tx, key)
 		if err != nil {
@@ -353,6 +368,9 @@ func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionReque
 		}
 		opts, err := a.agentOptions(agentName, b.AgentOptions)
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := a.readyToCreate(st, agentName, opts); err != nil {
 			return 0, nil, err
 		}
 		rc, err := replayContextTx(tx, old)
@@ -373,7 +391,7 @@ func (a api) ReplaySession(ctx context.Context, req genserver.ReplaySessionReque
 		}
 		context["replay"] = member
 		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: key.tenant, Agent: agentName, Meta: b.Meta, PlanSlug: old.PlanSlug,
+			ID: st.id, Tenant: key.tenant, Agent: agentName, Meta: b.Meta, PlanSlug: old.PlanSlug,
 			ContinuedFrom: old.ID, Context: context, AgentOptions: opts,
 		})
 		if err != nil {

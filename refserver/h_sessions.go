@@ -143,10 +143,13 @@ func (s *Server) createSessionTx(tx store.Tx, sess *store.Session) (*store.Sessi
 	if sess.Context == nil {
 		sess.Context = map[string]any{}
 	}
+	preset := sess.ID != "" // its agent was started under this id
 	for range 3 {
-		sess.ID = newID("sess_")
+		if !preset {
+			sess.ID = newID("sess_")
+		}
 		err := tx.CreateSession(sess)
-		if errors.Is(err, store.ErrExists) {
+		if errors.Is(err, store.ErrExists) && !preset {
 			continue // a random id collided: draw another
 		}
 		if err != nil {
@@ -161,18 +164,23 @@ func (a api) CreateSession(ctx context.Context, req genserver.CreateSessionReque
 	ri := info(ctx)
 	b := req.Body
 	k := idemFor(ctx, "createSession", req.Params.IdempotencyKey)
-	return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
-		opts, err := a.agentOptions(b.Agent, b.AgentOptions)
-		if err != nil {
-			return 0, nil, err
-		}
-		sess, err := a.createSessionTx(tx, &store.Session{
-			Tenant: ri.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug, Context: b.Context, AgentOptions: opts,
+	return a.createStarting(ctx, func(st *sessionStart) (rawResponse, error) {
+		return a.idempotent(ctx, k, func(tx store.Tx) (int, any, error) {
+			opts, err := a.agentOptions(b.Agent, b.AgentOptions)
+			if err != nil {
+				return 0, nil, err
+			}
+			if err := a.readyToCreate(st, b.Agent, opts); err != nil {
+				return 0, nil, err
+			}
+			sess, err := a.createSessionTx(tx, &store.Session{
+				ID: st.id, Tenant: ri.tenant, Agent: b.Agent, Meta: b.Meta, PlanSlug: b.PlanSlug, Context: b.Context, AgentOptions: opts,
+			})
+			if err != nil {
+				return 0, nil, err
+			}
+			return http.StatusCreated, a.sessionJSON(sess), nil
 		})
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusCreated, a.sessionJSON(sess), nil
 	})
 }
 
@@ -255,6 +263,7 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 	close := reason != gen.EndReasonEnded
 	var resp rawResponse
 	var childErr error
+	var endedAgent string // the agent of the session this call ended
 	err := s.closeTurns(key, causeSessionClosed, func() (bool, error) {
 		var sess *store.Session
 		err := s.store.View(ctx, func(tx store.Tx) error {
@@ -286,7 +295,7 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 	}, func(queued []store.Turn) ([]store.Turn, error) {
 		var ended []store.Turn
 		err := s.store.Update(ctx, func(tx store.Tx) error {
-			ended = nil
+			ended, endedAgent = nil, ""
 			rec, err := k.lookup(tx)
 			if err != nil || rec != nil {
 				if rec != nil {
@@ -313,6 +322,7 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 				ended = append(ended, t)
 			}
 			old := sess.Status
+			endedAgent = sess.Agent
 			sess.Status, sess.EndReason = status, reason
 			sess.EndedAt, sess.UpdatedAt = now, now
 			if summary != "" {
@@ -338,6 +348,9 @@ func (s *Server) finishSession(ctx context.Context, key sessKey, k *idem, status
 	})
 	if err == nil && childErr != nil {
 		s.log.Error("close children", "session", key.id, "error", childErr.Error())
+	}
+	if err == nil && endedAgent != "" {
+		s.stopAgentSession(endedAgent, key.id)
 	}
 	return resp, err
 }

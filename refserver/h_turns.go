@@ -168,6 +168,7 @@ func (a api) SendTurn(ctx context.Context, req genserver.SendTurnRequestObject) 
 					return tx.PutIdempotency(rec)
 				}
 			}
+			timeout := agentTurnTimeout(ag, timeout)
 			t := &store.Turn{
 				Tenant: key.tenant, SessionID: key.id, Index: sess.TurnCount + 1, Prompt: b.Prompt, Files: files,
 				BusyPolicy: policy, TimeoutMs: int(timeout.Milliseconds()), Status: gen.TurnStatusQueued, CreatedAt: now,

@@ -48,6 +48,7 @@ var problemTitles = map[gen.ProblemCode]string{
 	gen.ProblemCodeUnknownOption:         "Unknown option",
 	gen.ProblemCodeUnsupportedBusyPolicy: "Unsupported busy policy",
 	gen.ProblemCodeInvalidAgentOptions:   "Invalid agent options",
+	gen.ProblemCodeAgentStartFailed:      "Agent start failed",
 }
 
 // apiError is the one error type handlers and middleware return for an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/agentsession/agentsession/gen"
 	genserver "github.com/agentsession/agentsession/gen/server"
 	"github.com/agentsession/agentsession/refserver/agent"
+	"github.com/agentsession/agentsession/refserver/agent/acp"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -42,6 +44,11 @@ type Server struct {
 	baseCtx context.Context
 	stop    context.CancelCauseFunc
 	active  tracker // turn runners running
+	// agentStops counts the agent sessions being stopped (stopAgentSession).
+	agentStops tracker
+	// owned are the agents New made (the ACP agents of the configuration);
+	// Shutdown closes them.
+	owned   []io.Closer
 	workers *workers
 	now     func() time.Time
 }
@@ -75,9 +82,14 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
+	bridges, err := newBridges(cfg, agents)
+	if err != nil {
+		return nil, err
+	}
 	cfg.Agents = agents
 	doc, err := loadSpec()
 	if err != nil {
+		closeAll(bridges)
 		return nil, err
 	}
 	s := &Server{
@@ -90,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 		turns:   runnerSet{m: map[sessKey]*runner{}},
 		hub:     &sessionHub{},
 		workers: newWorkers(),
+		owned:   bridges,
 		now:     func() time.Time { return time.Now().UTC() },
 	}
 	for _, t := range cfg.Tokens {
@@ -97,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if m := cfg.Metrics; m != nil {
 		if err := m.register(s); err != nil {
+			closeAll(bridges)
 			return nil, fmt.Errorf("refserver: metrics (one Metrics per Server): %w", err)
 		}
 		s.metrics = m
@@ -119,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.inner.HandleFunc("/", s.notRouted)
 	if err := s.recoverTurns(context.Background()); err != nil {
+		closeAll(bridges)
 		return nil, fmt.Errorf("refserver: end the turns left running: %w", err)
 	}
 	return s, nil
@@ -144,7 +159,46 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("refserver: shutdown: %w", err)
 	}
 	s.workers.stop()
+	// The agents' processes last: the turns they served have ended.
+	err := s.agentStops.wait(ctx)
+	closeAll(s.owned)
+	if err != nil {
+		return fmt.Errorf("refserver: shutdown: stop the agents: %w", err)
+	}
 	return nil
+}
+
+// newBridges makes the ACP agents of cfg (its AgentsFile, then its
+// ACPAgents) and registers them in agents.
+func newBridges(cfg Config, agents *agent.Registry) ([]io.Closer, error) {
+	cfgs := cfg.ACPAgents
+	if cfg.AgentsFile != "" {
+		fromFile, err := acp.LoadConfig(cfg.AgentsFile)
+		if err != nil {
+			return nil, fmt.Errorf("refserver: %w", err)
+		}
+		cfgs = append(fromFile, cfgs...)
+	}
+	var made []io.Closer
+	for _, c := range cfgs {
+		b, err := acp.New(c, acp.WithLogger(cfg.Logger), acp.WithClientVersion(Version))
+		if err == nil {
+			err = agents.Register(b)
+		}
+		if err != nil {
+			closeAll(made)
+			return nil, fmt.Errorf("refserver: %w", err)
+		}
+		made = append(made, b)
+		cfg.Logger.Info("acp agent", slog.Any("config", c))
+	}
+	return made, nil
+}
+
+func closeAll(cs []io.Closer) {
+	for _, c := range cs {
+		_ = c.Close()
+	}
 }
 
 var errShutdown = errors.New("the server is shutting down")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/agentsession/agentsession/refserver"
+	"github.com/agentsession/agentsession/refserver/agent/acp"
 	"github.com/agentsession/agentsession/refserver/store"
 )
 
@@ -39,6 +40,7 @@ const defaultReadHeaderTimeout = 10 * time.Second
 // refserver.Config.
 type settings struct {
 	addr, db, tokens, tokensFile, scripts string
+	agentsFile, acpAgent                  string
 	logLevel, logFormat                   string
 	maxBody, maxFile                      int64
 	maxChildren, maxDepth, maxQueued      int
@@ -57,6 +59,8 @@ var envNames = map[string]string{
 	"tokens":              "AGENTSESSION_TOKENS",
 	"tokens-file":         "AGENTSESSION_TOKENS_FILE",
 	"scripts":             "AGENTSESSION_SCRIPTS_DIR",
+	"agents-file":         "AGENTSESSION_AGENTS_FILE",
+	"acp-agent":           "AGENTSESSION_ACP_AGENT",
 	"log-level":           "AGENTSESSION_LOG_LEVEL",
 	"log-format":          "AGENTSESSION_LOG_FORMAT",
 	"max-body-bytes":      "AGENTSESSION_MAX_BODY_BYTES",
@@ -85,6 +89,8 @@ func newFlagSet(s *settings, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&s.tokens, "tokens", "", "comma-separated bearer tokens; each one is a tenant")
 	fs.StringVar(&s.tokensFile, "tokens-file", "", "file of bearer tokens, one per line (# starts a comment)")
 	fs.StringVar(&s.scripts, "scripts", "", "directory whose <name>.json AgentScripts become scripted agents called <name>")
+	fs.StringVar(&s.agentsFile, "agents-file", "", "YAML or JSON file of ACP agents (name, command, args, cwd, env, options, limits); see the README")
+	fs.StringVar(&s.acpAgent, "acp-agent", "", "one more ACP agent, as `NAME=COMMAND [ARG...]` (split at spaces), working in the server's directory with the default limits")
 	fs.StringVar(&s.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.Int64Var(&s.maxBody, "max-body-bytes", refserver.DefaultMaxBodyBytes, "largest JSON request body (413 above)")
@@ -283,8 +289,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fail(exitConfig, "open the database: %v", err)
 	}
 	defer st.Close()
+	var acpAgents []acp.Config
+	if s.acpAgent != "" {
+		c, err := parseACPAgent(s.acpAgent)
+		if err != nil {
+			return fail(exitConfig, "%v", err)
+		}
+		acpAgents = append(acpAgents, c)
+	}
 	srv, err := refserver.New(refserver.Config{
 		Store: st, Tokens: tokens, ScriptsDir: s.scripts, Logger: log, Metrics: metrics,
+		AgentsFile: s.agentsFile, ACPAgents: acpAgents,
 		MaxBodyBytes: s.maxBody, MaxFileBytes: s.maxFile,
 		MaxChildren: zeroMeansNone(s.maxChildren), MaxDepth: zeroMeansNone(s.maxDepth),
 		MaxQueuedTurns: s.maxQueued, MaxTurnTimeout: s.maxTurnTimeout,
@@ -352,6 +367,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return code
+}
+
+// parseACPAgent reads -acp-agent's NAME=COMMAND [ARG...]: the agent works
+// in the server's working directory, with the default environment and
+// limits (a file, -agents-file, says more).
+func parseACPAgent(v string) (acp.Config, error) {
+	name, command, ok := strings.Cut(v, "=")
+	words := strings.Fields(command)
+	if !ok || strings.TrimSpace(name) == "" || len(words) == 0 {
+		return acp.Config{}, errors.New("-acp-agent: want NAME=COMMAND [ARG...]")
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return acp.Config{}, fmt.Errorf("-acp-agent: %w", err)
+	}
+	return acp.Config{Name: strings.TrimSpace(name), Command: words[0], Args: words[1:], Cwd: cwd}, nil
 }
 
 // zeroMeansNone maps the flag value 0 (no children) to refserver's

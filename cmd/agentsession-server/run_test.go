@@ -83,6 +83,8 @@ func TestConfigErrorsExit2(t *testing.T) {
 	badScripts := filepath.Join(dir, "scripts")
 	os.Mkdir(badScripts, 0o755)
 	os.WriteFile(filepath.Join(badScripts, "bad.json"), []byte("{"), 0o644)
+	badAgents := filepath.Join(dir, "bad-agents.yaml")
+	os.WriteFile(badAgents, []byte("agents:\n  - {name: a, command: x, cwd: .,  env: {KEY: '${AGENTSESSION_TEST_NOT_SET}'}}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -97,6 +99,9 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
 		{"database in a missing directory", []string{"-db", filepath.Join(dir, "no", "such", "x.db")}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "open the database"},
 		{"bad script", []string{"-db", ":memory:", "-scripts", badScripts}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "bad.json"},
+		{"missing agents file", []string{"-db", ":memory:", "-agents-file", filepath.Join(dir, "agents.yaml")}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "acp config: open " + filepath.Join(dir, "agents.yaml")},
+		{"agents file naming an unset variable", []string{"-db", ":memory:"}, map[string]string{"AGENTSESSION_TOKENS": "t", "AGENTSESSION_AGENTS_FILE": badAgents}, "agents[0] (a): env KEY: ${AGENTSESSION_TEST_NOT_SET}: AGENTSESSION_TEST_NOT_SET is not set in the server's environment"},
+		{"bad -acp-agent", []string{"-db", ":memory:", "-acp-agent", "no-command="}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "-acp-agent: want NAME=COMMAND [ARG...]"},
 		{"address in use or invalid", []string{"-db", ":memory:", "-addr", "256.0.0.1:1"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "listen on"},
 		{"pprof without an operator listener", []string{"-db", ":memory:", "-pprof"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "-pprof needs -metrics-addr"},
 		{"metrics token without an operator listener", []string{"-db", ":memory:", "-metrics-token", "op"}, map[string]string{"AGENTSESSION_TOKENS": "t"}, "-metrics-token needs -metrics-addr"},

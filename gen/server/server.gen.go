@@ -2026,6 +2026,15 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	return m
 }
 
+type AgentStartFailedResponseHeaders struct {
+	XRequestID string
+}
+type AgentStartFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers AgentStartFailedResponseHeaders
+}
+
 type BadRequestResponseHeaders struct {
 	XRequestID string
 }
@@ -2863,6 +2872,23 @@ func (response CreateSession500ApplicationProblemPlusJSONResponse) VisitCreateSe
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession502ApplicationProblemPlusJSONResponse struct {
+	AgentStartFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSession502ApplicationProblemPlusJSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
+	w.WriteHeader(502)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3886,6 +3912,23 @@ func (response SpawnChild500ApplicationProblemPlusJSONResponse) VisitSpawnChildR
 	return err
 }
 
+type SpawnChild502ApplicationProblemPlusJSONResponse struct {
+	AgentStartFailedApplicationProblemPlusJSONResponse
+}
+
+func (response SpawnChild502ApplicationProblemPlusJSONResponse) VisitSpawnChildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateContextRequestObject struct {
 	SessionID SessionID `json:"session_id"`
 	Params    UpdateContextParams
@@ -4278,6 +4321,23 @@ func (response ContinueSession500ApplicationProblemPlusJSONResponse) VisitContin
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ContinueSession502ApplicationProblemPlusJSONResponse struct {
+	AgentStartFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ContinueSession502ApplicationProblemPlusJSONResponse) VisitContinueSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
+	w.WriteHeader(502)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6135,6 +6195,23 @@ func (response ReplaySession500ApplicationProblemPlusJSONResponse) VisitReplaySe
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaySession502ApplicationProblemPlusJSONResponse struct {
+	AgentStartFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaySession502ApplicationProblemPlusJSONResponse) VisitReplaySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Request-Id", fmt.Sprint(response.Headers.XRequestID))
+	w.WriteHeader(502)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -35,9 +35,11 @@
 //	/flood BYTES         stream BYTES bytes of agent_message_chunk as fast as possible
 //	/flood-stderr BYTES  write BYTES bytes to stderr
 //	/context USED SIZE   send a usage_update (context window) notification
-//	/usage IN OUT        report these token counts in the prompt response
+//	/usage IN OUT [TH]   report these token counts (and TH thought tokens) in the prompt response
 //	/count               say "prompts: N", the session's prompts so far (this one
 //	                     included); session/load restores the count
+//	/env NAME            say "NAME=VALUE" from the process's environment, or
+//	                     "NAME is not set" (for tests of what an agent is given)
 //	/error MESSAGE       answer session/prompt with a JSON-RPC error
 //	/stop REASON         end the turn with stop reason REASON, verbatim
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -173,14 +174,26 @@ func (t *turn) command(line string) error {
 		}
 		return t.update(acp.SessionUpdate{UsageUpdate: &acp.SessionUsageUpdate{Used: used, Size: size}})
 	case "usage":
-		var in, out int
-		if _, err := fmt.Sscanf(arg, "%d %d", &in, &out); err != nil {
-			return badLine("/usage wants IN OUT, have %q", arg)
+		var in, out, thought int
+		n, err := fmt.Sscanf(arg, "%d %d %d", &in, &out, &thought)
+		if n < 2 || (n == 2 && err != io.ErrUnexpectedEOF && err != io.EOF) {
+			return badLine("/usage wants IN OUT [THOUGHT], have %q", arg)
 		}
-		t.usage = &acp.Usage{InputTokens: in, OutputTokens: out, TotalTokens: in + out}
+		t.usage = &acp.Usage{InputTokens: in, OutputTokens: out, TotalTokens: in + out + thought}
+		if n == 3 {
+			t.usage.ThoughtTokens = &thought
+		}
 		return nil
 	case "count":
 		return t.say(fmt.Sprintf("prompts: %d", t.s.Prompts))
+	case "env":
+		if arg == "" {
+			return badLine("/env wants a variable name")
+		}
+		if v, ok := os.LookupEnv(arg); ok {
+			return t.say(arg + "=" + v)
+		}
+		return t.say(arg + " is not set")
 	case "error":
 		return &acp.RequestError{Code: -32603, Message: "Internal error", Data: map[string]any{"error": arg}}
 	case "stop":

@@ -32,6 +32,7 @@ var examples = []struct{ name, what string }{
 	{"errors", "typed errors and retries"},
 	{"hitl", "a permission request answered, a queued turn cancelled"},
 	{"record", "the local turn record, read back"},
+	{"acp", "an ACP agent process behind the session (the test agent, through the bridge)"},
 }
 
 const (
@@ -157,7 +158,7 @@ func build(ctx context.Context, root, bin string) error {
 	if goTool == "" {
 		goTool = "go"
 	}
-	args := []string{"build", "-o", bin + string(filepath.Separator), "./cmd/agentsession-server"}
+	args := []string{"build", "-o", bin + string(filepath.Separator), "./cmd/agentsession-server", "./cmd/agentsession-acp-testagent"}
 	for _, ex := range examples {
 		args = append(args, "./examples/"+ex.name)
 	}
@@ -179,7 +180,9 @@ type server struct {
 }
 
 func startServer(ctx context.Context, path, db, token string) (*server, error) {
-	cmd := exec.Command(path, "-addr", "127.0.0.1:0", "-db", db, "-log-level", "warn")
+	// The ACP test agent is the agent acp-test (examples/acp).
+	acpAgent := "acp-test=" + filepath.Join(filepath.Dir(path), "agentsession-acp-testagent")
+	cmd := exec.Command(path, "-addr", "127.0.0.1:0", "-db", db, "-log-level", "warn", "-acp-agent", acpAgent)
 	cmd.Env = append(cleanEnv(), "AGENTSESSION_TOKENS="+token)
 	s := &server{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.logs

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 )
@@ -139,4 +140,29 @@ func (r *Registry) Names() []string {
 	names := slices.Clone(r.order)
 	slices.Sort(names)
 	return names
+}
+
+// SessionStarter is implemented by agents that hold a resource per
+// session (an ACP agent's process): the server calls StartSession when it
+// creates a session, before the session exists for the client, and an
+// error refuses the create with that error's message (it must name the
+// agent and the reason, and hold no secret).
+type SessionStarter interface {
+	// StartSession prepares sessionID with its agent options in force
+	// (AgentInfo.Options, defaults filled in; nil when none).
+	StartSession(ctx context.Context, sessionID string, options map[string]any) error
+}
+
+// SessionCloser is implemented by agents that hold a resource per
+// session: the server calls CloseSession once the session has ended
+// (ended, closed, or closed with its parent), and when a create that
+// StartSession prepared did not go through.
+type SessionCloser interface {
+	CloseSession(ctx context.Context, sessionID string) error
+}
+
+// TurnLimiter is implemented by agents with a turn timeout of their own:
+// the default and the longest timeout of their turns (0: the server's).
+type TurnLimiter interface {
+	TurnTimeout() time.Duration
 }

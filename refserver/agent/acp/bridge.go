@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/keyedlock"
@@ -34,14 +36,13 @@ type Bridge struct {
 
 var _ agent.Agent = (*Bridge)(nil)
 
-// SessionCloser is implemented by agents that hold resources per session;
-// the server calls CloseSession when a session ends (closed, or ended with
-// its parent). It is here until the server's agent package has it.
-type SessionCloser interface {
-	CloseSession(ctx context.Context, sessionID string) error
-}
-
-var _ SessionCloser = (*Bridge)(nil)
+// The server starts a session's process at create, stops it when the
+// session ends, and bounds its turns by limits.turn_timeout.
+var (
+	_ agent.SessionStarter = (*Bridge)(nil)
+	_ agent.SessionCloser  = (*Bridge)(nil)
+	_ agent.TurnLimiter    = (*Bridge)(nil)
+)
 
 // Option configures a Bridge.
 type Option func(*Bridge)
@@ -74,6 +75,14 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	if err := cfg.validate(b.lookupEnv); err != nil {
 		return nil, fmt.Errorf("acp agent %q: %w", cfg.Name, err)
 	}
+	cfg.Options = slices.Clone(cfg.Options)
+	for i := range cfg.Options {
+		o := &cfg.Options[i]
+		o.Default, o.Enum = jsonValue(o.Default), slices.Clone(o.Enum)
+		for j := range o.Enum {
+			o.Enum[j] = jsonValue(o.Enum[j])
+		}
+	}
 	if b.sessions == nil {
 		if cfg.StateDir != "" {
 			s, err := DirSessionStore(cfg.StateDir)
@@ -92,14 +101,27 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 // Config is the bridge's configuration, defaults filled in.
 func (b *Bridge) Config() Config { return b.cfg }
 
-// Info describes the agent as capabilities show it: kind model.
+// Info describes the agent as capabilities show it: kind model; it may
+// ask permission (ACP's session/request_permission) and takes the options
+// of its config; it cannot be steered (ACP has no guidance for a running
+// prompt).
 func (b *Bridge) Info() gen.AgentInfo {
 	d := b.cfg.Description
 	if d == "" {
 		d = "ACP agent " + filepath.Base(b.cfg.Command) + "."
 	}
-	return gen.AgentInfo{Name: b.cfg.Name, Kind: gen.AgentKindModel, Description: d}
+	info := gen.AgentInfo{Name: b.cfg.Name, Kind: gen.AgentKindModel, Description: d, Permissions: true}
+	for _, o := range b.cfg.Options {
+		info.Options = append(info.Options, gen.AgentOption{
+			Name: o.Name, Type: gen.AgentOptionType(o.Type), Description: o.Description, Default: o.Default, Enum: o.Enum,
+		})
+	}
+	return info
 }
+
+// TurnTimeout is limits.turn_timeout: the default and the longest timeout
+// of this agent's turns (0: the server's).
+func (b *Bridge) TurnTimeout() time.Duration { return b.cfg.Limits.TurnTimeout }
 
 // ErrClosed is returned by Run after Close.
 var ErrClosed = errors.New("acp: the bridge is closed")
@@ -121,7 +143,7 @@ func (b *Bridge) Run(ctx context.Context, in agent.Input, emit agent.Emit) (agen
 		return agent.Outcome{}, context.Cause(ctx)
 	}
 	defer held.Unlock()
-	p, err := b.process(ctx, in.SessionID)
+	p, err := b.process(ctx, in.SessionID, in.Options)
 	if err != nil {
 		return agent.Outcome{}, err
 	}
@@ -132,7 +154,7 @@ func (b *Bridge) Run(ctx context.Context, in agent.Input, emit agent.Emit) (agen
 		// not be written: nothing of this turn happened, so a new process
 		// gets it.
 		b.forget(in.SessionID, p)
-		if p, err = b.process(ctx, in.SessionID); err != nil {
+		if p, err = b.process(ctx, in.SessionID, in.Options); err != nil {
 			return agent.Outcome{}, err
 		}
 		out, err = p.prompt(ctx, in, emit)
@@ -149,20 +171,21 @@ func (b *Bridge) Run(ctx context.Context, in agent.Input, emit agent.Emit) (agen
 // StartSession starts sessionID's agent process and ACP session now
 // rather than on its first turn, so that a server can refuse to create a
 // session whose agent cannot start: the error is then a *StartError (or
-// ctx's cause). A session whose process runs is left as it is.
-func (b *Bridge) StartSession(ctx context.Context, sessionID string) error {
+// ctx's cause). options are the session's agent options in force. A
+// session whose process runs is left as it is.
+func (b *Bridge) StartSession(ctx context.Context, sessionID string, options map[string]any) error {
 	held, err := b.locks.Lock(ctx, sessionID)
 	if err != nil {
 		return context.Cause(ctx)
 	}
 	defer held.Unlock()
-	_, err = b.process(ctx, sessionID)
+	_, err = b.process(ctx, sessionID, options)
 	return err
 }
 
 // process returns the live process of sessionID, starting one when there
 // is none.
-func (b *Bridge) process(ctx context.Context, sessionID string) (*process, error) {
+func (b *Bridge) process(ctx context.Context, sessionID string, options map[string]any) (*process, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -183,7 +206,7 @@ func (b *Bridge) process(ctx context.Context, sessionID string) (*process, error
 	if victim != nil {
 		victim.stop(context.Background())
 	}
-	p, err := b.start(ctx, sessionID)
+	p, err := b.start(ctx, sessionID, options)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,6 @@ func TestEchoesAPlainPrompt(t *testing.T) {
 	r := mustRun(t, b, "s1", "hello there world")
 	if diff := cmp.Diff([]gen.ScriptEvent{
 		{Type: gen.EventTypeText, Content: "hello there world"},
-		{Type: gen.EventTypeUsage, Data: gen.JSONObject{"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}},
 	}, r.events.all()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
@@ -41,7 +40,7 @@ func TestStreamsUpdatesAsEventsInOrder(t *testing.T) {
 		"/plan + read the code | > write the fix | test it",
 		"/say two",
 		"/context 1200 200000",
-		"/usage 30 9",
+		"/usage 30 9 4",
 	))
 	want := []gen.ScriptEvent{
 		{Type: gen.EventTypeThinking, Content: "let me see"},
@@ -54,10 +53,15 @@ func TestStreamsUpdatesAsEventsInOrder(t *testing.T) {
 			}}},
 		{Type: gen.EventTypeText, Content: "two"},
 		{Type: gen.EventTypeUsage, Data: gen.JSONObject{"used": 1200, "size": 200000}},
-		{Type: gen.EventTypeUsage, Data: gen.JSONObject{"input_tokens": 30, "output_tokens": 9, "total_tokens": 39}},
 	}
 	if diff := cmp.Diff(want, r.events.all()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// Usage details the turn's usage cannot hold come as the outcome's
+	// usage event (stored with the turn's end).
+	if diff := cmp.Diff([]gen.ScriptEvent{{Type: gen.EventTypeUsage,
+		Data: gen.JSONObject{"input_tokens": 30, "output_tokens": 9, "total_tokens": 43, "thought_tokens": 4}}}, r.out.Events); diff != "" {
+		t.Errorf("outcome events (-want +got):\n%s", diff)
 	}
 	if r.out.StopReason != gen.StopReasonEndTurn || *r.out.Usage.InputTokens != 30 || *r.out.Usage.OutputTokens != 9 {
 		t.Errorf("outcome %+v", r.out)
@@ -82,9 +86,6 @@ func TestToolCallsBecomeToolEvents(t *testing.T) {
 			Result: map[string]any{"error": "grep failed as the prompt asked"}},
 	}
 	got := r.events.all()
-	if len(got) > 0 && got[len(got)-1].Type == gen.EventTypeUsage {
-		got = got[:len(got)-1]
-	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}

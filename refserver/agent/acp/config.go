@@ -2,10 +2,12 @@ package acp
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,8 +62,27 @@ type Config struct {
 	// so that after a server restart the bridge can session/load it (when
 	// the agent supports session/load). Made when missing.
 	StateDir string `yaml:"state_dir"`
+	// Options are the agent options sessions of this agent may set
+	// (createSession's agent_options, declared in capabilities); each one
+	// reaches the session's agent process as an environment variable.
+	Options []OptionConfig `yaml:"options"`
 	// Limits bound the agent; zero values mean the defaults.
 	Limits Limits `yaml:"limits"`
+}
+
+// OptionConfig declares one agent option: its name, JSON type, the values
+// it allows and its default, as capabilities show them, and Env, the
+// variable of the agent's environment that carries the session's value (a
+// string as it is, any other value as JSON), so "model" can become
+// ANTHROPIC_MODEL for claude-code-acp. A session that sets no value and an
+// option without a default leave Env unset.
+type OptionConfig struct {
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"` // string, integer, number or boolean
+	Description string `yaml:"description"`
+	Default     any    `yaml:"default"`
+	Enum        []any  `yaml:"enum"`
+	Env         string `yaml:"env"`
 }
 
 // FSConfig says which file-system requests the agent may make.
@@ -81,6 +102,10 @@ type Limits struct {
 	// StartTimeout bounds starting the process, initialize and
 	// session/new (or session/load).
 	StartTimeout time.Duration `yaml:"start_timeout"`
+	// TurnTimeout, when set, is the default and the longest timeout of a
+	// turn of this agent (below the server's own largest), so an agent
+	// that never answers is bounded even when the turn sets no timeout_ms.
+	TurnTimeout time.Duration `yaml:"turn_timeout"`
 	// CancelGrace is how long a cancelled turn waits for the agent's answer
 	// to session/cancel before the process is stopped.
 	CancelGrace time.Duration `yaml:"cancel_grace"`
@@ -149,7 +174,7 @@ func (l Limits) validate() error {
 	case l.TurnOutputBytes < 0, l.StderrTailBytes < 0, l.ReadFileBytes < 0, l.TerminalOutputBytes < 0,
 		l.MaxTerminals < 0, l.MaxProcesses < 0:
 		return errors.New("limits: sizes and counts must not be negative")
-	case l.StartTimeout < 0, l.CancelGrace < 0, l.StopGrace < 0:
+	case l.StartTimeout < 0, l.CancelGrace < 0, l.StopGrace < 0, l.TurnTimeout < 0:
 		return errors.New("limits: durations must not be negative")
 	}
 	return nil
@@ -196,19 +221,120 @@ func (c Config) validate(lookup func(string) (string, bool)) error {
 	if c.StateDir != "" && !filepath.IsAbs(c.StateDir) {
 		return fmt.Errorf("state_dir %q: must be an absolute path", c.StateDir)
 	}
+	seenOpt, seenEnv := map[string]bool{}, map[string]bool{}
+	for i, o := range c.Options {
+		if err := o.validate(); err != nil {
+			return fmt.Errorf("options[%d] (%s): %w", i, o.Name, err)
+		}
+		if seenOpt[o.Name] {
+			return fmt.Errorf("options[%d]: a second option named %q", i, o.Name)
+		}
+		if seenEnv[o.Env] {
+			return fmt.Errorf("options[%d] (%s): env %s carries another option too", i, o.Name, o.Env)
+		}
+		if _, ok := c.Env[o.Env]; ok {
+			return fmt.Errorf("options[%d] (%s): env %s is set in env too", i, o.Name, o.Env)
+		}
+		seenOpt[o.Name], seenEnv[o.Env] = true, true
+	}
 	return c.Limits.validate()
 }
 
+var validOptionName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+
+func (o OptionConfig) validate() error {
+	if !validOptionName.MatchString(o.Name) {
+		return fmt.Errorf("name %q: want 1-64 characters of A-Z a-z 0-9 _ . -, starting with a letter or _", o.Name)
+	}
+	if !validEnvName.MatchString(o.Env) {
+		return fmt.Errorf("env %q: want the name of the variable that carries the value", o.Env)
+	}
+	switch o.Type {
+	case "string", "integer", "number", "boolean":
+	default:
+		return fmt.Errorf("type %q: want string, integer, number or boolean", o.Type)
+	}
+	for _, v := range o.Enum {
+		if !o.fits(v) {
+			return fmt.Errorf("enum value %v is not of type %s", v, o.Type)
+		}
+	}
+	if o.Default != nil {
+		if !o.fits(o.Default) {
+			return fmt.Errorf("default %v is not of type %s", o.Default, o.Type)
+		}
+		if len(o.Enum) > 0 && !slices.ContainsFunc(o.Enum, func(e any) bool { return fmt.Sprint(e) == fmt.Sprint(o.Default) }) {
+			return fmt.Errorf("default %v is not one of enum", o.Default)
+		}
+	}
+	return nil
+}
+
+// fits reports whether v (as YAML or JSON decodes it) is of o's type.
+func (o OptionConfig) fits(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return o.Type == "string"
+	case bool:
+		return o.Type == "boolean"
+	case int, int64, uint64:
+		return o.Type == "integer" || o.Type == "number"
+	case float64:
+		return o.Type == "number" || (o.Type == "integer" && v == math.Trunc(v) && !math.IsInf(v, 0))
+	}
+	return false
+}
+
+// jsonValue is v as encoding/json decodes it (numbers float64), the form
+// the server compares and passes on.
+func jsonValue(v any) any {
+	if v == nil {
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if json.Unmarshal(data, &out) != nil {
+		return v
+	}
+	return out
+}
+
+// optionEnv is the environment that carries a session's option values.
+func (c Config) optionEnv(values map[string]any) []string {
+	var env []string
+	for _, o := range c.Options {
+		v, ok := values[o.Name]
+		if !ok || v == nil {
+			continue
+		}
+		s, isString := v.(string)
+		if !isString {
+			data, err := json.Marshal(v)
+			if err != nil {
+				continue
+			}
+			s = string(data)
+		}
+		env = append(env, o.Env+"="+s)
+	}
+	return env
+}
+
 // environment is the agent's environment: the inherited variables, then
-// Env with its templates resolved.
-func (c Config) environment(lookup func(string) (string, bool)) ([]string, []string, error) {
+// Env with its templates resolved, then the variables carrying the
+// session's option values. It also returns Env's values, to be cut out of
+// any stderr quoted.
+func (c Config) environment(lookup func(string) (string, bool), options map[string]any) ([]string, []string, error) {
 	inherit := c.InheritEnv
 	if inherit == nil {
 		inherit = DefaultInheritEnv
 	}
 	var env []string
 	for _, name := range inherit {
-		if _, set := c.Env[name]; set {
+		if _, set := c.Env[name]; set || slices.ContainsFunc(c.Options, func(o OptionConfig) bool { return o.Env == name }) {
 			continue
 		}
 		if v, ok := lookup(name); ok {
@@ -224,7 +350,7 @@ func (c Config) environment(lookup func(string) (string, bool)) ([]string, []str
 		env = append(env, name+"="+v)
 		secrets = append(secrets, v)
 	}
-	return env, secrets, nil
+	return append(env, c.optionEnv(options)...), secrets, nil
 }
 
 // expandEnv resolves "${NAME}" and "$$" in s. Any other "$" is itself.

@@ -87,6 +87,14 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad env name", agentWith("    env: {'1X': y}\n"), `env: "1X" is not a variable name`},
 		{"integer duration", agentWith("    limits: {start_timeout: 30}\n"), "cannot unmarshal"},
 		{"negative limit", agentWith("    limits: {turn_output_bytes: -1}\n"), "must not be negative"},
+		{"negative turn timeout", agentWith("    limits: {turn_timeout: -1s}\n"), "must not be negative"},
+		{"option without env", agentWith("    options: [{name: model, type: string}]\n"), `options[0] (model): env "": want the name`},
+		{"option of no type", agentWith("    options: [{name: model, type: text, env: M}]\n"), `type "text"`},
+		{"option default of another type", agentWith("    options: [{name: effort, type: integer, default: high, env: E}]\n"), "default high is not of type integer"},
+		{"option default outside enum", agentWith("    options: [{name: m, type: string, enum: [a, b], default: c, env: M}]\n"), "default c is not one of enum"},
+		{"option env twice", agentWith("    options: [{name: a, type: string, env: M}, {name: b, type: string, env: M}]\n"), "env M carries another option too"},
+		{"option env in env", agentWith("    env: {M: x}\n    options: [{name: a, type: string, env: M}]\n"), "env M is set in env too"},
+		{"option twice", agentWith("    options: [{name: a, type: string, env: M}, {name: a, type: string, env: N}]\n"), `a second option named "a"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := acp.ParseConfig([]byte(tt.data), dir, lookup(nil))

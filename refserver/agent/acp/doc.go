@@ -6,7 +6,8 @@
 //
 // # Lifecycle
 //
-// A session's first turn starts the agent's command in the session's
+// StartSession (which the server calls at session create), else a
+// session's first turn, starts the agent's command in the session's
 // working directory (Config.Cwd, or Cwd/<session id> with session_dirs),
 // with only the environment its config gives it. The bridge sends
 // initialize (advertising fs and terminal only when enabled), then

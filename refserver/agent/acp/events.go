@@ -216,7 +216,7 @@ func planEvent(entries []acpsdk.PlanEntry) gen.ScriptEvent {
 	return gen.ScriptEvent{Type: gen.EventTypePlan, Content: b.String(), Data: gen.JSONObject{"entries": list}}
 }
 
-// usageEvent is the usage a prompt's answer reports.
+// usageEvent is the usage a prompt's answer reports, with its details.
 func usageEvent(u *acpsdk.Usage) gen.ScriptEvent {
 	data := gen.JSONObject{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens, "total_tokens": u.TotalTokens}
 	for k, v := range map[string]*int{"thought_tokens": u.ThoughtTokens, "cached_read_tokens": u.CachedReadTokens, "cached_write_tokens": u.CachedWriteTokens} {

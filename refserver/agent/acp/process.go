@@ -76,20 +76,20 @@ func (e *StartError) Unwrap() error { return e.Err }
 // fails fast, with a StartError: a missing command at once, a process
 // that exits as soon as it exits, one that does not answer within
 // limits.start_timeout. A ctx that ends first gives its cause.
-func (b *Bridge) start(ctx context.Context, sessionID string) (*process, error) {
-	p, err := b.startProcess(ctx, sessionID)
+func (b *Bridge) start(ctx context.Context, sessionID string, options map[string]any) (*process, error) {
+	p, err := b.startProcess(ctx, sessionID, options)
 	if err != nil && (ctx.Err() == nil || !errors.Is(err, context.Cause(ctx))) {
 		return nil, &StartError{Agent: b.cfg.Name, Err: err}
 	}
 	return p, err
 }
 
-func (b *Bridge) startProcess(ctx context.Context, sessionID string) (*process, error) {
+func (b *Bridge) startProcess(ctx context.Context, sessionID string, options map[string]any) (*process, error) {
 	cwd, err := b.sessionDir(sessionID)
 	if err != nil {
 		return nil, err
 	}
-	env, secrets, err := b.cfg.environment(b.lookupEnv)
+	env, secrets, err := b.cfg.environment(b.lookupEnv, options)
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: %w", b.cfg.Name, err)
 	}
@@ -570,9 +570,13 @@ func (p *process) prompt(ctx context.Context, in agent.Input, emit agent.Emit) (
 	}
 	out := agent.Outcome{StopReason: stop}
 	if u := r.resp.Usage; u != nil {
+		// The turn's usage holds the token counts; a usage event only the
+		// details it cannot (thought and cache tokens), so a turn that
+		// reports plain counts has exactly the events the agent streamed,
+		// as the built-in agents' turns do.
 		out.Usage = usageOf(u)
-		if err := emit(usageEvent(u)); err != nil {
-			return agent.Outcome{}, err
+		if u.ThoughtTokens != nil || u.CachedReadTokens != nil || u.CachedWriteTokens != nil {
+			out.Events = []gen.ScriptEvent{usageEvent(u)}
 		}
 	}
 	return out, nil

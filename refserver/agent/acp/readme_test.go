@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -62,7 +63,7 @@ func TestReadmeConfigs(t *testing.T) {
 	for _, e := range r.events.all() {
 		types = append(types, e.Type)
 	}
-	want := []gen.EventType{"text", "tool_call", "tool_result", "tool_result", "tool_call", "text", "tool_result", "usage"}
+	want := []gen.EventType{"text", "tool_call", "tool_result", "tool_result", "tool_call", "text", "tool_result"}
 	if diff := cmp.Diff(want, types); diff != "" {
 		t.Errorf("event types (-want +got):\n%s", diff)
 	}
@@ -71,5 +72,38 @@ func TestReadmeConfigs(t *testing.T) {
 	}
 	if r.out.StopReason != gen.StopReasonRefusal {
 		t.Errorf("stop reason %q", r.out.StopReason)
+	}
+}
+
+// The repository README's agents file is valid as it stands, and its
+// model option reaches claude-code-acp's variable.
+func TestRepositoryReadmeAgentsFile(t *testing.T) {
+	doc, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, "work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var found int
+	for _, part := range strings.Split(string(doc), "```yaml\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		if !strings.HasPrefix(block, "agents:") {
+			continue
+		}
+		found++
+		cfgs, err := acp.ParseConfig([]byte(block), base, lookup(map[string]string{"ANTHROPIC_API_KEY": secretValue}))
+		if err != nil {
+			t.Fatalf("README block:\n%s\n%v", block, err)
+		}
+		c := cfgs[0]
+		if c.Name != "claude" || c.Env["ANTHROPIC_API_KEY"] != "${ANTHROPIC_API_KEY}" || len(c.Options) != 1 || c.Options[0].Env != "ANTHROPIC_MODEL" ||
+			c.Limits.TurnTimeout != 30*time.Minute {
+			t.Errorf("the README's claude: %v %+v", c, c.Options)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d agents files in README.md, want 1", found)
 	}
 }

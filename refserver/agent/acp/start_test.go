@@ -48,7 +48,7 @@ func TestExitAtStartFailsFastWithItsStderr(t *testing.T) {
 	// Every turn tries again, and fails the same way; so does starting the
 	// session ahead of its first turn.
 	wantErr(t, run(t, b, "s1", "hi").err, "exited at start")
-	err := b.StartSession(t.Context(), "s2")
+	err := b.StartSession(t.Context(), "s2", nil)
 	var se *acp.StartError
 	if !errors.As(err, &se) || !strings.Contains(se.Error(), "exit status 4") {
 		t.Errorf("StartSession: %v", err)
@@ -67,11 +67,11 @@ func TestAnAgentThatNeedsAuthenticationSaysSo(t *testing.T) {
 
 func TestStartSessionStartsTheProcessOnce(t *testing.T) {
 	b := newBridge(t, config(t))
-	if err := b.StartSession(t.Context(), "s1"); err != nil {
+	if err := b.StartSession(t.Context(), "s1", nil); err != nil {
 		t.Fatal(err)
 	}
 	pid := b.PID("s1")
-	if err := b.StartSession(t.Context(), "s1"); err != nil || b.PID("s1") != pid || pid == 0 {
+	if err := b.StartSession(t.Context(), "s1", nil); err != nil || b.PID("s1") != pid || pid == 0 {
 		t.Errorf("again: %v, pid %d then %d", err, pid, b.PID("s1"))
 	}
 	if got := mustRun(t, b, "s1", "/count").events.texts(); !cmp.Equal(got, []string{"prompts: 1"}) || b.PID("s1") != pid {
@@ -80,7 +80,7 @@ func TestStartSessionStartsTheProcessOnce(t *testing.T) {
 	// A start cancelled by its context gives the context's cause.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := b.StartSession(ctx, "s2"); !errors.Is(err, context.Canceled) {
+	if err := b.StartSession(ctx, "s2", nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled start: %v", err)
 	}
 }

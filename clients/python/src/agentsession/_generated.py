@@ -45,6 +45,7 @@ class ProblemCode(str, Enum):
     | `idempotency_key_reused` | 422 | the key was used before with a different request |
     | `rate_limited` | 429 | too many requests |
     | `internal` | 500 | the server failed |
+    | `agent_start_failed` | 502 | the session's agent could not be started |
 
     """
 
@@ -73,6 +74,7 @@ class ProblemCode(str, Enum):
     unknown_option = "unknown_option"
     unsupported_busy_policy = "unsupported_busy_policy"
     invalid_agent_options = "invalid_agent_options"
+    agent_start_failed = "agent_start_failed"
 
 
 class FieldError(BaseModel):

@@ -68,6 +68,13 @@ export interface paths {
          *     `AgentInfo.options`). An unknown agent answers `422 unknown_agent`, options the agent
          *     does not take answer `422 invalid_agent_options`, and either creates nothing.
          *     Without an `Idempotency-Key` every call creates a new session.
+         *
+         *     A server whose agents run a process per session (the reference server's ACP agents)
+         *     starts it here, before answering: when it cannot (the command is missing, it exits at
+         *     start, it does not answer within its start timeout, it needs credentials) the answer
+         *     is `502 agent_start_failed`, whose `detail` names the agent and the reason, and
+         *     nothing is created. The same holds for `spawnChild`, `continueSession` and
+         *     `replaySession`.
          */
         post: operations["createSession"];
         delete?: never;
@@ -800,9 +807,10 @@ export interface components {
          *     | `idempotency_key_reused` | 422 | the key was used before with a different request |
          *     | `rate_limited` | 429 | too many requests |
          *     | `internal` | 500 | the server failed |
+         *     | `agent_start_failed` | 502 | the session's agent could not be started |
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "invalid_cursor" | "unauthorized" | "not_found" | "method_not_allowed" | "invalid_transition" | "turn_in_progress" | "turn_queue_full" | "session_paused" | "session_ended" | "spawn_limit_exceeded" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "unknown_agent" | "unknown_file" | "idempotency_key_reused" | "rate_limited" | "internal" | "request_timeout" | "turn_ended" | "permission_resolved" | "unknown_option" | "unsupported_busy_policy" | "invalid_agent_options";
+        ProblemCode: "invalid_request" | "invalid_cursor" | "unauthorized" | "not_found" | "method_not_allowed" | "invalid_transition" | "turn_in_progress" | "turn_queue_full" | "session_paused" | "session_ended" | "spawn_limit_exceeded" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "unknown_agent" | "unknown_file" | "idempotency_key_reused" | "rate_limited" | "internal" | "request_timeout" | "turn_ended" | "permission_resolved" | "unknown_option" | "unsupported_busy_policy" | "invalid_agent_options" | "agent_start_failed";
         /** @description One field that failed validation. */
         FieldError: {
             /**
@@ -2498,6 +2506,30 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The session's agent could not be started (`agent_start_failed`): `detail` names the
+         *     agent and says why. Nothing was created; retrying helps only once the agent's
+         *     configuration (or the machine it runs on) is fixed.
+         */
+        AgentStartFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://agentsession.dev/problems/agent_start_failed",
+                 *       "title": "Agent start failed",
+                 *       "status": 502,
+                 *       "detail": "Agent \"claude\" could not be started: agent \"claude\": cannot start \"npx\": executable file not found in $PATH",
+                 *       "code": "agent_start_failed",
+                 *       "request_id": "req_01hx7k2mb4x9"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The server failed (`internal`); retrying with the same `Idempotency-Key` is safe. */
         InternalError: {
             headers: {
@@ -2804,6 +2836,7 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["AgentStartFailed"];
         };
     };
     getSession: {
@@ -3863,6 +3896,7 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["AgentStartFailed"];
         };
     };
     getHandoffContext: {
@@ -4484,6 +4518,7 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["AgentStartFailed"];
         };
     };
     listChildren: {
@@ -4593,6 +4628,7 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            502: components["responses"]["AgentStartFailed"];
         };
     };
     uploadFile: {
@@ -4700,7 +4736,7 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
-export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["invalid_request", "invalid_cursor", "unauthorized", "not_found", "method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full", "session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress", "payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file", "idempotency_key_reused", "rate_limited", "internal", "request_timeout", "turn_ended", "permission_resolved", "unknown_option", "unsupported_busy_policy", "invalid_agent_options"];
+export const problemCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProblemCode"]> = ["invalid_request", "invalid_cursor", "unauthorized", "not_found", "method_not_allowed", "invalid_transition", "turn_in_progress", "turn_queue_full", "session_paused", "session_ended", "spawn_limit_exceeded", "idempotency_in_progress", "payload_too_large", "unsupported_media_type", "unknown_agent", "unknown_file", "idempotency_key_reused", "rate_limited", "internal", "request_timeout", "turn_ended", "permission_resolved", "unknown_option", "unsupported_busy_policy", "invalid_agent_options", "agent_start_failed"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthStatus"]> = ["ok"];
 export const agentOptionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentOptionType"]> = ["string", "integer", "number", "boolean"];
 export const agentKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentKind"]> = ["echo", "scripted", "model"];
