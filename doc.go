@@ -57,7 +57,8 @@
 //     errors.Is matches it against ErrAuth (401/403), ErrNotFound,
 //     ErrConflict, ErrInvalidTransition, ErrBusy, ErrSessionPaused,
 //     ErrSessionEnded, ErrSpawnLimit, ErrValidation (400/413/415/422),
-//     ErrTooLarge (413), ErrRateLimited and ErrServer (5xx). Its Code is a
+//     ErrTooLarge (413), ErrRateLimited, ErrServer (5xx) and
+//     ErrAgentStartFailed (502 agent_start_failed). Its Code is a
 //     gen.ProblemCode: compare it with the gen.ProblemCode* constants; a
 //     code newer than this SDK is kept as sent.
 //   - *TransportError: no answer arrived (connection failure, timeout), or
@@ -85,7 +86,9 @@
 // By default (retry.DefaultPolicy) a call makes up to 4 attempts: after a
 // connection failure, an answer cut short, or a 408, 429, 500, 502, 503 or
 // 504, with exponential backoff and full jitter, honouring Retry-After up to
-// a cap, within a retry budget shared by the client. GET and DELETE are
+// a cap, within a retry budget shared by the client; never after a problem
+// whose code is final (retry.DefaultFinalProblemCodes: 502
+// agent_start_failed, for which the server already waited). GET and DELETE are
 // retried; POST and PATCH are retried because the SDK always sends an
 // Idempotency-Key, so the server answers a retry with the stored result.
 // The context's deadline covers every attempt and wait; WithAttemptTimeout

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,12 @@ var (
 	ErrTooLarge = errors.New("agentsession: request too large")
 	// ErrRateLimited: 429; APIError.RetryAfter holds the server's delay.
 	ErrRateLimited = errors.New("agentsession: rate limited")
+	// ErrAgentStartFailed: 502 agent_start_failed, the session's agent
+	// could not be started (missing command, exited at start, or no ACP
+	// initialize within its start timeout); APIError.Detail names the agent
+	// and the reason. The server already waited, so it is not retried. It
+	// also matches ErrServer.
+	ErrAgentStartFailed = errors.New("agentsession: agent could not be started")
 	// ErrServer: any 5xx.
 	ErrServer = errors.New("agentsession: server error")
 	// ErrUnexpectedResponse: a whole 2xx answer the SDK could not decode.
@@ -196,6 +203,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusRequestEntityTooLarge
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
+	case ErrAgentStartFailed:
+		return e.StatusCode == http.StatusBadGateway && e.Code == gen.ProblemCodeAgentStartFailed
 	case ErrServer:
 		return e.StatusCode >= 500
 	}
@@ -203,8 +212,11 @@ func (e *APIError) Is(target error) bool {
 }
 
 // Temporary reports whether the same request may succeed later (the statuses
-// the retry policy retries).
+// the default retry policy retries, without its final problem codes).
 func (e *APIError) Temporary() bool {
+	if slices.Contains(retry.DefaultFinalProblemCodes(), string(e.Code)) {
+		return false
+	}
 	switch e.StatusCode {
 	case 408, 429, 500, 502, 503, 504:
 		return true

@@ -28,7 +28,7 @@ var sentinels = map[string]error{
 	"ErrServer":             agentsession.ErrServer,
 	"ErrPermissionResolved": agentsession.ErrPermissionResolved, "ErrTurnEnded": agentsession.ErrTurnEnded,
 	"ErrUnknownOption": agentsession.ErrUnknownOption, "ErrUnsupportedBusyPolicy": agentsession.ErrUnsupportedBusyPolicy,
-	"ErrInvalidAgentOptions": agentsession.ErrInvalidAgentOptions,
+	"ErrInvalidAgentOptions": agentsession.ErrInvalidAgentOptions, "ErrAgentStartFailed": agentsession.ErrAgentStartFailed,
 }
 
 // matching lists the sentinels err matches.
@@ -109,6 +109,19 @@ func TestStatusToTypedError(t *testing.T) {
 				}
 			}},
 		{name: "500 retried then kept", answer: answer{status: 500, code: gen.ProblemCodeInternal}, want: []string{"ErrServer"}, wantAttempts: 4},
+		{name: "502 agent_start_failed not retried", answer: answer{status: 502, code: gen.ProblemCodeAgentStartFailed}, want: []string{"ErrAgentStartFailed", "ErrServer"}, wantAttempts: 1,
+			wantText: "502 agent_start_failed: detail of agent_start_failed",
+			check: func(t *testing.T, e *agentsession.APIError) {
+				if e.Temporary() {
+					t.Error("Temporary() = true for agent_start_failed; the server already waited")
+				}
+			}},
+		{name: "502 internal retried then kept", answer: answer{status: 502, code: gen.ProblemCodeInternal}, want: []string{"ErrServer"}, wantAttempts: 4,
+			check: func(t *testing.T, e *agentsession.APIError) {
+				if !e.Temporary() {
+					t.Error("Temporary() = false for 502 internal")
+				}
+			}},
 		{name: "501 not retried", answer: answer{status: 501, body: "", contentType: "text/plain"}, want: []string{"ErrServer"}, wantAttempts: 1, wantText: "501 Not Implemented: empty body"},
 		{name: "502 html body", answer: answer{status: 502, body: "<html>" + strings.Repeat("bad gateway ", 100) + "</html>", contentType: "text/html"},
 			want: []string{"ErrServer"}, wantAttempts: 4, wantText: `502 Bad Gateway: body "<html>bad gateway`,

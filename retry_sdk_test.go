@@ -20,6 +20,7 @@ import (
 	"github.com/agentsession/agentsession/gen"
 	"github.com/agentsession/agentsession/internal/sdktest"
 	"github.com/agentsession/agentsession/retry"
+	"github.com/agentsession/agentsession/sessions"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jarcoal/httpmock"
 )
@@ -340,5 +341,55 @@ func TestUndecodableSuccess(t *testing.T) {
 	_, err := c.Health(context.Background())
 	if !errors.Is(err, agentsession.ErrUnexpectedResponse) {
 		t.Errorf("err = %v, want ErrUnexpectedResponse", err)
+	}
+}
+
+// 502 agent_start_failed is final: the server already waited for the agent,
+// so the SDK gives the typed error after one attempt although the next
+// attempt would succeed. Another 502 on the same call is retried.
+func TestAgentStartFailedIsNotRetried(t *testing.T) {
+	const detail = `agent "hangs" did not answer initialize within 30s`
+	for _, tt := range []struct {
+		name         string
+		first        httpmock.Responder
+		wantAttempts int
+	}{
+		{"agent_start_failed", func(*http.Request) (*http.Response, error) {
+			resp := httpmock.NewStringResponse(502, `{"type":"about:blank","title":"Agent start failed","status":502,`+
+				`"code":"agent_start_failed","detail":"agent \"hangs\" did not answer initialize within 30s","request_id":"req_a"}`)
+			resp.Header.Set("Content-Type", "application/problem+json")
+			return resp, nil
+		}, 1},
+		{"another code", problemResponder(502, gen.ProblemCodeInternal), 2},
+		{"no problem", httpmock.NewStringResponder(502, "<html>bad gateway</html>"), 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mockClient(t, sdktest.FastRetry())
+			n := 0
+			httpmock.RegisterResponder("POST", mockBase+"/v1/sessions", func(r *http.Request) (*http.Response, error) {
+				n++
+				if n == 1 {
+					return tt.first(r)
+				}
+				return sessionResponder(201)(r)
+			})
+			s, err := sessions.New(c).NewSession(context.Background(), sessions.CreateParams{Agent: "hangs"})
+			if n != tt.wantAttempts {
+				t.Errorf("%d attempts reached the server, want %d", n, tt.wantAttempts)
+			}
+			if tt.wantAttempts == 2 {
+				if err != nil || s.ID() != "sess_1" {
+					t.Errorf("NewSession = %v, %v; want the session after a retry", s, err)
+				}
+				return
+			}
+			var ae *agentsession.APIError
+			if !errors.As(err, &ae) || !errors.Is(err, agentsession.ErrAgentStartFailed) || !errors.Is(err, agentsession.ErrServer) {
+				t.Fatalf("err = %v, want an *APIError matching ErrAgentStartFailed and ErrServer", err)
+			}
+			if ae.StatusCode != 502 || ae.Code != gen.ProblemCodeAgentStartFailed || ae.Detail != detail || ae.Attempts != 1 || ae.RequestID != "req_a" {
+				t.Errorf("APIError = status %d code %q detail %q attempts %d request %q", ae.StatusCode, ae.Code, ae.Detail, ae.Attempts, ae.RequestID)
+			}
+		})
 	}
 }

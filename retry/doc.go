@@ -29,6 +29,11 @@
 //     Call.AttemptTimeout), got one of 408, 429, 500, 502, 503, 504, or (with
 //     Transport.Do) got a 2xx answer whose body was cut short: a reset, an
 //     unexpected EOF, fewer bytes than its Content-Length;
+//   - the answer is not final: an application/problem+json document whose
+//     "code" is in Policy.FinalProblemCodes (default DefaultFinalProblemCodes:
+//     agent_start_failed) is final whatever its status; only the body of an
+//     answer about to be retried is read to tell, at most 64 KiB, and the
+//     caller reads it whole;
 //   - fewer than Policy.MaxAttempts attempts were made (default 4 in total);
 //   - the budget (Policy.Budget) can pay for the retry: 5 tokens, 10 after a
 //     timeout; a request that finally succeeds pays back 1 token, or the cost
@@ -36,7 +41,8 @@
 //   - the request's context is not done.
 //
 // A custom Policy.CheckRetry replaces the first two rules (method and
-// failure); the attempt limit, the budget and the context still apply.
+// failure); the final problem codes, the attempt limit, the budget and the
+// context still apply.
 // Request bodies are resent through req.GetBody when it is set (as
 // http.NewRequest does for in-memory readers), else read once into memory.
 //
@@ -46,6 +52,9 @@
 //     whatever happened: not after a 503, not after a connection error, since
 //     the server may have done the work;
 //   - 501 and every other status: 1xx, 2xx, 3xx, 4xx other than 408 and 429;
+//   - a problem document with a final code, such as 502 agent_start_failed:
+//     the server already tried to start the agent, with its own timeout, and
+//     stored nothing, so a retry would repeat that wait or fail the same way;
 //   - TLS and certificate errors, an unsupported URL scheme, too many
 //     redirects, an invalid header or URL: they would fail the same way again;
 //   - anything once the context is done.

@@ -22,6 +22,12 @@ const (
 	DefaultMaxServerDelay = 30 * time.Second
 )
 
+// DefaultFinalProblemCodes returns the problem codes that are never retried
+// by default, whatever their status: agent_start_failed (502), since the
+// server already waited for the agent to start, so a retry would only repeat
+// that wait or fail the same way.
+func DefaultFinalProblemCodes() []string { return []string{"agent_start_failed"} }
+
 // IdempotencyKeyHeader is the request header that makes a POST or PATCH retryable.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
@@ -38,10 +44,19 @@ type Policy struct {
 	// Set the same *Budget on several policies to share one budget between clients.
 	Budget *Budget
 
-	CheckRetry CheckRetry    // nil = DefaultCheckRetry
-	Backoff    Backoff       // nil = DefaultBackoff
-	OnRetry    func(Attempt) // called before each wait (after a failed attempt that will be retried)
-	Logger     *slog.Logger  // nil = no logging; never logs header values, query strings or userinfo
+	CheckRetry CheckRetry // nil = DefaultCheckRetry
+
+	// FinalProblemCodes are the problem codes that end the retries even on a
+	// status CheckRetry retries: the server answered for good (it already
+	// tried, with its own timeout). An answer is final when it is an
+	// application/problem+json document whose "code" is in the list; only
+	// such an answer's body is read, at most 64 KiB, and it stays readable.
+	// nil = DefaultFinalProblemCodes(); an empty, non-nil list = none.
+	FinalProblemCodes []string
+
+	Backoff Backoff       // nil = DefaultBackoff
+	OnRetry func(Attempt) // called before each wait (after a failed attempt that will be retried)
+	Logger  *slog.Logger  // nil = no logging; never logs header values, query strings or userinfo
 }
 
 // DefaultPolicy returns the policy used when none is given: 4 attempts, waits
@@ -98,6 +113,9 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.CheckRetry == nil {
 		p.CheckRetry = DefaultCheckRetry
+	}
+	if p.FinalProblemCodes == nil {
+		p.FinalProblemCodes = DefaultFinalProblemCodes()
 	}
 	if p.Backoff == nil {
 		p.Backoff = DefaultBackoff

@@ -19,13 +19,18 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 	// The zero Policy and negative fields take the defaults.
 	ignoreFuncs := cmpopts.IgnoreFields(Policy{}, "CheckRetry", "Backoff")
+	withDefaults := want
+	withDefaults.FinalProblemCodes = []string{"agent_start_failed"}
 	for _, p := range []Policy{{}, {MaxAttempts: -1, MinWait: -1, MaxWait: -1, MaxServerDelay: -1}} {
-		if diff := cmp.Diff(want, p.withDefaults(), ignoreFuncs); diff != "" {
+		if diff := cmp.Diff(withDefaults, p.withDefaults(), ignoreFuncs); diff != "" {
 			t.Errorf("withDefaults(%+v) (-want +got):\n%s", p, diff)
 		}
 	}
 	if got := (Policy{MinWait: time.Second, MaxWait: time.Millisecond}).withDefaults(); got.MaxWait != time.Second {
 		t.Errorf("MaxWait below MinWait became %v, want MinWait", got.MaxWait)
+	}
+	if got := (Policy{FinalProblemCodes: []string{}}).withDefaults(); got.FinalProblemCodes == nil || len(got.FinalProblemCodes) != 0 {
+		t.Errorf("an empty FinalProblemCodes became %v, want it kept empty", got.FinalProblemCodes)
 	}
 }
 

@@ -448,6 +448,9 @@ func (c *call) afterAttempt(ctx context.Context, resp *http.Response, err error)
 		c.report(ctx, a)
 		return false, checkErr
 	}
+	if retry && err == nil && resp != nil && isFinalProblem(resp, p.FinalProblemCodes) {
+		retry = false // the server's answer is final (Policy.FinalProblemCodes)
+	}
 	var cut *http.Response // a non-2xx answer whose body was cut short
 	if !retry && err == nil && resp != nil && c.readBody {
 		// The answer is final: read its body within the attempt. Cut short,

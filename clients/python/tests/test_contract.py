@@ -188,13 +188,15 @@ def test_every_contract_code_gets_the_exception_of_its_status(code: str) -> None
         422: agentsession.UnprocessableEntityError,
     }
     if status >= 500:
-        assert cls is agentsession.InternalServerError
+        assert issubclass(cls, agentsession.InternalServerError), (code, cls)
     elif status in by_status:
         assert issubclass(cls, by_status[status]), (code, cls)
     else:
         assert cls is agentsession.APIStatusError, (code, cls)
     if status == 409 and code != "idempotency_in_progress":
         assert cls is not agentsession.ConflictError, f"409 {code} has no exception of its own"
+    if code in agentsession.FINAL_PROBLEM_CODES:
+        assert cls is not agentsession.InternalServerError, f"{status} {code} has no exception of its own"
 
 
 def test_hand_written_code_names_problem_codes_only_through_problem_code() -> None:

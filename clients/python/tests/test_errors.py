@@ -49,6 +49,8 @@ from .conftest import TOKEN, Recorder, mock_client, problem
         (429, "rate_limited", agentsession.RateLimitError, []),
         (500, "internal", agentsession.InternalServerError, []),
         (501, "not_implemented", agentsession.InternalServerError, []),
+        (502, "agent_start_failed", agentsession.AgentStartFailedError, [agentsession.InternalServerError]),
+        (503, "agent_start_failed", agentsession.InternalServerError, []),
         (418, "teapot", agentsession.APIStatusError, []),
     ],
 )

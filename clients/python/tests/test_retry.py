@@ -365,3 +365,64 @@ async def test_async_client_retries_with_the_same_key() -> None:
     assert s.id == "sess_1"
     assert len({r.headers["Idempotency-Key"] for r in rec.requests}) == 1
     assert len(rec.requests) == 3
+
+
+START_FAILED_DETAIL = 'agent "hangs" did not answer initialize within 30s'
+
+
+def _start_failed() -> httpx.Response:
+    return problem(502, "agent_start_failed", START_FAILED_DETAIL)
+
+
+@pytest.mark.parametrize("operation", ["create", "spawn", "continue_", "replay"])
+def test_agent_start_failed_is_final(operation: str) -> None:
+    assert "agent_start_failed" in agentsession.FINAL_PROBLEM_CODES
+    rec = Recorder([_start_failed(), httpx.Response(201, json=SESSION)])
+    c, sleeps = mock_client(rec)
+    calls: dict[str, Callable[[], object]] = {
+        "create": lambda: c.sessions.create(agent="hangs"),
+        "spawn": lambda: c.sessions.handle("sess_1").spawn(agent="hangs"),
+        "continue_": lambda: c.sessions.handle("sess_1").continue_(agent="hangs"),
+        "replay": lambda: c.sessions.handle("sess_1").replay(agent="hangs"),
+    }
+    with pytest.raises(agentsession.AgentStartFailedError) as info:
+        calls[operation]()
+    err = info.value
+    assert isinstance(err, agentsession.InternalServerError)
+    assert (err.status_code, err.code, err.detail, err.attempts) == (502, "agent_start_failed", START_FAILED_DETAIL, 1)
+    assert not err.temporary
+    assert len(rec.requests) == 1
+    assert rec.requests[0].headers["Idempotency-Key"], "the call was retryable"
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        problem(502, "internal"),
+        httpx.Response(502, text="<html>bad gateway</html>", headers={"Content-Type": "text/html"}),
+        httpx.Response(502, json={"code": "agent_start_failed"}),  # not a problem document
+        problem(502, "agent_start_failed", "x" * (64 << 10)),  # larger than the part read
+    ],
+    ids=["another code", "no problem", "application/json", "over 64 KiB"],
+)
+def test_other_502s_are_still_retried(first: httpx.Response) -> None:
+    rec = Recorder([first, httpx.Response(201, json=SESSION)])
+    c, _ = mock_client(rec)
+    assert c.sessions.create(agent="echo").id == "sess_1"
+    assert len(rec.requests) == 2
+
+
+async def test_async_agent_start_failed_is_final() -> None:
+    rec = Recorder([_start_failed(), httpx.Response(201, json=SESSION)])
+    c = agentsession.AsyncClient(
+        base_url="http://agentsession.test",
+        token=TOKEN,
+        transport=httpx.MockTransport(rec),
+        retry=RetryPolicy(min_wait=0, max_wait=0),
+    )
+    async with c:
+        with pytest.raises(agentsession.AgentStartFailedError) as info:
+            await c.sessions.create(agent="hangs")
+    assert info.value.attempts == 1 == len(rec.requests)
+    assert info.value.detail == START_FAILED_DETAIL

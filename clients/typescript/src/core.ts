@@ -23,6 +23,7 @@ import {
   DEFAULT_MAX_RETRIES,
   DEFAULT_MAX_RETRY_AFTER,
   isIdempotentMethod,
+  isFinalProblem,
   isRetryableStatus,
   RetryBudget,
   serverDelay,
@@ -483,7 +484,7 @@ export class APIClient {
       if (signal?.aborted) throw aborted();
       const apiErr = this.#apiError(res, errBody, where, attempt, key);
       lastError = apiErr;
-      const retryStatus = isRetryableStatus(res.status);
+      const retryStatus = isRetryableStatus(res.status) && !isFinalProblem(res.headers.get('content-type'), apiErr.code);
       if (!(retryable && (retryStatus || cut))) {
         budget?.succeeded(lastCost);
         this.#logCall(where, res.status, attempt, started, apiErr.requestId);

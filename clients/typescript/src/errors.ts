@@ -130,8 +130,14 @@ export class RequestTimeoutError extends APIError {}
 export class PayloadTooLargeError extends APIError {}
 /** 429: `retryAfter` is the server's delay in milliseconds. */
 export class RateLimitError extends APIError {}
-/** Any 5xx. */
+/** Any 5xx. The subclass names a code a caller branches on. */
 export class ServerError extends APIError {}
+/**
+ * 502 `agent_start_failed`: the session's agent could not be started (missing
+ * command, exited at start, or no ACP initialize within its start timeout);
+ * `detail` names the agent and the reason. Not retried: the server already waited.
+ */
+export class AgentStartFailedError extends ServerError {}
 
 type APIErrorClass = new (init: APIErrorInit, message: string) => APIError;
 
@@ -152,7 +158,11 @@ const validationByCode: Record<string, APIErrorClass> = {
   [ProblemCode.InvalidAgentOptions]: InvalidAgentOptionsError,
 };
 
-/** The class of an answer: by status, refined by the code for a 409; unknown codes fall back to the status. */
+const badGatewayByCode: Record<string, APIErrorClass> = {
+  [ProblemCode.AgentStartFailed]: AgentStartFailedError,
+};
+
+/** The class of an answer: by status, refined by the code for a 400, 409, 422 or 502; unknown codes fall back to the status. */
 export function apiErrorClass(status: number, code: string | undefined): APIErrorClass {
   if (status === 401 || status === 403) return AuthError;
   if (status === 404) return NotFoundError;
@@ -161,6 +171,7 @@ export function apiErrorClass(status: number, code: string | undefined): APIErro
   if (status === 408) return RequestTimeoutError;
   if (status === 413) return PayloadTooLargeError;
   if (status === 429) return RateLimitError;
+  if (status === 502) return (code !== undefined && badGatewayByCode[code]) || ServerError;
   if (status >= 500 && status <= 599) return ServerError;
   return APIError;
 }
@@ -270,7 +281,7 @@ for (const [name, cls] of Object.entries({
   AgentSessionError, APIError, AuthError, NotFoundError, ConflictError, BusyError, InvalidTransitionError,
   SessionPausedError, SessionEndedError, SpawnLimitError, TurnEndedError, PermissionResolvedError, ValidationError,
   UnknownOptionError, UnsupportedBusyPolicyError, InvalidAgentOptionsError, RequestTimeoutError, PayloadTooLargeError,
-  RateLimitError, ServerError, TransportError, TimeoutError, AbortError, UnexpectedResponseError,
+  RateLimitError, ServerError, AgentStartFailedError, TransportError, TimeoutError, AbortError, UnexpectedResponseError,
   StreamLostError, StreamIdleTimeoutError, PermissionRequiredError,
 })) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });

@@ -12,7 +12,7 @@ export {
 } from './core.js';
 export * from './errors.js';
 export * from './enums.js';
-export { RetryBudget, serverDelay, isRetryableStatus, type RetryOptions } from './retry.js';
+export { RetryBudget, serverDelay, isRetryableStatus, FINAL_PROBLEM_CODES, type RetryOptions } from './retry.js';
 export { PageIterator, type Page } from './pagination.js';
 export {
   TurnResult,

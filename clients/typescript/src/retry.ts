@@ -1,5 +1,6 @@
 // The retry policy, the same as the Go SDK's (retry/ in the repository):
 // which answers are retried, how long to wait, and the shared retry budget.
+import { ProblemCode } from './errors.js';
 
 /** Retry settings; every field has a default. Durations are in milliseconds. */
 export interface RetryOptions {
@@ -24,6 +25,20 @@ export const DEFAULT_MAX_RETRY_AFTER = 30_000;
 /** 408, 429, 500, 502, 503 and 504 are worth retrying; never 501, never another 4xx. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * Problem codes that end the retries even on a retryable status: the server
+ * answered for good. `agent_start_failed` (502): the server already tried to
+ * start the agent, with its own timeout, and stored nothing, so a retry would
+ * only repeat that wait or fail the same way.
+ */
+export const FINAL_PROBLEM_CODES: readonly string[] = Object.freeze([ProblemCode.AgentStartFailed]);
+
+/** Whether an answer is a problem document (`application/problem+json`) whose `code` is in `FINAL_PROBLEM_CODES`. */
+export function isFinalProblem(contentType: string | null, code: string | undefined): boolean {
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/problem+json' && code !== undefined && FINAL_PROBLEM_CODES.includes(code);
 }
 
 /** A method whose request may be sent twice as it is; any other needs an Idempotency-Key. */

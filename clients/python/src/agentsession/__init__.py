@@ -12,6 +12,7 @@ from ._base_client import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, RequestOptions
 from ._client import AsyncClient, Client
 from ._exceptions import (
     AgentSessionError,
+    AgentStartFailedError,
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -51,7 +52,7 @@ from ._permissions import (
     PermissionHandler,
     PermissionRequestEvent,
 )
-from ._retry import RetryBudget, RetryPolicy
+from ._retry import FINAL_PROBLEM_CODES, RetryBudget, RetryPolicy
 from ._session_stream import AsyncSessionEventStream, SessionEventStream, SessionStreamItem
 from ._sessions import AsyncSession, FileInput, Session
 from ._streaming import AsyncTurnStream, StreamIncompleteError, TurnStream
@@ -125,6 +126,7 @@ __all__ = [
     "FileInput",
     "RetryPolicy",
     "RetryBudget",
+    "FINAL_PROBLEM_CODES",
     "RequestOptions",
     "NOT_GIVEN",
     "NotGiven",
@@ -161,5 +163,6 @@ __all__ = [
     "PayloadTooLargeError",
     "RateLimitError",
     "InternalServerError",
+    "AgentStartFailedError",
     "CursorLoopError",
 ]

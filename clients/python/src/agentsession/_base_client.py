@@ -27,7 +27,7 @@ import pydantic_core
 from . import _exceptions as exc
 from . import _generated as gen
 from ._models import BaseModel, decode, decode_json, is_json_syntax_error
-from ._retry import RetryBudget, RetryPolicy, server_delay
+from ._retry import RetryBudget, RetryPolicy, is_final_problem, server_delay
 from ._version import __version__
 
 __all__ = ["NOT_GIVEN", "NotGiven", "RequestOptions", "DEFAULT_TIMEOUT"]
@@ -410,7 +410,7 @@ class BaseClient(Generic[HttpxClientT]):
                 return cut
             self._budget.succeeded(call.last_cost)
             return Done(value)
-        if status in exc.RETRYABLE_STATUSES:
+        if status in exc.RETRYABLE_STATUSES and not is_final_problem(response.headers, body):
             wait = self._retry_wait(call, attempt, headers=response.headers, timeout=False, what=f"status {status}")
             if wait is not None:
                 return wait

@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._generated import PermissionRequest, ProblemCode
+from ._retry import FINAL_PROBLEM_CODES
 
 __all__ = [
     "AgentSessionError",
@@ -271,8 +272,8 @@ class APIStatusError(APIError):
     @property
     def temporary(self) -> bool:
         """Whether the same request may succeed later (a status the retry
-        policy retries)."""
-        return self.status_code in RETRYABLE_STATUSES
+        policy retries, unless the code is in ``FINAL_PROBLEM_CODES``)."""
+        return self.status_code in RETRYABLE_STATUSES and self.code not in FINAL_PROBLEM_CODES
 
 
 class AuthError(APIStatusError):
@@ -368,6 +369,13 @@ class InternalServerError(APIStatusError):
     """5xx: the server failed."""
 
 
+class AgentStartFailedError(InternalServerError):
+    """502 ``agent_start_failed``: the session's agent could not be started
+    (missing command, exited at start, or no ACP initialize within its start
+    timeout); ``detail`` names the agent and the reason. Not retried: the
+    server already waited."""
+
+
 class CursorLoopError(AgentSessionError):
     """A list's server answered the same ``next_cursor`` twice in a row."""
 
@@ -392,9 +400,14 @@ UNPROCESSABLE_CLASSES: dict[ProblemCode, type[UnprocessableEntityError]] = {
     ProblemCode.unsupported_busy_policy: UnsupportedBusyPolicyError,
     ProblemCode.invalid_agent_options: InvalidAgentOptionsError,
 }
+# The 502 codes with an exception of their own (the others are InternalServerError).
+BAD_GATEWAY_CLASSES: dict[ProblemCode, type[InternalServerError]] = {
+    ProblemCode.agent_start_failed: AgentStartFailedError,
+}
 _BY_CODE: dict[tuple[int, str], type[APIStatusError]] = {
     **{(409, code.value): cls for code, cls in CONFLICT_CLASSES.items()},
     **{(422, code.value): cls for code, cls in UNPROCESSABLE_CLASSES.items()},
+    **{(502, code.value): cls for code, cls in BAD_GATEWAY_CLASSES.items()},
 }
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -1,7 +1,8 @@
 """The retry policy: the Go SDK's (retry/ in the repository), in Python.
 
 Connection failures and 408, 429, 500, 502, 503, 504 are retried (never 501
-or another 4xx); waits are exponential with full jitter, or the server's
+or another 4xx, nor a problem document whose code is in
+``FINAL_PROBLEM_CODES``, whatever its status); waits are exponential with full jitter, or the server's
 ``Retry-After`` / ``Retry-After-Ms`` capped at ``max_server_delay``; every
 retry draws from a token bucket shared by the client (the AWS SDKs'
 "standard" mode), so an outage does not multiply the load.
@@ -10,6 +11,7 @@ retry draws from a token bucket shared by the client (the AWS SDKs'
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import random
 import threading
@@ -18,12 +20,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-__all__ = ["RetryPolicy", "RetryBudget", "server_delay"]
+from ._generated import ProblemCode
+
+__all__ = ["FINAL_PROBLEM_CODES", "RetryPolicy", "RetryBudget", "is_final_problem", "server_delay"]
 
 DEFAULT_MAX_RETRIES = 3  # 4 attempts in all, as the Go SDK
 DEFAULT_MIN_WAIT = 0.25
 DEFAULT_MAX_WAIT = 8.0
 DEFAULT_MAX_SERVER_DELAY = 30.0
+
+# Problem codes that end the retries even on a retryable status: the server
+# answered for good. agent_start_failed (502): the server already tried to
+# start the agent, with its own timeout, and stored nothing under the key, so
+# a retry would only repeat that wait or fail the same way.
+FINAL_PROBLEM_CODES: frozenset[str] = frozenset({ProblemCode.agent_start_failed.value})
+
+
+def is_final_problem(headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether an answer is a problem document (``application/problem+json``)
+    whose ``code`` is in ``FINAL_PROBLEM_CODES``. ``body`` is the bounded
+    start of the answer the caller already read (64 KiB): a problem cut at
+    that bound does not parse, and is retried as before."""
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/problem+json" or not body:
+        return False
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(problem, dict) and problem.get("code") in FINAL_PROBLEM_CODES
+
 
 # Budget defaults, those of the AWS SDKs' "standard" retry mode.
 DEFAULT_BUDGET_CAPACITY = 500

@@ -14,6 +14,7 @@ import {
   RateLimitError,
   RequestTimeoutError,
   ServerError,
+  AgentStartFailedError,
   SessionEndedError,
   SessionPausedError,
   SpawnLimitError,
@@ -62,6 +63,8 @@ describe('error classes', () => {
     [429, 'rate_limited', RateLimitError],
     [500, 'internal', ServerError],
     [503, 'unavailable', ServerError],
+    [502, 'agent_start_failed', AgentStartFailedError],
+    [503, 'agent_start_failed', ServerError],
     [418, 'teapot', APIError],
   ];
   for (const [status, code, Cls] of cases) {
@@ -75,6 +78,7 @@ describe('error classes', () => {
       if (status === 409) assert.ok(e instanceof ConflictError);
       if (Cls === BusyError) assert.ok(!(e instanceof InvalidTransitionError));
       if (status === 422) assert.ok(e instanceof ValidationError);
+      if (status >= 500) assert.ok(e instanceof ServerError);
       if (Cls === TurnEndedError) assert.ok(!(e instanceof PermissionResolvedError));
     });
   }

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import {
   AbortError,
   AgentSession,
+  AgentStartFailedError,
+  FINAL_PROBLEM_CODES,
   BusyError,
   ConflictError,
   NotFoundError,
@@ -43,6 +45,45 @@ describe('which answers are retried', () => {
       assert.equal(fetch.calls.length, 1);
     });
   }
+
+  const startFailed = () =>
+    problem(502, 'agent_start_failed', { title: 'Agent start failed', detail: 'agent "hangs" did not answer initialize within 30s' });
+
+  it('502 agent_start_failed is final: one attempt, the typed error', async () => {
+    assert.deepEqual(FINAL_PROBLEM_CODES, ['agent_start_failed']);
+    const calls: Array<(c: AgentSession) => Promise<unknown>> = [
+      (c) => c.sessions.create({ agent: 'hangs' }),
+      (c) => c.sessions.handle('s1').spawn({ agent: 'hangs' }),
+      (c) => c.sessions.handle('s1').continue({ agent: 'hangs' }),
+      (c) => c.sessions.handle('s1').replay({ agent: 'hangs' }),
+    ];
+    for (const call of calls) {
+      const { c, fetch } = client([startFailed, () => json(201, session)]);
+      const e = await call(c).catch((x: unknown) => x);
+      assert.ok(e instanceof AgentStartFailedError, String(e));
+      assert.ok(e instanceof ServerError);
+      assert.equal(e.status, 502);
+      assert.equal(e.code, 'agent_start_failed');
+      assert.equal(e.detail, 'agent "hangs" did not answer initialize within 30s');
+      assert.equal(e.attempts, 1);
+      assert.equal(fetch.calls.length, 1);
+      assert.ok(fetch.calls[0]?.headers.get('idempotency-key'), 'the call was retryable');
+    }
+  });
+
+  it('any other 502 is still retried: another code, no problem, the code outside a problem document', async () => {
+    const others: Handler[] = [
+      () => problem(502, 'internal'),
+      () => new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+      () => new Response(JSON.stringify({ code: 'agent_start_failed' }), { status: 502, headers: { 'content-type': 'application/json' } }),
+    ];
+    for (const first of others) {
+      const { c, fetch } = client([first, () => json(201, session)]);
+      const s = await c.sessions.create({ agent: 'echo' });
+      assert.equal(s.id, 's1');
+      assert.equal(fetch.calls.length, 2);
+    }
+  });
 
   it('a POST is retried with the same Idempotency-Key on every attempt', async () => {
     const { c, fetch } = client([() => problem(503, 'x'), () => problem(500, 'x'), () => json(201, session), () => json(200, session)]);
