@@ -42,6 +42,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 	conn := acp.NewAgentSideConnection(a, w, r)
 	conn.SetLogger(discardLogger())
 	a.conn = conn
+	close(a.ready)
 	select {
 	case <-conn.Done():
 		return nil
@@ -51,8 +52,12 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 }
 
 type agent struct {
-	conn *acp.AgentSideConnection
-	opts Options
+	// conn is set once the connection exists; requests may arrive before
+	// that (the connection reads as soon as it is made), so handlers reach
+	// it through peer, which waits for ready.
+	conn  *acp.AgentSideConnection
+	ready chan struct{}
+	opts  Options
 
 	mu       sync.Mutex
 	sessions map[acp.SessionId]*session
@@ -84,7 +89,13 @@ func newAgent(opts Options) *agent {
 	if opts.Exit == nil {
 		opts.Exit = os.Exit
 	}
-	return &agent{opts: opts, sessions: map[acp.SessionId]*session{}}
+	return &agent{opts: opts, ready: make(chan struct{}), sessions: map[acp.SessionId]*session{}}
+}
+
+// peer is the connection to the client, once Serve has it.
+func (a *agent) peer() *acp.AgentSideConnection {
+	<-a.ready
+	return a.conn
 }
 
 func (a *agent) Initialize(_ context.Context, p acp.InitializeRequest) (acp.InitializeResponse, error) {
@@ -120,7 +131,7 @@ func (a *agent) NewSession(ctx context.Context, p acp.NewSessionRequest) (acp.Ne
 		return acp.NewSessionResponse{}, err
 	}
 	// Agents announce their slash commands this way; clients may ignore it.
-	_ = a.conn.SessionUpdate(ctx, acp.SessionNotification{SessionId: s.ID, Update: acp.SessionUpdate{
+	_ = a.peer().SessionUpdate(ctx, acp.SessionNotification{SessionId: s.ID, Update: acp.SessionUpdate{
 		AvailableCommandsUpdate: &acp.SessionAvailableCommandsUpdate{AvailableCommands: availableCommands()},
 	}})
 	return acp.NewSessionResponse{SessionId: s.ID}, nil
@@ -154,7 +165,7 @@ func (a *agent) LoadSession(ctx context.Context, p acp.LoadSessionRequest) (acp.
 			{UserMessageChunk: &acp.SessionUpdateUserMessageChunk{Content: acp.TextBlock(ex.Prompt)}},
 			acp.UpdateAgentMessageText(ex.Reply),
 		} {
-			if err := a.conn.SessionUpdate(ctx, acp.SessionNotification{SessionId: s.ID, Update: u}); err != nil {
+			if err := a.peer().SessionUpdate(ctx, acp.SessionNotification{SessionId: s.ID, Update: u}); err != nil {
 				return acp.LoadSessionResponse{}, err
 			}
 		}

@@ -130,7 +130,7 @@ func (t *turn) command(line string) error {
 	case "hang":
 		// Ignores session/cancel on purpose: only the end of the process
 		// (stdin closed, or killed) ends it.
-		<-t.agent.conn.Done()
+		<-t.agent.peer().Done()
 		return fmt.Errorf("connection closed")
 	case "crash":
 		code := 3
@@ -207,7 +207,7 @@ func (t *turn) command(line string) error {
 }
 
 func (t *turn) update(u acp.SessionUpdate) error {
-	if err := t.agent.conn.SessionUpdate(t.ctx, acp.SessionNotification{SessionId: t.s.ID, Update: u}); err != nil {
+	if err := t.agent.peer().SessionUpdate(t.ctx, acp.SessionNotification{SessionId: t.s.ID, Update: u}); err != nil {
 		if t.ctx.Err() != nil {
 			return errCancelled
 		}
@@ -307,7 +307,7 @@ func (t *turn) ask(name string) error {
 		acp.WithStartStatus(acp.ToolCallStatusPending), acp.WithStartRawInput(input))); err != nil {
 		return err
 	}
-	resp, err := t.agent.conn.RequestPermission(t.ctx, acp.RequestPermissionRequest{
+	resp, err := t.agent.peer().RequestPermission(t.ctx, acp.RequestPermissionRequest{
 		SessionId: t.s.ID,
 		ToolCall: acp.ToolCallUpdate{ToolCallId: id, Title: acp.Ptr(name), Kind: acp.Ptr(acp.ToolKindEdit),
 			Status: acp.Ptr(acp.ToolCallStatusPending), RawInput: input},
@@ -358,7 +358,7 @@ func (t *turn) read(path string) error {
 	if path == "" {
 		return badLine("/read wants a path")
 	}
-	resp, err := t.agent.conn.ReadTextFile(t.ctx, acp.ReadTextFileRequest{SessionId: t.s.ID, Path: t.absolute(path)})
+	resp, err := t.agent.peer().ReadTextFile(t.ctx, acp.ReadTextFileRequest{SessionId: t.s.ID, Path: t.absolute(path)})
 	if err != nil {
 		if t.ctx.Err() != nil {
 			return errCancelled
@@ -372,7 +372,7 @@ func (t *turn) write(path, content string) error {
 	if path == "" {
 		return badLine("/write wants a path and text")
 	}
-	_, err := t.agent.conn.WriteTextFile(t.ctx, acp.WriteTextFileRequest{SessionId: t.s.ID, Path: t.absolute(path), Content: content})
+	_, err := t.agent.peer().WriteTextFile(t.ctx, acp.WriteTextFileRequest{SessionId: t.s.ID, Path: t.absolute(path), Content: content})
 	if err != nil {
 		if t.ctx.Err() != nil {
 			return errCancelled
@@ -387,7 +387,7 @@ func (t *turn) terminal(arg string) error {
 	if len(fields) == 0 {
 		return badLine("/terminal wants a command")
 	}
-	created, err := t.agent.conn.CreateTerminal(t.ctx, acp.CreateTerminalRequest{SessionId: t.s.ID, Command: fields[0], Args: fields[1:]})
+	created, err := t.agent.peer().CreateTerminal(t.ctx, acp.CreateTerminalRequest{SessionId: t.s.ID, Command: fields[0], Args: fields[1:]})
 	if err != nil {
 		if t.ctx.Err() != nil {
 			return errCancelled
@@ -395,16 +395,16 @@ func (t *turn) terminal(arg string) error {
 		return t.say(fmt.Sprintf("terminal failed: %s", describe(err)))
 	}
 	defer func() {
-		_, _ = t.agent.conn.ReleaseTerminal(context.WithoutCancel(t.ctx), acp.ReleaseTerminalRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
+		_, _ = t.agent.peer().ReleaseTerminal(context.WithoutCancel(t.ctx), acp.ReleaseTerminalRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
 	}()
-	exit, err := t.agent.conn.WaitForTerminalExit(t.ctx, acp.WaitForTerminalExitRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
+	exit, err := t.agent.peer().WaitForTerminalExit(t.ctx, acp.WaitForTerminalExitRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
 	if err != nil {
 		if t.ctx.Err() != nil {
 			return errCancelled
 		}
 		return t.say(fmt.Sprintf("terminal wait failed: %s", describe(err)))
 	}
-	out, err := t.agent.conn.TerminalOutput(t.ctx, acp.TerminalOutputRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
+	out, err := t.agent.peer().TerminalOutput(t.ctx, acp.TerminalOutputRequest{SessionId: t.s.ID, TerminalId: created.TerminalId})
 	if err != nil {
 		return t.say(fmt.Sprintf("terminal output failed: %s", describe(err)))
 	}

@@ -142,7 +142,9 @@ func TestRunnerAgainstTheReferenceServer(t *testing.T) {
 	if bg := a.Observations[2]; bg.Value != nil || bg.Error != nil || bg.Text != nil {
 		t.Errorf("background start: %+v", bg)
 	}
-	if aw := value(5); aw["stop_reason"] != "cancelled" || *a.Observations[5].Text != "a" {
+	// The session is running as soon as the turn starts, which may be
+	// before its first event: the cancel may come before "a" or after it.
+	if aw := value(5); aw["stop_reason"] != "cancelled" || (*a.Observations[5].Text != "a" && *a.Observations[5].Text != "") {
 		t.Errorf("await: %v text %q", aw, *a.Observations[5].Text)
 	}
 	st := value(6)
