@@ -354,7 +354,7 @@ func TestAgentStartFailedIsNotRetried(t *testing.T) {
 		first        httpmock.Responder
 		wantAttempts int
 	}{
-		{"agent_start_failed", func(*http.Request) (*http.Response, error) {
+		{string(gen.ProblemCodeAgentStartFailed), func(*http.Request) (*http.Response, error) {
 			resp := httpmock.NewStringResponse(502, `{"type":"about:blank","title":"Agent start failed","status":502,`+
 				`"code":"agent_start_failed","detail":"agent \"hangs\" did not answer initialize within 30s","request_id":"req_a"}`)
 			resp.Header.Set("Content-Type", "application/problem+json")

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/agentsession/agentsession/retry"
 )
 
 // goFile is one hand-written Go file of the module.
@@ -110,6 +112,9 @@ func TestProblemCodesComeFromTheContract(t *testing.T) {
 		if strings.HasPrefix(f.path, "../gen/") {
 			continue // the contract's own tests pin the list as written
 		}
+		if strings.HasPrefix(f.path, "../retry/") {
+			continue // retry depends on no generated code; its codes are checked below
+		}
 		if f.path == "../scenarios/internal/format/kinds.go" {
 			continue // the scenario format's error kinds: some share a code's spelling
 		}
@@ -151,6 +156,11 @@ func TestProblemCodesComeFromTheContract(t *testing.T) {
 			}
 			return true
 		})
+	}
+	for _, code := range retry.DefaultFinalProblemCodes() {
+		if !codes[code] {
+			t.Errorf("retry.DefaultFinalProblemCodes names %q, which is not in the contract's ProblemCode", code)
+		}
 	}
 	for code := range codes {
 		c := constName(code)
