@@ -96,6 +96,17 @@ func (t *tester) asked(ctx context.Context, id string) (gen.PermissionRequest, g
 	return w.PermissionRequests[0], w, nil
 }
 
+// pendingAsk opens a session of the asking scripted agent and starts a
+// turn that asks (asked): the session and its pending request.
+func (t *tester) pendingAsk(ctx context.Context) (gen.Session, gen.PermissionRequest, error) {
+	s, err := t.askingSession(ctx)
+	if err != nil {
+		return gen.Session{}, gen.PermissionRequest{}, err
+	}
+	p, _, err := t.asked(ctx, s.SessionID)
+	return s, p, err
+}
+
 func (t *tester) answerReq(id, requestID, option string) request {
 	return request{Method: http.MethodPost, Path: path("/v1/sessions/%s/permissions/%s", id, requestID), JSON: map[string]any{"option_id": option}}
 }
@@ -290,11 +301,7 @@ func permissionChecks() []*check {
 					{"deny", gen.StopReasonRefusal, []string{"denied"}},
 					{"always", gen.StopReasonEndTurn, []string{"after"}},
 				} {
-					s, err := t.askingSession(ctx)
-					if err != nil {
-						return err
-					}
-					p, _, err := t.asked(ctx, s.SessionID)
+					s, p, err := t.pendingAsk(ctx)
 					if err != nil {
 						return err
 					}
@@ -428,11 +435,7 @@ func permissionChecks() []*check {
 		def("PERM-004", Must, "answerPermission listEvents",
 			"answerPermission repeated with the option that answered the request answers 200 with the request as it is, and records no second permission_response, also after the turn ended",
 			func(ctx context.Context, t *tester) error {
-				s, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, s.SessionID)
+				s, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}
@@ -470,11 +473,7 @@ func permissionChecks() []*check {
 		def("PERM-005", Must, "answerPermission listPermissions cancelTurn",
 			"another option for an answered request, or any option for a cancelled one, answers 409 permission_resolved and changes nothing",
 			func(ctx context.Context, t *tester) error {
-				s, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, s.SessionID)
+				s, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}
@@ -544,11 +543,7 @@ func permissionChecks() []*check {
 		def("PERM-006", Must, "answerPermission listPermissions",
 			"an option the request does not offer answers 422 unknown_option and changes nothing, whether the request is pending, answered or cancelled",
 			func(ctx context.Context, t *tester) error {
-				s, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, s.SessionID)
+				s, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}
@@ -620,11 +615,7 @@ func permissionChecks() []*check {
 		def("PERM-007", Must, "answerPermission",
 			"answerPermission with a request id the session does not have answers 404 not_found: an unknown id, and another session's request (which stays pending)",
 			func(ctx context.Context, t *tester) error {
-				a, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, a.SessionID)
+				a, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}

@@ -490,11 +490,7 @@ func isolationChecks12() []*check {
 		def("ISO-009", Must, "answerPermission listPermissions cancelTurnAt streamSession listLifecycleEvents",
 			"another tenant's permission request answers 404 not_found on answerPermission and stays pending; the session's listPermissions, cancelTurnAt, streamSession and listLifecycleEvents answer 404 too",
 			func(ctx context.Context, t *tester) error {
-				s, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, s.SessionID)
+				s, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}
@@ -553,11 +549,7 @@ func idempotencyChecks12() []*check {
 		def("IDEM-018", Must, "answerPermission",
 			"answerPermission repeated with its Idempotency-Key after the turn went on and ended answers the first 200 again, marked Idempotent-Replayed",
 			func(ctx context.Context, t *tester) error {
-				s, err := t.askingSession(ctx)
-				if err != nil {
-					return err
-				}
-				p, _, err := t.asked(ctx, s.SessionID)
+				s, p, err := t.pendingAsk(ctx)
 				if err != nil {
 					return err
 				}
