@@ -3,11 +3,10 @@
 // dropped connection with Last-Event-ID `<seq>.<lifecycle_seq>`, so every
 // frame is yielded exactly once.
 import type { OpenStream, RequestOptions } from './core.js';
-import { AgentSessionError, StreamLostError, TransportError, UnexpectedResponseError } from './errors.js';
+import { AgentSessionError, StreamLostError, UnexpectedResponseError } from './errors.js';
 import type { components } from './generated/openapi.js';
-import { sleep } from './internal/util.js';
 import { readSSE } from './sse.js';
-import { abortedError, answerableEvent, asEvent, DEFAULT_MAX_RESUMES, messageOf, resumeDelay, type TurnHost } from './turn.js';
+import { abortedError, answerableEvent, asEvent, DEFAULT_MAX_RESUMES, messageOf, reopen, type TurnHost } from './turn.js';
 import type { LifecycleEvent, SessionInfo, TurnEvent } from './types.js';
 
 /** What the session-wide stream yields: a turn event, a lifecycle event, and last, once, the ended session. */
@@ -112,25 +111,21 @@ export class SessionStream implements AsyncIterable<SessionStreamItem> {
         if (this.#session) return;
         dropped ??= new Error('the stream ended before session.ended');
         if (progressed) failures = 0;
-        for (;;) {
-          failures++;
-          if (failures > maxResumes) {
-            throw new StreamLostError(
+        ({ conn, failures } = await reopen({
+          failures,
+          maxResumes,
+          dropped,
+          signal,
+          aborted,
+          open: () => this.#open(),
+          attempt: () => this.#resumes++,
+          lost: (last) =>
+            new StreamLostError(
               `session stream lost (${this.#sessionId}, after ${this.position}, ${this.#resumes} resumes): ` +
-                `${maxResumes} resume${maxResumes === 1 ? '' : 's'} in a row brought no new frame; last: ${messageOf(dropped)}`,
-              { turnIndex: undefined, lastSeq: this.#seq, resumes: this.#resumes, cause: dropped },
-            );
-          }
-          await sleep(resumeDelay(failures), signal, aborted);
-          this.#resumes++;
-          try {
-            conn = await this.#open();
-            break;
-          } catch (err) {
-            if (!(err instanceof TransportError) || signal?.aborted) throw err;
-            dropped = err;
-          }
-        }
+                `${maxResumes} resume${maxResumes === 1 ? '' : 's'} in a row brought no new frame; last: ${messageOf(last)}`,
+              { turnIndex: undefined, lastSeq: this.#seq, resumes: this.#resumes, cause: last },
+            ),
+        }));
       }
     } finally {
       conn?.close();

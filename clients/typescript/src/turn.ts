@@ -325,6 +325,44 @@ export function resumeDelay(failures: number): number {
   return failures <= 1 ? 0 : Math.min(100 * 2 ** (failures - 2), 2_000);
 }
 
+/** What `reopen` needs of the stream it reopens. */
+export interface Reopening<C> {
+  /** Failed attempts since the stream last made progress. */
+  failures: number;
+  maxResumes: number;
+  /** Why the connection ended. */
+  dropped: unknown;
+  signal: AbortSignal | undefined;
+  aborted: () => AbortError;
+  open: () => Promise<C>;
+  /** Called before each attempt (the stream counts its resumes). */
+  attempt: () => void;
+  /** The error once maxResumes attempts in a row brought nothing. */
+  lost: (dropped: unknown) => Error;
+}
+
+/**
+ * Reopens a dropped stream, the one resume loop of the turn and session
+ * streams: attempt n waits resumeDelay(n); a TransportError is one more
+ * failed attempt, any other error is thrown. Returns the new connection and
+ * the failure count it took.
+ */
+export async function reopen<C>(o: Reopening<C>): Promise<{ conn: C; failures: number }> {
+  let { failures, dropped } = o;
+  for (;;) {
+    failures++;
+    if (failures > o.maxResumes) throw o.lost(dropped);
+    await sleep(resumeDelay(failures), o.signal, o.aborted);
+    o.attempt();
+    try {
+      return { conn: await o.open(), failures };
+    } catch (err) {
+      if (!(err instanceof TransportError) || o.signal?.aborted) throw err;
+      dropped = err;
+    }
+  }
+}
+
 /**
  * A streamed turn: iterate it to get each event as the agent produces it,
  * then `result()` for the finished turn. Nothing is sent before the
@@ -457,27 +495,24 @@ export class TurnStream implements AsyncIterable<TurnEvent> {
         }
         dropped ??= new Error('the stream ended before turn.completed');
         if (progressed) failures = 0;
-        for (;;) {
-          failures++;
-          if (failures > maxResumes) {
+        ({ conn, failures } = await reopen({
+          failures,
+          maxResumes,
+          dropped,
+          signal,
+          aborted,
+          open: () => this.#open(false),
+          attempt: () => this.#resumes++,
+          lost: (last) => {
             const why = this.#sawSeqless
               ? "the server's events carry no seq (SSE id), so a resume cannot tell new events from replayed ones"
               : `${maxResumes} resume${maxResumes === 1 ? '' : 's'} in a row brought no new event`;
-            throw new StreamLostError(
-              `turn stream lost (turn ${this.#turnIndex ?? '?'}, after event ${this.#lastSeq}, ${this.#resumes} resumes): ${why}; last: ${messageOf(dropped)}`,
-              { turnIndex: this.#turnIndex, lastSeq: this.#lastSeq, resumes: this.#resumes, cause: dropped },
+            return new StreamLostError(
+              `turn stream lost (turn ${this.#turnIndex ?? '?'}, after event ${this.#lastSeq}, ${this.#resumes} resumes): ${why}; last: ${messageOf(last)}`,
+              { turnIndex: this.#turnIndex, lastSeq: this.#lastSeq, resumes: this.#resumes, cause: last },
             );
-          }
-          await sleep(resumeDelay(failures), signal, aborted);
-          this.#resumes++;
-          try {
-            conn = await this.#open(false);
-            break;
-          } catch (err) {
-            if (!(err instanceof TransportError) || signal?.aborted) throw err;
-            dropped = err;
-          }
-        }
+          },
+        }));
       }
     } catch (err) {
       outcome = 'failed';
